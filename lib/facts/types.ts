@@ -1,0 +1,294 @@
+// The facts model: everything a check may look at. Gatherers (lib/gather) fill it from the
+// Kubernetes API, probes and node agents; checks (lib/checks) only read it. The shapes are
+// deliberately slim copies of Kubernetes objects (only the fields checks use) so a cluster-wide
+// sweep can keep 100k pods in memory, and so scenario fixtures stay short enough to read.
+
+export type TargetKind = 'svc' | 'node' | 'dns' | 'cluster';
+
+export interface Target {
+  kind: TargetKind;
+  /** Service or node name; absent for dns/cluster. */
+  name?: string;
+  /** Namespace for svc/dns; absent for node/cluster. */
+  namespace?: string;
+  cluster: string;
+}
+
+export type Labels = Record<string, string>;
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Labels;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface ServicePortFact {
+  name?: string;
+  port: number;
+  /** Number, or the name of a container port. Defaults to `port` when unset in the API. */
+  targetPort: number | string;
+  protocol: Protocol;
+  nodePort?: number;
+  appProtocol?: string;
+}
+
+export interface ServiceFact {
+  namespace: string;
+  name: string;
+  type: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+  /** "None" for headless services. */
+  clusterIP?: string;
+  clusterIPs?: string[];
+  /** null/undefined = service without selector (manual Endpoints). */
+  selector?: Labels | null;
+  ports: ServicePortFact[];
+  externalName?: string;
+  externalTrafficPolicy?: 'Cluster' | 'Local';
+  internalTrafficPolicy?: 'Cluster' | 'Local';
+  loadBalancerIngress?: { ip?: string; hostname?: string }[];
+  labels?: Labels;
+  createdAt?: string;
+}
+
+export interface ContainerPortFact {
+  name?: string;
+  containerPort: number;
+  protocol: Protocol;
+}
+
+export interface ContainerFact {
+  name: string;
+  ports: ContainerPortFact[];
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  /** Current state, flattened. */
+  state: 'running' | 'waiting' | 'terminated' | 'unknown';
+  /** e.g. CrashLoopBackOff, ImagePullBackOff, ErrImagePull, CreateContainerConfigError, Completed, OOMKilled */
+  reason?: string;
+  message?: string;
+  /** Reason of the last termination, e.g. OOMKilled, Error. */
+  lastTerminationReason?: string;
+  hasReadinessProbe?: boolean;
+}
+
+export interface PodConditionFact {
+  type: string; // Ready, ContainersReady, PodScheduled, Initialized, or a readiness gate
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+}
+
+export interface PodFact {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  nodeName?: string;
+  podIP?: string;
+  hostNetwork?: boolean;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  ready: boolean;
+  conditions: PodConditionFact[];
+  containers: ContainerFact[];
+  /** Set while the pod is being deleted. */
+  deletionTimestamp?: string;
+  ownerKind?: string;
+  ownerName?: string;
+  createdAt?: string;
+}
+
+export interface EndpointFact {
+  addresses: string[];
+  /** EndpointSlice condition; null = unknown (treat as ready, per the API docs). */
+  ready: boolean | null;
+  serving?: boolean | null;
+  terminating?: boolean | null;
+  nodeName?: string;
+  targetRef?: { kind: string; name: string; namespace?: string };
+}
+
+export interface EndpointSliceFact {
+  namespace: string;
+  name: string;
+  /** Value of the kubernetes.io/service-name label. */
+  serviceName: string;
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  ports: { name?: string; port: number; protocol: Protocol }[];
+  endpoints: EndpointFact[];
+  /** 'endpoints' when converted from a legacy v1 Endpoints object (fallback). */
+  source: 'endpointslice' | 'endpoints';
+}
+
+export interface NodeFact {
+  name: string;
+  labels: Labels;
+  /** Ready condition: true/false, null = Unknown (kubelet stopped posting). */
+  ready: boolean | null;
+  readyReason?: string;
+  readyMessage?: string;
+  /** NetworkUnavailable condition; null when the CNI does not set it. */
+  networkUnavailable: boolean | null;
+  networkUnavailableReason?: string;
+  internalIP?: string;
+  podCIDRs: string[];
+  unschedulable: boolean;
+  taints: { key: string; value?: string; effect: string }[];
+  kubeletVersion?: string;
+  kubeProxyVersion?: string;
+}
+
+export interface NetworkPolicyPortFact {
+  protocol: Protocol;
+  /** Number or named port; undefined = all ports. */
+  port?: number | string;
+  endPort?: number;
+}
+
+export interface NetworkPolicyPeerFact {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+export interface NetworkPolicyRuleFact {
+  /** undefined/empty = all sources (ingress) or destinations (egress). */
+  peers?: NetworkPolicyPeerFact[];
+  /** undefined/empty = all ports. */
+  ports?: NetworkPolicyPortFact[];
+}
+
+export interface NetworkPolicyFact {
+  namespace: string;
+  name: string;
+  podSelector: LabelSelector;
+  policyTypes: ('Ingress' | 'Egress')[];
+  ingress: NetworkPolicyRuleFact[];
+  egress: NetworkPolicyRuleFact[];
+}
+
+export interface NamespaceFact {
+  name: string;
+  labels: Labels;
+}
+
+export interface DaemonSetFact {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  /** spec.selector.matchLabels, used to find the DaemonSet's pods. */
+  selector: Labels;
+  desired: number;
+  ready: number;
+  available: number;
+  updated?: number;
+  images: string[];
+}
+
+/** Outcome of one TCP connect from the probing source. */
+export type TcpOutcome = 'connected' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'skipped';
+
+export interface TcpProbeFact {
+  role: 'clusterIP' | 'endpoint' | 'nodePort' | 'loadBalancer';
+  ip: string;
+  port: number;
+  protocol: Protocol;
+  /** Service port name/number this probe belongs to. */
+  servicePort?: number;
+  pod?: string;
+  node?: string;
+  outcome: TcpOutcome;
+  /** errno or reason text, e.g. ECONNREFUSED, EHOSTUNREACH, "UDP not probed". */
+  detail?: string;
+  ms: number;
+}
+
+export type DnsOutcome = 'resolved' | 'nxdomain' | 'timeout' | 'refused' | 'servfail' | 'error' | 'skipped';
+
+export interface DnsProbeFact {
+  name: string;
+  /** What the name is for: the target service, the API service (kubernetes.default), an ExternalName CNAME target. */
+  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'other';
+  type: 'A' | 'AAAA' | 'CNAME' | 'ANY';
+  outcome: DnsOutcome;
+  addresses?: string[];
+  server?: string;
+  detail?: string;
+  ms: number;
+}
+
+export interface ProbeFacts {
+  enabled: boolean;
+  /** Why probes were not run (e.g. --no-probes, outside the cluster network). */
+  skipReason?: string;
+  /** Where the probes ran from, used to evaluate NetworkPolicies against the probing source. */
+  source?: { namespace?: string; podLabels?: Labels; ip?: string; description: string };
+  tcp: TcpProbeFact[];
+  dns: DnsProbeFact[];
+}
+
+/** Kernel/network facts of one node, read by the node agent (lib/agent). */
+export interface NodeKernelFacts {
+  /** net.ipv4.ip_forward; null = unknown (see `unknown`). */
+  ipForward: boolean | null;
+  ipv6Forward: boolean | null;
+  /** /proc/sys/net/bridge present (br_netfilter loaded). */
+  bridgeNetfilterLoaded: boolean | null;
+  bridgeNfCallIptables: boolean | null;
+  bridgeNfCallIp6tables: boolean | null;
+  conntrack: { count: number; max: number } | null;
+  rpFilter: { all: number | null; default: number | null; interfaces: Record<string, number> };
+  interfaces: { name: string; mtu: number; kind: 'primary' | 'cni' | 'other'; up?: boolean }[];
+  routes: { destination: string; gateway?: string; device?: string }[];
+  /** field → why it could not be read ("unknown, because …"). */
+  unknown: Record<string, string>;
+  readAt: string;
+}
+
+export interface NodeAgentFact {
+  node: string;
+  status: 'ok' | 'unreachable' | 'timeout' | 'unauthorized' | 'error' | 'not-deployed';
+  detail?: string;
+  facts?: NodeKernelFacts;
+}
+
+/** An API request we were not allowed (or failed) to make; becomes an `error` finding. */
+export interface AccessErrorFact {
+  verb: 'get' | 'list';
+  resource: string;
+  group?: string;
+  namespace?: string;
+  status: number;
+  message: string;
+}
+
+export interface Facts {
+  target: Target;
+  collectedAt: string;
+  /** Services in the target namespace (svc/dns jobs) or all namespaces (cluster). */
+  services: ServiceFact[];
+  /** Services named like the target in other namespaces (for service-not-found). */
+  sameNameElsewhere: ServiceFact[];
+  pods: PodFact[];
+  endpointSlices: EndpointSliceFact[];
+  nodes: NodeFact[];
+  networkPolicies: NetworkPolicyFact[];
+  namespaces: NamespaceFact[];
+  /** DaemonSets of system components (kube-proxy, CNIs) in kube-system and CNI namespaces. */
+  systemDaemonSets: DaemonSetFact[];
+  /** Pods of system components (kube-proxy, CNI, CoreDNS/kube-dns). */
+  systemPods: PodFact[];
+  /** kube-dns Service and its EndpointSlices, when DNS is in scope. */
+  dns?: { service?: ServiceFact; endpointSlices: EndpointSliceFact[] };
+  probes: ProbeFacts;
+  nodeAgents: NodeAgentFact[];
+  accessErrors: AccessErrorFact[];
+  /** How many API requests the gather made (a bound we test). */
+  apiRequests?: number;
+}

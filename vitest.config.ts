@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Network-lab tests create namespaces with fixed per-run prefixes; running files in
+    // parallel is fine, but keep a bounded pool on a 2-core machine.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
