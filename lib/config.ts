@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { DNS_LABEL } from './jobs/schema.js';
+
+// Configuration comes from the environment and is validated at start: a bad or missing value
+// stops the process with a message naming the variable, instead of failing on the first request.
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const jsonRecord = (what: string) =>
+  z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        const value: unknown = JSON.parse(raw);
+        if (value && typeof value === 'object' && !Array.isArray(value)) {
+          const entries = Object.entries(value as Record<string, unknown>);
+          if (entries.every(([, v]) => typeof v === 'string')) return Object.fromEntries(entries) as Record<string, string>;
+        }
+        ctx.addIssue({ code: 'custom', message: `must be a JSON object of ${what}` });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON (a JSON object of ${what})` });
+      }
+      return z.NEVER;
+    });
+
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean),
+);
+const url = z.url();
+const port = z.coerce.number().int().min(0).max(65535);
+const clusterName = z.string().regex(DNS_LABEL, 'must be a DNS label (lowercase letters, digits, "-")');
+
+function parse<T extends z.ZodRawShape>(shape: T, env: Env): z.infer<z.ZodObject<T>> {
+  // Empty strings count as unset: `FOO=` in a shell or a template should not be a value.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        return issue.code === 'invalid_type' && cleaned[name] === undefined ? `${name} is required` : `${name}: ${issue.message}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** Where jobs go: one queue per cluster. */
+export interface Routing {
+  queues: Record<string, string>;
+  defaultCluster: string;
+  channelClusters: Record<string, string>;
+}
+
+function routingFrom(env: Env): Routing {
+  const raw = parse(
+    {
+      NETCHECK_QUEUES: jsonRecord('cluster name → SQS queue URL').optional(),
+      NETCHECK_QUEUE_URL: url.optional(),
+      NETCHECK_DEFAULT_CLUSTER: clusterName.optional(),
+      NETCHECK_CHANNEL_CLUSTERS: jsonRecord('Slack channel id → cluster name').optional(),
+    },
+    env,
+  );
+  const defaultCluster = raw.NETCHECK_DEFAULT_CLUSTER ?? 'default';
+  const queues = raw.NETCHECK_QUEUES ?? (raw.NETCHECK_QUEUE_URL ? { [defaultCluster]: raw.NETCHECK_QUEUE_URL } : undefined);
+  const problems: string[] = [];
+  if (!queues || Object.keys(queues).length === 0) problems.push('NETCHECK_QUEUES (or NETCHECK_QUEUE_URL) is required');
+  for (const [cluster, queueUrl] of Object.entries(queues ?? {})) {
+    if (!DNS_LABEL.test(cluster)) problems.push(`NETCHECK_QUEUES: cluster name "${cluster}" must be a DNS label`);
+    if (!URL.canParse(queueUrl)) problems.push(`NETCHECK_QUEUES: queue URL of "${cluster}" is not a URL`);
+  }
+  if (queues && !queues[defaultCluster]) problems.push(`NETCHECK_DEFAULT_CLUSTER: "${defaultCluster}" has no queue in NETCHECK_QUEUES`);
+  for (const [channel, cluster] of Object.entries(raw.NETCHECK_CHANNEL_CLUSTERS ?? {})) {
+    if (queues && !queues[cluster]) problems.push(`NETCHECK_CHANNEL_CLUSTERS: channel ${channel} names unknown cluster "${cluster}"`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { queues: queues!, defaultCluster, channelClusters: raw.NETCHECK_CHANNEL_CLUSTERS ?? {} };
+}
+
+export interface HandlerConfig {
+  routing: Routing;
+  sqsEndpoint?: string;
+  region: string;
+  incidentChannel?: string;
+  incidentPrefixes: string[];
+  /** Secrets are resolved lazily (env value, else SSM parameter): see lib/secrets.ts. */
+  env: Env;
+}
+
+export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
+  const raw = parse(
+    {
+      AWS_ENDPOINT_URL_SQS: url.optional(),
+      AWS_REGION: z.string().optional(),
+      NETCHECK_INCIDENT_CHANNEL: z.string().optional(),
+      NETCHECK_INCIDENT_PREFIXES: csv.optional(),
+    },
+    env,
+  );
+  return {
+    routing: routingFrom(env),
+    sqsEndpoint: raw.AWS_ENDPOINT_URL_SQS,
+    region: raw.AWS_REGION ?? 'us-east-1',
+    incidentChannel: raw.NETCHECK_INCIDENT_CHANNEL,
+    incidentPrefixes: raw.NETCHECK_INCIDENT_PREFIXES ?? ['inc-', 'incident-'],
+    env,
+  };
+}
+
+export interface WorkerConfig {
+  cluster: string;
+  queueUrl: string;
+  sqsEndpoint?: string;
+  region: string;
+  slackBotToken?: string;
+  slackApiUrl?: string;
+  kubeconfigPath?: string;
+  kubeContext?: string;
+  agentPort: number;
+  agentToken?: string;
+  agentTokenFile?: string;
+  stateConfigMap: string;
+  namespace?: string;
+  healthPort?: number;
+  concurrency: number;
+  probeTimeoutMs: number;
+  clusterDomain: string;
+  probes: boolean;
+}
+
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const raw = parse(
+    {
+      NETCHECK_CLUSTER: clusterName.optional(),
+      NETCHECK_QUEUE_URL: url,
+      AWS_ENDPOINT_URL_SQS: url.optional(),
+      AWS_REGION: z.string().optional(),
+      SLACK_BOT_TOKEN: z.string().regex(/^xox[a-z]-/, 'must be a Slack bot token (xoxb-…)').optional(),
+      SLACK_API_URL: url.optional(),
+      KUBECONFIG: z.string().optional(),
+      NETCHECK_KUBE_CONTEXT: z.string().optional(),
+      NETCHECK_AGENT_PORT: port.optional(),
+      NETCHECK_AGENT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+      NETCHECK_AGENT_TOKEN_FILE: z.string().optional(),
+      NETCHECK_STATE_CONFIGMAP: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),
+      NETCHECK_NAMESPACE: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),
+      NETCHECK_HEALTH_PORT: port.optional(),
+      NETCHECK_CONCURRENCY: z.coerce.number().int().min(1).max(32).optional(),
+      NETCHECK_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).optional(),
+      NETCHECK_CLUSTER_DOMAIN: z.string().optional(),
+      NETCHECK_PROBES: z.enum(['on', 'off']).optional(),
+    },
+    env,
+  );
+  return {
+    cluster: raw.NETCHECK_CLUSTER ?? 'default',
+    queueUrl: raw.NETCHECK_QUEUE_URL,
+    sqsEndpoint: raw.AWS_ENDPOINT_URL_SQS,
+    region: raw.AWS_REGION ?? 'us-east-1',
+    slackBotToken: raw.SLACK_BOT_TOKEN,
+    slackApiUrl: raw.SLACK_API_URL,
+    kubeconfigPath: raw.KUBECONFIG,
+    kubeContext: raw.NETCHECK_KUBE_CONTEXT,
+    agentPort: raw.NETCHECK_AGENT_PORT ?? 9807,
+    agentToken: raw.NETCHECK_AGENT_TOKEN,
+    agentTokenFile: raw.NETCHECK_AGENT_TOKEN_FILE,
+    stateConfigMap: raw.NETCHECK_STATE_CONFIGMAP ?? 'netcheck-state',
+    namespace: raw.NETCHECK_NAMESPACE,
+    healthPort: raw.NETCHECK_HEALTH_PORT,
+    concurrency: raw.NETCHECK_CONCURRENCY ?? 2,
+    probeTimeoutMs: raw.NETCHECK_PROBE_TIMEOUT_MS ?? 2000,
+    clusterDomain: raw.NETCHECK_CLUSTER_DOMAIN ?? 'cluster.local',
+    probes: raw.NETCHECK_PROBES !== 'off',
+  };
+}
+
+export function loadLocalConfig(env: Env = process.env): { port: number } {
+  const raw = parse({ PORT: port.optional() }, env);
+  return { port: raw.PORT ?? 3000 };
+}

@@ -1,0 +1,125 @@
+import { DNS_LABEL, DNS_SUBDOMAIN, type JobTarget } from './schema.js';
+
+// The `/netcheck` grammar, shared by the slash command and the `netcheck_target` alert annotation:
+//   svc <name> [-n <namespace>]    (also: svc <namespace>/<name>)
+//   node <name>
+//   dns [-n <namespace>]
+//   cluster
+//   help
+// `--cluster <name>` is accepted on every form.
+
+export type ParsedCommand =
+  | { ok: true; kind: 'help' }
+  | { ok: true; kind: 'target'; target: JobTarget; cluster?: string }
+  | { ok: false; error: string };
+
+export const USAGE = [
+  'Usage: /netcheck <what> [options]',
+  '  svc <name> [-n <namespace>]   diagnose a Service (default namespace: default)',
+  '  node <name>                   check a node: conditions, kube-proxy, CNI, kernel settings',
+  '  dns [-n <namespace>]          check cluster DNS as seen from a namespace',
+  '  cluster                       sweep the whole cluster',
+  '  help                          show this help',
+  'Options: --cluster <name> on every form picks the cluster (multi-cluster setups).',
+  'Example: /netcheck svc payments -n shop',
+].join('\n');
+
+const SUBCOMMANDS = new Set(['svc', 'service', 'node', 'dns', 'cluster', 'help']);
+const MAX_INPUT = 500;
+
+function labelProblem(value: string, what: string): string | undefined {
+  if (DNS_LABEL.test(value)) return undefined;
+  return `"${clip(value)}" is not a valid ${what}: use lowercase letters, digits and "-" (at most 63 characters, starting and ending with a letter or digit)`;
+}
+
+const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
+
+export function parseCommand(text: string, defaults: { namespace?: string } = {}): ParsedCommand {
+  if (text.length > MAX_INPUT) return { ok: false, error: `command too long (${text.length} characters, at most ${MAX_INPUT})` };
+  // Slack turns "--" into an em dash on some clients; accept it so users are not punished for autocorrect.
+  const tokens = text.replace(/[\u2014\u2013]/g, '--').trim().split(/\s+/).filter(Boolean);
+  const [rawSub, ...rest] = tokens;
+  if (!rawSub) return { ok: true, kind: 'help' };
+  const sub = rawSub.toLowerCase();
+  if (!SUBCOMMANDS.has(sub)) return { ok: false, error: `unknown command "${clip(rawSub)}": expected svc, node, dns, cluster or help` };
+  if (sub === 'help') return { ok: true, kind: 'help' };
+
+  const positional: string[] = [];
+  let namespace: string | undefined;
+  let cluster: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    const takeValue = (flag: string): string | { error: string } => {
+      const value = rest[++i];
+      return value === undefined || value.startsWith('-') ? { error: `${flag} needs a value` } : value;
+    };
+    if (token === '-n' || token === '--namespace') {
+      const value = takeValue(token);
+      if (typeof value !== 'string') return { ok: false, ...value };
+      namespace = value;
+    } else if (token.startsWith('--namespace=')) {
+      namespace = token.slice('--namespace='.length);
+    } else if (token === '--cluster') {
+      const value = takeValue(token);
+      if (typeof value !== 'string') return { ok: false, ...value };
+      cluster = value;
+    } else if (token.startsWith('--cluster=')) {
+      cluster = token.slice('--cluster='.length);
+    } else if (token.startsWith('-')) {
+      return { ok: false, error: `unknown option "${clip(token)}"` };
+    } else {
+      positional.push(token);
+    }
+  }
+  if (cluster !== undefined) {
+    const problem = labelProblem(cluster, 'cluster name');
+    if (problem) return { ok: false, error: problem };
+  }
+
+  const tooMany = (max: number) =>
+    positional.length > max ? `unexpected "${clip(positional.slice(max).join(' '))}" after ${sub}${max ? ` ${positional[0]}` : ''}` : undefined;
+
+  switch (sub) {
+    case 'svc':
+    case 'service': {
+      let name = positional[0];
+      if (!name) return { ok: false, error: 'svc needs a service name, e.g. `svc payments -n shop`' };
+      const extra = tooMany(1);
+      if (extra) return { ok: false, error: extra };
+      if (name.includes('/')) {
+        const [ns, svc, ...more] = name.split('/');
+        if (more.length || !ns || !svc) return { ok: false, error: `"${clip(name)}" is not <namespace>/<name>` };
+        if (namespace && namespace !== ns) return { ok: false, error: `namespace given twice: "${ns}/" and -n ${namespace}` };
+        namespace = ns;
+        name = svc;
+      }
+      namespace ??= defaults.namespace ?? 'default';
+      const problem = labelProblem(name, 'service name') ?? labelProblem(namespace, 'namespace');
+      if (problem) return { ok: false, error: problem };
+      return { ok: true, kind: 'target', target: { kind: 'svc', name, namespace }, ...(cluster ? { cluster } : {}) };
+    }
+    case 'node': {
+      const name = positional[0];
+      if (!name) return { ok: false, error: 'node needs a node name, e.g. `node ip-10-0-1-23.ec2.internal`' };
+      const extra = tooMany(1);
+      if (extra) return { ok: false, error: extra };
+      if (namespace) return { ok: false, error: 'nodes are not namespaced: drop -n' };
+      if (!DNS_SUBDOMAIN.test(name)) return { ok: false, error: `"${clip(name)}" is not a valid node name: use lowercase letters, digits, "-" and "."` };
+      return { ok: true, kind: 'target', target: { kind: 'node', name }, ...(cluster ? { cluster } : {}) };
+    }
+    case 'dns': {
+      const extra = tooMany(0);
+      if (extra) return { ok: false, error: extra };
+      namespace ??= defaults.namespace ?? 'default';
+      const problem = labelProblem(namespace, 'namespace');
+      if (problem) return { ok: false, error: problem };
+      return { ok: true, kind: 'target', target: { kind: 'dns', namespace }, ...(cluster ? { cluster } : {}) };
+    }
+    default: {
+      const extra = tooMany(0);
+      if (extra) return { ok: false, error: extra };
+      if (namespace) return { ok: false, error: 'cluster sweeps all namespaces: drop -n' };
+      return { ok: true, kind: 'target', target: { kind: 'cluster' }, ...(cluster ? { cluster } : {}) };
+    }
+  }
+}
