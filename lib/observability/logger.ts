@@ -1,0 +1,17 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+
+export type { Logger };
+
+/**
+ * Structured JSON logger (one object per line on stdout) shared by the Lambda handlers and the
+ * worker. The level comes from POWERTOOLS_LOG_LEVEL (default INFO) so operators can turn on
+ * DEBUG without a rebuild.
+ */
+export function createLogger(name: string): Logger {
+  return new Logger({ serviceName: 'netcheck', persistentKeys: { component: name } });
+}
+
+/** Child logger that stamps the job id on every line it writes. */
+export function jobLogger(parent: Logger, jobId: string, extra: Record<string, string> = {}): Logger {
+  return parent.createChild({ persistentKeys: { ...extra, jobId } });
+}
