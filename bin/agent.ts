@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { MIN_AGENT_TOKEN_LENGTH, startAgentServer } from '../lib/agent/server.js';
+
+// Node agent entry point (one per node, DaemonSet with hostNetwork). Configuration, all from env:
+//   NETCHECK_AGENT_TOKEN       shared bearer token, or
+//   NETCHECK_AGENT_TOKEN_FILE  path to a file holding it (the mounted Secret; preferred)
+//   NETCHECK_AGENT_PORT        TCP port, default 9807
+//   NODE_IP                    address to bind (downward API status.hostIP). Only when it is unset
+//                              do we bind 0.0.0.0, e.g. for a local run; in the cluster it is set
+//                              so the agent never listens on every node interface.
+
+const DEFAULT_AGENT_PORT = 9807;
+
+interface AgentConfig {
+  host: string;
+  port: number;
+  token: string;
+}
+
+function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
+  const problems: string[] = [];
+
+  let token: string | undefined;
+  if (env.NETCHECK_AGENT_TOKEN && env.NETCHECK_AGENT_TOKEN_FILE) {
+    problems.push('set only one of NETCHECK_AGENT_TOKEN and NETCHECK_AGENT_TOKEN_FILE');
+  } else if (env.NETCHECK_AGENT_TOKEN_FILE) {
+    try {
+      token = readFileSync(env.NETCHECK_AGENT_TOKEN_FILE, 'utf8').trim();
+    } catch (error) {
+      problems.push(`NETCHECK_AGENT_TOKEN_FILE=${env.NETCHECK_AGENT_TOKEN_FILE} cannot be read: ${(error as Error).message}`);
+    }
+  } else if (env.NETCHECK_AGENT_TOKEN) {
+    token = env.NETCHECK_AGENT_TOKEN.trim();
+  } else {
+    problems.push('NETCHECK_AGENT_TOKEN or NETCHECK_AGENT_TOKEN_FILE is required (the agent never serves node facts without a token)');
+  }
+  if (token !== undefined && token.length < MIN_AGENT_TOKEN_LENGTH) {
+    problems.push(`the agent token must be at least ${MIN_AGENT_TOKEN_LENGTH} characters (got ${token.length}); create one with: openssl rand -hex 32`);
+  }
+
+  const portText = env.NETCHECK_AGENT_PORT ?? String(DEFAULT_AGENT_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+    problems.push(`NETCHECK_AGENT_PORT must be a port number 1–65535 (got "${portText}")`);
+  }
+
+  const host = env.NODE_IP ?? '0.0.0.0';
+  if (isIP(host) === 0) problems.push(`NODE_IP must be an IPv4 or IPv6 address (got "${host}")`);
+
+  if (problems.length > 0 || token === undefined) throw new Error(`netcheck agent: invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return { host, port, token };
+}
+
+async function main(): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = readAgentConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const agent = await startAgentServer(config);
+  process.stdout.write(`${JSON.stringify({ msg: 'netcheck agent listening', url: agent.url })}\n`);
+  const stop = (signal: NodeJS.Signals): void => {
+    process.stdout.write(`${JSON.stringify({ msg: 'netcheck agent stopping', signal })}\n`);
+    agent.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`netcheck agent: ${(error as Error).message}\n`);
+  process.exit(1);
+});

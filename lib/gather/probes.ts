@@ -1,0 +1,250 @@
+import { Resolver } from 'node:dns/promises';
+import { connect, isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type {
+  DnsProbeFact,
+  EndpointSliceFact,
+  ProbeFacts,
+  ServiceFact,
+  ServicePortFact,
+  Target,
+  TcpOutcome,
+  TcpProbeFact,
+} from '../facts/types.js';
+import { DNS_SUBDOMAIN } from '../jobs/schema.js';
+import type { ObjectFacts } from './types.js';
+
+// Probes are the data-plane evidence: what actually happens when the probing source (a pod, when
+// the worker runs in-cluster) connects to a Service, its endpoints and cluster DNS. The API can
+// look perfect while these time out; the checks compare the two.
+
+export interface ProbeOptions {
+  enabled: boolean;
+  skipReason?: string;
+  /** Deadline of one TCP connect or one DNS lookup. */
+  timeoutMs: number;
+  /** How many probes run at once. */
+  concurrency: number;
+  clusterDomain: string;
+  /** Defaults to the kube-dns Service's ClusterIP and DNS port. */
+  dnsServer?: { host: string; port: number };
+  source?: ProbeFacts['source'];
+}
+
+/** NodePorts are probed on at most this many nodes (those hosting endpoints first). */
+const MAX_NODEPORT_NODES = 3;
+
+/** Run `work` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`concurrency must be a positive integer (got ${limit})`);
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const elapsed = (start: number): number => Math.round(performance.now() - start);
+
+/** One TCP connect with a hard deadline; never throws. */
+export function probeTcp(ip: string, port: number, timeoutMs: number): Promise<{ outcome: TcpOutcome; detail?: string; ms: number }> {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    const socket = connect({ host: ip, port });
+    let settled = false;
+    const settle = (outcome: TcpOutcome, detail?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(detail === undefined ? { outcome, ms: elapsed(start) } : { outcome, detail, ms: elapsed(start) });
+    };
+    const timer = setTimeout(() => settle('timeout', `no SYN-ACK within ${timeoutMs} ms`), timeoutMs);
+    socket.once('connect', () => settle('connected'));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      switch (error.code) {
+        case 'ECONNREFUSED':
+          settle('refused', 'ECONNREFUSED');
+          break;
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+          settle('unreachable', error.code);
+          break;
+        case 'ETIMEDOUT':
+          settle('timeout', 'ETIMEDOUT');
+          break;
+        default:
+          settle('error', error.code ?? error.message);
+      }
+    });
+  });
+}
+
+interface PlannedTcpProbe extends Omit<TcpProbeFact, 'outcome' | 'ms' | 'detail'> {
+  skipDetail?: string;
+}
+
+function servicePortOf(slicePort: EndpointSliceFact['ports'][number], service: ServiceFact): ServicePortFact | undefined {
+  // EndpointSlice ports carry the Service port's name ("" / undefined for a single unnamed port).
+  return service.ports.find((port) => (port.name ?? '') === (slicePort.name ?? '') && port.protocol === slicePort.protocol);
+}
+
+function planServiceProbes(service: ServiceFact, objects: ObjectFacts): PlannedTcpProbe[] {
+  const planned: PlannedTcpProbe[] = [];
+  const unprobedProtocol = (protocol: string): string | undefined =>
+    protocol === 'TCP' ? undefined : `${protocol} not probed: only TCP connects prove reachability`;
+
+  const clusterIPs = (service.clusterIPs?.length ? service.clusterIPs : [service.clusterIP]).filter(
+    (ip): ip is string => ip !== undefined && ip !== 'None' && ip !== '' && isIP(ip) !== 0,
+  );
+  for (const ip of clusterIPs) {
+    for (const port of service.ports) {
+      const skip = unprobedProtocol(port.protocol);
+      planned.push({ role: 'clusterIP', ip, port: port.port, protocol: port.protocol, servicePort: port.port, ...(skip ? { skipDetail: skip } : {}) });
+    }
+  }
+
+  const slices = objects.endpointSlices.filter(
+    (slice) => slice.namespace === service.namespace && slice.serviceName === service.name && slice.addressType !== 'FQDN',
+  );
+  const endpointNodes: string[] = [];
+  for (const slice of slices) {
+    for (const endpoint of slice.endpoints) {
+      // Not-ready endpoints get no traffic from kube-proxy either; probing them would blame the
+      // data plane for what the readiness check already reports.
+      if (endpoint.ready === false) continue;
+      if (endpoint.nodeName && !endpointNodes.includes(endpoint.nodeName)) endpointNodes.push(endpoint.nodeName);
+      const pod = endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
+      for (const address of endpoint.addresses) {
+        for (const slicePort of slice.ports) {
+          const skip = unprobedProtocol(slicePort.protocol);
+          const servicePort = servicePortOf(slicePort, service)?.port;
+          planned.push({
+            role: 'endpoint',
+            ip: address,
+            port: slicePort.port,
+            protocol: slicePort.protocol,
+            ...(servicePort !== undefined ? { servicePort } : {}),
+            ...(pod ? { pod } : {}),
+            ...(endpoint.nodeName ? { node: endpoint.nodeName } : {}),
+            ...(skip ? { skipDetail: skip } : {}),
+          });
+        }
+      }
+    }
+  }
+
+  if (service.type === 'NodePort' || service.type === 'LoadBalancer') {
+    const withAddress = objects.nodes.filter((node) => node.internalIP && isIP(node.internalIP) !== 0);
+    const ordered = [
+      ...withAddress.filter((node) => endpointNodes.includes(node.name)),
+      ...withAddress.filter((node) => !endpointNodes.includes(node.name)),
+    ].slice(0, MAX_NODEPORT_NODES);
+    for (const node of ordered) {
+      for (const port of service.ports) {
+        if (port.nodePort === undefined) continue;
+        const skip = unprobedProtocol(port.protocol);
+        planned.push({
+          role: 'nodePort',
+          ip: node.internalIP as string,
+          port: port.nodePort,
+          protocol: port.protocol,
+          servicePort: port.port,
+          node: node.name,
+          ...(skip ? { skipDetail: skip } : {}),
+        });
+      }
+    }
+  }
+  return planned;
+}
+
+function dnsServerOf(objects: ObjectFacts, opts: ProbeOptions): { host: string; port: number } | string {
+  if (opts.dnsServer) return opts.dnsServer;
+  const service = objects.dns?.service;
+  if (!service) return 'the kube-dns Service was not found, so there is no cluster DNS server to ask';
+  const host = service.clusterIP;
+  if (!host || host === 'None' || isIP(host) === 0) return `the ${service.namespace}/${service.name} Service has no ClusterIP to ask`;
+  const port =
+    service.ports.find((candidate) => candidate.protocol === 'UDP' && candidate.name === 'dns') ??
+    service.ports.find((candidate) => candidate.protocol === 'UDP') ??
+    service.ports[0];
+  return { host, port: port?.port ?? 53 };
+}
+
+const DNS_OUTCOMES: Record<string, DnsProbeFact['outcome']> = {
+  ENOTFOUND: 'nxdomain',
+  ECONNREFUSED: 'refused',
+  EREFUSED: 'refused',
+  ETIMEOUT: 'timeout',
+  ESERVFAIL: 'servfail',
+};
+
+async function probeDns(
+  resolver: Resolver,
+  server: string,
+  name: string,
+  purpose: DnsProbeFact['purpose'],
+  type: 'A' | 'AAAA',
+): Promise<DnsProbeFact> {
+  const start = performance.now();
+  try {
+    const addresses = type === 'A' ? await resolver.resolve4(name) : await resolver.resolve6(name);
+    return { name, purpose, type, outcome: 'resolved', addresses, server, ms: elapsed(start) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    return { name, purpose, type, outcome: DNS_OUTCOMES[code] ?? 'error', server, detail: code || (error as Error).message, ms: elapsed(start) };
+  }
+}
+
+function planDnsNames(service: ServiceFact | undefined, target: Target, domain: string): { name: string; purpose: DnsProbeFact['purpose'] }[] {
+  const names: { name: string; purpose: DnsProbeFact['purpose'] }[] = [];
+  if (target.kind === 'svc' && target.name && target.namespace) {
+    names.push({ name: `${target.name}.${target.namespace}.svc.${domain}`, purpose: 'service' });
+  }
+  names.push({ name: `kubernetes.default.svc.${domain}`, purpose: 'kubernetes-default' });
+  if (service?.type === 'ExternalName' && service.externalName && isIP(service.externalName) === 0) {
+    names.push({ name: service.externalName.replace(/\.$/, ''), purpose: 'external-name' });
+  }
+  return names;
+}
+
+export async function runProbes(objects: ObjectFacts, target: Target, opts: ProbeOptions): Promise<ProbeFacts> {
+  if (!opts.enabled) {
+    return { enabled: false, skipReason: opts.skipReason ?? 'probes disabled', tcp: [], dns: [], ...(opts.source ? { source: opts.source } : {}) };
+  }
+  if (!DNS_SUBDOMAIN.test(opts.clusterDomain)) throw new Error(`cluster domain "${opts.clusterDomain}" is not a DNS name`);
+  if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) throw new Error(`probe timeoutMs must be positive (got ${opts.timeoutMs})`);
+
+  const service =
+    target.kind === 'svc' ? objects.services.find((candidate) => candidate.name === target.name && candidate.namespace === target.namespace) : undefined;
+
+  const plannedTcp = service ? planServiceProbes(service, objects) : [];
+  const tcp = await mapWithConcurrency(plannedTcp, opts.concurrency, async ({ skipDetail, ...probe }): Promise<TcpProbeFact> => {
+    if (skipDetail) return { ...probe, outcome: 'skipped', detail: skipDetail, ms: 0 };
+    return { ...probe, ...(await probeTcp(probe.ip, probe.port, opts.timeoutMs)) };
+  });
+
+  const names = planDnsNames(service, target, opts.clusterDomain);
+  const server = dnsServerOf(objects, opts);
+  let dns: DnsProbeFact[];
+  if (typeof server === 'string') {
+    dns = names.map(({ name, purpose }) => ({ name, purpose, type: 'A', outcome: 'skipped', detail: server, ms: 0 }));
+  } else {
+    const serverText = isIP(server.host) === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+    const resolver = new Resolver({ timeout: opts.timeoutMs, tries: 1 });
+    resolver.setServers([serverText]);
+    const serviceIsIPv6 = service?.clusterIP !== undefined && isIP(service.clusterIP) === 6;
+    const serverIsIPv6 = isIP(server.host) === 6;
+    dns = await mapWithConcurrency(names, opts.concurrency, ({ name, purpose }) =>
+      probeDns(resolver, serverText, name, purpose, (purpose === 'service' ? serviceIsIPv6 : serverIsIPv6) ? 'AAAA' : 'A'),
+    );
+  }
+
+  return { enabled: true, ...(opts.source ? { source: opts.source } : {}), tcp, dns };
+}
