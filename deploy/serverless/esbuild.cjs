@@ -1,0 +1,20 @@
+'use strict';
+// How each Lambda handler is bundled: read by serverless.yml (custom.esbuild) and by
+// bench/cold-start.ts, so the benchmark measures exactly what gets deployed.
+module.exports = {
+  bundle: true,
+  minify: true,
+  sourcemap: false,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  outputFileExtension: '.mjs',
+  // Bundle the AWS SDK too: the deployed code then runs exactly the SDK version the tests ran,
+  // not whatever the Lambda runtime ships this month. It costs ~0.45 MB (see bench/cold-start.ts).
+  exclude: [],
+  // Bolt and its dependencies are CommonJS that call require() on Node built-ins; an ESM bundle
+  // has no require of its own.
+  banner: {
+    js: "import { createRequire as __netcheckCreateRequire } from 'node:module'; const require = __netcheckCreateRequire(import.meta.url);",
+  },
+};

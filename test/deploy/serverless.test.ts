@@ -1,0 +1,309 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+
+// Packages the real serverless.yml offline with osls and reads the CloudFormation it would
+// deploy. The service is copied to a temp dir so the run never writes .esbuild/ or .serverless/
+// into the shared checkout; a second cluster is appended to prove the per-cluster generation.
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const require = createRequire(import.meta.url);
+const generator = require(join(repo, 'deploy/serverless/netcheck.cjs')) as {
+  resources: (context: unknown) => Promise<unknown>;
+};
+
+const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const STAGING_OIDC = 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+const FUNCTIONS = { slack: 'Slack', alerts: 'Alerts', schedule: 'Schedule' } as const;
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  Properties: Json & { Policies?: { PolicyDocument: { Statement: Statement[] } }[] };
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown[];
+  Condition?: Json;
+}
+
+let workDir = '';
+let outDir = '';
+let resources: Record<string, Resource> = {};
+let outputs: Record<string, { Value: unknown }> = {};
+
+const byType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+const policyStatements = (roleId: string) =>
+  (resources[roleId]?.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
+
+/** Evaluates the few intrinsics our templates use, with fake queue URLs for Refs. */
+function evaluate(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const intrinsic = value as Json;
+  if ('Ref' in intrinsic) return `https://sqs.test/${String(intrinsic.Ref)}`;
+  if ('Fn::Join' in intrinsic) {
+    const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+    return parts.map(evaluate).join(separator);
+  }
+  return value;
+}
+
+describe('packaged CloudFormation template', () => {
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'netcheck-sls-'));
+    outDir = join(workDir, 'package');
+    for (const entry of ['package.json', 'tsconfig.json', 'deploy/serverless', 'handlers', 'lib']) {
+      await cp(join(repo, entry), join(workDir, entry), { recursive: true });
+    }
+    await symlink(join(repo, 'node_modules'), join(workDir, 'node_modules'), 'dir');
+    const config = parse(await readFile(join(repo, 'serverless.yml'), 'utf8')) as {
+      custom: { netcheck: { clusters: Json[] } };
+    };
+    config.custom.netcheck.clusters.push({ name: 'staging-eu', schedule: 'cron(30 6 ? * * *)', oidcProvider: STAGING_OIDC });
+    await writeFile(join(workDir, 'serverless.yml'), stringify(config));
+
+    await run(
+      join(repo, 'node_modules/.bin/osls'),
+      ['package', '--package', outDir, '--stage', 'test', `--param=ssmKmsKeyArn=${KMS_KEY}`],
+      { cwd: workDir, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 120_000 },
+    );
+    const template = JSON.parse(await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+      Resources: typeof resources;
+      Outputs: typeof outputs;
+    };
+    resources = template.Resources;
+    outputs = template.Outputs;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('deploys the three handlers on nodejs22.x, each with its own role', () => {
+    for (const [name, id] of Object.entries(FUNCTIONS)) {
+      const fn = resources[`${id}LambdaFunction`];
+      expect(fn?.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn?.Properties.Handler).toBe(`handlers/${name}.handler`);
+      expect(fn?.Properties.Role).toEqual({ 'Fn::GetAtt': [`${id}FunctionRole`, 'Arn'] });
+    }
+    expect(resources).not.toHaveProperty('IamRoleLambdaExecution');
+  });
+
+  it('creates a FIFO job queue with a FIFO dead-letter queue after 3 receives, per cluster', () => {
+    for (const [cluster, id] of [['prod', 'Prod'], ['staging-eu', 'StagingEu']]) {
+      const queue = resources[`${id}JobQueue`]?.Properties;
+      const deadLetters = resources[`${id}DeadLetterQueue`]?.Properties;
+      expect(queue).toMatchObject({ QueueName: `netcheck-test-${cluster}.fifo`, FifoQueue: true });
+      expect(deadLetters).toMatchObject({ QueueName: `netcheck-test-${cluster}-dlq.fifo`, FifoQueue: true });
+      expect(queue?.VisibilityTimeout).toBeGreaterThanOrEqual(300);
+      expect(queue?.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [`${id}DeadLetterQueue`, 'Arn'] },
+        maxReceiveCount: 3,
+      });
+    }
+    expect(byType('AWS::SQS::Queue')).toHaveLength(4);
+  });
+
+  it('alarms on any visible message in each dead-letter queue', () => {
+    const alarms = byType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms).toHaveLength(2);
+    for (const id of ['Prod', 'StagingEu']) {
+      expect(alarms).toContainEqual(
+        expect.objectContaining({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [`${id}DeadLetterQueue`, 'QueueName'] } }],
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        }),
+      );
+    }
+  });
+
+  it('gives every handler the queue map, built from the queue URLs', () => {
+    for (const id of Object.values(FUNCTIONS)) {
+      const variables = (resources[`${id}LambdaFunction`]?.Properties.Environment as { Variables: Json }).Variables;
+      expect(JSON.parse(String(evaluate(variables.NETCHECK_QUEUES)))).toEqual({
+        prod: 'https://sqs.test/ProdJobQueue',
+        'staging-eu': 'https://sqs.test/StagingEuJobQueue',
+      });
+      expect(variables.NETCHECK_DEFAULT_CLUSTER).toBe('prod');
+      expect(JSON.parse(String(variables.NETCHECK_CHANNEL_CLUSTERS))).toEqual({});
+      expect(variables.NETCHECK_INCIDENT_PREFIXES).toBe('inc-,incident-');
+    }
+  });
+
+  it('passes secrets by SSM parameter name, never by value', () => {
+    const variables = (name: string) =>
+      (resources[`${name}LambdaFunction`]?.Properties.Environment as { Variables: Json }).Variables;
+    expect(variables('Slack')).toMatchObject({
+      SLACK_SIGNING_SECRET_PARAM: '/netcheck/test/slack-signing-secret',
+      SLACK_BOT_TOKEN_PARAM: '/netcheck/test/slack-bot-token',
+    });
+    expect(variables('Alerts')).toMatchObject({ ALERTMANAGER_TOKEN_PARAM: '/netcheck/test/alertmanager-token' });
+    for (const id of Object.values(FUNCTIONS)) {
+      for (const secret of ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'ALERTMANAGER_TOKEN']) {
+        expect(variables(id)).not.toHaveProperty(secret);
+      }
+    }
+    expect(byType('AWS::SSM::Parameter')).toEqual([]);
+  });
+
+  it('scopes each role to exact resources with no wildcard action or resource', () => {
+    const queues = [{ 'Fn::GetAtt': ['ProdJobQueue', 'Arn'] }, { 'Fn::GetAtt': ['StagingEuJobQueue', 'Arn'] }];
+    const parameter = (name: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/netcheck/test/${name}`,
+    });
+    const expectedParameters: Record<string, unknown[]> = {
+      Slack: [parameter('slack-signing-secret'), parameter('slack-bot-token')],
+      Alerts: [parameter('alertmanager-token')],
+      Schedule: [],
+    };
+
+    for (const id of Object.values(FUNCTIONS)) {
+      const statements = policyStatements(`${id}FunctionRole`);
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+        for (const resource of statement.Resource) {
+          if (typeof resource === 'string') expect(resource).not.toContain('*');
+        }
+      }
+      const granted = (action: string) => statements.filter((statement) => actionsOf(statement).includes(action));
+      expect(granted('sqs:SendMessage').flatMap((statement) => statement.Resource)).toEqual(queues);
+      expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual(['sqs:SendMessage']);
+      expect(granted('ssm:GetParameter').flatMap((statement) => statement.Resource)).toEqual(expectedParameters[id]);
+      // The only ARN that ends in ":*" is the function's own log group (its streams).
+      expect(granted('logs:PutLogEvents').flatMap((statement) => statement.Resource)).toEqual([
+        { 'Fn::GetAtt': [`${id}LogGroup`, 'Arn'] },
+      ]);
+      const decrypt = granted('kms:Decrypt');
+      if (expectedParameters[id]?.length) {
+        expect(decrypt).toEqual([
+          expect.objectContaining({
+            Resource: [KMS_KEY],
+            Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
+          }),
+        ]);
+      } else {
+        expect(decrypt).toEqual([]);
+      }
+    }
+  });
+
+  it('creates the worker IRSA role only where an OIDC provider is configured, for its own queue', () => {
+    expect(resources).not.toHaveProperty('ProdWorkerRole');
+    const role = resources.StagingEuWorkerRole?.Properties as Json & {
+      AssumeRolePolicyDocument: { Statement: Statement[] };
+    };
+    expect(role.AssumeRolePolicyDocument.Statement[0]?.Condition).toEqual({
+      StringEquals: {
+        [`${STAGING_OIDC}:sub`]: 'system:serviceaccount:netcheck:netcheck-worker',
+        [`${STAGING_OIDC}:aud`]: 'sts.amazonaws.com',
+      },
+    });
+    const statements = policyStatements('StagingEuWorkerRole');
+    expect(statements.flatMap((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': ['StagingEuJobQueue', 'Arn'] }]);
+    expect(statements.flatMap(actionsOf)).not.toContain('sqs:SendMessage');
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['ProdQueueUrl', 'StagingEuQueueUrl', 'StagingEuWorkerRoleArn']),
+    );
+  });
+
+  it('keeps 30 days of logs per function', () => {
+    const logGroups = byType('AWS::Logs::LogGroup');
+    expect(logGroups.map(([id]) => id).sort()).toEqual(['AlertsLogGroup', 'ScheduleLogGroup', 'SlackLogGroup']);
+    for (const [, group] of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('schedules one sweep per cluster with a 6-field cron and the cluster as input', () => {
+    const rules = byType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const inputs = rules.map((rule) => JSON.parse(String((rule.Targets as Json[])[0]?.Input)) as unknown);
+    expect(inputs).toEqual([{ cluster: 'prod' }, { cluster: 'staging-eu' }]);
+    for (const rule of rules) {
+      const fields = /^cron\((.*)\)$/.exec(String(rule.ScheduleExpression))?.[1]?.split(' ') ?? [];
+      expect(fields).toHaveLength(6);
+      expect(fields[2] === '?' || fields[4] === '?').toBe(true);
+      expect((rule.Targets as Json[])[0]?.Arn).toEqual({ 'Fn::GetAtt': ['ScheduleLambdaFunction', 'Arn'] });
+    }
+  });
+
+  it('routes POST /slack/events and POST /alerts on the HTTP API', () => {
+    const routes = byType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey);
+    expect(routes.sort()).toEqual(['POST /alerts', 'POST /slack/events']);
+  });
+
+  it('ships each handler as one ESM bundle that loads in a fresh Node process', async () => {
+    const sizes: string[] = [];
+    for (const name of Object.keys(FUNCTIONS)) {
+      const unpacked = join(workDir, `unpacked-${name}`);
+      await run('python3', ['-m', 'zipfile', '-e', join(outDir, `${name}.zip`), unpacked]);
+      expect(await readdir(join(unpacked, 'handlers'))).toEqual([`${name}.mjs`]);
+      const bundle = join(unpacked, 'handlers', `${name}.mjs`);
+      sizes.push(`${name} ${((await stat(bundle)).size / 1024).toFixed(0)} KB`);
+      const { stdout } = await run(
+        process.execPath,
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(bundle)}); console.log(typeof m.handler);`],
+        {
+          cwd: unpacked,
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH ?? '',
+            AWS_REGION: 'eu-west-1',
+            NETCHECK_QUEUES: '{"prod":"http://127.0.0.1:9/queue/prod.fifo"}',
+            NETCHECK_DEFAULT_CLUSTER: 'prod',
+            SLACK_SIGNING_SECRET: 'test-signing-secret',
+            SLACK_BOT_TOKEN: 'xoxb-test',
+            ALERTMANAGER_TOKEN: 'test-alert-token',
+          },
+        },
+      );
+      expect(stdout.trim()).toBe('function');
+    }
+    console.info(`bundle sizes: ${sizes.join(', ')}`);
+  });
+});
+
+describe('cluster configuration errors', () => {
+  const context = (netcheck: Json) => ({
+    resolveConfigurationProperty: async ([first]: string[]) => (first === 'service' ? 'netcheck' : netcheck),
+    resolveVariable: async () => 'test',
+  });
+  const valid = {
+    clusters: [{ name: 'prod', schedule: 'cron(0 7 ? * MON-FRI *)' }],
+    defaultCluster: 'prod',
+    ssmPrefix: '/netcheck/test',
+    ssmKmsKeyArn: KMS_KEY,
+    workerNamespace: 'netcheck',
+    workerServiceAccount: 'netcheck-worker',
+  };
+
+  it.each([
+    [{ clusters: [] }, /at least one cluster/],
+    [{ clusters: [{ name: 'Prod_1' }] }, /clusters\[0\]\.name must be a DNS label.*"Prod_1"/],
+    [{ clusters: [{ name: 'prod', schedule: 'cron(0 7 * * MON-FRI *)' }] }, /needs "\?" in day-of-month or day-of-week/],
+    [{ clusters: [{ name: 'prod', schedule: 'cron(0 7 * * ?)' }] }, /has 5 fields; EventBridge cron takes 6/],
+    [{ clusters: [{ name: 'prod', schedule: 'rate(1 day)' }] }, /must look like cron/],
+    [{ clusters: [{ name: 'prod-eu' }, { name: 'prodeu' }], defaultCluster: 'prod-eu' }, /collides with "prod-eu"/],
+    [{ defaultCluster: 'staging' }, /defaultCluster "staging" is not one of the clusters \(prod\)/],
+    [{ channelClusters: { C0123ABCD: 'staging' } }, /channelClusters\["C0123ABCD"\] = "staging"/],
+    [{ channelClusters: { general: 'prod' } }, /"general" is not a Slack channel id/],
+    [{ ssmKmsKeyArn: 'alias/aws/ssm' }, /ssmKmsKeyArn must be a KMS key ARN/],
+    [{ clusters: [{ name: 'a'.repeat(63) }], defaultCluster: 'a'.repeat(63) }, /longer than the 80 characters SQS allows/],
+  ])('rejects %j with a message naming the problem', async (override, message) => {
+    await expect(generator.resources(context({ ...valid, ...override }))).rejects.toThrow(message);
+  });
+
+  it('accepts the valid configuration', async () => {
+    await expect(generator.resources(context(valid))).resolves.toHaveProperty('Resources.ProdJobQueue');
+  });
+});
