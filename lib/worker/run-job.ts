@@ -1,0 +1,142 @@
+import type { Finding } from '../checks/types.js';
+import { diagnose, sweep, type EngineDeps } from '../engine.js';
+import type { Target } from '../facts/types.js';
+import { describeTarget, type Job } from '../jobs/schema.js';
+import type { ThreadPoster } from '../post/slack.js';
+import { renderSlackFollowUp, renderSlackSummary, renderSlackThread, type SlackThread } from '../render/slack.js';
+import { rerunValue } from '../slack/rerun.js';
+import { diffFindings, toFindingRefs } from '../summary/diff.js';
+import type { FindingRef, SweepReport } from '../summary/types.js';
+import type { Report } from '../verdict/types.js';
+
+export interface JobLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** What the worker remembers between jobs (a ConfigMap in-cluster; memory for local runs). */
+export interface WorkerState {
+  seen(jobId: string): Promise<boolean>;
+  markSeen(jobId: string): Promise<void>;
+  lastSummary(cluster: string): Promise<{ at: string; findings: FindingRef[] } | undefined>;
+  saveSummary(cluster: string, summary: { at: string; findings: FindingRef[] }): Promise<void>;
+  threadFor(groupKey: string): Promise<{ channel: string; ts: string } | undefined>;
+  rememberThread(groupKey: string, thread: { channel: string; ts: string; status: 'firing' | 'resolved' }): Promise<void>;
+}
+
+export interface RunJobDeps {
+  cluster: string;
+  engine: EngineDeps;
+  poster: ThreadPoster;
+  state: WorkerState;
+  logger: JobLogger;
+  /** Receives at which a failure is posted to the requester instead of being retried. */
+  maxAttempts: number;
+  onFindings?: (findings: readonly Pick<Finding, 'code' | 'status'>[]) => void;
+}
+
+export type JobOutcome = { status: Report['status'] | 'duplicate'; posted: { channel: string; ts: string } | null };
+
+/**
+ * Runs one job and posts its result. Throws to ask for a retry (the queue redelivers); on the
+ * last attempt a failure is posted instead, so no request ends in silence.
+ */
+export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promise<JobOutcome> {
+  const log = deps.logger;
+  if (await deps.state.seen(job.id)) {
+    log.info('job already answered; skipping redelivery', { jobId: job.id });
+    return { status: 'duplicate', posted: null };
+  }
+  if (job.cluster !== deps.cluster) {
+    // A misrouted job will never succeed here: answer instead of retrying it into the DLQ.
+    const posted = await postFailure(job, deps, `this worker serves cluster "${deps.cluster}", not "${job.cluster}"`);
+    await deps.state.markSeen(job.id);
+    return { status: 'error', posted };
+  }
+  const target = { ...job.target, cluster: job.cluster } as Target;
+  let thread: SlackThread;
+  let status: Report['status'];
+  try {
+    if (target.kind === 'cluster') {
+      const report = await sweep(job.cluster, deps.engine);
+      const summary = job.trigger === 'schedule' ? await withChanges(report, deps) : report;
+      thread = renderSlackSummary(summary, {
+        cluster: job.cluster,
+        title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
+        rerunValue: rerunValue(job),
+      });
+      status = summary.status;
+      deps.onFindings?.([...summary.clusterFindings, ...summary.problems.flatMap((p) => p.findings)]);
+    } else {
+      const report = await diagnose(target, deps.engine);
+      thread = renderSlackThread(report, {
+        cluster: job.cluster,
+        requester: job.requester.id ? `<@${job.requester.id}>` : job.requester.name,
+        trigger: job.trigger,
+        rerunValue: rerunValue(job),
+      });
+      status = report.status;
+      deps.onFindings?.(report.findings);
+    }
+  } catch (error) {
+    if (attempt < deps.maxAttempts) throw error;
+    log.error('job failed on its last attempt; telling the requester', { jobId: job.id, error: String(error) });
+    const posted = await postFailure(job, deps, errorText(error));
+    await deps.state.markSeen(job.id);
+    return { status: 'error', posted };
+  }
+
+  const posted = await postResult(job, thread, deps);
+  await deps.state.markSeen(job.id);
+  log.info('job answered', { jobId: job.id, status, channel: posted.channel, ts: posted.ts });
+  return { status, posted };
+}
+
+async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<SweepReport> {
+  const current = toFindingRefs(report);
+  const previous = await deps.state.lastSummary(report.cluster);
+  await deps.state.saveSummary(report.cluster, { at: report.startedAt, findings: current });
+  if (!previous) return report;
+  return { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } };
+}
+
+/** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */
+async function postResult(job: Job, thread: SlackThread, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
+  const channel = job.reply.channel;
+  if (job.reply.threadTs) {
+    await deps.poster.postThread(channel, thread, { threadTs: job.reply.threadTs });
+    return { channel, ts: job.reply.threadTs };
+  }
+  if (job.alert) {
+    const existing = await deps.state.threadFor(job.alert.groupKey);
+    if (existing) {
+      await deps.poster.postReply(existing.channel, existing.ts, renderSlackFollowUp(job.alert, thread));
+      await deps.poster.postThread(existing.channel, thread, { threadTs: existing.ts });
+      await deps.state.rememberThread(job.alert.groupKey, { channel: existing.channel, ts: existing.ts, status: job.alert.status });
+      return { channel: existing.channel, ts: existing.ts };
+    }
+    const { ts } = await deps.poster.postThread(channel, thread);
+    await deps.state.rememberThread(job.alert.groupKey, { channel, ts, status: job.alert.status });
+    return { channel, ts };
+  }
+  const { ts } = await deps.poster.postThread(channel, thread);
+  return { channel, ts };
+}
+
+async function postFailure(job: Job, deps: RunJobDeps, reason: string): Promise<{ channel: string; ts: string }> {
+  const text = `:x: netcheck could not check ${describeTarget(job.target)} on cluster ${job.cluster}: ${reason}`;
+  const message = { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } }] };
+  const channel = job.reply.channel;
+  if (job.reply.threadTs) {
+    const ts = await deps.poster.postReply(channel, job.reply.threadTs, message);
+    return { channel, ts };
+  }
+  const { ts } = await deps.poster.postThread(channel, { parent: message, replies: [] });
+  return { channel, ts };
+}
+
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
+}

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { WorkerConfig } from '../config.js';
+import type { AgentAccess, EngineDeps } from '../engine.js';
+import { createSqsClient, JobConsumer } from '../queue/sqs.js';
+import { createLogger, jobLogger, type Logger } from '../observability/logger.js';
+import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '../observability/metrics.js';
+import type { ThreadPoster } from '../post/slack.js';
+import { runJob, type WorkerState } from './run-job.js';
+
+export interface WorkerDeps {
+  config: WorkerConfig;
+  kc: KubeConfig;
+  poster: ThreadPoster;
+  state: WorkerState;
+  logger?: Logger;
+  metrics?: WorkerMetrics;
+  /** Where probes start from, for NetworkPolicy evaluation (the worker pod's namespace and labels). */
+  probeSource?: EngineDeps['probes']['source'];
+}
+
+export interface RunningWorker {
+  /** Finish the jobs in hand, stop polling, resolve. */
+  stop(): Promise<void>;
+  readonly ready: boolean;
+}
+
+/** Receives after which a failing job is answered with the error instead of retried (the DLQ takes the rest). */
+const MAX_ATTEMPTS = 3;
+
+async function agentAccess(config: WorkerConfig): Promise<AgentAccess | undefined> {
+  const token = config.agentToken ?? (config.agentTokenFile ? (await readFile(config.agentTokenFile, 'utf8')).trim() : undefined);
+  return token ? { port: config.agentPort, token, timeoutMs: Math.max(config.probeTimeoutMs, 1000) } : undefined;
+}
+
+export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const { config } = deps;
+  const logger = deps.logger ?? createLogger('worker');
+  const metrics = deps.metrics ?? workerMetrics;
+  const engine: EngineDeps = {
+    kc: deps.kc,
+    probes: {
+      enabled: config.probes,
+      skipReason: config.probes ? undefined : 'probes disabled by NETCHECK_PROBES=off',
+      timeoutMs: config.probeTimeoutMs,
+      concurrency: 32,
+      clusterDomain: config.clusterDomain,
+      source: deps.probeSource ?? { namespace: config.namespace, description: 'the netcheck worker pod' },
+    },
+    agents: await agentAccess(config),
+  };
+  const consumer = new JobConsumer({
+    client: createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }),
+    queueUrl: config.queueUrl,
+    concurrency: config.concurrency,
+    logger,
+    onError: (kind) => metrics.queueErrors.inc({ operation: kind }),
+    handle: async (job, ctx) => {
+      const log = jobLogger(logger, job.id, { trigger: job.trigger, target: job.target.kind });
+      const started = performance.now();
+      try {
+        await runJob(job, ctx.receiveCount, {
+          cluster: config.cluster,
+          engine,
+          poster: deps.poster,
+          state: deps.state,
+          logger: log,
+          maxAttempts: MAX_ATTEMPTS,
+          onFindings: (findings) => recordFindings(metrics, findings),
+        });
+        recordJob(metrics, job.target.kind, 'ok', (performance.now() - started) / 1000);
+      } catch (error) {
+        recordJob(metrics, job.target.kind, 'failed', (performance.now() - started) / 1000);
+        throw error;
+      }
+    },
+  });
+  consumer.start();
+  logger.info('worker polling', { cluster: config.cluster, queueUrl: config.queueUrl, concurrency: config.concurrency });
+  let stopped = false;
+  return {
+    get ready() {
+      return !stopped;
+    },
+    async stop() {
+      stopped = true;
+      await consumer.stop();
+      logger.info('worker stopped');
+    },
+  };
+}
