@@ -1,4 +1,5 @@
 'use strict';
+/* global module */
 // How each Lambda handler is bundled: read by serverless.yml (custom.esbuild) and by
 // bench/cold-start.ts, so the benchmark measures exactly what gets deployed.
 module.exports = {

@@ -1,4 +1,5 @@
 'use strict';
+/* global module */
 // Turns the cluster list in serverless.yml (custom.netcheck) into CloudFormation: one FIFO queue,
 // one FIFO dead-letter queue and one DLQ alarm per cluster, one IAM role per function scoped to
 // exactly what that function touches, and the schedule events. serverless.yml cannot loop, and a
