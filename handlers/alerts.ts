@@ -1,0 +1,123 @@
+import type { HandlerConfig } from '../lib/config.js';
+import { bodyText, isAuthorized, jsonResponse, type HandlerLogger, type HttpEvent, type HttpResult } from '../lib/http/api-gateway.js';
+import { AlertChannelError, alertChannel, jobsFromAlerts, parseAlertChannels, parseAlertmanagerPayload } from '../lib/jobs/alerts.js';
+import type { JobQueue } from '../lib/queue/sqs.js';
+
+// POST /alerts — the Alertmanager webhook receiver. Alertmanager retries 5xx and drops 4xx, so
+// 4xx is only for requests that would fail the same way again (bad auth, bad payload); anything
+// that is our fault (configuration, queue down) is 5xx so the alert is not lost.
+
+export interface AlertsHandlerDeps {
+  config: Pick<HandlerConfig, 'routing' | 'incidentChannel'>;
+  /** Alertmanager receiver name → Slack channel id (NETCHECK_ALERT_CHANNELS). */
+  receiverChannels: Record<string, string>;
+  queueFor(cluster: string): JobQueue;
+  /** The shared secret Alertmanager presents (ALERTMANAGER_TOKEN, env or SSM). */
+  token(): Promise<string>;
+  logger: HandlerLogger;
+  now?: () => Date;
+}
+
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="netcheck", Basic realm="netcheck"' };
+
+export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent) => Promise<HttpResult> {
+  return async (event) => {
+    const method = event.requestContext?.http?.method;
+    if (method && method !== 'POST') return jsonResponse(405, { error: `method ${method} not allowed: POST an Alertmanager webhook payload` }, { allow: 'POST' });
+
+    let expected: string;
+    try {
+      expected = await deps.token();
+    } catch (error) {
+      deps.logger.error('alert webhook token unavailable', { error: String(error) });
+      return jsonResponse(500, { error: `server misconfigured: ${(error as Error).message}` });
+    }
+    if (!isAuthorized(event, expected)) {
+      deps.logger.warn('alert webhook rejected: bad or missing credentials');
+      return jsonResponse(401, { error: 'missing or wrong credentials: send Authorization: Bearer <token> or basic auth with the token as password' }, CHALLENGE);
+    }
+
+    const parsed = parseAlertmanagerPayload(bodyText(event));
+    if (!parsed.ok) {
+      deps.logger.warn('alert webhook rejected: invalid payload', { reason: parsed.error });
+      return jsonResponse(400, { error: parsed.error });
+    }
+    const payload = parsed.value;
+
+    let channel: string;
+    try {
+      channel = alertChannel(payload, { receiverChannels: deps.receiverChannels, incidentChannel: deps.config.incidentChannel });
+    } catch (error) {
+      if (!(error instanceof AlertChannelError)) throw error;
+      deps.logger.error('alert has no Slack channel', { receiver: payload.receiver, reason: error.message });
+      return jsonResponse(500, { error: `server misconfigured: ${error.message}` });
+    }
+
+    const { jobs, alerts, notes } = jobsFromAlerts(payload, { routing: deps.config.routing, channel, now: deps.now?.() });
+    try {
+      // One at a time in the order Alertmanager grouped them; a notification carries few targets.
+      for (const { job, deduplicationId } of jobs) {
+        await deps.queueFor(job.cluster).send(job, { deduplicationId });
+      }
+    } catch (error) {
+      deps.logger.error('could not queue alert jobs; Alertmanager will retry', { groupKey: payload.groupKey, error: String(error) });
+      return jsonResponse(503, { error: 'queue unavailable, retry later' }, { 'retry-after': '30' });
+    }
+
+    const queued = jobs.map(({ job, deduplicationId }) => ({
+      id: job.id,
+      cluster: job.cluster,
+      target: job.target,
+      status: job.alert?.status,
+      alerts: job.alert?.count,
+      deduplicationId,
+    }));
+    deps.logger.info('alert jobs queued', { groupKey: payload.groupKey, status: payload.status, alerts, jobs: queued.length, notes });
+    return jsonResponse(200, { queued: jobs.length, alerts, deduplicated: alerts - jobs.length, jobs: queued, notes });
+  };
+}
+
+let lazyHandler: Promise<(event: HttpEvent) => Promise<HttpResult>> | undefined;
+
+async function handlerFromEnvironment(): Promise<(event: HttpEvent) => Promise<HttpResult>> {
+  const [{ loadHandlerConfig }, { resolveSecret }, { createSqsClient, JobQueue }, { createLogger }] = await Promise.all([
+    import('../lib/config.js'),
+    import('../lib/secrets.js'),
+    import('../lib/queue/sqs.js'),
+    import('../lib/observability/logger.js'),
+  ]);
+  const config = loadHandlerConfig(process.env);
+  const receiverChannels = parseAlertChannels(process.env.NETCHECK_ALERT_CHANNELS);
+  const client = createSqsClient({ endpoint: config.sqsEndpoint, region: config.region });
+  const queues = new Map<string, JobQueue>();
+  return createAlertsHandler({
+    config,
+    receiverChannels,
+    queueFor(cluster) {
+      let queue = queues.get(cluster);
+      if (!queue) {
+        const url = config.routing.queues[cluster];
+        if (!url) throw new Error(`no queue configured for cluster "${cluster}"`);
+        queue = new JobQueue(client, url);
+        queues.set(cluster, queue);
+      }
+      return queue;
+    },
+    token: () => resolveSecret('ALERTMANAGER_TOKEN', config.env),
+    logger: createLogger('alerts'),
+  });
+}
+
+/** Lambda entry point; configuration is read on the first request, and a bad one answers 500 until fixed. */
+export async function handler(event: HttpEvent): Promise<HttpResult> {
+  lazyHandler ??= handlerFromEnvironment();
+  let handle: (event: HttpEvent) => Promise<HttpResult>;
+  try {
+    handle = await lazyHandler;
+  } catch (error) {
+    lazyHandler = undefined;
+    console.error(JSON.stringify({ level: 'ERROR', message: 'alerts handler configuration invalid', error: String(error) }));
+    return jsonResponse(500, { error: `server misconfigured: ${(error as Error).message}` });
+  }
+  return handle(event);
+}
