@@ -249,7 +249,8 @@ describe('Alertmanager webhook', () => {
     const handle = makeHandler();
     const p = payload({ alerts: [{ labels: payments() }] });
     const wrongBasic = `Basic ${Buffer.from(`alertmanager:${TOKEN}x`).toString('base64')}`;
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: wrongBasic }, { authorization: TOKEN }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: wrongBasic }, { authorization: TOKEN }];
+    for (const headers of attempts) {
       const res = await handle(post(p, headers));
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/Bearer/);
