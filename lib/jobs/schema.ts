@@ -106,9 +106,9 @@ export function describeTarget(target: JobTarget): string {
 /** Build and validate a job; throws on invalid input because producers build jobs from already-validated parts. */
 export function createJob(fields: Omit<JobInput, 'version' | 'id' | 'requestedAt'> & { id?: string; requestedAt?: string }): Job {
   return jobSchema.parse({
+    ...fields,
     version: 1,
     id: fields.id ?? crypto.randomUUID(),
     requestedAt: fields.requestedAt ?? new Date().toISOString(),
-    ...fields,
   });
 }

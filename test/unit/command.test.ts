@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../lib/jobs/command.js';
+
+describe('/netcheck grammar', () => {
+  it.each([
+    ['svc payments -n shop', { kind: 'svc', name: 'payments', namespace: 'shop' }],
+    ['svc payments', { kind: 'svc', name: 'payments', namespace: 'default' }],
+    ['service shop/payments', { kind: 'svc', name: 'payments', namespace: 'shop' }],
+    ['svc payments --namespace=shop', { kind: 'svc', name: 'payments', namespace: 'shop' }],
+    ['node ip-10-0-1-23.ec2.internal', { kind: 'node', name: 'ip-10-0-1-23.ec2.internal' }],
+    ['dns -n shop', { kind: 'dns', namespace: 'shop' }],
+    ['dns', { kind: 'dns', namespace: 'default' }],
+    ['cluster', { kind: 'cluster' }],
+    ['  SVC   payments   -n   shop  ', { kind: 'svc', name: 'payments', namespace: 'shop' }],
+  ])('%s', (text, target) => {
+    const parsed = parseCommand(text);
+    expect(parsed).toEqual({ ok: true, kind: 'target', target });
+  });
+
+  it('accepts --cluster on every form', () => {
+    for (const text of ['svc payments -n shop --cluster prod', 'node n1 --cluster prod', 'dns --cluster=prod', 'cluster --cluster prod']) {
+      const parsed = parseCommand(text);
+      expect(parsed.ok && parsed.kind === 'target' && parsed.cluster).toBe('prod');
+    }
+  });
+
+  it('turns an autocorrected em dash back into --', () => {
+    expect(parseCommand('svc payments —cluster prod')).toMatchObject({ ok: true, cluster: 'prod' });
+  });
+
+  it.each(['', 'help', 'HELP'])('"%s" is help', (text) => {
+    expect(parseCommand(text)).toEqual({ ok: true, kind: 'help' });
+  });
+
+  it.each([
+    ['svc', /needs a service name/],
+    ['svc Payments', /not a valid service name/],
+    ['svc payments -n Shop_1', /not a valid namespace/],
+    ['svc payments -n', /-n needs a value/],
+    ['svc a b', /unexpected "b"/],
+    ['svc payments --force', /unknown option "--force"/],
+    ['pods', /unknown command "pods"/],
+    ['node', /needs a node name/],
+    ['node n1 -n shop', /not namespaced/],
+    ['cluster -n shop', /drop -n/],
+    ['svc shop/payments -n other', /namespace given twice/],
+    ['svc payments --cluster Prod!', /not a valid cluster name/],
+    ['svc ' + 'a'.repeat(64), /not a valid service name/],
+    ['svc $(whoami)', /not a valid service name/],
+    ['x'.repeat(600), /too long/],
+  ])('rejects "%.40s"', (text, message) => {
+    const parsed = parseCommand(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(message);
+  });
+});
