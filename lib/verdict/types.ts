@@ -11,6 +11,8 @@ export interface RootCause {
   subjects: Subject[];
   /** Codes of the symptoms this cause explains. */
   explains: string[];
+  /** One line per explained symptom: "3 of 3 endpoint connections time out — explained by ip-forward-disabled on node-2". */
+  symptoms?: string[];
 }
 
 export interface Report {

@@ -1,0 +1,62 @@
+import type { DnsProbeFact } from '../facts/types.js';
+import type { Check, Subject } from './types.js';
+import { countEndpoints } from './lib/endpoints.js';
+import { finding, skipped } from './lib/finding.js';
+import { isHeadless, serviceSlices, targetService } from './lib/service.js';
+
+function dnsEvidence(probe: DnsProbeFact): string {
+  const answer = probe.outcome === 'resolved' ? ` → ${(probe.addresses ?? []).join(', ') || 'resolved'}` : ` → ${probe.outcome.toUpperCase()}`;
+  const server = probe.server ? ` @${probe.server}` : '';
+  return `nslookup -type=${probe.type} ${probe.name}${server}${answer}${probe.detail ? ` (${probe.detail})` : ''} in ${probe.ms} ms`;
+}
+
+const check: Check = {
+  code: 'dns-service-name-failed',
+  title: 'Service name does not resolve',
+  layer: 'dns',
+  docs: 'https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/',
+  appliesTo: ['svc', 'dns'],
+  run(facts) {
+    if (!facts.probes.enabled) return [skipped(check, `DNS probes were not run: ${facts.probes.skipReason ?? 'probing disabled'}`)];
+    const probes = facts.probes.dns.filter((p) => p.purpose === 'service' && p.outcome !== 'skipped');
+    if (probes.length === 0) return [skipped(check, 'no DNS probe for the service name ran')];
+    const name = (probes[0] as DnsProbeFact).name;
+    const subjects: Subject[] = [{ kind: 'dns', name }];
+    if (facts.target.kind === 'svc' && facts.target.name && facts.target.namespace) {
+      subjects.unshift({ kind: 'service', name: facts.target.name, namespace: facts.target.namespace });
+    }
+    if (probes.some((p) => p.outcome === 'resolved')) {
+      return [finding(check, { status: 'pass', detail: `${name} resolves`, evidence: probes.map(dnsEvidence), subjects })];
+    }
+
+    const control = facts.probes.dns.filter((p) => p.purpose === 'kubernetes-default' && p.outcome !== 'skipped');
+    const controlResolved = control.some((p) => p.outcome === 'resolved');
+    const outcome = (probes[0] as DnsProbeFact).outcome.toUpperCase();
+    let comparison: string;
+    if (control.length === 0) comparison = 'kubernetes.default was not probed for comparison';
+    else if (controlResolved) comparison = 'while kubernetes.default resolves, so cluster DNS works and the problem is this name';
+    else comparison = 'and kubernetes.default fails too: cluster DNS itself is down (see cluster-dns-down)';
+
+    const svc = targetService(facts);
+    let likely = '';
+    if (facts.target.kind === 'svc' && !svc) likely = ' — the service does not exist';
+    else if (svc && isHeadless(svc) && countEndpoints(serviceSlices(facts, svc)).ready === 0) {
+      likely = ' — a headless service without ready endpoints has no A records';
+    } else if (svc && controlResolved) {
+      likely = ' — check the namespace and search domain, and that CoreDNS may watch Services and EndpointSlices (its RBAC)';
+    }
+    const ns = facts.target.namespace ?? 'default';
+    return [
+      finding(check, {
+        status: 'fail',
+        title: `${name} does not resolve (${outcome})`,
+        detail: `${name} does not resolve (${outcome}) ${comparison}${likely}`,
+        evidence: [...probes.map(dnsEvidence), ...control.map(dnsEvidence)],
+        remediation: `kubectl -n ${ns} run dnstest --rm -it --restart=Never --image=busybox:1.36 -- nslookup ${name}`,
+        subjects,
+      }),
+    ];
+  },
+};
+
+export default check;

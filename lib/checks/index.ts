@@ -1,0 +1,77 @@
+// The check registry: every check the engine runs, in a stable order (object → workload →
+// endpoint → dataplane → DNS, then the node and system checks). The verdict reorders findings by
+// causality; this order only decides how ties read.
+import type { Facts } from '../facts/types.js';
+import type { Check, Finding } from './types.js';
+import { finding } from './lib/finding.js';
+
+import apiAccessDenied from './api-access-denied.js';
+import clusterDnsDown from './cluster-dns-down.js';
+import clusteripRefused from './clusterip-refused.js';
+import clusteripTimeout from './clusterip-timeout.js';
+import dnsServiceNameFailed from './dns-service-name-failed.js';
+import endpointRefused from './endpoint-refused.js';
+import endpointTimeout from './endpoint-timeout.js';
+import noReadyEndpoints from './no-ready-endpoints.js';
+import podsNotReady from './pods-not-ready.js';
+import protocolMismatch from './protocol-mismatch.js';
+import selectorMatchesNoPods from './selector-matches-no-pods.js';
+import serviceNotFound from './service-not-found.js';
+import serviceWithoutSelector from './service-without-selector.js';
+import targetPortMismatch from './target-port-mismatch.js';
+
+import cniUnhealthy from './cni-unhealthy.js';
+import kubeProxyUnhealthy from './kube-proxy-unhealthy.js';
+import networkPolicyDenies from './network-policy-denies.js';
+import nodeNetworkUnavailable from './node-network-unavailable.js';
+import nodeNotReady from './node-not-ready.js';
+
+export const checks: readonly Check[] = [
+  apiAccessDenied,
+  serviceNotFound,
+  serviceWithoutSelector,
+  selectorMatchesNoPods,
+  podsNotReady,
+  targetPortMismatch,
+  protocolMismatch,
+  noReadyEndpoints,
+  clusteripRefused,
+  clusteripTimeout,
+  endpointRefused,
+  endpointTimeout,
+  dnsServiceNameFailed,
+  clusterDnsDown,
+  nodeNotReady,
+  nodeNetworkUnavailable,
+  kubeProxyUnhealthy,
+  cniUnhealthy,
+  networkPolicyDenies,
+];
+
+const byCode = new Map(checks.map((check) => [check.code, check]));
+
+export function checkByCode(code: string): Check | undefined {
+  return byCode.get(code);
+}
+
+/**
+ * Runs the checks that apply to the target kind. A check that throws is reported as an `error`
+ * finding carrying the message, so one bug never hides the rest of the report.
+ */
+export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}): Finding[] {
+  const unknown = (opts.codes ?? []).filter((code) => !byCode.has(code));
+  if (unknown.length) throw new Error(`unknown check code(s): ${unknown.join(', ')}; known: ${[...byCode.keys()].join(', ')}`);
+  const wanted = opts.codes ? new Set(opts.codes) : undefined;
+  const findings: Finding[] = [];
+  for (const check of checks) {
+    if (wanted && !wanted.has(check.code)) continue;
+    if (!check.appliesTo.includes(facts.target.kind)) continue;
+    try {
+      findings.push(...check.run(facts));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      findings.push(finding(check, { status: 'error', title: `Check ${check.code} crashed`, detail: `the check threw: ${message}`, remediation: 'report this as a netcheck bug with the facts (--json) attached' }));
+    }
+  }
+  return findings;
+}

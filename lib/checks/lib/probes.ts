@@ -1,0 +1,97 @@
+// The four TCP-probe checks differ only in which probes they read and what the outcome means;
+// this builder keeps their skip/pass/fail rules identical.
+import type { Facts, ServiceFact, TcpOutcome, TcpProbeFact } from '../../facts/types.js';
+import type { Check, Finding, Layer, Subject } from '../types.js';
+import { finding, skipped } from './finding.js';
+import { nodeSubject, podSubject, portSubject, serviceSubject, targetRef, targetService, uniqueSubjects } from './service.js';
+
+export interface ProbeCheckSpec {
+  code: string;
+  title: string;
+  docs: string;
+  role: TcpProbeFact['role'];
+  /** Outcomes this check reports; the first is the one named in the code. */
+  outcomes: readonly TcpOutcome[];
+  explains?: readonly string[];
+  /** Why these outcomes happen; first line of the fail detail. */
+  describe(failing: TcpProbeFact[], all: TcpProbeFact[], svc: ServiceFact, facts: Facts): string;
+  remediation(failing: TcpProbeFact[], svc: ServiceFact, facts: Facts): string;
+}
+
+const OUTCOME_TEXT: Partial<Record<TcpOutcome, string>> = {
+  timeout: 'timed out (SYN unanswered)',
+  refused: 'refused (RST: nothing accepts connections there)',
+  unreachable: 'unreachable (no route / ICMP unreachable)',
+  connected: 'connected',
+};
+
+export function probeEvidence(probe: TcpProbeFact): string {
+  const who = probe.pod ? ` pod ${probe.pod}` : '';
+  const where = probe.node ? ` on ${probe.node}` : '';
+  const detail = probe.detail ? ` ${probe.detail}` : '';
+  const outcome = OUTCOME_TEXT[probe.outcome] ?? probe.outcome;
+  return `tcp ${probe.ip}:${probe.port} (${probe.role}${who}${where}) → ${outcome} after ${probe.ms} ms${detail}`;
+}
+
+function probeSubjects(svc: ServiceFact, probes: TcpProbeFact[]): Subject[] {
+  const subjects: Subject[] = [serviceSubject(svc)];
+  for (const probe of probes) {
+    if (probe.servicePort !== undefined) subjects.push(portSubject(svc, probe.servicePort));
+    if (probe.pod) subjects.push(podSubject({ name: probe.pod, namespace: svc.namespace }));
+    if (probe.node) subjects.push(nodeSubject(probe.node));
+  }
+  return uniqueSubjects(subjects);
+}
+
+export function defineProbeCheck(spec: ProbeCheckSpec): Check {
+  const layer: Layer = 'dataplane';
+  const check: Check = {
+    code: spec.code,
+    title: spec.title,
+    layer,
+    docs: spec.docs,
+    appliesTo: ['svc'],
+    explains: spec.explains ?? [],
+    run(facts: Facts): Finding[] {
+      if (!facts.probes.enabled) {
+        return [skipped(check, `probes were not run: ${facts.probes.skipReason ?? 'probing disabled'}`)];
+      }
+      const svc = targetService(facts);
+      if (!svc) return [skipped(check, `service ${targetRef(facts)} not found, nothing to probe`)];
+      const probes = facts.probes.tcp.filter((p) => p.role === spec.role);
+      const tested = probes.filter((p) => p.outcome !== 'skipped');
+      if (tested.length === 0) {
+        const why = probes.find((p) => p.detail)?.detail;
+        return [skipped(check, `no ${spec.role} TCP probes ran${why ? `: ${why}` : ''}`)];
+      }
+      const failing = tested.filter((p) => spec.outcomes.includes(p.outcome));
+      if (failing.length === 0) {
+        const connected = tested.filter((p) => p.outcome === 'connected').length;
+        return [
+          finding(check, {
+            status: 'pass',
+            detail: `${connected} of ${tested.length} ${spec.role} probes connected; none ${spec.outcomes.join('/')}`,
+            evidence: tested.map(probeEvidence),
+            subjects: [serviceSubject(svc)],
+          }),
+        ];
+      }
+      const others = tested.filter((p) => !failing.includes(p));
+      return [
+        finding(check, {
+          status: 'fail',
+          title: `${failing.length} of ${tested.length} ${spec.title.charAt(0).toLowerCase()}${spec.title.slice(1)}`,
+          detail: spec.describe(failing, tested, svc, facts),
+          evidence: [...failing.map(probeEvidence), ...others.map(probeEvidence)],
+          remediation: spec.remediation(failing, svc, facts),
+          subjects: probeSubjects(svc, failing),
+        }),
+      ];
+    },
+  };
+  return check;
+}
+
+export function nodesOf(probes: TcpProbeFact[]): string[] {
+  return [...new Set(probes.map((p) => p.node).filter((n): n is string => !!n))].sort();
+}

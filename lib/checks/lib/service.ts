@@ -1,0 +1,93 @@
+// Lookups shared by the service checks: which Service the job is about, which pods and
+// EndpointSlices belong to it, and how to name them as finding subjects.
+import type { AccessErrorFact, EndpointSliceFact, Facts, PodFact, ServiceFact, ServicePortFact } from '../../facts/types.js';
+import type { Subject } from '../types.js';
+import { matchesLabels } from './labels.js';
+
+export function targetService(facts: Facts): ServiceFact | undefined {
+  const { name, namespace } = facts.target;
+  if (facts.target.kind !== 'svc' || !name || !namespace) return undefined;
+  return facts.services.find((svc) => svc.name === name && svc.namespace === namespace);
+}
+
+export function targetRef(facts: Facts): string {
+  return `${facts.target.namespace ?? 'default'}/${facts.target.name ?? ''}`;
+}
+
+export function selectedPods(facts: Facts, svc: ServiceFact): PodFact[] {
+  const selector = svc.selector;
+  if (!selector) return [];
+  return facts.pods.filter((pod) => pod.namespace === svc.namespace && matchesLabels(selector, pod.labels));
+}
+
+export function serviceSlices(facts: Facts, svc: ServiceFact): EndpointSliceFact[] {
+  return facts.endpointSlices.filter((slice) => slice.namespace === svc.namespace && slice.serviceName === svc.name);
+}
+
+export function hasSelector(svc: ServiceFact): boolean {
+  return !!svc.selector && Object.keys(svc.selector).length > 0;
+}
+
+export function isHeadless(svc: ServiceFact): boolean {
+  return svc.clusterIP === 'None';
+}
+
+/** An access error that means `resource` in `namespace` was not read, so its absence proves nothing. */
+export function accessDenied(facts: Facts, resource: string, namespace: string | undefined): AccessErrorFact | undefined {
+  return facts.accessErrors.find(
+    (err) => err.resource === resource && (err.namespace === undefined || err.namespace === namespace),
+  );
+}
+
+export function describeAccessError(err: AccessErrorFact): string {
+  const where = err.namespace ? ` in namespace ${err.namespace}` : ' cluster-wide';
+  return `could not ${err.verb} ${err.resource}${where} (HTTP ${err.status})`;
+}
+
+export function serviceSubject(svc: Pick<ServiceFact, 'name' | 'namespace'>): Subject {
+  return { kind: 'service', name: svc.name, namespace: svc.namespace };
+}
+
+export function podSubject(pod: Pick<PodFact, 'name' | 'namespace'>): Subject {
+  return { kind: 'pod', name: pod.name, namespace: pod.namespace };
+}
+
+export function nodeSubject(name: string): Subject {
+  return { kind: 'node', name };
+}
+
+/** A service port is named "<service>:<port>" so port-level causes and probe symptoms meet on it. */
+export function portSubject(svc: Pick<ServiceFact, 'name' | 'namespace'>, port: number): Subject {
+  return { kind: 'port', name: `${svc.name}:${port}`, namespace: svc.namespace };
+}
+
+export function describePort(port: ServicePortFact): string {
+  const name = port.name ? `${port.name} ` : '';
+  return `${name}${port.port}/${port.protocol} → targetPort ${port.targetPort}`;
+}
+
+/** Deployments own pods through a ReplicaSet named "<deployment>-<hash>". */
+export function workloadOf(pod: PodFact): string | undefined {
+  if (!pod.ownerKind || !pod.ownerName) return undefined;
+  if (pod.ownerKind === 'ReplicaSet') {
+    const deployment = pod.ownerName.replace(/-[a-z0-9]{5,10}$/, '');
+    if (deployment !== pod.ownerName) return `deployment/${deployment}`;
+  }
+  return `${pod.ownerKind.toLowerCase()}/${pod.ownerName}`;
+}
+
+export function uniqueSubjects(subjects: Subject[]): Subject[] {
+  const seen = new Set<string>();
+  return subjects.filter((subject) => {
+    const key = `${subject.kind}/${subject.namespace ?? ''}/${subject.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** kubectl-style merge patch; JSON inside single quotes is safe to paste into a POSIX shell. */
+export function kubectlPatch(namespace: string, resource: string, patch: unknown, type?: 'json'): string {
+  const typeFlag = type ? ` --type=${type}` : '';
+  return `kubectl -n ${namespace} patch ${resource}${typeFlag} -p '${JSON.stringify(patch)}'`;
+}

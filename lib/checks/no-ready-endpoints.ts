@@ -1,0 +1,48 @@
+import type { Check } from './types.js';
+import { countEndpoints, sliceEvidence } from './lib/endpoints.js';
+import { finding, skipped } from './lib/finding.js';
+import { accessDenied, describeAccessError, serviceSubject, serviceSlices, targetRef, targetService } from './lib/service.js';
+
+const check: Check = {
+  code: 'no-ready-endpoints',
+  title: 'Service has no ready endpoints',
+  layer: 'endpoint',
+  docs: 'https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions',
+  appliesTo: ['svc'],
+  explains: ['clusterip-refused', 'clusterip-timeout', 'dns-service-name-failed'],
+  run(facts) {
+    const svc = targetService(facts);
+    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (svc.type === 'ExternalName') return [skipped(check, 'ExternalName services have no endpoints')];
+    const denied = accessDenied(facts, 'endpointslices', svc.namespace);
+    if (denied) return [skipped(check, `cannot read endpoints: ${describeAccessError(denied)}`)];
+
+    const ns = svc.namespace;
+    const slices = serviceSlices(facts, svc);
+    const { total, ready } = countEndpoints(slices);
+    const command = `kubectl -n ${ns} get endpointslices -l kubernetes.io/service-name=${svc.name} -o wide`;
+    const evidence = slices.length ? slices.map(sliceEvidence) : [`${command} → No resources found`];
+    const subjects = [serviceSubject(svc)];
+    if (ready > 0) {
+      return [finding(check, { status: 'pass', detail: `${ready} of ${total} endpoint addresses ready`, evidence, subjects })];
+    }
+    const why =
+      slices.length === 0
+        ? 'no EndpointSlices exist for it (is the endpoint-slice controller running?)'
+        : total === 0
+          ? 'its EndpointSlices list no addresses'
+          : `all ${total} endpoint addresses are not ready`;
+    return [
+      finding(check, {
+        status: 'fail',
+        title: `${ns}/${svc.name} has no ready endpoints`,
+        detail: `Service ${ns}/${svc.name} has no ready endpoints — ${why}, so connections to it are refused or hang`,
+        evidence,
+        remediation: `${command}   # then see why the selected pods are missing or not ready: kubectl -n ${ns} get pods -o wide`,
+        subjects,
+      }),
+    ];
+  },
+};
+
+export default check;

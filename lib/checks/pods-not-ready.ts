@@ -1,0 +1,113 @@
+import type { PodFact } from '../facts/types.js';
+import type { Check, Finding, Subject } from './types.js';
+import { finding, skipped } from './lib/finding.js';
+import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
+import {
+  accessDenied,
+  describeAccessError,
+  hasSelector,
+  nodeSubject,
+  podSubject,
+  selectedPods,
+  serviceSubject,
+  targetRef,
+  targetService,
+  uniqueSubjects,
+  workloadOf,
+} from './lib/service.js';
+import { plural } from './lib/text.js';
+
+interface Diagnosed {
+  pod: PodFact;
+  problem: PodProblem;
+}
+
+function podLine({ pod, problem }: Diagnosed): string {
+  return `pod ${pod.name} on ${pod.nodeName ?? '<unscheduled>'}: ${problem.reason}`;
+}
+
+/** Most common reason first, so the summary names what most pods suffer from. */
+function dominantProblem(diagnosed: Diagnosed[]): Diagnosed {
+  const counts = new Map<string, number>();
+  for (const d of diagnosed) counts.set(d.problem.kind, (counts.get(d.problem.kind) ?? 0) + 1);
+  return [...diagnosed].sort((a, b) => (counts.get(b.problem.kind) ?? 0) - (counts.get(a.problem.kind) ?? 0))[0] as Diagnosed;
+}
+
+const check: Check = {
+  code: 'pods-not-ready',
+  title: 'Selected pods are not ready',
+  layer: 'workload',
+  docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/',
+  appliesTo: ['svc'],
+  explains: ['no-ready-endpoints', 'clusterip-refused', 'clusterip-timeout', 'endpoint-refused', 'endpoint-timeout', 'dns-service-name-failed'],
+  explainsFinding(cause: Finding, symptom: Finding): boolean {
+    // Pod-level symptoms are explained only by the same pods; service-level ones only when no pod serves.
+    const pods = new Set(cause.subjects.filter((s) => s.kind === 'pod').map((s) => `${s.namespace}/${s.name}`));
+    const symptomPods = symptom.subjects.filter((s) => s.kind === 'pod');
+    if (symptomPods.length > 0) return symptomPods.some((s) => pods.has(`${s.namespace}/${s.name}`));
+    const sameService = (s: Subject) => s.kind === 'service' && cause.subjects.some((c) => c.kind === 'service' && c.name === s.name && c.namespace === s.namespace);
+    return cause.status === 'fail' && symptom.subjects.some(sameService);
+  },
+  run(facts) {
+    const svc = targetService(facts);
+    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
+    const denied = accessDenied(facts, 'pods', svc.namespace);
+    if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];
+    const pods = selectedPods(facts, svc);
+    if (pods.length === 0) return [skipped(check, 'the selector matches no pods (see selector-matches-no-pods)')];
+
+    const diagnosed: Diagnosed[] = [];
+    for (const pod of pods) {
+      const problem = diagnosePod(pod);
+      if (problem) diagnosed.push({ pod, problem });
+    }
+    const notServing = diagnosed.filter((d) => !d.problem.serving);
+    const ns = svc.namespace;
+    const serving = pods.length - notServing.length;
+    if (diagnosed.length === 0) {
+      return [finding(check, { status: 'pass', detail: `all ${plural(pods.length, 'selected pod')} ready`, subjects: [serviceSubject(svc)] })];
+    }
+
+    const lead = dominantProblem(notServing.length ? notServing : diagnosed);
+    const evidence = [
+      `kubectl -n ${ns} get pods -l ${Object.entries(svc.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} -o wide`,
+      ...diagnosed.map(podLine),
+    ];
+    const subjects = uniqueSubjects([
+      serviceSubject(svc),
+      ...diagnosed.flatMap((d) => [podSubject(d.pod), ...(d.pod.nodeName ? [nodeSubject(d.pod.nodeName)] : [])]),
+    ]);
+    const remediation = podProblemCommand(lead.pod, lead.problem, workloadOf(lead.pod));
+
+    if (notServing.length === 0) {
+      return [
+        finding(check, {
+          status: 'warn',
+          title: `${plural(diagnosed.length, 'pod')} of ${ns}/${svc.name} restart often`,
+          detail: `${plural(diagnosed.length, 'selected pod')} restart often (${lead.problem.reason}) — requests fail while they restart`,
+          evidence,
+          remediation,
+          subjects,
+        }),
+      ];
+    }
+    const where = lead.pod.nodeName ? ` on ${lead.pod.nodeName}` : '';
+    const detailHead =
+      serving === 0
+        ? `${notServing.length === 1 ? 'The only selected pod' : `All ${notServing.length} selected pods`} of ${ns}/${svc.name} ${notServing.length === 1 ? 'is' : 'are'} not ready — ${lead.pod.name}${where}: ${lead.problem.reason}; the service has no ready endpoints`
+        : `${notServing.length} of ${pods.length} selected pods of ${ns}/${svc.name} are not ready — ${lead.pod.name}${where}: ${lead.problem.reason}; ${serving} still serve`;
+    return [
+      finding(check, {
+        status: serving === 0 ? 'fail' : 'warn',
+        title: `${notServing.length} of ${pods.length} pods of ${ns}/${svc.name} not ready`,
+        detail: detailHead,
+        evidence,
+        remediation,
+        subjects,
+      }),
+    ];
+  },
+};
+
+export default check;

@@ -1,0 +1,73 @@
+import type { Check } from './types.js';
+import { finding, skipped } from './lib/finding.js';
+import { declaredPorts } from './lib/ports.js';
+import {
+  accessDenied,
+  describeAccessError,
+  describePort,
+  hasSelector,
+  kubectlPatch,
+  portSubject,
+  selectedPods,
+  serviceSubject,
+  targetRef,
+  targetService,
+} from './lib/service.js';
+
+const check: Check = {
+  code: 'protocol-mismatch',
+  title: 'Service port protocol differs from the container port',
+  layer: 'workload',
+  docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#protocol-support',
+  appliesTo: ['svc'],
+  explains: ['endpoint-refused', 'clusterip-refused', 'endpoint-timeout', 'clusterip-timeout'],
+  run(facts) {
+    const svc = targetService(facts);
+    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
+    const denied = accessDenied(facts, 'pods', svc.namespace);
+    if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];
+    const pods = selectedPods(facts, svc);
+    if (pods.length === 0) return [skipped(check, 'the selector matches no pods (see selector-matches-no-pods)')];
+
+    const mismatches: { index: number; sentence: string; evidence: string; port: number; want: string }[] = [];
+    let compared = 0;
+    svc.ports.forEach((port, index) => {
+      const targets = pods.flatMap(declaredPorts).filter((p) =>
+        typeof port.targetPort === 'string' ? p.name === port.targetPort : p.containerPort === port.targetPort,
+      );
+      if (targets.length === 0) return;
+      compared++;
+      // A container may declare the same number for several protocols (DNS: 53/UDP and 53/TCP).
+      if (targets.some((p) => p.protocol === port.protocol)) return;
+      const target = targets[0];
+      if (!target) return;
+      mismatches.push({
+        index,
+        port: port.port,
+        want: target.protocol,
+        sentence: `Service ${svc.namespace}/${svc.name} port ${port.port}/${port.protocol} targets container port ${target.name ?? target.containerPort} which is ${target.protocol} — traffic arrives over the wrong protocol`,
+        evidence: `service port ${describePort(port)}; container ${target.container} declares ${target.name ? `${target.name}:` : ''}${target.containerPort}/${target.protocol}`,
+      });
+    });
+    if (compared === 0) return [skipped(check, 'no service port resolves to a declared container port (see target-port-mismatch)')];
+    if (mismatches.length === 0) {
+      return [finding(check, { status: 'pass', detail: `protocols agree on ${compared} resolved ports`, subjects: [serviceSubject(svc)] })];
+    }
+    const first = mismatches[0] as (typeof mismatches)[number];
+    return [
+      finding(check, {
+        status: 'fail',
+        title: `Protocol mismatch on ${svc.namespace}/${svc.name} port ${first.port}`,
+        detail: mismatches.map((m) => m.sentence).join('\n'),
+        evidence: mismatches.map((m) => m.evidence),
+        remediation: mismatches
+          .map((m) => kubectlPatch(svc.namespace, `svc ${svc.name}`, [{ op: 'replace', path: `/spec/ports/${m.index}/protocol`, value: m.want }], 'json'))
+          .join('\n'),
+        subjects: [serviceSubject(svc), ...mismatches.map((m) => portSubject(svc, m.port))],
+      }),
+    ];
+  },
+};
+
+export default check;

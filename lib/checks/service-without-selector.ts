@@ -1,0 +1,64 @@
+import type { Check } from './types.js';
+import { countEndpoints, sliceEvidence } from './lib/endpoints.js';
+import { finding, skipped } from './lib/finding.js';
+import { accessDenied, describeAccessError, hasSelector, serviceSubject, serviceSlices, targetRef, targetService } from './lib/service.js';
+
+const check: Check = {
+  code: 'service-without-selector',
+  title: 'Service without selector has no usable manual endpoints',
+  layer: 'object',
+  docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors',
+  appliesTo: ['svc'],
+  explains: ['no-ready-endpoints', 'clusterip-refused', 'clusterip-timeout', 'dns-service-name-failed'],
+  run(facts) {
+    const svc = targetService(facts);
+    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (svc.type === 'ExternalName') return [skipped(check, 'ExternalName services have no endpoints')];
+    if (hasSelector(svc)) return [skipped(check, 'service has a selector; the endpoints controller manages its endpoints')];
+    const denied = accessDenied(facts, 'endpointslices', svc.namespace);
+    if (denied) return [skipped(check, `cannot read the manual endpoints: ${describeAccessError(denied)}`)];
+
+    const ns = svc.namespace;
+    const slices = serviceSlices(facts, svc);
+    const { total, ready } = countEndpoints(slices);
+    const subjects = [serviceSubject(svc)];
+    const manifestHint =
+      `kubectl -n ${ns} apply -f endpointslice.yaml   # an EndpointSlice labelled kubernetes.io/service-name=${svc.name}` +
+      ` with the backend addresses and ports ${svc.ports.map((p) => p.targetPort).join(',')}`;
+    if (slices.length === 0 || total === 0) {
+      const what = slices.length === 0 ? 'no Endpoints or EndpointSlices exist for it' : 'its manual EndpointSlices list no addresses';
+      return [
+        finding(check, {
+          status: 'fail',
+          title: `Service ${ns}/${svc.name} has no selector and no manual endpoints`,
+          detail: `Service ${ns}/${svc.name} has no selector and ${what}, so it routes nowhere`,
+          evidence: [`service ${ns}/${svc.name}: selector <none>`, ...slices.map(sliceEvidence)],
+          remediation: manifestHint,
+          subjects,
+        }),
+      ];
+    }
+    if (ready === 0) {
+      return [
+        finding(check, {
+          status: 'fail',
+          title: `Manual endpoints of ${ns}/${svc.name} are all not ready`,
+          detail: `Service ${ns}/${svc.name} has no selector and all ${total} manual endpoint addresses are marked not ready`,
+          evidence: slices.map(sliceEvidence),
+          remediation: `kubectl -n ${ns} edit endpointslice ${slices[0]?.name}   # set conditions.ready: true once the backends serve`,
+          subjects,
+        }),
+      ];
+    }
+    return [
+      finding(check, {
+        status: 'pass',
+        detail: `no selector; ${ready} of ${total} manual endpoint addresses ready`,
+        evidence: slices.map(sliceEvidence),
+        subjects,
+      }),
+    ];
+  },
+};
+
+export default check;

@@ -1,0 +1,214 @@
+// The causal verdict: link causes to the symptoms they explain, pick the root cause, and order
+// the findings so a person reads the cause first and its symptoms right under it.
+import { checkByCode } from '../checks/index.js';
+import type { Check, Finding, FindingStatus, Layer, Subject } from '../checks/types.js';
+import type { Facts } from '../facts/types.js';
+import type { Report, ReportStatus, RootCause } from './types.js';
+
+/** Closer to the root first: when counts tie, the deeper layer is the likelier cause. */
+const LAYER_RANK: Record<Layer, number> = {
+  access: 0,
+  object: 1,
+  workload: 2,
+  node: 3,
+  kernel: 4,
+  system: 5,
+  policy: 6,
+  endpoint: 7,
+  dataplane: 8,
+  dns: 8,
+};
+
+const STATUS_ORDER: FindingStatus[] = ['fail', 'warn', 'error', 'skip', 'pass'];
+
+function layerRank(finding: Finding): number {
+  const layer = checkByCode(finding.code)?.layer;
+  return layer ? LAYER_RANK[layer] : LAYER_RANK.dataplane;
+}
+
+function subjectKey(subject: Subject): string {
+  return `${subject.kind}/${subject.namespace ?? ''}/${subject.name}`;
+}
+
+/** Default link rule: cause and symptom are about the same thing (service, pod, node or port). */
+export function sharesSubject(cause: Finding, symptom: Finding): boolean {
+  const keys = new Set(cause.subjects.map(subjectKey));
+  return symptom.subjects.some((subject) => keys.has(subjectKey(subject)));
+}
+
+function explainsDirectly(check: Check | undefined, cause: Finding, symptom: Finding, facts: Facts): boolean {
+  if (!check?.explains?.includes(symptom.code)) return false;
+  return (check.explainsFinding ?? sharesSubject)(cause, symptom, facts);
+}
+
+interface Graph {
+  problems: Finding[];
+  /** cause index → symptom indexes it explains directly. */
+  edges: Map<number, Set<number>>;
+  /** symptom index → cause indexes explaining it directly. */
+  reverse: Map<number, Set<number>>;
+}
+
+function buildGraph(problems: Finding[], facts: Facts): Graph {
+  const edges = new Map<number, Set<number>>();
+  const reverse = new Map<number, Set<number>>();
+  const link = (from: number, to: number) => {
+    if (!edges.has(from)) edges.set(from, new Set());
+    if (!reverse.has(to)) reverse.set(to, new Set());
+    edges.get(from)?.add(to);
+    reverse.get(to)?.add(from);
+  };
+  problems.forEach((cause, i) => {
+    const check = checkByCode(cause.code);
+    problems.forEach((symptom, j) => {
+      if (i === j || cause.code === symptom.code) return;
+      if (!explainsDirectly(check, cause, symptom, facts)) return;
+      // Two findings claiming each other: the one closer to the root keeps the link.
+      const mutual = explainsDirectly(checkByCode(symptom.code), symptom, cause, facts);
+      if (mutual && layerRank(symptom) <= layerRank(cause)) return;
+      link(i, j);
+    });
+  });
+  return { problems, edges, reverse };
+}
+
+function reach(graph: Graph, start: number): Set<number> {
+  const seen = new Set<number>();
+  const stack = [...(graph.edges.get(start) ?? [])];
+  while (stack.length) {
+    const next = stack.pop() as number;
+    if (next === start || seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...(graph.edges.get(next) ?? []));
+  }
+  return seen;
+}
+
+function chooseRoot(graph: Graph): number | undefined {
+  const { problems } = graph;
+  const pool = (status: FindingStatus) =>
+    problems.map((f, i) => ({ f, i })).filter(({ f, i }) => f.status === status && !(graph.reverse.get(i)?.size));
+  const candidates = pool('fail').length ? pool('fail') : pool('warn');
+  const scored = candidates.map(({ f, i }) => {
+    const reached = [...reach(graph, i)].map((j) => problems[j] as Finding);
+    return {
+      i,
+      fails: reached.filter((r) => r.status === 'fail').length,
+      warns: reached.filter((r) => r.status === 'warn').length,
+      rank: layerRank(f),
+    };
+  });
+  scored.sort((a, b) => b.fails - a.fails || b.warns - a.warns || a.rank - b.rank || a.i - b.i);
+  return scored[0]?.i;
+}
+
+/** The cause a symptom is filed under: the root when it reaches the symptom, else the topmost ancestor. */
+function originOf(graph: Graph, index: number, root: number | undefined, rootReach: Set<number>): number | undefined {
+  if (!graph.reverse.get(index)?.size) return undefined;
+  if (root !== undefined && rootReach.has(index)) return root;
+  const seen = new Set<number>([index]);
+  let current = index;
+  for (;;) {
+    const parents = [...(graph.reverse.get(current) ?? [])].filter((p) => !seen.has(p));
+    if (parents.length === 0) return current === index ? undefined : current;
+    parents.sort((a, b) => layerRank(graph.problems[a] as Finding) - layerRank(graph.problems[b] as Finding) || a - b);
+    current = parents[0] as number;
+    seen.add(current);
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}
+
+/** Where a cause sits, as a person would say it: the node if any, else the port, else the service. */
+function subjectNames(finding: Finding): string {
+  const preference: Subject['kind'][] = ['node', 'port', 'service', 'pod', 'dns', 'namespace', 'daemonset', 'networkpolicy'];
+  for (const kind of preference) {
+    const named = finding.subjects.filter((s) => s.kind === kind);
+    if (named.length) return named.map((s) => (s.namespace && kind !== 'node' ? `${s.namespace}/${s.name}` : s.name)).join(', ');
+  }
+  return '';
+}
+
+/** "3 of 3 endpoint connections time out — explained by ip-forward-disabled on node-2". */
+export function symptomLine(symptom: Finding, cause: Finding): string {
+  const where = subjectNames(cause);
+  return `${symptom.title} — explained by ${cause.code}${where ? ` on ${where}` : ''}`;
+}
+
+export function reportStatus(findings: Finding[]): ReportStatus {
+  if (findings.some((f) => f.status === 'fail')) return 'fail';
+  if (findings.some((f) => f.status === 'warn')) return 'warn';
+  if (findings.some((f) => f.status === 'error')) return 'error';
+  return 'ok';
+}
+
+export function buildReport(facts: Facts, findings: Finding[], timing: { startedAt: string; durationMs: number }): Report {
+  const problems = findings.filter((f) => f.status === 'fail' || f.status === 'warn');
+  const graph = buildGraph(problems, facts);
+  const root = chooseRoot(graph);
+  const rootReach = root === undefined ? new Set<number>() : reach(graph, root);
+
+  const explained = new Map<Finding, Finding>();
+  problems.forEach((symptom, i) => {
+    const origin = originOf(graph, i, root, rootReach);
+    if (origin !== undefined) explained.set(symptom, problems[origin] as Finding);
+  });
+
+  const output = (finding: Finding): Finding => {
+    const cause = explained.get(finding);
+    return cause ? { ...finding, explainedBy: cause.code } : { ...finding };
+  };
+
+  const rootFinding = root === undefined ? undefined : (problems[root] as Finding);
+  const ordered: Finding[] = [];
+  const placed = new Set<Finding>();
+  const place = (finding: Finding) => {
+    if (placed.has(finding)) return;
+    placed.add(finding);
+    ordered.push(finding);
+  };
+  const byCausality = (a: Finding, b: Finding) => layerRank(a) - layerRank(b);
+  const symptomsOf = (cause: Finding) => problems.filter((p) => explained.get(p) === cause).sort(byCausality);
+  if (rootFinding) {
+    place(rootFinding);
+    symptomsOf(rootFinding).forEach(place);
+  }
+  for (const status of STATUS_ORDER) {
+    const ofStatus = findings.filter((f) => f.status === status && !placed.has(f));
+    const causesFirst = ofStatus.filter((f) => !explained.has(f)).sort(byCausality);
+    for (const cause of causesFirst) {
+      place(cause);
+      symptomsOf(cause).forEach(place);
+    }
+    ofStatus.sort(byCausality).forEach(place);
+  }
+
+  let rootCause: RootCause | null = null;
+  if (rootFinding) {
+    const symptoms = symptomsOf(rootFinding);
+    rootCause = {
+      code: rootFinding.code,
+      summary: firstLine(rootFinding.detail),
+      remediation: rootFinding.remediation,
+      subjects: rootFinding.subjects,
+      explains: [...new Set(symptoms.map((s) => s.code))],
+      symptoms: symptoms.map((s) => symptomLine(s, rootFinding)),
+    };
+  }
+
+  const counts: Report['counts'] = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
+  for (const f of findings) counts[f.status]++;
+
+  return {
+    target: facts.target,
+    status: reportStatus(findings),
+    rootCause,
+    findings: ordered.map(output),
+    counts,
+    startedAt: timing.startedAt,
+    durationMs: timing.durationMs,
+    ...(facts.apiRequests !== undefined ? { apiRequests: facts.apiRequests } : {}),
+  };
+}
