@@ -1,0 +1,199 @@
+// Loads a scenario fixture (test/scenarios/*.yaml) into full Facts plus its expectations.
+// Fixtures stay short: the loader fills the fields every object has (empty lists, defaults the
+// API server would set) and rejects unknown keys so a typo fails loudly instead of testing nothing.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { Facts, Target } from '../../lib/facts/types.js';
+
+const subjectSchema = z.strictObject({
+  kind: z.enum(['service', 'pod', 'node', 'port', 'namespace', 'networkpolicy', 'daemonset', 'dns']),
+  name: z.string(),
+  namespace: z.string().optional(),
+});
+
+const statusSchema = z.enum(['pass', 'warn', 'fail', 'skip', 'error']);
+
+const expectSchema = z.strictObject({
+  status: z.enum(['ok', 'warn', 'fail', 'error']),
+  rootCause: z.string().nullable(),
+  rootCauseSubjects: z.array(subjectSchema).optional(),
+  findings: z.record(z.string(), statusSchema).optional(),
+  explainedBy: z.record(z.string(), z.string()).optional(),
+  noFailOrWarn: z.boolean().optional(),
+  summaryIncludes: z.array(z.string()).optional(),
+});
+
+export type ScenarioExpect = z.infer<typeof expectSchema>;
+
+const targetSchema = z.strictObject({
+  kind: z.enum(['svc', 'node', 'dns', 'cluster']),
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  cluster: z.string(),
+});
+
+const FACT_KEYS = [
+  'services',
+  'sameNameElsewhere',
+  'pods',
+  'endpointSlices',
+  'nodes',
+  'networkPolicies',
+  'namespaces',
+  'systemDaemonSets',
+  'systemPods',
+  'dns',
+  'probes',
+  'nodeAgents',
+  'accessErrors',
+  'apiRequests',
+  'collectedAt',
+] as const;
+
+const scenarioSchema = z.strictObject({
+  description: z.string().min(1),
+  target: targetSchema,
+  facts: z.record(z.string(), z.unknown()).default({}),
+  expect: expectSchema,
+});
+
+export interface Scenario {
+  file: string;
+  description: string;
+  facts: Facts;
+  expect: ScenarioExpect;
+}
+
+type Loose = Record<string, unknown>;
+
+class FixtureError extends Error {}
+
+function list(value: unknown, where: string): Loose[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new FixtureError(`${where} must be a list`);
+  return value.map((item, i) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new FixtureError(`${where}[${i}] must be a mapping`);
+    return item as Loose;
+  });
+}
+
+function need(obj: Loose, keys: readonly string[], where: string): void {
+  for (const key of keys) {
+    if (obj[key] === undefined) throw new FixtureError(`${where} is missing required field "${key}"`);
+  }
+}
+
+function fillService(svc: Loose, where: string): Loose {
+  need(svc, ['name', 'namespace', 'ports'], where);
+  const ports = list(svc.ports, `${where}.ports`).map((port, i) => {
+    need(port, ['port'], `${where}.ports[${i}]`);
+    return { protocol: 'TCP', targetPort: port.port, ...port };
+  });
+  return { type: 'ClusterIP', ...svc, ports };
+}
+
+function fillPod(pod: Loose, where: string): Loose {
+  need(pod, ['name', 'namespace', 'phase', 'ready'], where);
+  const containers = list(pod.containers, `${where}.containers`).map((c, i) => {
+    need(c, ['name', 'ready', 'state'], `${where}.containers[${i}]`);
+    return { restartCount: 0, ...c, ports: list(c.ports, `${where}.containers[${i}].ports`).map((p) => ({ protocol: 'TCP', ...p })) };
+  });
+  return { labels: {}, ...pod, conditions: list(pod.conditions, `${where}.conditions`), containers };
+}
+
+function fillSlice(slice: Loose, where: string): Loose {
+  need(slice, ['name', 'namespace', 'serviceName'], where);
+  const endpoints = list(slice.endpoints, `${where}.endpoints`).map((e, i) => {
+    need(e, ['addresses', 'ready'], `${where}.endpoints[${i}]`);
+    return e;
+  });
+  const ports = list(slice.ports, `${where}.ports`).map((p) => ({ protocol: 'TCP', ...p }));
+  return { addressType: 'IPv4', source: 'endpointslice', ...slice, ports, endpoints };
+}
+
+function fillNode(node: Loose, where: string): Loose {
+  need(node, ['name', 'ready'], where);
+  return { labels: {}, networkUnavailable: null, podCIDRs: [], unschedulable: false, taints: [], ...node };
+}
+
+/** Kernel facts not named in a fixture are "unknown" (null), never a healthy default. */
+function fillAgent(agent: Loose, where: string, readAt: string): Loose {
+  need(agent, ['node', 'status'], where);
+  if (agent.facts === undefined) return agent;
+  const kernel = agent.facts as Loose;
+  return {
+    ...agent,
+    facts: {
+      ipForward: null,
+      ipv6Forward: null,
+      bridgeNetfilterLoaded: null,
+      bridgeNfCallIptables: null,
+      bridgeNfCallIp6tables: null,
+      conntrack: null,
+      rpFilter: { all: null, default: null, interfaces: {} },
+      interfaces: [],
+      routes: [],
+      unknown: {},
+      readAt,
+      ...kernel,
+    },
+  };
+}
+
+function buildFacts(target: Target, raw: Loose): Facts {
+  const unknownKeys = Object.keys(raw).filter((key) => !(FACT_KEYS as readonly string[]).includes(key));
+  if (unknownKeys.length) throw new FixtureError(`unknown facts key(s) ${unknownKeys.join(', ')}; allowed: ${FACT_KEYS.join(', ')}`);
+  const probes = (raw.probes ?? {}) as Loose;
+  const dns = raw.dns as Loose | undefined;
+  const collectedAt = (raw.collectedAt as string | undefined) ?? '2026-11-26T07:00:00.000Z';
+  const facts = {
+    target,
+    collectedAt,
+    services: list(raw.services, 'facts.services').map((s, i) => fillService(s, `facts.services[${i}]`)),
+    sameNameElsewhere: list(raw.sameNameElsewhere, 'facts.sameNameElsewhere').map((s, i) => fillService(s, `facts.sameNameElsewhere[${i}]`)),
+    pods: list(raw.pods, 'facts.pods').map((p, i) => fillPod(p, `facts.pods[${i}]`)),
+    endpointSlices: list(raw.endpointSlices, 'facts.endpointSlices').map((s, i) => fillSlice(s, `facts.endpointSlices[${i}]`)),
+    nodes: list(raw.nodes, 'facts.nodes').map((n, i) => fillNode(n, `facts.nodes[${i}]`)),
+    networkPolicies: list(raw.networkPolicies, 'facts.networkPolicies').map((p) => ({ policyTypes: ['Ingress'], ingress: [], egress: [], ...p })),
+    namespaces: list(raw.namespaces, 'facts.namespaces').map((n) => ({ labels: {}, ...n })),
+    systemDaemonSets: list(raw.systemDaemonSets, 'facts.systemDaemonSets').map((d) => ({ labels: {}, images: [], ...d })),
+    systemPods: list(raw.systemPods, 'facts.systemPods').map((p, i) => fillPod(p, `facts.systemPods[${i}]`)),
+    ...(dns
+      ? {
+          dns: {
+            ...(dns.service ? { service: fillService(dns.service as Loose, 'facts.dns.service') } : {}),
+            endpointSlices: list(dns.endpointSlices, 'facts.dns.endpointSlices').map((s, i) => fillSlice(s, `facts.dns.endpointSlices[${i}]`)),
+          },
+        }
+      : {}),
+    probes: {
+      enabled: true,
+      ...probes,
+      tcp: list(probes.tcp, 'facts.probes.tcp').map((p) => ({ protocol: 'TCP', ms: 1, ...p })),
+      dns: list(probes.dns, 'facts.probes.dns').map((p) => ({ type: 'A', ms: 1, ...p })),
+    },
+    nodeAgents: list(raw.nodeAgents, 'facts.nodeAgents').map((a, i) => fillAgent(a, `facts.nodeAgents[${i}]`, collectedAt)),
+    accessErrors: list(raw.accessErrors, 'facts.accessErrors'),
+    ...(raw.apiRequests !== undefined ? { apiRequests: raw.apiRequests } : {}),
+  };
+  return facts as unknown as Facts;
+}
+
+/** Parses one fixture; any problem is thrown as an Error naming the file and the field. */
+export function loadScenario(path: string): Scenario {
+  const file = basename(path);
+  try {
+    const parsed = scenarioSchema.safeParse(parse(readFileSync(path, 'utf8')));
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '<root>'}: ${i.message}`).join('; ');
+      throw new FixtureError(issues);
+    }
+    const { description, target, facts, expect } = parsed.data;
+    return { file, description, facts: buildFacts(target, facts as Loose), expect };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`scenario ${file}: ${message}`, { cause: err });
+  }
+}
