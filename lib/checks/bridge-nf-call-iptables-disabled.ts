@@ -1,0 +1,64 @@
+import type { Facts } from '../facts/types.js';
+import { kubeProxyReplacedByCilium } from './lib/cni.js';
+import { finding } from './lib/finding.js';
+import { assessKernel, explainsOnBadNodes, kernelFinding, unknownFact } from './lib/nodes.js';
+import type { Check, Finding } from './types.js';
+
+function assess(facts: Facts) {
+  return assessKernel(facts, (kernel, node) => {
+    if (kernel.bridgeNetfilterLoaded === false) {
+      return { state: 'problem', evidence: `ls /proc/sys/net/bridge on ${node}: No such file or directory (br_netfilter not loaded)` };
+    }
+    if (kernel.bridgeNetfilterLoaded === null) return unknownFact(kernel, 'bridgeNetfilterLoaded', node);
+    if (kernel.bridgeNfCallIptables === null) return unknownFact(kernel, 'bridgeNfCallIptables', node);
+    return kernel.bridgeNfCallIptables
+      ? { state: 'ok', evidence: `sysctl net.bridge.bridge-nf-call-iptables = 1 on ${node}` }
+      : { state: 'problem', evidence: `sysctl net.bridge.bridge-nf-call-iptables = 0 on ${node}` };
+  });
+}
+
+const check: Check = {
+  code: 'bridge-nf-call-iptables-disabled',
+  title: 'Bridged traffic bypasses iptables on a node',
+  layer: 'kernel',
+  docs: 'https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/#network-plugin-requirements',
+  appliesTo: ['svc', 'node', 'cluster', 'dns'],
+  explains: ['clusterip-timeout'],
+  explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) =>
+    !kubeProxyReplacedByCilium(facts) && explainsOnBadNodes(facts, symptom, assess(facts)),
+  run(facts: Facts): Finding[] {
+    if (kubeProxyReplacedByCilium(facts)) {
+      return [
+        finding(check, {
+          status: 'pass',
+          detail: 'Not needed: Cilium replaces kube-proxy and load-balances Services in eBPF, without iptables on the bridge path.',
+        }),
+      ];
+    }
+    return [
+      kernelFinding(check, facts, assess(facts), {
+        problem(nodes, onPath) {
+          const names = nodes.map((n) => n.node).join(', ');
+          return {
+            detail:
+              `Bridged pod traffic skips iptables on ${names} (br_netfilter off or bridge-nf-call-iptables = 0): ` +
+              (onPath
+                ? 'a pod reaching a ClusterIP whose endpoint is on the same node gets the reply straight from the pod IP, which it does not expect — same-node ClusterIP connections time out.'
+                : 'same-node ClusterIP connections there time out.'),
+            remediation: nodes
+              .map(
+                (n) =>
+                  `# on ${n.node}\nmodprobe br_netfilter\nsysctl -w net.bridge.bridge-nf-call-iptables=1\n` +
+                  `echo br_netfilter | tee /etc/modules-load.d/k8s.conf\n` +
+                  `echo 'net.bridge.bridge-nf-call-iptables = 1' | tee -a /etc/sysctl.d/99-kubernetes.conf`,
+              )
+              .join('\n'),
+          };
+        },
+        pass: 'br_netfilter is loaded and bridge-nf-call-iptables = 1 on every node with agent facts.',
+      }),
+    ];
+  },
+};
+
+export default check;

@@ -1,0 +1,265 @@
+import type { Facts, PodFact, Protocol, ServiceFact } from '../facts/types.js';
+import { finding, skipped } from './lib/finding.js';
+import { formatLabels } from './lib/labels.js';
+import {
+  type ConnectionOutcome,
+  type Endpoint,
+  effectivePolicyTypes,
+  evaluateConnection,
+  explainDenial,
+  isDenyAll,
+  podEndpoint,
+  selectsPod,
+} from './lib/netpol.js';
+import { backendPods, targetService } from './lib/nodes.js';
+import type { Check, Finding, Subject } from './types.js';
+
+interface Denial {
+  pod: PodFact;
+  port: number;
+  protocol: Protocol;
+  outcome: ConnectionOutcome;
+}
+
+interface Analysis {
+  service: ServiceFact;
+  source: Endpoint;
+  denials: Denial[];
+  allowedLines: string[];
+}
+
+function resolveTargetPort(pod: PodFact, targetPort: number | string, protocol: Protocol): number | undefined {
+  if (typeof targetPort === 'number') return targetPort;
+  return pod.containers.flatMap((c) => c.ports).find((p) => p.name === targetPort && p.protocol === protocol)?.containerPort;
+}
+
+function probingSource(facts: Facts): Endpoint | null {
+  const source = facts.probes.source;
+  if (!source) return null;
+  const isPod = source.namespace !== undefined && source.podLabels !== undefined;
+  return {
+    namespace: isPod ? source.namespace : undefined,
+    labels: isPod ? source.podLabels : undefined,
+    ip: source.ip,
+    description: isPod
+      ? `${source.description} (namespace ${source.namespace}, labels ${formatLabels(source.podLabels ?? {})})`
+      : `${source.description}${source.ip ? ` (${source.ip})` : ''}`,
+  };
+}
+
+const analyses = new WeakMap<Facts, Analysis | null>();
+
+/** Memoised per facts object: the verdict asks `explainsFinding` once per symptom. */
+function analyse(facts: Facts): Analysis | null {
+  if (analyses.has(facts)) return analyses.get(facts) ?? null;
+  const service = targetService(facts);
+  const source = probingSource(facts);
+  let analysis: Analysis | null = null;
+  if (service && source) {
+    const denials: Denial[] = [];
+    const allowedLines: string[] = [];
+    for (const pod of backendPods(facts)) {
+      for (const servicePort of service.ports) {
+        const port = resolveTargetPort(pod, servicePort.targetPort, servicePort.protocol);
+        if (port === undefined) continue;
+        const outcome = evaluateConnection(facts.networkPolicies, facts.namespaces, {
+          source,
+          destination: podEndpoint(pod),
+          port,
+          protocol: servicePort.protocol,
+        });
+        if (!outcome.allowed) denials.push({ pod, port, protocol: servicePort.protocol, outcome });
+        else allowedLines.push(describeAllowed(pod, port, servicePort.protocol, outcome));
+      }
+    }
+    analysis = { service, source, denials, allowedLines };
+  }
+  analyses.set(facts, analysis);
+  return analysis;
+}
+
+function describeAllowed(pod: PodFact, port: number, protocol: Protocol, outcome: ConnectionOutcome): string {
+  const admittedBy = outcome.ingress?.selecting.filter((p) => p.admits).map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? [];
+  const how = admittedBy.length ? `admitted by ${admittedBy.join(', ')}` : 'not selected by any ingress policy';
+  return `pod ${pod.namespace}/${pod.name} port ${port}/${protocol}: ${how}`;
+}
+
+function allowPolicyYaml(analysis: Analysis, denial: Denial): string {
+  const { service, source } = analysis;
+  const selector = service.selector && Object.keys(service.selector).length ? service.selector : denial.pod.labels;
+  const indent = (labels: Record<string, string>, pad: string) =>
+    Object.entries(labels)
+      .map(([k, v]) => `${pad}${k}: ${JSON.stringify(v)}`)
+      .join('\n');
+  const peer =
+    source.namespace !== undefined && source.labels !== undefined
+      ? [
+          '        - namespaceSelector:',
+          '            matchLabels:',
+          `              kubernetes.io/metadata.name: ${source.namespace}`,
+          ...(Object.keys(source.labels).length ? ['          podSelector:', '            matchLabels:', indent(source.labels, '              ')] : []),
+        ]
+      : source.ip
+        ? ['        - ipBlock:', `            cidr: ${source.ip.includes(':') ? `${source.ip}/128` : `${source.ip}/32`}`]
+        : [];
+  return [
+    `kubectl apply -f - <<'EOF'`,
+    'apiVersion: networking.k8s.io/v1',
+    'kind: NetworkPolicy',
+    'metadata:',
+    `  name: allow-netcheck-to-${service.name}`,
+    `  namespace: ${service.namespace}`,
+    'spec:',
+    '  podSelector:',
+    '    matchLabels:',
+    indent(selector, '      '),
+    '  policyTypes: [Ingress]',
+    '  ingress:',
+    ...(peer.length ? ['    - from:', ...peer, '      ports:'] : ['    - ports:']),
+    `        - protocol: ${denial.protocol}`,
+    `          port: ${denial.port}`,
+    'EOF',
+  ].join('\n');
+}
+
+function egressRemediation(denial: Denial): string {
+  const policies = denial.outcome.egress?.selecting.map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? [];
+  return (
+    `Add an egress rule to ${policies.join(' or ')} allowing ${denial.pod.namespace} pods ${formatLabels(denial.pod.labels)} on ${denial.port}/${denial.protocol}, e.g.\n` +
+    `  egress:\n    - to:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: ${denial.pod.namespace}\n` +
+    `          podSelector:\n            matchLabels: ${JSON.stringify(denial.pod.labels)}\n      ports:\n        - protocol: ${denial.protocol}\n          port: ${denial.port}`
+  );
+}
+
+function timedOutProbesTo(facts: Facts, pods: Set<string>): string[] {
+  const podIPs = new Set(facts.pods.filter((p) => pods.has(p.name) && p.podIP).map((p) => p.podIP as string));
+  return facts.probes.tcp
+    .filter((p) => p.outcome === 'timeout' && (p.role === 'clusterIP' || (p.pod !== undefined && pods.has(p.pod)) || podIPs.has(p.ip)))
+    .map((p) => `${p.role} ${p.ip}:${p.port} timed out after ${p.ms} ms${p.pod ? ` (pod ${p.pod})` : ''}`);
+}
+
+const check: Check = {
+  code: 'network-policy-denies',
+  title: 'NetworkPolicy blocks traffic to the backend pods',
+  layer: 'policy',
+  docs: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/',
+  appliesTo: ['svc'],
+  explains: ['endpoint-timeout', 'clusterip-timeout'],
+  explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
+    const analysis = analyse(facts);
+    if (!analysis || analysis.denials.length === 0) return false;
+    const denied = new Set(analysis.denials.map((d) => d.pod.name));
+    const symptomPods = symptom.subjects.filter((s) => s.kind === 'pod');
+    if (symptomPods.length) return symptomPods.some((s) => denied.has(s.name));
+    const symptomIPs = new Set(facts.pods.filter((p) => denied.has(p.name)).map((p) => p.podIP));
+    return symptom.code === 'clusterip-timeout' || symptom.evidence.some((line) => [...symptomIPs].some((ip) => ip && line.includes(ip)));
+  },
+  run(facts: Facts): Finding[] {
+    const service = targetService(facts);
+    if (!service) return [skipped(check, 'Not applicable: the target Service was not found.')];
+    if (service.type === 'ExternalName') return [skipped(check, 'Not applicable: ExternalName services have no backend pods.')];
+    const denied = facts.accessErrors.find((e) => e.resource === 'networkpolicies');
+    if (denied) return [skipped(check, `unknown, because listing networkpolicies failed (${denied.status}: ${denied.message})`)];
+    const pods = backendPods(facts);
+    if (pods.length === 0) return [skipped(check, `Nothing to evaluate: no pods back ${service.namespace}/${service.name}.`)];
+    const ingressPolicies = facts.networkPolicies.filter(
+      (p) => effectivePolicyTypes(p).includes('Ingress') && pods.some((pod) => selectsPod(p, pod.namespace, pod.labels)),
+    );
+    const analysis = analyse(facts);
+    if (!analysis) return [runWithoutSource(facts, service, pods, ingressPolicies)];
+    if (analysis.denials.length === 0) {
+      return [
+        finding(check, {
+          status: 'pass',
+          detail: `NetworkPolicies admit ${analysis.source.description} to every backend pod of ${service.namespace}/${service.name}.`,
+          evidence: analysis.allowedLines,
+        }),
+      ];
+    }
+    return [denialFinding(facts, analysis)];
+  },
+};
+
+function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], ingressPolicies: Facts['networkPolicies']): Finding {
+  if (ingressPolicies.length === 0) {
+    return finding(check, { status: 'pass', detail: `No ingress NetworkPolicy selects the pods of ${service.namespace}/${service.name}: they accept traffic from anywhere.` });
+  }
+  const isolatedPods = pods.filter((pod) => {
+    const selecting = ingressPolicies.filter((p) => selectsPod(p, pod.namespace, pod.labels));
+    return selecting.length > 0 && selecting.every((p) => isDenyAll(p, 'Ingress'));
+  });
+  if (isolatedPods.length === 0) {
+    return skipped(
+      check,
+      `unknown, because the probing source is not known (probes ${facts.probes.enabled ? 'ran without a source description' : 'are off'}); ` +
+        `policies selecting the pods: ${ingressPolicies.map((p) => `${p.namespace}/${p.name}`).join(', ')}.`,
+    );
+  }
+  const policyNames = ingressPolicies.filter((p) => isolatedPods.some((pod) => selectsPod(p, pod.namespace, pod.labels)));
+  return finding(check, {
+    status: 'fail',
+    detail: `NetworkPolicy ${policyNames.map((p) => `${p.namespace}/${p.name}`).join(', ')} selects ${isolatedPods.map((p) => p.name).join(', ')} and admits no ingress traffic at all: every connection to ${service.namespace}/${service.name} is dropped.`,
+    evidence: policyNames.map((p) => `kubectl -n ${p.namespace} get networkpolicy ${p.name} -o yaml: policyTypes ${effectivePolicyTypes(p).join(',')}, ingress: []`),
+    remediation: `Add a NetworkPolicy in ${service.namespace} that admits the clients of ${service.name} (podSelector ${formatLabels(service.selector ?? {})}, ingress from the client namespaces/pods on the service's target ports).`,
+    subjects: subjectsFor(service, policyNames, isolatedPods),
+  });
+}
+
+function subjectsFor(service: ServiceFact, policies: Facts['networkPolicies'], pods: PodFact[]): Subject[] {
+  return [
+    { kind: 'service', name: service.name, namespace: service.namespace },
+    ...policies.map((p): Subject => ({ kind: 'networkpolicy', name: p.name, namespace: p.namespace })),
+    ...pods.map((p): Subject => ({ kind: 'pod', name: p.name, namespace: p.namespace })),
+  ];
+}
+
+function denialFinding(facts: Facts, analysis: Analysis): Finding {
+  const { service, source, denials } = analysis;
+  const ingressDenials = denials.filter((d) => d.outcome.ingress && !d.outcome.ingress.allowed);
+  const egressDenials = denials.filter((d) => d.outcome.egress && !d.outcome.egress.allowed);
+  const policies = new Map<string, Facts['networkPolicies'][number]>();
+  for (const d of denials) {
+    for (const outcome of [d.outcome.ingress, d.outcome.egress]) {
+      if (outcome && !outcome.allowed) for (const p of outcome.selecting) policies.set(`${p.policy.namespace}/${p.policy.name}`, p.policy);
+    }
+  }
+  const deniedPods = [...new Map(denials.map((d) => [d.pod.name, d.pod])).values()];
+  const allPods = deniedPods.length === backendPods(facts).length;
+  const ports = [...new Set(denials.map((d) => `${d.port}/${d.protocol}`))].join(', ');
+  const sides: string[] = [];
+  if (ingressDenials.length) sides.push(`ingress policy ${[...new Set(ingressDenials.flatMap((d) => d.outcome.ingress?.selecting.map((p) => p.policy.name) ?? []))].join(', ')} selects the pods and no rule admits it`);
+  if (egressDenials.length) sides.push(`egress policy ${[...new Set(egressDenials.flatMap((d) => d.outcome.egress?.selecting.map((p) => p.policy.name) ?? []))].join(', ')} selects the source and no rule lets it out`);
+  const timeouts = timedOutProbesTo(facts, new Set(deniedPods.map((p) => p.name)));
+  const detail =
+    `NetworkPolicy denies ${source.description} → ${allPods ? 'all' : `${deniedPods.length} of ${backendPods(facts).length}`} backend pods of ${service.namespace}/${service.name} on ${ports}: ${sides.join('; ')}.` +
+    (timeouts.length ? ` This explains the ${timeouts.length} probe timeout(s): dropped packets look like unanswered SYNs.` : '');
+  const evidence: string[] = [];
+  const seen = new Set<string>();
+  for (const d of denials) {
+    for (const outcome of [d.outcome.ingress, d.outcome.egress]) {
+      if (!outcome || outcome.allowed) continue;
+      for (const line of explainDenial(outcome)) {
+        const text = `${outcome.direction} to pod ${d.pod.name} port ${d.port}/${d.protocol}: ${line}`;
+        if (!seen.has(line)) evidence.push(text);
+        seen.add(line);
+      }
+    }
+  }
+  evidence.push(...[...policies.values()].map((p) => `kubectl -n ${p.namespace} get networkpolicy ${p.name} -o yaml`));
+  evidence.push(...timeouts);
+  const first = ingressDenials[0];
+  const remediation = [
+    ...(first ? [allowPolicyYaml(analysis, first)] : []),
+    ...(egressDenials[0] ? [egressRemediation(egressDenials[0])] : []),
+  ].join('\n\n');
+  return finding(check, {
+    status: 'fail',
+    title: `NetworkPolicy ${[...policies.values()].map((p) => p.name).join(', ')} blocks traffic to ${service.name}`,
+    detail,
+    evidence,
+    remediation,
+    subjects: subjectsFor(service, [...policies.values()], deniedPods),
+  });
+}
+
+export default check;

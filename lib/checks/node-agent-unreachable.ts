@@ -1,0 +1,42 @@
+import type { Facts } from '../facts/types.js';
+import { finding, skipped } from './lib/finding.js';
+import { agentFailureReason, nodesInScope } from './lib/nodes.js';
+import type { Check, Finding, Subject } from './types.js';
+
+const check: Check = {
+  code: 'node-agent-unreachable',
+  title: 'Node agent did not answer',
+  layer: 'access',
+  docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-running-pod/#node-shell-session',
+  appliesTo: ['svc', 'node', 'cluster', 'dns'],
+  run(facts: Facts): Finding[] {
+    if (facts.nodeAgents.length === 0) {
+      return [skipped(check, 'No node agents were queried: kernel checks (ip_forward, bridge netfilter, conntrack, MTU, routes) are unknown.')];
+    }
+    const scope = nodesInScope(facts);
+    const reported = new Set(facts.nodeAgents.map((a) => a.node));
+    const failed = facts.nodeAgents.filter((a) => a.status !== 'ok' || !a.facts);
+    const silent = scope.nodes.filter((n) => !reported.has(n));
+    if (failed.length === 0 && silent.length === 0) {
+      return [finding(check, { status: 'pass', detail: `The agents on ${[...reported].sort().join(', ')} answered.` })];
+    }
+    const reasons = [...failed.map(agentFailureReason), ...silent.map((n) => `unknown, because no agent was queried on ${n}`)];
+    const nodes = [...failed.map((a) => a.node), ...silent];
+    const unauthorized = failed.filter((a) => a.status === 'unauthorized');
+    return [
+      finding(check, {
+        status: 'warn',
+        title: `Node agent on ${nodes.join(', ')} did not answer`,
+        detail: `Kernel checks for ${nodes.join(', ')} are unknown: ${reasons.join('; ')}.`,
+        evidence: failed.map((a) => `agent on ${a.node}: ${a.status}${a.detail ? ` (${a.detail})` : ''}`),
+        remediation: [
+          ...nodes.map((n) => `kubectl get pods -A -o wide --field-selector spec.nodeName=${n} | grep netcheck-agent`),
+          ...(unauthorized.length ? ['# the worker and the agents must mount the same token Secret: kubectl get secret netcheck-agent-token'] : []),
+        ].join('\n'),
+        subjects: nodes.map((name): Subject => ({ kind: 'node', name })),
+      }),
+    ];
+  },
+};
+
+export default check;
