@@ -1,0 +1,175 @@
+// Report → terminal text for the CLI and local mode. Colour is the caller's decision (NO_COLOR,
+// non-TTY); this module only takes the flag. Cluster strings are stripped of control characters
+// so an object name cannot smuggle escape sequences into someone's terminal.
+import type { Finding } from '../checks/types.js';
+import type { SweepReport } from '../summary/types.js';
+import type { Report, ReportStatus } from '../verdict/types.js';
+import { formatDuration, mrkdwnToPlain, plural, stripControl } from './mrkdwn.js';
+import { countsLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, targetLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import type { Block, SlackMessage, SlackThread } from './slack-budget.js';
+
+export interface TextOptions {
+  color: boolean;
+}
+
+const ANSI = { red: 31, green: 32, yellow: 33, magenta: 35, dim: 2, bold: 1 } as const;
+type Style = keyof typeof ANSI;
+
+function painter(color: boolean) {
+  return (style: Style, text: string) => (color ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text);
+}
+
+const STATUS_MARK: Record<ReportStatus | Finding['status'], { mark: string; style: Style }> = {
+  ok: { mark: '✔', style: 'green' },
+  pass: { mark: '✔', style: 'green' },
+  warn: { mark: '⚠', style: 'yellow' },
+  fail: { mark: '✖', style: 'red' },
+  error: { mark: '!', style: 'magenta' },
+  skip: { mark: '-', style: 'dim' },
+};
+
+const EVIDENCE_LINES = 10;
+
+function clean(value: string): string {
+  return stripControl(value);
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? line : prefix + line))
+    .join('\n');
+}
+
+export function renderText(report: Report, opts: TextOptions): string {
+  const paint = painter(opts.color);
+  const status = STATUS_MARK[report.status];
+  const out: string[] = [];
+  out.push(`${paint(status.style, `${status.mark} ${report.status.toUpperCase()}`)}  ${paint('bold', clean(verdictLine(report)))}`);
+  out.push(paint('dim', `${clean(targetLabel(report.target))} · cluster ${clean(report.target.cluster)} · ${formatDuration(report.durationMs)} · ${countsLine(report.counts)}`));
+  const fix = report.status === 'ok' ? '' : primaryRemediation(report);
+  if (fix !== '') out.push('', paint('bold', 'Fix:'), indent(clean(fix), '  '));
+
+  const view = viewReport(report);
+  const rootCode = report.rootCause?.code;
+  const root = view.problems.find((g) => g.cause.code === rootCode);
+  const others = view.problems.filter((g) => g !== root);
+  if (root) out.push('', paint('bold', 'Root cause'), problemText(root, paint));
+  if (others.length > 0) {
+    out.push('', paint('bold', root ? 'Other problems' : 'Problems'));
+    for (const group of others) out.push(problemText(group, paint));
+  }
+  if (view.passes.length > 0) {
+    const codes = [...new Set(view.passes.map((f) => clean(f.code)))].join(', ');
+    out.push('', `${paint('green', `✔ ${plural(view.passes.length, 'check')} passed`)}: ${codes}`);
+  }
+  if (view.skips.length > 0) {
+    out.push('', paint('dim', `- ${plural(view.skips.length, 'check')} skipped:`));
+    for (const skip of view.skips) out.push(paint('dim', `    ${clean(skip.code)}: ${clean(skip.detail)}`));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function findingText(finding: Finding, paint: ReturnType<typeof painter>, prefix: string): string[] {
+  const mark = STATUS_MARK[finding.status];
+  const lines = [`${prefix}${paint(mark.style, mark.mark)} ${paint('bold', clean(finding.title))} ${paint('dim', `[${clean(finding.code)}]`)}`];
+  if (finding.detail !== '') lines.push(indent(clean(finding.detail), `${prefix}    `));
+  const shown = finding.evidence.slice(0, EVIDENCE_LINES);
+  for (const line of shown) lines.push(paint('dim', `${prefix}    | ${clean(line)}`));
+  if (finding.evidence.length > shown.length) lines.push(paint('dim', `${prefix}    | …and ${finding.evidence.length - shown.length} more lines`));
+  return lines;
+}
+
+function problemText(group: ProblemGroup, paint: ReturnType<typeof painter>): string {
+  const lines = findingText(group.cause, paint, '  ');
+  if (group.cause.remediation !== '') lines.push(`    ${paint('bold', 'fix:')} ${indent(clean(group.cause.remediation), '      ').trimStart()}`);
+  if (group.cause.docs) lines.push(paint('dim', `    docs: ${clean(group.cause.docs)}`));
+  if (group.symptoms.length > 0) {
+    lines.push(`    explains ${plural(group.symptoms.length, 'symptom')}:`);
+    for (const symptom of group.symptoms) lines.push(...findingText(symptom, paint, '      '));
+  }
+  return lines.join('\n');
+}
+
+export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string {
+  const paint = painter(opts.color);
+  const status = STATUS_MARK[sweep.status];
+  const c = sweep.counts;
+  const clusterProblems = sweep.clusterFindings.filter(isProblem);
+  const out: string[] = [];
+  const headline =
+    sweep.status === 'ok' && clusterProblems.length === 0
+      ? `all ${plural(c.services, 'service')} look healthy`
+      : `${c.fail} failing, ${c.error} errors, ${c.warn} warning of ${plural(c.services, 'service')}`;
+  out.push(`${paint(status.style, `${status.mark} ${sweep.status.toUpperCase()}`)}  ${paint('bold', `cluster ${clean(sweep.cluster)}: ${headline}`)}`);
+  out.push(
+    paint(
+      'dim',
+      `${plural(c.namespaces, 'namespace')} · ${plural(c.services, 'service')} · ${plural(c.nodes, 'node')} · ${plural(c.pods, 'pod')} · ${formatDuration(sweep.durationMs)} · ${plural(sweep.apiRequests, 'API request')}`,
+    ),
+  );
+  if (clusterProblems.length > 0) {
+    out.push('', paint('bold', 'Cluster-wide'));
+    for (const f of clusterProblems) {
+      out.push(...findingText(f, paint, '  '));
+      if (f.remediation !== '') out.push(`    ${paint('bold', 'fix:')} ${indent(clean(f.remediation), '      ').trimStart()}`);
+    }
+  }
+  if (sweep.problems.length > 0) {
+    out.push('', paint('bold', 'Services'));
+    for (const p of sweep.problems) {
+      const mark = STATUS_MARK[p.status];
+      out.push(`  ${paint(mark.style, mark.mark)} ${paint('bold', clean(serviceRef(p)))} — ${clean(serviceProblemLine(p))}`);
+      const fix = p.rootCause?.remediation ?? '';
+      if (fix !== '') out.push(`    ${paint('bold', 'fix:')} ${indent(clean(fix), '      ').trimStart()}`);
+    }
+  }
+  out.push('', paint('bold', 'Changes'));
+  if (!sweep.changes) out.push('  first summary — nothing to compare with yet');
+  else if (sweep.changes.added.length === 0 && sweep.changes.resolved.length === 0) out.push(`  none since ${clean(sweep.changes.since)}`);
+  else {
+    out.push(`  since ${clean(sweep.changes.since)}:`);
+    for (const r of sweep.changes.added) out.push(`  ${paint('red', '+')} ${clean(r.code)} on ${clean(r.subject)} — ${clean(r.title)}`);
+    for (const r of sweep.changes.resolved) out.push(`  ${paint('green', '-')} ${clean(r.code)} on ${clean(r.subject)} — ${clean(r.title)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Prints a Slack thread for a terminal: local mode shows what would have been posted. */
+export function renderThreadText(thread: SlackThread): string {
+  const parts = [messageText(thread.parent, '')];
+  for (const reply of thread.replies) parts.push(replyText(reply));
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** One reply on its own, as it appears under a parent. */
+export function replyText(message: SlackMessage): string {
+  return `  ↳ ${messageText(message, '    ').trimStart()}`;
+}
+
+function messageText(message: SlackMessage, prefix: string): string {
+  const body = message.blocks.length > 0 ? message.blocks.map(blockText).filter((t) => t !== '').join('\n') : mrkdwnToPlain(message.text);
+  return indent(clean(body), prefix);
+}
+
+function blockText(block: Block): string {
+  switch (block.type) {
+    case 'header':
+      return mrkdwnToPlain(block.text.text).toUpperCase();
+    case 'section': {
+      const text = block.text ? mrkdwnToPlain(block.text.text) : '';
+      const fields = (block.fields ?? []).map((f) => mrkdwnToPlain(f.text)).join('\n');
+      return [text, fields].filter(Boolean).join('\n').replace(/```/g, '');
+    }
+    case 'context':
+      return block.elements.map((e) => ('text' in e && typeof e.text === 'string' ? mrkdwnToPlain(e.text) : '')).filter(Boolean).join(' · ');
+    case 'actions':
+      return block.elements.map((e) => ('text' in e && e.text && typeof e.text === 'object' && 'text' in e.text ? `[${e.text.text}]` : '')).filter(Boolean).join(' ');
+    case 'divider':
+      return '────────';
+    case 'markdown':
+      return block.text;
+    default:
+      return '';
+  }
+}
