@@ -1,0 +1,138 @@
+// Posts a rendered thread to Slack: the parent, then each reply under it, in order. Rate limits
+// are waited out (Retry-After) within a bounded retry budget, because the WebClient default keeps
+// retrying for about 30 minutes, longer than any Lambda or job may run.
+import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, WebClientEvent, WebAPIHTTPError } from '@slack/web-api';
+import type { SlackMessage, SlackThread } from '../render/slack.js';
+
+export interface ThreadPoster {
+  /**
+   * Posts the parent, then the replies under it. With `threadTs` the parent itself goes into that
+   * existing thread (re-runs, alert follow-ups) and the replies follow it there.
+   */
+  postThread(channel: string, thread: SlackThread, opts?: { threadTs?: string }): Promise<{ ts: string; replyTs: string[] }>;
+  postReply(channel: string, threadTs: string, message: SlackMessage): Promise<string>;
+}
+
+export interface PosterLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface SlackPosterOptions {
+  token: string;
+  /** A Slack-compatible server, e.g. our test server; must end with /api/. */
+  slackApiUrl?: string;
+  /** Retries per call (rate limits and network errors); default 5. */
+  retries?: number;
+  /** Upper bound on the time one call may spend retrying; default 60 s. */
+  maxRetryTimeMs?: number;
+  logger?: PosterLogger;
+}
+
+/** A failed Slack call, with Slack's error code and whatever of the thread had already landed. */
+export class SlackPostError extends Error {
+  constructor(
+    message: string,
+    /** Slack's error code ("invalid_auth", "channel_not_found", …), "ratelimited", or "request_failed". */
+    readonly code: string,
+    /** Set when part of a thread was posted before the failure. */
+    readonly posted?: { ts?: string; replyTs: string[] },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'SlackPostError';
+  }
+}
+
+export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
+  if (!opts.token) throw new SlackPostError('Slack poster needs a bot token (xoxb-…); none was given', 'not_authed');
+  const logger = opts.logger;
+  const client = new WebClient(opts.token, {
+    ...(opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : {}),
+    logLevel: LogLevel.ERROR,
+    rejectRateLimitedCalls: false,
+    retryConfig: { retries: opts.retries ?? 5, factor: 2, minTimeout: 100, maxTimeout: 5_000, maxRetryTime: opts.maxRetryTimeMs ?? 60_000 },
+  });
+  client.on(WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, { url }: { url: string }) => {
+    logger?.warn('slack rate limited; waiting', { retryAfterSeconds, url });
+  });
+  const joined = new Set<string>();
+
+  const postMessage = async (channel: string, message: SlackMessage, threadTs: string | undefined): Promise<string> => {
+    const args = {
+      channel,
+      text: message.text,
+      blocks: message.blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    };
+    const send = async () => {
+      const result = await client.chat.postMessage(args);
+      if (!result.ts) throw new SlackPostError(`Slack chat.postMessage to ${channel} answered ok without a message ts`, 'invalid_response');
+      return result.ts;
+    };
+    try {
+      return await send();
+    } catch (error) {
+      if (slackErrorCode(error) !== 'not_in_channel' || joined.has(channel)) throw toPostError(error, channel);
+      // Public channels can be joined without an invite; joining once is enough for this poster.
+      joined.add(channel);
+      logger?.info('bot not in channel; joining', { channel });
+      try {
+        await client.conversations.join({ channel });
+      } catch (joinError) {
+        throw toPostError(joinError, channel, 'conversations.join');
+      }
+      try {
+        return await send();
+      } catch (retryError) {
+        throw toPostError(retryError, channel);
+      }
+    }
+  };
+
+  return {
+    async postThread(channel, thread, postOpts = {}) {
+      const parentTs = await postMessage(channel, thread.parent, postOpts.threadTs);
+      const threadTs = postOpts.threadTs ?? parentTs;
+      const replyTs: string[] = [];
+      for (const reply of thread.replies) {
+        try {
+          replyTs.push(await postMessage(channel, reply, threadTs));
+        } catch (error) {
+          const postError = error as SlackPostError;
+          throw new SlackPostError(
+            `${postError.message} (after the parent and ${replyTs.length} of ${thread.replies.length} replies were posted)`,
+            postError.code,
+            { ts: parentTs, replyTs },
+            { cause: error },
+          );
+        }
+      }
+      return { ts: parentTs, replyTs };
+    },
+    postReply(channel, threadTs, message) {
+      return postMessage(channel, message, threadTs);
+    },
+  };
+}
+
+function slackErrorCode(error: unknown): string | undefined {
+  return error instanceof WebAPIPlatformError ? error.data.error : undefined;
+}
+
+function toPostError(error: unknown, channel: string, method = 'chat.postMessage'): SlackPostError {
+  if (error instanceof SlackPostError) return error;
+  if (error instanceof WebAPIPlatformError) {
+    const details = error.data.response_metadata?.messages?.join('; ');
+    return new SlackPostError(`Slack ${method} to ${channel} failed: ${error.data.error}${details ? ` (${details})` : ''}`, error.data.error, undefined, { cause: error });
+  }
+  if (error instanceof WebAPIRateLimitedError) {
+    return new SlackPostError(`Slack ${method} to ${channel} was rate limited (retry after ${error.retryAfter} s)`, 'ratelimited', undefined, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /rate limit/i.test(message) ? 'ratelimited' : error instanceof WebAPIHTTPError ? `http_${error.statusCode}` : 'request_failed';
+  const hint = code === 'ratelimited' ? ' and stayed rate limited through every retry' : '';
+  return new SlackPostError(`Slack ${method} to ${channel} failed${hint}: ${message}`, code, undefined, { cause: error });
+}
