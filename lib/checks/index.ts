@@ -20,15 +20,28 @@ import serviceNotFound from './service-not-found.js';
 import serviceWithoutSelector from './service-without-selector.js';
 import targetPortMismatch from './target-port-mismatch.js';
 
+import bridgeNfCallIptablesDisabled from './bridge-nf-call-iptables-disabled.js';
 import cniUnhealthy from './cni-unhealthy.js';
+import conntrackTableFull from './conntrack-table-full.js';
+import externalnameUnresolvable from './externalname-unresolvable.js';
+import ipForwardDisabled from './ip-forward-disabled.js';
 import kubeProxyUnhealthy from './kube-proxy-unhealthy.js';
+import loadbalancerPending from './loadbalancer-pending.js';
+import mtuMismatch from './mtu-mismatch.js';
 import networkPolicyDenies from './network-policy-denies.js';
+import nodeAgentUnreachable from './node-agent-unreachable.js';
 import nodeNetworkUnavailable from './node-network-unavailable.js';
 import nodeNotReady from './node-not-ready.js';
+import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
+import podCidrRouteMissing from './pod-cidr-route-missing.js';
+import rpFilterStrict from './rp-filter-strict.js';
 
 export const checks: readonly Check[] = [
   apiAccessDenied,
+  nodeAgentUnreachable,
   serviceNotFound,
+  externalnameUnresolvable,
+  loadbalancerPending,
   serviceWithoutSelector,
   selectorMatchesNoPods,
   podsNotReady,
@@ -41,8 +54,15 @@ export const checks: readonly Check[] = [
   endpointTimeout,
   dnsServiceNameFailed,
   clusterDnsDown,
+  nodeportNoLocalEndpoints,
   nodeNotReady,
   nodeNetworkUnavailable,
+  ipForwardDisabled,
+  bridgeNfCallIptablesDisabled,
+  podCidrRouteMissing,
+  rpFilterStrict,
+  conntrackTableFull,
+  mtuMismatch,
   kubeProxyUnhealthy,
   cniUnhealthy,
   networkPolicyDenies,
