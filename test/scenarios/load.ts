@@ -142,7 +142,8 @@ function fillAgent(agent: Loose, where: string, readAt: string): Loose {
   };
 }
 
-function buildFacts(target: Target, raw: Loose): Facts {
+/** Full Facts from a partial object, with the same defaults and validation as a fixture file. */
+export function buildFacts(target: Target, raw: Loose): Facts {
   const unknownKeys = Object.keys(raw).filter((key) => !(FACT_KEYS as readonly string[]).includes(key));
   if (unknownKeys.length) throw new FixtureError(`unknown facts key(s) ${unknownKeys.join(', ')}; allowed: ${FACT_KEYS.join(', ')}`);
   const probes = (raw.probes ?? {}) as Loose;

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding, FindingStatus, Subject } from '../../lib/checks/types.js';
+import { buildReport, reportStatus } from '../../lib/verdict/verdict.js';
+import { buildFacts } from '../scenarios/load.js';
+
+const facts = buildFacts({ kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' }, { apiRequests: 7 });
+const timing = { startedAt: '2026-11-26T07:00:00.000Z', durationMs: 1234 };
+
+const service: Subject = { kind: 'service', name: 'payments', namespace: 'shop' };
+const pod = (name: string): Subject => ({ kind: 'pod', name, namespace: 'shop' });
+const node = (name: string): Subject => ({ kind: 'node', name });
+const port: Subject = { kind: 'port', name: 'payments:80', namespace: 'shop' };
+
+function make(code: string, status: FindingStatus, subjects: Subject[], detail = `${code} detail`): Finding {
+  return { code, status, title: `${code} title`, detail, evidence: [], remediation: status === 'fail' || status === 'warn' ? `fix ${code}` : '', docs: '', subjects };
+}
+
+function codes(findings: Finding[]): string[] {
+  return findings.map((f) => f.code);
+}
+
+describe('buildReport', () => {
+  it('reports a healthy service as ok with no root cause', () => {
+    const report = buildReport(facts, [make('clusterip-refused', 'pass', [service]), make('pods-not-ready', 'skip', []), make('service-not-found', 'pass', [service])], timing);
+    expect(report.status).toBe('ok');
+    expect(report.rootCause).toBeNull();
+    expect(report.counts).toEqual({ pass: 2, warn: 0, fail: 0, skip: 1, error: 0 });
+    expect(codes(report.findings)).toEqual(['pods-not-ready', 'service-not-found', 'clusterip-refused']);
+    expect(report.apiRequests).toBe(7);
+    expect(report.durationMs).toBe(1234);
+    expect(report.target).toEqual(facts.target);
+  });
+
+  it('derives the status: fail, then warn, then error, else ok', () => {
+    expect(reportStatus([make('a', 'error', []), make('b', 'warn', []), make('c', 'fail', [])])).toBe('fail');
+    expect(reportStatus([make('a', 'error', []), make('b', 'warn', [])])).toBe('warn');
+    expect(reportStatus([make('a', 'error', []), make('b', 'pass', [])])).toBe('error');
+    expect(reportStatus([make('a', 'skip', []), make('b', 'pass', [])])).toBe('ok');
+  });
+
+  it('names the cause that explains the symptoms, not an unrelated node fault', () => {
+    const findings = [
+      make('clusterip-refused', 'fail', [service, port]),
+      make('ip-forward-disabled', 'fail', [node('node-3')], 'IP forwarding is off on node-3'),
+      make('no-ready-endpoints', 'fail', [service]),
+      make('selector-matches-no-pods', 'fail', [service, pod('payments-abc')], 'Selector app=payment matches no pods — pods are labelled app=payments\nmore'),
+      make('api-access-denied', 'error', []),
+      make('service-not-found', 'pass', [service]),
+    ];
+    const report = buildReport(facts, findings, timing);
+    expect(report.rootCause?.code).toBe('selector-matches-no-pods');
+    expect(report.rootCause?.summary).toBe('Selector app=payment matches no pods — pods are labelled app=payments');
+    expect(report.rootCause?.remediation).toBe('fix selector-matches-no-pods');
+    expect(report.rootCause?.explains.sort()).toEqual(['clusterip-refused', 'no-ready-endpoints']);
+    expect(codes(report.findings)).toEqual([
+      'selector-matches-no-pods',
+      'no-ready-endpoints',
+      'clusterip-refused',
+      'ip-forward-disabled',
+      'api-access-denied',
+      'service-not-found',
+    ]);
+    const byCode = new Map(report.findings.map((f) => [f.code, f]));
+    expect(byCode.get('clusterip-refused')?.explainedBy).toBe('selector-matches-no-pods');
+    expect(byCode.get('no-ready-endpoints')?.explainedBy).toBe('selector-matches-no-pods');
+    expect(byCode.get('ip-forward-disabled')?.explainedBy).toBeUndefined();
+    expect(report.rootCause?.symptoms).toContain('no-ready-endpoints title — explained by selector-matches-no-pods on shop/payments');
+  });
+
+  it('prefers the layer closer to the root when neither cause explains anything', () => {
+    const kernel = make('ip-forward-disabled', 'fail', [node('node-3')]);
+    const workload = make('selector-matches-no-pods', 'fail', [service]);
+    expect(buildReport(facts, [kernel, workload], timing).rootCause?.code).toBe('selector-matches-no-pods');
+    expect(buildReport(facts, [workload, kernel], timing).rootCause?.code).toBe('selector-matches-no-pods');
+  });
+
+  it('lets a deeper cause win when it explains observed symptoms and the shallower one explains none', () => {
+    const findings = [
+      make('service-not-found', 'fail', [{ kind: 'service', name: 'other', namespace: 'shop' }]),
+      make('protocol-mismatch', 'fail', [service, port]),
+      make('endpoint-refused', 'fail', [service, port, pod('payments-abc')]),
+    ];
+    const report = buildReport(facts, findings, timing);
+    expect(report.rootCause?.code).toBe('protocol-mismatch');
+    expect(report.findings.find((f) => f.code === 'endpoint-refused')?.explainedBy).toBe('protocol-mismatch');
+    expect(codes(report.findings)).toEqual(['protocol-mismatch', 'endpoint-refused', 'service-not-found']);
+  });
+
+  it('files a transitive symptom under the root cause', () => {
+    const findings = [
+      make('clusterip-refused', 'fail', [service]),
+      make('endpoint-refused', 'fail', [service, pod('payments-abc')]),
+      make('target-port-mismatch', 'fail', [service, port]),
+    ];
+    const report = buildReport(facts, findings, timing);
+    expect(report.rootCause?.code).toBe('target-port-mismatch');
+    expect(report.findings.map((f) => f.explainedBy)).toEqual([undefined, 'target-port-mismatch', 'target-port-mismatch']);
+  });
+
+  it('makes a warning the root cause when it explains a failing symptom', () => {
+    const findings = [
+      make('endpoint-refused', 'fail', [service, pod('cart-c'), node('node-3')]),
+      make('pods-not-ready', 'warn', [service, pod('cart-c'), node('node-3')], '1 of 3 selected pods are not ready'),
+    ];
+    const report = buildReport(facts, findings, timing);
+    expect(report.status).toBe('fail');
+    expect(report.rootCause?.code).toBe('pods-not-ready');
+    expect(report.rootCause?.symptoms).toEqual(['endpoint-refused title — explained by pods-not-ready on node-3']);
+  });
+
+  it('does not link a warning about other pods to a pod-level symptom', () => {
+    const findings = [
+      make('endpoint-refused', 'fail', [service, pod('cart-a')]),
+      make('pods-not-ready', 'warn', [service, pod('cart-c')]),
+    ];
+    const report = buildReport(facts, findings, timing);
+    expect(report.rootCause?.code).toBe('endpoint-refused');
+    expect(report.findings.every((f) => f.explainedBy === undefined)).toBe(true);
+    expect(codes(report.findings)).toEqual(['endpoint-refused', 'pods-not-ready']);
+  });
+
+  it('uses a warning as root cause when nothing fails', () => {
+    const report = buildReport(facts, [make('pods-not-ready', 'warn', [service]), make('clusterip-refused', 'pass', [service])], timing);
+    expect(report.status).toBe('warn');
+    expect(report.rootCause?.code).toBe('pods-not-ready');
+  });
+
+  it('never makes an error the root cause and reports error status when only errors remain', () => {
+    const report = buildReport(facts, [make('api-access-denied', 'error', []), make('no-ready-endpoints', 'skip', [])], timing);
+    expect(report.status).toBe('error');
+    expect(report.rootCause).toBeNull();
+  });
+
+  it('copes with findings whose code is not registered and does not mutate its input', () => {
+    const input = [make('made-up-code', 'fail', [service]), make('clusterip-refused', 'fail', [service])];
+    const snapshot = structuredClone(input);
+    const report = buildReport(facts, input, timing);
+    expect(report.status).toBe('fail');
+    expect(report.rootCause).not.toBeNull();
+    expect(input).toEqual(snapshot);
+  });
+});
