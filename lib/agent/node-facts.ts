@@ -67,15 +67,24 @@ async function readInteger(path: string): Promise<number | Unknown> {
   return value;
 }
 
-async function exists(path: string): Promise<boolean | Unknown> {
+/**
+ * br_netfilter registers /proc/sys/net/bridge and its bridge-nf-call-* files; either missing
+ * means the module is not loaded (a directory emptied by a mount counts as missing too).
+ */
+async function bridgeNetfilterState(bridgeDir: string): Promise<{ loaded: true } | { loaded: false; reason: string } | Unknown> {
+  let entries: string[];
   try {
-    await readdir(path);
-    return true;
+    entries = await readdir(bridgeDir);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return false;
-    return new Unknown(describeReadError(path, error));
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { loaded: false, reason: `unknown, because ${bridgeDir} does not exist (br_netfilter not loaded)` };
+    }
+    return new Unknown(describeReadError(bridgeDir, error));
   }
+  if (!entries.includes('bridge-nf-call-iptables')) {
+    return { loaded: false, reason: `unknown, because ${bridgeDir} has no bridge-nf-call-iptables (br_netfilter not loaded)` };
+  }
+  return { loaded: true };
 }
 
 /** Parse one little-endian hex IPv4 address as written in /proc/net/route. */
@@ -138,20 +147,19 @@ export async function readNodeFacts(opts: NodeFactsRoots = {}): Promise<NodeKern
   const ipv6Forward = asFlag(await readInteger(join(proc, 'sys/net/ipv6/conf/all/forwarding')), 'ipv6Forward', unknown);
 
   const bridgeDir = join(proc, 'sys/net/bridge');
-  const bridgePresent = await exists(bridgeDir);
+  const bridgeState = await bridgeNetfilterState(bridgeDir);
   let bridgeNetfilterLoaded: boolean | null;
   let bridgeNfCallIptables: boolean | null = null;
   let bridgeNfCallIp6tables: boolean | null = null;
-  if (bridgePresent instanceof Unknown) {
+  if (bridgeState instanceof Unknown) {
     bridgeNetfilterLoaded = null;
-    unknown.bridgeNetfilterLoaded = bridgePresent.reason;
-    unknown.bridgeNfCallIptables = bridgePresent.reason;
-    unknown.bridgeNfCallIp6tables = bridgePresent.reason;
-  } else if (!bridgePresent) {
+    unknown.bridgeNetfilterLoaded = bridgeState.reason;
+    unknown.bridgeNfCallIptables = bridgeState.reason;
+    unknown.bridgeNfCallIp6tables = bridgeState.reason;
+  } else if (bridgeState.loaded === false) {
     bridgeNetfilterLoaded = false;
-    const reason = `unknown, because ${bridgeDir} does not exist (br_netfilter not loaded)`;
-    unknown.bridgeNfCallIptables = reason;
-    unknown.bridgeNfCallIp6tables = reason;
+    unknown.bridgeNfCallIptables = bridgeState.reason;
+    unknown.bridgeNfCallIp6tables = bridgeState.reason;
   } else {
     bridgeNetfilterLoaded = true;
     bridgeNfCallIptables = asFlag(await readInteger(join(bridgeDir, 'bridge-nf-call-iptables')), 'bridgeNfCallIptables', unknown);

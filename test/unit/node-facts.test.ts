@@ -114,6 +114,17 @@ describe('readNodeFacts', () => {
     );
   });
 
+  it('says br_netfilter is not loaded when /proc/sys/net/bridge is empty (a mount hiding it)', async () => {
+    await writeHealthyNode();
+    await rm(join(proc, 'sys/net/bridge'), { recursive: true });
+    await mkdir(join(proc, 'sys/net/bridge'));
+    const facts = await readNodeFacts({ procRoot: proc, sysRoot: sys });
+    expect(facts.bridgeNetfilterLoaded).toBe(false);
+    expect(facts.bridgeNfCallIptables).toBeNull();
+    expect(facts.unknown.bridgeNfCallIp6tables).toBe(`unknown, because ${join(proc, 'sys/net/bridge')} has no bridge-nf-call-iptables (br_netfilter not loaded)`);
+    expect(facts.unknown.bridgeNetfilterLoaded).toBeUndefined();
+  });
+
   it('leaves conntrack unknown with the reason when nf_conntrack_max cannot be read', async () => {
     await writeHealthyNode();
     await rm(join(proc, 'sys/net/netfilter/nf_conntrack_max'));
