@@ -13,6 +13,10 @@ const check: Check = {
     if (facts.nodeAgents.length === 0) {
       return [skipped(check, 'No node agents were queried: kernel checks (ip_forward, bridge netfilter, conntrack, MTU, routes) are unknown.')];
     }
+    // Not deploying the agent is a choice, not a fault: say what is unknown without raising a warning.
+    if (facts.nodeAgents.every((a) => a.status === 'not-deployed')) {
+      return [skipped(check, `No node agent is deployed (${facts.nodeAgents[0]?.detail ?? 'not configured'}): kernel checks are unknown.`)];
+    }
     const scope = nodesInScope(facts);
     const reported = new Set(facts.nodeAgents.map((a) => a.node));
     const failed = facts.nodeAgents.filter((a) => a.status !== 'ok' || !a.facts);
