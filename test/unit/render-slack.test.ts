@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../lib/checks/types.js';
+import { renderSlackFollowUp, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
+import type { ServiceResult, SweepReport } from '../../lib/summary/types.js';
+import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
+import type { Report } from '../../lib/verdict/types.js';
+
+// Every message rendered here is also posted to our Slack API server, which enforces Block Kit's
+// limits the way Slack does, so "fits" is checked by the same code that emulates the rejection.
+
+let slack: SlackApiServer;
+beforeAll(async () => {
+  slack = await startSlackApiServer({ rateLimit: false });
+});
+afterAll(async () => {
+  await slack.close();
+});
+
+async function expectAcceptedBySlack(thread: SlackThread): Promise<void> {
+  for (const message of [thread.parent, ...thread.replies]) {
+    const response = await fetch(`${slack.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${slack.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'C0RENDER', text: message.text, blocks: message.blocks }),
+    });
+    const body = (await response.json()) as { ok: boolean; error?: string; response_metadata?: unknown };
+    expect(body, `Slack rejected "${message.text.slice(0, 80)}": ${JSON.stringify(body)}`).toMatchObject({ ok: true });
+  }
+}
+
+function textLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce<number>((n, v) => n + textLength(v), 0);
+  if (!value || typeof value !== 'object') return 0;
+  return Object.entries(value).reduce<number>((n, [k, v]) => n + (k === 'text' && typeof v === 'string' ? v.length : textLength(v)), 0);
+}
+
+/** Our own budget, asserted directly as well: 50 blocks, 3000 per section, 12,000 in total. */
+function expectWithinBudget(message: SlackMessage): void {
+  expect(message.text.length).toBeGreaterThan(0);
+  expect(message.blocks.length).toBeLessThanOrEqual(50);
+  for (const block of message.blocks) {
+    if (block.type === 'section' && block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
+    if (block.type === 'header') expect(block.text.text.length).toBeLessThanOrEqual(150);
+    if (block.type === 'context') expect(block.elements.length).toBeLessThanOrEqual(10);
+  }
+  expect(textLength(message.blocks)).toBeLessThanOrEqual(12_000);
+}
+
+function allText(message: SlackMessage): string {
+  return JSON.stringify(message.blocks);
+}
+
+const f = (code: string, status: Finding['status'], extra: Partial<Finding> = {}): Finding => ({
+  code,
+  status,
+  title: `${code} title`,
+  detail: `${code} detail`,
+  evidence: [],
+  remediation: status === 'pass' || status === 'skip' ? '' : `fix-${code}`,
+  docs: `https://netcheck.dev/docs/${code}`,
+  subjects: [],
+  ...extra,
+});
+
+function report(findings: Finding[], extra: Partial<Report> = {}): Report {
+  const counts = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
+  for (const finding of findings) counts[finding.status] += 1;
+  return {
+    target: { kind: 'svc', namespace: 'shop', name: 'payments', cluster: 'prod' },
+    status: counts.fail > 0 ? 'fail' : counts.error > 0 ? 'error' : counts.warn > 0 ? 'warn' : 'ok',
+    rootCause: null,
+    findings,
+    counts,
+    startedAt: '2026-11-26T07:00:00Z',
+    durationMs: 2300,
+    ...extra,
+  };
+}
+
+function ipForwardReport(): Report {
+  const cause = f('ip-forward-disabled', 'fail', {
+    title: 'IP forwarding is off on node-2',
+    detail: 'net.ipv4.ip_forward=0 on node-2: pods there cannot be reached from other nodes.',
+    evidence: ['node-2: /proc/sys/net/ipv4/ip_forward = 0'],
+    remediation: "ssh node-2 'sysctl -w net.ipv4.ip_forward=1'",
+    subjects: [{ kind: 'node', name: 'node-2' }],
+  });
+  const symptoms = [1, 2, 3].map((i) =>
+    f('endpoint-timeout', 'fail', { title: `10.244.2.${i}:8080 times out`, detail: `SYN to 10.244.2.${i}:8080 got no answer in 3 s`, explainedBy: 'ip-forward-disabled' }),
+  );
+  return report(
+    [
+      cause,
+      ...symptoms,
+      f('pods-restarting', 'warn', { title: 'payments-7d9 restarted 4 times' }),
+      f('selector-matches', 'pass'),
+      f('endpoints-ready', 'pass'),
+      f('dns-resolves', 'skip', { detail: 'no DNS probe requested for svc jobs' }),
+    ],
+    {
+      rootCause: {
+        code: 'ip-forward-disabled',
+        summary: 'IP forwarding is off on node-2, so 3 endpoints of shop/payments time out',
+        remediation: "ssh node-2 'sysctl -w net.ipv4.ip_forward=1'",
+        subjects: [{ kind: 'node', name: 'node-2' }],
+        explains: ['endpoint-timeout'],
+      },
+    },
+  );
+}
+
+describe('renderSlackThread', () => {
+  it('says a healthy service is healthy, with a re-run button and the passes in one reply', async () => {
+    const healthy = report([f('selector-matches', 'pass'), f('endpoints-ready', 'pass')]);
+    const thread = renderSlackThread(healthy, { cluster: 'prod', requester: 'U0ALICE', rerunValue: '{"target":"x"}' });
+    expect(thread.parent.text).toContain('svc shop/payments looks healthy');
+    expect(allText(thread.parent)).toContain(':white_check_mark:');
+    expect(allText(thread.parent)).not.toContain('*Fix*');
+    expect(allText(thread.parent)).toContain('<@U0ALICE>');
+    const actions = thread.parent.blocks.find((b) => b.type === 'actions');
+    expect(actions).toMatchObject({ elements: [{ type: 'button', action_id: RERUN_ACTION_ID, value: '{"target":"x"}' }] });
+    expect(thread.replies).toHaveLength(1);
+    expect(allText(thread.replies[0]!)).toContain('2 checks passed');
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('leads with the root cause and its fix, and folds the symptoms it explains into its reply', async () => {
+    const thread = renderSlackThread(ipForwardReport(), { cluster: 'prod', trigger: 'alert KubeServiceDown' });
+    const parent = allText(thread.parent);
+    expect(parent).toContain(':red_circle:');
+    expect(parent).toContain('IP forwarding is off on node-2, so 3 endpoints of shop/payments time out');
+    expect(parent).toContain("```ssh node-2 'sysctl -w net.ipv4.ip_forward=1'```");
+    expect(parent).toContain('via alert KubeServiceDown');
+    expect(thread.parent.text).toMatch(/^FAIL: IP forwarding is off on node-2/);
+
+    // Root cause (with 3 symptoms), the unrelated warning, then passes + skips.
+    expect(thread.replies).toHaveLength(3);
+    const [rootReply, warnReply, passReply] = thread.replies.map(allText);
+    expect(rootReply).toContain('IP forwarding is off on node-2');
+    expect(rootReply).toContain('Explains 3 symptoms');
+    for (const i of [1, 2, 3]) expect(rootReply).toContain(`10.244.2.${i}:8080 times out`);
+    expect(rootReply).toContain('<https://netcheck.dev/docs/ip-forward-disabled|docs>');
+    expect(rootReply).toContain('/proc/sys/net/ipv4/ip_forward = 0');
+    expect(thread.replies[0]!.text).toContain('explains 3 symptoms');
+    expect(warnReply).toContain(':warning:');
+    expect(warnReply).toContain('payments-7d9 restarted 4 times');
+    expect(passReply).toContain('2 checks passed');
+    expect(passReply).toContain('no DNS probe requested for svc jobs');
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('omits the re-run button when no rerun value is given', () => {
+    const thread = renderSlackThread(ipForwardReport(), { cluster: 'prod' });
+    expect(thread.parent.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('escapes cluster data so names cannot mention channels or forge links', async () => {
+    const nasty = '<!channel> & <@U0BOSS> <https://evil.example|click>';
+    const r = report([f('pods-not-ready', 'fail', { title: `pod ${nasty} not ready`, detail: nasty, evidence: [nasty], remediation: `kubectl delete pod '${nasty}'` })], {
+      target: { kind: 'svc', namespace: 'shop', name: '<!here>', cluster: 'prod' },
+    });
+    const thread = renderSlackThread(r, { cluster: '<!everyone>', requester: '<!channel>' });
+    for (const message of [thread.parent, ...thread.replies]) {
+      const text = allText(message);
+      expect(text).not.toMatch(/<!(channel|here|everyone)>/);
+      expect(text).not.toContain('<@U0BOSS>');
+      expect(text).not.toContain('<https://evil.example');
+    }
+    expect(allText(thread.replies[0]!)).toContain('&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;');
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('keeps a pathological report (200 problems, 10 KB evidence) inside every Block Kit limit', async () => {
+    const big = 'e'.repeat(10_240);
+    const findings = [
+      ...Array.from({ length: 200 }, (_, i) => f(`problem-${i}`, i % 3 === 0 ? 'warn' : 'fail', { title: `problem ${i} ${'t'.repeat(400)}`, detail: big, evidence: [big, ...Array.from({ length: 50 }, (_, j) => `line ${j}`)], remediation: big })),
+      ...Array.from({ length: 60 }, (_, i) => f(`pass-${i}`, 'pass')),
+      ...Array.from({ length: 80 }, (_, i) => f(`skip-${i}`, 'skip', { detail: `reason ${i} ${'r'.repeat(300)}` })),
+    ];
+    const thread = renderSlackThread(report(findings), { cluster: 'prod', rerunValue: 'v' });
+    for (const message of [thread.parent, ...thread.replies]) expectWithinBudget(message);
+    // Eight problems get their own reply; the other 192 share one, then passes and skips.
+    expect(thread.replies).toHaveLength(10);
+    const overflow = allText(thread.replies[8]!);
+    expect(overflow).toContain('192 more problems');
+    expect(overflow).toMatch(/…and \d+ more/);
+    expect(allText(thread.replies[9]!)).toMatch(/…and \d+ more skipped/);
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('lists as many explained symptoms as fit and counts the rest', async () => {
+    const cause = f('kube-proxy-down', 'fail', { remediation: 'kubectl -n kube-system rollout restart ds/kube-proxy' });
+    const symptoms = Array.from({ length: 300 }, (_, i) => f('endpoint-timeout', 'fail', { title: `endpoint ${i} times out`, detail: 'd'.repeat(400), explainedBy: 'kube-proxy-down' }));
+    const thread = renderSlackThread(report([cause, ...symptoms]), { cluster: 'prod' });
+    expect(thread.replies).toHaveLength(1);
+    const reply = thread.replies[0]!;
+    expectWithinBudget(reply);
+    expect(allText(reply)).toContain('Explains 300 symptoms');
+    expect(allText(reply)).toMatch(/…and \d+ more explained symptoms/);
+    expect(allText(reply)).toContain('kubectl -n kube-system rollout restart ds/kube-proxy');
+    expect(allText(reply)).toContain('<https://netcheck.dev/docs/kube-proxy-down|docs>');
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('explains an error report (we could not read something) without claiming health', async () => {
+    const r = report([f('api-access-denied', 'error', { title: 'cannot list pods in shop', detail: 'pods is forbidden: User "system:serviceaccount:netcheck:netcheck" cannot list resource "pods"' })]);
+    const thread = renderSlackThread(r, { cluster: 'prod' });
+    expect(thread.parent.text).toMatch(/^ERROR: could not finish checking svc shop\/payments: cannot list pods in shop/);
+    expect(allText(thread.parent)).toContain(':exclamation:');
+    await expectAcceptedBySlack(thread);
+  });
+});
+
+function service(namespace: string, name: string, status: ServiceResult['status'], summary: string): ServiceResult {
+  return {
+    namespace,
+    name,
+    status,
+    rootCause: { code: 'no-ready-endpoints', summary, remediation: `kubectl -n ${namespace} describe svc ${name}`, subjects: [], explains: [] },
+    findings: [f('no-ready-endpoints', status === 'warn' ? 'warn' : 'fail', { title: summary })],
+  };
+}
+
+function sweep(extra: Partial<SweepReport> = {}): SweepReport {
+  return {
+    cluster: 'prod',
+    status: 'fail',
+    startedAt: '2026-11-26T08:00:00Z',
+    durationMs: 41_000,
+    apiRequests: 37,
+    counts: { namespaces: 12, services: 140, nodes: 6, pods: 900, ok: 136, warn: 1, fail: 3, error: 0 },
+    clusterFindings: [f('coredns-not-ready', 'fail', { title: 'CoreDNS has 0 of 2 pods ready' }), f('kube-proxy-healthy', 'pass')],
+    problems: [
+      service('shop', 'payments', 'fail', 'no ready endpoints: all 3 pods CrashLoopBackOff'),
+      service('shop', 'cart', 'fail', 'selector app=cartt matches no pods'),
+      service('billing', 'invoices', 'fail', 'targetPort 8080 is not open on any pod'),
+      service('billing', 'ledger', 'warn', '1 of 3 endpoints not ready'),
+    ],
+    changes: {
+      since: '2026-11-25T08:00:00Z',
+      added: [{ code: 'no-ready-endpoints', subject: 'shop/payments', status: 'fail', title: 'no ready endpoints' }],
+      resolved: [{ code: 'pods-not-ready', subject: 'web/frontend', status: 'fail', title: 'pods not ready' }],
+    },
+    ...extra,
+  };
+}
+
+describe('renderSlackSummary', () => {
+  it('gives counts, the top problems, and what changed; replies per cluster findings and namespace', async () => {
+    const thread = renderSlackSummary(sweep(), { cluster: 'prod', rerunValue: 'sweep' });
+    const parent = allText(thread.parent);
+    expect(thread.parent.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Network summary — prod' } });
+    expect(parent).toContain('3 failing, 1 warning of 140 services');
+    expect(parent).toContain('1 cluster-wide problem');
+    expect(parent).toContain('12 namespaces · 140 services · 6 nodes · 900 pods');
+    expect(parent).toContain('CoreDNS has 0 of 2 pods ready');
+    expect(parent).toContain('*shop/payments* — no ready endpoints: all 3 pods CrashLoopBackOff');
+    expect(parent).toContain('Changes since 2026-11-25T08:00:00Z');
+    expect(parent).toContain(':heavy_plus_sign: *1 new*');
+    expect(parent).toContain('*web/frontend*');
+    expect(parent).toContain(RERUN_ACTION_ID);
+    expect(thread.replies.map((r) => r.text)).toEqual(['Cluster-wide: 1 problem', 'shop: 2 failing', 'billing: 1 failing, 1 warning']);
+    expect(allText(thread.replies[1]!)).toContain('kubectl -n shop describe svc cart');
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('says "first summary" when there is nothing to compare with, and "all healthy" for a clean cluster', async () => {
+    const clean = sweep({ status: 'ok', problems: [], clusterFindings: [f('kube-proxy-healthy', 'pass')], changes: undefined, counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 10, warn: 0, fail: 0, error: 0 } });
+    const thread = renderSlackSummary(clean, { cluster: 'prod', title: 'Incident baseline' });
+    expect(allText(thread.parent)).toContain('All 10 services look healthy');
+    expect(allText(thread.parent)).toContain('first summary');
+    expect(thread.replies).toEqual([]);
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('stays inside the limits for 40 namespaces of 30 failing services and 100 changes', async () => {
+    const problems = Array.from({ length: 40 * 30 }, (_, i) => service(`ns-${Math.floor(i / 30)}`, `svc-${i}`, 'fail', `problem ${'p'.repeat(500)}`));
+    const refs = Array.from({ length: 100 }, (_, i) => ({ code: 'c', subject: `ns/s${i}`, status: 'fail' as const, title: 't'.repeat(300) }));
+    const thread = renderSlackSummary(sweep({ problems, changes: { since: 'yesterday', added: refs, resolved: refs } }), { cluster: 'prod' });
+    for (const message of [thread.parent, ...thread.replies]) expectWithinBudget(message);
+    expect(thread.replies).toHaveLength(1 + 15 + 1);
+    expect(allText(thread.replies[16]!)).toContain('25 more namespaces with problems');
+    expect(allText(thread.parent)).toContain('…and 95 more new');
+    await expectAcceptedBySlack(thread);
+  });
+});
+
+describe('renderSlackFollowUp', () => {
+  it('notes more alerts in the group, and closes with the fresh verdict when resolved', async () => {
+    const more = renderSlackFollowUp({ kind: 'more-alerts', count: 3, alertNames: ['KubeServiceDown', 'KubeServiceDown', '<!channel>'] });
+    expect(more.text).toBe('3 more alerts in this group');
+    expect(allText(more)).toContain('(KubeServiceDown, &lt;!channel&gt;)');
+    const resolved = renderSlackFollowUp({ kind: 'resolved', alertName: 'KubeServiceDown', report: report([f('endpoints-ready', 'pass')]) });
+    expect(allText(resolved)).toContain('KubeServiceDown resolved');
+    expect(allText(resolved)).toContain('svc shop/payments looks healthy');
+    await expectAcceptedBySlack({ parent: more, replies: [resolved] });
+  });
+});
