@@ -64,6 +64,8 @@ export interface KubeApiServerHandle {
   setDeny(rules: DenyRule[]): void;
   /** Current stored copy of an object, or undefined. */
   get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** Stored objects of a kind (in one namespace, or all), in list order. */
+  list(kind: string, namespace?: string): KubeObject[];
   close(): Promise<void>;
 }
 
@@ -536,6 +538,10 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     get(kind, namespace, name) {
       const type = findResourceTypeByKind(kind);
       return type ? storeFor(type).get(type.namespaced ? namespace : '', name)?.obj : undefined;
+    },
+    list(kind, namespace) {
+      const type = findResourceTypeByKind(kind);
+      return type ? storeFor(type).sorted(type.namespaced ? namespace : undefined).map((s) => s.obj) : [];
     },
     async close() {
       server.closeAllConnections();

@@ -1,0 +1,311 @@
+// Kubernetes API gatherer: bulk, paginated, parallel list calls → slim facts. The number of
+// requests for a svc/node/dns job depends on list pages only, never on one GET per object, and a
+// list we may not read becomes an AccessErrorFact while everything else is still gathered.
+
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DNS_LABEL, DNS_SUBDOMAIN } from '../jobs/schema.js';
+import type {
+  AccessErrorFact,
+  DaemonSetFact,
+  EndpointSliceFact,
+  NamespaceFact,
+  NetworkPolicyFact,
+  NodeFact,
+  PodFact,
+  ServiceFact,
+  Target,
+} from '../facts/types.js';
+import {
+  endpointsToSliceFacts,
+  toDaemonSetFact,
+  toEndpointSliceFact,
+  toNamespaceFact,
+  toNetworkPolicyFact,
+  toNodeFact,
+  toPodFact,
+  toServiceFact,
+  type RawObject,
+} from '../kube/convert.js';
+import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.js';
+import type { ObjectFacts } from './types.js';
+
+export interface GatherObjectsOptions {
+  /** Items per list page (default 500, like kubectl). */
+  pageSize?: number;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** Namespaces where kube-proxy and the CNIs we know run their DaemonSets. */
+export const SYSTEM_NAMESPACES = ['kube-system', 'kube-flannel', 'calico-system'] as const;
+const SYSTEM_DAEMONSET_NAMES = new Set(['kube-proxy', 'kube-flannel-ds', 'kube-flannel', 'calico-node', 'cilium', 'weave-net', 'canal']);
+const SYSTEM_APP_LABELS = new Set(['kube-proxy', 'flannel', 'calico-node', 'cilium', 'weave-net', 'canal']);
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_SERVICE_NAME = 'kube-dns';
+/** CoreDNS keeps the kube-dns label for compatibility; both deployments carry it. */
+const DNS_POD_LABEL = { key: 'k8s-app', value: 'kube-dns' };
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export function isSystemDaemonSet(ds: DaemonSetFact): boolean {
+  if (!(SYSTEM_NAMESPACES as readonly string[]).includes(ds.namespace)) return false;
+  if (SYSTEM_DAEMONSET_NAMES.has(ds.name)) return true;
+  const app = ds.labels['k8s-app'] ?? ds.labels.app ?? ds.labels.name;
+  return app !== undefined && SYSTEM_APP_LABELS.has(app);
+}
+
+interface ListSpec {
+  resource: string;
+  group?: string;
+  version?: string;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+function resourcePath(spec: ListSpec, name?: string): string {
+  const prefix = spec.group ? `/apis/${spec.group}/${spec.version ?? 'v1'}` : '/api/v1';
+  const scope = spec.namespace ? `/namespaces/${encodeURIComponent(spec.namespace)}` : '';
+  return `${prefix}${scope}/${spec.resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+const SERVICES: ListSpec = { resource: 'services' };
+const PODS: ListSpec = { resource: 'pods' };
+const SLICES: ListSpec = { resource: 'endpointslices', group: 'discovery.k8s.io' };
+const ENDPOINTS: ListSpec = { resource: 'endpoints' };
+const NODES: ListSpec = { resource: 'nodes' };
+const POLICIES: ListSpec = { resource: 'networkpolicies', group: 'networking.k8s.io' };
+const NAMESPACES: ListSpec = { resource: 'namespaces' };
+const DAEMONSETS: ListSpec = { resource: 'daemonsets', group: 'apps' };
+
+function validateTarget(target: Target): void {
+  const need = (value: string | undefined, what: string, pattern: RegExp, rule: string): void => {
+    if (value === undefined || !pattern.test(value)) {
+      throw new Error(`invalid ${target.kind} target: ${what} ${JSON.stringify(value ?? '')} ${rule}`);
+    }
+  };
+  const label = 'must be a DNS label (lowercase letters, digits and "-", at most 63 characters)';
+  if (target.kind === 'svc') {
+    need(target.namespace, 'namespace', DNS_LABEL, label);
+    need(target.name, 'service name', DNS_LABEL, label);
+  } else if (target.kind === 'node') {
+    need(target.name, 'node name', DNS_SUBDOMAIN, 'must be a DNS name (lowercase letters, digits, "-" and ".")');
+  } else if (target.kind === 'dns') {
+    need(target.namespace, 'namespace', DNS_LABEL, label);
+  }
+}
+
+class Gatherer {
+  readonly accessErrors: AccessErrorFact[] = [];
+  constructor(private readonly reader: KubeReader) {}
+
+  private record(verb: 'get' | 'list', spec: ListSpec, e: unknown): void {
+    const status = e instanceof KubeApiError ? e.status : 0;
+    this.accessErrors.push({
+      verb,
+      resource: spec.resource,
+      ...(spec.group ? { group: spec.group } : {}),
+      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+      status,
+      message: (e as Error).message,
+    });
+  }
+
+  /** Every page of a list, converted as it arrives. Failure → access error; resolves false. */
+  async list<T>(spec: ListSpec, convert: (o: RawObject) => T, out: T[]): Promise<boolean> {
+    const query: Record<string, string> = {};
+    if (spec.labelSelector) query.labelSelector = spec.labelSelector;
+    if (spec.fieldSelector) query.fieldSelector = spec.fieldSelector;
+    try {
+      await this.reader.listAll<RawObject>(resourcePath(spec), query, (items) => {
+        for (const item of items) out.push(convert(item));
+      });
+      return true;
+    } catch (e) {
+      this.record('list', spec, e);
+      return false;
+    }
+  }
+
+  /** One object by name; 404 is data (undefined), other failures become access errors. */
+  async get(spec: ListSpec, name: string): Promise<RawObject | undefined> {
+    try {
+      return await this.reader.get<RawObject>(resourcePath(spec, name));
+    } catch (e) {
+      if (!(e instanceof KubeApiError && e.status === 404)) this.record('get', spec, e);
+      return undefined;
+    }
+  }
+
+  /**
+   * EndpointSlices of one Service (or of every Service when `service` is absent); when the
+   * slices API is missing (404) or forbidden, the legacy Endpoints converted to slices (source
+   * "endpoints"). The slices error is only reported when the fallback fails too: with the
+   * fallback's data in hand nothing the checks need is missing.
+   */
+  async slices(scope: { namespace?: string; service?: string }, out: EndpointSliceFact[]): Promise<void> {
+    const { namespace, service } = scope;
+    const sliceSpec: ListSpec = { ...SLICES, ...(namespace ? { namespace } : {}), ...(service ? { labelSelector: `${SERVICE_NAME_LABEL}=${service}` } : {}) };
+    const attempt = new Gatherer(this.reader);
+    const found: EndpointSliceFact[] = [];
+    if (await attempt.list(sliceSpec, toEndpointSliceFact, found)) {
+      out.push(...found);
+      return;
+    }
+    const fallback = new Gatherer(this.reader);
+    const converted: EndpointSliceFact[][] = [];
+    const endpointsSpec: ListSpec = { ...ENDPOINTS, ...(namespace ? { namespace } : {}) };
+    if (service) {
+      const endpoints = await fallback.get(endpointsSpec, service);
+      if (endpoints) converted.push(endpointsToSliceFacts(endpoints));
+    } else {
+      await fallback.list(endpointsSpec, endpointsToSliceFacts, converted);
+    }
+    if (fallback.accessErrors.length) {
+      this.accessErrors.push(...attempt.accessErrors, ...fallback.accessErrors);
+      return;
+    }
+    out.push(...converted.flat());
+  }
+}
+
+function emptyFacts(): ObjectFacts {
+  return {
+    services: [],
+    sameNameElsewhere: [],
+    pods: [],
+    endpointSlices: [],
+    nodes: [],
+    networkPolicies: [],
+    namespaces: [],
+    systemDaemonSets: [],
+    systemPods: [],
+    accessErrors: [],
+  };
+}
+
+function podsOfSystemComponents(pods: PodFact[], daemonSets: DaemonSetFact[]): PodFact[] {
+  return pods.filter(
+    (p) =>
+      p.labels[DNS_POD_LABEL.key] === DNS_POD_LABEL.value ||
+      daemonSets.some(
+        (ds) =>
+          ds.namespace === p.namespace &&
+          Object.keys(ds.selector).length > 0 &&
+          Object.entries(ds.selector).every(([k, v]) => p.labels[k] === v),
+      ),
+  );
+}
+
+/** System DaemonSets and their pods, from the system namespaces only (bounded by node count, not app pods). */
+async function gatherSystem(g: Gatherer, facts: ObjectFacts): Promise<void> {
+  const daemonSets: DaemonSetFact[] = [];
+  const pods: PodFact[] = [];
+  await Promise.all(
+    SYSTEM_NAMESPACES.flatMap((namespace) => [
+      g.list({ ...DAEMONSETS, namespace }, toDaemonSetFact, daemonSets),
+      g.list({ ...PODS, namespace }, toPodFact, pods),
+    ]),
+  );
+  facts.systemDaemonSets = daemonSets.filter(isSystemDaemonSet);
+  facts.systemPods = podsOfSystemComponents(pods, facts.systemDaemonSets);
+}
+
+async function gatherDns(g: Gatherer, facts: ObjectFacts): Promise<void> {
+  const slices: EndpointSliceFact[] = [];
+  const [service] = await Promise.all([g.get({ ...SERVICES, namespace: DNS_NAMESPACE }, DNS_SERVICE_NAME), g.slices({ namespace: DNS_NAMESPACE, service: DNS_SERVICE_NAME }, slices)]);
+  facts.dns = { ...(service ? { service: toServiceFact(service) } : {}), endpointSlices: slices };
+}
+
+/**
+ * Read what the checks need for `target` from the Kubernetes API behind `kc`.
+ * Throws only for an invalid target (names are validated before any request); API failures
+ * become `accessErrors`, a missing namespace/service/node is simply absent from the facts.
+ */
+export async function gatherObjects(kc: KubeConfig, target: Target, opts: GatherObjectsOptions = {}): Promise<ObjectFacts> {
+  validateTarget(target);
+  const reader = createKubeReader(kc, opts);
+  const g = new Gatherer(reader);
+  const facts = emptyFacts();
+
+  switch (target.kind) {
+    case 'svc': {
+      const namespace = target.namespace!;
+      const name = target.name!;
+      const elsewhere: ServiceFact[] = [];
+      await Promise.all([
+        g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
+        g.list({ ...SERVICES, fieldSelector: `metadata.name=${name}` }, toServiceFact, elsewhere),
+        g.list({ ...PODS, namespace }, toPodFact, facts.pods),
+        g.slices({ namespace, service: name }, facts.endpointSlices),
+        g.list(NODES, toNodeFact, facts.nodes),
+        g.list({ ...POLICIES, namespace }, toNetworkPolicyFact, facts.networkPolicies),
+        g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
+        gatherSystem(g, facts),
+        gatherDns(g, facts),
+      ]);
+      facts.sameNameElsewhere = elsewhere.filter((s) => s.namespace !== namespace);
+      break;
+    }
+    case 'node': {
+      const name = target.name!;
+      await Promise.all([
+        g.list({ ...NODES, fieldSelector: `metadata.name=${name}` }, toNodeFact, facts.nodes),
+        g.list({ ...PODS, fieldSelector: `spec.nodeName=${name}` }, toPodFact, facts.pods),
+        gatherSystem(g, facts),
+      ]);
+      break;
+    }
+    case 'dns': {
+      const namespace = target.namespace!;
+      await Promise.all([
+        g.list({ ...NAMESPACES, fieldSelector: `metadata.name=${namespace}` }, toNamespaceFact, facts.namespaces),
+        g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
+        g.list(NODES, toNodeFact, facts.nodes),
+        // Egress policies in the namespace and ingress policies around CoreDNS both can block DNS.
+        g.list({ ...POLICIES, namespace }, toNetworkPolicyFact, facts.networkPolicies),
+        ...(namespace === DNS_NAMESPACE ? [] : [g.list({ ...POLICIES, namespace: DNS_NAMESPACE }, toNetworkPolicyFact, facts.networkPolicies)]),
+        gatherSystem(g, facts),
+        gatherDns(g, facts),
+      ]);
+      break;
+    }
+    case 'cluster':
+      await gatherCluster(g, facts);
+      break;
+  }
+  facts.accessErrors = g.accessErrors;
+  facts.apiRequests = reader.requests;
+  return facts;
+}
+
+/** Everything, cluster-wide, one paginated list per resource; system and DNS facts are cut from those lists. */
+async function gatherCluster(g: Gatherer, facts: ObjectFacts): Promise<void> {
+  const daemonSets: DaemonSetFact[] = [];
+  const slices: EndpointSliceFact[] = [];
+  const namespaces: NamespaceFact[] = [];
+  const nodes: NodeFact[] = [];
+  const policies: NetworkPolicyFact[] = [];
+  await Promise.all([
+    g.list(SERVICES, toServiceFact, facts.services),
+    g.list(PODS, toPodFact, facts.pods),
+    g.slices({}, slices),
+    g.list(NODES, toNodeFact, nodes),
+    g.list(POLICIES, toNetworkPolicyFact, policies),
+    g.list(NAMESPACES, toNamespaceFact, namespaces),
+    g.list(DAEMONSETS, toDaemonSetFact, daemonSets),
+  ]);
+  facts.endpointSlices = slices;
+  facts.nodes = nodes;
+  facts.networkPolicies = policies;
+  facts.namespaces = namespaces;
+  facts.systemDaemonSets = daemonSets.filter(isSystemDaemonSet);
+  facts.systemPods = podsOfSystemComponents(
+    facts.pods.filter((p) => (SYSTEM_NAMESPACES as readonly string[]).includes(p.namespace)),
+    facts.systemDaemonSets,
+  );
+  const dnsService = facts.services.find((s) => s.namespace === DNS_NAMESPACE && s.name === DNS_SERVICE_NAME);
+  facts.dns = {
+    ...(dnsService ? { service: dnsService } : {}),
+    endpointSlices: slices.filter((s) => s.namespace === DNS_NAMESPACE && s.serviceName === DNS_SERVICE_NAME),
+  };
+}

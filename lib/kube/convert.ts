@@ -1,0 +1,281 @@
+// Raw API JSON → slim facts (lib/facts/types.ts). Only the fields checks read survive, so a
+// 100k-pod sweep holds facts, not API objects. Inputs are untrusted JSON: every read tolerates a
+// missing or odd field instead of throwing, because one strange object must not sink a gather.
+
+import type {
+  ContainerFact,
+  DaemonSetFact,
+  EndpointFact,
+  EndpointSliceFact,
+  LabelSelector,
+  Labels,
+  NamespaceFact,
+  NetworkPolicyFact,
+  NetworkPolicyPeerFact,
+  NetworkPolicyRuleFact,
+  NodeFact,
+  PodConditionFact,
+  PodFact,
+  Protocol,
+  ServiceFact,
+} from '../facts/types.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- raw API JSON is read defensively field by field */
+export type RawObject = Record<string, any>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+
+function labels(v: unknown): Labels {
+  if (!v || typeof v !== 'object') return {};
+  const out: Labels = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) if (typeof val === 'string') out[k] = val;
+  return out;
+}
+
+function protocol(v: unknown): Protocol {
+  return v === 'UDP' || v === 'SCTP' ? v : 'TCP';
+}
+
+function tristate(v: unknown): boolean | null {
+  return v === true ? true : v === false ? false : null;
+}
+
+function labelSelector(v: unknown): LabelSelector {
+  const sel = (v ?? {}) as RawObject;
+  const out: LabelSelector = {};
+  if (sel.matchLabels) out.matchLabels = labels(sel.matchLabels);
+  const exprs = arr(sel.matchExpressions)
+    .filter((e) => typeof e?.key === 'string' && ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e?.operator))
+    .map((e) => ({ key: e.key as string, operator: e.operator, ...(Array.isArray(e.values) ? { values: e.values.map(String) } : {}) }));
+  if (exprs.length) out.matchExpressions = exprs;
+  return out;
+}
+
+export function toServiceFact(o: RawObject): ServiceFact {
+  const spec = (o.spec ?? {}) as RawObject;
+  const type = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(spec.type) ? spec.type : 'ClusterIP';
+  const fact: ServiceFact = {
+    namespace: str(o.metadata?.namespace) ?? '',
+    name: str(o.metadata?.name) ?? '',
+    type,
+    selector: spec.selector && Object.keys(spec.selector).length ? labels(spec.selector) : null,
+    ports: arr(spec.ports).map((p) => ({
+      ...(str(p.name) ? { name: p.name } : {}),
+      port: num(p.port) ?? 0,
+      targetPort: typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? p.targetPort : (num(p.port) ?? 0),
+      protocol: protocol(p.protocol),
+      ...(num(p.nodePort) ? { nodePort: p.nodePort } : {}),
+      ...(str(p.appProtocol) ? { appProtocol: p.appProtocol } : {}),
+    })),
+  };
+  if (str(spec.clusterIP)) fact.clusterIP = spec.clusterIP;
+  if (Array.isArray(spec.clusterIPs)) fact.clusterIPs = spec.clusterIPs.filter((ip: unknown) => typeof ip === 'string');
+  if (str(spec.externalName)) fact.externalName = spec.externalName;
+  if (spec.externalTrafficPolicy === 'Cluster' || spec.externalTrafficPolicy === 'Local') fact.externalTrafficPolicy = spec.externalTrafficPolicy;
+  if (spec.internalTrafficPolicy === 'Cluster' || spec.internalTrafficPolicy === 'Local') fact.internalTrafficPolicy = spec.internalTrafficPolicy;
+  if (type === 'LoadBalancer') {
+    fact.loadBalancerIngress = arr(o.status?.loadBalancer?.ingress).map((i) => ({
+      ...(str(i.ip) ? { ip: i.ip } : {}),
+      ...(str(i.hostname) ? { hostname: i.hostname } : {}),
+    }));
+  }
+  const l = labels(o.metadata?.labels);
+  if (Object.keys(l).length) fact.labels = l;
+  if (str(o.metadata?.creationTimestamp)) fact.createdAt = o.metadata.creationTimestamp;
+  return fact;
+}
+
+function containerState(state: RawObject | undefined): Pick<ContainerFact, 'state' | 'reason' | 'message'> {
+  if (state?.running) return { state: 'running' };
+  if (state?.waiting) return { state: 'waiting', ...(str(state.waiting.reason) ? { reason: state.waiting.reason } : {}), ...(str(state.waiting.message) ? { message: state.waiting.message } : {}) };
+  if (state?.terminated) return { state: 'terminated', ...(str(state.terminated.reason) ? { reason: state.terminated.reason } : {}), ...(str(state.terminated.message) ? { message: state.terminated.message } : {}) };
+  return { state: 'unknown' };
+}
+
+export function toPodFact(o: RawObject): PodFact {
+  const spec = (o.spec ?? {}) as RawObject;
+  const status = (o.status ?? {}) as RawObject;
+  const statuses = new Map<string, RawObject>(arr(status.containerStatuses).map((s) => [s.name, s]));
+  const conditions: PodConditionFact[] = arr(status.conditions)
+    .filter((c) => typeof c?.type === 'string')
+    .map((c) => ({
+      type: c.type,
+      status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown',
+      ...(str(c.reason) ? { reason: c.reason } : {}),
+      ...(str(c.message) ? { message: c.message } : {}),
+    }));
+  const containers: ContainerFact[] = arr(spec.containers).map((c) => {
+    const s = statuses.get(c.name);
+    return {
+      name: str(c.name) ?? '',
+      ports: arr(c.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), containerPort: num(p.containerPort) ?? 0, protocol: protocol(p.protocol) })),
+      ready: s?.ready === true,
+      ...(typeof s?.started === 'boolean' ? { started: s.started } : {}),
+      restartCount: num(s?.restartCount) ?? 0,
+      ...containerState(s?.state),
+      ...(str(s?.lastState?.terminated?.reason) ? { lastTerminationReason: s!.lastState.terminated.reason } : {}),
+      hasReadinessProbe: Boolean(c.readinessProbe),
+    };
+  });
+  const phase = ['Pending', 'Running', 'Succeeded', 'Failed'].includes(status.phase) ? status.phase : 'Unknown';
+  const owner = arr(o.metadata?.ownerReferences).find((r) => r?.controller) ?? arr(o.metadata?.ownerReferences)[0];
+  const fact: PodFact = {
+    namespace: str(o.metadata?.namespace) ?? '',
+    name: str(o.metadata?.name) ?? '',
+    labels: labels(o.metadata?.labels),
+    phase,
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+    conditions,
+    containers,
+  };
+  if (str(spec.nodeName)) fact.nodeName = spec.nodeName;
+  if (str(status.podIP)) fact.podIP = status.podIP;
+  if (spec.hostNetwork === true) fact.hostNetwork = true;
+  if (str(o.metadata?.deletionTimestamp)) fact.deletionTimestamp = o.metadata.deletionTimestamp;
+  if (owner && str(owner.kind)) {
+    fact.ownerKind = owner.kind;
+    fact.ownerName = str(owner.name) ?? '';
+  }
+  if (str(o.metadata?.creationTimestamp)) fact.createdAt = o.metadata.creationTimestamp;
+  return fact;
+}
+
+export function toEndpointSliceFact(o: RawObject): EndpointSliceFact {
+  const addressType = o.addressType === 'IPv6' || o.addressType === 'FQDN' ? o.addressType : 'IPv4';
+  return {
+    namespace: str(o.metadata?.namespace) ?? '',
+    name: str(o.metadata?.name) ?? '',
+    serviceName: str(o.metadata?.labels?.['kubernetes.io/service-name']) ?? '',
+    addressType,
+    ports: arr(o.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), port: num(p.port) ?? 0, protocol: protocol(p.protocol) })),
+    endpoints: arr(o.endpoints).map((e): EndpointFact => {
+      const fact: EndpointFact = {
+        addresses: arr(e.addresses).filter((a) => typeof a === 'string'),
+        ready: tristate(e.conditions?.ready),
+        serving: tristate(e.conditions?.serving),
+        terminating: tristate(e.conditions?.terminating),
+      };
+      if (str(e.nodeName)) fact.nodeName = e.nodeName;
+      if (e.targetRef && str(e.targetRef.kind)) {
+        fact.targetRef = { kind: e.targetRef.kind, name: str(e.targetRef.name) ?? '', ...(str(e.targetRef.namespace) ? { namespace: e.targetRef.namespace } : {}) };
+      }
+      return fact;
+    }),
+    source: 'endpointslice',
+  };
+}
+
+/**
+ * A legacy v1 Endpoints object as one EndpointSlice per subset, the way the EndpointSlice
+ * mirroring controller sees it: `addresses` are ready, `notReadyAddresses` are not.
+ */
+export function endpointsToSliceFacts(o: RawObject): EndpointSliceFact[] {
+  const namespace = str(o.metadata?.namespace) ?? '';
+  const name = str(o.metadata?.name) ?? '';
+  return arr(o.subsets).map((subset, i) => {
+    const toEndpoint = (a: RawObject, ready: boolean): EndpointFact => ({
+      addresses: str(a.ip) ? [a.ip] : [],
+      ready,
+      serving: ready,
+      terminating: false,
+      ...(str(a.nodeName) ? { nodeName: a.nodeName } : {}),
+      ...(a.targetRef && str(a.targetRef.kind) ? { targetRef: { kind: a.targetRef.kind, name: str(a.targetRef.name) ?? '', ...(str(a.targetRef.namespace) ? { namespace: a.targetRef.namespace } : {}) } } : {}),
+    });
+    const endpoints = [...arr(subset.addresses).map((a) => toEndpoint(a, true)), ...arr(subset.notReadyAddresses).map((a) => toEndpoint(a, false))];
+    const ipv6 = endpoints.some((e) => e.addresses.some((a) => a.includes(':')));
+    return {
+      namespace,
+      name: `${name}-endpoints-${i}`,
+      serviceName: name,
+      addressType: ipv6 ? 'IPv6' : 'IPv4',
+      ports: arr(subset.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), port: num(p.port) ?? 0, protocol: protocol(p.protocol) })),
+      endpoints,
+      source: 'endpoints',
+    };
+  });
+}
+
+export function toNodeFact(o: RawObject): NodeFact {
+  const conditions = arr(o.status?.conditions);
+  const ready = conditions.find((c) => c?.type === 'Ready');
+  const network = conditions.find((c) => c?.type === 'NetworkUnavailable');
+  const spec = (o.spec ?? {}) as RawObject;
+  const podCIDRs = Array.isArray(spec.podCIDRs) ? spec.podCIDRs.filter((c: unknown) => typeof c === 'string') : str(spec.podCIDR) ? [spec.podCIDR] : [];
+  const fact: NodeFact = {
+    name: str(o.metadata?.name) ?? '',
+    labels: labels(o.metadata?.labels),
+    ready: ready ? (ready.status === 'True' ? true : ready.status === 'False' ? false : null) : null,
+    networkUnavailable: network ? network.status === 'True' : null,
+    podCIDRs,
+    unschedulable: spec.unschedulable === true,
+    taints: arr(spec.taints)
+      .filter((t) => typeof t?.key === 'string')
+      .map((t) => ({ key: t.key, ...(str(t.value) ? { value: t.value } : {}), effect: str(t.effect) ?? '' })),
+  };
+  if (str(ready?.reason)) fact.readyReason = ready.reason;
+  if (str(ready?.message)) fact.readyMessage = ready.message;
+  if (str(network?.reason)) fact.networkUnavailableReason = network.reason;
+  const internal = arr(o.status?.addresses).find((a) => a?.type === 'InternalIP');
+  if (str(internal?.address)) fact.internalIP = internal.address;
+  if (str(o.status?.nodeInfo?.kubeletVersion)) fact.kubeletVersion = o.status.nodeInfo.kubeletVersion;
+  if (str(o.status?.nodeInfo?.kubeProxyVersion)) fact.kubeProxyVersion = o.status.nodeInfo.kubeProxyVersion;
+  return fact;
+}
+
+function policyRules(rules: unknown, peersField: 'from' | 'to'): NetworkPolicyRuleFact[] {
+  return arr(rules).map((r) => {
+    const rule: NetworkPolicyRuleFact = {};
+    if (Array.isArray(r?.[peersField])) {
+      rule.peers = r[peersField].map((p: RawObject): NetworkPolicyPeerFact => ({
+        ...(p.podSelector ? { podSelector: labelSelector(p.podSelector) } : {}),
+        ...(p.namespaceSelector ? { namespaceSelector: labelSelector(p.namespaceSelector) } : {}),
+        ...(p.ipBlock && str(p.ipBlock.cidr) ? { ipBlock: { cidr: p.ipBlock.cidr, ...(Array.isArray(p.ipBlock.except) ? { except: p.ipBlock.except.map(String) } : {}) } } : {}),
+      }));
+    }
+    if (Array.isArray(r?.ports)) {
+      rule.ports = r.ports.map((p: RawObject) => ({
+        protocol: protocol(p.protocol),
+        ...(typeof p.port === 'number' || typeof p.port === 'string' ? { port: p.port } : {}),
+        ...(num(p.endPort) ? { endPort: p.endPort } : {}),
+      }));
+    }
+    return rule;
+  });
+}
+
+export function toNetworkPolicyFact(o: RawObject): NetworkPolicyFact {
+  const spec = (o.spec ?? {}) as RawObject;
+  const declared = arr(spec.policyTypes).filter((t) => t === 'Ingress' || t === 'Egress');
+  // The API server's default: Ingress always, Egress when egress rules are present.
+  const policyTypes: ('Ingress' | 'Egress')[] = declared.length ? declared : Array.isArray(spec.egress) ? ['Ingress', 'Egress'] : ['Ingress'];
+  return {
+    namespace: str(o.metadata?.namespace) ?? '',
+    name: str(o.metadata?.name) ?? '',
+    podSelector: labelSelector(spec.podSelector),
+    policyTypes,
+    ingress: policyRules(spec.ingress, 'from'),
+    egress: policyRules(spec.egress, 'to'),
+  };
+}
+
+export function toNamespaceFact(o: RawObject): NamespaceFact {
+  return { name: str(o.metadata?.name) ?? '', labels: labels(o.metadata?.labels) };
+}
+
+export function toDaemonSetFact(o: RawObject): DaemonSetFact {
+  const status = (o.status ?? {}) as RawObject;
+  const fact: DaemonSetFact = {
+    namespace: str(o.metadata?.namespace) ?? '',
+    name: str(o.metadata?.name) ?? '',
+    labels: labels(o.metadata?.labels),
+    selector: labels(o.spec?.selector?.matchLabels),
+    desired: num(status.desiredNumberScheduled) ?? 0,
+    ready: num(status.numberReady) ?? 0,
+    available: num(status.numberAvailable) ?? 0,
+    images: arr(o.spec?.template?.spec?.containers).map((c) => str(c?.image)).filter((i): i is string => i !== undefined),
+  };
+  if (num(status.updatedNumberScheduled) !== undefined) fact.updated = status.updatedNumberScheduled;
+  return fact;
+}
