@@ -65,11 +65,14 @@ const EMOJI: Record<string, string> = {
 /** mrkdwn → what a reader should see in a terminal: entities decoded, links and mentions spelled out. */
 export function mrkdwnToPlain(mrkdwn: string): string {
   return mrkdwn
+    .replace(/```([\s\S]*?)```/g, (_m, code: string) => code.replace(/^/gm, '  '))
     .replace(/<([^<>|]+)\|([^<>]+)>/g, (_m, url: string, label: string) => `${label} (${url})`)
     .replace(/<@([A-Z0-9]+)>/g, '@$1')
     .replace(/<!([a-z]+)>/g, '@$1')
     .replace(/<(https?:[^<>]+)>/g, '$1')
     .replace(/:[a-z_]+:/g, (code) => EMOJI[code] ?? code)
+    .replace(/(^|[\s(•])\*([^*\n]+)\*(?=[\s).,:;!?]|$)/gm, '$1$2')
+    .replace(/`([^`\n]+)`/g, '$1')
     .replace(/\u200b/g, '')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')

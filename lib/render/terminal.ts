@@ -159,7 +159,7 @@ function blockText(block: Block): string {
     case 'section': {
       const text = block.text ? mrkdwnToPlain(block.text.text) : '';
       const fields = (block.fields ?? []).map((f) => mrkdwnToPlain(f.text)).join('\n');
-      return [text, fields].filter(Boolean).join('\n').replace(/```/g, '');
+      return [text, fields].filter(Boolean).join('\n');
     }
     case 'context':
       return block.elements.map((e) => ('text' in e && typeof e.text === 'string' ? mrkdwnToPlain(e.text) : '')).filter(Boolean).join(' · ');

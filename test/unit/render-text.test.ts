@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../lib/checks/types.js';
+import { sweepToJson, toJson } from '../../lib/render/json.js';
+import { renderSlackThread } from '../../lib/render/slack.js';
+import { renderSummaryText, renderText, renderThreadText } from '../../lib/render/terminal.js';
+import type { SweepReport } from '../../lib/summary/types.js';
+import type { Report } from '../../lib/verdict/types.js';
+
+const f = (code: string, status: Finding['status'], extra: Partial<Finding> = {}): Finding => ({
+  code,
+  status,
+  title: `${code} title`,
+  detail: `${code} detail`,
+  evidence: [],
+  remediation: status === 'pass' || status === 'skip' ? '' : `fix ${code}`,
+  docs: `https://netcheck.dev/docs/${code}`,
+  subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }],
+  ...extra,
+});
+
+const failing: Report = {
+  target: { kind: 'svc', namespace: 'shop', name: 'payments', cluster: 'prod' },
+  status: 'fail',
+  rootCause: {
+    code: 'ip-forward-disabled',
+    summary: 'IP forwarding is off on node-2, so 2 endpoints of shop/payments time out',
+    remediation: "ssh node-2 'sysctl -w net.ipv4.ip_forward=1'",
+    subjects: [{ kind: 'node', name: 'node-2' }],
+    explains: ['endpoint-timeout'],
+  },
+  findings: [
+    f('ip-forward-disabled', 'fail', { title: 'IP forwarding is off on node-2', evidence: ['ip_forward = 0'], remediation: "ssh node-2 'sysctl -w net.ipv4.ip_forward=1'" }),
+    f('endpoint-timeout', 'fail', { title: '10.244.2.7:8080 times out', explainedBy: 'ip-forward-disabled' }),
+    f('endpoint-timeout', 'fail', { title: '10.244.2.8:8080 times out', explainedBy: 'ip-forward-disabled' }),
+    f('pods-restarting', 'warn', { title: 'payments-7d9 restarted 4 times' }),
+    f('selector-matches', 'pass'),
+    f('endpoints-ready', 'pass'),
+    f('dns-resolves', 'skip', { detail: 'no DNS probe for svc jobs' }),
+  ],
+  counts: { fail: 3, warn: 1, pass: 2, skip: 1, error: 0 },
+  startedAt: '2026-11-26T07:00:00Z',
+  durationMs: 1500,
+};
+
+const ESC = '\u001b';
+const ANSI = new RegExp(`${ESC}\\[`);
+
+describe('renderText', () => {
+  it('prints status and verdict, the fix, the root cause with its symptoms under it, then the rest', () => {
+    const text = renderText(failing, { color: false });
+    expect(text).not.toMatch(ANSI);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('✖ FAIL  IP forwarding is off on node-2, so 2 endpoints of shop/payments time out');
+    expect(lines[1]).toBe('svc shop/payments · cluster prod · 1.5 s · 3 fail · 1 warn · 2 pass · 1 skip');
+    const order = ['Fix:', "  ssh node-2 'sysctl -w net.ipv4.ip_forward=1'", 'Root cause', '  ✖ IP forwarding is off on node-2 [ip-forward-disabled]', '    explains 2 symptoms:', '      ✖ 10.244.2.7:8080 times out [endpoint-timeout]', '      ✖ 10.244.2.8:8080 times out [endpoint-timeout]', 'Other problems', '  ⚠ payments-7d9 restarted 4 times [pods-restarting]', '✔ 2 checks passed: selector-matches, endpoints-ready', '- 1 check skipped:', '    dns-resolves: no DNS probe for svc jobs'];
+    let at = -1;
+    for (const expected of order) {
+      const index = lines.indexOf(expected, at + 1);
+      expect(index, `missing or out of order: ${JSON.stringify(expected)}\n${text}`).toBeGreaterThan(at);
+      at = index;
+    }
+  });
+
+  it('colours only when asked', () => {
+    const coloured = renderText(failing, { color: true });
+    expect(coloured).toContain(`${ESC}[31m✖ FAIL${ESC}[0m`);
+    expect(coloured.replace(new RegExp(`${ESC}\\[\\d+m`, 'g'), '')).toBe(renderText(failing, { color: false }));
+  });
+
+  it('strips escape sequences that cluster data tries to smuggle into the terminal', () => {
+    const hostile: Report = { ...failing, rootCause: null, findings: [f('pods-not-ready', 'fail', { title: 'pod \u001b[2J\u001b[31mevil not ready', detail: 'x\u0007y' })] };
+    const text = renderText(hostile, { color: false });
+    expect(text).not.toMatch(ANSI);
+    expect(text).not.toContain('\u0007');
+    expect(text).toContain('pod [2J[31mevil not ready');
+  });
+
+  it('says a healthy service looks healthy, with no fix section', () => {
+    const ok: Report = { ...failing, status: 'ok', rootCause: null, findings: [f('selector-matches', 'pass')], counts: { fail: 0, warn: 0, pass: 1, skip: 0, error: 0 } };
+    const text = renderText(ok, { color: false });
+    expect(text.split('\n')[0]).toBe('✔ OK  svc shop/payments looks healthy');
+    expect(text).not.toContain('Fix:');
+  });
+});
+
+const sweep: SweepReport = {
+  cluster: 'prod',
+  status: 'fail',
+  startedAt: '2026-11-26T08:00:00Z',
+  durationMs: 12_000,
+  apiRequests: 21,
+  counts: { namespaces: 4, services: 20, nodes: 3, pods: 60, ok: 18, warn: 0, fail: 2, error: 0 },
+  clusterFindings: [f('coredns-not-ready', 'fail', { title: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' }), f('kube-proxy-healthy', 'pass')],
+  problems: [
+    {
+      namespace: 'shop',
+      name: 'payments',
+      status: 'fail',
+      rootCause: { code: 'no-ready-endpoints', summary: 'no ready endpoints', remediation: 'kubectl -n shop get pods', subjects: [], explains: [] },
+      findings: [f('pods-not-ready', 'fail'), f('no-ready-endpoints', 'fail', { title: 'no ready endpoints' })],
+    },
+    { namespace: 'web', name: 'cart', status: 'fail', rootCause: null, findings: [f('selector-matches-no-pods', 'fail', { title: 'selector matches no pods' })] },
+  ],
+  changes: { since: '2026-11-25T08:00:00Z', added: [{ code: 'no-ready-endpoints', subject: 'shop/payments', status: 'fail', title: 'no ready endpoints' }], resolved: [] },
+};
+
+describe('renderSummaryText', () => {
+  it('prints counts, cluster-wide problems, services with fixes, and changes', () => {
+    const text = renderSummaryText(sweep, { color: false });
+    expect(text).toContain('✖ FAIL  cluster prod: 2 failing, 0 errors, 0 warning of 20 services');
+    expect(text).toContain('  ✖ CoreDNS has 0 of 2 pods ready [coredns-not-ready]');
+    expect(text).toContain('  ✖ shop/payments — no ready endpoints');
+    expect(text).toContain('    fix: kubectl -n shop get pods');
+    expect(text).toContain('  ✖ web/cart — selector matches no pods');
+    expect(text).toContain('  + no-ready-endpoints on shop/payments — no ready endpoints');
+    expect(renderSummaryText({ ...sweep, changes: undefined }, { color: false })).toContain('first summary');
+  });
+});
+
+describe('renderThreadText', () => {
+  it('prints parent then indented replies, with mrkdwn made plain', () => {
+    const report: Report = { ...failing, findings: [...failing.findings, f('pods-not-ready', 'fail', { title: 'pod <b> & co not ready', explainedBy: undefined })] };
+    const text = renderThreadText(renderSlackThread(report, { cluster: 'prod', requester: 'U0ALICE', rerunValue: 'v' }));
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('🔴 IP forwarding is off on node-2, so 2 endpoints of shop/payments time out');
+    expect(text).toContain("Fix\n  ssh node-2 'sysctl -w net.ipv4.ip_forward=1'");
+    expect(text).toContain('requested by @U0ALICE');
+    expect(text).toContain('[Re-run]');
+    expect(text).toContain('  ↳ 🔴 IP forwarding is off on node-2\n');
+    expect(text).toContain('  ↳ 🔴 pod <b> & co not ready');
+    expect(text).toContain('docs (https://netcheck.dev/docs/ip-forward-disabled)');
+    expect(text).not.toMatch(/&(amp|lt|gt);|```|\*IP/);
+  });
+});
+
+describe('toJson', () => {
+  it('emits exactly the contract keys', () => {
+    const json = JSON.parse(JSON.stringify(toJson(failing))) as Record<string, unknown> & { findings: Record<string, unknown>[]; rootCause: Record<string, unknown> };
+    expect(Object.keys(json)).toEqual(expect.arrayContaining(['target', 'status', 'rootCause', 'findings']));
+    expect(json.target).toEqual({ kind: 'svc', namespace: 'shop', name: 'payments', cluster: 'prod' });
+    expect(json.status).toBe('fail');
+    expect(json.rootCause).toEqual({ code: 'ip-forward-disabled', summary: failing.rootCause!.summary, remediation: failing.rootCause!.remediation });
+    expect(json.findings).toHaveLength(failing.findings.length);
+    for (const finding of json.findings) expect(Object.keys(finding).sort()).toEqual(['code', 'detail', 'docs', 'evidence', 'remediation', 'status', 'title']);
+    expect(json.findings[1]).toEqual({ code: 'endpoint-timeout', status: 'fail', title: '10.244.2.7:8080 times out', detail: 'endpoint-timeout detail', evidence: [], remediation: 'fix endpoint-timeout', docs: 'https://netcheck.dev/docs/endpoint-timeout' });
+    expect(toJson({ ...failing, rootCause: null }).rootCause).toBeNull();
+  });
+
+  it('summarises a sweep in the same shape, plus counts and changes', () => {
+    const json = sweepToJson(sweep);
+    expect(json.target).toEqual({ kind: 'cluster', cluster: 'prod' });
+    expect(json.status).toBe('fail');
+    expect(json.rootCause).toEqual({ code: 'coredns-not-ready', summary: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' });
+    expect(json.findings.map((x) => x.code)).toEqual(['coredns-not-ready', 'no-ready-endpoints', 'selector-matches-no-pods']);
+    expect(json.counts).toEqual(sweep.counts);
+    expect(json.changes).toEqual(sweep.changes);
+    const noCluster = sweepToJson({ ...sweep, clusterFindings: [], changes: undefined });
+    expect(noCluster.rootCause).toEqual({ code: 'no-ready-endpoints', summary: 'shop/payments: no ready endpoints', remediation: 'kubectl -n shop get pods' });
+    expect(noCluster.changes).toBeNull();
+    expect(sweepToJson({ ...sweep, status: 'ok', clusterFindings: [], problems: [] }).rootCause).toBeNull();
+  });
+});
