@@ -113,15 +113,18 @@ const check: Check = {
         : `# or, if the service is right, label the pods ${wantedValues.join(',')} in their template`,
     ].join('\n');
 
-    const isNearMiss = first.mismatches.every((m) => m.actual !== undefined && isNear(m.wanted, m.actual));
-    const podsSay = isNearMiss
-      ? `pods are labelled ${nearValues.join(',')}`
-      : `no pod in ${ns} carries it (nearest: pod ${first.pod.name} with ${nearValues.join(',')})`;
+    const matchedKeys = Object.entries(selector).filter(([key]) => !first.mismatches.some((m) => m.key === key));
+    const withMatched = matchedKeys.length ? `pods with ${formatLabels(Object.fromEntries(matchedKeys))}` : 'pods';
+    const valuesNear = first.mismatches.every((m) => m.actual !== undefined && isNear(m.wanted, m.actual));
+    const keysMissingOnly = first.mismatches.every((m) => m.actual === undefined) && matchedKeys.length > 0;
+    let head = `Selector ${selectorText} matches no pods — no pod in ${ns} carries it (nearest: pod ${first.pod.name} with ${nearValues.join(',')})`;
+    if (valuesNear) head = `Selector ${wantedValues.join(',')} matches no pods — pods are labelled ${nearValues.join(',')}`;
+    else if (keysMissingOnly) head = `Selector ${selectorText} matches no pods — ${withMatched} have ${nearValues.join(' and ')}`;
     return [
       finding(check, {
         status: 'fail',
         title: `Selector ${selectorText} matches no pods`,
-        detail: `Selector ${wantedValues.join(',')} matches no pods — ${podsSay}, so ${ns}/${svc.name} has no endpoints`,
+        detail: `${head}, so ${ns}/${svc.name} has no endpoints`,
         evidence,
         remediation,
         subjects: [serviceSubject(svc), ...closest.slice(0, 5).map((c) => podSubject(c.pod))],
