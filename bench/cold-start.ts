@@ -1,0 +1,158 @@
+// Cold-start benchmark for the Lambda handlers: bundles each one exactly as serverless.yml does
+// (deploy/serverless/esbuild.cjs), then loads it in fresh Node processes and compares with an
+// empty handler bundled the same way. Budget: slack bundle ≤ 1 MB, init ≤ 2× the empty handler.
+//
+//   npm run bench:coldstart [-- --runs 15] [-- --strict]   (--strict: exit 1 when over budget)
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const deployed = createRequire(import.meta.url)('../deploy/serverless/esbuild.cjs') as {
+  minify: boolean;
+  format: 'esm';
+  platform: 'node';
+  target: string;
+  banner: { js: string };
+};
+
+const SIZE_BUDGET_BYTES = 1024 * 1024;
+const INIT_BUDGET_RATIO = 2;
+const HANDLERS = ['slack', 'alerts', 'schedule'];
+
+// Values the handlers' configuration parsing accepts; nothing here is ever contacted.
+const HANDLER_ENV = {
+  PATH: process.env.PATH ?? '',
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  NETCHECK_QUEUES: '{"prod":"http://127.0.0.1:9/000000000000/netcheck-prod.fifo"}',
+  NETCHECK_DEFAULT_CLUSTER: 'prod',
+  SLACK_SIGNING_SECRET: 'bench-signing-secret',
+  SLACK_BOT_TOKEN: 'xoxb-bench',
+  ALERTMANAGER_TOKEN: 'bench-alertmanager-token-0123456789',
+};
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function bundle(entry: string, outfile: string): Promise<Metafile> {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: deployed.minify,
+    format: deployed.format,
+    platform: deployed.platform,
+    target: deployed.target,
+    banner: deployed.banner,
+    metafile: true,
+    logLevel: 'error',
+  });
+  return result.metafile;
+}
+
+/** Bytes in the output per npm package (or "netcheck" for our own code), largest first. */
+function heaviest(metafile: Metafile, count: number): string[] {
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const name = match?.[1] ?? 'netcheck';
+      byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KB`);
+}
+
+/** One cold load: process wall time (what a cold start pays) and the import alone. */
+async function coldLoad(bundlePath: string): Promise<{ wallMs: number; importMs: number }> {
+  const script = `const t0 = performance.now(); const m = await import(${JSON.stringify(bundlePath)});
+if (typeof m.handler !== 'function') throw new Error('no handler export');
+process.stdout.write(String(performance.now() - t0));`;
+  const started = process.hrtime.bigint();
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: HANDLER_ENV,
+    cwd: tmpdir(),
+    timeout: 30_000,
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return { wallMs, importMs: Number(stdout) };
+}
+
+async function main(): Promise<void> {
+  const runs = option('runs', 15);
+  const strict = process.argv.includes('--strict');
+  const work = await mkdtemp(join(tmpdir(), 'netcheck-coldstart-'));
+  try {
+    const emptyEntry = join(work, 'empty.ts');
+    await writeFile(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
+    const targets = [
+      { name: 'empty', entry: emptyEntry },
+      ...HANDLERS.map((name) => ({ name, entry: join(repo, 'handlers', `${name}.ts`) })),
+    ];
+
+    const rows: { name: string; bytes: number; wallMs: number; importMs: number; heavy: string[] }[] = [];
+    for (const target of targets) {
+      const outfile = join(work, `${target.name}.mjs`);
+      const metafile = await bundle(target.entry, outfile);
+      // Warm the file cache once so every measured run reads the bundle from memory alike.
+      await coldLoad(outfile);
+      const samples: { wallMs: number; importMs: number }[] = [];
+      // Sequential: parallel processes would compete for the same two cores.
+      for (let i = 0; i < runs; i += 1) samples.push(await coldLoad(outfile));
+      rows.push({
+        name: target.name,
+        bytes: (await stat(outfile)).size,
+        wallMs: median(samples.map((sample) => sample.wallMs)),
+        importMs: median(samples.map((sample) => sample.importMs)),
+        heavy: heaviest(metafile, 5),
+      });
+    }
+
+    const empty = rows[0]!;
+    let overBudget = false;
+    console.log(`cold start, ${runs} fresh Node ${process.version} processes per bundle (medians), bundles as deployed`);
+    console.log('handler    size      process   import    ×empty  budget');
+    for (const row of rows) {
+      const ratio = row.wallMs / empty.wallMs;
+      const sizeOk = row.name !== 'slack' || row.bytes <= SIZE_BUDGET_BYTES;
+      const initOk = ratio <= INIT_BUDGET_RATIO;
+      if (row.name !== 'empty' && !(sizeOk && initOk)) overBudget = true;
+      const verdict = row.name === 'empty' ? '' : sizeOk && initOk ? 'ok' : `OVER (${[!sizeOk && 'size', !initOk && 'init'].filter(Boolean).join(', ')})`;
+      console.log(
+        `${row.name.padEnd(10)} ${`${(row.bytes / 1024).toFixed(0)} KB`.padStart(8)}  ${`${row.wallMs.toFixed(0)} ms`.padStart(8)}  ${`${row.importMs.toFixed(0)} ms`.padStart(8)}  ${ratio.toFixed(2).padStart(6)}  ${verdict}`,
+      );
+    }
+    console.log('\nheaviest packages in each bundle:');
+    for (const row of rows.slice(1)) console.log(`  ${row.name}: ${row.heavy.join(', ')}`);
+    console.log(`\nbudget: slack ≤ ${SIZE_BUDGET_BYTES / 1024} KB, process time ≤ ${INIT_BUDGET_RATIO}× empty`);
+    if (overBudget && strict) process.exitCode = 1;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`cold-start benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
