@@ -226,12 +226,22 @@ function denialFinding(facts: Facts, analysis: Analysis): Finding {
   const deniedPods = [...new Map(denials.map((d) => [d.pod.name, d.pod])).values()];
   const allPods = deniedPods.length === backendPods(facts).length;
   const ports = [...new Set(denials.map((d) => `${d.port}/${d.protocol}`))].join(', ');
+  const podsText = allPods ? `all backend pods of ${service.namespace}/${service.name}` : `${deniedPods.map((p) => p.name).join(', ')} (${deniedPods.length} of ${backendPods(facts).length} backend pods of ${service.namespace}/${service.name})`;
+  const policyNames = (outcomes: (Denial['outcome']['ingress'] | undefined)[]) =>
+    [...new Set(outcomes.flatMap((o) => o?.selecting.map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? []))];
   const sides: string[] = [];
-  if (ingressDenials.length) sides.push(`ingress policy ${[...new Set(ingressDenials.flatMap((d) => d.outcome.ingress?.selecting.map((p) => p.policy.name) ?? []))].join(', ')} selects the pods and no rule admits it`);
-  if (egressDenials.length) sides.push(`egress policy ${[...new Set(egressDenials.flatMap((d) => d.outcome.egress?.selecting.map((p) => p.policy.name) ?? []))].join(', ')} selects the source and no rule lets it out`);
+  if (ingressDenials.length) {
+    const names = policyNames(ingressDenials.map((d) => d.outcome.ingress));
+    sides.push(`NetworkPolicy ${names.join(', ')} ${names.length === 1 ? 'selects' : 'select'} ${podsText} and no rule admits ${source.description} on ${ports}`);
+  }
+  if (egressDenials.length) {
+    const names = policyNames(egressDenials.map((d) => d.outcome.egress));
+    sides.push(`egress NetworkPolicy ${names.join(', ')} ${names.length === 1 ? 'selects' : 'select'} the probing source ${source.description} and no rule lets it reach ${podsText} on ${ports}`);
+  }
   const timeouts = timedOutProbesTo(facts, new Set(deniedPods.map((p) => p.name)));
+  const sentence = sides.join('; ');
   const detail =
-    `NetworkPolicy denies ${source.description} → ${allPods ? 'all' : `${deniedPods.length} of ${backendPods(facts).length}`} backend pods of ${service.namespace}/${service.name} on ${ports}: ${sides.join('; ')}.` +
+    `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.` +
     (timeouts.length ? ` This explains the ${timeouts.length} probe timeout(s): dropped packets look like unanswered SYNs.` : '');
   const evidence: string[] = [];
   const seen = new Set<string>();

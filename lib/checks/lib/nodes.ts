@@ -225,5 +225,8 @@ export function kernelFinding(check: Pick<Check, 'code' | 'title' | 'docs'>, fac
 /** Node causes explain symptoms on the nodes where the fact is bad and that carry the target's traffic. */
 export function explainsOnBadNodes(facts: Facts, symptom: Finding, assessment: KernelAssessment): boolean {
   const bad = new Set(assessment.onPath.map((a) => a.node));
-  return [...symptomNodes(symptom, facts)].some((n) => bad.has(n));
+  const named = symptomNodes(symptom, facts);
+  // A ClusterIP symptom names no node: its traffic goes to any of the target's endpoint nodes.
+  const candidates = named.size > 0 ? named : new Set(nodesInScope(facts).nodes);
+  return [...candidates].some((n) => bad.has(n));
 }
