@@ -82,7 +82,8 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
       try {
         await client.conversations.join({ channel });
       } catch (joinError) {
-        throw toPostError(joinError, channel, 'conversations.join');
+        const reason = slackErrorCode(joinError) ?? (joinError instanceof Error ? joinError.message : String(joinError));
+        throw new SlackPostError(`the bot is not in ${channel} and cannot join it (${reason}); invite it with /invite`, 'not_in_channel', undefined, { cause: joinError });
       }
       try {
         return await send();

@@ -56,6 +56,8 @@ export interface ChannelSpec {
   /** Whether the bot is a member; false makes chat.postMessage answer not_in_channel. */
   member?: boolean;
   archived?: boolean;
+  /** Private channels cannot be joined, only invited to (conversations.join fails). */
+  private?: boolean;
 }
 
 export interface SlackApiServerOptions {
@@ -111,6 +113,7 @@ interface ChannelState {
   name: string;
   member: boolean;
   archived: boolean;
+  private: boolean;
   created: number;
 }
 
@@ -146,6 +149,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
       name: spec.name ?? existing?.name ?? spec.id.toLowerCase(),
       member: spec.member ?? existing?.member ?? true,
       archived: spec.archived ?? existing?.archived ?? false,
+      private: spec.private ?? existing?.private ?? false,
       created: existing?.created ?? Math.floor(Date.now() / 1000),
     });
   };
@@ -276,6 +280,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
     'conversations.join': (args) => {
       const channel = channelFor(args.channel);
       if (channel.archived) throw new SlackApiError('is_archived');
+      if (channel.private) throw new SlackApiError('method_not_supported_for_channel_type');
       const already = channel.member;
       channel.member = true;
       return {
@@ -436,7 +441,7 @@ function channelInfo(channel: ChannelState) {
     id: channel.id,
     name: channel.name,
     is_channel: true,
-    is_private: false,
+    is_private: channel.private,
     is_archived: channel.archived,
     is_member: channel.member,
     created: channel.created,
