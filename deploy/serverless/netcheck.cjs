@@ -74,6 +74,10 @@ async function loadConfig({ resolveConfigurationProperty, resolveVariable }) {
     if (!SLACK_CHANNEL_ID.test(channel)) fail(`channelClusters key "${channel}" is not a Slack channel id like C0123ABCD`);
     if (!names.includes(cluster)) fail(`channelClusters["${channel}"] = "${cluster}" is not one of the clusters`);
   }
+  const alertChannels = config.alertChannels || {};
+  for (const [receiver, channel] of Object.entries(alertChannels)) {
+    if (!SLACK_CHANNEL_ID.test(channel)) fail(`alertChannels["${receiver}"] = "${channel}" is not a Slack channel id like C0123ABCD`);
+  }
   if (typeof config.ssmPrefix !== 'string' || !/^\/[A-Za-z0-9_.\-/]+[^/]$/.test(config.ssmPrefix)) {
     fail(`ssmPrefix must be an SSM path like /netcheck/prod, got ${JSON.stringify(config.ssmPrefix)}`);
   }
@@ -93,7 +97,7 @@ async function loadConfig({ resolveConfigurationProperty, resolveVariable }) {
     const rule = `${service}-${stage}-sweep-${cluster.name}`;
     if (cluster.schedule && rule.length > 64) fail(`schedule rule name "${rule}" is longer than the 64 characters EventBridge allows`);
   }
-  return { ...config, clusters, channelClusters, service, stage };
+  return { ...config, clusters, channelClusters, alertChannels, service, stage };
 }
 
 const queueResource = (cluster) => `${cluster.id}JobQueue`;
@@ -277,6 +281,11 @@ async function channelClustersJson(context) {
   return JSON.stringify(config.channelClusters);
 }
 
+async function alertChannelsJson(context) {
+  const config = await loadConfig(context);
+  return JSON.stringify(config.alertChannels);
+}
+
 async function scheduleEvents(context) {
   const config = await loadConfig(context);
   return config.clusters
@@ -291,4 +300,4 @@ async function scheduleEvents(context) {
     }));
 }
 
-module.exports = { resources, queueUrlsJson, channelClustersJson, scheduleEvents };
+module.exports = { resources, queueUrlsJson, channelClustersJson, alertChannelsJson, scheduleEvents };

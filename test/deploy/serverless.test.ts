@@ -66,9 +66,10 @@ describe('packaged CloudFormation template', () => {
     }
     await symlink(join(repo, 'node_modules'), join(workDir, 'node_modules'), 'dir');
     const config = parse(await readFile(join(repo, 'serverless.yml'), 'utf8')) as {
-      custom: { netcheck: { clusters: Json[] } };
+      custom: { netcheck: Json & { clusters: Json[] } };
     };
-    config.custom.netcheck.clusters.push({ name: 'staging-eu', schedule: 'cron(30 6 ? * * *)', oidcProvider: STAGING_OIDC });
+    Object.assign(config.custom.netcheck, { alertChannels: { 'team-network': 'C0NETWORK1' } });
+  config.custom.netcheck.clusters.push({ name: 'staging-eu', schedule: 'cron(30 6 ? * * *)', oidcProvider: STAGING_OIDC });
     await writeFile(join(workDir, 'serverless.yml'), stringify(config));
 
     await run(
@@ -150,6 +151,7 @@ describe('packaged CloudFormation template', () => {
       SLACK_BOT_TOKEN_PARAM: '/netcheck/test/slack-bot-token',
     });
     expect(variables('Alerts')).toMatchObject({ ALERTMANAGER_TOKEN_PARAM: '/netcheck/test/alertmanager-token' });
+    expect(JSON.parse(String(variables('Alerts').NETCHECK_ALERT_CHANNELS))).toEqual({ 'team-network': 'C0NETWORK1' });
     for (const id of Object.values(FUNCTIONS)) {
       for (const secret of ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'ALERTMANAGER_TOKEN']) {
         expect(variables(id)).not.toHaveProperty(secret);
@@ -297,6 +299,7 @@ describe('cluster configuration errors', () => {
     [{ defaultCluster: 'staging' }, /defaultCluster "staging" is not one of the clusters \(prod\)/],
     [{ channelClusters: { C0123ABCD: 'staging' } }, /channelClusters\["C0123ABCD"\] = "staging"/],
     [{ channelClusters: { general: 'prod' } }, /"general" is not a Slack channel id/],
+    [{ alertChannels: { 'team-network': '#network' } }, /alertChannels\["team-network"\] = "#network" is not a Slack channel id/],
     [{ ssmKmsKeyArn: 'alias/aws/ssm' }, /ssmKmsKeyArn must be a KMS key ARN/],
     [{ clusters: [{ name: 'a'.repeat(63) }], defaultCluster: 'a'.repeat(63) }, /longer than the 80 characters SQS allows/],
   ])('rejects %j with a message naming the problem', async (override, message) => {
