@@ -6,6 +6,7 @@ export default defineProbeCheck({
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#are-the-pods-working',
   role: 'endpoint',
   outcomes: ['timeout', 'unreachable'],
+  explains: ['clusterip-timeout'],
   describe(failing, all, svc) {
     const nodes = nodesOf(failing);
     const onNodes = nodes.length ? ` on ${nodes.join(', ')}` : '';

@@ -1,6 +1,7 @@
-import type { PodFact } from '../facts/types.js';
+import type { Facts, PodFact } from '../facts/types.js';
 import type { Check, Finding, Subject } from './types.js';
 import { finding, skipped } from './lib/finding.js';
+import { explainsThroughEndpoints } from './lib/subjects.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import {
   accessDenied,
@@ -40,13 +41,13 @@ const check: Check = {
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/',
   appliesTo: ['svc'],
   explains: ['no-ready-endpoints', 'clusterip-refused', 'clusterip-timeout', 'endpoint-refused', 'endpoint-timeout', 'dns-service-name-failed'],
-  explainsFinding(cause: Finding, symptom: Finding): boolean {
+  explainsFinding(cause: Finding, symptom: Finding, facts: Facts): boolean {
     // Pod-level symptoms are explained only by the same pods; service-level ones only when no pod serves.
     const pods = new Set(cause.subjects.filter((s) => s.kind === 'pod').map((s) => `${s.namespace}/${s.name}`));
     const symptomPods = symptom.subjects.filter((s) => s.kind === 'pod');
     if (symptomPods.length > 0) return symptomPods.some((s) => pods.has(`${s.namespace}/${s.name}`));
     const sameService = (s: Subject) => s.kind === 'service' && cause.subjects.some((c) => c.kind === 'service' && c.name === s.name && c.namespace === s.namespace);
-    return cause.status === 'fail' && symptom.subjects.some(sameService);
+    return cause.status === 'fail' && symptom.subjects.some(sameService) && explainsThroughEndpoints(cause, symptom, facts);
   },
   run(facts) {
     const svc = targetService(facts);

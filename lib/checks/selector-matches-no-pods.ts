@@ -1,6 +1,7 @@
 import type { Labels, PodFact } from '../facts/types.js';
 import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
+import { explainsThroughEndpoints } from './lib/subjects.js';
 import { formatLabels } from './lib/labels.js';
 import {
   accessDenied,
@@ -53,6 +54,7 @@ const check: Check = {
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#does-the-service-have-any-endpoints',
   appliesTo: ['svc'],
   explains: ['no-ready-endpoints', 'clusterip-refused', 'clusterip-timeout', 'endpoint-refused', 'endpoint-timeout', 'dns-service-name-failed'],
+  explainsFinding: explainsThroughEndpoints,
   run(facts) {
     const svc = targetService(facts);
     if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];

@@ -1,6 +1,7 @@
 import type { Check } from './types.js';
 import { countEndpoints, sliceEvidence } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
+import { explainsThroughEndpoints } from './lib/subjects.js';
 import { accessDenied, describeAccessError, hasSelector, serviceSubject, serviceSlices, targetRef, targetService } from './lib/service.js';
 
 const check: Check = {
@@ -10,6 +11,7 @@ const check: Check = {
   docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors',
   appliesTo: ['svc'],
   explains: ['no-ready-endpoints', 'clusterip-refused', 'clusterip-timeout', 'dns-service-name-failed'],
+  explainsFinding: explainsThroughEndpoints,
   run(facts) {
     const svc = targetService(facts);
     if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];

@@ -1,6 +1,7 @@
 // The causal verdict: link causes to the symptoms they explain, pick the root cause, and order
 // the findings so a person reads the cause first and its symptoms right under it.
 import { checkByCode } from '../checks/index.js';
+import { sharesSubject } from '../checks/lib/subjects.js';
 import type { Check, Finding, FindingStatus, Layer, Subject } from '../checks/types.js';
 import type { Facts } from '../facts/types.js';
 import type { Report, ReportStatus, RootCause } from './types.js';
@@ -24,16 +25,6 @@ const STATUS_ORDER: FindingStatus[] = ['fail', 'warn', 'error', 'skip', 'pass'];
 function layerRank(finding: Finding): number {
   const layer = checkByCode(finding.code)?.layer;
   return layer ? LAYER_RANK[layer] : LAYER_RANK.dataplane;
-}
-
-function subjectKey(subject: Subject): string {
-  return `${subject.kind}/${subject.namespace ?? ''}/${subject.name}`;
-}
-
-/** Default link rule: cause and symptom are about the same thing (service, pod, node or port). */
-export function sharesSubject(cause: Finding, symptom: Finding): boolean {
-  const keys = new Set(cause.subjects.map(subjectKey));
-  return symptom.subjects.some((subject) => keys.has(subjectKey(subject)));
 }
 
 function explainsDirectly(check: Check | undefined, cause: Finding, symptom: Finding, facts: Facts): boolean {

@@ -140,3 +140,20 @@ describe('buildReport', () => {
     expect(input).toEqual(snapshot);
   });
 });
+
+describe('DNS symptoms of endpoint loss', () => {
+  const dnsFailure = (svc: Subject) =>
+    make('dns-service-name-failed', 'fail', [svc, { kind: 'dns', name: `${svc.name}.${svc.namespace}.svc.cluster.local` }]);
+
+  it('links missing endpoints to a failing name only for a headless service', () => {
+    const withService = (clusterIP: string) =>
+      buildFacts(facts.target, { services: [{ name: 'payments', namespace: 'shop', clusterIP, selector: { app: 'payments' }, ports: [{ port: 80 }] }] });
+    const findings = () => [make('no-ready-endpoints', 'fail', [service]), dnsFailure(service)];
+
+    const headless = buildReport(withService('None'), findings(), timing);
+    expect(headless.findings.find((f) => f.code === 'dns-service-name-failed')?.explainedBy).toBe('no-ready-endpoints');
+
+    const clusterIP = buildReport(withService('10.96.41.7'), findings(), timing);
+    expect(clusterIP.findings.find((f) => f.code === 'dns-service-name-failed')?.explainedBy).toBeUndefined();
+  });
+});
