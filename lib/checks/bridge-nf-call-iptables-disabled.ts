@@ -38,10 +38,15 @@ const check: Check = {
     return [
       kernelFinding(check, facts, assess(facts), {
         problem(nodes, onPath) {
-          const names = nodes.map((n) => n.node).join(', ');
+          const names = nodes
+            .map((n) => {
+              const loaded = facts.nodeAgents.find((a) => a.node === n.node)?.facts?.bridgeNetfilterLoaded;
+              return `${n.node} (${loaded === false ? 'br_netfilter not loaded' : 'net.bridge.bridge-nf-call-iptables = 0'})`;
+            })
+            .join(', ');
           return {
             detail:
-              `Bridged pod traffic skips iptables on ${names} (br_netfilter off or bridge-nf-call-iptables = 0): ` +
+              `Bridged pod traffic skips iptables on ${names}: ` +
               (onPath
                 ? 'a pod reaching a ClusterIP whose endpoint is on the same node gets the reply straight from the pod IP, which it does not expect — same-node ClusterIP connections time out.'
                 : 'same-node ClusterIP connections there time out.'),
