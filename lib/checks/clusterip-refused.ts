@@ -5,7 +5,7 @@ import { serviceSlices } from './lib/service.js';
 export default defineProbeCheck({
   code: 'clusterip-refused',
   title: 'ClusterIP connections are refused',
-  docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#a-pod-fails-to-reach-itself-via-the-service-ip',
+  docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#does-the-service-work-by-ip',
   role: 'clusterIP',
   outcomes: ['refused'],
   describe(failing, _all, svc, facts) {

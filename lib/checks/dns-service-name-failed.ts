@@ -14,7 +14,7 @@ const check: Check = {
   code: 'dns-service-name-failed',
   title: 'Service name does not resolve',
   layer: 'dns',
-  docs: 'https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/',
+  docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#does-the-service-work-by-dns-name',
   appliesTo: ['svc', 'dns'],
   run(facts) {
     if (!facts.probes.enabled) return [skipped(check, `DNS probes were not run: ${facts.probes.skipReason ?? 'probing disabled'}`)];

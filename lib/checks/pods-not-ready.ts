@@ -34,6 +34,12 @@ function dominantProblem(diagnosed: Diagnosed[]): Diagnosed {
   return [...diagnosed].sort((a, b) => (counts.get(b.problem.kind) ?? 0) - (counts.get(a.problem.kind) ?? 0))[0] as Diagnosed;
 }
 
+function everyPod(count: number): string {
+  if (count === 1) return 'The only selected pod';
+  if (count === 2) return 'Both selected pods';
+  return `All ${count} selected pods`;
+}
+
 const check: Check = {
   code: 'pods-not-ready',
   title: 'Selected pods are not ready',
@@ -96,7 +102,7 @@ const check: Check = {
     const where = lead.pod.nodeName ? ` on ${lead.pod.nodeName}` : '';
     const detailHead =
       serving === 0
-        ? `${notServing.length === 1 ? 'The only selected pod' : `All ${notServing.length} selected pods`} of ${ns}/${svc.name} ${notServing.length === 1 ? 'is' : 'are'} not ready — ${lead.pod.name}${where}: ${lead.problem.reason}; the service has no ready endpoints`
+        ? `${everyPod(notServing.length)} of ${ns}/${svc.name} ${notServing.length === 1 ? 'is' : 'are'} not ready — ${lead.pod.name}${where}: ${lead.problem.reason}; the service has no ready endpoints`
         : `${notServing.length} of ${pods.length} selected pods of ${ns}/${svc.name} are not ready — ${lead.pod.name}${where}: ${lead.problem.reason}; ${serving} still serve`;
     return [
       finding(check, {

@@ -18,7 +18,7 @@ const check: Check = {
   code: 'protocol-mismatch',
   title: 'Service port protocol differs from the container port',
   layer: 'workload',
-  docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#protocol-support',
+  docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-service-defined-correctly',
   appliesTo: ['svc'],
   explains: ['endpoint-refused', 'clusterip-refused', 'endpoint-timeout', 'clusterip-timeout'],
   run(facts) {

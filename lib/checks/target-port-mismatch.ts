@@ -101,7 +101,7 @@ const check: Check = {
   code: 'target-port-mismatch',
   title: 'Service targetPort does not match the pods',
   layer: 'workload',
-  docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#field-spec-ports',
+  docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-service-defined-correctly',
   appliesTo: ['svc'],
   explains: ['endpoint-refused', 'clusterip-refused', 'endpoint-timeout', 'clusterip-timeout', 'no-ready-endpoints'],
   run(facts) {
