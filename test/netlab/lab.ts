@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { build as bundle } from 'esbuild';
 import { performance } from 'node:perf_hooks';
@@ -76,6 +75,15 @@ export interface LabTimings {
   teardownMs?: number;
 }
 
+/** Entry points the lab runs inside namespaces. */
+const LAB_TOOLS = {
+  agent: 'bin/agent.ts',
+  netcheck: 'bin/netcheck.ts',
+  'netns-call': 'test/netlab/netns-call.ts',
+  'kube-api': 'test/netlab/kube-api.ts',
+} as const;
+export type LabTool = keyof typeof LAB_TOOLS;
+
 const REQUIRED_COMMANDS = ['ip', 'iptables-nft-restore', 'dnsmasq', 'sysctl', 'mount'];
 
 function findOnPath(command: string): string | undefined {
@@ -118,13 +126,18 @@ export function describeNetlab(title: string, body: () => void): void {
   describe.skipIf(missing !== undefined)(title, body);
 }
 
-interface RunResult {
+export interface RunResult {
   stdout: string;
   stderr: string;
+  code: number;
 }
 
 /** Run a command (argument array, no shell); reject with its stderr on a non-zero exit. */
-export function run(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  command: string,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; acceptExitCodes?: number[] } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -142,7 +155,7 @@ export function run(command: string, args: string[], options: { input?: string; 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolve({ stdout, stderr });
+      if (code !== null && (code === 0 || options.acceptExitCodes?.includes(code))) resolve({ stdout, stderr, code });
       else reject(new Error(`${command} ${args.join(' ')} exited with ${code ?? signal}: ${stderr.trim() || stdout.trim()}`));
     });
     // A command that exits without reading its input closes the pipe; its exit status tells.
@@ -164,7 +177,7 @@ export class Lab {
   private readonly services = new Map<string, LabService>();
   private readonly drops = new Map<number, LabDrop[]>();
   private nextHost = new Map<number, number>();
-  /** The agent and the netns-call helper bundled once per lab: tsx in every namespace costs seconds. */
+  /** Our entry points bundled once per lab: tsx in every namespace would cost seconds per start. */
   private toolsDir: string | undefined;
 
   constructor() {
@@ -215,19 +228,23 @@ export class Lab {
     this.namespaces.push(ns);
   }
 
-  private tool(name: 'agent' | 'netns-call'): string {
+  tool(name: LabTool): string {
     if (!this.toolsDir) throw new Error('the lab is not built');
     return join(this.toolsDir, `${name}.mjs`);
   }
 
   async build(): Promise<this> {
     const started = performance.now();
-    this.toolsDir = await mkdtemp(join(tmpdir(), `${this.prefix}-`));
+    // Inside the repository so the bundles' package imports resolve from its node_modules.
+    const cacheDir = join(REPO_ROOT, 'node_modules/.cache/netcheck-netlab');
+    await mkdir(cacheDir, { recursive: true });
+    this.toolsDir = await mkdtemp(join(cacheDir, `${this.prefix}-`));
     await bundle({
-      entryPoints: { agent: join(REPO_ROOT, 'bin/agent.ts'), 'netns-call': join(REPO_ROOT, 'test/netlab/netns-call.ts') },
+      entryPoints: Object.fromEntries(Object.entries(LAB_TOOLS).map(([name, path]) => [name, join(REPO_ROOT, path)])),
       outdir: this.toolsDir,
       outExtension: { '.js': '.mjs' },
       bundle: true,
+      packages: 'external',
       platform: 'node',
       format: 'esm',
       target: 'node20',
@@ -422,6 +439,30 @@ export class Lab {
       ready: /netcheck agent listening/,
       env: { PATH: process.env.PATH ?? '', NETCHECK_AGENT_TOKEN: options.token, NETCHECK_AGENT_PORT: String(options.port), NODE_IP: node.internalIP },
       maskBridgeSysctls: options.maskBridgeSysctls ?? false,
+    });
+  }
+
+  /**
+   * Our Kubernetes API server (lib/testkit) inside a node namespace, bound to the node's IP, like a
+   * control plane on that node. Its kubeconfig file is readable from every namespace.
+   */
+  async startKubeApi(nodeName: string, objects: unknown[], port: number): Promise<{ url: string; kubeconfigPath: string; child: LabChild }> {
+    const node = this.node(nodeName);
+    const objectsFile = join(this.toolsDir ?? '', 'kube-objects.json');
+    await writeFile(objectsFile, JSON.stringify(objects));
+    const child = await this.spawnIn(node.ns, process.execPath, [this.tool('kube-api'), objectsFile, node.internalIP, String(port)], {
+      ready: /"kubeconfigPath":"[^"]+"\}\n/,
+    });
+    const { url, kubeconfigPath } = JSON.parse(child.output().split('\n')[0] ?? '') as { url: string; kubeconfigPath: string };
+    return { url, kubeconfigPath, child };
+  }
+
+  /** The netcheck CLI (bin/netcheck.ts) run from inside a pod, so its probes leave from that pod. */
+  runNetcheck(podName: string, args: string[], env: Record<string, string>): Promise<RunResult> {
+    return run('ip', ['netns', 'exec', this.pod(podName).ns, process.execPath, this.tool('netcheck'), ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      acceptExitCodes: [1, 2],
+      timeoutMs: 60_000,
     });
   }
 
