@@ -70,11 +70,11 @@ const check: Check = {
       ...broken.flatMap(({ pod }): Subject[] => (pod ? [{ kind: 'pod', name: pod.name, namespace: pod.namespace }] : [])),
     ];
     if (broken.length > 0) {
-      const names = broken.map(({ node, pod }) => (pod ? `${pod.name} on ${node}` : `none on ${node}`)).join(', ');
+      const names = broken.map(({ node, pod }) => (pod ? `${pod.name} on ${node}: ${podState(pod)}` : `no pod on ${node}`)).join('; ');
       return [
         finding(check, {
           status: 'fail',
-          detail: `kube-proxy is not running/ready on ${scope.description} (${names}): Service rules on those nodes are missing or stale, so ClusterIP connections there fail.`,
+          detail: `kube-proxy is not running/ready on ${broken.map((b) => b.node).join(', ')} (${names}), among the ${scope.description}: Service rules on those nodes are missing or stale, so ClusterIP connections there fail.`,
           evidence: [dsLine, ...nodeLines],
           remediation: [
             ...broken.flatMap(({ pod }) =>
