@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { FindingRef } from '../summary/types.js';
+
+// The worker's durable memory, stored as one JSON document (one ConfigMap key). Everything in it
+// is bounded so the document stays far below the ConfigMap limit of 1 MiB:
+//   - alert threads expire 7 days after their last use, and at most MAX_THREADS are kept (newest);
+//   - processed ids: the last MAX_SEEN;
+//   - per-cluster summaries: at most MAX_SUMMARY_FINDINGS refs (worst first), titles clipped; if
+//     the whole document still exceeds STATE_BUDGET_BYTES the largest summary is halved again,
+//     and the number of refs dropped is recorded in `droppedFindings` so the summary can say so.
+
+export const THREAD_TTL_MS = 7 * 24 * 3600 * 1000;
+export const MAX_THREADS = 2000;
+export const MAX_SEEN = 1000;
+export const MAX_SUMMARY_FINDINGS = 1000;
+export const MAX_TITLE = 200;
+/** Leaves room under 1 MiB for the ConfigMap's metadata and JSON escaping in the API request. */
+export const STATE_BUDGET_BYTES = 900_000;
+
+export interface AlertThread {
+  channel: string;
+  ts: string;
+  /** Last time a report went into the thread. */
+  at: string;
+  lastStatus: 'firing' | 'resolved';
+}
+
+export interface StoredSummary {
+  at: string;
+  findings: FindingRef[];
+  /** Refs left out to respect the size budget. */
+  droppedFindings?: number;
+}
+
+export interface State {
+  version: 1;
+  /** Cluster name → last daily summary. */
+  summaries: Record<string, StoredSummary>;
+  /** Hashed thread key (see registry) → the Slack thread of an alert group. */
+  threads: Record<string, AlertThread>;
+  /** Processed job / event ids, oldest first. */
+  seen: string[];
+}
+
+const findingRefSchema = z.object({
+  code: z.string(),
+  subject: z.string(),
+  status: z.enum(['pass', 'warn', 'fail', 'skip', 'error']),
+  title: z.string(),
+});
+
+const stateSchema = z.object({
+  version: z.literal(1),
+  summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), droppedFindings: z.number().int().optional() })),
+  threads: z.record(z.string(), z.object({ channel: z.string(), ts: z.string(), at: z.string(), lastStatus: z.enum(['firing', 'resolved']) })),
+  seen: z.array(z.string()),
+});
+
+export const emptyState = (): State => ({ version: 1, summaries: {}, threads: {}, seen: [] });
+
+/** Stored text → state. Anything unreadable is reported, never thrown: the caller decides to start fresh. */
+export function parseState(text: string | undefined): { state: State; problem?: string } {
+  if (text === undefined || text === '') return { state: emptyState() };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { state: emptyState(), problem: `stored state is not JSON (${(e as Error).message}); starting from empty state` };
+  }
+  const result = stateSchema.safeParse(json);
+  if (!result.success) {
+    return { state: emptyState(), problem: `stored state has an unexpected shape (${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}); starting from empty state` };
+  }
+  return { state: result.data };
+}
+
+const SEVERITY: Record<FindingRef['status'], number> = { fail: 4, error: 3, warn: 2, skip: 1, pass: 0 };
+
+/** Keep the worst `max` refs, in their original order. */
+function keepWorst(findings: FindingRef[], max: number): FindingRef[] {
+  if (findings.length <= max) return findings;
+  const kept = new Set(
+    findings
+      .map((ref, index) => ({ ref, index }))
+      .sort((a, b) => SEVERITY[b.ref.status] - SEVERITY[a.ref.status] || a.index - b.index)
+      .slice(0, max)
+      .map(({ index }) => index),
+  );
+  return findings.filter((_, index) => kept.has(index));
+}
+
+export const stateBytes = (state: State): number => Buffer.byteLength(JSON.stringify(state));
+
+/** Prune expired threads and enforce every cap; returns a new state. */
+export function compactState(state: State, now: Date): State {
+  const cutoff = now.getTime() - THREAD_TTL_MS;
+  const threads = Object.entries(state.threads)
+    .filter(([, thread]) => Date.parse(thread.at) >= cutoff)
+    .sort(([, a], [, b]) => Date.parse(b.at) - Date.parse(a.at))
+    .slice(0, MAX_THREADS);
+  const summaries: Record<string, StoredSummary> = {};
+  for (const [cluster, summary] of Object.entries(state.summaries)) {
+    const findings = keepWorst(summary.findings, MAX_SUMMARY_FINDINGS).map((ref) => ({ ...ref, title: ref.title.slice(0, MAX_TITLE) }));
+    const dropped = (summary.droppedFindings ?? 0) + summary.findings.length - findings.length;
+    summaries[cluster] = { at: summary.at, findings, ...(dropped ? { droppedFindings: dropped } : {}) };
+  }
+  const compacted: State = { version: 1, summaries, threads: Object.fromEntries(threads), seen: [...new Set(state.seen)].slice(-MAX_SEEN) };
+
+  // Only reachable with many clusters' summaries in one document: shrink the largest until it fits.
+  while (stateBytes(compacted) > STATE_BUDGET_BYTES) {
+    const largest = Object.values(compacted.summaries).sort((a, b) => b.findings.length - a.findings.length)[0];
+    if (!largest || largest.findings.length === 0) throw new Error(`state exceeds ${STATE_BUDGET_BYTES} bytes even without summary findings`);
+    const keep = Math.floor(largest.findings.length / 2);
+    largest.droppedFindings = (largest.droppedFindings ?? 0) + largest.findings.length - keep;
+    largest.findings = keepWorst(largest.findings, keep);
+  }
+  return compacted;
+}
