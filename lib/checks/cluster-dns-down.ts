@@ -82,7 +82,7 @@ const check: Check = {
 
     if (nothingResolves) {
       const outcome = (control[0] as DnsProbeFact).outcome.toUpperCase();
-      const server = control[0]?.server ? ` (server ${control[0].server})` : '';
+      const server = control[0]?.server ? ` from ${control[0].server}` : '';
       const cause = broken.length
         ? broken.join('; ')
         : `kube-dns pods, Service and endpoints look healthy, so the path from the probe source to DNS is blocked (NetworkPolicy egress to port 53, kube-proxy)`;

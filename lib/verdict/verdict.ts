@@ -112,9 +112,13 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? text;
 }
 
-/** Where a cause sits, as a person would say it: the node if any, else the port, else the service. */
+/** Where a cause sits, as a person would say it: the node for node/kernel causes, else the service. */
 function subjectNames(finding: Finding): string {
-  const preference: Subject['kind'][] = ['node', 'port', 'service', 'pod', 'dns', 'namespace', 'daemonset', 'networkpolicy'];
+  const layer = checkByCode(finding.code)?.layer;
+  const preference: Subject['kind'][] =
+    layer === 'node' || layer === 'kernel'
+      ? ['node', 'service', 'port', 'pod']
+      : ['service', 'dns', 'port', 'pod', 'node', 'daemonset', 'networkpolicy', 'namespace'];
   for (const kind of preference) {
     const named = finding.subjects.filter((s) => s.kind === kind);
     if (named.length) return named.map((s) => (s.namespace && kind !== 'node' ? `${s.namespace}/${s.name}` : s.name)).join(', ');

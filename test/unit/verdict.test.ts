@@ -105,7 +105,7 @@ describe('buildReport', () => {
     const report = buildReport(facts, findings, timing);
     expect(report.status).toBe('fail');
     expect(report.rootCause?.code).toBe('pods-not-ready');
-    expect(report.rootCause?.symptoms).toEqual(['endpoint-refused title — explained by pods-not-ready on node-3']);
+    expect(report.rootCause?.symptoms).toEqual(['endpoint-refused title — explained by pods-not-ready on shop/payments']);
   });
 
   it('does not link a warning about other pods to a pod-level symptom', () => {
@@ -155,5 +155,13 @@ describe('DNS symptoms of endpoint loss', () => {
 
     const clusterIP = buildReport(withService('10.96.41.7'), findings(), timing);
     expect(clusterIP.findings.find((f) => f.code === 'dns-service-name-failed')?.explainedBy).toBeUndefined();
+  });
+});
+
+describe('symptom lines', () => {
+  it('place a node or kernel cause on its node', () => {
+    const findings = [make('endpoint-timeout', 'fail', [service, pod('payments-b'), node('node-2')]), make('ip-forward-disabled', 'fail', [node('node-2')])];
+    const report = buildReport(facts, findings, timing);
+    expect(report.rootCause?.symptoms).toEqual(['endpoint-timeout title — explained by ip-forward-disabled on node-2']);
   });
 });
