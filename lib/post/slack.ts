@@ -13,9 +13,10 @@ export interface ThreadPoster {
   postReply(channel: string, threadTs: string, message: SlackMessage): Promise<string>;
 }
 
+/** One-string calls, so console and the Powertools Logger both fit. */
 export interface PosterLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
+  info(message: string): void;
+  warn(message: string): void;
 }
 
 export interface SlackPosterOptions {
@@ -54,7 +55,7 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
     retryConfig: { retries: opts.retries ?? 5, factor: 2, minTimeout: 100, maxTimeout: 5_000, maxRetryTime: opts.maxRetryTimeMs ?? 60_000 },
   });
   client.on(WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, { url }: { url: string }) => {
-    logger?.warn('slack rate limited; waiting', { retryAfterSeconds, url });
+    logger?.warn(`slack rate limited on ${url}; retrying after ${retryAfterSeconds} s`);
   });
   const joined = new Set<string>();
 
@@ -78,7 +79,7 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
       if (slackErrorCode(error) !== 'not_in_channel' || joined.has(channel)) throw toPostError(error, channel);
       // Public channels can be joined without an invite; joining once is enough for this poster.
       joined.add(channel);
-      logger?.info('bot not in channel; joining', { channel });
+      logger?.info(`slack bot not in ${channel}; joining it`);
       try {
         await client.conversations.join({ channel });
       } catch (joinError) {

@@ -20,7 +20,11 @@ export function stripControl(value: string): string {
 export function truncate(value: string, max: number): string {
   if (value.length <= max) return value;
   if (max <= 1) return '…'.slice(0, max);
-  return `${value.slice(0, max - 1)}…`;
+  let cut = max - 1;
+  // Never split a surrogate pair: half an emoji is invalid UTF-16 and Slack rejects it.
+  const last = value.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
+  return `${value.slice(0, cut)}…`;
 }
 
 /**

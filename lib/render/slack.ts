@@ -331,3 +331,12 @@ export function renderSlackFollowUp(followUp: SlackFollowUp): SlackMessage {
   const text = `:white_check_mark: *${alert}.* Fresh re-check: ${STATUS_EMOJI[report.status]} ${escapeMrkdwn(truncate(verdict, 1000))}`;
   return { text: fallbackText(`${followUp.alertName ?? 'Alert'} resolved. Re-check: ${STATUS_WORD[report.status]} ${verdict}`), blocks: [section(text)] };
 }
+
+/**
+ * The answer when a job cannot produce a report (misrouted, out of retries): the reason may quote
+ * cluster or API text, so it is escaped like any other cluster data.
+ */
+export function renderSlackJobFailure(failure: { target: string; cluster: string; reason: string }): SlackMessage {
+  const line = `netcheck could not check ${failure.target} on cluster ${failure.cluster}: ${failure.reason}`;
+  return { text: fallbackText(line), blocks: [section(`${STATUS_EMOJI.error} ${escapeMrkdwn(truncate(line, SLACK_LIMITS.sectionText - 20))}`)] };
+}

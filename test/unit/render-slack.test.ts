@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../lib/checks/types.js';
-import { renderSlackFollowUp, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
+import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
 import type { ServiceResult, SweepReport } from '../../lib/summary/types.js';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import type { Report } from '../../lib/verdict/types.js';
@@ -294,5 +294,15 @@ describe('renderSlackFollowUp', () => {
     expect(allText(resolved)).toContain('KubeServiceDown resolved');
     expect(allText(resolved)).toContain('svc shop/payments looks healthy');
     await expectAcceptedBySlack({ parent: more, replies: [resolved] });
+  });
+});
+
+describe('renderSlackJobFailure', () => {
+  it('says what could not be checked and why, escaped and within limits', async () => {
+    const failure = renderSlackJobFailure({ target: 'svc shop/payments', cluster: 'prod', reason: `API said <!channel> ${'x'.repeat(5000)}` });
+    expect(failure.text).toMatch(/^netcheck could not check svc shop\/payments on cluster prod: API said <!channel> x+…$/);
+    expect(allText(failure)).toContain(':exclamation: netcheck could not check svc shop/payments on cluster prod: API said &lt;!channel&gt;');
+    expectWithinBudget(failure);
+    await expectAcceptedBySlack({ parent: failure, replies: [] });
   });
 });

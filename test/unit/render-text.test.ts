@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../lib/checks/types.js';
 import { sweepToJson, toJson } from '../../lib/render/json.js';
+import { truncate } from '../../lib/render/mrkdwn.js';
 import { renderSlackThread } from '../../lib/render/slack.js';
 import { renderSummaryText, renderText, renderThreadText } from '../../lib/render/terminal.js';
 import type { SweepReport } from '../../lib/summary/types.js';
@@ -158,5 +159,14 @@ describe('toJson', () => {
     expect(noCluster.rootCause).toEqual({ code: 'no-ready-endpoints', summary: 'shop/payments: no ready endpoints', remediation: 'kubectl -n shop get pods' });
     expect(noCluster.changes).toBeNull();
     expect(sweepToJson({ ...sweep, status: 'ok', clusterFindings: [], problems: [] }).rootCause).toBeNull();
+  });
+});
+
+describe('truncate', () => {
+  it('cuts to the limit with an ellipsis and never splits an emoji', () => {
+    expect(truncate('abcdef', 4)).toBe('abc…');
+    expect(truncate('abc', 3)).toBe('abc');
+    expect(truncate('ab🔴cd', 4)).toBe('ab…');
+    expect(truncate('ab🔴cd', 5)).toBe('ab🔴…');
   });
 });
