@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding, FindingStatus, Subject } from '../../lib/checks/types.js';
-import { buildReport, reportStatus } from '../../lib/verdict/verdict.js';
+import { buildReport, reportStatus, symptomLine } from '../../lib/verdict/verdict.js';
 import { buildFacts } from '../scenarios/load.js';
 
 const facts = buildFacts({ kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' }, { apiRequests: 7 });
@@ -159,9 +159,11 @@ describe('DNS symptoms of endpoint loss', () => {
 });
 
 describe('symptom lines', () => {
-  it('place a node or kernel cause on its node', () => {
-    const findings = [make('endpoint-timeout', 'fail', [service, pod('payments-b'), node('node-2')]), make('ip-forward-disabled', 'fail', [node('node-2')])];
-    const report = buildReport(facts, findings, timing);
-    expect(report.rootCause?.symptoms).toEqual(['endpoint-timeout title — explained by ip-forward-disabled on node-2']);
+  it('place a node or kernel cause on its node and other causes on the service', () => {
+    const symptom = make('endpoint-timeout', 'fail', [service, pod('payments-b'), node('node-2')]);
+    expect(symptomLine(symptom, make('ip-forward-disabled', 'fail', [node('node-2')]))).toBe('endpoint-timeout title — explained by ip-forward-disabled on node-2');
+    expect(symptomLine(symptom, make('pods-not-ready', 'fail', [service, pod('payments-b'), node('node-2')]))).toBe(
+      'endpoint-timeout title — explained by pods-not-ready on shop/payments',
+    );
   });
 });
