@@ -15,8 +15,10 @@ COPY lib ./lib
 RUN ["node_modules/.bin/esbuild", "bin/worker.ts", "bin/agent.ts", "--bundle", "--platform=node", "--target=node22", "--format=esm", "--minify", "--sourcemap", "--outdir=dist", "--out-extension:.js=.mjs", "--banner:js=import { createRequire as __netcheckCreateRequire } from 'node:module'; const require = __netcheckCreateRequire(import.meta.url);"]
 
 FROM ${NODE_IMAGE} AS runtime
+# uid 10001 has no passwd entry; the AWS SDK and the kube client look for config under $HOME.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS=--enable-source-maps \
+    HOME=/tmp
 WORKDIR /app
 COPY --from=build /src/dist ./dist
 # Numeric so Kubernetes can verify runAsNonRoot without reading /etc/passwd; matches the chart.
