@@ -24,7 +24,12 @@ const check: Check = {
   docs: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
   explains: ['endpoint-timeout', 'clusterip-timeout'],
-  explainsFinding: (cause: Finding, symptom: Finding, facts: Facts) => cause.status === 'fail' && explainsOnBadNodes(facts, symptom, assess(facts)),
+  // Only a full table drops connections; a nearly full one explains nothing yet.
+  explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
+    const assessment = assess(facts);
+    const full = assessment.onPath.filter((a) => a.state === 'problem' && a.severity === 'fail');
+    return explainsOnBadNodes(facts, symptom, { ...assessment, onPath: full });
+  },
   run(facts: Facts): Finding[] {
     const assessment = assess(facts);
     return [
@@ -33,8 +38,8 @@ const check: Check = {
           const full = nodes.filter((n) => n.state === 'problem' && n.severity === 'fail').map((n) => n.node);
           const near = nodes.filter((n) => n.state === 'problem' && n.severity === 'warn').map((n) => n.node);
           const parts = [
-            ...(full.length ? [`the conntrack table is full on ${full.join(', ')}: new connections are dropped ("nf_conntrack: table full, dropping packet" in dmesg) and time out`] : []),
-            ...(near.length ? [`the conntrack table is above ${WARN_RATIO * 100} % on ${near.join(', ')}: close to dropping new connections`] : []),
+            ...(full.length ? [`The conntrack table is full on ${full.join(', ')}: new connections are dropped ("nf_conntrack: table full, dropping packet" in dmesg) and time out`] : []),
+            ...(near.length ? [`${full.length ? 'the' : 'The'} conntrack table is above ${WARN_RATIO * 100} % on ${near.join(', ')}: close to dropping new connections`] : []),
           ];
           return {
             detail: `${parts.join('; ')}.`,

@@ -31,7 +31,7 @@ const check: Check = {
       finding(check, {
         status: 'warn',
         title: `Node agent on ${nodes.join(', ')} did not answer`,
-        detail: `Kernel checks for ${nodes.join(', ')} are unknown: ${reasons.join('; ')}.`,
+        detail: `Kernel checks (ip_forward, bridge netfilter, conntrack, MTU, routes) for ${nodes.join(', ')} are skipped — ${reasons.join('; ')}.`,
         evidence: failed.map((a) => `agent on ${a.node}: ${a.status}${a.detail ? ` (${a.detail})` : ''}`),
         remediation: [
           ...nodes.map((n) => `kubectl get pods -A -o wide --field-selector spec.nodeName=${n} | grep netcheck-agent`),

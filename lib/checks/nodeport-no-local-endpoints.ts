@@ -71,7 +71,7 @@ const check: Check = {
     return [
       finding(check, {
         status: 'warn',
-        detail: `${ref} has externalTrafficPolicy Local: connections to ${portText} on ${without.join(', ')} are dropped because those nodes have no ready local endpoint; only ${[...withEndpoint].sort().join(', ')} answer.`,
+        detail: `${ref} has externalTrafficPolicy Local: connections to ${portText} on ${without.join(', ')} are dropped because those nodes have no ready local endpoint; only ${[...withEndpoint].sort().join(', ')} ${withEndpoint.size === 1 ? 'answers' : 'answer'}.`,
         evidence,
         remediation: `Send clients only to ${[...withEndpoint].sort().join(', ')}, spread the pods to every node (a DaemonSet, or topologySpreadConstraints), or:\nkubectl -n ${service.namespace} patch svc ${service.name} -p '{"spec":{"externalTrafficPolicy":"Cluster"}}'`,
         subjects,
