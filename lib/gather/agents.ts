@@ -48,7 +48,8 @@ const nodeKernelFactsSchema = z.object({
   readAt: z.string(),
 }) satisfies z.ZodType<NodeKernelFacts>;
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EADDRNOTAVAIL']);
+/** Nothing listens there, or no route to it; a reset or anything else after connecting is an error. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function describeZodError(error: z.ZodError): string {
   return error.issues
@@ -85,6 +86,7 @@ function getFacts(url: URL, token: string, timeoutMs: number): Promise<FetchResu
 function classifyRequestError(error: Error, signal: AbortSignal, timeoutMs: number): FetchResult {
   if (signal.aborted) return { failure: 'timeout', detail: `no answer within ${timeoutMs} ms` };
   const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ETIMEDOUT') return { failure: 'timeout', detail: `${code}: ${error.message}` };
   if (UNREACHABLE_CODES.has(code)) return { failure: 'unreachable', detail: `${code}: ${error.message}` };
   return { failure: 'error', detail: code ? `${code}: ${error.message}` : error.message };
 }

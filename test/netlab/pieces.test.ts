@@ -38,7 +38,7 @@ describeNetlab('network lab: node facts, probes and agent', () => {
   afterAll(async () => {
     if (!lab) return;
     await lab.teardown();
-    console.info(`[netlab] pieces lab: build ${lab.timings.buildMs} ms, teardown ${lab.timings.teardownMs} ms`);
+    console.info(`[netlab] pieces lab: build ${lab.timings.buildMs} ms (+ bundling ${lab.timings.bundleMs} ms), teardown ${lab.timings.teardownMs} ms`);
   });
 
   const service = (name: string, clusterIP: string): ServiceFact => ({
@@ -148,6 +148,16 @@ describeNetlab('network lab: node facts, probes and agent', () => {
       await lab.sysctl(node.ns, 'net.bridge.bridge-nf-call-iptables', 1);
       await lab.setService('web', { clusterIP: WEB_IP, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], endpoints: [lab.pod('web-far').ip] });
     }
+  });
+
+  it('classifies an address nobody on the bridge answers ARP for as unreachable (EHOSTUNREACH)', async () => {
+    const ghost = '10.244.2.200';
+    // The kernel gives up on ARP after about 3 s, so the probe deadline must outlast it.
+    const probes = await probeFromClient(objects([service('web', WEB_IP)], [{ ip: ghost, pod: 'web-gone', node: 'node-2' }]), 'web', {
+      ...probeOptions,
+      timeoutMs: 8000,
+    });
+    expect(probes.tcp.find((probe) => probe.role === 'endpoint')).toMatchObject({ ip: ghost, outcome: 'unreachable', detail: 'EHOSTUNREACH', pod: 'web-gone' });
   });
 
   it('classifies DNS with UDP 53 dropped as timeout and with the server stopped as refused', async () => {

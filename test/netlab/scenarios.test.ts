@@ -37,7 +37,7 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
     const runs = Object.entries(timings)
       .map(([name, ms]) => `${name} ${ms} ms`)
       .join(', ');
-    console.info(`[netlab] scenarios: lab build ${lab.timings.buildMs} ms, teardown ${lab.timings.teardownMs} ms; ${runs}`);
+    console.info(`[netlab] scenarios: lab build ${lab.timings.buildMs} ms (+ bundling ${lab.timings.bundleMs} ms), teardown ${lab.timings.teardownMs} ms; ${runs}`);
   });
 
   async function netcheck(name: string, args: string[]): Promise<{ code: number; report: JsonReport; stderr: string }> {
