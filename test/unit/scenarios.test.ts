@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -61,4 +62,25 @@ describe('scenarios', () => {
       }
     });
   }
+});
+
+describe('scenario loader', () => {
+  const header = 'description: broken\ntarget: { kind: svc, name: payments, namespace: shop, cluster: test }\n';
+  const expectBlock = 'expect: { status: ok, rootCause: null }\n';
+  const cases: [string, string, RegExp][] = [
+    ['typo-in-facts-key.yaml', `${header}facts: { pod: [] }\n${expectBlock}`, /unknown facts key\(s\) pod/],
+    ['pod-without-phase.yaml', `${header}facts: { pods: [{ name: p, namespace: shop, ready: true }] }\n${expectBlock}`, /facts\.pods\[0\] is missing required field "phase"/],
+    ['bad-status.yaml', `${header}expect: { status: broken, rootCause: null }\n`, /expect\.status/],
+    ['unknown-expect-key.yaml', `${header}expect: { status: ok, rootCause: null, rootcause: x }\n`, /rootcause/],
+  ];
+
+  it.each(cases)('rejects %s with a message naming the file and the field', (name, text, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netcheck-scenario-'));
+    try {
+      writeFileSync(join(dir, name), text);
+      expect(() => loadScenario(join(dir, name))).toThrow(new RegExp(`scenario ${name.replace('.', '\\.')}: .*${message.source}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
