@@ -4,7 +4,7 @@
 import type { Finding } from '../checks/types.js';
 import type { SweepReport } from '../summary/types.js';
 import type { Report, ReportStatus } from '../verdict/types.js';
-import { formatDuration, mrkdwnToPlain, plural, stripControl } from './mrkdwn.js';
+import { formatDuration, mrkdwnToPlain, plural, stripControl, truncate } from './mrkdwn.js';
 import { countsLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, targetLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import type { Block, SlackMessage, SlackThread } from './slack-budget.js';
 
@@ -29,6 +29,9 @@ const STATUS_MARK: Record<ReportStatus | Finding['status'], { mark: string; styl
 };
 
 const EVIDENCE_LINES = 10;
+/** A terminal is read, not searched: longer evidence and detail are cut (the JSON keeps them whole). */
+const EVIDENCE_LINE_CHARS = 1000;
+const DETAIL_CHARS = 4000;
 
 function clean(value: string): string {
   return stripControl(value);
@@ -73,9 +76,9 @@ export function renderText(report: Report, opts: TextOptions): string {
 function findingText(finding: Finding, paint: ReturnType<typeof painter>, prefix: string): string[] {
   const mark = STATUS_MARK[finding.status];
   const lines = [`${prefix}${paint(mark.style, mark.mark)} ${paint('bold', clean(finding.title))} ${paint('dim', `[${clean(finding.code)}]`)}`];
-  if (finding.detail !== '') lines.push(indent(clean(finding.detail), `${prefix}    `));
+  if (finding.detail !== '') lines.push(indent(clean(truncate(finding.detail, DETAIL_CHARS)), `${prefix}    `));
   const shown = finding.evidence.slice(0, EVIDENCE_LINES);
-  for (const line of shown) lines.push(paint('dim', `${prefix}    | ${clean(line)}`));
+  for (const line of shown) lines.push(paint('dim', `${prefix}    | ${clean(truncate(line, EVIDENCE_LINE_CHARS))}`));
   if (finding.evidence.length > shown.length) lines.push(paint('dim', `${prefix}    | …and ${finding.evidence.length - shown.length} more lines`));
   return lines;
 }
