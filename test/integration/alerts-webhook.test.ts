@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAlertsHandler, type AlertsHandlerDeps } from '../../handlers/alerts.js';
+import { createAlertsHandler, handler as lambdaHandler, type AlertsHandlerDeps } from '../../handlers/alerts.js';
 import { loadHandlerConfig } from '../../lib/config.js';
 import type { HttpEvent, HttpResult } from '../../lib/http/api-gateway.js';
 import { parseJobBody, type Job } from '../../lib/jobs/schema.js';
@@ -296,6 +296,33 @@ describe('Alertmanager webhook', () => {
       expect(logger.lines.some((l) => l.level === 'error' && /could not queue/.test(l.message))).toBe(true);
     } finally {
       deadClient.destroy();
+    }
+  });
+
+  it('builds its dependencies from the environment in the Lambda entry point', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      NETCHECK_QUEUES: JSON.stringify(queues),
+      NETCHECK_DEFAULT_CLUSTER: 'prod',
+      NETCHECK_INCIDENT_CHANNEL: 'C0INCIDENT',
+      NETCHECK_ALERT_CHANNELS: JSON.stringify({ 'netcheck-shop': 'C0FROMENV' }),
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      AWS_REGION: 'us-east-1',
+      ALERTMANAGER_TOKEN: TOKEN,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    try {
+      const res = await lambdaHandler(post(payload({ alerts: [{ labels: payments() }] })));
+      expect(res.statusCode).toBe(200);
+      const jobs = await drain(queues.prod);
+      expect(jobs.map((j) => j.reply.channel)).toEqual(['C0FROMENV']);
+      delete process.env.ALERTMANAGER_TOKEN;
+      const misconfigured = await lambdaHandler(post(payload({ alerts: [{ labels: payments() }] })));
+      expect(misconfigured.statusCode).toBe(500);
+      expect(body(misconfigured).error).toMatch(/ALERTMANAGER_TOKEN is required/);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
     }
   });
 });

@@ -125,7 +125,8 @@ describe('daily summary schedule', () => {
       expect(result).toMatchObject({ cluster: 'prod', channel: 'C0FROMENV' });
       expect(await drain(queues.prod)).toHaveLength(1);
     } finally {
-      process.env = saved;
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
     }
   });
 });
