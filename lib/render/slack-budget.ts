@@ -1,7 +1,7 @@
 // Block Kit limits, kept as a budget a message builder spends. Slack rejects a whole message when
 // one limit is crossed, so the renderers fit content to the budget and say what they left out.
 import type { types as SlackTypes } from '@slack/bolt';
-import { truncate } from './mrkdwn.js';
+import { escapeMrkdwn, truncate } from './mrkdwn.js';
 
 export type Block = SlackTypes.KnownBlock;
 
@@ -81,9 +81,13 @@ export class MessageBuilder {
   }
 }
 
-export function fallbackText(text: string): string {
-  const oneLine = text.trim() === '' ? 'netcheck' : text;
-  return truncate(oneLine, SLACK_LIMITS.fallbackText);
+/**
+ * The `text` of a message from raw (unescaped) words. Slack parses it as mrkdwn for
+ * notifications too, so cluster data in it is escaped like everywhere else.
+ */
+export function fallbackText(raw: string): string {
+  const text = raw.trim() === '' ? 'netcheck' : raw;
+  return truncate(escapeMrkdwn(truncate(text, SLACK_LIMITS.fallbackText - 100)), SLACK_LIMITS.fallbackText);
 }
 
 export function section(mrkdwn: string): Block {

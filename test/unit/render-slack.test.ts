@@ -161,7 +161,7 @@ describe('renderSlackThread', () => {
     });
     const thread = renderSlackThread(r, { cluster: '<!everyone>', requester: '<!channel>' });
     for (const message of [thread.parent, ...thread.replies]) {
-      const text = allText(message);
+      const text = allText(message) + message.text;
       expect(text).not.toMatch(/<!(channel|here|everyone)>/);
       expect(text).not.toContain('<@U0BOSS>');
       expect(text).not.toContain('<https://evil.example');
@@ -300,7 +300,7 @@ describe('renderSlackFollowUp', () => {
 describe('renderSlackJobFailure', () => {
   it('says what could not be checked and why, escaped and within limits', async () => {
     const failure = renderSlackJobFailure({ target: 'svc shop/payments', cluster: 'prod', reason: `API said <!channel> ${'x'.repeat(5000)}` });
-    expect(failure.text).toMatch(/^netcheck could not check svc shop\/payments on cluster prod: API said <!channel> x+…$/);
+    expect(failure.text).toMatch(/^netcheck could not check svc shop\/payments on cluster prod: API said &lt;!channel&gt; x+…$/);
     expect(allText(failure)).toContain(':exclamation: netcheck could not check svc shop/payments on cluster prod: API said &lt;!channel&gt;');
     expectWithinBudget(failure);
     await expectAcceptedBySlack({ parent: failure, replies: [] });
