@@ -75,21 +75,27 @@ function reach(graph: Graph, start: number): Set<number> {
   return seen;
 }
 
-function chooseRoot(graph: Graph): number | undefined {
+/** Whether a finding is about the job's own target (its service), rather than something elsewhere. */
+function concernsTarget(finding: Finding, facts: Facts): boolean {
+  const { kind, name, namespace } = facts.target;
+  if (kind !== 'svc') return true;
+  return finding.subjects.some((s) => s.kind === 'service' && s.name === name && s.namespace === namespace);
+}
+
+function chooseRoot(graph: Graph, facts: Facts): number | undefined {
   const { problems } = graph;
   const pool = (status: FindingStatus) =>
     problems.map((f, i) => ({ f, i })).filter(({ f, i }) => f.status === status && !(graph.reverse.get(i)?.size));
   const candidates = pool('fail').length ? pool('fail') : pool('warn');
   const scored = candidates.map(({ f, i }) => {
     const reached = [...reach(graph, i)].map((j) => problems[j] as Finding);
-    return {
-      i,
-      fails: reached.filter((r) => r.status === 'fail').length,
-      warns: reached.filter((r) => r.status === 'warn').length,
-      rank: layerRank(f),
-    };
+    const fails = reached.filter((r) => r.status === 'fail').length;
+    const warns = reached.filter((r) => r.status === 'warn').length;
+    // A fault elsewhere that explains nothing here must not outrank this service's own symptom.
+    const relevant = fails + warns > 0 || concernsTarget(f, facts) ? 1 : 0;
+    return { i, fails, warns, relevant, rank: layerRank(f) };
   });
-  scored.sort((a, b) => b.fails - a.fails || b.warns - a.warns || a.rank - b.rank || a.i - b.i);
+  scored.sort((a, b) => b.fails - a.fails || b.warns - a.warns || b.relevant - a.relevant || a.rank - b.rank || a.i - b.i);
   return scored[0]?.i;
 }
 
@@ -142,7 +148,7 @@ export function reportStatus(findings: Finding[]): ReportStatus {
 export function buildReport(facts: Facts, findings: Finding[], timing: { startedAt: string; durationMs: number }): Report {
   const problems = findings.filter((f) => f.status === 'fail' || f.status === 'warn');
   const graph = buildGraph(problems, facts);
-  const root = chooseRoot(graph);
+  const root = chooseRoot(graph, facts);
   const rootReach = root === undefined ? new Set<number>() : reach(graph, root);
 
   const explained = new Map<Finding, Finding>();

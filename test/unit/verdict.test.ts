@@ -74,6 +74,12 @@ describe('buildReport', () => {
     expect(buildReport(facts, [workload, kernel], timing).rootCause?.code).toBe('selector-matches-no-pods');
   });
 
+  it('keeps an unexplained symptom of this service ahead of an unrelated fault elsewhere', () => {
+    const elsewhere = make('ip-forward-disabled', 'fail', [node('node-3')]);
+    const symptom = make('endpoint-timeout', 'fail', [service, pod('payments-b'), node('node-2')]);
+    expect(buildReport(facts, [elsewhere, symptom], timing).rootCause?.code).toBe('endpoint-timeout');
+  });
+
   it('lets a deeper cause win when it explains observed symptoms and the shallower one explains none', () => {
     const findings = [
       make('service-not-found', 'fail', [{ kind: 'service', name: 'other', namespace: 'shop' }]),
