@@ -87,7 +87,8 @@ export interface KubeObject {
 interface Stored {
   key: string;
   obj: KubeObject;
-  json: string;
+  /** The object's JSON, encoded once: a page is then a concatenation of ready bytes. */
+  json: Buffer;
 }
 
 class ResourceStore {
@@ -107,7 +108,7 @@ class ResourceStore {
 
   put(obj: KubeObject): Stored {
     const key = ResourceStore.keyOf(obj.metadata.namespace ?? '', obj.metadata.name);
-    const stored = { key, obj, json: JSON.stringify(obj) };
+    const stored = { key, obj, json: Buffer.from(JSON.stringify(obj)) };
     const existed = this.byKey.has(key);
     this.byKey.set(key, stored);
     if (existed) this.replaceInIndexes(stored);
@@ -347,8 +348,13 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       ...(remaining !== undefined ? { remainingItemCount: remaining } : {}),
     });
     // Concatenating the cached per-object JSON keeps 100k-pod pages cheap to serve.
-    const body = `{"kind":"${type.kind}List","apiVersion":"${groupVersion(type)}","metadata":${metadata},"items":[${page.map((s) => s.json).join(',')}]}`;
-    sendRaw(res, 200, body);
+    const parts: Buffer[] = [Buffer.from(`{"kind":"${type.kind}List","apiVersion":"${groupVersion(type)}","metadata":${metadata},"items":[`)];
+    page.forEach((s, n) => {
+      if (n > 0) parts.push(COMMA);
+      parts.push(s.json);
+    });
+    parts.push(CLOSE_LIST);
+    sendRaw(res, 200, Buffer.concat(parts));
   };
 
   const handleResource = async (
@@ -566,7 +572,10 @@ function send(res: ServerResponse, code: number, body: object): void {
   sendRaw(res, code, JSON.stringify(body));
 }
 
-function sendRaw(res: ServerResponse, code: number, body: string): void {
+const COMMA = Buffer.from(',');
+const CLOSE_LIST = Buffer.from(']}');
+
+function sendRaw(res: ServerResponse, code: number, body: string | Buffer): void {
   res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

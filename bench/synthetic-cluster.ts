@@ -1,0 +1,190 @@
+// A synthetic cluster for the sweep benchmark: by default 10,000 Services over 200 namespaces,
+// 100,000 app pods (10 per Service), 2,000 nodes, their EndpointSlices, kube-proxy and Calico
+// DaemonSets with one pod per node, CoreDNS, and two NetworkPolicies per namespace, with a few
+// faults sprinkled deterministically (selector typos, crash-looping pods, wrong targetPorts).
+//
+// Run as a child process (`--serve`) it loads the objects into the test API server and reports
+// its URL over IPC, so the benchmark's RSS and CPU figures are the sweep's own.
+//
+// Addresses are data only: the sweep makes no probes, so nothing ever connects to them.
+
+import type { KubeObject } from '../lib/testkit/kube-api-server.js';
+import { startKubeApiServer } from '../lib/testkit/kube-api-server.js';
+import {
+  daemonSetObject,
+  endpointSliceObject,
+  namespaceObject,
+  networkPolicyObject,
+  nodeObject,
+  podObject,
+  serviceObject,
+} from '../lib/testkit/kube-objects.js';
+
+export interface SyntheticClusterSize {
+  namespaces: number;
+  servicesPerNamespace: number;
+  podsPerService: number;
+  nodes: number;
+}
+
+export const FULL_SIZE: SyntheticClusterSize = { namespaces: 200, servicesPerNamespace: 50, podsPerService: 10, nodes: 2000 };
+
+/** Every n-th service carries a fault, so the sweep has problems to rank. */
+const SELECTOR_TYPO_EVERY = 97;
+const CRASHLOOP_EVERY = 89;
+const WRONG_TARGET_PORT_EVERY = 193;
+
+const ip = (base: number, n: number): string => `${base}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+/** Node i owns 100.<hi>.<lo>.0/24; its pods take addresses from it. */
+const podCIDRBase = (node: number): number => (node + 1) << 8;
+
+export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE): Generator<KubeObject> {
+  const nodeName = (i: number) => `node-${String(i).padStart(4, '0')}`;
+  for (let i = 0; i < size.nodes; i++) {
+    yield nodeObject({ name: nodeName(i), internalIP: ip(10, i + 1), podCIDR: `${ip(100, podCIDRBase(i))}/24` });
+  }
+  for (const ns of ['default', 'kube-system', 'calico-system']) yield namespaceObject(ns);
+
+  yield serviceObject({
+    namespace: 'kube-system',
+    name: 'kube-dns',
+    clusterIP: '172.20.0.10',
+    selector: { 'k8s-app': 'kube-dns' },
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    ],
+  });
+  const coredns = [0, 1].map((i) => ({ name: `coredns-5d78c9869d-${i}`, ip: ip(11, i + 1), node: nodeName(i) }));
+  for (const p of coredns) {
+    yield podObject({
+      namespace: 'kube-system',
+      name: p.name,
+      labels: { 'k8s-app': 'kube-dns' },
+      nodeName: p.node,
+      podIP: p.ip,
+      owner: { kind: 'ReplicaSet', name: 'coredns-5d78c9869d' },
+      containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.1', ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53 }] }],
+    });
+  }
+  yield endpointSliceObject({
+    namespace: 'kube-system',
+    service: 'kube-dns',
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    ],
+    endpoints: coredns.map((p) => ({ ip: p.ip, ready: true, nodeName: p.node, podName: p.name })),
+  });
+
+  for (const ds of [
+    { namespace: 'kube-system', name: 'kube-proxy', selector: { 'k8s-app': 'kube-proxy' }, image: 'registry.k8s.io/kube-proxy:v1.34.1' },
+    { namespace: 'calico-system', name: 'calico-node', selector: { 'k8s-app': 'calico-node' }, image: 'quay.io/calico/node:v3.30.3' },
+  ]) {
+    yield daemonSetObject({ ...ds, labels: ds.selector, desired: size.nodes, ready: size.nodes });
+    for (let i = 0; i < size.nodes; i++) {
+      yield podObject({
+        namespace: ds.namespace,
+        name: `${ds.name}-${i.toString(36).padStart(5, '0')}`,
+        labels: ds.selector,
+        nodeName: nodeName(i),
+        podIP: ip(10, i + 1),
+        hostNetwork: true,
+        owner: { kind: 'DaemonSet', name: ds.name },
+        containers: [{ name: ds.name, image: ds.image }],
+      });
+    }
+  }
+
+  let serviceNumber = 0;
+  let podNumber = 0;
+  for (let n = 0; n < size.namespaces; n++) {
+    const namespace = `team-${String(n).padStart(3, '0')}`;
+    yield namespaceObject(namespace, { team: namespace });
+    yield networkPolicyObject(namespace, 'default-deny-ingress', { podSelector: {}, policyTypes: ['Ingress'] });
+    yield networkPolicyObject(namespace, 'allow-same-namespace', {
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: {} }] }],
+    });
+    for (let s = 0; s < size.servicesPerNamespace; s++, serviceNumber++) {
+      const app = `svc-${String(s).padStart(3, '0')}`;
+      const hash = (serviceNumber * 2654435761 >>> 0).toString(36).slice(0, 8);
+      const typo = serviceNumber % SELECTOR_TYPO_EVERY === 5;
+      const crashing = serviceNumber % CRASHLOOP_EVERY === 7;
+      const wrongPort = serviceNumber % WRONG_TARGET_PORT_EVERY === 11;
+      yield serviceObject({
+        namespace,
+        name: app,
+        clusterIP: ip(172, (20 << 16) + serviceNumber + 256),
+        selector: { app: typo ? `${app}x` : app },
+        ports: [{ name: 'http', port: 80, targetPort: wrongPort ? 8081 : 8080 }],
+      });
+      const pods = [];
+      for (let r = 0; r < size.podsPerService; r++, podNumber++) {
+        const node = podNumber % size.nodes;
+        const slot = 1 + Math.floor(podNumber / size.nodes);
+        const pod = { name: `${app}-${hash}-${r.toString(36).padStart(5, 'q')}`, ip: ip(100, podCIDRBase(node) + slot), node: nodeName(node) };
+        pods.push(pod);
+        yield podObject({
+          namespace,
+          name: pod.name,
+          labels: { app, 'pod-template-hash': hash },
+          nodeName: pod.node,
+          podIP: pod.ip,
+          owner: { kind: 'ReplicaSet', name: `${app}-${hash}` },
+          containers: [
+            {
+              name: 'app',
+              image: `registry.example.com/${namespace}/${app}:1.0.${s}`,
+              ports: [{ name: 'http', containerPort: 8080 }],
+              readinessProbePort: 8080,
+              state: crashing && r === 0 ? { kind: 'crashloop', restartCount: 7 } : { kind: 'running' },
+            },
+          ],
+        });
+      }
+      yield endpointSliceObject({
+        namespace,
+        service: app,
+        name: `${app}-${hash.slice(0, 5)}`,
+        ports: typo ? [] : [{ name: 'http', port: wrongPort ? 8081 : 8080 }],
+        endpoints: typo ? [] : pods.map((p, r) => ({ ip: p.ip, ready: !(crashing && r === 0), nodeName: p.node, podName: p.name })),
+      });
+    }
+  }
+}
+
+async function serveOverIpc(): Promise<void> {
+  const sizeArg = process.argv.find((a) => a.startsWith('--scale='));
+  const scale = sizeArg ? Number(sizeArg.slice('--scale='.length)) : 1;
+  if (!(scale > 0 && scale <= 1)) throw new Error(`--scale must be in (0, 1], got ${sizeArg}`);
+  const size: SyntheticClusterSize = {
+    namespaces: Math.max(1, Math.round(FULL_SIZE.namespaces * scale)),
+    servicesPerNamespace: FULL_SIZE.servicesPerNamespace,
+    podsPerService: FULL_SIZE.podsPerService,
+    nodes: Math.max(3, Math.round(FULL_SIZE.nodes * scale)),
+  };
+  const started = performance.now();
+  const server = await startKubeApiServer({ objects: [...syntheticClusterObjects(size)] });
+  const counts: Record<string, number> = {};
+  for (const kind of ['Namespace', 'Service', 'Pod', 'Node', 'EndpointSlice', 'NetworkPolicy', 'DaemonSet']) counts[kind] = server.list(kind).length;
+  process.send!({ type: 'ready', url: server.url, kubeconfigPath: server.kubeconfigPath, loadMs: performance.now() - started, counts });
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'requests') {
+      // A list page is a GET with `limit`; anything else would be a per-object request.
+      const nonList = server.requests.filter((r) => r.method !== 'GET' || r.query.limit === undefined).length;
+      process.send!({ type: 'requests', count: server.requests.length, nonList });
+    }
+    if (message.type === 'reset') server.requests.length = 0;
+    if (message.type === 'close') void server.close().then(() => process.exit(0));
+  });
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+}
+
+if (process.argv.includes('--serve')) {
+  serveOverIpc().catch((e: unknown) => {
+    console.error(`synthetic cluster server failed: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}
