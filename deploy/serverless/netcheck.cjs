@@ -57,10 +57,17 @@ async function loadConfig({ resolveConfigurationProperty, resolveVariable }) {
     if (clash) fail(`${where}.name "${cluster.name}" collides with "${clash}" in CloudFormation names`);
     seen.set(id.toLowerCase(), cluster.name);
     if (cluster.schedule) validateCron(cluster.schedule, `${where}.schedule`);
+    if (cluster.summaryChannel && !SLACK_CHANNEL_ID.test(cluster.summaryChannel)) {
+      fail(`${where}.summaryChannel "${cluster.summaryChannel}" is not a Slack channel id like C0123ABCD`);
+    }
+    if (cluster.schedule && !cluster.summaryChannel && !config.summaryChannel) {
+      fail(`${where} ("${cluster.name}") has a schedule but no summaryChannel, and summaryChannel (the default) is empty: name the Slack channel its sweep posts to`);
+    }
     return {
       name: cluster.name,
       id,
       schedule: cluster.schedule || '',
+      summaryChannel: cluster.summaryChannel || '',
       oidcProvider: (cluster.oidcProvider || '').replace(/^https:\/\//, ''),
     };
   });
@@ -73,6 +80,9 @@ async function loadConfig({ resolveConfigurationProperty, resolveVariable }) {
   for (const [channel, cluster] of Object.entries(channelClusters)) {
     if (!SLACK_CHANNEL_ID.test(channel)) fail(`channelClusters key "${channel}" is not a Slack channel id like C0123ABCD`);
     if (!names.includes(cluster)) fail(`channelClusters["${channel}"] = "${cluster}" is not one of the clusters`);
+  }
+  if (config.summaryChannel && !SLACK_CHANNEL_ID.test(config.summaryChannel)) {
+    fail(`summaryChannel "${config.summaryChannel}" is not a Slack channel id like C0123ABCD`);
   }
   const alertChannels = config.alertChannels || {};
   for (const [receiver, channel] of Object.entries(alertChannels)) {
@@ -116,6 +126,28 @@ function parametersRead(config) {
   };
 }
 
+const SCHEDULE_FAILURES = 'ScheduleFailureQueue';
+
+function deadLetterAlarm(prefix, config, name, queueLogicalId, description) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `${prefix}-${name}`,
+      AlarmDescription: description,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueLogicalId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      ...(config.alarmTopicArn ? { AlarmActions: [config.alarmTopicArn], OKActions: [config.alarmTopicArn] } : {}),
+    },
+  };
+}
+
 function functionRole(config, fn, parameterNames) {
   // Every handler may be asked for any configured cluster (slash command argument, alert label,
   // schedule input), so each sends to every job queue and to nothing else.
@@ -129,7 +161,11 @@ function functionRole(config, fn, parameterNames) {
     {
       Effect: 'Allow',
       Action: ['sqs:SendMessage'],
-      Resource: config.clusters.map((cluster) => ({ 'Fn::GetAtt': [queueResource(cluster), 'Arn'] })),
+      Resource: [
+        ...config.clusters.map((cluster) => ({ 'Fn::GetAtt': [queueResource(cluster), 'Arn'] })),
+        // Lambda delivers a failed asynchronous (scheduled) invocation with the function's role.
+        ...(fn === 'schedule' ? [{ 'Fn::GetAtt': [SCHEDULE_FAILURES, 'Arn'] }] : []),
+      ],
     },
   ];
   if (parameterNames.length > 0) {
@@ -229,23 +265,13 @@ async function resources(context) {
         },
       },
     };
-    Resources[`${cluster.id}DeadLetterAlarm`] = {
-      Type: 'AWS::CloudWatch::Alarm',
-      Properties: {
-        AlarmName: `${prefix}-${cluster.name}-dead-letters`,
-        AlarmDescription: `netcheck jobs for cluster ${cluster.name} failed ${MAX_RECEIVES_BEFORE_DLQ} times and were parked in the dead-letter queue`,
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterResource(cluster), 'QueueName'] } }],
-        Statistic: 'Maximum',
-        Period: 300,
-        EvaluationPeriods: 1,
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-        ...(config.alarmTopicArn ? { AlarmActions: [config.alarmTopicArn], OKActions: [config.alarmTopicArn] } : {}),
-      },
-    };
+    Resources[`${cluster.id}DeadLetterAlarm`] = deadLetterAlarm(
+      prefix,
+      config,
+      `${cluster.name}-dead-letters`,
+      deadLetterResource(cluster),
+      `netcheck jobs for cluster ${cluster.name} failed ${MAX_RECEIVES_BEFORE_DLQ} times and were parked in the dead-letter queue`,
+    );
     Outputs[`${cluster.id}QueueUrl`] = {
       Description: `Job queue of cluster ${cluster.name}: the Helm value worker.queueUrl`,
       Value: { Ref: queueResource(cluster) },
@@ -258,6 +284,20 @@ async function resources(context) {
       };
     }
   }
+
+  // A scheduled sweep that cannot even be queued (bad input, queue down after Lambda's retries)
+  // is parked here rather than lost, and alarms like a job dead letter.
+  Resources[SCHEDULE_FAILURES] = {
+    Type: 'AWS::SQS::Queue',
+    Properties: { QueueName: `${prefix}-schedule-failures`, MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true },
+  };
+  Resources.ScheduleFailureAlarm = deadLetterAlarm(
+    prefix,
+    config,
+    'schedule-failures',
+    SCHEDULE_FAILURES,
+    'A scheduled netcheck sweep could not be queued; the failed event is in the schedule-failures queue',
+  );
 
   const parameters = parametersRead(config);
   for (const fn of FUNCTIONS) Resources[`${logicalId(fn)}FunctionRole`] = functionRole(config, fn, parameters[fn]);
@@ -295,7 +335,7 @@ async function scheduleEvents(context) {
         name: `${config.service}-${config.stage}-sweep-${cluster.name}`,
         description: `netcheck sweep of cluster ${cluster.name}`,
         rate: [cluster.schedule],
-        input: { cluster: cluster.name },
+        input: cluster.summaryChannel ? { cluster: cluster.name, channel: cluster.summaryChannel } : { cluster: cluster.name },
       },
     }));
 }

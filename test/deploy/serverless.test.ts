@@ -69,12 +69,17 @@ describe('packaged CloudFormation template', () => {
       custom: { netcheck: Json & { clusters: Json[] } };
     };
     Object.assign(config.custom.netcheck, { alertChannels: { 'team-network': 'C0NETWORK1' } });
-  config.custom.netcheck.clusters.push({ name: 'staging-eu', schedule: 'cron(30 6 ? * * *)', oidcProvider: STAGING_OIDC });
+  config.custom.netcheck.clusters.push({
+    name: 'staging-eu',
+    schedule: 'cron(30 6 ? * * *)',
+    summaryChannel: 'C0STAGING1',
+    oidcProvider: STAGING_OIDC,
+  });
     await writeFile(join(workDir, 'serverless.yml'), stringify(config));
 
     await run(
       join(repo, 'node_modules/.bin/osls'),
-      ['package', '--package', outDir, '--stage', 'test', `--param=ssmKmsKeyArn=${KMS_KEY}`],
+      ['package', '--package', outDir, '--stage', 'test', `--param=ssmKmsKeyArn=${KMS_KEY}`, '--param=summaryChannel=C0SUMMARY1'],
       { cwd: workDir, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 120_000 },
     );
     const template = JSON.parse(await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
@@ -111,18 +116,18 @@ describe('packaged CloudFormation template', () => {
         maxReceiveCount: 3,
       });
     }
-    expect(byType('AWS::SQS::Queue')).toHaveLength(4);
+    expect(byType('AWS::SQS::Queue')).toHaveLength(5);
   });
 
   it('alarms on any visible message in each dead-letter queue', () => {
     const alarms = byType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    expect(alarms).toHaveLength(2);
-    for (const id of ['Prod', 'StagingEu']) {
+    expect(alarms).toHaveLength(3);
+    for (const queue of ['ProdDeadLetterQueue', 'StagingEuDeadLetterQueue', 'ScheduleFailureQueue']) {
       expect(alarms).toContainEqual(
         expect.objectContaining({
           Namespace: 'AWS/SQS',
           MetricName: 'ApproximateNumberOfMessagesVisible',
-          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [`${id}DeadLetterQueue`, 'QueueName'] } }],
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
           Threshold: 0,
           ComparisonOperator: 'GreaterThanThreshold',
         }),
@@ -181,7 +186,8 @@ describe('packaged CloudFormation template', () => {
         }
       }
       const granted = (action: string) => statements.filter((statement) => actionsOf(statement).includes(action));
-      expect(granted('sqs:SendMessage').flatMap((statement) => statement.Resource)).toEqual(queues);
+      const failures = id === 'Schedule' ? [{ 'Fn::GetAtt': ['ScheduleFailureQueue', 'Arn'] }] : [];
+      expect(granted('sqs:SendMessage').flatMap((statement) => statement.Resource)).toEqual([...queues, ...failures]);
       expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual(['sqs:SendMessage']);
       expect(granted('ssm:GetParameter').flatMap((statement) => statement.Resource)).toEqual(expectedParameters[id]);
       // The only ARN that ends in ":*" is the function's own log group (its streams).
@@ -230,13 +236,24 @@ describe('packaged CloudFormation template', () => {
   it('schedules one sweep per cluster with a 6-field cron and the cluster as input', () => {
     const rules = byType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
     const inputs = rules.map((rule) => JSON.parse(String((rule.Targets as Json[])[0]?.Input)) as unknown);
-    expect(inputs).toEqual([{ cluster: 'prod' }, { cluster: 'staging-eu' }]);
+    expect(inputs).toEqual([{ cluster: 'prod' }, { cluster: 'staging-eu', channel: 'C0STAGING1' }]);
+    const variables = (resources.ScheduleLambdaFunction?.Properties.Environment as { Variables: Json }).Variables;
+    expect(variables.NETCHECK_SUMMARY_CHANNEL).toBe('C0SUMMARY1');
     for (const rule of rules) {
       const fields = /^cron\((.*)\)$/.exec(String(rule.ScheduleExpression))?.[1]?.split(' ') ?? [];
       expect(fields).toHaveLength(6);
       expect(fields[2] === '?' || fields[4] === '?').toBe(true);
       expect((rule.Targets as Json[])[0]?.Arn).toEqual({ 'Fn::GetAtt': ['ScheduleLambdaFunction', 'Arn'] });
     }
+  });
+
+  it('parks a scheduled invocation that still fails after two retries', () => {
+    const [[, invokeConfig] = []] = byType('AWS::Lambda::EventInvokeConfig');
+    expect(invokeConfig?.Properties).toMatchObject({
+      FunctionName: { Ref: 'ScheduleLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ScheduleFailureQueue', 'Arn'] } } },
+    });
   });
 
   it('routes POST /slack/events and POST /alerts on the HTTP API', () => {
@@ -281,7 +298,7 @@ describe('cluster configuration errors', () => {
     resolveVariable: async () => 'test',
   });
   const valid = {
-    clusters: [{ name: 'prod', schedule: 'cron(0 7 ? * MON-FRI *)' }],
+    clusters: [{ name: 'prod', schedule: 'cron(0 7 ? * MON-FRI *)', summaryChannel: 'C0PROD0001' }],
     defaultCluster: 'prod',
     ssmPrefix: '/netcheck/test',
     ssmKmsKeyArn: KMS_KEY,
@@ -292,6 +309,8 @@ describe('cluster configuration errors', () => {
   it.each([
     [{ clusters: [] }, /at least one cluster/],
     [{ clusters: [{ name: 'Prod_1' }] }, /clusters\[0\]\.name must be a DNS label.*"Prod_1"/],
+    [{ clusters: [{ name: 'prod', schedule: 'cron(0 7 ? * MON-FRI *)' }] }, /clusters\[0\] \("prod"\) has a schedule but no summaryChannel/],
+    [{ summaryChannel: '#general' }, /summaryChannel "#general" is not a Slack channel id/],
     [{ clusters: [{ name: 'prod', schedule: 'cron(0 7 * * MON-FRI *)' }] }, /needs "\?" in day-of-month or day-of-week/],
     [{ clusters: [{ name: 'prod', schedule: 'cron(0 7 * * ?)' }] }, /has 5 fields; EventBridge cron takes 6/],
     [{ clusters: [{ name: 'prod', schedule: 'rate(1 day)' }] }, /must look like cron/],
