@@ -68,7 +68,7 @@ const check: Check = {
       broken.push('no CoreDNS/kube-dns pods exist (label k8s-app=kube-dns)');
       remediation = 'kubectl -n kube-system get deploy coredns   # scale it up or re-apply the CoreDNS manifest';
     } else if (lead && sick.length === dnsPods.length) {
-      broken.push(`all ${plural(dnsPods.length, 'CoreDNS pod')} are not ready (${lead.pod.name} on ${lead.pod.nodeName ?? '<unscheduled>'}: ${lead.problem.reason})`);
+      broken.push(`${dnsPods.length === 1 ? 'the only CoreDNS pod is' : `all ${dnsPods.length} CoreDNS pods are`} not ready (${lead.pod.name} on ${lead.pod.nodeName ?? '<unscheduled>'}: ${lead.problem.reason})`);
       remediation = podProblemCommand(lead.pod, lead.problem, workloadOf(lead.pod));
     } else if (lead) {
       degraded.push(`${sick.length} of ${dnsPods.length} CoreDNS pods are not ready (${lead.pod.name} on ${lead.pod.nodeName ?? '<unscheduled>'}: ${lead.problem.reason})`);
