@@ -1,7 +1,7 @@
 import type { Facts, PodFact } from '../facts/types.js';
-import { type CniDetection, daemonSetPods, daemonSetsUnreadable, detectCni } from './lib/cni.js';
+import { type CniDetection, daemonSetPods, detectCni } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
-import { nodesInScope, symptomNodes } from './lib/nodes.js';
+import { nodesInScope, symptomNodes, unreadable } from './lib/nodes.js';
 import type { Check, Finding, Subject } from './types.js';
 
 function podHealthy(pod: PodFact): boolean {
@@ -48,8 +48,8 @@ const check: Check = {
     return nodes.size === 0 ? broken.size > 0 : [...nodes].some((n) => broken.has(n));
   },
   run(facts: Facts): Finding[] {
-    const unreadable = daemonSetsUnreadable(facts);
-    if (unreadable) return [skipped(check, unreadable)];
+    const unknown = unreadable(facts, 'daemonsets', 'kube-system') ?? unreadable(facts, 'pods', 'kube-system');
+    if (unknown) return [skipped(check, unknown)];
     const cni = detectCni(facts.systemDaemonSets);
     if (!cni) {
       const seen = facts.systemDaemonSets.map((ds) => `${ds.namespace}/${ds.name}`).join(', ') || 'none';
@@ -91,6 +91,7 @@ const check: Check = {
                 ? b.pods.flatMap((p) => [`kubectl -n ${p.namespace} logs ${p.name} --all-containers --tail=50`, `kubectl -n ${p.namespace} describe pod ${p.name}`])
                 : [`kubectl -n ${b.daemonSet.split('/')[0]} describe ds ${b.daemonSet.split('/')[1]}   # why is nothing scheduled on ${b.node}? (taints, nodeSelector)`],
             )
+            .concat(`# ${cni.name} troubleshooting: ${cni.docs}`)
             .join('\n'),
           subjects,
         }),

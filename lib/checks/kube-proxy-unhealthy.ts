@@ -1,7 +1,7 @@
 import type { Facts, PodFact } from '../facts/types.js';
-import { daemonSetPods, daemonSetsUnreadable, findKubeProxyDaemonSet, isKubeProxyPod, kubeProxyReplacedByCilium } from './lib/cni.js';
+import { daemonSetPods, findKubeProxyDaemonSet, isKubeProxyPod, kubeProxyReplacedByCilium } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
-import { nodesInScope, symptomNodes } from './lib/nodes.js';
+import { nodesInScope, symptomNodes, unreadable } from './lib/nodes.js';
 import type { Check, Finding, Subject } from './types.js';
 
 function podHealthy(pod: PodFact): boolean {
@@ -36,8 +36,8 @@ const check: Check = {
     return nodes.size === 0 ? broken.size > 0 : [...nodes].some((n) => broken.has(n));
   },
   run(facts: Facts): Finding[] {
-    const unreadable = daemonSetsUnreadable(facts);
-    if (unreadable) return [skipped(check, unreadable)];
+    const unknown = unreadable(facts, 'daemonsets', 'kube-system') ?? unreadable(facts, 'pods', 'kube-system');
+    if (unknown) return [skipped(check, unknown)];
     if (kubeProxyReplacedByCilium(facts)) {
       return [
         finding(check, {

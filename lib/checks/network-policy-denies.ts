@@ -11,7 +11,7 @@ import {
   podEndpoint,
   selectsPod,
 } from './lib/netpol.js';
-import { backendPods, targetService } from './lib/nodes.js';
+import { backendPods, targetService, unreadable } from './lib/nodes.js';
 import type { Check, Finding, Subject } from './types.js';
 
 interface Denial {
@@ -158,8 +158,8 @@ const check: Check = {
     const service = targetService(facts);
     if (!service) return [skipped(check, 'Not applicable: the target Service was not found.')];
     if (service.type === 'ExternalName') return [skipped(check, 'Not applicable: ExternalName services have no backend pods.')];
-    const denied = facts.accessErrors.find((e) => e.resource === 'networkpolicies');
-    if (denied) return [skipped(check, `unknown, because listing networkpolicies failed (${denied.status}: ${denied.message})`)];
+    const unknown = unreadable(facts, 'networkpolicies') ?? unreadable(facts, 'pods', service.namespace) ?? unreadable(facts, 'namespaces');
+    if (unknown) return [skipped(check, unknown)];
     const pods = backendPods(facts);
     if (pods.length === 0) return [skipped(check, `Nothing to evaluate: no pods back ${service.namespace}/${service.name}.`)];
     const ingressPolicies = facts.networkPolicies.filter(

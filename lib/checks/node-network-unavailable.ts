@@ -1,7 +1,7 @@
 import type { Facts, NodeFact } from '../facts/types.js';
 import { detectCni } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
-import { nodesInScope, symptomNodes } from './lib/nodes.js';
+import { nodesInScope, symptomNodes, unreadable } from './lib/nodes.js';
 import type { Check, Finding, Subject } from './types.js';
 
 function unavailableNodes(facts: Facts): NodeFact[] {
@@ -21,6 +21,8 @@ const check: Check = {
     return [...symptomNodes(symptom, facts)].some((n) => broken.has(n));
   },
   run(facts: Facts): Finding[] {
+    const unknown = unreadable(facts, 'nodes');
+    if (unknown) return [skipped(check, unknown)];
     const scope = nodesInScope(facts);
     if (scope.nodes.length === 0) return [skipped(check, `Nothing to check: no ${scope.description}.`)];
     const broken = unavailableNodes(facts);

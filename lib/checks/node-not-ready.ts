@@ -1,6 +1,6 @@
 import type { Facts, NodeFact } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { nodesInScope, symptomNodes } from './lib/nodes.js';
+import { nodesInScope, symptomNodes, unreadable } from './lib/nodes.js';
 import type { Check, Finding, Subject } from './types.js';
 
 function notReadyNodes(facts: Facts): NodeFact[] {
@@ -27,6 +27,8 @@ const check: Check = {
     return nodes.size === 0 ? symptom.code === 'no-ready-endpoints' && broken.size > 0 : [...nodes].some((n) => broken.has(n));
   },
   run(facts: Facts): Finding[] {
+    const unknown = unreadable(facts, 'nodes');
+    if (unknown) return [skipped(check, unknown)];
     const scope = nodesInScope(facts);
     if (scope.nodes.length === 0) return [skipped(check, `Nothing to check: no ${scope.description}.`)];
     const known = new Set(facts.nodes.map((n) => n.name));

@@ -1,6 +1,6 @@
 import type { Facts } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { targetEndpointSlices, targetService } from './lib/nodes.js';
+import { targetEndpointSlices, targetService, unreadable } from './lib/nodes.js';
 import type { Check, Finding, Subject } from './types.js';
 
 /** Nodes with at least one ready endpoint of the target (ready:null counts as ready, per the API). */
@@ -29,6 +29,8 @@ const check: Check = {
     if (service.externalTrafficPolicy !== 'Local') {
       return [finding(check, { status: 'pass', detail: `${ref} uses externalTrafficPolicy Cluster: every node forwards to any endpoint.` })];
     }
+    const unknown = unreadable(facts, 'nodes') ?? unreadable(facts, 'endpointslices', service.namespace);
+    if (unknown) return [skipped(check, unknown)];
     if (facts.nodes.length === 0) return [skipped(check, 'unknown, because no nodes were listed')];
     const withEndpoint = nodesWithReadyEndpoint(facts);
     const without = facts.nodes.map((n) => n.name).filter((n) => !withEndpoint.has(n));

@@ -89,9 +89,3 @@ export function isKubeProxyPod(pod: PodFact): boolean {
 export function daemonSetPods(ds: DaemonSetFact, pods: PodFact[]): PodFact[] {
   return pods.filter((p) => p.namespace === ds.namespace && matchesLabels(ds.selector, p.labels));
 }
-
-/** Did we fail to list DaemonSets? Then "no CNI DaemonSet" means unknown, not absent. */
-export function daemonSetsUnreadable(facts: Facts): string | null {
-  const denied = facts.accessErrors.find((e) => e.resource === 'daemonsets');
-  return denied ? `unknown, because listing daemonsets failed (${denied.status}: ${denied.message})` : null;
-}

@@ -3,6 +3,18 @@ import type { Check, Finding, Subject } from '../types.js';
 import { finding, skipped } from './finding.js';
 import { matchesLabels } from './labels.js';
 
+/**
+ * "unknown, because listing pods in shop failed (403: …)" when a list the check depends on was
+ * refused; an error on a cluster-wide list covers every namespace.
+ */
+export function unreadable(facts: Facts, resource: string, namespace?: string): string | null {
+  const error = facts.accessErrors.find(
+    (e) => e.resource === resource && (e.namespace === undefined || namespace === undefined || e.namespace === namespace),
+  );
+  if (!error) return null;
+  return `unknown, because ${error.verb === 'get' ? 'reading' : 'listing'} ${resource}${error.namespace ? ` in ${error.namespace}` : ''} failed (${error.status}: ${error.message})`;
+}
+
 /** The Service named by an svc target, if it was found. */
 export function targetService(facts: Facts): ServiceFact | undefined {
   const { target } = facts;
