@@ -27,11 +27,16 @@ function podLine({ pod, problem }: Diagnosed): string {
   return `pod ${pod.name} on ${pod.nodeName ?? '<unscheduled>'}: ${problem.reason}`;
 }
 
-/** Most common reason first, so the summary names what most pods suffer from. */
+/**
+ * Most common reason first, so the summary names what most pods suffer from. Terminating pods are
+ * on their way out during a rollout; their replacements' problem is the one to name.
+ */
 function dominantProblem(diagnosed: Diagnosed[]): Diagnosed {
+  const replacing = diagnosed.filter((d) => d.problem.kind !== 'terminating');
+  const pool = replacing.length ? replacing : diagnosed;
   const counts = new Map<string, number>();
-  for (const d of diagnosed) counts.set(d.problem.kind, (counts.get(d.problem.kind) ?? 0) + 1);
-  return [...diagnosed].sort((a, b) => (counts.get(b.problem.kind) ?? 0) - (counts.get(a.problem.kind) ?? 0))[0] as Diagnosed;
+  for (const d of pool) counts.set(d.problem.kind, (counts.get(d.problem.kind) ?? 0) + 1);
+  return [...pool].sort((a, b) => (counts.get(b.problem.kind) ?? 0) - (counts.get(a.problem.kind) ?? 0))[0] as Diagnosed;
 }
 
 function everyPod(count: number): string {
