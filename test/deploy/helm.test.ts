@@ -30,7 +30,8 @@ let binDir = '';
 let helm = '';
 
 function setArgs(values: Record<string, string>): string[] {
-  return Object.entries(values).flatMap(([key, value]) => ['--set-string', `${key}=${value}`]);
+  // --set, not --set-string: numbers must reach values.schema.json as numbers, as from a values file.
+  return Object.entries(values).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
 }
 
 async function render(values: Record<string, string> = REQUIRED): Promise<Json[]> {
@@ -230,8 +231,13 @@ describe('helm chart', () => {
     ['aws.region', '', /aws\.region is required/],
     ['image.repository', '', /image\.repository is required/],
     ['aws.queueUrl', 'https://sqs.eu-west-1.amazonaws.com/1/standard-queue', /must be the FIFO queue URL ending in \.fifo/],
-    ['clusterName', 'Prod_EU', /clusterName must be a DNS label.*"Prod_EU"/],
+    ['clusterName', 'Prod_EU', /at '\/clusterName': 'Prod_EU' does not match pattern/],
     ['worker.stateConfigMap', 'State', /worker\.stateConfigMap must be a DNS label/],
+    ['agent.port', '80', /at '\/agent\/port': minimum: got 80/],
+    ['worker.replica', '3', /at '\/worker': additional properties 'replica' not allowed/],
+    ['clustername', 'prod', /additional properties 'clustername' not allowed/],
+    ['image.pullPolicy', 'Sometimes', /at '\/image\/pullPolicy'/],
+    ['serviceAccount.roleArn', 'netcheck-role', /at '\/serviceAccount\/roleArn'/],
   ])('refuses %s=%j with a message naming it', async (key, value, message) => {
     expect(await renderError({ ...REQUIRED, [key]: value })).toMatch(message);
   });
