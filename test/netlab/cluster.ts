@@ -64,7 +64,9 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
       endpoints: [{ ip: apiNode.internalIP, ready: true }],
     }),
   );
-  await lab.setService('kubernetes', { clusterIP: KUBERNETES_CLUSTER_IP, ports: [{ port: 443, protocol: 'TCP', targetPort: API_SERVER_PORT }], endpoints: [apiNode.internalIP] });
+  const labServices: Record<string, LabService> = {
+    kubernetes: { clusterIP: KUBERNETES_CLUSTER_IP, ports: [{ port: 443, protocol: 'TCP', targetPort: API_SERVER_PORT }], endpoints: [apiNode.internalIP] },
+  };
 
   // Cluster DNS: dnsmasq in a CoreDNS pod behind the kube-dns Service.
   const coredns = await lab.addPod('coredns-6f6b679f8f-x7k2p', { node: 'node-1', namespace: 'kube-system', host: 53, labels: { 'k8s-app': 'kube-dns' } });
@@ -98,11 +100,11 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
       endpoints: [{ ip: coredns.ip, ready: true, nodeName: coredns.node.name, podName: coredns.name }],
     }),
   );
-  await lab.setService('kube-dns', {
+  labServices['kube-dns'] = {
     clusterIP: DNS_CLUSTER_IP,
     ports: dnsPorts.map(({ port, protocol }) => ({ port, protocol, targetPort: port })),
     endpoints: [coredns.ip],
-  });
+  };
 
   // kube-proxy runs on every node (its rules are the lab's iptables rules).
   objects.push(
@@ -145,7 +147,7 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
     const slicePort = [{ name: 'http', port: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }];
     if (!app.hasPod) {
       objects.push(endpointSliceObject({ namespace: 'shop', service: app.name, name: `${app.name}-k2x9d`, ports: slicePort, endpoints: [] }));
-      await lab.setService(app.name, labService);
+      labServices[app.name] = labService;
       continue;
     }
     const podName = `${app.name}-0`;
@@ -169,8 +171,9 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
         endpoints: [{ ip: pod.ip, ready: true, nodeName: app.node, podName }],
       }),
     );
-    await lab.setService(app.name, { ...labService, endpoints: [pod.ip] });
+    labServices[app.name] = { ...labService, endpoints: [pod.ip] };
   }
+  await lab.setServices(labServices);
 
   // A NetworkPolicy denying all ingress to pay's pods, enforced the way a CNI would: a drop rule
   // on pay's node for new connections to its pod.

@@ -307,7 +307,12 @@ export class Lab {
 
   /** kube-proxy's view of a Service: DNAT to endpoints, or REJECT when there are none. */
   async setService(name: string, service: LabService): Promise<void> {
-    this.services.set(name, service);
+    await this.setServices({ [name]: service });
+  }
+
+  /** Several Services at once: one rule reload per node instead of one per Service. */
+  async setServices(services: Record<string, LabService>): Promise<void> {
+    for (const [name, service] of Object.entries(services)) this.services.set(name, service);
     await this.applyNetfilter();
   }
 
