@@ -9,6 +9,9 @@ import { slackSignatureHeaders, slashCommandBody } from '../lib/slack/signing.js
 
 // Structured JSON logs are for the cluster; locally they would bury the threads.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// The AWS SDK's own switch for its notice that it will want Node 22 next year: deployments run
+// Node 22, and locally the notice would sit above every thread.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const FIRST_COMMAND = 'svc payments -n shop';
 const LOCAL_CHANNEL = 'C0LOCAL';

@@ -6,7 +6,7 @@ import { startHealthServer } from '../lib/observability/health.js';
 import { createSlackPoster } from '../lib/post/slack.js';
 import { createTerminalPoster } from '../lib/post/terminal.js';
 import { createConfigMapStateStore, createMemoryStateStore } from '../lib/state/store.js';
-import { workerState } from '../lib/worker/state.js';
+import { createStateRegistry } from '../lib/state/registry.js';
 import { startWorker } from '../lib/worker/worker.js';
 
 // In-cluster worker: long-polls its cluster's queue, diagnoses, posts threads. SIGTERM (pod
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const poster = config.slackBotToken
     ? createSlackPoster({ token: config.slackBotToken, slackApiUrl: config.slackApiUrl })
     : createTerminalPoster((s) => process.stdout.write(s));
-  const worker = await startWorker({ config, kc, poster, state: workerState(store) });
+  const worker = await startWorker({ config, kc, poster, state: createStateRegistry(store) });
   const health = config.healthPort !== undefined ? await startHealthServer({ port: config.healthPort, host: '0.0.0.0', isReady: () => worker.ready }) : undefined;
 
   let stopping = false;

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
-import { createSqsClient, JobQueue } from '../lib/queue/sqs.js';
+import { createLogger } from '../lib/observability/logger.js';
+import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
 import { resolveSecret } from '../lib/secrets.js';
 import { createSlackApp } from '../lib/slack/app.js';
 import { guardSlackRequest } from '../lib/slack/request-guard.js';
@@ -11,20 +12,12 @@ import { guardSlackRequest } from '../lib/slack/request-guard.js';
 type SlackHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export async function createSlackHandler(config: HandlerConfig, signingSecret: string): Promise<SlackHandler> {
-  const sqs = createSqsClient({ endpoint: config.sqsEndpoint, region: config.region });
-  const queues = new Map(Object.entries(config.routing.queues).map(([cluster, url]) => [cluster, new JobQueue(sqs, url)]));
-  const log = {
-    info: (message: string, extra?: object) => console.log(JSON.stringify({ level: 'INFO', message, ...extra })),
-    error: (message: string, extra?: object) => console.error(JSON.stringify({ level: 'ERROR', message, ...extra })),
-  };
+  const queueFor = createQueueRouter(createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }), config.routing.queues);
+  const log = createLogger('slack');
   const { receiver } = createSlackApp({
     signingSecret,
     routing: config.routing,
-    queueFor: (cluster) => {
-      const queue = queues.get(cluster);
-      if (!queue) throw new Error(`no queue configured for cluster ${cluster}`);
-      return queue;
-    },
+    queueFor,
     incidentPrefixes: config.incidentPrefixes,
     log,
   });

@@ -1,22 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { loadHandlerConfig, loadWorkerConfig } from '../config.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadHandlerConfig, loadWorkerConfig, type WorkerConfig } from '../config.js';
 import { startDemoCluster, type DemoCluster } from '../demo/cluster.js';
+import { parseAlertChannels } from '../jobs/alerts.js';
+import { scheduleDefaultsFromEnv } from '../jobs/schedule.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { createLogger } from '../observability/logger.js';
 import { createWorkerMetrics } from '../observability/metrics.js';
-import { createSlackPoster } from '../post/slack.js';
+import { createSlackPoster, type ThreadPoster } from '../post/slack.js';
 import { createTerminalPoster } from '../post/terminal.js';
-import type { ThreadPoster } from '../post/slack.js';
-import { createMemoryStateStore } from '../state/store.js';
-import { startSqsEmulator } from '../testkit/sqs-emulator.js';
-import { workerState } from '../worker/state.js';
-import { startWorker } from '../worker/worker.js';
+import { createQueueRouter } from '../queue/sqs.js';
+import { createStateRegistry } from '../state/registry.js';
+import { createConfigMapStateStore, createMemoryStateStore, type StateStore } from '../state/store.js';
+import { startSqsEmulator, type SqsEmulator } from '../testkit/sqs-emulator.js';
+import { startWorker, type RunningWorker } from '../worker/worker.js';
 import { createSlackHandler } from '../../handlers/slack.js';
 import { createAlertsHandler } from '../../handlers/alerts.js';
+import { createScheduleHandler, type ScheduleResult } from '../../handlers/schedule.js';
 import { startGateway, type LambdaHttpHandler } from './gateway.js';
 
 // Everything of the product on one machine: SQS emulator, the real Slack and Alertmanager Lambda
-// handlers behind a local API Gateway, the worker, and — without KUBECONFIG — the demo cluster.
+// handlers behind a local API Gateway, the schedule handler, the worker, and — without
+// KUBECONFIG — the demo cluster. `npm start` and the end-to-end tests both run this.
 
 type Env = Record<string, string | undefined>;
 
@@ -34,15 +39,25 @@ export interface LocalStack {
   cluster: string;
   signingSecret: string;
   alertmanagerToken: string;
+  queueUrl: string;
+  sqs: SqsEmulator;
+  kc: KubeConfig;
   demo?: DemoCluster;
+  /** Invoke the daily-summary Lambda as EventBridge would. */
+  invokeSchedule(input: unknown): Promise<ScheduleResult>;
+  /** Stop the worker (finishing its job in hand) and start a fresh one on the same state. */
+  restartWorker(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Where the demo worker keeps its state: a ConfigMap, as in a cluster, so restarts keep it. */
+const DEMO_STATE = { namespace: 'netcheck', name: 'netcheck-state' };
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const { env } = opts;
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
-    for (const fn of closers.reverse()) await fn().catch(() => undefined);
+    for (const fn of closers.splice(0).reverse()) await fn().catch(() => undefined);
   };
   try {
     const sqs = await startSqsEmulator();
@@ -61,23 +76,31 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       NETCHECK_QUEUES: JSON.stringify({ [cluster]: queueUrl }),
       NETCHECK_DEFAULT_CLUSTER: cluster,
       NETCHECK_INCIDENT_CHANNEL: env.NETCHECK_INCIDENT_CHANNEL ?? 'C0INCIDENT',
+      NETCHECK_SUMMARY_CHANNEL: env.NETCHECK_SUMMARY_CHANNEL ?? 'C0SUMMARY',
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_REGION: 'us-east-1',
-      SLACK_SIGNING_SECRET: signingSecret,
-      ALERTMANAGER_TOKEN: alertmanagerToken,
     };
     const handlerConfig = loadHandlerConfig(sharedEnv);
+    const queueFor = createQueueRouter(sqs.client, handlerConfig.routing.queues);
     const slack = await createSlackHandler(handlerConfig, signingSecret);
-    const alerts = createAlertsHandler({ env: sharedEnv });
+    const alerts = createAlertsHandler({
+      config: handlerConfig,
+      receiverChannels: parseAlertChannels(env.NETCHECK_ALERT_CHANNELS),
+      queueFor,
+      token: async () => alertmanagerToken,
+      logger: createLogger('alerts'),
+    });
+    const schedule = createScheduleHandler({ config: handlerConfig, ...scheduleDefaultsFromEnv(sharedEnv), queueFor, logger: createLogger('schedule') });
     const gateway = await startGateway({ '/slack/events': slack as LambdaHttpHandler, '/alerts': alerts as LambdaHttpHandler }, { port: opts.port });
     closers.push(() => gateway.close());
 
-    const workerConfig = loadWorkerConfig({
+    const workerConfig: WorkerConfig = loadWorkerConfig({
       ...sharedEnv,
       NETCHECK_CLUSTER: cluster,
       NETCHECK_QUEUE_URL: queueUrl,
       KUBECONFIG: kubeconfigPath,
-      NETCHECK_AGENT_TOKEN: env.NETCHECK_AGENT_TOKEN ?? demo?.agentToken,
+      NETCHECK_AGENT_TOKEN: env.NETCHECK_AGENT_TOKEN ?? demo?.agents.token,
+      NETCHECK_AGENT_PORT: env.NETCHECK_AGENT_PORT ?? (demo ? String(demo.agents.port) : undefined),
     });
     const basePoster: ThreadPoster = workerConfig.slackBotToken
       ? createSlackPoster({ token: workerConfig.slackBotToken, slackApiUrl: workerConfig.slackApiUrl })
@@ -90,16 +113,29 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         return posted;
       },
     };
-    const worker = await startWorker({
-      config: workerConfig,
-      kc,
-      poster,
-      state: workerState(createMemoryStateStore()),
-      metrics: createWorkerMetrics(),
-      logger: createLogger('worker'),
-    });
+    const store: StateStore = demo ? createConfigMapStateStore(kc, { ...DEMO_STATE, createIfMissing: true }) : createMemoryStateStore();
+    const metrics = createWorkerMetrics();
+    const logger = createLogger('worker');
+    const launch = () => startWorker({ config: workerConfig, kc, poster, state: createStateRegistry(store), metrics, logger });
+    let worker: RunningWorker = await launch();
     closers.push(() => worker.stop());
-    return { url: gateway.url, cluster, signingSecret, alertmanagerToken, demo, close };
+
+    return {
+      url: gateway.url,
+      cluster,
+      signingSecret,
+      alertmanagerToken,
+      queueUrl,
+      sqs,
+      kc,
+      demo,
+      invokeSchedule: (input) => schedule(input),
+      async restartWorker() {
+        await worker.stop();
+        worker = await launch();
+      },
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

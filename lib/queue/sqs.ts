@@ -72,9 +72,9 @@ function sanitizeDedupId(id: string): string {
 }
 
 export interface ConsumerLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 export interface JobContext {
@@ -213,3 +213,13 @@ export class JobConsumer {
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One JobQueue per configured cluster; an unknown cluster is a programming error upstream (routing validates names). */
+export function createQueueRouter(client: SQSClient, queues: Record<string, string>): (cluster: string) => JobQueue {
+  const byCluster = new Map(Object.entries(queues).map(([cluster, url]) => [cluster, new JobQueue(client, url)]));
+  return (cluster) => {
+    const queue = byCluster.get(cluster);
+    if (!queue) throw new Error(`no queue configured for cluster "${cluster}"`);
+    return queue;
+  };
+}

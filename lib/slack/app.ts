@@ -15,7 +15,7 @@ export interface SlackAppDeps {
   routing: Routing;
   queueFor: (cluster: string) => JobQueue;
   incidentPrefixes: string[];
-  log: { info(msg: string, extra?: object): void; error(msg: string, extra?: object): void };
+  log: { info(message: string, ...extra: Record<string, unknown>[]): void; error(message: string, ...extra: Record<string, unknown>[]): void };
 }
 
 export function resolveCluster(routing: Routing, requested: string | undefined, channel: string): { cluster: string } | { error: string } {

@@ -1,35 +1,28 @@
 import type { Finding } from '../checks/types.js';
 import { diagnose, sweep, type EngineDeps } from '../engine.js';
 import type { Target } from '../facts/types.js';
+import { alertThreadKey } from '../jobs/alerts.js';
 import { describeTarget, type Job } from '../jobs/schema.js';
 import type { ThreadPoster } from '../post/slack.js';
-import { renderSlackFollowUp, renderSlackSummary, renderSlackThread, type SlackThread } from '../render/slack.js';
+import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackThread } from '../render/slack.js';
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
-import type { FindingRef, SweepReport } from '../summary/types.js';
+import type { StateRegistry } from '../state/registry.js';
+import type { SweepReport } from '../summary/types.js';
 import type { Report } from '../verdict/types.js';
 
 export interface JobLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-/** What the worker remembers between jobs (a ConfigMap in-cluster; memory for local runs). */
-export interface WorkerState {
-  seen(jobId: string): Promise<boolean>;
-  markSeen(jobId: string): Promise<void>;
-  lastSummary(cluster: string): Promise<{ at: string; findings: FindingRef[] } | undefined>;
-  saveSummary(cluster: string, summary: { at: string; findings: FindingRef[] }): Promise<void>;
-  threadFor(groupKey: string): Promise<{ channel: string; ts: string } | undefined>;
-  rememberThread(groupKey: string, thread: { channel: string; ts: string; status: 'firing' | 'resolved' }): Promise<void>;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 export interface RunJobDeps {
   cluster: string;
   engine: EngineDeps;
   poster: ThreadPoster;
-  state: WorkerState;
+  /** What the worker remembers between jobs (a ConfigMap in-cluster; memory for local runs). */
+  state: StateRegistry;
   logger: JobLogger;
   /** Receives at which a failure is posted to the requester instead of being retried. */
   maxAttempts: number;
@@ -57,6 +50,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
   const target = { ...job.target, cluster: job.cluster } as Target;
   let thread: SlackThread;
   let status: Report['status'];
+  let report: Report | undefined;
   try {
     if (target.kind === 'cluster') {
       const report = await sweep(job.cluster, deps.engine);
@@ -69,7 +63,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
       status = summary.status;
       deps.onFindings?.([...summary.clusterFindings, ...summary.problems.flatMap((p) => p.findings)]);
     } else {
-      const report = await diagnose(target, deps.engine);
+      report = await diagnose(target, deps.engine);
       thread = renderSlackThread(report, {
         cluster: job.cluster,
         requester: job.requester.id ? `<@${job.requester.id}>` : job.requester.name,
@@ -87,7 +81,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     return { status: 'error', posted };
   }
 
-  const posted = await postResult(job, thread, deps);
+  const posted = await postResult(job, thread, report, deps);
   await deps.state.markSeen(job.id);
   log.info('job answered', { jobId: job.id, status, channel: posted.channel, ts: posted.ts });
   return { status, posted };
@@ -102,36 +96,42 @@ async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<Sweep
 }
 
 /** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */
-async function postResult(job: Job, thread: SlackThread, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
+async function postResult(job: Job, thread: SlackThread, report: Report | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
   const channel = job.reply.channel;
   if (job.reply.threadTs) {
     await deps.poster.postThread(channel, thread, { threadTs: job.reply.threadTs });
     return { channel, ts: job.reply.threadTs };
   }
-  if (job.alert) {
-    const existing = await deps.state.threadFor(job.alert.groupKey);
-    if (existing) {
-      await deps.poster.postReply(existing.channel, existing.ts, renderSlackFollowUp(job.alert, thread));
-      await deps.poster.postThread(existing.channel, thread, { threadTs: existing.ts });
-      await deps.state.rememberThread(job.alert.groupKey, { channel: existing.channel, ts: existing.ts, status: job.alert.status });
-      return { channel: existing.channel, ts: existing.ts };
-    }
+  if (!job.alert) {
     const { ts } = await deps.poster.postThread(channel, thread);
-    await deps.state.rememberThread(job.alert.groupKey, { channel, ts, status: job.alert.status });
     return { channel, ts };
   }
-  const { ts } = await deps.poster.postThread(channel, thread);
-  return { channel, ts };
+  const key = alertThreadKey(job);
+  const existing = await deps.state.threadFor(key);
+  if (!existing) {
+    const { ts } = await deps.poster.postThread(channel, thread);
+    await deps.state.rememberThread(key, { channel, ts, status: job.alert.status });
+    return { channel, ts };
+  }
+  // The group already has a thread: follow-ups go there instead of opening another one.
+  if (job.alert.status === 'resolved' && report) {
+    await deps.poster.postReply(existing.channel, existing.ts, renderSlackFollowUp({ kind: 'resolved', alertName: job.alert.alertnames[0], report }));
+  } else {
+    await deps.poster.postReply(
+      existing.channel,
+      existing.ts,
+      renderSlackFollowUp({ kind: 'more-alerts', count: job.alert.count, alertNames: job.alert.alertnames }),
+    );
+    await deps.poster.postThread(existing.channel, thread, { threadTs: existing.ts });
+  }
+  await deps.state.rememberThread(key, { channel: existing.channel, ts: existing.ts, status: job.alert.status });
+  return { channel: existing.channel, ts: existing.ts };
 }
 
 async function postFailure(job: Job, deps: RunJobDeps, reason: string): Promise<{ channel: string; ts: string }> {
-  const text = `:x: netcheck could not check ${describeTarget(job.target)} on cluster ${job.cluster}: ${reason}`;
-  const message = { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } }] };
+  const message = renderSlackJobFailure({ target: describeTarget(job.target), cluster: job.cluster, reason });
   const channel = job.reply.channel;
-  if (job.reply.threadTs) {
-    const ts = await deps.poster.postReply(channel, job.reply.threadTs, message);
-    return { channel, ts };
-  }
+  if (job.reply.threadTs) return { channel, ts: await deps.poster.postReply(channel, job.reply.threadTs, message) };
   const { ts } = await deps.poster.postThread(channel, { parent: message, replies: [] });
   return { channel, ts };
 }

@@ -6,13 +6,14 @@ import { createSqsClient, JobConsumer } from '../queue/sqs.js';
 import { createLogger, jobLogger, type Logger } from '../observability/logger.js';
 import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '../observability/metrics.js';
 import type { ThreadPoster } from '../post/slack.js';
-import { runJob, type WorkerState } from './run-job.js';
+import type { StateRegistry } from '../state/registry.js';
+import { runJob } from './run-job.js';
 
 export interface WorkerDeps {
   config: WorkerConfig;
   kc: KubeConfig;
   poster: ThreadPoster;
-  state: WorkerState;
+  state: StateRegistry;
   logger?: Logger;
   metrics?: WorkerMetrics;
   /** Where probes start from, for NetworkPolicy evaluation (the worker pod's namespace and labels). */
