@@ -117,10 +117,13 @@ function ssmParameterArn(name) {
   return { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}` };
 }
 
-/** SSM parameters (by name suffix) each function reads; the handlers resolve them at runtime. */
+/**
+ * SSM parameters each function reads (the handlers resolve them at runtime). The Slack handler
+ * only verifies signatures and enqueues: the bot token is the worker's, from a Kubernetes Secret.
+ */
 function parametersRead(config) {
   return {
-    slack: [`${config.ssmPrefix}/slack-signing-secret`, `${config.ssmPrefix}/slack-bot-token`],
+    slack: [`${config.ssmPrefix}/slack-signing-secret`],
     alerts: [`${config.ssmPrefix}/alertmanager-token`],
     schedule: [],
   };

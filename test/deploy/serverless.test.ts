@@ -151,10 +151,7 @@ describe('packaged CloudFormation template', () => {
   it('passes secrets by SSM parameter name, never by value', () => {
     const variables = (name: string) =>
       (resources[`${name}LambdaFunction`]?.Properties.Environment as { Variables: Json }).Variables;
-    expect(variables('Slack')).toMatchObject({
-      SLACK_SIGNING_SECRET_PARAM: '/netcheck/test/slack-signing-secret',
-      SLACK_BOT_TOKEN_PARAM: '/netcheck/test/slack-bot-token',
-    });
+    expect(variables('Slack')).toMatchObject({ SLACK_SIGNING_SECRET_PARAM: '/netcheck/test/slack-signing-secret' });
     expect(variables('Alerts')).toMatchObject({ ALERTMANAGER_TOKEN_PARAM: '/netcheck/test/alertmanager-token' });
     expect(JSON.parse(String(variables('Alerts').NETCHECK_ALERT_CHANNELS))).toEqual({ 'team-network': 'C0NETWORK1' });
     for (const id of Object.values(FUNCTIONS)) {
@@ -165,13 +162,26 @@ describe('packaged CloudFormation template', () => {
     expect(byType('AWS::SSM::Parameter')).toEqual([]);
   });
 
+  it('gives each handler exactly the secret parameters its code resolves', async () => {
+    for (const [name, id] of Object.entries(FUNCTIONS)) {
+      const code = await readFile(join(workDir, 'handlers', `${name}.ts`), 'utf8');
+      const resolved = [...code.matchAll(/resolveSecret\(\s*'([A-Z_]+)'/g)].map((match) => match[1]).sort();
+      const variables = (resources[`${id}LambdaFunction`]?.Properties.Environment as { Variables: Json }).Variables;
+      const parameters = Object.keys(variables)
+        .filter((key) => key.endsWith('_PARAM'))
+        .map((key) => key.slice(0, -'_PARAM'.length))
+        .sort();
+      expect(parameters, `${name}: *_PARAM variables vs resolveSecret() calls`).toEqual(resolved);
+    }
+  });
+
   it('scopes each role to exact resources with no wildcard action or resource', () => {
     const queues = [{ 'Fn::GetAtt': ['ProdJobQueue', 'Arn'] }, { 'Fn::GetAtt': ['StagingEuJobQueue', 'Arn'] }];
     const parameter = (name: string) => ({
       'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/netcheck/test/${name}`,
     });
     const expectedParameters: Record<string, unknown[]> = {
-      Slack: [parameter('slack-signing-secret'), parameter('slack-bot-token')],
+      Slack: [parameter('slack-signing-secret')],
       Alerts: [parameter('alertmanager-token')],
       Schedule: [],
     };
