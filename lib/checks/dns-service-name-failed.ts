@@ -2,7 +2,7 @@ import type { DnsProbeFact } from '../facts/types.js';
 import type { Check, Subject } from './types.js';
 import { countEndpoints } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
-import { isHeadless, serviceSlices, targetService } from './lib/service.js';
+import { accessDenied, isHeadless, serviceSlices, targetService } from './lib/service.js';
 
 function dnsEvidence(probe: DnsProbeFact): string {
   const answer = probe.outcome === 'resolved' ? ` → ${(probe.addresses ?? []).join(', ') || 'resolved'}` : ` → ${probe.outcome.toUpperCase()}`;
@@ -39,7 +39,7 @@ const check: Check = {
 
     const svc = targetService(facts);
     let likely = '';
-    if (facts.target.kind === 'svc' && !svc) likely = ' — the service does not exist';
+    if (facts.target.kind === 'svc' && !svc && !accessDenied(facts, 'services', facts.target.namespace)) likely = ' — the service does not exist';
     else if (svc && isHeadless(svc) && countEndpoints(serviceSlices(facts, svc)).ready === 0) {
       likely = ' — a headless service without ready endpoints has no A records';
     } else if (svc && controlResolved) {

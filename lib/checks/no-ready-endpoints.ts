@@ -2,7 +2,7 @@ import type { Check } from './types.js';
 import { countEndpoints, sliceEvidence } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
-import { accessDenied, describeAccessError, serviceSubject, serviceSlices, targetRef, targetService } from './lib/service.js';
+import { accessDenied, describeAccessError, serviceSubject, serviceSlices, missingServiceReason, targetService } from './lib/service.js';
 
 const check: Check = {
   code: 'no-ready-endpoints',
@@ -14,7 +14,7 @@ const check: Check = {
   explainsFinding: explainsThroughEndpoints,
   run(facts) {
     const svc = targetService(facts);
-    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (!svc) return [skipped(check, missingServiceReason(facts))];
     if (svc.type === 'ExternalName') return [skipped(check, 'ExternalName services have no endpoints')];
     const denied = accessDenied(facts, 'endpointslices', svc.namespace);
     if (denied) return [skipped(check, `cannot read endpoints: ${describeAccessError(denied)}`)];

@@ -11,7 +11,7 @@ import {
   podSubject,
   selectedPods,
   serviceSubject,
-  targetRef,
+  missingServiceReason,
   targetService,
   uniqueSubjects,
   workloadOf,
@@ -62,7 +62,7 @@ const check: Check = {
   },
   run(facts) {
     const svc = targetService(facts);
-    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (!svc) return [skipped(check, missingServiceReason(facts))];
     if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
     const denied = accessDenied(facts, 'pods', svc.namespace);
     if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];

@@ -10,7 +10,7 @@ import {
   portSubject,
   selectedPods,
   serviceSubject,
-  targetRef,
+  missingServiceReason,
   targetService,
 } from './lib/service.js';
 
@@ -23,7 +23,7 @@ const check: Check = {
   explains: ['endpoint-refused', 'clusterip-refused', 'endpoint-timeout', 'clusterip-timeout'],
   run(facts) {
     const svc = targetService(facts);
-    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (!svc) return [skipped(check, missingServiceReason(facts))];
     if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
     const denied = accessDenied(facts, 'pods', svc.namespace);
     if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];

@@ -11,7 +11,7 @@ import {
   podSubject,
   selectedPods,
   serviceSubject,
-  targetRef,
+  missingServiceReason,
   targetService,
   workloadOf,
 } from './lib/service.js';
@@ -57,7 +57,7 @@ const check: Check = {
   explainsFinding: explainsThroughEndpoints,
   run(facts) {
     const svc = targetService(facts);
-    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (!svc) return [skipped(check, missingServiceReason(facts))];
     if (svc.type === 'ExternalName') return [skipped(check, 'ExternalName services select no pods')];
     if (!svc.selector || !hasSelector(svc)) return [skipped(check, 'service has no selector (endpoints are managed by hand)')];
     const denied = accessDenied(facts, 'pods', svc.namespace);

@@ -11,7 +11,7 @@ import {
   portSubject,
   selectedPods,
   serviceSubject,
-  targetRef,
+  missingServiceReason,
   targetService,
 } from './lib/service.js';
 import { closeMatches } from './lib/text.js';
@@ -106,7 +106,7 @@ const check: Check = {
   explains: ['endpoint-refused', 'clusterip-refused', 'endpoint-timeout', 'clusterip-timeout', 'no-ready-endpoints'],
   run(facts) {
     const svc = targetService(facts);
-    if (!svc) return [skipped(check, `service ${targetRef(facts)} not found`)];
+    if (!svc) return [skipped(check, missingServiceReason(facts))];
     if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
     const denied = accessDenied(facts, 'pods', svc.namespace);
     if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];

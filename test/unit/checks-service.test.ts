@@ -39,6 +39,16 @@ describe('service-not-found', () => {
     expect(f.status).toBe('skip');
     expect(f.detail).toContain('could not list services in namespace shop (HTTP 403)');
   });
+
+  it('makes the service checks say the service could not be read rather than that it is missing', () => {
+    const findings = runChecks(buildFacts(target, { accessErrors: [{ verb: 'list', resource: 'services', namespace: 'shop', status: 403, message: 'forbidden' }] }), {
+      codes: ['selector-matches-no-pods', 'no-ready-endpoints', 'clusterip-refused'],
+    });
+    for (const f of findings) {
+      expect(f.status, f.code).toBe('skip');
+      expect(f.detail, f.code).toContain('service shop/payments could not be read: could not list services in namespace shop (HTTP 403)');
+    }
+  });
 });
 
 describe('selector-matches-no-pods', () => {

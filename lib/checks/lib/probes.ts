@@ -3,7 +3,7 @@
 import type { Facts, ServiceFact, TcpOutcome, TcpProbeFact } from '../../facts/types.js';
 import type { Check, Finding, Layer, Subject } from '../types.js';
 import { finding, skipped } from './finding.js';
-import { isHeadless, nodeSubject, podSubject, portSubject, serviceSubject, targetRef, targetService, uniqueSubjects } from './service.js';
+import { isHeadless, nodeSubject, podSubject, portSubject, serviceSubject, missingServiceReason, targetService, uniqueSubjects } from './service.js';
 
 export interface ProbeCheckSpec {
   code: string;
@@ -57,7 +57,7 @@ export function defineProbeCheck(spec: ProbeCheckSpec): Check {
         return [skipped(check, `probes were not run: ${facts.probes.skipReason ?? 'probing disabled'}`)];
       }
       const svc = targetService(facts);
-      if (!svc) return [skipped(check, `service ${targetRef(facts)} not found, nothing to probe`)];
+      if (!svc) return [skipped(check, `${missingServiceReason(facts)}, nothing to probe`)];
       if (svc.type === 'ExternalName') return [skipped(check, 'ExternalName services have no ClusterIP or endpoints to probe')];
       if (spec.role === 'clusterIP' && isHeadless(svc)) return [skipped(check, 'headless service (clusterIP: None): no ClusterIP to probe')];
       const probes = facts.probes.tcp.filter((p) => p.role === spec.role);

@@ -14,6 +14,13 @@ export function targetRef(facts: Facts): string {
   return `${facts.target.namespace ?? 'default'}/${facts.target.name ?? ''}`;
 }
 
+/** Why a check has no Service to look at: it does not exist, or we were not allowed to read it. */
+export function missingServiceReason(facts: Facts): string {
+  const denied = accessDenied(facts, 'services', facts.target.namespace);
+  if (denied) return `service ${targetRef(facts)} could not be read: ${describeAccessError(denied)}`;
+  return `service ${targetRef(facts)} not found`;
+}
+
 export function selectedPods(facts: Facts, svc: ServiceFact): PodFact[] {
   const selector = svc.selector;
   if (!selector) return [];
