@@ -26,7 +26,7 @@ const check: Check = {
   title: 'kube-proxy is not healthy',
   layer: 'system',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-kube-proxy-working',
-  appliesTo: ['svc', 'node', 'cluster'],
+  appliesTo: ['svc', 'node', 'cluster', 'dns'],
   explains: ['clusterip-timeout', 'clusterip-refused'],
   explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
     const ds = findKubeProxyDaemonSet(facts);

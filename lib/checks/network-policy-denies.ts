@@ -47,6 +47,11 @@ function probingSource(facts: Facts): Endpoint | null {
   };
 }
 
+/** hostNetwork pods share the node's network namespace, where NetworkPolicies do not apply. */
+function policyBoundPods(facts: Facts): PodFact[] {
+  return backendPods(facts).filter((p) => !p.hostNetwork);
+}
+
 const analyses = new WeakMap<Facts, Analysis | null>();
 
 /** Memoised per facts object: the verdict asks `explainsFinding` once per symptom. */
@@ -58,7 +63,7 @@ function analyse(facts: Facts): Analysis | null {
   if (service && source) {
     const denials: Denial[] = [];
     const allowedLines: string[] = [];
-    for (const pod of backendPods(facts)) {
+    for (const pod of policyBoundPods(facts)) {
       for (const servicePort of service.ports) {
         const port = resolveTargetPort(pod, servicePort.targetPort, servicePort.protocol);
         if (port === undefined) continue;
@@ -160,8 +165,18 @@ const check: Check = {
     if (service.type === 'ExternalName') return [skipped(check, 'Not applicable: ExternalName services have no backend pods.')];
     const unknown = unreadable(facts, 'networkpolicies') ?? unreadable(facts, 'pods', service.namespace) ?? unreadable(facts, 'namespaces');
     if (unknown) return [skipped(check, unknown)];
-    const pods = backendPods(facts);
-    if (pods.length === 0) return [skipped(check, `Nothing to evaluate: no pods back ${service.namespace}/${service.name}.`)];
+    const pods = policyBoundPods(facts);
+    if (pods.length === 0) {
+      const hostNetwork = backendPods(facts).length > 0;
+      return [
+        skipped(
+          check,
+          hostNetwork
+            ? `Not applicable: the pods of ${service.namespace}/${service.name} use hostNetwork, where NetworkPolicies do not apply.`
+            : `Nothing to evaluate: no pods back ${service.namespace}/${service.name}.`,
+        ),
+      ];
+    }
     const ingressPolicies = facts.networkPolicies.filter(
       (p) => effectivePolicyTypes(p).includes('Ingress') && pods.some((pod) => selectsPod(p, pod.namespace, pod.labels)),
     );
@@ -224,9 +239,9 @@ function denialFinding(facts: Facts, analysis: Analysis): Finding {
     }
   }
   const deniedPods = [...new Map(denials.map((d) => [d.pod.name, d.pod])).values()];
-  const allPods = deniedPods.length === backendPods(facts).length;
+  const allPods = deniedPods.length === policyBoundPods(facts).length;
   const ports = [...new Set(denials.map((d) => `${d.port}/${d.protocol}`))].join(', ');
-  const podsText = allPods ? `all backend pods of ${service.namespace}/${service.name}` : `${deniedPods.map((p) => p.name).join(', ')} (${deniedPods.length} of ${backendPods(facts).length} backend pods of ${service.namespace}/${service.name})`;
+  const podsText = allPods ? `all backend pods of ${service.namespace}/${service.name}` : `${deniedPods.map((p) => p.name).join(', ')} (${deniedPods.length} of ${policyBoundPods(facts).length} backend pods of ${service.namespace}/${service.name})`;
   const policyNames = (outcomes: (Denial['outcome']['ingress'] | undefined)[]) =>
     [...new Set(outcomes.flatMap((o) => o?.selecting.map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? []))];
   const sides: string[] = [];

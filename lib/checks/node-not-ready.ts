@@ -40,7 +40,7 @@ const check: Check = {
         .map((n) =>
           n.ready === null
             ? `${n.name} is Ready=Unknown: its kubelet stopped posting status (node down, kubelet stopped, or cut off from the API server)`
-            : `${n.name} is NotReady${n.readyReason ? ` (${n.readyReason})` : ''}`,
+            : `${n.name} is NotReady${n.readyReason ? ` (${[n.readyReason, n.readyMessage].filter(Boolean).join(': ')})` : ''}`,
         )
         .join('; ');
       return [
