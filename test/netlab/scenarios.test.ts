@@ -19,6 +19,7 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
   let lab: Lab;
   let dns: LabChild;
   let kubeconfigPath: string;
+  const agents = new Map<string, LabChild>();
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
@@ -27,7 +28,7 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
     const cluster = await populateCluster(lab);
     dns = cluster.dns;
     ({ kubeconfigPath } = await lab.startKubeApi('node-1', cluster.objects, API_SERVER_PORT));
-    for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT });
+    for (const node of lab.nodes) agents.set(node.name, await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT }));
     timings.setup = Math.round(performance.now() - started);
   });
 
@@ -94,6 +95,25 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
       expect(report.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('pass');
     } finally {
       await lab.sysctl(node.ns, 'net.bridge.bridge-nf-call-iptables', 1);
+    }
+  });
+
+  it('br_netfilter not loaded (no /proc/sys/net/bridge on the node): bridge-nf-call-iptables-disabled saying so', async () => {
+    const node = lab.node('node-1');
+    // A node without the module: bridged traffic skips iptables, and the agent finds no
+    // /proc/sys/net/bridge (a tmpfs hides it in the agent's mount namespace).
+    await agents.get(node.name)?.stop();
+    agents.set(node.name, await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT, maskBridgeSysctls: true }));
+    await lab.sysctl(node.ns, 'net.bridge.bridge-nf-call-iptables', 0);
+    try {
+      const { report } = await netcheck('br-netfilter-missing', ['svc', 'api', '-n', 'shop']);
+      expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('bridge-nf-call-iptables-disabled');
+      const cause = report.findings.find((f) => f.code === 'bridge-nf-call-iptables-disabled');
+      expect(cause?.detail).toContain('node-1 (br_netfilter not loaded)');
+    } finally {
+      await lab.sysctl(node.ns, 'net.bridge.bridge-nf-call-iptables', 1);
+      await agents.get(node.name)?.stop();
+      agents.set(node.name, await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT }));
     }
   });
 
