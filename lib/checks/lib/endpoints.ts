@@ -1,7 +1,7 @@
 import type { EndpointFact, EndpointSliceFact } from '../../facts/types.js';
 
 /** EndpointSlice semantics: ready=null means "unknown" and consumers must treat it as ready. */
-export function isEndpointReady(endpoint: EndpointFact): boolean {
+function isEndpointReady(endpoint: EndpointFact): boolean {
   return endpoint.ready !== false;
 }
 

@@ -24,7 +24,7 @@ export interface PodProblem {
 }
 
 /** Restarts at or above this count are worth a warning even when the pod is ready now. */
-export const FREQUENT_RESTARTS = 5;
+const FREQUENT_RESTARTS = 5;
 
 function condition(pod: PodFact, type: string) {
   return pod.conditions.find((c) => c.type === type);

@@ -25,7 +25,7 @@ const OUTCOME_TEXT: Partial<Record<TcpOutcome, string>> = {
   connected: 'connected',
 };
 
-export function probeEvidence(probe: TcpProbeFact): string {
+function probeEvidence(probe: TcpProbeFact): string {
   const who = probe.pod ? ` pod ${probe.pod}` : '';
   const where = probe.node ? ` on ${probe.node}` : '';
   const detail = probe.detail ? ` ${probe.detail}` : '';
