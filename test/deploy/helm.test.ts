@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,6 +187,23 @@ describe('helm chart', () => {
     const pdb = find(await render(), 'PodDisruptionBudget')!;
     expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
     expect(deployment.spec.selector.matchLabels).toEqual(pdb.spec.selector.matchLabels);
+  });
+
+  it('sets only environment variables the worker and agent code read', async () => {
+    const files = (await readdir(join(repo, 'lib'), { recursive: true }))
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => join(repo, 'lib', file));
+    const read = async (paths: string[]) => (await Promise.all(paths.map((path) => readFile(path, 'utf8')))).join('\n');
+    const workerCode = await read([join(repo, 'bin/worker.ts'), ...files]);
+    const agentCode = await read([join(repo, 'bin/agent.ts'), ...files]);
+    // Read by the Powertools logger itself rather than by our code.
+    const external = new Set(['POWERTOOLS_LOG_LEVEL']);
+    const objects = await render();
+    for (const [kind, code] of [['Deployment', workerCode], ['DaemonSet', agentCode]] as const) {
+      const names: string[] = find(objects, kind)!.spec.template.spec.containers[0].env.map((variable: Json) => variable.name);
+      const unread = names.filter((name) => !external.has(name) && !code.includes(name));
+      expect(unread, `${kind} sets variables no code reads`).toEqual([]);
+    }
   });
 
   it('runs the agent on every node, on the host network, bound to the node IP', async () => {
