@@ -118,6 +118,14 @@ function fillNode(node: Loose, where: string): Loose {
   return { labels: {}, networkUnavailable: null, podCIDRs: [], unschedulable: false, taints: [], ...node };
 }
 
+/** The API server's defaulting: Ingress always, Egress too when the policy has egress rules. */
+function fillPolicy(policy: Loose, where: string): Loose {
+  need(policy, ['name', 'namespace', 'podSelector'], where);
+  const egress = list(policy.egress, `${where}.egress`);
+  const policyTypes = policy.policyTypes ?? (egress.length ? ['Ingress', 'Egress'] : ['Ingress']);
+  return { ...policy, policyTypes, ingress: list(policy.ingress, `${where}.ingress`), egress };
+}
+
 /** Kernel facts not named in a fixture are "unknown" (null), never a healthy default. */
 function fillAgent(agent: Loose, where: string, readAt: string): Loose {
   need(agent, ['node', 'status'], where);
@@ -157,7 +165,7 @@ export function buildFacts(target: Target, raw: Loose): Facts {
     pods: list(raw.pods, 'facts.pods').map((p, i) => fillPod(p, `facts.pods[${i}]`)),
     endpointSlices: list(raw.endpointSlices, 'facts.endpointSlices').map((s, i) => fillSlice(s, `facts.endpointSlices[${i}]`)),
     nodes: list(raw.nodes, 'facts.nodes').map((n, i) => fillNode(n, `facts.nodes[${i}]`)),
-    networkPolicies: list(raw.networkPolicies, 'facts.networkPolicies').map((p) => ({ policyTypes: ['Ingress'], ingress: [], egress: [], ...p })),
+    networkPolicies: list(raw.networkPolicies, 'facts.networkPolicies').map((p, i) => fillPolicy(p, `facts.networkPolicies[${i}]`)),
     namespaces: list(raw.namespaces, 'facts.namespaces').map((n) => ({ labels: {}, ...n })),
     systemDaemonSets: list(raw.systemDaemonSets, 'facts.systemDaemonSets').map((d) => ({ labels: {}, images: [], ...d })),
     systemPods: list(raw.systemPods, 'facts.systemPods').map((p, i) => fillPod(p, `facts.systemPods[${i}]`)),
