@@ -9,5 +9,10 @@ export default defineConfig({
     // parallel is fine, but keep a bounded pool on a 2-core machine.
     pool: 'forks',
     maxWorkers: 2,
+    env: {
+      // Keep test output to failures: the JSON logs are asserted where they matter, not read.
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   },
 });

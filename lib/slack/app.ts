@@ -1,5 +1,4 @@
-import bolt from '@slack/bolt';
-import type { AwsLambdaReceiver as AwsLambdaReceiverType } from '@slack/bolt';
+import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import type { Routing } from '../config.js';
 import { parseCommand, USAGE } from '../jobs/command.js';
 import { createJob, describeTarget, type Job } from '../jobs/schema.js';
@@ -7,8 +6,6 @@ import { parseRerunValue } from './rerun.js';
 import type { JobQueue, SendOptions } from '../queue/sqs.js';
 import { jobFromChannelCreated } from '../jobs/channel.js';
 
-// Bolt is CommonJS; its named exports are not visible to Node's ESM loader.
-const { App, AwsLambdaReceiver, LogLevel } = bolt;
 
 export interface SlackAppDeps {
   signingSecret: string;
@@ -28,7 +25,7 @@ export function resolveCluster(routing: Routing, requested: string | undefined, 
  * Listeners only validate, enqueue and ack: AwsLambdaReceiver answers Slack after the listener
  * returns, and Slack gives us 3 seconds including a cold start. Everything slow is the worker's.
  */
-export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceiverType } {
+export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceiver } {
   const receiver = new AwsLambdaReceiver({ signingSecret: deps.signingSecret, logLevel: LogLevel.WARN });
   const app = new App({
     receiver,

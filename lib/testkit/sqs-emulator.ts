@@ -9,6 +9,8 @@ import { createSqsClient } from '../queue/sqs.js';
 export interface SqsEmulator {
   endpoint: string;
   client: SQSClient;
+  /** How many times each SQS action was called (e.g. `SendMessage`): proves "nothing was queued". */
+  calls(action: string): number;
   createQueue(name: string, opts?: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number }): Promise<{ queueUrl: string; dlqUrl: string }>;
   close(): Promise<void>;
 }
@@ -18,6 +20,12 @@ export async function startSqsEmulator(): Promise<SqsEmulator> {
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   const app = buildApp({ logger: false });
+  const counts = new Map<string, number>();
+  app.addHook('onRequest', async (request) => {
+    // JSON protocol: the action is named in X-Amz-Target, e.g. "AmazonSQS.SendMessage".
+    const action = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    counts.set(action, (counts.get(action) ?? 0) + 1);
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
@@ -25,6 +33,7 @@ export async function startSqsEmulator(): Promise<SqsEmulator> {
   return {
     endpoint,
     client,
+    calls: (action) => counts.get(action) ?? 0,
     async createQueue(name, opts = {}) {
       const fifo = name.endsWith('.fifo');
       const base = fifo ? name.slice(0, -'.fifo'.length) : name;
