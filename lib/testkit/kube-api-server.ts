@@ -285,7 +285,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     throw new HttpError(
       403,
       'Forbidden',
-      `${type.resource}${named} is forbidden: User "${DEFAULT_USER}" cannot ${verb} resource "${type.resource}" in API group "${type.group}" ${describeScope(namespace)}`,
+      `${type.resource}${type.group ? `.${type.group}` : ''}${named} is forbidden: User "${DEFAULT_USER}" cannot ${verb} resource "${type.resource}" in API group "${type.group}" ${describeScope(namespace)}`,
       { ...(name ? { name } : {}), ...(type.group ? { group: type.group } : {}), kind: type.resource },
     );
   };
