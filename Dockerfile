@@ -4,7 +4,9 @@
 # node_modules at all: no dev dependencies, no package manager run, a small attack surface.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-FROM ${NODE_IMAGE} AS build
+# The bundles are plain JavaScript: build them once on the builder's own platform, even for a
+# multi-platform image, instead of under emulation per target platform.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund

@@ -39,7 +39,7 @@ function parseDockerfile(text: string): { args: Map<string, string>; stages: Sta
     const [, keyword = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     const instruction = { keyword: keyword.toUpperCase(), args: rest };
     if (instruction.keyword === 'FROM') {
-      const [image = '', , name] = rest.split(/\s+/);
+      const [image = '', , name] = rest.split(/\s+/).filter((word) => !word.startsWith('--'));
       const resolved = image.replace(/\$\{(\w+)\}/g, (_, key: string) => args.get(key) ?? '');
       stages.push({ from: resolved, name, instructions: [] });
     } else if (stages.length === 0 && instruction.keyword === 'ARG') {
