@@ -1,4 +1,6 @@
 import type { Facts, NodeKernelFacts } from '../facts/types.js';
+import { type CniDetection, detectCni } from './lib/cni.js';
+import { finding } from './lib/finding.js';
 import { assessKernel, explainsOnBadNodes, kernelFinding, type NodeJudgement } from './lib/nodes.js';
 import type { Check, Finding } from './types.js';
 
@@ -8,31 +10,46 @@ const STRICT = 1;
 function judge(kernel: NodeKernelFacts, node: string): NodeJudgement {
   const cniInterfaces = kernel.interfaces.filter((i) => i.kind === 'cni').map((i) => i.name);
   if (cniInterfaces.length === 0) return { state: 'ok', evidence: `no CNI interfaces on ${node}` };
-  const strict: string[] = [];
-  const unknown: string[] = [];
-  for (const name of cniInterfaces) {
-    const own = kernel.rpFilter.interfaces[name];
-    if (own === undefined || kernel.rpFilter.all === null) {
-      unknown.push(name);
-      continue;
-    }
-    if (Math.max(own, kernel.rpFilter.all) === STRICT) strict.push(name);
+  if (kernel.rpFilter.all === null) {
+    return { state: 'unknown', reason: kernel.unknown['rpFilter.all'] ?? `unknown, because net.ipv4.conf.all.rp_filter on ${node} was not read` };
   }
-  const allText = `net.ipv4.conf.all.rp_filter = ${kernel.rpFilter.all ?? 'unknown'}`;
+  const all = kernel.rpFilter.all;
+  const read = cniInterfaces.filter((name) => kernel.rpFilter.interfaces[name] !== undefined);
+  const strict = read.filter((name) => Math.max(kernel.rpFilter.interfaces[name] as number, all) === STRICT);
   if (strict.length) {
     return {
       state: 'problem',
       severity: 'warn',
-      evidence: `${allText}; ${strict.map((n) => `net.ipv4.conf.${n}.rp_filter = ${kernel.rpFilter.interfaces[n]}`).join(', ')} on ${node} → strict`,
+      evidence: `sysctl net.ipv4.conf.all.rp_filter = ${all}; ${strict.map((n) => `net.ipv4.conf.${n}.rp_filter = ${kernel.rpFilter.interfaces[n]}`).join(', ')} on ${node} → strict`,
     };
   }
-  if (unknown.length === cniInterfaces.length) {
-    return { state: 'unknown', reason: kernel.unknown['rpFilter'] ?? `unknown, because rp_filter of ${unknown.join(', ')} on ${node} was not read` };
+  if (read.length === 0) {
+    const first = cniInterfaces[0] as string;
+    return { state: 'unknown', reason: kernel.unknown[`rpFilter.interfaces.${first}`] ?? `unknown, because rp_filter of ${cniInterfaces.join(', ')} on ${node} was not read` };
   }
-  return { state: 'ok', evidence: `${allText}; CNI interfaces ${cniInterfaces.join(', ')} not strict on ${node}` };
+  return { state: 'ok', evidence: `net.ipv4.conf.all.rp_filter = ${all}; CNI interfaces ${read.join(', ')} not strict on ${node}` };
 }
 
 const assess = (facts: Facts) => assessKernel(facts, judge);
+
+/** Calico sets strict RPF on its workload interfaces on purpose (anti-spoofing) and rejects loose mode. */
+function strictByDesign(cni: CniDetection | null): boolean {
+  return cni?.kind === 'calico' || cni?.kind === 'canal';
+}
+
+function remediationFor(node: string, cni: CniDetection | null): string {
+  if (cni?.kind === 'cilium') {
+    // Cilium's documented fix: systemd ≥ 245 ships rp_filter=1 defaults that break its lxc* datapath.
+    return (
+      `# on ${node}\nsysctl -w net.ipv4.conf.all.rp_filter=0\n` +
+      `printf 'net.ipv4.conf.lxc*.rp_filter = 0\\nnet.ipv4.conf.all.rp_filter = 0\\n' | tee /etc/sysctl.d/99-zzz-override_cilium.conf`
+    );
+  }
+  return (
+    `# on ${node}: loose mode (2) keeps spoofing protection without breaking asymmetric paths\n` +
+    `sysctl -w net.ipv4.conf.all.rp_filter=2\necho 'net.ipv4.conf.all.rp_filter = 2' | tee -a /etc/sysctl.d/99-kubernetes.conf`
+  );
+}
 
 const check: Check = {
   code: 'rp-filter-strict',
@@ -41,22 +58,26 @@ const check: Check = {
   docs: 'https://docs.kernel.org/networking/ip-sysctl.html',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
   explains: ['endpoint-timeout'],
-  explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) => explainsOnBadNodes(facts, symptom, assess(facts)),
+  explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) =>
+    !strictByDesign(detectCni(facts.systemDaemonSets)) && explainsOnBadNodes(facts, symptom, assess(facts)),
   run(facts: Facts): Finding[] {
+    const cni = detectCni(facts.systemDaemonSets);
+    if (strictByDesign(cni)) {
+      return [
+        finding(check, {
+          status: 'pass',
+          detail: `${cni?.name} sets strict reverse-path filtering on its workload interfaces itself (anti-spoofing); rp_filter 0 or 1 is what it expects.`,
+        }),
+      ];
+    }
     return [
       kernelFinding(check, facts, assess(facts), {
         problem(nodes) {
           return {
             detail:
               `Strict rp_filter (1) on CNI interfaces of ${nodes.map((n) => n.node).join(', ')}: packets arriving on an interface other than the one the ` +
-              'return route uses (asymmetric routing: overlays, multiple NICs, policy routing) are dropped silently and show up as timeouts.',
-            remediation: nodes
-              .map(
-                (n) =>
-                  `# on ${n.node}: loose mode (2) keeps spoofing protection without breaking asymmetric paths\n` +
-                  `sysctl -w net.ipv4.conf.all.rp_filter=2\necho 'net.ipv4.conf.all.rp_filter = 2' | tee -a /etc/sysctl.d/99-kubernetes.conf`,
-              )
-              .join('\n'),
+              `return route uses (asymmetric routing: overlays, multiple NICs, policy routing${cni?.kind === 'cilium' ? ", Cilium's lxc datapath" : ''}) are dropped silently and show up as timeouts.`,
+            remediation: nodes.map((n) => remediationFor(n.node, cni)).join('\n'),
           };
         },
         pass: 'No CNI interface uses strict rp_filter on the nodes with agent facts.',

@@ -151,6 +151,13 @@ describe('conntrack-table-full', () => {
 });
 
 describe('rp-filter-strict', () => {
+  it('passes on Calico, which wants strict RPF on its workload interfaces', () => {
+    const calico = ds('calico-node', { 'k8s-app': 'calico-node' }, ['docker.io/calico/node:v3.28.2']);
+    const strict = ok('node-2', { interfaces: [{ name: 'cali1', mtu: 1450, kind: 'cni' }], rpFilter: { all: 1, default: 1, interfaces: { cali1: 1 } } });
+    expect(only(rpFilter, facts([strict], { systemDaemonSets: [calico] })).status).toBe('pass');
+    expect(only(rpFilter, facts([strict])).status).toBe('warn');
+  });
+
   const cni = [{ name: 'eth0', mtu: 1500, kind: 'primary' as const }, { name: 'flannel.1', mtu: 1450, kind: 'cni' as const }];
   const run = (all: number, iface: number) => only(rpFilter, facts([ok('node-2', { interfaces: cni, rpFilter: { all, default: 0, interfaces: { 'flannel.1': iface } } })]));
   it('uses the higher of conf/all and conf/<iface>', () => {
@@ -185,7 +192,7 @@ describe('pod-cidr-route-missing', () => {
   const flannel = ds('kube-flannel-ds', { app: 'flannel' }, ['docker.io/flannel/flannel:v0.26.1']);
   const run = (routes: NodeKernelFacts['routes'], sets = [flannel]) => only(podCidrRoute, facts([ok('node-2', { routes })], { systemDaemonSets: sets }));
   it('a default route does not count as a route to a pod CIDR', () => {
-    const result = run([{ destination: '0.0.0.0/0', gateway: '172.18.0.1' }, { destination: '10.244.2.0/24', device: 'cni0' }]);
+    const result = run([{ destination: 'default', gateway: '172.18.0.1' }, { destination: '0.0.0.0/0', gateway: '172.18.0.1' }, { destination: '10.244.2.0/24', device: 'cni0' }]);
     expect(result.status).toBe('fail');
     expect(result.detail).toContain('node-2: no route to 10.244.1.0/24 (node-1), 10.244.3.0/24 (node-3)');
   });
