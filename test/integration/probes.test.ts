@@ -74,7 +74,7 @@ function slice(endpoints: EndpointSliceFact['endpoints'], ports: EndpointSliceFa
 
 function options(overrides: Partial<ProbeOptions> = {}): ProbeOptions {
   const { port } = dns.address();
-  return { enabled: true, timeoutMs: 1000, concurrency: 4, clusterDomain: DOMAIN, dnsServer: { host: '127.0.0.1', port }, ...overrides };
+  return { enabled: true, timeoutMs: 5000, concurrency: 4, clusterDomain: DOMAIN, dnsServer: { host: '127.0.0.1', port }, ...overrides };
 }
 
 const target = { kind: 'svc' as const, name: 'web', namespace: 'shop', cluster: 'lab' };

@@ -184,8 +184,9 @@ export class Lab {
   private toolsDir: string | undefined;
 
   constructor() {
-    // Namespace names stay short and unique per process and lab so parallel test files never meet.
-    this.prefix = `nc${process.pid.toString(36)}${(labCounter++).toString(36)}`;
+    // Unique per process and lab, so parallel test files never meet. Interface names never derive
+    // from it (veths are named inside the namespaces), so it need not fit in 15 characters.
+    this.prefix = `nc${process.pid}-${labCounter++}`;
     this.nodes = [1, 2].map((index) => ({
       index,
       name: `node-${index}`,
