@@ -137,6 +137,8 @@ export interface WorkerConfig {
   probeTimeoutMs: number;
   clusterDomain: string;
   probes: boolean;
+  /** SQS long-poll wait; also the longest a shutdown waits for the poll in progress. */
+  pollWaitSeconds: number;
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -160,6 +162,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).optional(),
       NETCHECK_CLUSTER_DOMAIN: z.string().optional(),
       NETCHECK_PROBES: z.enum(['on', 'off']).optional(),
+      NETCHECK_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(20).optional(),
     },
     env,
   );
@@ -182,6 +185,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     probeTimeoutMs: raw.NETCHECK_PROBE_TIMEOUT_MS ?? 2000,
     clusterDomain: raw.NETCHECK_CLUSTER_DOMAIN ?? 'cluster.local',
     probes: raw.NETCHECK_PROBES !== 'off',
+    pollWaitSeconds: raw.NETCHECK_POLL_WAIT_SECONDS ?? 20,
   };
 }
 

@@ -101,6 +101,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       KUBECONFIG: kubeconfigPath,
       NETCHECK_AGENT_TOKEN: env.NETCHECK_AGENT_TOKEN ?? demo?.agents.token,
       NETCHECK_AGENT_PORT: env.NETCHECK_AGENT_PORT ?? (demo ? String(demo.agents.port) : undefined),
+      // Short polls keep Ctrl-C and worker restarts quick; SQS cost is no concern locally.
+      NETCHECK_POLL_WAIT_SECONDS: env.NETCHECK_POLL_WAIT_SECONDS ?? '2',
     });
     const basePoster: ThreadPoster = workerConfig.slackBotToken
       ? createSlackPoster({ token: workerConfig.slackBotToken, slackApiUrl: workerConfig.slackApiUrl })
@@ -113,10 +115,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         return posted;
       },
     };
-    const store: StateStore = demo ? createConfigMapStateStore(kc, { ...DEMO_STATE, createIfMissing: true }) : createMemoryStateStore();
+    // A restarted worker reads its state afresh from the ConfigMap; without a cluster of our own to
+    // write to, state lives as long as this process.
+    const memoryStore = createMemoryStateStore();
+    const newStore = (): StateStore => (demo ? createConfigMapStateStore(kc, { ...DEMO_STATE, createIfMissing: true }) : memoryStore);
     const metrics = createWorkerMetrics();
     const logger = createLogger('worker');
-    const launch = () => startWorker({ config: workerConfig, kc, poster, state: createStateRegistry(store), metrics, logger });
+    const launch = () => startWorker({ config: workerConfig, kc, poster, state: createStateRegistry(newStore()), metrics, logger });
     let worker: RunningWorker = await launch();
     closers.push(() => worker.stop());
 

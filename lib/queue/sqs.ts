@@ -105,7 +105,6 @@ export interface ConsumerOptions {
 export class JobConsumer {
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
-  private receiveAbort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private readonly concurrency: number;
   private readonly waitTimeSeconds: number;
@@ -129,10 +128,13 @@ export class JobConsumer {
     this.loop = this.pollLoop();
   }
 
-  /** Stop polling, let the jobs in hand finish, then resolve. */
+  /**
+   * Stop polling, let the jobs in hand finish, then resolve. The long poll in progress is not
+   * aborted: a receive cut off mid-way can still take a message that then stays invisible (and
+   * blocks its FIFO group) until the visibility timeout; it ends within waitTimeSeconds instead.
+   */
   async stop(): Promise<void> {
     this.running = false;
-    this.receiveAbort?.abort();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -144,7 +146,6 @@ export class JobConsumer {
         await Promise.race(this.inFlight);
         continue;
       }
-      this.receiveAbort = new AbortController();
       let messages: Message[] = [];
       try {
         const out = await this.opts.client.send(
@@ -155,7 +156,6 @@ export class JobConsumer {
             VisibilityTimeout: this.visibility,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
-          { abortSignal: this.receiveAbort.signal },
         );
         messages = out.Messages ?? [];
         backoffMs = 200;
@@ -166,6 +166,11 @@ export class JobConsumer {
         await delay(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 20_000);
         continue;
+      }
+      if (!this.running) {
+        // Arrived while stopping: hand them straight back to the queue for another worker.
+        await Promise.all(messages.map((m) => this.hide(m.ReceiptHandle ?? '', 0)));
+        break;
       }
       for (const message of messages) {
         const task = this.process(message).finally(() => this.inFlight.delete(task));

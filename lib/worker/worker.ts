@@ -54,6 +54,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     client: createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }),
     queueUrl: config.queueUrl,
     concurrency: config.concurrency,
+    waitTimeSeconds: config.pollWaitSeconds,
     logger,
     onError: (kind) => metrics.queueErrors.inc({ operation: kind }),
     handle: async (job, ctx) => {
