@@ -1,5 +1,5 @@
 import type { Facts } from '../facts/types.js';
-import { kubeProxyReplacedByCilium } from './lib/cni.js';
+import { detectCni, kubeProxyReplacedByCilium } from './lib/cni.js';
 import { finding } from './lib/finding.js';
 import { assessKernel, explainsOnBadNodes, kernelFinding, unknownFact } from './lib/nodes.js';
 import type { Check, Finding } from './types.js';
@@ -17,6 +17,16 @@ function assess(facts: Facts) {
   });
 }
 
+/** Why bridged traffic does not matter here, or null when pods sit on a Linux bridge (Flannel, Canal, Weave, kubenet). */
+function bridgeNotUsed(facts: Facts): string | null {
+  if (kubeProxyReplacedByCilium(facts)) return 'Not needed: Cilium replaces kube-proxy and load-balances Services in eBPF, without iptables on the bridge path.';
+  const cni = detectCni(facts.systemDaemonSets);
+  if (cni?.kind === 'cilium' || cni?.kind === 'calico') {
+    return `Not needed: ${cni.name} connects pods with routed veth pairs, not a Linux bridge, so every pod packet already passes iptables.`;
+  }
+  return null;
+}
+
 const check: Check = {
   code: 'bridge-nf-call-iptables-disabled',
   title: 'Bridged traffic bypasses iptables on a node',
@@ -24,17 +34,10 @@ const check: Check = {
   docs: 'https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/#network-plugin-requirements',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
   explains: ['clusterip-timeout'],
-  explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) =>
-    !kubeProxyReplacedByCilium(facts) && explainsOnBadNodes(facts, symptom, assess(facts)),
+  explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) => bridgeNotUsed(facts) === null && explainsOnBadNodes(facts, symptom, assess(facts)),
   run(facts: Facts): Finding[] {
-    if (kubeProxyReplacedByCilium(facts)) {
-      return [
-        finding(check, {
-          status: 'pass',
-          detail: 'Not needed: Cilium replaces kube-proxy and load-balances Services in eBPF, without iptables on the bridge path.',
-        }),
-      ];
-    }
+    const notUsed = bridgeNotUsed(facts);
+    if (notUsed) return [finding(check, { status: 'pass', detail: notUsed })];
     return [
       kernelFinding(check, facts, assess(facts), {
         problem(nodes, onPath) {

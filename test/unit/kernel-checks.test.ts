@@ -126,12 +126,20 @@ describe('bridge-nf-call-iptables-disabled', () => {
     expect(result.remediation).toContain('/etc/modules-load.d/k8s.conf');
   });
 
-  it('passes under Cilium kube-proxy replacement, but not when kube-proxy still runs next to Cilium', () => {
-    const cilium = ds('cilium', { 'k8s-app': 'cilium' }, ['quay.io/cilium/cilium:v1.16.3']);
+  it('matters only where pods sit on a Linux bridge', () => {
     const agents = [ok('node-2', { bridgeNfCallIptables: false })];
-    expect(only(bridgeNf, facts(agents, { systemDaemonSets: [cilium] })).status).toBe('pass');
     const kubeProxy = ds('kube-proxy', { 'k8s-app': 'kube-proxy' }, ['registry.k8s.io/kube-proxy:v1.31.2']);
-    expect(only(bridgeNf, facts(agents, { systemDaemonSets: [cilium, kubeProxy] })).status).toBe('fail');
+    const cilium = ds('cilium', { 'k8s-app': 'cilium' }, ['quay.io/cilium/cilium:v1.16.3']);
+    const calico = ds('calico-node', { 'k8s-app': 'calico-node' }, ['docker.io/calico/node:v3.28.2']);
+    const flannel = ds('kube-flannel-ds', { app: 'flannel' }, ['docker.io/flannel/flannel:v0.26.1']);
+    const canal = ds('canal', { 'k8s-app': 'canal' }, ['docker.io/calico/node:v3.28.2', 'quay.io/coreos/flannel:v0.15.1']);
+    const status = (sets: DaemonSetFact[]) => only(bridgeNf, facts(agents, { systemDaemonSets: sets })).status;
+    expect(only(bridgeNf, facts(agents, { systemDaemonSets: [cilium] })).detail).toContain('Cilium replaces kube-proxy');
+    expect(status([cilium, kubeProxy])).toBe('pass');
+    expect(status([calico, kubeProxy])).toBe('pass');
+    expect(status([flannel, kubeProxy])).toBe('fail');
+    expect(status([canal, kubeProxy])).toBe('fail');
+    expect(status([kubeProxy])).toBe('fail');
   });
 });
 
