@@ -1,6 +1,6 @@
 // Cold-start benchmark for the Lambda handlers: bundles each one exactly as serverless.yml does
 // (deploy/serverless/esbuild.cjs), then loads it in fresh Node processes and compares with an
-// empty handler bundled the same way. Budget: slack bundle ≤ 1 MB, init ≤ 2× the empty handler.
+// empty handler bundled the same way. Budget: slack bundle ≤ 1 MB, init CPU ≤ 2× the empty handler.
 //
 //   npm run bench:coldstart [-- --runs 15] [-- --strict]   (--strict: exit 1 when over budget)
 import { execFile } from 'node:child_process';
@@ -84,11 +84,22 @@ function heaviest(metafile: Metafile, count: number): string[] {
     .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KB`);
 }
 
-/** One cold load: process wall time (what a cold start pays) and the import alone. */
-async function coldLoad(bundlePath: string): Promise<{ wallMs: number; importMs: number }> {
+interface Sample {
+  wallMs: number;
+  importMs: number;
+  cpuMs: number;
+}
+
+/**
+ * One cold load: process wall time (what a cold start pays), the import alone, and the CPU time
+ * of the whole process. CPU time barely moves when other work shares the machine, so the budget
+ * is judged on it; wall times are shown for comparison with an idle machine.
+ */
+async function coldLoad(bundlePath: string): Promise<Sample> {
   const script = `const t0 = performance.now(); const m = await import(${JSON.stringify(bundlePath)});
 if (typeof m.handler !== 'function') throw new Error('no handler export');
-process.stdout.write(String(performance.now() - t0));`;
+const importMs = performance.now() - t0; const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ importMs, cpuMs: (cpu.user + cpu.system) / 1000 }));`;
   const started = process.hrtime.bigint();
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     env: HANDLER_ENV,
@@ -96,7 +107,8 @@ process.stdout.write(String(performance.now() - t0));`;
     timeout: 30_000,
   });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  return { wallMs, importMs: Number(stdout) };
+  const { importMs, cpuMs } = JSON.parse(stdout) as { importMs: number; cpuMs: number };
+  return { wallMs, importMs, cpuMs };
 }
 
 async function main(): Promise<void> {
@@ -111,13 +123,13 @@ async function main(): Promise<void> {
       ...HANDLERS.map((name) => ({ name, entry: join(repo, 'handlers', `${name}.ts`) })),
     ];
 
-    const rows: { name: string; bytes: number; wallMs: number; importMs: number; heavy: string[] }[] = [];
+    const rows: ({ name: string; bytes: number; heavy: string[] } & Sample)[] = [];
     for (const target of targets) {
       const outfile = join(work, `${target.name}.mjs`);
       const metafile = await bundle(target.entry, outfile);
       // Warm the file cache once so every measured run reads the bundle from memory alike.
       await coldLoad(outfile);
-      const samples: { wallMs: number; importMs: number }[] = [];
+      const samples: Sample[] = [];
       // Sequential: parallel processes would compete for the same two cores.
       for (let i = 0; i < runs; i += 1) samples.push(await coldLoad(outfile));
       rows.push({
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
         bytes: (await stat(outfile)).size,
         wallMs: median(samples.map((sample) => sample.wallMs)),
         importMs: median(samples.map((sample) => sample.importMs)),
+        cpuMs: median(samples.map((sample) => sample.cpuMs)),
         heavy: heaviest(metafile, 5),
       });
     }
@@ -132,20 +145,20 @@ async function main(): Promise<void> {
     const empty = rows[0]!;
     let overBudget = false;
     console.log(`cold start, ${runs} fresh Node ${process.version} processes per bundle (medians), bundles as deployed`);
-    console.log('handler    size      process   import    ×empty  budget');
+    console.log('handler    size      process   import    cpu       cpu×empty  wall×empty  budget');
     for (const row of rows) {
-      const ratio = row.wallMs / empty.wallMs;
+      const ratio = row.cpuMs / empty.cpuMs;
       const sizeOk = row.name !== 'slack' || row.bytes <= SIZE_BUDGET_BYTES;
       const initOk = ratio <= INIT_BUDGET_RATIO;
       if (row.name !== 'empty' && !(sizeOk && initOk)) overBudget = true;
       const verdict = row.name === 'empty' ? '' : sizeOk && initOk ? 'ok' : `OVER (${[!sizeOk && 'size', !initOk && 'init'].filter(Boolean).join(', ')})`;
       console.log(
-        `${row.name.padEnd(10)} ${`${(row.bytes / 1024).toFixed(0)} KB`.padStart(8)}  ${`${row.wallMs.toFixed(0)} ms`.padStart(8)}  ${`${row.importMs.toFixed(0)} ms`.padStart(8)}  ${ratio.toFixed(2).padStart(6)}  ${verdict}`,
+        `${row.name.padEnd(10)} ${`${(row.bytes / 1024).toFixed(0)} KB`.padStart(8)}  ${`${row.wallMs.toFixed(0)} ms`.padStart(8)}  ${`${row.importMs.toFixed(0)} ms`.padStart(8)}  ${`${row.cpuMs.toFixed(0)} ms`.padStart(8)}  ${ratio.toFixed(2).padStart(9)}  ${(row.wallMs / empty.wallMs).toFixed(2).padStart(10)}  ${verdict}`,
       );
     }
     console.log('\nheaviest packages in each bundle:');
     for (const row of rows.slice(1)) console.log(`  ${row.name}: ${row.heavy.join(', ')}`);
-    console.log(`\nbudget: slack ≤ ${SIZE_BUDGET_BYTES / 1024} KB, process time ≤ ${INIT_BUDGET_RATIO}× empty`);
+    console.log(`\nbudget: slack ≤ ${SIZE_BUDGET_BYTES / 1024} KB, process CPU time ≤ ${INIT_BUDGET_RATIO}× empty`);
     if (overBudget && strict) process.exitCode = 1;
   } finally {
     await rm(work, { recursive: true, force: true });
