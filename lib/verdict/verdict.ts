@@ -84,9 +84,11 @@ function concernsTarget(finding: Finding, facts: Facts): boolean {
 
 function chooseRoot(graph: Graph, facts: Facts): number | undefined {
   const { problems } = graph;
-  const pool = (status: FindingStatus) =>
-    problems.map((f, i) => ({ f, i })).filter(({ f, i }) => f.status === status && !(graph.reverse.get(i)?.size));
-  const candidates = pool('fail').length ? pool('fail') : pool('warn');
+  const ofStatus = (status: FindingStatus) => problems.map((f, i) => ({ f, i })).filter(({ f }) => f.status === status);
+  const unexplained = (list: { f: Finding; i: number }[]) => list.filter(({ i }) => !graph.reverse.get(i)?.size);
+  // Unexplained failures first, then unexplained warnings (a warning may explain a failure); should
+  // causes ever explain each other in a loop, leaving none unexplained, every failure competes.
+  const candidates = [unexplained(ofStatus('fail')), unexplained(ofStatus('warn')), ofStatus('fail'), ofStatus('warn')].find((l) => l.length) ?? [];
   const scored = candidates.map(({ f, i }) => {
     const reached = [...reach(graph, i)].map((j) => problems[j] as Finding);
     const fails = reached.filter((r) => r.status === 'fail').length;
