@@ -30,10 +30,11 @@ function digest(value: string): Buffer {
 }
 
 /** Compare the presented Authorization header with the token in constant time (equal-length digests). */
-export function isAuthorized(authorization: string | undefined, expectedDigest: Buffer): boolean {
-  const match = /^Bearer (.+)$/.exec(authorization ?? '');
-  const presented = digest(match?.[1] ?? '');
-  return timingSafeEqual(presented, expectedDigest) && match !== null;
+function isAuthorized(authorization: string | undefined, expectedDigest: Buffer): boolean {
+  const presented = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+  // Returning early here reveals only that the header is malformed, nothing about the token.
+  if (presented === undefined) return false;
+  return timingSafeEqual(digest(presented), expectedDigest);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

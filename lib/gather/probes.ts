@@ -52,7 +52,7 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
 const elapsed = (start: number): number => Math.round(performance.now() - start);
 
 /** One TCP connect with a hard deadline; never throws. */
-export function probeTcp(ip: string, port: number, timeoutMs: number): Promise<{ outcome: TcpOutcome; detail?: string; ms: number }> {
+function probeTcp(ip: string, port: number, timeoutMs: number): Promise<{ outcome: TcpOutcome; detail?: string; ms: number }> {
   const start = performance.now();
   return new Promise((resolve) => {
     const socket = connect({ host: ip, port });

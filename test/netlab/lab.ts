@@ -17,9 +17,9 @@ import type { NetnsCall } from './netns-call.js';
 //   pod ns ──veth── cbr0 [node-1 ns] eth0 ════ eth0 [node-2 ns] cbr0 ──veth── pod ns
 //   10.244.1.0/24      10.250.0.1                  10.250.0.2       10.244.2.0/24
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLUSTER_DOMAIN = 'cluster.local';
-export const SERVICE_CIDR = '10.96.0.0/16';
+const SERVICE_CIDR = '10.96.0.0/16';
 const NODE_LINK_PREFIX = 24;
 
 export interface LabNode {
@@ -103,7 +103,7 @@ function findOnPath(command: string): string | undefined {
 }
 
 /** Why the lab cannot run here, or undefined when it can. */
-export function missingLabCapability(): string | undefined {
+function missingLabCapability(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'the network lab needs root (network namespaces, veth, iptables)';
   const missing = REQUIRED_COMMANDS.filter((command) => findOnPath(command) === undefined);
@@ -216,10 +216,6 @@ export class Lab {
 
   async sysctl(ns: string, key: string, value: string | number): Promise<void> {
     await this.exec(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
-  }
-
-  async readSysctl(ns: string, key: string): Promise<string> {
-    return (await this.exec(ns, 'sysctl', ['-n', key])).stdout.trim();
   }
 
   /** Run `ip` commands inside a namespace in one process (`ip -n <ns> -batch -`). */
