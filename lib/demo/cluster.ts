@@ -25,6 +25,8 @@ export interface DemoCluster {
   agents: { port: number; token: string };
   /** The address block in use (127.<block>.0.0/16). */
   block: number;
+  /** Every "ip:port" the demo listens on (TCP; DNS also on UDP at its addresses). */
+  listening: string[];
   close(): Promise<void>;
 }
 
@@ -132,6 +134,7 @@ async function startInBlock(api: KubeApiServerHandle, block: number): Promise<Om
       dnsServer: { host: dnsClusterIP(layout), port: DEMO_DNS_PORT },
       agents: { port: agents[0]!.port, token },
       block,
+      listening: [...dataPlane.listening, ...agents.map((a) => new URL(a.url).host)],
       close: closeParts,
     };
   } catch (e) {
