@@ -39,7 +39,7 @@ const check: Check = {
   layer: 'system',
   docs: 'https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
-  explains: ['endpoint-timeout', 'clusterip-timeout', 'no-ready-endpoints'],
+  explains: ['endpoint-timeout', 'clusterip-timeout', 'pods-not-ready'],
   explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
     const cni = detectCni(facts.systemDaemonSets);
     if (!cni) return false;

@@ -28,7 +28,7 @@ const check: Check = {
     const broken = unavailableNodes(facts);
     if (broken.length === 0) {
       const inScope = facts.nodes.filter((n) => scope.nodes.includes(n.name));
-      if (inScope.length === 0) return [skipped(check, `unknown, because ${scope.nodes.join(', ')} not among the listed nodes`)];
+      if (inScope.length === 0) return [skipped(check, `unknown, because ${scope.nodes.join(', ')} ${scope.nodes.length === 1 ? 'is' : 'are'} not among the listed nodes`)];
       return [
         finding(check, {
           status: 'pass',
