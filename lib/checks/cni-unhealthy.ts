@@ -10,7 +10,8 @@ function podHealthy(pod: PodFact): boolean {
 
 function podState(pod: PodFact): string {
   const container = pod.containers.find((c) => !c.ready);
-  const reason = container?.reason ? ` (${container.name}: ${container.reason})` : '';
+  const why = [container?.reason, container?.message].filter(Boolean).join(': ');
+  const reason = container && why ? ` (${container.name}: ${why})` : '';
   return `${pod.phase}${pod.ready ? ', ready' : ', not ready'}${reason}`;
 }
 
