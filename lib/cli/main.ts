@@ -1,12 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readNodeFacts } from '../agent/node-facts.js';
-import { diagnose, sweep, type EngineDeps } from '../engine.js';
-import type { Target } from '../facts/types.js';
+import type { NodeKernelFacts, Target } from '../facts/types.js';
+import type { EngineDeps } from '../engine.js';
 import { targetSchema, formatZodError, type JobTarget } from '../jobs/schema.js';
-import { loadKubeConfig } from '../kube/config.js';
-import { toJson, sweepToJson } from '../render/json.js';
-import { renderSummaryText, renderText } from '../render/terminal.js';
 import type { Report } from '../verdict/types.js';
 import type { SweepReport } from '../summary/types.js';
 
@@ -99,6 +95,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('node-facts')
     .description("print this machine's (network namespace's) kernel networking facts, as the node agent reads them")
     .action(async () => {
+      const { readNodeFacts } = await import('../agent/node-facts.js');
       const facts = await readNodeFacts();
       const json = program.opts<GlobalOptions>().output === 'json';
       io.stdout(json ? `${JSON.stringify(facts, null, 2)}\n` : formatNodeFacts(facts));
@@ -118,6 +115,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function engineDeps(opts: GlobalOptions, io: CliIo, onPhase?: EngineDeps['onPhase']): Promise<{ deps: EngineDeps; cluster: string }> {
+  const { loadKubeConfig } = await import('../kube/config.js');
   const kc = loadKubeConfig({ kubeconfigPath: opts.kubeconfig ?? io.env.KUBECONFIG, context: opts.context });
   const token = opts.agentTokenFile ? (await readFile(opts.agentTokenFile, 'utf8')).trim() : io.env.NETCHECK_AGENT_TOKEN;
   const cluster = kc.getCurrentContext() || 'default';
@@ -143,6 +141,13 @@ async function diagnoseAndPrint(target: JobTarget, opts: GlobalOptions, io: CliI
   const json = opts.output === 'json';
   const progress = !json && io.isTTY ? spinner(io) : undefined;
   let report: Report | SweepReport;
+  // The engine (Kubernetes client and all) loads only when a diagnosis runs: --help, usage errors
+  // and node-facts stay fast.
+  const [{ diagnose, sweep }, { toJson, sweepToJson }, { renderSummaryText, renderText }] = await Promise.all([
+    import('../engine.js'),
+    import('../render/json.js'),
+    import('../render/terminal.js'),
+  ]);
   try {
     const ctx = await engineDeps(opts, io, progress?.phase);
     report =
@@ -187,7 +192,7 @@ function spinner(io: CliIo): { phase: (p: string) => void; done: () => void } {
   };
 }
 
-function formatNodeFacts(facts: Awaited<ReturnType<typeof readNodeFacts>>): string {
+function formatNodeFacts(facts: NodeKernelFacts): string {
   const show = (v: unknown) => (v === null ? 'unknown' : String(v));
   const lines = [
     `net.ipv4.ip_forward                 ${show(facts.ipForward)}`,

@@ -182,7 +182,7 @@ describe('daily summary', () => {
 
     await stack.restartWorker();
     await stack.invokeSchedule({ cluster: stack.cluster, channel: SUMMARY, time: '2026-11-26T08:00:00Z' });
-    const second = await slack.waitFor((s) => parents(SUMMARY).find((m) => m.ts !== first.ts), 30_000);
+    const second = await slack.waitFor(() => parents(SUMMARY).find((m) => m.ts !== first.ts), 30_000);
     const text = textOf(second);
     expect(text).toMatch(/Changes since[^"]*new[^"]*selector-matches-no-pods` on \*shop\/orders/);
     expect(text).toMatch(/resolved[^"]*selector-matches-no-pods` on \*shop\/payments/);
