@@ -182,6 +182,9 @@ const check: Check = {
     );
     const analysis = analyse(facts);
     if (!analysis) return [runWithoutSource(facts, service, pods, ingressPolicies)];
+    if (analysis.denials.length === 0 && analysis.allowedLines.length === 0) {
+      return [skipped(check, `unknown, because no target port of ${service.namespace}/${service.name} resolves to a container port on its pods (see target-port-mismatch).`)];
+    }
     if (analysis.denials.length === 0) {
       return [
         finding(check, {

@@ -96,6 +96,12 @@ describe('network-policy-denies', () => {
     expect(unknown?.detail).toMatch(/^unknown, because the probing source is not known/);
   });
 
+  it('a target port that resolves on no pod is unknown, not a pass', () => {
+    const f = facts([defaultDeny]);
+    f.services[0]!.ports[0]!.targetPort = 'grpc';
+    expect(check.run(f)[0]?.status).toBe('skip');
+  });
+
   it('hostNetwork backends are outside NetworkPolicy', () => {
     const [result] = check.run(facts([defaultDeny], netcheckSource, [pod('payments-a', 'node-1', '172.18.0.2', { hostNetwork: true })]));
     expect(result?.status).toBe('skip');
