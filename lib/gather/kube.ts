@@ -8,9 +8,6 @@ import type {
   AccessErrorFact,
   DaemonSetFact,
   EndpointSliceFact,
-  NamespaceFact,
-  NetworkPolicyFact,
-  NodeFact,
   PodFact,
   ServiceFact,
   Target,
@@ -281,31 +278,39 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
 /** Everything, cluster-wide, one paginated list per resource; system and DNS facts are cut from those lists. */
 async function gatherCluster(g: Gatherer, facts: ObjectFacts): Promise<void> {
   const daemonSets: DaemonSetFact[] = [];
-  const slices: EndpointSliceFact[] = [];
-  const namespaces: NamespaceFact[] = [];
-  const nodes: NodeFact[] = [];
-  const policies: NetworkPolicyFact[] = [];
   await Promise.all([
     g.list(SERVICES, toServiceFact, facts.services),
     g.list(PODS, toPodFact, facts.pods),
-    g.slices({}, slices),
-    g.list(NODES, toNodeFact, nodes),
-    g.list(POLICIES, toNetworkPolicyFact, policies),
-    g.list(NAMESPACES, toNamespaceFact, namespaces),
+    g.slices({}, facts.endpointSlices),
+    g.list(NODES, toNodeFact, facts.nodes),
+    g.list(POLICIES, toNetworkPolicyFact, facts.networkPolicies),
+    g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
     g.list(DAEMONSETS, toDaemonSetFact, daemonSets),
   ]);
-  facts.endpointSlices = slices;
-  facts.nodes = nodes;
-  facts.networkPolicies = policies;
-  facts.namespaces = namespaces;
-  facts.systemDaemonSets = daemonSets.filter(isSystemDaemonSet);
-  facts.systemPods = podsOfSystemComponents(
-    facts.pods.filter((p) => (SYSTEM_NAMESPACES as readonly string[]).includes(p.namespace)),
-    facts.systemDaemonSets,
+  Object.assign(facts, deriveClusterFacts(facts, daemonSets));
+}
+
+/**
+ * The parts of a cluster-wide ObjectFacts that come from the other lists: system DaemonSets and
+ * their pods, and the kube-dns Service with its slices. Pure; the sweep's tests use it to build
+ * facts from fixtures without an API server.
+ */
+export function deriveClusterFacts(
+  lists: Pick<ObjectFacts, 'services' | 'pods' | 'endpointSlices'>,
+  daemonSets: DaemonSetFact[],
+): Pick<ObjectFacts, 'systemDaemonSets' | 'systemPods' | 'dns'> {
+  const systemDaemonSets = daemonSets.filter(isSystemDaemonSet);
+  const systemPods = podsOfSystemComponents(
+    lists.pods.filter((p) => (SYSTEM_NAMESPACES as readonly string[]).includes(p.namespace)),
+    systemDaemonSets,
   );
-  const dnsService = facts.services.find((s) => s.namespace === DNS_NAMESPACE && s.name === DNS_SERVICE_NAME);
-  facts.dns = {
-    ...(dnsService ? { service: dnsService } : {}),
-    endpointSlices: slices.filter((s) => s.namespace === DNS_NAMESPACE && s.serviceName === DNS_SERVICE_NAME),
+  const dnsService = lists.services.find((s) => s.namespace === DNS_NAMESPACE && s.name === DNS_SERVICE_NAME);
+  return {
+    systemDaemonSets,
+    systemPods,
+    dns: {
+      ...(dnsService ? { service: dnsService } : {}),
+      endpointSlices: lists.endpointSlices.filter((s) => s.namespace === DNS_NAMESPACE && s.serviceName === DNS_SERVICE_NAME),
+    },
   };
 }

@@ -1,0 +1,121 @@
+// The cluster sweep over the demo shop's objects, converted to facts exactly as the gatherer
+// converts API pages. No network: the sweep is a pure function of the facts it is given.
+
+import { describe, expect, it } from 'vitest';
+import { demoObjects } from '../../lib/demo/objects.js';
+import type { NodeAgentFact } from '../../lib/facts/types.js';
+import { deriveClusterFacts } from '../../lib/gather/kube.js';
+import type { ObjectFacts } from '../../lib/gather/types.js';
+import {
+  toDaemonSetFact,
+  toEndpointSliceFact,
+  toNamespaceFact,
+  toNetworkPolicyFact,
+  toNodeFact,
+  toPodFact,
+  toServiceFact,
+  type RawObject,
+} from '../../lib/kube/convert.js';
+import { sweepCluster } from '../../lib/summary/sweep.js';
+import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
+import { nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
+
+const STARTED_AT = '2026-11-26T08:00:00.000Z';
+
+function objectFacts(objects: KubeObject[], apiRequests = 7): ObjectFacts {
+  const of = (kind: string) => objects.filter((o) => o.kind === kind) as RawObject[];
+  const lists = {
+    services: of('Service').map(toServiceFact),
+    pods: of('Pod').map(toPodFact),
+    endpointSlices: of('EndpointSlice').map(toEndpointSliceFact),
+  };
+  return {
+    ...lists,
+    sameNameElsewhere: [],
+    nodes: of('Node').map(toNodeFact),
+    networkPolicies: of('NetworkPolicy').map(toNetworkPolicyFact),
+    namespaces: of('Namespace').map(toNamespaceFact),
+    ...deriveClusterFacts(lists, of('DaemonSet').map(toDaemonSetFact)),
+    accessErrors: [],
+    apiRequests,
+  };
+}
+
+const shop = () => demoObjects({ block: 250, apiServer: { host: '127.0.0.1', port: 6443 } });
+const healthyAgents: NodeAgentFact[] = [];
+
+describe('sweepCluster', () => {
+  it('finds every broken demo service with its root cause and leaves healthy ones out', () => {
+    const report = sweepCluster(objectFacts(shop()), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+    const problems = Object.fromEntries(report.problems.map((p) => [`${p.namespace}/${p.name}`, `${p.status} ${p.rootCause?.code}`]));
+    expect(problems).toEqual({
+      'shop/payments': 'fail selector-matches-no-pods',
+      'shop/cart': 'fail pods-not-ready',
+      'shop/frontend': 'fail loadbalancer-pending',
+      'shop/inventory': 'warn target-port-mismatch',
+    });
+    expect(report.status).toBe('fail');
+    expect(report.counts).toEqual({ namespaces: 5, services: 8, nodes: 3, pods: 18, ok: 4, warn: 1, fail: 3, error: 0 });
+    expect(report.apiRequests).toBe(7);
+    expect(report.clusterFindings).toEqual([]);
+    for (const problem of report.problems) {
+      expect(problem.findings.length).toBeGreaterThan(0);
+      expect(problem.findings.every((f) => f.status === 'fail' || f.status === 'warn' || f.status === 'error')).toBe(true);
+    }
+  });
+
+  it('ranks failures before warnings and bigger services first', () => {
+    const objects = shop();
+    // A fourth, larger failing service: ten crash-looping replicas behind "search".
+    for (let i = 0; i < 10; i++) {
+      objects.push(
+        podObject({
+          namespace: 'shop',
+          name: `search-7b9d-${i}`,
+          labels: { app: 'search' },
+          nodeName: 'node-1',
+          podIP: `127.250.2.${40 + i}`,
+          containers: [{ name: 'search', image: 'search:1', ports: [{ containerPort: 9200 }], state: { kind: 'crashloop', restartCount: 3 } }],
+        }),
+      );
+    }
+    objects.push(
+      serviceObject({ namespace: 'shop', name: 'search', clusterIP: '127.250.3.30', selector: { app: 'search' }, ports: [{ port: 9200 }] }),
+      endpointSliceObject({
+        namespace: 'shop',
+        service: 'search',
+        ports: [{ port: 9200 }],
+        endpoints: Array.from({ length: 10 }, (_, i) => ({ ip: `127.250.2.${40 + i}`, ready: false, nodeName: 'node-1', podName: `search-7b9d-${i}` })),
+      }),
+    );
+    const report = sweepCluster(objectFacts(objects), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+    const order = report.problems.map((p) => `${p.status} ${p.name}`);
+    expect(order[0]).toBe('fail search');
+    expect(order.at(-1)).toBe('warn inventory');
+    expect(order.slice(1, -1).every((line) => line.startsWith('fail '))).toBe(true);
+  });
+
+  it('reports cluster-level problems once, not once per service', () => {
+    const objects = shop().map((o) =>
+      o.kind === 'Node' && o.metadata.name === 'node-3' ? nodeObject({ name: 'node-3', internalIP: '127.250.1.3', podCIDR: '127.250.2.128/26', ready: false }) : o,
+    );
+    const report = sweepCluster(objectFacts(objects), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+    const nodeFindings = report.clusterFindings.filter((f) => f.code === 'node-not-ready');
+    expect(nodeFindings).toHaveLength(1);
+    expect(nodeFindings[0]!.status).toBe('fail');
+    expect(report.problems.flatMap((p) => p.findings).some((f) => f.code === 'node-not-ready')).toBe(false);
+  });
+
+  it('does not read an unreadable list as "no endpoints", and reports the access error once', () => {
+    const facts = objectFacts(shop().filter((o) => o.kind !== 'EndpointSlice'));
+    facts.accessErrors = [
+      { verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io', status: 403, message: 'endpointslices.discovery.k8s.io is forbidden' },
+      { verb: 'list', resource: 'endpoints', status: 403, message: 'endpoints is forbidden' },
+    ];
+    const report = sweepCluster(facts, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+    expect(report.clusterFindings.map((f) => f.code)).toContain('api-access-denied');
+    const noEndpoints = report.problems.flatMap((p) => p.findings).filter((f) => f.code === 'no-ready-endpoints' && f.status === 'fail');
+    expect(noEndpoints).toEqual([]);
+    expect(report.problems.find((p) => p.name === 'payments')?.rootCause?.code).toBe('selector-matches-no-pods');
+  });
+});
