@@ -63,16 +63,20 @@ function analyse(facts: Facts): Analysis | null {
   if (service && source) {
     const denials: Denial[] = [];
     const allowedLines: string[] = [];
+    // Replicas share labels and ports, so ingress outcomes repeat; egress rules may name the
+    // destination's IP (ipBlock) and their text names the pod, so those are evaluated per pod.
+    const egressInPlay = facts.networkPolicies.some((p) => effectivePolicyTypes(p).includes('Egress'));
+    const outcomes = new Map<string, ConnectionOutcome>();
     for (const pod of policyBoundPods(facts)) {
+      const destination = podEndpoint(pod);
+      const shape = egressInPlay ? pod.name : JSON.stringify([pod.labels, destination.containerPorts]);
       for (const servicePort of service.ports) {
         const port = resolveTargetPort(pod, servicePort.targetPort, servicePort.protocol);
         if (port === undefined) continue;
-        const outcome = evaluateConnection(facts.networkPolicies, facts.namespaces, {
-          source,
-          destination: podEndpoint(pod),
-          port,
-          protocol: servicePort.protocol,
-        });
+        const key = `${shape}|${port}/${servicePort.protocol}`;
+        const outcome =
+          outcomes.get(key) ?? evaluateConnection(facts.networkPolicies, facts.namespaces, { source, destination, port, protocol: servicePort.protocol });
+        outcomes.set(key, outcome);
         if (!outcome.allowed) denials.push({ pod, port, protocol: servicePort.protocol, outcome });
         else allowedLines.push(describeAllowed(pod, port, servicePort.protocol, outcome));
       }
@@ -242,9 +246,10 @@ function denialFinding(facts: Facts, analysis: Analysis): Finding {
     }
   }
   const deniedPods = [...new Map(denials.map((d) => [d.pod.name, d.pod])).values()];
-  const allPods = deniedPods.length === policyBoundPods(facts).length;
+  const backendCount = policyBoundPods(facts).length;
+  const allPods = deniedPods.length === backendCount;
   const ports = [...new Set(denials.map((d) => `${d.port}/${d.protocol}`))].join(', ');
-  const podsText = allPods ? `all backend pods of ${service.namespace}/${service.name}` : `${deniedPods.map((p) => p.name).join(', ')} (${deniedPods.length} of ${policyBoundPods(facts).length} backend pods of ${service.namespace}/${service.name})`;
+  const podsText = allPods ? `all backend pods of ${service.namespace}/${service.name}` : `${deniedPods.map((p) => p.name).join(', ')} (${deniedPods.length} of ${backendCount} backend pods of ${service.namespace}/${service.name})`;
   const policyNames = (outcomes: (Denial['outcome']['ingress'] | undefined)[]) =>
     [...new Set(outcomes.flatMap((o) => o?.selecting.map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? []))];
   const sides: string[] = [];
@@ -263,9 +268,12 @@ function denialFinding(facts: Facts, analysis: Analysis): Finding {
     (timeouts.length ? ` This explains the ${timeouts.length} probe timeout(s): dropped packets look like unanswered SYNs.` : '');
   const evidence: string[] = [];
   const seen = new Set<string>();
+  const explained = new Set<object>();
   for (const d of denials) {
     for (const outcome of [d.outcome.ingress, d.outcome.egress]) {
-      if (!outcome || outcome.allowed) continue;
+      // Replicas share one outcome object: explain it once, naming the first pod.
+      if (!outcome || outcome.allowed || explained.has(outcome)) continue;
+      explained.add(outcome);
       for (const line of explainDenial(outcome)) {
         const text = `${outcome.direction} to pod ${d.pod.name} port ${d.port}/${d.protocol}: ${line}`;
         if (!seen.has(line)) evidence.push(text);

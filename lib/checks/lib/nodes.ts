@@ -33,6 +33,17 @@ export function targetEndpointSlices(facts: Facts): EndpointSliceFact[] {
  * matches (a pod on a NotReady node may already have left the ready endpoints but still matters).
  */
 export function backendPods(facts: Facts): PodFact[] {
+  const cached = backendPodsCache.get(facts);
+  if (cached) return cached;
+  const pods = findBackendPods(facts);
+  backendPodsCache.set(facts, pods);
+  return pods;
+}
+
+/** Facts are read-only while checks run; every node and policy check asks for the same pods. */
+const backendPodsCache = new WeakMap<Facts, PodFact[]>();
+
+function findBackendPods(facts: Facts): PodFact[] {
   const service = targetService(facts);
   if (!service) return [];
   const inNamespace = facts.pods.filter((p) => p.namespace === service.namespace);
