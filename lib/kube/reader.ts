@@ -51,16 +51,20 @@ export function createKubeReader(kc: KubeConfig, opts: KubeReaderOptions = {}): 
   const pageSize = opts.pageSize ?? 500;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   let requests = 0;
+  let httpsAgent: https.RequestOptions['agent'];
 
   const request = async <T>(path: string, query: Record<string, string>): Promise<T> => {
     const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+    // Per request, so refreshed tokens (exec plugins, OIDC, bound service-account tokens) apply.
     await kc.applyToHTTPSOptions(options);
     const isHttps = url.protocol === 'https:';
-    // client-node builds an https.Agent (CA, client cert, proxy) for every cluster; a plain
-    // http:// server (tests, kubectl proxy) needs an http agent instead.
-    if (!isHttps) options.agent = keepAliveHttp;
+    // client-node builds a fresh https.Agent (CA, client cert, proxy) on every call; keeping the
+    // first one lets TLS connections be reused across pages. A plain http:// server (tests,
+    // kubectl proxy) needs an http agent instead.
+    if (isHttps) options.agent = httpsAgent ??= options.agent;
+    else options.agent = keepAliveHttp;
     requests++;
     return new Promise<T>((resolve, reject) => {
       const req = (isHttps ? https : http).request(url, { ...options, timeout: timeoutMs }, (res) => {
