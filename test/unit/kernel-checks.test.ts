@@ -85,6 +85,24 @@ describe('kernel checks: unknown is never a pass', () => {
     expect(agent.subjects).toEqual([{ kind: 'node', name: 'node-2' }]);
   });
 
+  it('agents not deployed anywhere: one reason, no per-node list', () => {
+    const agents: NodeAgentFact[] = ['node-1', 'node-2'].map((node) => ({ node, status: 'not-deployed', detail: 'no agent token configured' }));
+    expect(only(ipForward, facts(agents))).toMatchObject({ status: 'skip', detail: 'unknown, because no node agent is deployed (no agent token configured)' });
+    expect(only(agentUnreachable, facts(agents)).status).toBe('skip');
+  });
+
+  it('a cluster sweep with many silent agents lists a few reasons and counts the rest', () => {
+    const nodes = Array.from({ length: 8 }, (_, i) => `node-${i + 1}`);
+    const f = facts(
+      nodes.map((node) => ({ node, status: 'timeout' })),
+      { nodes: nodes.map((name) => ({ name, labels: {}, ready: true, networkUnavailable: null, podCIDRs: [], unschedulable: false, taints: [] })) },
+      { kind: 'cluster', cluster: 'test' },
+    );
+    const result = only(conntrack, f);
+    expect(result.status).toBe('skip');
+    expect(result.detail).toMatch(/did not answer; and 3 more nodes$/);
+  });
+
   it('a fact the agent could not read carries the agent reason', () => {
     const reason = 'unknown, because /proc/sys/net/ipv4/ip_forward is not readable';
     const result = only(ipForward, facts([ok('node-2', { ipForward: null, unknown: { ipForward: reason } })]));

@@ -183,6 +183,11 @@ export function assessKernel(facts: Facts, judge: (kernel: NodeKernelFacts, node
     result.noAgents = 'unknown, because no node agent reported (is the netcheck agent DaemonSet deployed?)';
     return result;
   }
+  if (facts.nodeAgents.every((a) => a.status === 'not-deployed')) {
+    const detail = facts.nodeAgents[0]?.detail;
+    result.noAgents = `unknown, because no node agent is deployed${detail ? ` (${detail})` : ''}`;
+    return result;
+  }
   const { onPath, all } = nodesForKernelChecks(facts);
   for (const node of all) {
     const reading = agentReading(facts, node);
@@ -205,6 +210,15 @@ export function problemEvidence(assessments: NodeAssessment[]): string[] {
   return assessments.map((a) => (a.state === 'problem' || a.state === 'ok' ? a.evidence : `${a.node}: ${a.reason}`));
 }
 
+const REASONS_SHOWN = 5;
+
+/** Why nodes are unknown, at most a few reasons so a 500-node sweep stays readable. */
+function summariseReasons(unknown: NodeAssessment[]): string {
+  const reasons = unknown.map((u) => (u.state === 'unknown' ? u.reason : `unknown on ${u.node}`));
+  const shown = reasons.slice(0, REASONS_SHOWN).join('; ');
+  return reasons.length > REASONS_SHOWN ? `${shown}; and ${reasons.length - REASONS_SHOWN} more nodes` : shown;
+}
+
 export interface KernelTexts {
   /** Detail and fix for problems on these nodes; `onPath` tells whether they carry the target's traffic. */
   problem(nodes: NodeAssessment[], onPath: boolean): { detail: string; remediation: string };
@@ -216,7 +230,7 @@ export function kernelFinding(check: Pick<Check, 'code' | 'title' | 'docs'>, fac
   if (assessment.noAgents) return skipped(check, assessment.noAgents);
   const { onPath, offPath, unknown } = assessment;
   const scope = nodesInScope(facts).description;
-  const unknownNote = unknown.length ? ` Also ${unknown.map((u) => (u.state === 'unknown' ? u.reason : u.node)).join('; ')}.` : '';
+  const unknownNote = unknown.length ? ` Also ${summariseReasons(unknown)}.` : '';
   const problems = [...onPath, ...offPath];
   const subjects = problems.map((a): Subject => ({ kind: 'node', name: a.node }));
   if (onPath.length > 0) {
@@ -241,7 +255,7 @@ export function kernelFinding(check: Pick<Check, 'code' | 'title' | 'docs'>, fac
       subjects,
     });
   }
-  if (unknown.length > 0) return skipped(check, unknown.map((u) => (u.state === 'unknown' ? u.reason : u.node)).join('; '));
+  if (unknown.length > 0) return skipped(check, summariseReasons(unknown));
   return finding(check, { status: 'pass', detail: texts.pass, evidence: problemEvidence(assessment.ok) });
 }
 
