@@ -19,7 +19,7 @@ const LOCAL_CHANNEL = 'C0LOCAL';
 async function sendSlash(stack: LocalStack, text: string): Promise<string> {
   const body = slashCommandBody({ text, channelId: LOCAL_CHANNEL, userId: 'U0LOCAL', userName: 'you' });
   const started = performance.now();
-  const res = await fetch(`${stack.url}/slack/events`, {
+  const res = await fetch(`${stack.url}/slack/commands`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...slackSignatureHeaders(stack.signingSecret, body) },
     body,
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
 
   const where = stack.demo ? 'the built-in demo cluster (namespace shop)' : `the cluster in KUBECONFIG`;
-  console.log(`netcheck local: Slack handler on ${stack.url}/slack/events, Alertmanager webhook on ${stack.url}/alerts`);
+  console.log(`netcheck local: slash commands on ${stack.url}/slack/commands, interactivity and events on ${stack.url}/slack/events,`);
+  console.log(`  Alertmanager webhook on ${stack.url}/alerts`);
   console.log(`cluster "${stack.cluster}": ${where}; threads go to ${process.env.SLACK_BOT_TOKEN ? 'Slack' : 'this terminal'}\n`);
   console.log(`/netcheck ${FIRST_COMMAND}`);
   const firstThread = new Promise<void>((resolve) => {

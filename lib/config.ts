@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DNS_LABEL } from './jobs/schema.js';
 
 // Configuration comes from the environment and is validated at start: a bad or missing value

@@ -12,7 +12,7 @@ const MAX_RECEIVES_BEFORE_DLQ = 3;
 // Longer than the slowest job (a cluster sweep, bounded at 240 s by the worker) so a message is
 // never handed to a second worker while the first is still on it.
 const VISIBILITY_TIMEOUT_SECONDS = 300;
-const FUNCTIONS = ['slack', 'alerts', 'schedule'];
+const FUNCTIONS = ['slackCommands', 'slack', 'alerts', 'schedule'];
 
 function fail(message) {
   throw new Error(`custom.netcheck: ${message}`);
@@ -123,6 +123,7 @@ function ssmParameterArn(name) {
  */
 function parametersRead(config) {
   return {
+    slackCommands: [`${config.ssmPrefix}/slack-signing-secret`],
     slack: [`${config.ssmPrefix}/slack-signing-secret`],
     alerts: [`${config.ssmPrefix}/alertmanager-token`],
     schedule: [],

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NodeAgentFact, NodeFact, NodeKernelFacts } from '../facts/types.js';
 import { mapWithConcurrency } from './probes.js';
 

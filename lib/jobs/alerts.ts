@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Routing } from '../config.js';
 import { parseCommand } from './command.js';
 import { createJob, DNS_LABEL, DNS_SUBDOMAIN, formatZodError, type Job, type JobTarget, type ParseResult } from './schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SLACK_CHANNEL_ID } from './alerts.js';
 import { createJob, type Job } from './schema.js';
 

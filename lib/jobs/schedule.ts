@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Routing } from '../config.js';
 import { SLACK_CHANNEL_ID } from './alerts.js';
 import { createJob, dnsLabel, formatZodError, type Job } from './schema.js';

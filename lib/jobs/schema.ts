@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // One job schema for every producer (Slack, Alertmanager, EventBridge, re-run button) and the
 // worker that consumes it. Parse with `parseJob` at every boundary; never trust a queue body.

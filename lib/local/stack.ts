@@ -15,6 +15,7 @@ import { createConfigMapStateStore, createMemoryStateStore, type StateStore } fr
 import { startSqsEmulator, type SqsEmulator } from '../testkit/sqs-emulator.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
 import { createSlackHandler } from '../../handlers/slack.js';
+import { createSlackCommandsHandler } from '../../handlers/slack-commands.js';
 import { createAlertsHandler } from '../../handlers/alerts.js';
 import { createScheduleHandler, type ScheduleResult } from '../../handlers/schedule.js';
 import { startGateway, type LambdaHttpHandler } from './gateway.js';
@@ -83,6 +84,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const handlerConfig = loadHandlerConfig(sharedEnv);
     const queueFor = createQueueRouter(sqs.client, handlerConfig.routing.queues);
     const slack = await createSlackHandler(handlerConfig, signingSecret);
+    const slackCommands = createSlackCommandsHandler(handlerConfig, signingSecret);
     const alerts = createAlertsHandler({
       config: handlerConfig,
       receiverChannels: parseAlertChannels(env.NETCHECK_ALERT_CHANNELS),
@@ -91,7 +93,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       logger: createLogger('alerts'),
     });
     const schedule = createScheduleHandler({ config: handlerConfig, ...scheduleDefaultsFromEnv(sharedEnv), queueFor, logger: createLogger('schedule') });
-    const gateway = await startGateway({ '/slack/events': slack as LambdaHttpHandler, '/alerts': alerts as LambdaHttpHandler }, { port: opts.port });
+    const gateway = await startGateway(
+      { '/slack/commands': slackCommands, '/slack/events': slack as LambdaHttpHandler, '/alerts': alerts as LambdaHttpHandler },
+      { port: opts.port },
+    );
     closers.push(() => gateway.close());
 
     const workerConfig: WorkerConfig = loadWorkerConfig({

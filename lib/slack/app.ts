@@ -1,24 +1,13 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
-import type { Routing } from '../config.js';
-import { parseCommand, USAGE } from '../jobs/command.js';
-import { createJob, describeTarget, type Job } from '../jobs/schema.js';
-import { parseRerunValue } from './rerun.js';
-import type { JobQueue, SendOptions } from '../queue/sqs.js';
 import { jobFromChannelCreated } from '../jobs/channel.js';
+import { createJob, type Job } from '../jobs/schema.js';
+import type { SendOptions } from '../queue/sqs.js';
+import { handleSlashCommand, type SlashCommandDeps } from './commands.js';
+import { parseRerunValue } from './rerun.js';
 
-
-export interface SlackAppDeps {
+export interface SlackAppDeps extends SlashCommandDeps {
   signingSecret: string;
-  routing: Routing;
-  queueFor: (cluster: string) => JobQueue;
   incidentPrefixes: string[];
-  log: { info(message: string, ...extra: Record<string, unknown>[]): void; error(message: string, ...extra: Record<string, unknown>[]): void };
-}
-
-export function resolveCluster(routing: Routing, requested: string | undefined, channel: string): { cluster: string } | { error: string } {
-  const cluster = requested ?? routing.channelClusters[channel] ?? routing.defaultCluster;
-  if (routing.queues[cluster]) return { cluster };
-  return { error: `unknown cluster "${cluster}". Known clusters: ${Object.keys(routing.queues).sort().join(', ')}` };
 }
 
 /**
@@ -41,38 +30,7 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
   };
 
   app.command('/netcheck', async ({ command, ack }) => {
-    const parsed = parseCommand(command.text ?? '');
-    if (!parsed.ok) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.error}\n\`\`\`${USAGE}\`\`\`` });
-      return;
-    }
-    if (parsed.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: `\`\`\`${USAGE}\`\`\`` });
-      return;
-    }
-    const routed = resolveCluster(deps.routing, parsed.cluster, command.channel_id);
-    if ('error' in routed) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${routed.error}` });
-      return;
-    }
-    const job = createJob({
-      trigger: 'slash',
-      target: parsed.target,
-      cluster: routed.cluster,
-      requester: { id: command.user_id, name: command.user_name, source: 'slack' },
-      reply: { channel: command.channel_id, responseUrl: command.response_url },
-    });
-    try {
-      await enqueue(job);
-    } catch (error) {
-      deps.log.error('could not queue job', { jobId: job.id, error: String(error) });
-      await ack({ response_type: 'ephemeral', text: ':x: netcheck could not queue this check (the job queue is unavailable). Please try again in a minute.' });
-      return;
-    }
-    await ack({
-      response_type: 'ephemeral',
-      text: `:mag: Checking ${describeTarget(job.target)} on cluster ${job.cluster}… results will appear here in a thread.`,
-    });
+    await ack(await handleSlashCommand(command, deps));
   });
 
   app.action('netcheck_rerun', async ({ ack, body, action, respond }) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FindingRef } from '../summary/types.js';
 
 // The worker's durable memory, stored as one JSON document (one ConfigMap key). Everything in it

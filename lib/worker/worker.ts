@@ -5,7 +5,7 @@ import type { AgentAccess, EngineDeps } from '../engine.js';
 import { createSqsClient, JobConsumer } from '../queue/sqs.js';
 import { createLogger, jobLogger, type Logger } from '../observability/logger.js';
 import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '../observability/metrics.js';
-import type { ThreadPoster } from '../post/slack.js';
+import { SlackPostError, type ThreadPoster } from '../post/slack.js';
 import type { StateRegistry } from '../state/registry.js';
 import { runJob } from './run-job.js';
 
@@ -28,6 +28,16 @@ export interface RunningWorker {
 
 /** Receives after which a failing job is answered with the error instead of retried (the DLQ takes the rest). */
 const MAX_ATTEMPTS = 3;
+/** The slowest job (a cluster sweep) must end well inside the queue's 300 s visibility timeout. */
+const JOB_DEADLINE_MS = 240_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 async function agentAccess(config: WorkerConfig): Promise<AgentAccess | undefined> {
   const token = config.agentToken ?? (config.agentTokenFile ? (await readFile(config.agentTokenFile, 'utf8')).trim() : undefined);
@@ -61,7 +71,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       const log = jobLogger(logger, job.id, { trigger: job.trigger, target: job.target.kind });
       const started = performance.now();
       try {
-        await runJob(job, ctx.receiveCount, {
+        await withDeadline(runJob(job, ctx.receiveCount, {
           cluster: config.cluster,
           engine,
           poster: deps.poster,
@@ -69,10 +79,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
           logger: log,
           maxAttempts: MAX_ATTEMPTS,
           onFindings: (findings) => recordFindings(metrics, findings),
-        });
+        }), JOB_DEADLINE_MS, `job ${job.id}`);
         recordJob(metrics, job.target.kind, 'ok', (performance.now() - started) / 1000);
       } catch (error) {
         recordJob(metrics, job.target.kind, 'failed', (performance.now() - started) / 1000);
+        if (error instanceof SlackPostError) metrics.slackErrors.inc({ method: 'chat.postMessage', error: error.code });
         throw error;
       }
     },

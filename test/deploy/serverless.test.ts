@@ -21,7 +21,9 @@ const generator = require(join(repo, 'deploy/serverless/netcheck.cjs')) as {
 
 const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const STAGING_OIDC = 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
-const FUNCTIONS = { slack: 'Slack', alerts: 'Alerts', schedule: 'Schedule' } as const;
+const FUNCTIONS = { slackCommands: 'SlackCommands', slack: 'Slack', alerts: 'Alerts', schedule: 'Schedule' } as const;
+/** Handler file of each function (serverless names functions in camelCase, files are kebab-case). */
+const handlerFile = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -94,11 +96,11 @@ describe('packaged CloudFormation template', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('deploys the three handlers on nodejs22.x, each with its own role', () => {
+  it('deploys the four handlers on nodejs22.x, each with its own role', () => {
     for (const [name, id] of Object.entries(FUNCTIONS)) {
       const fn = resources[`${id}LambdaFunction`];
       expect(fn?.Properties.Runtime).toBe('nodejs22.x');
-      expect(fn?.Properties.Handler).toBe(`handlers/${name}.handler`);
+      expect(fn?.Properties.Handler).toBe(`handlers/${handlerFile(name)}.handler`);
       expect(fn?.Properties.Role).toEqual({ 'Fn::GetAtt': [`${id}FunctionRole`, 'Arn'] });
     }
     expect(resources).not.toHaveProperty('IamRoleLambdaExecution');
@@ -164,7 +166,7 @@ describe('packaged CloudFormation template', () => {
 
   it('gives each handler exactly the secret parameters its code resolves', async () => {
     for (const [name, id] of Object.entries(FUNCTIONS)) {
-      const code = await readFile(join(workDir, 'handlers', `${name}.ts`), 'utf8');
+      const code = await readFile(join(workDir, 'handlers', `${handlerFile(name)}.ts`), 'utf8');
       const resolved = [...code.matchAll(/resolveSecret\(\s*'([A-Z_]+)'/g)].map((match) => match[1]).sort();
       const variables = (resources[`${id}LambdaFunction`]?.Properties.Environment as { Variables: Json }).Variables;
       const parameters = Object.keys(variables)
@@ -181,6 +183,7 @@ describe('packaged CloudFormation template', () => {
       'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/netcheck/test/${name}`,
     });
     const expectedParameters: Record<string, unknown[]> = {
+      SlackCommands: [parameter('slack-signing-secret')],
       Slack: [parameter('slack-signing-secret')],
       Alerts: [parameter('alertmanager-token')],
       Schedule: [],
@@ -239,7 +242,7 @@ describe('packaged CloudFormation template', () => {
 
   it('keeps 30 days of logs per function', () => {
     const logGroups = byType('AWS::Logs::LogGroup');
-    expect(logGroups.map(([id]) => id).sort()).toEqual(['AlertsLogGroup', 'ScheduleLogGroup', 'SlackLogGroup']);
+    expect(logGroups.map(([id]) => id).sort()).toEqual(['AlertsLogGroup', 'ScheduleLogGroup', 'SlackCommandsLogGroup', 'SlackLogGroup']);
     for (const [, group] of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
@@ -266,9 +269,9 @@ describe('packaged CloudFormation template', () => {
     });
   });
 
-  it('routes POST /slack/events and POST /alerts on the HTTP API', () => {
+  it('routes POST /slack/commands, POST /slack/events and POST /alerts on the HTTP API', () => {
     const routes = byType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey);
-    expect(routes.sort()).toEqual(['POST /alerts', 'POST /slack/events']);
+    expect(routes.sort()).toEqual(['POST /alerts', 'POST /slack/commands', 'POST /slack/events']);
   });
 
   it('ships each handler as one ESM bundle that loads in a fresh Node process', async () => {
@@ -276,8 +279,8 @@ describe('packaged CloudFormation template', () => {
     for (const name of Object.keys(FUNCTIONS)) {
       const unpacked = join(workDir, `unpacked-${name}`);
       await run('python3', ['-m', 'zipfile', '-e', join(outDir, `${name}.zip`), unpacked]);
-      expect(await readdir(join(unpacked, 'handlers'))).toEqual([`${name}.mjs`]);
-      const bundle = join(unpacked, 'handlers', `${name}.mjs`);
+      expect(await readdir(join(unpacked, 'handlers'))).toEqual([`${handlerFile(name)}.mjs`]);
+      const bundle = join(unpacked, 'handlers', `${handlerFile(name)}.mjs`);
       sizes.push(`${name} ${((await stat(bundle)).size / 1024).toFixed(0)} KB`);
       const { stdout } = await run(
         process.execPath,

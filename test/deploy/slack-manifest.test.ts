@@ -118,15 +118,16 @@ describe('Slack app manifest', () => {
     expect(manifest.features.slash_commands.map((command) => command.command)).toEqual(['/netcheck']);
   });
 
-  it('sends commands, events and interactivity to the deployed /slack/events route', async () => {
-    const serverless = parse(await readFile(join(repo, 'serverless.yml'), 'utf8')) as {
-      functions: { slack: { events: { httpApi: { method: string; path: string } }[] } };
-    };
-    const route = serverless.functions.slack.events[0]?.httpApi;
-    expect(route).toEqual({ method: 'POST', path: '/slack/events' });
-    const url = `https://<api-id>.execute-api.<region>.amazonaws.com${route?.path}`;
-    expect(manifest.features.slash_commands[0]?.url).toBe(url);
-    expect(manifest.settings.event_subscriptions.request_url).toBe(url);
-    expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: url });
+  it('sends slash commands to the lean /slack/commands route, events and interactivity to /slack/events', async () => {
+    type Fn = { events: { httpApi: { method: string; path: string } }[] };
+    const serverless = parse(await readFile(join(repo, 'serverless.yml'), 'utf8')) as { functions: { slack: Fn; slackCommands: Fn } };
+    const commands = serverless.functions.slackCommands.events[0]?.httpApi;
+    const events = serverless.functions.slack.events[0]?.httpApi;
+    expect(commands).toEqual({ method: 'POST', path: '/slack/commands' });
+    expect(events).toEqual({ method: 'POST', path: '/slack/events' });
+    const url = (path?: string) => `https://<api-id>.execute-api.<region>.amazonaws.com${path}`;
+    expect(manifest.features.slash_commands[0]?.url).toBe(url(commands?.path));
+    expect(manifest.settings.event_subscriptions.request_url).toBe(url(events?.path));
+    expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: url(events?.path) });
   });
 });

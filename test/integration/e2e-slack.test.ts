@@ -31,9 +31,11 @@ afterAll(async () => {
 
 type Post = { status: number; body: string; ms: number };
 
-async function postSlack(body: string, opts: { contentType?: string; secret?: string; timestamp?: number } = {}): Promise<Post> {
+type Endpoint = '/slack/commands' | '/slack/events';
+
+async function postSlack(body: string, opts: { contentType?: string; secret?: string; timestamp?: number; path?: Endpoint } = {}): Promise<Post> {
   const started = performance.now();
-  const res = await fetch(`${stack.url}/slack/events`, {
+  const res = await fetch(`${stack.url}${opts.path ?? '/slack/events'}`, {
     method: 'POST',
     headers: {
       'content-type': opts.contentType ?? 'application/x-www-form-urlencoded',
@@ -44,8 +46,9 @@ async function postSlack(body: string, opts: { contentType?: string; secret?: st
   return { status: res.status, body: await res.text(), ms: performance.now() - started };
 }
 
-const slash = (text: string, channelId: string, extra: { contentType?: string; secret?: string; timestamp?: number } = {}) =>
-  postSlack(slashCommandBody({ text, channelId, userId: 'U0ALICE', userName: 'alice' }), extra);
+// Slash commands go to the lean handler, as the Slack app manifest routes them.
+const slash = (text: string, channelId: string, extra: { contentType?: string; secret?: string; timestamp?: number; path?: Endpoint } = {}) =>
+  postSlack(slashCommandBody({ text, channelId, userId: 'U0ALICE', userName: 'alice' }), { path: '/slack/commands', ...extra });
 
 const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
@@ -71,6 +74,13 @@ describe('/netcheck end to end', () => {
     expect(thread.map(textOf).join('\n')).toContain('selector-matches-no-pods');
   });
 
+  it('answers /netcheck on the Bolt endpoint too, for apps that point everything at one URL', async () => {
+    const ack = await slash('svc payments -n shop', 'C0ONEURL', { path: '/slack/events' });
+    expect(JSON.parse(ack.body).text).toContain('Checking svc payments in shop');
+    const parent = await firstParent('C0ONEURL');
+    expect(textOf(parent)).toContain('app=payments');
+  });
+
   it('names a different root cause for a different fault (target port)', async () => {
     await slash('svc inventory -n shop', 'C0INV');
     const parent = await firstParent('C0INV');
@@ -84,17 +94,21 @@ describe('/netcheck end to end', () => {
   });
 
   it('accepts the charset form of the content type that Bolt alone would throw on', async () => {
-    const ack = await slash('help', 'C0HELP', { contentType: 'application/x-www-form-urlencoded; charset=utf-8' });
-    expect(ack.status).toBe(200);
-    expect(JSON.parse(ack.body).text).toContain('Usage: /netcheck');
+    for (const path of ['/slack/commands', '/slack/events'] as const) {
+      const ack = await slash('help', 'C0HELP', { contentType: 'application/x-www-form-urlencoded; charset=utf-8', path });
+      expect(ack.status).toBe(200);
+      expect(JSON.parse(ack.body).text).toContain('Usage: /netcheck');
+    }
   });
 
-  it('rejects bad signatures and replayed or future timestamps, and queues nothing', async () => {
+  it('rejects bad signatures and replayed or future timestamps on both endpoints, and queues nothing', async () => {
     const now = Math.floor(Date.now() / 1000);
     const before = sends();
-    for (const extra of [{ secret: 'wrong-secret' }, { timestamp: now - 600 }, { timestamp: now + 3600 }]) {
-      const res = await slash('svc payments -n shop', 'C0BAD', extra);
-      expect(res.status).toBe(401);
+    for (const path of ['/slack/commands', '/slack/events'] as const) {
+      for (const extra of [{ secret: 'wrong-secret' }, { timestamp: now - 600 }, { timestamp: now + 3600 }]) {
+        const res = await slash('svc payments -n shop', 'C0BAD', { ...extra, path });
+        expect(res.status, `${path} ${JSON.stringify(extra)}`).toBe(401);
+      }
     }
     expect(sends()).toBe(before);
     // Counted at the emulator, and seen from Slack: a valid request after them gets the only thread.

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Facts, Target } from '../../lib/facts/types.js';
 
 const subjectSchema = z.strictObject({

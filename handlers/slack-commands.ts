@@ -1,0 +1,73 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+// Bolt's own request verifier, imported by file: the package index would pull all of Bolt (App,
+// Express, Socket Mode: ~2.7 MB bundled) into the slash-command hot path. Pinned with Bolt 5.1.0.
+import { isValidSlackRequest } from '@slack/bolt/dist/receivers/verify-request.js';
+import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
+import { createLogger } from '../lib/observability/logger.js';
+import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
+import { resolveSecret } from '../lib/secrets.js';
+import { handleSlashCommand } from '../lib/slack/commands.js';
+import { guardSlackRequest } from '../lib/slack/request-guard.js';
+
+// POST /slack/commands — the /netcheck slash command on the lean path: verify, parse, enqueue,
+// ack. Slack allows 3 s including a cold start, so this handler loads only what that takes.
+// Interactivity and events go to POST /slack/events (handlers/slack.ts, Bolt).
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+export function createSlackCommandsHandler(config: HandlerConfig, signingSecret: string): Handler {
+  const queueFor = createQueueRouter(createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }), config.routing.queues);
+  const log = createLogger('slack-commands');
+  return async (event) => {
+    const guarded = guardSlackRequest(event);
+    if (!guarded.ok) return guarded.response;
+    const { headers, body = '' } = guarded.event;
+    const verified = isValidSlackRequest({
+      signingSecret,
+      body,
+      headers: { 'x-slack-signature': headers['x-slack-signature'] ?? '', 'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']) },
+    });
+    if (!verified) return { statusCode: 401, body: '' };
+    if (headers['content-type'] !== 'application/x-www-form-urlencoded') {
+      return json(400, { error: 'slash commands arrive form-encoded (application/x-www-form-urlencoded)' });
+    }
+    const form = new URLSearchParams(body);
+    // Slack checks the endpoint's certificate with an ssl_check post that needs only a 200.
+    if (form.get('ssl_check')) return { statusCode: 200, body: '' };
+    const channelId = form.get('channel_id');
+    const userId = form.get('user_id');
+    if (form.get('command') !== '/netcheck' || !channelId || !userId) {
+      return json(200, { response_type: 'ephemeral', text: ':warning: netcheck only answers /netcheck commands.' });
+    }
+    const reply = await handleSlashCommand(
+      {
+        text: form.get('text') ?? '',
+        channel_id: channelId,
+        user_id: userId,
+        user_name: form.get('user_name') ?? undefined,
+        response_url: form.get('response_url') ?? undefined,
+      },
+      { routing: config.routing, queueFor, log },
+    );
+    return json(200, reply);
+  };
+}
+
+let ready: Promise<Handler> | undefined;
+
+export const handler: Handler = async (event) => {
+  ready ??= (async () => {
+    const config = loadHandlerConfig();
+    return createSlackCommandsHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
+  })().catch((error: unknown) => {
+    ready = undefined; // a bad config or an SSM outage must not poison the warm container
+    throw error;
+  });
+  return (await ready)(event);
+};

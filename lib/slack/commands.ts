@@ -1,0 +1,57 @@
+import type { Routing } from '../config.js';
+import { parseCommand, USAGE } from '../jobs/command.js';
+import { createJob, describeTarget } from '../jobs/schema.js';
+import type { JobQueue } from '../queue/sqs.js';
+
+// The /netcheck slash command: validate, route to a cluster, enqueue, and say so. Shared by the
+// lean commands handler (the hot path: no Bolt loaded) and the Bolt app (one URL for everything).
+
+export interface SlashCommandFields {
+  text?: string;
+  channel_id: string;
+  user_id: string;
+  user_name?: string;
+  response_url?: string;
+}
+
+export interface SlashCommandDeps {
+  routing: Routing;
+  queueFor: (cluster: string) => JobQueue;
+  log: { info(message: string, ...extra: Record<string, unknown>[]): void; error(message: string, ...extra: Record<string, unknown>[]): void };
+}
+
+export interface EphemeralReply {
+  response_type: 'ephemeral';
+  text: string;
+}
+
+const ephemeral = (text: string): EphemeralReply => ({ response_type: 'ephemeral', text });
+
+export function resolveCluster(routing: Routing, requested: string | undefined, channel: string): { cluster: string } | { error: string } {
+  const cluster = requested ?? routing.channelClusters[channel] ?? routing.defaultCluster;
+  if (routing.queues[cluster]) return { cluster };
+  return { error: `unknown cluster "${cluster}". Known clusters: ${Object.keys(routing.queues).sort().join(', ')}` };
+}
+
+export async function handleSlashCommand(command: SlashCommandFields, deps: SlashCommandDeps): Promise<EphemeralReply> {
+  const parsed = parseCommand(command.text ?? '');
+  if (!parsed.ok) return ephemeral(`:warning: ${parsed.error}\n\`\`\`${USAGE}\`\`\``);
+  if (parsed.kind === 'help') return ephemeral(`\`\`\`${USAGE}\`\`\``);
+  const routed = resolveCluster(deps.routing, parsed.cluster, command.channel_id);
+  if ('error' in routed) return ephemeral(`:warning: ${routed.error}`);
+  const job = createJob({
+    trigger: 'slash',
+    target: parsed.target,
+    cluster: routed.cluster,
+    requester: { id: command.user_id, name: command.user_name, source: 'slack' },
+    reply: { channel: command.channel_id, responseUrl: command.response_url },
+  });
+  try {
+    await deps.queueFor(job.cluster).send(job);
+  } catch (error) {
+    deps.log.error('could not queue job', { jobId: job.id, error: String(error) });
+    return ephemeral(':x: netcheck could not queue this check (the job queue is unavailable). Please try again in a minute.');
+  }
+  deps.log.info('job queued', { jobId: job.id, trigger: job.trigger, target: job.target, cluster: job.cluster });
+  return ephemeral(`:mag: Checking ${describeTarget(job.target)} on cluster ${job.cluster}… results will appear here in a thread.`);
+}
