@@ -6,8 +6,10 @@ import { resolveSecret } from '../lib/secrets.js';
 import { createSlackApp } from '../lib/slack/app.js';
 import { guardSlackRequest } from '../lib/slack/request-guard.js';
 
-// Thin Lambda entry point for everything Slack sends to POST /slack/events: slash commands,
-// interactivity (Re-run button) and Events API callbacks. Parse → authorise → enqueue → ack.
+// Thin Lambda entry point for POST /slack/events: interactivity (the Re-run button) and Events API
+// callbacks (channel_created, url_verification), through Bolt. It answers /netcheck too, for a
+// Slack app that points everything at one URL; the manifest sends slash commands to the lean
+// handlers/slack-commands.ts instead. Parse → authorise → enqueue → ack.
 
 type SlackHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
