@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checks } from '../../lib/checks/index.js';
 
-const docPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'checks.md');
+const readmePath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
+
+/** The README's "## Checks" section, up to the next top-level section. */
+function checksSection(markdown: string): string {
+  const start = markdown.indexOf('\n## Checks\n');
+  if (start < 0) throw new Error('README.md has no "## Checks" section');
+  const end = markdown.indexOf('\n## ', start + 1);
+  return markdown.slice(start, end < 0 ? undefined : end);
+}
 
 interface Row {
   code: string;
@@ -24,15 +32,15 @@ function tableRows(markdown: string): Row[] {
     });
 }
 
-describe('docs/checks.md', () => {
-  const rows = tableRows(readFileSync(docPath, 'utf8'));
+describe('README check table', () => {
+  const rows = tableRows(checksSection(readFileSync(readmePath, 'utf8')));
 
   it('lists every registered check, in registry order, with its layer', () => {
     const documented = rows.map((r) => r.code);
     const registered = checks.map((c) => c.code);
     const missing = registered.filter((c) => !documented.includes(c));
     const unknown = documented.filter((c) => !registered.includes(c));
-    expect({ missing, unknown }, 'docs/checks.md is stale').toEqual({ missing: [], unknown: [] });
+    expect({ missing, unknown }, 'the README check table is stale').toEqual({ missing: [], unknown: [] });
     expect(documented).toEqual(registered);
     for (const check of checks) {
       expect(rows.find((r) => r.code === check.code)?.layer, `layer of ${check.code}`).toBe(check.layer);
