@@ -87,40 +87,52 @@ export function toServiceFact(o: RawObject): ServiceFact {
   return fact;
 }
 
-function containerState(state: RawObject | undefined): Pick<ContainerFact, 'state' | 'reason' | 'message'> {
-  if (state?.running) return { state: 'running' };
-  if (state?.waiting) return { state: 'waiting', ...(str(state.waiting.reason) ? { reason: state.waiting.reason } : {}), ...(str(state.waiting.message) ? { message: state.waiting.message } : {}) };
-  if (state?.terminated) return { state: 'terminated', ...(str(state.terminated.reason) ? { reason: state.terminated.reason } : {}), ...(str(state.terminated.message) ? { message: state.terminated.message } : {}) };
-  return { state: 'unknown' };
+// toPodFact and toEndpointSliceFact run once per object of a 100k-pod sweep: they assign fields
+// directly instead of spreading optional ones, which halves their cost (bench/sweep.ts).
+
+function setContainerState(fact: ContainerFact, state: RawObject | undefined): void {
+  const detail = state?.waiting ?? state?.terminated;
+  fact.state = state?.running ? 'running' : state?.waiting ? 'waiting' : state?.terminated ? 'terminated' : 'unknown';
+  if (fact.state === 'running' || !detail) return;
+  if (str(detail.reason)) fact.reason = detail.reason;
+  if (str(detail.message)) fact.message = detail.message;
+}
+
+function toCondition(c: RawObject): PodConditionFact {
+  const condition: PodConditionFact = { type: c.type, status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown' };
+  if (str(c.reason)) condition.reason = c.reason;
+  if (str(c.message)) condition.message = c.message;
+  return condition;
+}
+
+function toContainerFact(c: RawObject, s: RawObject | undefined): ContainerFact {
+  const fact: ContainerFact = {
+    name: str(c.name) ?? '',
+    ports: arr(c.ports).map((p) => {
+      const port: ContainerFact['ports'][number] = { containerPort: num(p.containerPort) ?? 0, protocol: protocol(p.protocol) };
+      if (str(p.name)) port.name = p.name;
+      return port;
+    }),
+    ready: s?.ready === true,
+    restartCount: num(s?.restartCount) ?? 0,
+    state: 'unknown',
+    hasReadinessProbe: Boolean(c.readinessProbe),
+  };
+  if (typeof s?.started === 'boolean') fact.started = s.started;
+  setContainerState(fact, s?.state);
+  if (str(s?.lastState?.terminated?.reason)) fact.lastTerminationReason = s!.lastState.terminated.reason;
+  return fact;
 }
 
 export function toPodFact(o: RawObject): PodFact {
   const spec = (o.spec ?? {}) as RawObject;
   const status = (o.status ?? {}) as RawObject;
-  const statuses = new Map<string, RawObject>(arr(status.containerStatuses).map((s) => [s.name, s]));
-  const conditions: PodConditionFact[] = arr(status.conditions)
-    .filter((c) => typeof c?.type === 'string')
-    .map((c) => ({
-      type: c.type,
-      status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown',
-      ...(str(c.reason) ? { reason: c.reason } : {}),
-      ...(str(c.message) ? { message: c.message } : {}),
-    }));
-  const containers: ContainerFact[] = arr(spec.containers).map((c) => {
-    const s = statuses.get(c.name);
-    return {
-      name: str(c.name) ?? '',
-      ports: arr(c.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), containerPort: num(p.containerPort) ?? 0, protocol: protocol(p.protocol) })),
-      ready: s?.ready === true,
-      ...(typeof s?.started === 'boolean' ? { started: s.started } : {}),
-      restartCount: num(s?.restartCount) ?? 0,
-      ...containerState(s?.state),
-      ...(str(s?.lastState?.terminated?.reason) ? { lastTerminationReason: s!.lastState.terminated.reason } : {}),
-      hasReadinessProbe: Boolean(c.readinessProbe),
-    };
-  });
+  const statuses = arr(status.containerStatuses);
+  const conditions = arr(status.conditions).filter((c) => typeof c?.type === 'string').map(toCondition);
+  const containers = arr(spec.containers).map((c) => toContainerFact(c, statuses.find((s) => s?.name === c?.name)));
   const phase = ['Pending', 'Running', 'Succeeded', 'Failed'].includes(status.phase) ? status.phase : 'Unknown';
-  const owner = arr(o.metadata?.ownerReferences).find((r) => r?.controller) ?? arr(o.metadata?.ownerReferences)[0];
+  const owners = arr(o.metadata?.ownerReferences);
+  const owner = owners.find((r) => r?.controller) ?? owners[0];
   const fact: PodFact = {
     namespace: str(o.metadata?.namespace) ?? '',
     name: str(o.metadata?.name) ?? '',
@@ -142,6 +154,22 @@ export function toPodFact(o: RawObject): PodFact {
   return fact;
 }
 
+function toEndpointFact(e: RawObject): EndpointFact {
+  const fact: EndpointFact = {
+    addresses: arr(e.addresses).filter((a) => typeof a === 'string'),
+    ready: tristate(e.conditions?.ready),
+    serving: tristate(e.conditions?.serving),
+    terminating: tristate(e.conditions?.terminating),
+  };
+  if (str(e.nodeName)) fact.nodeName = e.nodeName;
+  const ref = e.targetRef;
+  if (ref && str(ref.kind)) {
+    fact.targetRef = { kind: ref.kind, name: str(ref.name) ?? '' };
+    if (str(ref.namespace)) fact.targetRef.namespace = ref.namespace;
+  }
+  return fact;
+}
+
 export function toEndpointSliceFact(o: RawObject): EndpointSliceFact {
   const addressType = o.addressType === 'IPv6' || o.addressType === 'FQDN' ? o.addressType : 'IPv4';
   return {
@@ -150,19 +178,7 @@ export function toEndpointSliceFact(o: RawObject): EndpointSliceFact {
     serviceName: str(o.metadata?.labels?.['kubernetes.io/service-name']) ?? '',
     addressType,
     ports: arr(o.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), port: num(p.port) ?? 0, protocol: protocol(p.protocol) })),
-    endpoints: arr(o.endpoints).map((e): EndpointFact => {
-      const fact: EndpointFact = {
-        addresses: arr(e.addresses).filter((a) => typeof a === 'string'),
-        ready: tristate(e.conditions?.ready),
-        serving: tristate(e.conditions?.serving),
-        terminating: tristate(e.conditions?.terminating),
-      };
-      if (str(e.nodeName)) fact.nodeName = e.nodeName;
-      if (e.targetRef && str(e.targetRef.kind)) {
-        fact.targetRef = { kind: e.targetRef.kind, name: str(e.targetRef.name) ?? '', ...(str(e.targetRef.namespace) ? { namespace: e.targetRef.namespace } : {}) };
-      }
-      return fact;
-    }),
+    endpoints: arr(o.endpoints).map(toEndpointFact),
     source: 'endpointslice',
   };
 }
