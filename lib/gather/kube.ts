@@ -145,7 +145,8 @@ class Gatherer {
     const attempt = new Gatherer(this.reader);
     const found: EndpointSliceFact[] = [];
     if (await attempt.list(sliceSpec, toEndpointSliceFact, found)) {
-      out.push(...found);
+      // A loop, not push(...found): a cluster-wide list can exceed the engine's argument limit.
+      for (const slice of found) out.push(slice);
       return;
     }
     const fallback = new Gatherer(this.reader);
@@ -161,7 +162,7 @@ class Gatherer {
       this.accessErrors.push(...attempt.accessErrors, ...fallback.accessErrors);
       return;
     }
-    out.push(...converted.flat());
+    for (const slice of converted.flat()) out.push(slice);
   }
 }
 
