@@ -14,7 +14,7 @@ import type {
   ServiceFact,
 } from '../facts/types.js';
 import type { ObjectFacts } from '../gather/types.js';
-import { buildReport } from '../verdict/verdict.js';
+import { buildReport, reportStatus } from '../verdict/verdict.js';
 import type { ReportStatus } from '../verdict/types.js';
 import type { ServiceResult, SweepReport } from './types.js';
 
@@ -141,9 +141,12 @@ export function sweepCluster(objects: ObjectFacts, ctx: SweepContext): SweepRepo
   const ranked: { result: ServiceResult; size: number }[] = [];
   for (const service of objects.services) {
     const { facts, size } = serviceView(service, objects, index, ctx);
-    const report = buildReport(facts, runChecks(facts, { codes: SERVICE_CODES }), { startedAt: ctx.startedAt, durationMs: 0 });
-    counts[report.status]++;
-    if (report.status === 'ok') continue;
+    const findings = runChecks(facts, { codes: SERVICE_CODES });
+    // Most services are fine: the verdict's causal ordering is only worth building for the rest.
+    const status = reportStatus(findings);
+    counts[status]++;
+    if (status === 'ok') continue;
+    const report = buildReport(facts, findings, { startedAt: ctx.startedAt, durationMs: 0 });
     ranked.push({
       size,
       result: {
