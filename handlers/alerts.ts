@@ -1,6 +1,8 @@
+import { buildOnce } from '../lib/build-once.js';
 import type { HandlerConfig } from '../lib/config.js';
-import { bodyText, isAuthorized, jsonResponse, type HandlerLogger, type HttpEvent, type HttpResult } from '../lib/http/api-gateway.js';
+import { bodyText, isAuthorized, jsonResponse, type HttpEvent, type HttpResult } from '../lib/http/api-gateway.js';
 import { AlertChannelError, alertChannel, jobsFromAlerts, parseAlertChannels, parseAlertmanagerPayload } from '../lib/jobs/alerts.js';
+import type { Log } from '../lib/observability/logger.js';
 import type { JobQueue } from '../lib/queue/sqs.js';
 
 // POST /alerts — the Alertmanager webhook receiver. Alertmanager retries 5xx and drops 4xx, so
@@ -14,7 +16,7 @@ export interface AlertsHandlerDeps {
   queueFor(cluster: string): JobQueue;
   /** The shared secret Alertmanager presents (ALERTMANAGER_TOKEN, env or SSM). */
   token(): Promise<string>;
-  logger: HandlerLogger;
+  logger: Log;
   now?: () => Date;
 }
 
@@ -77,45 +79,29 @@ export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent)
   };
 }
 
-let lazyHandler: Promise<(event: HttpEvent) => Promise<HttpResult>> | undefined;
-
-async function handlerFromEnvironment(): Promise<(event: HttpEvent) => Promise<HttpResult>> {
-  const [{ loadHandlerConfig }, { resolveSecret }, { createSqsClient, JobQueue }, { createLogger }] = await Promise.all([
+const fromEnvironment = buildOnce(async (): Promise<(event: HttpEvent) => Promise<HttpResult>> => {
+  const [{ loadHandlerConfig }, { resolveSecret }, { createQueueRouter, createSqsClient }, { createLogger }] = await Promise.all([
     import('../lib/config.js'),
     import('../lib/secrets.js'),
     import('../lib/queue/sqs.js'),
     import('../lib/observability/logger.js'),
   ]);
   const config = loadHandlerConfig(process.env);
-  const receiverChannels = parseAlertChannels(process.env.NETCHECK_ALERT_CHANNELS);
-  const client = createSqsClient({ endpoint: config.sqsEndpoint, region: config.region });
-  const queues = new Map<string, JobQueue>();
   return createAlertsHandler({
     config,
-    receiverChannels,
-    queueFor(cluster) {
-      let queue = queues.get(cluster);
-      if (!queue) {
-        const url = config.routing.queues[cluster];
-        if (!url) throw new Error(`no queue configured for cluster "${cluster}"`);
-        queue = new JobQueue(client, url);
-        queues.set(cluster, queue);
-      }
-      return queue;
-    },
+    receiverChannels: parseAlertChannels(process.env.NETCHECK_ALERT_CHANNELS),
+    queueFor: createQueueRouter(createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }), config.routing.queues),
     token: () => resolveSecret('ALERTMANAGER_TOKEN', config.env),
     logger: createLogger('alerts'),
   });
-}
+});
 
 /** Lambda entry point; configuration is read on the first request, and a bad one answers 500 until fixed. */
 export async function handler(event: HttpEvent): Promise<HttpResult> {
-  lazyHandler ??= handlerFromEnvironment();
   let handle: (event: HttpEvent) => Promise<HttpResult>;
   try {
-    handle = await lazyHandler;
+    handle = await fromEnvironment();
   } catch (error) {
-    lazyHandler = undefined;
     console.error(JSON.stringify({ level: 'ERROR', message: 'alerts handler configuration invalid', error: String(error) }));
     return jsonResponse(500, { error: `server misconfigured: ${(error as Error).message}` });
   }

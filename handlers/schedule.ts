@@ -1,5 +1,6 @@
 import type { HandlerConfig } from '../lib/config.js';
-import type { HandlerLogger } from '../lib/http/api-gateway.js';
+import type { Log } from '../lib/observability/logger.js';
+import { buildOnce } from '../lib/build-once.js';
 import { jobFromSchedule, scheduleDefaultsFromEnv } from '../lib/jobs/schedule.js';
 import type { JobQueue } from '../lib/queue/sqs.js';
 
@@ -12,7 +13,7 @@ export interface ScheduleHandlerDeps {
   summaryChannel?: string;
   summaryCluster?: string;
   queueFor(cluster: string): JobQueue;
-  logger: HandlerLogger;
+  logger: Log;
   now?: () => Date;
 }
 
@@ -44,35 +45,22 @@ export function createScheduleHandler(deps: ScheduleHandlerDeps): (event: unknow
   };
 }
 
-let lazyHandler: Promise<(event: unknown) => Promise<ScheduleResult>> | undefined;
-
-async function handlerFromEnvironment(): Promise<(event: unknown) => Promise<ScheduleResult>> {
-  const [{ loadHandlerConfig }, { createSqsClient, JobQueue }, { createLogger }] = await Promise.all([
+const fromEnvironment = buildOnce(async (): Promise<(event: unknown) => Promise<ScheduleResult>> => {
+  const [{ loadHandlerConfig }, { createQueueRouter, createSqsClient }, { createLogger }] = await Promise.all([
     import('../lib/config.js'),
     import('../lib/queue/sqs.js'),
     import('../lib/observability/logger.js'),
   ]);
   const config = loadHandlerConfig(process.env);
-  const client = createSqsClient({ endpoint: config.sqsEndpoint, region: config.region });
   return createScheduleHandler({
     config,
     ...scheduleDefaultsFromEnv(process.env),
-    queueFor(cluster) {
-      const url = config.routing.queues[cluster];
-      if (!url) throw new Error(`no queue configured for cluster "${cluster}"`);
-      return new JobQueue(client, url);
-    },
+    queueFor: createQueueRouter(createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }), config.routing.queues),
     logger: createLogger('schedule'),
   });
-}
+});
 
 /** Lambda entry point (EventBridge, asynchronous invocation). */
 export async function handler(event: unknown): Promise<ScheduleResult> {
-  // A configuration error is re-read on the next invocation instead of being cached for the container's life.
-  lazyHandler ??= handlerFromEnvironment().catch((error: unknown) => {
-    lazyHandler = undefined;
-    throw error;
-  });
-  const handle = await lazyHandler;
-  return handle(event);
+  return (await fromEnvironment())(event);
 }

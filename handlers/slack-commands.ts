@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 // Bolt's own request verifier, imported by file: the package index would pull all of Bolt (App,
 // Express, Socket Mode: ~2.7 MB bundled) into the slash-command hot path. Pinned with Bolt 5.1.0.
 import { isValidSlackRequest } from '@slack/bolt/dist/receivers/verify-request.js';
+import { buildOnce } from '../lib/build-once.js';
 import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
 import { createLogger } from '../lib/observability/logger.js';
 import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
@@ -59,15 +60,9 @@ export function createSlackCommandsHandler(config: HandlerConfig, signingSecret:
   };
 }
 
-let ready: Promise<Handler> | undefined;
+const ready = buildOnce(async () => {
+  const config = loadHandlerConfig();
+  return createSlackCommandsHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
+});
 
-export const handler: Handler = async (event) => {
-  ready ??= (async () => {
-    const config = loadHandlerConfig();
-    return createSlackCommandsHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
-  })().catch((error: unknown) => {
-    ready = undefined; // a bad config or an SSM outage must not poison the warm container
-    throw error;
-  });
-  return (await ready)(event);
-};
+export const handler: Handler = async (event) => (await ready())(event);

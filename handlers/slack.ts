@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { buildOnce } from '../lib/build-once.js';
 import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
 import { createLogger } from '../lib/observability/logger.js';
 import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
@@ -31,15 +32,9 @@ export async function createSlackHandler(config: HandlerConfig, signingSecret: s
   };
 }
 
-let ready: Promise<SlackHandler> | undefined;
+const ready = buildOnce(async () => {
+  const config = loadHandlerConfig();
+  return createSlackHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
+});
 
-export const handler: SlackHandler = async (event, context) => {
-  ready ??= (async () => {
-    const config = loadHandlerConfig();
-    return createSlackHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
-  })().catch((error: unknown) => {
-    ready = undefined; // a bad config or an SSM outage must not poison the warm container
-    throw error;
-  });
-  return (await ready)(event, context);
-};
+export const handler: SlackHandler = async (event, context) => (await ready())(event, context);

@@ -11,12 +11,6 @@ export type HttpEvent = Pick<APIGatewayProxyEventV2, 'headers' | 'body' | 'isBas
 export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
 
 /** What handlers log through; the Powertools Logger fits it, and so does a test's recorder. */
-export interface HandlerLogger {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
-
 /** Header value by case-insensitive name (API Gateway v2 lowercases names, tests and proxies may not). */
 export function header(event: HttpEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();

@@ -2,6 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 
 export type { Logger };
 
+/** What code that only writes logs needs: satisfied by a Powertools Logger and by plain test doubles. */
+export type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
+
 /**
  * Structured JSON logger (one object per line on stdout) shared by the Lambda handlers and the
  * worker. The level comes from POWERTOOLS_LOG_LEVEL (default INFO) so operators can turn on

@@ -7,6 +7,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { parseJobBody, type Job } from '../jobs/schema.js';
+import type { Log } from '../observability/logger.js';
 
 export interface SqsClientOptions {
   region?: string;
@@ -71,12 +72,6 @@ function sanitizeDedupId(id: string): string {
   return /^[\x21-\x7e]{1,128}$/.test(id) ? id : Buffer.from(id).toString('base64url').slice(0, 128);
 }
 
-export interface ConsumerLogger {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
-
 export interface JobContext {
   receiveCount: number;
   messageId: string;
@@ -86,7 +81,7 @@ export interface ConsumerOptions {
   client: SQSClient;
   queueUrl: string;
   handle: (job: Job, ctx: JobContext) => Promise<void>;
-  logger: ConsumerLogger;
+  logger: Log;
   /** Jobs in flight at once. */
   concurrency?: number;
   waitTimeSeconds?: number;

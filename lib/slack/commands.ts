@@ -1,6 +1,7 @@
 import type { Routing } from '../config.js';
 import { parseCommand, USAGE } from '../jobs/command.js';
 import { createJob, describeTarget } from '../jobs/schema.js';
+import type { Log } from '../observability/logger.js';
 import type { JobQueue } from '../queue/sqs.js';
 
 // The /netcheck slash command: validate, route to a cluster, enqueue, and say so. Shared by the
@@ -17,7 +18,7 @@ export interface SlashCommandFields {
 export interface SlashCommandDeps {
   routing: Routing;
   queueFor: (cluster: string) => JobQueue;
-  log: { info(message: string, ...extra: Record<string, unknown>[]): void; error(message: string, ...extra: Record<string, unknown>[]): void };
+  log: Log;
 }
 
 export interface EphemeralReply {

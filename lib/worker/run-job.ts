@@ -3,6 +3,7 @@ import { diagnose, sweep, type EngineDeps } from '../engine.js';
 import type { Target } from '../facts/types.js';
 import { alertThreadKey } from '../jobs/alerts.js';
 import { describeTarget, type Job } from '../jobs/schema.js';
+import type { Log } from '../observability/logger.js';
 import type { ThreadPoster } from '../post/slack.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackThread } from '../render/slack.js';
 import { rerunValue } from '../slack/rerun.js';
@@ -11,19 +12,13 @@ import type { StateRegistry } from '../state/registry.js';
 import type { SweepReport } from '../summary/types.js';
 import type { Report } from '../verdict/types.js';
 
-export interface JobLogger {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
-
 export interface RunJobDeps {
   cluster: string;
   engine: EngineDeps;
   poster: ThreadPoster;
   /** What the worker remembers between jobs (a ConfigMap in-cluster; memory for local runs). */
   state: StateRegistry;
-  logger: JobLogger;
+  logger: Log;
   /** Receives at which a failure is posted to the requester instead of being retried. */
   maxAttempts: number;
   onFindings?: (findings: readonly Pick<Finding, 'code' | 'status'>[]) => void;

@@ -69,7 +69,12 @@ describe('SQS job queue (fauxqs over HTTP)', () => {
     const consumer = new JobConsumer({
       client: sqs.client,
       queueUrl,
-      logger: { ...silent, error: (_m, extra) => reasons.push(String(extra?.reason)) },
+      logger: {
+        ...silent,
+        error: (_message: unknown, ...extra: unknown[]) => {
+          reasons.push(String((extra[0] as { reason?: string } | undefined)?.reason));
+        },
+      },
       waitTimeSeconds: 1,
       retryDelaySeconds: 0,
       handle: async () => {
