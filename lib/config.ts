@@ -139,7 +139,23 @@ export interface WorkerConfig {
   probes: boolean;
   /** SQS long-poll wait; also the longest a shutdown waits for the poll in progress. */
   pollWaitSeconds: number;
+  /** The worker pod's address and labels: where probes start, for NetworkPolicy evaluation. */
+  podIP?: string;
+  podLabels?: Record<string, string>;
 }
+
+const labelList = z.string().transform((raw, ctx) => {
+  const labels: Record<string, string> = {};
+  for (const pair of raw.split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      ctx.addIssue({ code: 'custom', message: `"${pair}" is not key=value` });
+      return z.NEVER;
+    }
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return labels;
+});
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const raw = parse(
@@ -163,6 +179,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_CLUSTER_DOMAIN: z.string().optional(),
       NETCHECK_PROBES: z.enum(['on', 'off']).optional(),
       NETCHECK_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(20).optional(),
+      NETCHECK_POD_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
+      NETCHECK_POD_LABELS: labelList.optional(),
     },
     env,
   );
@@ -186,6 +204,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     clusterDomain: raw.NETCHECK_CLUSTER_DOMAIN ?? 'cluster.local',
     probes: raw.NETCHECK_PROBES !== 'off',
     pollWaitSeconds: raw.NETCHECK_POLL_WAIT_SECONDS ?? 20,
+    podIP: raw.NETCHECK_POD_IP,
+    podLabels: raw.NETCHECK_POD_LABELS,
   };
 }
 

@@ -51,7 +51,7 @@ async function gatherAgents(objects: ObjectFacts, target: Target, deps: EngineDe
 
 export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Facts> {
   deps.onPhase?.('gather');
-  const objects = await gatherObjects(deps.kc, target);
+  const objects = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace });
   deps.onPhase?.('probe');
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents(objects, target, deps)]);
   return { ...objects, target, collectedAt: new Date().toISOString(), probes, nodeAgents };

@@ -31,6 +31,11 @@ export interface GatherObjectsOptions {
   pageSize?: number;
   /** Per-request timeout in ms (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Namespace the probes start from (the worker's). Its NetworkPolicies are read too, so egress
+   * rules on the probing pod are evaluated, not only ingress rules on the target's pods.
+   */
+  probeNamespace?: string;
 }
 
 /** Namespaces where kube-proxy and the CNIs we know run their DaemonSets. */
@@ -237,6 +242,9 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
         g.slices({ namespace, service: name }, facts.endpointSlices),
         g.list(NODES, toNodeFact, facts.nodes),
         g.list({ ...POLICIES, namespace }, toNetworkPolicyFact, facts.networkPolicies),
+        ...(opts.probeNamespace && opts.probeNamespace !== namespace && DNS_LABEL.test(opts.probeNamespace)
+          ? [g.list({ ...POLICIES, namespace: opts.probeNamespace }, toNetworkPolicyFact, facts.networkPolicies)]
+          : []),
         g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
         gatherSystem(g, facts),
         gatherDns(g, facts),

@@ -56,7 +56,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       timeoutMs: config.probeTimeoutMs,
       concurrency: 32,
       clusterDomain: config.clusterDomain,
-      source: deps.probeSource ?? { namespace: config.namespace, description: 'the netcheck worker pod' },
+      source: deps.probeSource ?? {
+        namespace: config.namespace,
+        podLabels: config.podLabels,
+        ip: config.podIP,
+        description: config.podIP ? `the netcheck worker pod (${config.podIP})` : 'the netcheck worker',
+      },
     },
     agents: await agentAccess(config),
   };

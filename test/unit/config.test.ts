@@ -52,3 +52,21 @@ describe('worker config', () => {
     expect(problems(() => loadWorkerConfig({}))).toEqual(['NETCHECK_QUEUE_URL is required']);
   });
 });
+
+describe('worker probe source', () => {
+  it('reads the pod address and labels the chart passes', () => {
+    const config = loadWorkerConfig({
+      NETCHECK_QUEUE_URL: 'http://127.0.0.1:1/q.fifo',
+      NETCHECK_POD_IP: '10.244.1.7',
+      NETCHECK_POD_LABELS: 'app.kubernetes.io/name=netcheck,app.kubernetes.io/component=worker',
+    });
+    expect(config.podIP).toBe('10.244.1.7');
+    expect(config.podLabels).toEqual({ 'app.kubernetes.io/name': 'netcheck', 'app.kubernetes.io/component': 'worker' });
+  });
+
+  it('names a malformed label list', () => {
+    expect(problems(() => loadWorkerConfig({ NETCHECK_QUEUE_URL: 'http://127.0.0.1:1/q.fifo', NETCHECK_POD_LABELS: 'app' }))).toEqual([
+      'NETCHECK_POD_LABELS: "app" is not key=value',
+    ]);
+  });
+});

@@ -58,3 +58,13 @@ fsGroup: 10001
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/*
+A pod's labels as "key=value,key=value" (what the worker reads from NETCHECK_POD_LABELS).
+*/}}
+{{- define "netcheck.labelsCsv" -}}
+{{- $labels := merge (dict "app.kubernetes.io/component" .component) (include "netcheck.labels" .root | fromYaml) -}}
+{{- $pairs := list -}}
+{{- range $key, $value := $labels }}{{ $pairs = append $pairs (printf "%s=%s" $key $value) }}{{ end -}}
+{{- join "," $pairs -}}
+{{- end -}}
