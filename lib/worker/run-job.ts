@@ -39,7 +39,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
   if (job.cluster !== deps.cluster) {
     // A misrouted job will never succeed here: answer instead of retrying it into the DLQ.
     const posted = await postFailure(job, deps, `this worker serves cluster "${deps.cluster}", not "${job.cluster}"`);
-    await deps.state.markSeen(job.id);
+    await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
   const target = { ...job.target, cluster: job.cluster } as Target;
@@ -48,8 +48,8 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
   let report: Report | undefined;
   try {
     if (target.kind === 'cluster') {
-      const report = await sweep(job.cluster, deps.engine);
-      const summary = job.trigger === 'schedule' ? await withChanges(report, deps) : report;
+      const swept = await sweep(job.cluster, deps.engine);
+      const summary = job.trigger === 'schedule' ? await withChanges(swept, deps) : swept;
       thread = renderSlackSummary(summary, {
         cluster: job.cluster,
         title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
@@ -72,14 +72,26 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     if (attempt < deps.maxAttempts) throw error;
     log.error('job failed on its last attempt; telling the requester', { jobId: job.id, error: String(error) });
     const posted = await postFailure(job, deps, errorText(error));
-    await deps.state.markSeen(job.id);
+    await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
 
   const posted = await postResult(job, thread, report, deps);
-  await deps.state.markSeen(job.id);
+  await rememberAnswered(job, deps);
   log.info('job answered', { jobId: job.id, status, channel: posted.channel, ts: posted.ts });
   return { status, posted };
+}
+
+/**
+ * Best effort once the answer is posted: failing the job now would have SQS redeliver it and the
+ * requester see the thread twice, which is worse than a duplicate after a rare state outage.
+ */
+async function rememberAnswered(job: Job, deps: RunJobDeps): Promise<void> {
+  try {
+    await deps.state.markSeen(job.id);
+  } catch (error) {
+    deps.logger.warn('could not record the job as answered', { jobId: job.id, error: String(error) });
+  }
 }
 
 async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<SweepReport> {

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
+import { createJob } from '../../lib/jobs/schema.js';
+import { loadKubeConfig } from '../../lib/kube/config.js';
+import { createSlackPoster } from '../../lib/post/slack.js';
+import { createStateRegistry } from '../../lib/state/registry.js';
+import { createMemoryStateStore } from '../../lib/state/store.js';
+import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
+import { runJob, type RunJobDeps } from '../../lib/worker/run-job.js';
+
+// One job through runJob with real parts (demo cluster over HTTP, our Slack server): the paths the
+// end-to-end tests do not reach — misrouted jobs and redeliveries of answered jobs.
+
+let demo: DemoCluster;
+let slack: SlackApiServer;
+let deps: RunJobDeps;
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+beforeAll(async () => {
+  demo = await startDemoCluster();
+  slack = await startSlackApiServer({ rateLimit: false });
+  deps = {
+    cluster: 'demo',
+    engine: {
+      kc: loadKubeConfig({ kubeconfigPath: demo.kubeconfigPath }),
+      probes: { enabled: true, timeoutMs: 1000, concurrency: 8, clusterDomain: 'cluster.local' },
+      agents: { port: demo.agents.port, token: demo.agents.token, timeoutMs: 1000 },
+    },
+    poster: createSlackPoster({ token: slack.token, slackApiUrl: slack.url }),
+    state: createStateRegistry(createMemoryStateStore()),
+    logger: silent,
+    maxAttempts: 3,
+  };
+});
+afterAll(async () => {
+  await slack?.close();
+  await demo?.close();
+});
+
+const job = (cluster: string, channel: string) =>
+  createJob({ trigger: 'slash', target: { kind: 'svc', name: 'cart', namespace: 'shop' }, cluster, requester: { source: 'test' }, reply: { channel } });
+
+describe('runJob', () => {
+  it('answers a job queued for another cluster instead of retrying it into the dead-letter queue', async () => {
+    const outcome = await runJob(job('prod', 'C0MIS'), 1, deps);
+    expect(outcome.status).toBe('error');
+    const [message] = slack.messages('C0MIS');
+    expect(message?.text).toMatch(/serves cluster "demo", not "prod"/);
+  });
+
+  it('posts once, and skips a redelivery of a job it already answered', async () => {
+    const answered = job('demo', 'C0TWICE');
+    expect((await runJob(answered, 1, deps)).status).toBe('fail');
+    const messagesAfterFirst = slack.messages('C0TWICE').length;
+    expect(messagesAfterFirst).toBeGreaterThan(1);
+    expect((await runJob(answered, 2, deps)).status).toBe('duplicate');
+    expect(slack.messages('C0TWICE')).toHaveLength(messagesAfterFirst);
+  });
+});
