@@ -1,5 +1,5 @@
 import type { Facts, PodFact } from '../facts/types.js';
-import { type CniDetection, daemonSetPods, detectCni } from './lib/cni.js';
+import { type CniDetection, daemonSetPodsOnNode, detectCni } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
 import { nodesInScope, symptomNodes, unreadable } from './lib/nodes.js';
 import type { Check, Finding, Subject } from './types.js';
@@ -27,7 +27,7 @@ function brokenNodes(facts: Facts, cni: CniDetection): BrokenNode[] {
   const broken: BrokenNode[] = [];
   for (const node of nodesInScope(facts).nodes) {
     for (const ds of cni.daemonSets) {
-      const onNode = daemonSetPods(ds, facts.systemPods).filter((p) => p.nodeName === node);
+      const onNode = daemonSetPodsOnNode(ds, facts.systemPods, node);
       if (!onNode.some(podHealthy)) broken.push({ node, pods: onNode, daemonSet: `${ds.namespace}/${ds.name}` });
     }
   }

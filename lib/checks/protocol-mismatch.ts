@@ -1,3 +1,4 @@
+import type { ContainerPortFact } from '../facts/types.js';
 import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { declaredPorts } from './lib/ports.js';
@@ -33,13 +34,25 @@ const check: Check = {
     const mismatches: { index: number; sentence: string; evidence: string; port: number; want: string }[] = [];
     let compared = 0;
     svc.ports.forEach((port, index) => {
-      const targets = pods.flatMap(declaredPorts).filter((p) =>
-        typeof port.targetPort === 'string' ? p.name === port.targetPort : p.containerPort === port.targetPort,
-      );
-      if (targets.length === 0) return;
+      const targeted = (p: ContainerPortFact) => (typeof port.targetPort === 'string' ? p.name === port.targetPort : p.containerPort === port.targetPort);
+      // Scan first without building the declared-port list: nearly every port agrees.
+      let resolved = false;
+      for (const pod of pods) {
+        for (const container of pod.containers) {
+          for (const p of container.ports) {
+            if (!targeted(p)) continue;
+            resolved = true;
+            // A container may declare the same number for several protocols (DNS: 53/UDP and 53/TCP).
+            if (p.protocol === port.protocol) {
+              compared++;
+              return;
+            }
+          }
+        }
+      }
+      if (!resolved) return;
       compared++;
-      // A container may declare the same number for several protocols (DNS: 53/UDP and 53/TCP).
-      if (targets.some((p) => p.protocol === port.protocol)) return;
+      const targets = pods.flatMap(declaredPorts).filter(targeted);
       const target = targets[0];
       if (!target) return;
       mismatches.push({

@@ -1,7 +1,7 @@
 import type { Facts, PodFact, ServiceFact, ServicePortFact } from '../facts/types.js';
 import type { Check, FindingStatus, Subject } from './types.js';
 import { finding, skipped } from './lib/finding.js';
-import { declaredPorts, formatDeclared, resolveTargetPort, targetPortPatch, type DeclaredPort } from './lib/ports.js';
+import { declaredPorts, formatDeclared, resolvesTargetPort, targetPortPatch, type DeclaredPort } from './lib/ports.js';
 import {
   accessDenied,
   describeAccessError,
@@ -48,10 +48,11 @@ function refusedOn(facts: Facts, port: number): string[] {
 }
 
 function examine(facts: Facts, svc: ServiceFact, pods: PodFact[], port: ServicePortFact, index: number): PortProblem | undefined {
+  const resolving = pods.filter((pod) => resolvesTargetPort(pod, port));
+  // Almost every port resolves: the text below is only worth building for a problem.
+  if (resolving.length === pods.length) return undefined;
   const declared = uniqueDeclared(pods);
   const declaredText = `selected pods declare ${formatDeclared(declared)}`;
-  const resolving = pods.filter((pod) => resolveTargetPort(pod, port));
-  if (resolving.length === pods.length) return undefined;
   const missing = pods.filter((pod) => !resolving.includes(pod)).map((p) => p.name);
   const ref = `${svc.namespace}/${svc.name}`;
 

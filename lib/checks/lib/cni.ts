@@ -89,3 +89,25 @@ export function isKubeProxyPod(pod: PodFact): boolean {
 export function daemonSetPods(ds: DaemonSetFact, pods: PodFact[]): PodFact[] {
   return pods.filter((p) => p.namespace === ds.namespace && matchesLabels(ds.selector, p.labels));
 }
+
+/**
+ * A DaemonSet's pods on one node. A cluster sweep asks this for every node of every Service
+ * against the same system pod list, so the list is grouped by node once per (pods, DaemonSet).
+ */
+const byNodeCache = new WeakMap<PodFact[], WeakMap<DaemonSetFact, Map<string | undefined, PodFact[]>>>();
+
+export function daemonSetPodsOnNode(ds: DaemonSetFact, pods: PodFact[], node: string): PodFact[] {
+  let perDs = byNodeCache.get(pods);
+  if (!perDs) byNodeCache.set(pods, (perDs = new WeakMap()));
+  let byNode = perDs.get(ds);
+  if (!byNode) {
+    byNode = new Map();
+    for (const pod of daemonSetPods(ds, pods)) {
+      const list = byNode.get(pod.nodeName);
+      if (list) list.push(pod);
+      else byNode.set(pod.nodeName, [pod]);
+    }
+    perDs.set(ds, byNode);
+  }
+  return byNode.get(node) ?? [];
+}
