@@ -13,6 +13,8 @@ module.exports = {
   // Bundle the AWS SDK too: the deployed code then runs exactly the SDK version the tests ran,
   // not whatever the Lambda runtime ships this month. It costs ~0.45 MB (see bench/cold-start.ts).
   exclude: [],
+  // serverless-esbuild loads esbuild plugins from a file (see esbuild-plugins.cjs for why).
+  plugins: 'deploy/serverless/esbuild-plugins.cjs',
   // Bolt and its dependencies are CommonJS that call require() on Node built-ins; an ESM bundle
   // has no require of its own.
   banner: {

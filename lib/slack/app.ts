@@ -35,16 +35,24 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
 
   app.action('netcheck_rerun', async ({ ack, body, action, respond }) => {
     await ack();
+    // The click is acknowledged already; a response_url that fails must not turn it into a 500.
+    const tell = async (text: string) => {
+      try {
+        await respond({ response_type: 'ephemeral', replace_original: false, text });
+      } catch (error) {
+        deps.log.warn('could not answer a Re-run click', { error: String(error) });
+      }
+    };
     const value = 'value' in action && typeof action.value === 'string' ? action.value : '';
     const rerun = parseRerunValue(value);
     const channel = body.channel?.id;
     const threadTs = 'message' in body ? (body.message?.thread_ts ?? body.message?.ts) : undefined;
     if (!rerun || !channel || !threadTs) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: ':warning: This button is out of date; run the command again.' });
+      await tell(':warning: This button is out of date; run the command again.');
       return;
     }
     if (!deps.routing.queues[rerun.cluster]) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: `:warning: cluster "${rerun.cluster}" is no longer configured.` });
+      await tell(`:warning: cluster "${rerun.cluster}" is no longer configured.`);
       return;
     }
     try {
@@ -59,7 +67,7 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
       );
     } catch (error) {
       deps.log.error('could not queue re-run', { error: String(error) });
-      await respond({ response_type: 'ephemeral', replace_original: false, text: ':x: netcheck could not queue the re-run; try again shortly.' });
+      await tell(':x: netcheck could not queue the re-run; try again shortly.');
     }
   });
 

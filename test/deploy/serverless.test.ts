@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -302,6 +303,47 @@ describe('packaged CloudFormation template', () => {
       expect(stdout.trim()).toBe('function');
     }
     console.info(`bundle sizes: ${sizes.join(', ')}`);
+  });
+
+  it('answers Slack through the deployed Bolt bundle without touching the receivers left out of it', async () => {
+    const unpacked = join(workDir, 'unpacked-slack');
+    const bundle = join(unpacked, 'handlers', 'slack.mjs');
+    if (!existsSync(bundle)) await run('python3', ['-m', 'zipfile', '-e', join(outDir, 'slack.zip'), unpacked]);
+    // url_verification, /netcheck help, and a Re-run click with a stale value: none needs SQS, all go through Bolt.
+    const script = `
+      import { createHmac } from 'node:crypto';
+      const { handler } = await import(${JSON.stringify(bundle)});
+      const send = async (body, contentType) => {
+        const ts = Math.floor(Date.now() / 1000);
+        const signature = 'v0=' + createHmac('sha256', 'test-signing-secret').update('v0:' + ts + ':' + body).digest('hex');
+        const res = await handler({ version: '2.0', routeKey: 'POST /slack/events', rawPath: '/slack/events', rawQueryString: '', isBase64Encoded: false, body,
+          headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature }, requestContext: { http: { method: 'POST' } } }, {});
+        return res.statusCode + ' ' + res.body;
+      };
+      const click = { type: 'block_actions', user: { id: 'U1' }, team: { id: 'T1' }, api_app_id: 'A1', token: 't', trigger_id: '1',
+        container: { type: 'message', message_ts: '1.1', channel_id: 'C1' }, channel: { id: 'C1' }, message: { ts: '1.1', text: '' },
+        response_url: 'http://127.0.0.1:9/respond', actions: [{ type: 'button', action_id: 'netcheck_rerun', block_id: 'b', value: 'not json', action_ts: '1' }] };
+      console.log(await send(JSON.stringify({ type: 'url_verification', challenge: 'c-123', token: 't' }), 'application/json'));
+      console.log(await send(new URLSearchParams({ command: '/netcheck', text: 'help', channel_id: 'C1', user_id: 'U1' }).toString(), 'application/x-www-form-urlencoded'));
+      console.log(await send(new URLSearchParams({ payload: JSON.stringify(click) }).toString(), 'application/x-www-form-urlencoded'));
+    `;
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: unpacked,
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'eu-west-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        NETCHECK_QUEUES: '{"prod":"http://127.0.0.1:9/queue/prod.fifo"}',
+        NETCHECK_DEFAULT_CLUSTER: 'prod',
+        SLACK_SIGNING_SECRET: 'test-signing-secret',
+      },
+    });
+    const [verification, help, rerun] = stdout.trim().split('\n');
+    expect(verification).toBe('200 {"challenge":"c-123"}');
+    expect(help).toMatch(/^200 .*Usage: \/netcheck/);
+    expect(rerun).toMatch(/^200/);
+    expect(stderr).not.toMatch(/left out of the netcheck Lambda bundle/);
   });
 });
 
