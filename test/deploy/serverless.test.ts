@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,10 +80,13 @@ describe('packaged CloudFormation template', () => {
   });
     await writeFile(join(workDir, 'serverless.yml'), stringify(config));
 
+    // serverless-esbuild leaves per-function build folders in the temp dir; keep them in workDir.
+    const tmp = join(workDir, 'tmp');
+    await mkdir(tmp);
     await run(
       join(repo, 'node_modules/.bin/osls'),
       ['package', '--package', outDir, '--stage', 'test', `--param=ssmKmsKeyArn=${KMS_KEY}`, '--param=summaryChannel=C0SUMMARY1'],
-      { cwd: workDir, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 120_000 },
+      { cwd: workDir, env: { ...process.env, TMPDIR: tmp, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 120_000 },
     );
     const template = JSON.parse(await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
       Resources: typeof resources;
