@@ -15,8 +15,15 @@ function podState(pod: PodFact): string {
 
 /** In-scope nodes whose kube-proxy pod is missing or not ready: ClusterIP rules there are stale or absent. */
 function brokenNodes(facts: Facts, pods: PodFact[]): { node: string; pod?: PodFact }[] {
+  // Grouped once: at cluster scope this is every node against one kube-proxy pod per node.
+  const byNode = new Map<string | undefined, PodFact[]>();
+  for (const pod of pods) {
+    const list = byNode.get(pod.nodeName);
+    if (list) list.push(pod);
+    else byNode.set(pod.nodeName, [pod]);
+  }
   return nodesInScope(facts)
-    .nodes.map((node) => ({ node, pods: pods.filter((p) => p.nodeName === node) }))
+    .nodes.map((node) => ({ node, pods: byNode.get(node) ?? [] }))
     .filter(({ pods: onNode }) => !onNode.some(podHealthy))
     .map(({ node, pods: onNode }) => ({ node, pod: onNode[0] }));
 }

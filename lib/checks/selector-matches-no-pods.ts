@@ -29,15 +29,24 @@ interface Candidate {
  * A missing label costs more than a near-miss value so typos rank first.
  */
 function closestPods(selector: Labels, pods: PodFact[]): Candidate[] {
+  const entries = Object.entries(selector);
+  // Replicas of one template carry the same values for the selector's keys, so the edit
+  // distances are computed once per distinct set of values rather than once per pod.
+  const scored = new Map<string, Pick<Candidate, 'mismatches' | 'score'>>();
   const candidates = pods.map((pod) => {
-    const mismatches = Object.entries(selector)
-      .filter(([key, wanted]) => pod.labels[key] !== wanted)
-      .map(([key, wanted]) => ({ key, wanted, actual: pod.labels[key] }));
-    const score = mismatches.reduce(
-      (sum, m) => sum + 100 + (m.actual === undefined ? 50 : Math.min(editDistance(m.wanted, m.actual), 49)),
-      0,
-    );
-    return { pod, mismatches, score };
+    const values = JSON.stringify(entries.map(([k]) => pod.labels[k] ?? null));
+    let result = scored.get(values);
+    if (!result) {
+      const mismatches = entries
+        .filter(([key, wanted]) => pod.labels[key] !== wanted)
+        .map(([key, wanted]) => ({ key, wanted, actual: pod.labels[key] }));
+      const score = mismatches.reduce(
+        (sum, m) => sum + 100 + (m.actual === undefined ? 50 : Math.min(editDistance(m.wanted, m.actual), 49)),
+        0,
+      );
+      scored.set(values, (result = { mismatches, score }));
+    }
+    return { pod, ...result };
   });
   const best = Math.min(...candidates.map((c) => c.score));
   return candidates.filter((c) => c.score === best);
