@@ -128,6 +128,17 @@ describe('/netcheck end to end', () => {
     expect(sends()).toBe(before);
   });
 
+  it("answers Slack's ssl_check and commands that are not /netcheck without queueing", async () => {
+    const before = sends();
+    const check = await postSlack(new URLSearchParams({ ssl_check: '1', token: 'x' }).toString(), { path: '/slack/commands' });
+    expect(check.status).toBe(200);
+    const other = await postSlack(slashCommandBody({ text: 'svc payments', channelId: 'C0X', userId: 'U0X', command: '/other' }), { path: '/slack/commands' });
+    expect(JSON.parse(other.body).text).toContain('only answers /netcheck');
+    const json = await postSlack('{"command":"/netcheck"}', { path: '/slack/commands', contentType: 'application/json' });
+    expect(json.status).toBe(400);
+    expect(sends()).toBe(before);
+  });
+
   it('refuses an unknown cluster and lists the known ones', async () => {
     const res = await slash('svc payments -n shop --cluster prod', 'C0CL');
     expect(JSON.parse(res.body).text).toContain('unknown cluster "prod". Known clusters: demo');
