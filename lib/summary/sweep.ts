@@ -50,8 +50,8 @@ class ClusterIndex {
   readonly podsByNamespace: Map<string, PodFact[]>;
   readonly slicesByService: Map<string, EndpointSliceFact[]>;
   readonly policiesByNamespace: Map<string, NetworkPolicyFact[]>;
-  /** namespace → "key=value" → pods carrying that label. */
-  private readonly podsByLabel = new Map<string, Map<string, PodFact[]>>();
+  /** namespace → label key → label value → pods carrying that label. */
+  private readonly podsByLabel = new Map<string, Map<string, Map<string, PodFact[]>>>();
 
   constructor(objects: ObjectFacts) {
     this.servicesByNamespace = groupBy(objects.services, (s) => s.namespace);
@@ -59,14 +59,17 @@ class ClusterIndex {
     this.podsByNamespace = groupBy(objects.pods, (p) => p.namespace);
     this.slicesByService = groupBy(objects.endpointSlices, (s) => `${s.namespace}/${s.serviceName}`);
     this.policiesByNamespace = groupBy(objects.networkPolicies, (p) => p.namespace);
+    // Nested maps rather than "key=value" strings: no string is built per label of 100k pods.
     for (const pod of objects.pods) {
-      let byLabel = this.podsByLabel.get(pod.namespace);
-      if (!byLabel) this.podsByLabel.set(pod.namespace, (byLabel = new Map()));
-      for (const [k, v] of Object.entries(pod.labels)) {
-        const key = `${k}=${v}`;
-        const list = byLabel.get(key);
+      let byKey = this.podsByLabel.get(pod.namespace);
+      if (!byKey) this.podsByLabel.set(pod.namespace, (byKey = new Map()));
+      for (const k in pod.labels) {
+        const v = pod.labels[k] as string;
+        let byValue = byKey.get(k);
+        if (!byValue) byKey.set(k, (byValue = new Map()));
+        const list = byValue.get(v);
         if (list) list.push(pod);
-        else byLabel.set(key, [pod]);
+        else byValue.set(v, [pod]);
       }
     }
   }
@@ -74,11 +77,11 @@ class ClusterIndex {
   /** Pods a Service selector matches: the rarest label's pods, filtered by the rest. */
   selected(namespace: string, selector: Record<string, string>): PodFact[] {
     const entries = Object.entries(selector);
-    const byLabel = this.podsByLabel.get(namespace);
-    if (entries.length === 0 || !byLabel) return [];
+    const byKey = this.podsByLabel.get(namespace);
+    if (entries.length === 0 || !byKey) return [];
     let smallest: PodFact[] | undefined;
     for (const [k, v] of entries) {
-      const list = byLabel.get(`${k}=${v}`);
+      const list = byKey.get(k)?.get(v);
       if (!list) return [];
       if (!smallest || list.length < smallest.length) smallest = list;
     }

@@ -48,13 +48,18 @@ function findBackendPods(facts: Facts): PodFact[] {
   if (!service) return [];
   const inNamespace = facts.pods.filter((p) => p.namespace === service.namespace);
   const byName = new Map(inNamespace.map((p) => [p.name, p]));
-  const byIP = new Map(inNamespace.filter((p) => p.podIP).map((p) => [p.podIP as string, p]));
+  // Endpoints nearly always name their pod; the IP index is for those that do not.
+  let byIP: Map<string, PodFact> | undefined;
+  const podAt = (address: string) => {
+    byIP ??= new Map(inNamespace.filter((p) => p.podIP).map((p) => [p.podIP as string, p]));
+    return byIP.get(address);
+  };
   const result = new Map<string, PodFact>();
   for (const slice of targetEndpointSlices(facts)) {
     for (const endpoint of slice.endpoints) {
       const pod =
         (endpoint.targetRef?.kind === 'Pod' ? byName.get(endpoint.targetRef.name) : undefined) ??
-        endpoint.addresses.map((a) => byIP.get(a)).find((p) => p !== undefined);
+        endpoint.addresses.map(podAt).find((p) => p !== undefined);
       if (pod) result.set(pod.name, pod);
     }
   }
@@ -63,7 +68,12 @@ function findBackendPods(facts: Facts): PodFact[] {
       if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp) result.set(pod.name, pod);
     }
   }
-  return [...result.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const pods = [...result.values()];
+  // Slices list replicas in name order as a rule: checking that is cheaper than sorting.
+  for (let i = 1; i < pods.length; i++) {
+    if ((pods[i - 1] as PodFact).name.localeCompare((pods[i] as PodFact).name) > 0) return pods.sort((a, b) => a.name.localeCompare(b.name));
+  }
+  return pods;
 }
 
 /** Nodes that host endpoints (or selected pods) of the target Service. */
