@@ -39,11 +39,16 @@ async function main(): Promise<void> {
   const once = process.argv.includes('--once');
   const { port } = loadLocalConfig();
   let onThread: (() => void) | undefined;
+  let repl: ReturnType<typeof createInterface> | undefined;
   const stack = await startLocalStack({
     port,
     env: process.env,
-    write: (s) => process.stdout.write(s),
-    onThreadPosted: () => onThread?.(),
+    // Threads arrive while the prompt waits for input: clear the prompt line first, prompt again after.
+    write: (s) => process.stdout.write(repl ? `\r\x1b[K${s}` : s),
+    onThreadPosted: () => {
+      onThread?.();
+      repl?.prompt();
+    },
   });
   const shutdown = async () => {
     await stack.close();
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
   }
   console.log('\nType more commands (e.g. "svc cart -n shop", "dns -n shop", "cluster", "help"); Ctrl-C to stop.');
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '/netcheck ' });
+  repl = rl;
   rl.prompt();
   rl.on('line', (line) => {
     void (async () => {
