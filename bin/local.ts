@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const once = process.argv.includes('--once');
   const { port } = loadLocalConfig();
   let onThread: (() => void) | undefined;
-  let repl: ReturnType<typeof createInterface> | undefined;
+  let repl: ReturnType<typeof createInterface> | undefined = undefined;
   const stack = await startLocalStack({
     port,
     env: process.env,
