@@ -119,7 +119,14 @@ class Gatherer {
     if (spec.fieldSelector) query.fieldSelector = spec.fieldSelector;
     try {
       await this.reader.listAll<RawObject>(resourcePath(spec), query, (items) => {
-        for (const item of items) out.push(convert(item));
+        // Each raw object is dropped as soon as it is converted: the conversion allocates, and
+        // every young-generation collection meanwhile would copy whatever is left of the page.
+        // A cluster sweep converts 100k pods this way; letting go early cuts its GC time.
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i] as RawObject;
+          items[i] = undefined as unknown as RawObject;
+          out.push(convert(item));
+        }
       });
       return true;
     } catch (e) {
