@@ -4,15 +4,10 @@ import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import {
-  accessDenied,
-  describeAccessError,
-  hasSelector,
   nodeSubject,
   podSubject,
-  selectedPods,
+  servicePods,
   serviceSubject,
-  missingServiceReason,
-  targetService,
   uniqueSubjects,
   workloadOf,
 } from './lib/service.js';
@@ -61,13 +56,9 @@ const check: Check = {
     return cause.status === 'fail' && symptom.subjects.some(sameService) && explainsThroughEndpoints(cause, symptom, facts);
   },
   run(facts) {
-    const svc = targetService(facts);
-    if (!svc) return [skipped(check, missingServiceReason(facts))];
-    if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
-    const denied = accessDenied(facts, 'pods', svc.namespace);
-    if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];
-    const pods = selectedPods(facts, svc);
-    if (pods.length === 0) return [skipped(check, 'the selector matches no pods (see selector-matches-no-pods)')];
+    const scope = servicePods(facts);
+    if ('skip' in scope) return [skipped(check, scope.skip)];
+    const { svc, pods } = scope;
 
     const diagnosed: Diagnosed[] = [];
     for (const pod of pods) {

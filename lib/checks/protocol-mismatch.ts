@@ -3,16 +3,11 @@ import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { declaredPorts } from './lib/ports.js';
 import {
-  accessDenied,
-  describeAccessError,
   describePort,
-  hasSelector,
   kubectlPatch,
   portSubject,
-  selectedPods,
+  servicePods,
   serviceSubject,
-  missingServiceReason,
-  targetService,
 } from './lib/service.js';
 
 const check: Check = {
@@ -23,13 +18,9 @@ const check: Check = {
   appliesTo: ['svc'],
   explains: ['endpoint-refused', 'clusterip-refused', 'endpoint-timeout', 'clusterip-timeout'],
   run(facts) {
-    const svc = targetService(facts);
-    if (!svc) return [skipped(check, missingServiceReason(facts))];
-    if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
-    const denied = accessDenied(facts, 'pods', svc.namespace);
-    if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];
-    const pods = selectedPods(facts, svc);
-    if (pods.length === 0) return [skipped(check, 'the selector matches no pods (see selector-matches-no-pods)')];
+    const scope = servicePods(facts);
+    if ('skip' in scope) return [skipped(check, scope.skip)];
+    const { svc, pods } = scope;
 
     const mismatches: { index: number; sentence: string; evidence: string; port: number; want: string }[] = [];
     let compared = 0;

@@ -3,16 +3,11 @@ import type { Check, FindingStatus, Subject } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { declaredPorts, formatDeclared, resolvesTargetPort, targetPortPatch, type DeclaredPort } from './lib/ports.js';
 import {
-  accessDenied,
-  describeAccessError,
   describePort,
-  hasSelector,
   kubectlPatch,
   portSubject,
-  selectedPods,
+  servicePods,
   serviceSubject,
-  missingServiceReason,
-  targetService,
 } from './lib/service.js';
 import { closeMatches } from './lib/text.js';
 
@@ -106,13 +101,9 @@ const check: Check = {
   appliesTo: ['svc'],
   explains: ['endpoint-refused', 'clusterip-refused', 'endpoint-timeout', 'clusterip-timeout', 'no-ready-endpoints'],
   run(facts) {
-    const svc = targetService(facts);
-    if (!svc) return [skipped(check, missingServiceReason(facts))];
-    if (svc.type === 'ExternalName' || !hasSelector(svc)) return [skipped(check, 'service selects no pods (no selector)')];
-    const denied = accessDenied(facts, 'pods', svc.namespace);
-    if (denied) return [skipped(check, `cannot read pods: ${describeAccessError(denied)}`)];
-    const pods = selectedPods(facts, svc);
-    if (pods.length === 0) return [skipped(check, 'the selector matches no pods (see selector-matches-no-pods)')];
+    const scope = servicePods(facts);
+    if ('skip' in scope) return [skipped(check, scope.skip)];
+    const { svc, pods } = scope;
 
     const problems = svc.ports.map((port, index) => examine(facts, svc, pods, port, index)).filter((p): p is PortProblem => !!p);
     if (problems.length === 0) {

@@ -24,7 +24,7 @@ import {
   type RawObject,
 } from '../kube/convert.js';
 import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.js';
-import type { ObjectFacts } from './types.js';
+import { emptyObjectFacts, type ObjectFacts } from './types.js';
 
 export interface GatherObjectsOptions {
   /** Items per list page (default 500, like kubectl). */
@@ -178,21 +178,6 @@ class Gatherer {
   }
 }
 
-function emptyFacts(): ObjectFacts {
-  return {
-    services: [],
-    sameNameElsewhere: [],
-    pods: [],
-    endpointSlices: [],
-    nodes: [],
-    networkPolicies: [],
-    namespaces: [],
-    systemDaemonSets: [],
-    systemPods: [],
-    accessErrors: [],
-  };
-}
-
 function podsOfSystemComponents(pods: PodFact[], daemonSets: DaemonSetFact[]): PodFact[] {
   return pods.filter(
     (p) =>
@@ -235,7 +220,7 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   validateTarget(target);
   const reader = createKubeReader(kc, opts);
   const g = new Gatherer(reader);
-  const facts = emptyFacts();
+  const facts = emptyObjectFacts();
 
   switch (target.kind) {
     case 'svc': {

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndpointSliceFact, NodeFact, ServiceFact } from '../../lib/facts/types.js';
-import type { ObjectFacts } from '../../lib/gather/types.js';
+import { emptyObjectFacts } from '../../lib/gather/types.js';
 import { runProbes, type ProbeOptions } from '../../lib/gather/probes.js';
 
 // Probes against real loopback listeners and a real UDP DNS server (dns-packet on a socket).
@@ -47,21 +47,6 @@ function startDnsServer(): Promise<UdpSocket> {
   });
   socket.bind(0, '127.0.0.1');
   return once(socket, 'listening').then(() => socket);
-}
-
-function emptyObjects(): ObjectFacts {
-  return {
-    services: [],
-    sameNameElsewhere: [],
-    pods: [],
-    endpointSlices: [],
-    nodes: [],
-    networkPolicies: [],
-    namespaces: [],
-    systemDaemonSets: [],
-    systemPods: [],
-    accessErrors: [],
-  };
 }
 
 function service(overrides: Partial<ServiceFact>): ServiceFact {
@@ -108,13 +93,13 @@ afterAll(() => {
 
 describe('runProbes', () => {
   it('does nothing when disabled and says why', async () => {
-    const probes = await runProbes(emptyObjects(), target, { ...options(), enabled: false, skipReason: 'the worker runs outside the cluster network' });
+    const probes = await runProbes(emptyObjectFacts(), target, { ...options(), enabled: false, skipReason: 'the worker runs outside the cluster network' });
     expect(probes).toEqual({ enabled: false, skipReason: 'the worker runs outside the cluster network', tcp: [], dns: [] });
     expect(dnsQueries).toEqual([]);
   });
 
   it('connects to the ClusterIP and endpoints, classifies refusals, and skips UDP with a reason', async () => {
-    const objects = emptyObjects();
+    const objects = emptyObjectFacts();
     objects.services.push(
       service({
         ports: [
@@ -153,7 +138,7 @@ describe('runProbes', () => {
   });
 
   it('probes NodePorts on node addresses, hosting nodes first (only node-b listens)', async () => {
-    const objects = emptyObjects();
+    const objects = emptyObjectFacts();
     objects.services.push(service({ type: 'NodePort', ports: [{ port: 80, targetPort: 8080, protocol: 'TCP', nodePort: webPort }] }));
     const node = (name: string, internalIP: string): NodeFact => ({
       name,
@@ -176,7 +161,7 @@ describe('runProbes', () => {
   });
 
   it('resolves the service and kubernetes.default, and classifies NXDOMAIN and SERVFAIL', async () => {
-    const objects = emptyObjects();
+    const objects = emptyObjectFacts();
     objects.services.push(service({ name: 'db', type: 'ExternalName', clusterIP: undefined, externalName: 'broken.example.test', ports: [] }));
     const resolved = await runProbes(objects, target, options());
     expect(resolved.dns.map(({ name, purpose, outcome, addresses }) => ({ name, purpose, outcome, addresses }))).toEqual([
@@ -195,7 +180,7 @@ describe('runProbes', () => {
   });
 
   it('defaults the DNS server to the kube-dns Service ClusterIP and its DNS port', async () => {
-    const objects = emptyObjects();
+    const objects = emptyObjectFacts();
     objects.dns = {
       service: service({
         namespace: 'kube-system',
@@ -215,7 +200,7 @@ describe('runProbes', () => {
 
   it('skips DNS with a reason when there is no kube-dns Service and no server given', async () => {
     const { dnsServer: _ignored, ...withoutServer } = options();
-    const probes = await runProbes(emptyObjects(), target, withoutServer);
+    const probes = await runProbes(emptyObjectFacts(), target, withoutServer);
     expect(probes.dns.map((probe) => [probe.outcome, probe.detail])).toEqual([
       ['skipped', 'the kube-dns Service was not found, so there is no cluster DNS server to ask'],
       ['skipped', 'the kube-dns Service was not found, so there is no cluster DNS server to ask'],
@@ -223,9 +208,9 @@ describe('runProbes', () => {
   });
 
   it('classifies a DNS server that is gone as refused and one that never answers as timeout', async () => {
-    const gone = await runProbes(emptyObjects(), target, options({ dnsServer: { host: '127.0.0.1', port: closedUdpPort } }));
+    const gone = await runProbes(emptyObjectFacts(), target, options({ dnsServer: { host: '127.0.0.1', port: closedUdpPort } }));
     expect(gone.dns.map((probe) => probe.outcome)).toEqual(['refused', 'refused']);
-    const silent = await runProbes(emptyObjects(), target, options({ timeoutMs: 300, dnsServer: { host: '127.0.0.1', port: silentDns.address().port } }));
+    const silent = await runProbes(emptyObjectFacts(), target, options({ timeoutMs: 300, dnsServer: { host: '127.0.0.1', port: silentDns.address().port } }));
     expect(silent.dns.map((probe) => [probe.outcome, probe.detail])).toEqual([
       ['timeout', 'ETIMEOUT'],
       ['timeout', 'ETIMEOUT'],
@@ -233,6 +218,6 @@ describe('runProbes', () => {
   });
 
   it('rejects a cluster domain that is not a DNS name', async () => {
-    await expect(runProbes(emptyObjects(), target, options({ clusterDomain: 'cluster local;' }))).rejects.toThrow(/cluster domain "cluster local;" is not a DNS name/);
+    await expect(runProbes(emptyObjectFacts(), target, options({ clusterDomain: 'cluster local;' }))).rejects.toThrow(/cluster domain "cluster local;" is not a DNS name/);
   });
 });

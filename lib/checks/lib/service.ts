@@ -98,3 +98,18 @@ export function kubectlPatch(namespace: string, resource: string, patch: unknown
   const typeFlag = type ? ` --type=${type}` : '';
   return `kubectl -n ${namespace} patch ${resource}${typeFlag} -p '${JSON.stringify(patch)}'`;
 }
+
+/**
+ * The Service and the pods it selects, or why a pod-level check has nothing to look at: the
+ * service is missing or unreadable, has no selector, the pods could not be listed, or none match.
+ */
+export function servicePods(facts: Facts): { svc: ServiceFact; pods: PodFact[] } | { skip: string } {
+  const svc = targetService(facts);
+  if (!svc) return { skip: missingServiceReason(facts) };
+  if (svc.type === 'ExternalName' || !hasSelector(svc)) return { skip: 'service selects no pods (no selector)' };
+  const denied = accessDenied(facts, 'pods', svc.namespace);
+  if (denied) return { skip: `cannot read pods: ${describeAccessError(denied)}` };
+  const pods = selectedPods(facts, svc);
+  if (pods.length === 0) return { skip: 'the selector matches no pods (see selector-matches-no-pods)' };
+  return { svc, pods };
+}
