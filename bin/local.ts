@@ -54,8 +54,7 @@ async function main(): Promise<void> {
     await stack.close();
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown());
 
   const where = stack.demo ? 'the built-in demo cluster (namespace shop)' : `the cluster in KUBECONFIG`;
   console.log(`netcheck local: slash commands on ${stack.url}/slack/commands, interactivity and events on ${stack.url}/slack/events,`);
@@ -82,6 +81,8 @@ async function main(): Promise<void> {
       rl.prompt();
     })();
   });
+  // readline takes Ctrl-C from the terminal itself; without this it would only pause input.
+  rl.on('SIGINT', () => void shutdown());
   rl.on('close', () => void shutdown());
 }
 
