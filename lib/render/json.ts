@@ -23,7 +23,8 @@ export interface JsonRootCause {
   remediation: string;
 }
 
-export interface JsonReport {
+/** The contract every `--output json` shares: target, status, rootCause, findings. */
+interface JsonEnvelope {
   target: Target;
   status: ReportStatus;
   rootCause: JsonRootCause | null;
@@ -31,17 +32,13 @@ export interface JsonReport {
   cluster: string;
   startedAt: string;
   durationMs: number;
+}
+
+export interface JsonReport extends JsonEnvelope {
   counts: Record<Finding['status'], number>;
 }
 
-export interface JsonSweep {
-  target: Target;
-  status: ReportStatus;
-  rootCause: JsonRootCause | null;
-  findings: JsonFinding[];
-  cluster: string;
-  startedAt: string;
-  durationMs: number;
+export interface JsonSweep extends JsonEnvelope {
   counts: SweepReport['counts'];
   changes: { since: string; added: FindingRef[]; resolved: FindingRef[] } | null;
 }
