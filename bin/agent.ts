@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { MIN_AGENT_TOKEN_LENGTH, startAgentServer } from '../lib/agent/server.js';
+import { startAgentServer } from '../lib/agent/server.js';
+import { MIN_AGENT_TOKEN_LENGTH } from '../lib/agent/token.js';
 
 // Node agent entry point (one per node, DaemonSet with hostNetwork). Configuration, all from env:
 //   NETCHECK_AGENT_TOKEN       shared bearer token, or

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MIN_AGENT_TOKEN_LENGTH } from './agent/token.js';
 import { DNS_LABEL } from './jobs/schema.js';
 
 // Configuration comes from the environment and is validated at start: a bad or missing value
@@ -169,7 +170,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       KUBECONFIG: z.string().optional(),
       NETCHECK_KUBE_CONTEXT: z.string().optional(),
       NETCHECK_AGENT_PORT: port.optional(),
-      NETCHECK_AGENT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+      NETCHECK_AGENT_TOKEN: z.string().min(MIN_AGENT_TOKEN_LENGTH, `must be at least ${MIN_AGENT_TOKEN_LENGTH} characters, as the agent requires`).optional(),
       NETCHECK_AGENT_TOKEN_FILE: z.string().optional(),
       NETCHECK_STATE_CONFIGMAP: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),
       NETCHECK_NAMESPACE: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { NodeKernelFacts } from '../facts/types.js';
 import { readNodeFacts } from './node-facts.js';
+import { MIN_AGENT_TOKEN_LENGTH } from './token.js';
 
 // The agent listens on the node's network (hostNetwork), so every request that reveals node
 // facts must carry the shared bearer token; /healthz stays open for the kubelet's probe and says
@@ -22,8 +23,6 @@ export interface AgentServer {
   close: () => Promise<void>;
 }
 
-/** Shortest token we accept: 16 bytes of entropy as hex. */
-export const MIN_AGENT_TOKEN_LENGTH = 32;
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
