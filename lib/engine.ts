@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { runChecks } from './checks/index.js';
+import { nodesInScope } from './checks/lib/nodes.js';
 import type { Facts, NodeAgentFact, Target } from './facts/types.js';
 import { fetchNodeAgents } from './gather/agents.js';
 import { gatherObjects } from './gather/kube.js';
@@ -28,21 +29,10 @@ export interface EngineDeps {
   onPhase?: (phase: 'gather' | 'probe' | 'check') => void;
 }
 
-/** Nodes whose kernel facts matter: the ones hosting the target's endpoints, or all for node/cluster jobs. */
-export function nodesInScope(objects: ObjectFacts, target: Target): string[] {
-  if (target.kind === 'node') return target.name ? [target.name] : [];
-  if (target.kind === 'cluster') return objects.nodes.map((n) => n.name);
-  const names = new Set<string>();
-  for (const slice of objects.endpointSlices) {
-    if (target.kind === 'svc' && slice.serviceName !== target.name) continue;
-    for (const endpoint of slice.endpoints) if (endpoint.nodeName) names.add(endpoint.nodeName);
-  }
-  if (target.kind === 'dns') for (const pod of objects.systemPods) if (pod.nodeName && /dns/.test(pod.name)) names.add(pod.nodeName);
-  return [...names].sort();
-}
-
 async function gatherAgents(objects: ObjectFacts, target: Target, deps: EngineDeps): Promise<NodeAgentFact[]> {
-  const names = nodesInScope(objects, target);
+  // Ask exactly the nodes the kernel checks will look at (endpoint and backend-pod nodes, DNS pod
+  // nodes, or all), so none of them reads "unknown" for want of a question.
+  const names = nodesInScope({ ...objects, target, collectedAt: '', probes: { enabled: false, tcp: [], dns: [] }, nodeAgents: [] }).nodes;
   if (!deps.agents) {
     return names.map((node) => ({ node, status: 'not-deployed', detail: 'no node-agent token configured (NETCHECK_AGENT_TOKEN / --agent-token)' }));
   }
