@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import * as z from 'zod';
 import type { Routing } from '../config.js';
 import { parseCommand } from './command.js';
-import { createJob, DNS_LABEL, DNS_SUBDOMAIN, formatZodError, type Job, type JobTarget, type ParseResult } from './schema.js';
+import { createJob, DNS_LABEL, DNS_SUBDOMAIN, parseJsonWith, type Job, type JobTarget, type ParseResult } from './schema.js';
 
 // Alertmanager webhook (payload version 4) → netcheck jobs. Pure: the handler does auth, I/O and
 // queueing. An alert storm collapses twice: alerts of one notification that point at the same
@@ -38,14 +38,7 @@ export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
 export type Alert = z.infer<typeof alertSchema>;
 
 export function parseAlertmanagerPayload(body: string): ParseResult<AlertmanagerPayload> {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    return { ok: false, error: `body is not JSON: ${(e as Error).message}` };
-  }
-  const result = alertmanagerPayloadSchema.safeParse(json);
-  return result.success ? { ok: true, value: result.data } : { ok: false, error: `not an Alertmanager v4 payload: ${formatZodError(result.error)}` };
+  return parseJsonWith(alertmanagerPayloadSchema, body, 'not an Alertmanager v4 payload: ');
 }
 
 /** `NETCHECK_ALERT_CHANNELS`: JSON object of Alertmanager receiver name → Slack channel id. */

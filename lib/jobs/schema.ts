@@ -79,15 +79,19 @@ export function parseJob(input: unknown): ParseResult<Job> {
   return result.success ? { ok: true, value: result.data } : { ok: false, error: formatZodError(result.error) };
 }
 
-export function parseJobBody(body: string): ParseResult<Job> {
+/** A JSON text checked against `schema`; `what` names the expected shape in the error. */
+export function parseJsonWith<T>(schema: z.ZodType<T>, body: string, what: string): ParseResult<T> {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (e) {
     return { ok: false, error: `body is not JSON: ${(e as Error).message}` };
   }
-  return parseJob(json);
+  const result = schema.safeParse(json);
+  return result.success ? { ok: true, value: result.data } : { ok: false, error: `${what}${formatZodError(result.error)}` };
 }
+
+export const parseJobBody = (body: string): ParseResult<Job> => parseJsonWith(jobSchema, body, '');
 
 /** Human label for a target: "svc shop/payments", "node node-2", "dns in shop", "cluster". */
 export function describeTarget(target: JobTarget): string {
