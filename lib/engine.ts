@@ -3,10 +3,10 @@ import { runChecks } from './checks/index.js';
 import { nodesInScope } from './checks/lib/nodes.js';
 import type { Facts, NodeAgentFact, Target } from './facts/types.js';
 import { fetchNodeAgents } from './gather/agents.js';
-import { gatherObjects } from './gather/kube.js';
+import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
 import { runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
-import { sweepCluster } from './summary/sweep.js';
+import { ClusterSweep } from './summary/sweep.js';
 import type { SweepReport } from './summary/types.js';
 import { buildReport } from './verdict/verdict.js';
 import type { Report } from './verdict/types.js';
@@ -60,10 +60,13 @@ export async function sweep(cluster: string, deps: EngineDeps): Promise<SweepRep
   const startedAt = new Date().toISOString();
   const target: Target = { kind: 'cluster', cluster };
   deps.onPhase?.('gather');
-  const objects = await gatherObjects(deps.kc, target);
+  // The services are checked namespace by namespace while the pods arrive; what needs the agents
+  // and probes (the cluster-level checks) runs in finish().
+  const sweeper = new ClusterSweep({ cluster, startedAt });
+  const objects = await gatherClusterByNamespace(deps.kc, sweeper);
   deps.onPhase?.('probe');
   // Probing 10k ClusterIPs would dominate a sweep; it keeps to DNS, which every service depends on.
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents(objects, target, deps)]);
   deps.onPhase?.('check');
-  return sweepCluster(objects, { cluster, nodeAgents, dnsProbes: probes.dns, startedAt });
+  return sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
 }

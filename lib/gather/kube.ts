@@ -113,7 +113,7 @@ class Gatherer {
   }
 
   /** Every page of a list, converted as it arrives. Failure → access error; resolves false. */
-  async list<T>(spec: ListSpec, convert: (o: RawObject) => T, out: T[]): Promise<boolean> {
+  async list<T>(spec: ListSpec, convert: (o: RawObject) => T, out: { push(item: T): unknown }): Promise<boolean> {
     const query: Record<string, string> = {};
     if (spec.labelSelector) query.labelSelector = spec.labelSelector;
     if (spec.fieldSelector) query.fieldSelector = spec.fieldSelector;
@@ -268,7 +268,7 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       break;
     }
     case 'cluster':
-      await gatherCluster(g, facts);
+      await gatherCluster(g, facts, NO_SINK, () => true);
       break;
   }
   facts.accessErrors = g.accessErrors;
@@ -276,19 +276,124 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   return facts;
 }
 
-/** Everything, cluster-wide, one paginated list per resource; system and DNS facts are cut from those lists. */
-async function gatherCluster(g: Gatherer, facts: ObjectFacts): Promise<void> {
+/**
+ * Takes a cluster gather's pods one namespace at a time, so a sweep can check a namespace and let
+ * its pods go instead of holding every pod of a large cluster at once.
+ */
+export interface NamespaceSink {
+  /** Every list but the pods is in: services, slices, nodes, policies, namespaces, DaemonSets. */
+  begin(objects: ObjectFacts): void;
+  /**
+   * Every pod of `namespace`. Called once per namespace that has pods, in list order; called again
+   * with the complete list if the API server's order made a re-list of that namespace necessary.
+   */
+  namespace(namespace: string, pods: PodFact[]): void;
+}
+
+/**
+ * Splits the cluster-wide pod list into namespaces as its pages arrive. The API server lists in
+ * storage-key order, which keeps each namespace's pods together, so a namespace is complete once
+ * the list moves on to another. Nothing documents that order, though: a pod of a namespace that
+ * was already closed marks that namespace for a re-list of its own, so the result never depends
+ * on it. Namespaces that close before the other lists are in wait for them.
+ */
+class PodsByNamespace {
+  private current: { namespace: string; pods: PodFact[] } | undefined;
+  private readonly closed = new Set<string>();
+  private readonly waiting: { namespace: string; pods: PodFact[] }[] = [];
+  private handOver: ((namespace: string, pods: PodFact[]) => void) | undefined;
+  /** Namespaces to re-list, with the pods that arrived after they closed. */
+  readonly strays = new Map<string, PodFact[]>();
+
+  push(pod: PodFact): void {
+    const stray = this.strays.get(pod.namespace);
+    if (stray) {
+      stray.push(pod);
+      return;
+    }
+    if (this.current?.namespace !== pod.namespace) {
+      if (this.closed.has(pod.namespace)) {
+        this.strays.set(pod.namespace, [pod]);
+        return;
+      }
+      this.close();
+      this.current = { namespace: pod.namespace, pods: [] };
+    }
+    this.current!.pods.push(pod);
+  }
+
+  /** The list ended (or failed): whatever the current namespace holds is all it will get. */
+  close(): void {
+    if (this.current) {
+      this.closed.add(this.current.namespace);
+      this.waiting.push(this.current);
+      this.current = undefined;
+    }
+    this.flush();
+  }
+
+  /** From now on each namespace is handed over as soon as it closes; those already closed go first. */
+  start(handOver: (namespace: string, pods: PodFact[]) => void): void {
+    this.handOver = handOver;
+    this.flush();
+  }
+
+  private flush(): void {
+    if (!this.handOver) return;
+    for (const { namespace, pods } of this.waiting.splice(0)) this.handOver(namespace, pods);
+  }
+}
+
+/**
+ * Everything, cluster-wide, one paginated list per resource. Pods go to `sink` namespace by
+ * namespace while their list is still arriving, once every other list is in; `facts.pods` keeps
+ * only the namespaces `keepPods` asks for (a sweep keeps the system namespaces, which the
+ * cluster-level checks read). The system and DNS facts are cut from the lists.
+ */
+async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSink, keepPods: (namespace: string) => boolean): Promise<void> {
   const daemonSets: DaemonSetFact[] = [];
-  await Promise.all([
+  const kept = new Map<string, PodFact[]>();
+  const podsByNamespace = new PodsByNamespace();
+  const handOver = (namespace: string, pods: PodFact[]) => {
+    if (keepPods(namespace)) kept.set(namespace, pods);
+    sink.namespace(namespace, pods);
+  };
+  const others = Promise.all([
     g.list(SERVICES, toServiceFact, facts.services),
-    g.list(PODS, toPodFact, facts.pods),
     g.slices({}, facts.endpointSlices),
     g.list(NODES, toNodeFact, facts.nodes),
     g.list(POLICIES, toNetworkPolicyFact, facts.networkPolicies),
     g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
     g.list(DAEMONSETS, toDaemonSetFact, daemonSets),
-  ]);
-  Object.assign(facts, deriveClusterFacts(facts, daemonSets));
+  ]).then(() => {
+    Object.assign(facts, deriveClusterFacts(facts, daemonSets));
+    sink.begin(facts);
+    podsByNamespace.start(handOver);
+  });
+  await Promise.all([others, g.list(PODS, toPodFact, podsByNamespace).then(() => podsByNamespace.close())]);
+  for (const [namespace, strays] of podsByNamespace.strays) {
+    const pods: PodFact[] = [];
+    // A failed re-list is recorded as an access error for the namespace: its checks say "unknown".
+    handOver(namespace, (await g.list({ ...PODS, namespace }, toPodFact, pods)) ? pods : strays);
+  }
+  facts.pods = [...kept.values()].flat();
+  facts.systemPods = deriveClusterFacts(facts, daemonSets).systemPods;
+}
+
+const NO_SINK: NamespaceSink = { begin() {}, namespace() {} };
+
+/**
+ * A cluster sweep's gather: as `gatherObjects` for a cluster target, but each namespace's pods go
+ * to `sink` as soon as they are complete and only the system namespaces' pods are kept.
+ */
+export async function gatherClusterByNamespace(kc: KubeConfig, sink: NamespaceSink, opts: GatherObjectsOptions = {}): Promise<ObjectFacts> {
+  const reader = createKubeReader(kc, opts);
+  const g = new Gatherer(reader);
+  const facts = emptyObjectFacts();
+  facts.accessErrors = g.accessErrors;
+  await gatherCluster(g, facts, sink, (namespace) => (SYSTEM_NAMESPACES as readonly string[]).includes(namespace));
+  facts.apiRequests = reader.requests;
+  return facts;
 }
 
 /**

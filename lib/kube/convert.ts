@@ -29,9 +29,17 @@ const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 
 function labels(v: unknown): Labels {
   if (!v || typeof v !== 'object') return {};
-  const out: Labels = {};
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) if (typeof val === 'string') out[k] = val;
-  return out;
+  // Parsed JSON whose values are all strings is already a Labels: reuse it rather than copy it
+  // (100k pods in a sweep). Only an odd object is copied without its non-string values.
+  const raw = v as Record<string, unknown>;
+  for (const k in raw) {
+    if (typeof raw[k] !== 'string') {
+      const out: Labels = {};
+      for (const key in raw) if (typeof raw[key] === 'string') out[key] = raw[key] as string;
+      return out;
+    }
+  }
+  return raw as Labels;
 }
 
 function protocol(v: unknown): Protocol {
@@ -98,21 +106,42 @@ function setContainerState(fact: ContainerFact, state: RawObject | undefined): v
   if (str(detail.message)) fact.message = detail.message;
 }
 
+/**
+ * Conditions without a reason or message (nearly all of them: "Ready True", "PodScheduled True")
+ * are shared, read-only objects: a sweep would otherwise allocate five per pod for 100k pods.
+ */
+const plainConditions = new Map<string, PodConditionFact>();
+/** Condition types are free-form (readiness gates): a long-lived worker must not cache without bound. */
+const MAX_PLAIN_CONDITIONS = 256;
+
 function toCondition(c: RawObject): PodConditionFact {
-  const condition: PodConditionFact = { type: c.type, status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown' };
+  const status = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
+  if (!str(c.reason) && !str(c.message)) {
+    const key = `${status}:${c.type}`;
+    let shared = plainConditions.get(key);
+    if (shared) return shared;
+    shared = Object.freeze({ type: c.type, status });
+    if (plainConditions.size < MAX_PLAIN_CONDITIONS) plainConditions.set(key, shared);
+    return shared;
+  }
+  const condition: PodConditionFact = { type: c.type, status };
   if (str(c.reason)) condition.reason = c.reason;
   if (str(c.message)) condition.message = c.message;
   return condition;
 }
 
 function toContainerFact(c: RawObject, s: RawObject | undefined): ContainerFact {
+  const rawPorts = arr(c.ports);
+  const ports: ContainerFact['ports'] = new Array(rawPorts.length);
+  for (let i = 0; i < rawPorts.length; i++) {
+    const p = rawPorts[i];
+    const port: ContainerFact['ports'][number] = { containerPort: num(p?.containerPort) ?? 0, protocol: protocol(p?.protocol) };
+    if (str(p?.name)) port.name = p.name;
+    ports[i] = port;
+  }
   const fact: ContainerFact = {
     name: str(c.name) ?? '',
-    ports: arr(c.ports).map((p) => {
-      const port: ContainerFact['ports'][number] = { containerPort: num(p.containerPort) ?? 0, protocol: protocol(p.protocol) };
-      if (str(p.name)) port.name = p.name;
-      return port;
-    }),
+    ports,
     ready: s?.ready === true,
     restartCount: num(s?.restartCount) ?? 0,
     state: 'unknown',
@@ -124,42 +153,66 @@ function toContainerFact(c: RawObject, s: RawObject | undefined): ContainerFact 
   return fact;
 }
 
+const POD_PHASES = new Set(['Pending', 'Running', 'Succeeded', 'Failed']);
+
 export function toPodFact(o: RawObject): PodFact {
+  const metadata = (o.metadata ?? {}) as RawObject;
   const spec = (o.spec ?? {}) as RawObject;
   const status = (o.status ?? {}) as RawObject;
   const statuses = arr(status.containerStatuses);
-  const conditions = arr(status.conditions).filter((c) => typeof c?.type === 'string').map(toCondition);
-  const containers = arr(spec.containers).map((c) => toContainerFact(c, statuses.find((s) => s?.name === c?.name)));
-  const phase = ['Pending', 'Running', 'Succeeded', 'Failed'].includes(status.phase) ? status.phase : 'Unknown';
-  const owners = arr(o.metadata?.ownerReferences);
+  const conditions: PodConditionFact[] = [];
+  let ready = false;
+  for (const c of arr(status.conditions)) {
+    if (typeof c?.type !== 'string') continue;
+    const condition = toCondition(c);
+    if (condition.type === 'Ready' && condition.status === 'True') ready = true;
+    conditions.push(condition);
+  }
+  const rawContainers = arr(spec.containers);
+  const containers: ContainerFact[] = new Array(rawContainers.length);
+  for (let i = 0; i < rawContainers.length; i++) {
+    const c = (rawContainers[i] ?? {}) as RawObject;
+    // The status usually sits at the same index; search only when it does not.
+    const same = statuses[i];
+    containers[i] = toContainerFact(c, same?.name === c?.name ? same : statuses.find((s) => s?.name === c?.name));
+  }
+  const owners = arr(metadata.ownerReferences);
   const owner = owners.find((r) => r?.controller) ?? owners[0];
   const fact: PodFact = {
-    namespace: str(o.metadata?.namespace) ?? '',
-    name: str(o.metadata?.name) ?? '',
-    labels: labels(o.metadata?.labels),
-    phase,
-    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+    namespace: str(metadata.namespace) ?? '',
+    name: str(metadata.name) ?? '',
+    labels: labels(metadata.labels),
+    phase: POD_PHASES.has(status.phase) ? status.phase : 'Unknown',
+    ready,
     conditions,
     containers,
   };
   if (str(spec.nodeName)) fact.nodeName = spec.nodeName;
   if (str(status.podIP)) fact.podIP = status.podIP;
   if (spec.hostNetwork === true) fact.hostNetwork = true;
-  if (str(o.metadata?.deletionTimestamp)) fact.deletionTimestamp = o.metadata.deletionTimestamp;
+  if (str(metadata.deletionTimestamp)) fact.deletionTimestamp = metadata.deletionTimestamp;
   if (owner && str(owner.kind)) {
     fact.ownerKind = owner.kind;
     fact.ownerName = str(owner.name) ?? '';
   }
-  if (str(o.metadata?.creationTimestamp)) fact.createdAt = o.metadata.creationTimestamp;
+  if (str(metadata.creationTimestamp)) fact.createdAt = metadata.creationTimestamp;
   return fact;
 }
 
+/** The array itself when every element is a string (the usual case), else a filtered copy. */
+function strings(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  for (const item of v) if (typeof item !== 'string') return v.filter((a) => typeof a === 'string');
+  return v as string[];
+}
+
 function toEndpointFact(e: RawObject): EndpointFact {
+  const conditions = e.conditions;
   const fact: EndpointFact = {
-    addresses: arr(e.addresses).filter((a) => typeof a === 'string'),
-    ready: tristate(e.conditions?.ready),
-    serving: tristate(e.conditions?.serving),
-    terminating: tristate(e.conditions?.terminating),
+    addresses: strings(e.addresses),
+    ready: tristate(conditions?.ready),
+    serving: tristate(conditions?.serving),
+    terminating: tristate(conditions?.terminating),
   };
   if (str(e.nodeName)) fact.nodeName = e.nodeName;
   const ref = e.targetRef;
@@ -178,7 +231,7 @@ export function toEndpointSliceFact(o: RawObject): EndpointSliceFact {
     serviceName: str(o.metadata?.labels?.['kubernetes.io/service-name']) ?? '',
     addressType,
     ports: arr(o.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), port: num(p.port) ?? 0, protocol: protocol(p.protocol) })),
-    endpoints: arr(o.endpoints).map(toEndpointFact),
+    endpoints: arr(o.endpoints).map((e) => toEndpointFact(e ?? {})),
     source: 'endpointslice',
   };
 }

@@ -98,16 +98,21 @@ export function createKubeReader(kc: KubeConfig, opts: KubeReaderOptions = {}): 
   return {
     get: (path, query = {}) => request(path, query),
     async listAll<T>(path: string, query: Record<string, string>, onPage: (items: T[]) => void) {
-      let continueToken: string | undefined;
-      do {
-        const page: ListPage<T> = await request<ListPage<T>>(path, {
-          ...query,
-          limit: String(pageSize),
-          ...(continueToken ? { continue: continueToken } : {}),
-        });
-        onPage(page.items ?? []);
-        continueToken = page.metadata?.continue || undefined;
-      } while (continueToken);
+      const pageQuery = (continueToken?: string) => ({ ...query, limit: String(pageSize), ...(continueToken ? { continue: continueToken } : {}) });
+      let next: Promise<ListPage<T>> | undefined = request<ListPage<T>>(path, pageQuery());
+      while (next) {
+        const page: ListPage<T> = await next;
+        // Ask for the next page before handing this one over: the server prepares and sends it
+        // while onPage converts (and, in a sweep, checks) this one.
+        const continueToken = page.metadata?.continue || undefined;
+        next = continueToken ? request<ListPage<T>>(path, pageQuery(continueToken)) : undefined;
+        try {
+          onPage(page.items ?? []);
+        } catch (e) {
+          next?.catch(() => {});
+          throw e;
+        }
+      }
     },
     get requests() {
       return requests;

@@ -1,6 +1,8 @@
 // Cluster sweep: every Service checked from one cluster-wide gather. Indexes are built once, and
 // each Service gets a Facts view holding only its namespace's share (slices, policies, pods it
-// selects), so 10k services cost 10k small check runs rather than 10k scans of 100k pods.
+// selects), so 10k services cost 10k small check runs rather than 10k scans of 100k pods. Pods
+// arrive namespace by namespace and are checked as they come (ClusterSweep), so they need not all
+// be held at once.
 
 import { checks, runChecks } from '../checks/index.js';
 import type { Finding } from '../checks/types.js';
@@ -13,21 +15,14 @@ import type {
   PodFact,
   ServiceFact,
 } from '../facts/types.js';
+import type { NamespaceSink } from '../gather/kube.js';
 import type { ObjectFacts } from '../gather/types.js';
 import { buildReport, reportStatus } from '../verdict/verdict.js';
 import type { ReportStatus } from '../verdict/types.js';
 import type { ServiceResult, SweepReport } from './types.js';
 
-export interface SweepContext {
-  cluster: string;
-  nodeAgents: NodeAgentFact[];
-  /** Cluster-level DNS probes (kubernetes.default, …); the sweep itself probes nothing. */
-  dnsProbes?: DnsProbeFact[];
-  startedAt: string;
-}
-
 /** Checks about one Service run per Service; everything that also applies to the cluster runs once. */
-const SERVICE_CODES = checks.filter((c) => c.appliesTo.includes('svc') && !c.appliesTo.includes('cluster')).map((c) => c.code);
+export const SERVICE_CODES = checks.filter((c) => c.appliesTo.includes('svc') && !c.appliesTo.includes('cluster')).map((c) => c.code);
 const CLUSTER_CODES = checks.filter((c) => c.appliesTo.includes('cluster')).map((c) => c.code);
 
 const STATUS_RANK: Record<ReportStatus, number> = { fail: 0, warn: 1, error: 2, ok: 3 };
@@ -44,29 +39,33 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
+/** Indexes over the cluster-wide lists, built once when the sweep begins. */
 class ClusterIndex {
   readonly servicesByNamespace: Map<string, ServiceFact[]>;
   readonly servicesByName: Map<string, ServiceFact[]>;
-  readonly podsByNamespace: Map<string, PodFact[]>;
   readonly slicesByService: Map<string, EndpointSliceFact[]>;
   readonly policiesByNamespace: Map<string, NetworkPolicyFact[]>;
-  /** namespace → label key → label value → pods carrying that label. */
-  private readonly podsByLabel = new Map<string, Map<string, Map<string, PodFact[]>>>();
 
   constructor(objects: ObjectFacts) {
     this.servicesByNamespace = groupBy(objects.services, (s) => s.namespace);
     this.servicesByName = groupBy(objects.services, (s) => s.name);
-    this.podsByNamespace = groupBy(objects.pods, (p) => p.namespace);
     this.slicesByService = groupBy(objects.endpointSlices, (s) => `${s.namespace}/${s.serviceName}`);
     this.policiesByNamespace = groupBy(objects.networkPolicies, (p) => p.namespace);
+  }
+}
+
+/** One namespace's pods, indexed by label; dropped once the namespace's services are checked. */
+class NamespacePods {
+  /** label key → label value → pods carrying that label. */
+  private readonly byLabel = new Map<string, Map<string, PodFact[]>>();
+
+  constructor(readonly all: PodFact[]) {
     // Nested maps rather than "key=value" strings: no string is built per label of 100k pods.
-    for (const pod of objects.pods) {
-      let byKey = this.podsByLabel.get(pod.namespace);
-      if (!byKey) this.podsByLabel.set(pod.namespace, (byKey = new Map()));
+    for (const pod of all) {
       for (const k in pod.labels) {
         const v = pod.labels[k] as string;
-        let byValue = byKey.get(k);
-        if (!byValue) byKey.set(k, (byValue = new Map()));
+        let byValue = this.byLabel.get(k);
+        if (!byValue) this.byLabel.set(k, (byValue = new Map()));
         const list = byValue.get(v);
         if (list) list.push(pod);
         else byValue.set(v, [pod]);
@@ -75,13 +74,12 @@ class ClusterIndex {
   }
 
   /** Pods a Service selector matches: the rarest label's pods, filtered by the rest. */
-  selected(namespace: string, selector: Record<string, string>): PodFact[] {
+  selected(selector: Record<string, string>): PodFact[] {
     const entries = Object.entries(selector);
-    const byKey = this.podsByLabel.get(namespace);
-    if (entries.length === 0 || !byKey) return [];
+    if (entries.length === 0) return [];
     let smallest: PodFact[] | undefined;
     for (const [k, v] of entries) {
-      const list = byKey.get(k)?.get(v);
+      const list = this.byLabel.get(k)?.get(v);
       if (!list) return [];
       if (!smallest || list.length < smallest.length) smallest = list;
     }
@@ -89,12 +87,16 @@ class ClusterIndex {
   }
 }
 
-function serviceView(service: ServiceFact, objects: ObjectFacts, index: ClusterIndex, ctx: SweepContext): { facts: Facts; size: number } {
-  const selected = service.selector ? index.selected(service.namespace, service.selector) : [];
+const NO_PROBES: Facts['probes'] = { enabled: false, skipReason: 'the cluster sweep reads the API only; run netcheck on one service to probe it', tcp: [], dns: [] };
+
+/**
+ * What the service checks see of one Service. Node agents, probes and system pods are left out:
+ * no service-only check reads them (test/unit/sweep-cluster.test.ts holds them to that), and a
+ * sweep checks a namespace before the agents are asked and, often, before the system pods arrive.
+ */
+function serviceView(service: ServiceFact, objects: ObjectFacts, index: ClusterIndex, pods: NamespacePods, ctx: SweepOptions): { facts: Facts; size: number } {
+  const selected = service.selector ? pods.selected(service.selector) : [];
   const slices = index.slicesByService.get(`${service.namespace}/${service.name}`) ?? [];
-  // The service checks look at pods through the selector; only "selector matches no pods" looks
-  // further (the namespace's pods, for a did-you-mean), and only when nothing matched.
-  const pods = selected.length ? selected : (index.podsByNamespace.get(service.namespace) ?? []);
   const endpoints = slices.reduce((n, s) => n + s.endpoints.length, 0);
   return {
     size: Math.max(endpoints, selected.length),
@@ -107,16 +109,18 @@ function serviceView(service: ServiceFact, objects: ObjectFacts, index: ClusterI
       get sameNameElsewhere() {
         return (index.servicesByName.get(service.name) ?? []).filter((s) => s.namespace !== service.namespace);
       },
-      pods,
+      // The service checks look at pods through the selector; only "selector matches no pods"
+      // looks further (the namespace's pods, for a did-you-mean), and only when nothing matched.
+      pods: selected.length ? selected : pods.all,
       endpointSlices: slices,
       nodes: objects.nodes,
       networkPolicies: index.policiesByNamespace.get(service.namespace) ?? [],
       namespaces: objects.namespaces,
       systemDaemonSets: objects.systemDaemonSets,
-      systemPods: objects.systemPods,
+      systemPods: [],
       ...(objects.dns ? { dns: objects.dns } : {}),
-      probes: { enabled: false, skipReason: 'the cluster sweep reads the API only; run netcheck on one service to probe it', tcp: [], dns: [] },
-      nodeAgents: ctx.nodeAgents,
+      probes: NO_PROBES,
+      nodeAgents: [],
       // Service checks consult these so an unreadable list is never read as "no endpoints";
       // the finding about the access error itself comes once, from the cluster-level checks.
       accessErrors: objects.accessErrors,
@@ -130,59 +134,128 @@ function worst(statuses: Iterable<ReportStatus>): ReportStatus {
   return result;
 }
 
-export function sweepCluster(objects: ObjectFacts, ctx: SweepContext): SweepReport {
-  const index = new ClusterIndex(objects);
+export interface SweepOptions {
+  cluster: string;
+  startedAt: string;
+}
 
-  const clusterFacts: Facts = {
-    ...objects,
-    target: { kind: 'cluster', cluster: ctx.cluster },
-    collectedAt: ctx.startedAt,
-    probes: ctx.dnsProbes?.length
-      ? { enabled: true, tcp: [], dns: ctx.dnsProbes }
-      : { enabled: false, skipReason: 'the cluster sweep reads the API only', tcp: [], dns: [] },
-    nodeAgents: ctx.nodeAgents,
-  };
-  const clusterReport = buildReport(clusterFacts, runChecks(clusterFacts, { codes: CLUSTER_CODES }), { startedAt: ctx.startedAt, durationMs: 0 });
+/** What the cluster-level checks need beyond the API objects, known only once the gather is done. */
+export interface SweepExtras {
+  nodeAgents: NodeAgentFact[];
+  /** Cluster-level DNS probes (kubernetes.default, …); the sweep itself probes nothing. */
+  dnsProbes?: DnsProbeFact[];
+}
 
-  const counts = { ok: 0, warn: 0, fail: 0, error: 0 };
-  const ranked: { result: ServiceResult; size: number }[] = [];
-  for (const service of objects.services) {
-    const { facts, size } = serviceView(service, objects, index, ctx);
-    const findings = runChecks(facts, { codes: SERVICE_CODES });
-    // Most services are fine: the verdict's causal ordering is only worth building for the rest.
-    const status = reportStatus(findings);
-    counts[status]++;
-    if (status === 'ok') continue;
-    const report = buildReport(facts, findings, { startedAt: ctx.startedAt, durationMs: 0 });
-    ranked.push({
-      size,
-      result: {
-        namespace: service.namespace,
-        name: service.name,
-        status: report.status,
-        rootCause: report.rootCause,
-        findings: report.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
-      },
-    });
+interface NamespaceOutcome {
+  pods: number;
+  counts: Record<ReportStatus, number>;
+  problems: { result: ServiceResult; size: number }[];
+}
+
+/**
+ * A sweep fed as the gather goes (a NamespaceSink): the cluster-wide lists first, then each
+ * namespace's pods, whose services are checked on arrival so the pods can go. Holding a large
+ * cluster's 100k pods until the end made garbage collection the sweep's largest cost.
+ */
+export class ClusterSweep implements NamespaceSink {
+  private objects: ObjectFacts | undefined;
+  private index: ClusterIndex | undefined;
+  private readonly outcomes = new Map<string, NamespaceOutcome>();
+
+  constructor(private readonly options: SweepOptions) {}
+
+  begin(objects: ObjectFacts): void {
+    this.objects = objects;
+    this.index = new ClusterIndex(objects);
   }
-  ranked.sort(
-    (a, b) =>
-      STATUS_RANK[a.result.status] - STATUS_RANK[b.result.status] ||
-      b.size - a.size ||
-      a.result.namespace.localeCompare(b.result.namespace) ||
-      a.result.name.localeCompare(b.result.name),
-  );
 
-  const services = objects.services.length;
-  const namespaces = new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()]).size;
-  return {
-    cluster: ctx.cluster,
-    status: worst([clusterReport.status, ...ranked.map((r) => r.result.status)]),
-    startedAt: ctx.startedAt,
-    durationMs: Math.max(0, Date.now() - Date.parse(ctx.startedAt)),
-    apiRequests: objects.apiRequests ?? 0,
-    counts: { namespaces, services, nodes: objects.nodes.length, pods: objects.pods.length, ...counts },
-    clusterFindings: clusterReport.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
-    problems: ranked.map((r) => r.result),
-  };
+  /** Checks every Service of the namespace against these pods; a namespace handed over again replaces its outcome. */
+  namespace(namespace: string, pods: PodFact[]): void {
+    const { objects, index, options } = this.begun();
+    const outcome: NamespaceOutcome = { pods: pods.length, counts: { ok: 0, warn: 0, fail: 0, error: 0 }, problems: [] };
+    this.outcomes.set(namespace, outcome);
+    const services = index.servicesByNamespace.get(namespace);
+    if (!services) return;
+    const indexed = new NamespacePods(pods);
+    for (const service of services) {
+      const { facts, size } = serviceView(service, objects, index, indexed, options);
+      const findings = runChecks(facts, { codes: SERVICE_CODES });
+      // Most services are fine: the verdict's causal ordering is only worth building for the rest.
+      const status = reportStatus(findings);
+      outcome.counts[status]++;
+      if (status === 'ok') continue;
+      const report = buildReport(facts, findings, { startedAt: options.startedAt, durationMs: 0 });
+      outcome.problems.push({
+        size,
+        result: {
+          namespace: service.namespace,
+          name: service.name,
+          status: report.status,
+          rootCause: report.rootCause,
+          findings: report.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
+        },
+      });
+    }
+  }
+
+  /**
+   * The report: services of namespaces never handed over (no pods, or a pod list that failed) are
+   * checked with none, then the cluster-level checks run once over everything.
+   */
+  finish(extras: SweepExtras): SweepReport {
+    const { objects, index, options } = this.begun();
+    for (const namespace of index.servicesByNamespace.keys()) if (!this.outcomes.has(namespace)) this.namespace(namespace, []);
+
+    const clusterFacts: Facts = {
+      ...objects,
+      target: { kind: 'cluster', cluster: options.cluster },
+      collectedAt: options.startedAt,
+      probes: extras.dnsProbes?.length
+        ? { enabled: true, tcp: [], dns: extras.dnsProbes }
+        : { enabled: false, skipReason: 'the cluster sweep reads the API only', tcp: [], dns: [] },
+      nodeAgents: extras.nodeAgents,
+    };
+    const clusterReport = buildReport(clusterFacts, runChecks(clusterFacts, { codes: CLUSTER_CODES }), { startedAt: options.startedAt, durationMs: 0 });
+
+    const counts = { ok: 0, warn: 0, fail: 0, error: 0 };
+    let pods = 0;
+    const ranked: { result: ServiceResult; size: number }[] = [];
+    for (const outcome of this.outcomes.values()) {
+      pods += outcome.pods;
+      for (const status of Object.keys(counts) as ReportStatus[]) counts[status] += outcome.counts[status];
+      for (const problem of outcome.problems) ranked.push(problem);
+    }
+    ranked.sort(
+      (a, b) =>
+        STATUS_RANK[a.result.status] - STATUS_RANK[b.result.status] ||
+        b.size - a.size ||
+        a.result.namespace.localeCompare(b.result.namespace) ||
+        a.result.name.localeCompare(b.result.name),
+    );
+
+    const namespaces = new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()]).size;
+    return {
+      cluster: options.cluster,
+      status: worst([clusterReport.status, ...ranked.map((r) => r.result.status)]),
+      startedAt: options.startedAt,
+      durationMs: Math.max(0, Date.now() - Date.parse(options.startedAt)),
+      apiRequests: objects.apiRequests ?? 0,
+      counts: { namespaces, services: objects.services.length, nodes: objects.nodes.length, pods, ...counts },
+      clusterFindings: clusterReport.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
+      problems: ranked.map((r) => r.result),
+    };
+  }
+
+  private begun(): { objects: ObjectFacts; index: ClusterIndex; options: SweepOptions } {
+    if (!this.objects || !this.index) throw new Error('ClusterSweep: begin() must come first');
+    return { objects: this.objects, index: this.index, options: this.options };
+  }
+}
+
+/** A sweep over facts gathered all at once (every pod in `objects.pods`). */
+export function sweepCluster(objects: ObjectFacts, ctx: SweepOptions & SweepExtras): SweepReport {
+  const sweep = new ClusterSweep(ctx);
+  sweep.begin(objects);
+  for (const [namespace, pods] of groupBy(objects.pods, (p) => p.namespace)) sweep.namespace(namespace, pods);
+  return sweep.finish(ctx);
 }

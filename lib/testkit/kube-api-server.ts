@@ -48,6 +48,11 @@ export interface KubeApiServerOptions {
   /** Loopback address to bind; default 127.0.0.1. */
   host?: string;
   port?: number;
+  /**
+   * "name" lists cluster-wide by name, then namespace, so namespaces interleave. Nothing in the
+   * API promises storage-key order; tests use this to prove a reader does not depend on it.
+   */
+  listOrder?: 'storage-key' | 'name';
 }
 
 export interface KubeApiServerHandle {
@@ -86,6 +91,8 @@ export interface KubeObject {
 
 interface Stored {
   key: string;
+  /** Where the object sits in a list; the storage key, unless the server was told otherwise. */
+  order: string;
   obj: KubeObject;
   /** The object's JSON, encoded once: a page is then a concatenation of ready bytes. */
   json: Buffer;
@@ -96,7 +103,10 @@ class ResourceStore {
   private sortedAll: Stored[] | null = null;
   private readonly sortedByNamespace = new Map<string, Stored[]>();
 
-  constructor(readonly type: ResourceType) {}
+  constructor(
+    readonly type: ResourceType,
+    private readonly orderOf: (namespace: string, name: string) => string,
+  ) {}
 
   static keyOf(namespace: string, name: string): string {
     return `${namespace}/${name}`;
@@ -107,8 +117,9 @@ class ResourceStore {
   }
 
   put(obj: KubeObject): Stored {
-    const key = ResourceStore.keyOf(obj.metadata.namespace ?? '', obj.metadata.name);
-    const stored = { key, obj, json: Buffer.from(JSON.stringify(obj)) };
+    const namespace = obj.metadata.namespace ?? '';
+    const key = ResourceStore.keyOf(namespace, obj.metadata.name);
+    const stored = { key, order: this.orderOf(namespace, obj.metadata.name), obj, json: Buffer.from(JSON.stringify(obj)) };
     const existed = this.byKey.has(key);
     this.byKey.set(key, stored);
     if (existed) this.replaceInIndexes(stored);
@@ -126,10 +137,10 @@ class ResourceStore {
     return stored;
   }
 
-  /** Objects in etcd key order (namespace, then name), as the real server lists them. */
+  /** Objects in list order: etcd key order (namespace, then name), as the real server lists them, unless told otherwise. */
   sorted(namespace: string | undefined): Stored[] {
     if (!this.sortedAll) {
-      this.sortedAll = [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      this.sortedAll = [...this.byKey.values()].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
       this.sortedByNamespace.clear();
       for (const s of this.sortedAll) {
         const ns = s.obj.metadata.namespace ?? '';
@@ -150,18 +161,18 @@ class ResourceStore {
     if (!this.sortedAll) return;
     for (const list of [this.sortedAll, this.sortedByNamespace.get(stored.obj.metadata.namespace ?? '')]) {
       if (!list) continue;
-      const i = lowerBound(list, stored.key);
+      const i = lowerBound(list, stored.order);
       if (list[i]?.key === stored.key) list[i] = stored;
     }
   }
 }
 
-function lowerBound(list: Stored[], key: string): number {
+function lowerBound(list: Stored[], order: string): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid]!.key < key) lo = mid + 1;
+    if (list[mid]!.order < order) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -234,10 +245,14 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   let deny: DenyRule[] = opts.deny ?? [];
   let resourceVersion = 1;
   const startedAt = new Date().toISOString();
+  const orderOf =
+    opts.listOrder === 'name'
+      ? (namespace: string, name: string) => `${name}/${namespace}`
+      : (namespace: string, name: string) => ResourceStore.keyOf(namespace, name);
 
   const storeFor = (type: ResourceType): ResourceStore => {
     let store = stores.get(type);
-    if (!store) stores.set(type, (store = new ResourceStore(type)));
+    if (!store) stores.set(type, (store = new ResourceStore(type, orderOf)));
     return store;
   };
 
@@ -334,7 +349,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       page.push(s);
     }
     const next = i < all.length ? all[i] : undefined;
-    const continueToken = next && limit > 0 ? encodeContinue(resourceVersion, next.key) : undefined;
+    const continueToken = next && limit > 0 ? encodeContinue(resourceVersion, next.order) : undefined;
     const rv = String(resourceVersion);
 
     if (wantsTable) {

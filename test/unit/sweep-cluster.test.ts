@@ -1,9 +1,13 @@
 // The cluster sweep over the demo shop's objects, converted to facts exactly as the gatherer
 // converts API pages. No network: the sweep is a pure function of the facts it is given.
 
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runChecks } from '../../lib/checks/index.js';
 import { demoObjects } from '../../lib/demo/objects.js';
-import type { NodeAgentFact } from '../../lib/facts/types.js';
+import type { Facts, NodeAgentFact } from '../../lib/facts/types.js';
 import { deriveClusterFacts } from '../../lib/gather/kube.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import {
@@ -16,9 +20,12 @@ import {
   toServiceFact,
   type RawObject,
 } from '../../lib/kube/convert.js';
-import { sweepCluster } from '../../lib/summary/sweep.js';
+import { SERVICE_CODES, sweepCluster } from '../../lib/summary/sweep.js';
 import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
 import { nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
+import { loadScenario } from '../scenarios/load.js';
+
+const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 
 const STARTED_AT = '2026-11-26T08:00:00.000Z';
 
@@ -118,4 +125,32 @@ describe('sweepCluster', () => {
     expect(noEndpoints).toEqual([]);
     expect(report.problems.find((p) => p.name === 'payments')?.rootCause?.code).toBe('selector-matches-no-pods');
   });
+
+  it('checks services with views that hold no agents or system pods, which no service-only check reads', () => {
+    // A sweep checks a namespace before the node agents are asked and, often, before the system
+    // namespaces' pods have arrived: a service-only check that read either would be silently wrong.
+    const forbidden = (facts: Facts): Facts => {
+      const view = { ...facts };
+      for (const field of ['nodeAgents', 'systemPods'] as const) {
+        Object.defineProperty(view, field, {
+          get() {
+            throw new Error(`a service-only check read facts.${field}`);
+          },
+        });
+      }
+      return view;
+    };
+    const svcScenarios = readdirSync(scenarioDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => loadScenario(join(scenarioDir, f)).facts)
+      .filter((facts) => facts.target.kind === 'svc');
+    expect(svcScenarios.length).toBeGreaterThan(20);
+    for (const facts of svcScenarios) {
+      const crashed = runChecks(forbidden(facts), { codes: SERVICE_CODES }).filter((f) => f.status === 'error');
+      expect(crashed.map((f) => `${f.code}: ${f.detail}`)).toEqual([]);
+    }
+    // The guard itself bites: a check that reads them is caught.
+    expect(() => forbidden(svcScenarios[0]!).systemPods).toThrow(/read facts.systemPods/);
+  });
 });
+
