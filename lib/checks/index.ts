@@ -74,20 +74,32 @@ export function checkByCode(code: string): Check | undefined {
   return byCode.get(code);
 }
 
+/** Selections by `codes` array: a sweep passes the same array for each of 10k services. */
+const selections = new WeakMap<readonly string[], readonly Check[]>();
+
+function selectChecks(codes: readonly string[] | undefined): readonly Check[] {
+  if (!codes) return checks;
+  let selected = selections.get(codes);
+  if (!selected) {
+    const unknown = codes.filter((code) => !byCode.has(code));
+    if (unknown.length) throw new Error(`unknown check code(s): ${unknown.join(', ')}; known: ${[...byCode.keys()].join(', ')}`);
+    const wanted = new Set(codes);
+    selected = checks.filter((check) => wanted.has(check.code));
+    selections.set(codes, selected);
+  }
+  return selected;
+}
+
 /**
  * Runs the checks that apply to the target kind. A check that throws is reported as an `error`
  * finding carrying the message, so one bug never hides the rest of the report.
  */
 export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}): Finding[] {
-  const unknown = (opts.codes ?? []).filter((code) => !byCode.has(code));
-  if (unknown.length) throw new Error(`unknown check code(s): ${unknown.join(', ')}; known: ${[...byCode.keys()].join(', ')}`);
-  const wanted = opts.codes ? new Set(opts.codes) : undefined;
   const findings: Finding[] = [];
-  for (const check of checks) {
-    if (wanted && !wanted.has(check.code)) continue;
+  for (const check of selectChecks(opts.codes)) {
     if (!check.appliesTo.includes(facts.target.kind)) continue;
     try {
-      findings.push(...check.run(facts));
+      for (const f of check.run(facts)) findings.push(f);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       findings.push(finding(check, { status: 'error', title: `Check ${check.code} crashed`, detail: `the check threw: ${message}`, remediation: 'report this as a netcheck bug with the facts (--json) attached' }));

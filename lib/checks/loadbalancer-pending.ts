@@ -1,6 +1,6 @@
 import type { Facts } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { targetService } from './lib/nodes.js';
+import { targetService } from './lib/service.js';
 import type { Check, Finding } from './types.js';
 
 // Cloud load balancers usually get an address within a few minutes; younger than this is "still provisioning".

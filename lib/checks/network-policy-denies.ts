@@ -11,7 +11,8 @@ import {
   podEndpoint,
   selectsPod,
 } from './lib/netpol.js';
-import { backendPods, targetService, unreadable } from './lib/nodes.js';
+import { backendPods, unreadable } from './lib/nodes.js';
+import { targetService } from './lib/service.js';
 import type { Check, Finding, Subject } from './types.js';
 
 interface Denial {

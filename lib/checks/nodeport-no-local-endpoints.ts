@@ -1,6 +1,7 @@
 import type { Facts } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { targetEndpointSlices, targetService, unreadable } from './lib/nodes.js';
+import { targetEndpointSlices, unreadable } from './lib/nodes.js';
+import { targetService } from './lib/service.js';
 import type { Check, Finding, Subject } from './types.js';
 
 /** Nodes with at least one ready endpoint of the target (ready:null counts as ready, per the API). */

@@ -33,8 +33,13 @@ function closestPods(selector: Labels, pods: PodFact[]): Candidate[] {
   // Replicas of one template carry the same values for the selector's keys, so the edit
   // distances are computed once per distinct set of values rather than once per pod.
   const scored = new Map<string, Pick<Candidate, 'mismatches' | 'score'>>();
-  const candidates = pods.map((pod) => {
-    const values = JSON.stringify(entries.map(([k]) => pod.labels[k] ?? null));
+  const scores = pods.map((pod) => {
+    // Length-prefixed, so no label value can make two different sets read alike.
+    let values = '';
+    for (const [key] of entries) {
+      const value = pod.labels[key];
+      values += value === undefined ? '-;' : `${value.length}:${value};`;
+    }
     let result = scored.get(values);
     if (!result) {
       const mismatches = entries
@@ -46,10 +51,16 @@ function closestPods(selector: Labels, pods: PodFact[]): Candidate[] {
       );
       scored.set(values, (result = { mismatches, score }));
     }
-    return { pod, ...result };
+    return result;
   });
-  const best = Math.min(...candidates.map((c) => c.score));
-  return candidates.filter((c) => c.score === best);
+  let best = Infinity;
+  for (const result of scored.values()) best = Math.min(best, result.score);
+  const closest: Candidate[] = [];
+  pods.forEach((pod, i) => {
+    const result = scores[i]!;
+    if (result.score === best) closest.push({ pod, ...result });
+  });
+  return closest;
 }
 
 function isNear(wanted: string, actual: string): boolean {

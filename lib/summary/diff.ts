@@ -1,3 +1,4 @@
+import { compareText } from '../checks/lib/text.js';
 import type { Finding, Subject } from '../checks/types.js';
 import type { FindingRef, SweepReport } from './types.js';
 
@@ -38,7 +39,7 @@ export function toFindingRefs(sweep: SweepReport): FindingRef[] {
     const subject = subjectLabel(service);
     for (const finding of service.findings) if (PROBLEM.has(finding.status)) add(finding, subject);
   }
-  return [...refs.values()].sort((a, b) => a.code.localeCompare(b.code) || a.subject.localeCompare(b.subject));
+  return [...refs.values()].sort((a, b) => compareText(a.code, b.code) || compareText(a.subject, b.subject));
 }
 
 export interface FindingsDiff {

@@ -5,6 +5,7 @@
 // be held at once.
 
 import { checks, runChecks } from '../checks/index.js';
+import { compareText } from '../checks/lib/text.js';
 import type { Finding } from '../checks/types.js';
 import type {
   DnsProbeFact,
@@ -38,6 +39,9 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   }
   return groups;
 }
+
+/** Shared empty list: views hold thousands of them. Nothing writes to facts. */
+const NONE: never[] = [];
 
 /** Indexes over the cluster-wide lists, built once when the sweep begins. */
 class ClusterIndex {
@@ -75,15 +79,17 @@ class NamespacePods {
 
   /** Pods a Service selector matches: the rarest label's pods, filtered by the rest. */
   selected(selector: Record<string, string>): PodFact[] {
-    const entries = Object.entries(selector);
-    if (entries.length === 0) return [];
     let smallest: PodFact[] | undefined;
-    for (const [k, v] of entries) {
-      const list = this.byLabel.get(k)?.get(v);
-      if (!list) return [];
+    for (const k in selector) {
+      const list = this.byLabel.get(k)?.get(selector[k] as string);
+      if (!list) return NONE;
       if (!smallest || list.length < smallest.length) smallest = list;
     }
-    return smallest!.filter((pod) => entries.every(([k, v]) => pod.labels[k] === v));
+    if (!smallest) return NONE;
+    return smallest.filter((pod) => {
+      for (const k in selector) if (pod.labels[k] !== selector[k]) return false;
+      return true;
+    });
   }
 }
 
@@ -94,38 +100,60 @@ const NO_PROBES: Facts['probes'] = { enabled: false, skipReason: 'the cluster sw
  * no service-only check reads them (test/unit/sweep-cluster.test.ts holds them to that), and a
  * sweep checks a namespace before the agents are asked and, often, before the system pods arrive.
  */
-function serviceView(service: ServiceFact, objects: ObjectFacts, index: ClusterIndex, pods: NamespacePods, ctx: SweepOptions): { facts: Facts; size: number } {
-  const selected = service.selector ? pods.selected(service.selector) : [];
-  const slices = index.slicesByService.get(`${service.namespace}/${service.name}`) ?? [];
-  const endpoints = slices.reduce((n, s) => n + s.endpoints.length, 0);
-  return {
-    size: Math.max(endpoints, selected.length),
-    facts: {
-      target: { kind: 'svc', name: service.name, namespace: service.namespace, cluster: ctx.cluster },
-      collectedAt: ctx.startedAt,
-      services: index.servicesByNamespace.get(service.namespace) ?? [],
-      // Only "service not found" reads this, and in a sweep every Service is found: a getter
-      // spares 10k filters over the ~200 same-named Services of a templated cluster.
-      get sameNameElsewhere() {
-        return (index.servicesByName.get(service.name) ?? []).filter((s) => s.namespace !== service.namespace);
-      },
-      // The service checks look at pods through the selector; only "selector matches no pods"
-      // looks further (the namespace's pods, for a did-you-mean), and only when nothing matched.
-      pods: selected.length ? selected : pods.all,
-      endpointSlices: slices,
-      nodes: objects.nodes,
-      networkPolicies: index.policiesByNamespace.get(service.namespace) ?? [],
-      namespaces: objects.namespaces,
-      systemDaemonSets: objects.systemDaemonSets,
-      systemPods: [],
-      ...(objects.dns ? { dns: objects.dns } : {}),
-      probes: NO_PROBES,
-      nodeAgents: [],
-      // Service checks consult these so an unreadable list is never read as "no endpoints";
-      // the finding about the access error itself comes once, from the cluster-level checks.
-      accessErrors: objects.accessErrors,
-    },
-  };
+class ServiceView implements Facts {
+  readonly target: Facts['target'];
+  readonly collectedAt: string;
+  readonly services: ServiceFact[];
+  readonly pods: PodFact[];
+  readonly endpointSlices: EndpointSliceFact[];
+  readonly nodes: Facts['nodes'];
+  readonly networkPolicies: NetworkPolicyFact[];
+  readonly namespaces: Facts['namespaces'];
+  readonly systemDaemonSets: Facts['systemDaemonSets'];
+  readonly systemPods: PodFact[] = NONE;
+  readonly dns: Facts['dns'];
+  readonly probes = NO_PROBES;
+  readonly nodeAgents: NodeAgentFact[] = NONE;
+  readonly accessErrors: Facts['accessErrors'];
+  /** Endpoints or selected pods, whichever is more: how many backends a problem touches. */
+  readonly size: number;
+
+  constructor(
+    private readonly service: ServiceFact,
+    objects: ObjectFacts,
+    private readonly index: ClusterIndex,
+    namespacePods: NamespacePods,
+    options: SweepOptions,
+  ) {
+    const selected = service.selector ? namespacePods.selected(service.selector) : NONE;
+    const slices = index.slicesByService.get(`${service.namespace}/${service.name}`) ?? NONE;
+    let endpoints = 0;
+    for (const slice of slices) endpoints += slice.endpoints.length;
+    this.size = Math.max(endpoints, selected.length);
+    this.target = { kind: 'svc', name: service.name, namespace: service.namespace, cluster: options.cluster };
+    this.collectedAt = options.startedAt;
+    this.services = index.servicesByNamespace.get(service.namespace) ?? NONE;
+    // The service checks look at pods through the selector; only "selector matches no pods"
+    // looks further (the namespace's pods, for a did-you-mean), and only when nothing matched.
+    this.pods = selected.length ? selected : namespacePods.all;
+    this.endpointSlices = slices;
+    this.nodes = objects.nodes;
+    this.networkPolicies = index.policiesByNamespace.get(service.namespace) ?? NONE;
+    this.namespaces = objects.namespaces;
+    this.systemDaemonSets = objects.systemDaemonSets;
+    this.dns = objects.dns;
+    // Service checks consult these so an unreadable list is never read as "no endpoints";
+    // the finding about the access error itself comes once, from the cluster-level checks.
+    this.accessErrors = objects.accessErrors;
+  }
+
+  /**
+   * Only "service not found" reads this, and in a sweep every Service is found: computing it on
+   * demand spares 10k filters over the ~200 same-named Services of a templated cluster.
+   */
+  get sameNameElsewhere(): ServiceFact[] {
+    return (this.index.servicesByName.get(this.service.name) ?? NONE).filter((s) => s.namespace !== this.service.namespace);
+  }
 }
 
 function worst(statuses: Iterable<ReportStatus>): ReportStatus {
@@ -178,7 +206,7 @@ export class ClusterSweep implements NamespaceSink {
     if (!services) return;
     const indexed = new NamespacePods(pods);
     for (const service of services) {
-      const { facts, size } = serviceView(service, objects, index, indexed, options);
+      const facts = new ServiceView(service, objects, index, indexed, options);
       const findings = runChecks(facts, { codes: SERVICE_CODES });
       // Most services are fine: the verdict's causal ordering is only worth building for the rest.
       const status = reportStatus(findings);
@@ -186,7 +214,7 @@ export class ClusterSweep implements NamespaceSink {
       if (status === 'ok') continue;
       const report = buildReport(facts, findings, { startedAt: options.startedAt, durationMs: 0 });
       outcome.problems.push({
-        size,
+        size: facts.size,
         result: {
           namespace: service.namespace,
           name: service.name,
@@ -229,8 +257,8 @@ export class ClusterSweep implements NamespaceSink {
       (a, b) =>
         STATUS_RANK[a.result.status] - STATUS_RANK[b.result.status] ||
         b.size - a.size ||
-        a.result.namespace.localeCompare(b.result.namespace) ||
-        a.result.name.localeCompare(b.result.name),
+        compareText(a.result.namespace, b.result.namespace) ||
+        compareText(a.result.name, b.result.name),
     );
 
     const namespaces = new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()]).size;

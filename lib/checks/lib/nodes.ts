@@ -1,7 +1,9 @@
-import type { EndpointSliceFact, Facts, NodeAgentFact, NodeKernelFacts, PodFact, ServiceFact } from '../../facts/types.js';
+import type { EndpointSliceFact, Facts, NodeAgentFact, NodeKernelFacts, PodFact } from '../../facts/types.js';
 import type { Check, Finding, Subject } from '../types.js';
 import { finding, skipped } from './finding.js';
 import { matchesLabels } from './labels.js';
+import { targetService } from './service.js';
+import { compareText } from './text.js';
 
 /**
  * "unknown, because listing pods in shop failed (403: …)" when a list the check depends on was
@@ -13,13 +15,6 @@ export function unreadable(facts: Facts, resource: string, namespace?: string): 
   );
   if (!error) return null;
   return `unknown, because ${error.verb === 'get' ? 'reading' : 'listing'} ${resource}${error.namespace ? ` in ${error.namespace}` : ''} failed (${error.status}: ${error.message})`;
-}
-
-/** The Service named by an svc target, if it was found. */
-export function targetService(facts: Facts): ServiceFact | undefined {
-  const { target } = facts;
-  if (target.kind !== 'svc') return undefined;
-  return facts.services.find((s) => s.name === target.name && s.namespace === target.namespace);
 }
 
 export function targetEndpointSlices(facts: Facts): EndpointSliceFact[] {
@@ -71,7 +66,7 @@ function findBackendPods(facts: Facts): PodFact[] {
   const pods = [...result.values()];
   // Slices list replicas in name order as a rule: checking that is cheaper than sorting.
   for (let i = 1; i < pods.length; i++) {
-    if ((pods[i - 1] as PodFact).name.localeCompare((pods[i] as PodFact).name) > 0) return pods.sort((a, b) => a.name.localeCompare(b.name));
+    if (compareText((pods[i - 1] as PodFact).name, (pods[i] as PodFact).name) > 0) return pods.sort((a, b) => compareText(a.name, b.name));
   }
   return pods;
 }

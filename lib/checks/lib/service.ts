@@ -4,10 +4,15 @@ import type { AccessErrorFact, EndpointSliceFact, Facts, PodFact, ServiceFact, S
 import type { Subject } from '../types.js';
 import { matchesLabels } from './labels.js';
 
+/** Facts are read-only while checks run, and every service check starts by asking for the Service. */
+const targetServices = new WeakMap<Facts, ServiceFact | undefined>();
+
 export function targetService(facts: Facts): ServiceFact | undefined {
+  if (targetServices.has(facts)) return targetServices.get(facts);
   const { name, namespace } = facts.target;
-  if (facts.target.kind !== 'svc' || !name || !namespace) return undefined;
-  return facts.services.find((svc) => svc.name === name && svc.namespace === namespace);
+  const found = facts.target.kind !== 'svc' || !name || !namespace ? undefined : facts.services.find((svc) => svc.name === name && svc.namespace === namespace);
+  targetServices.set(facts, found);
+  return found;
 }
 
 export function targetRef(facts: Facts): string {

@@ -1,3 +1,9 @@
+/**
+ * The order of String.prototype.localeCompare (default locale and options), from one collator
+ * instead of one per call: sorting pod names for 10k services made localeCompare a visible cost.
+ */
+export const compareText: (a: string, b: string) => number = new Intl.Collator().compare;
+
 /** Levenshtein distance: how many single-character edits turn `a` into `b`. */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
@@ -28,7 +34,7 @@ export function closeMatches(wanted: string, candidates: Iterable<string>, limit
       scored.push({ name, distance });
     }
   }
-  scored.sort((x, y) => x.distance - y.distance || x.name.localeCompare(y.name));
+  scored.sort((x, y) => x.distance - y.distance || compareText(x.name, y.name));
   return scored.slice(0, limit).map((s) => s.name);
 }
 
