@@ -63,13 +63,18 @@ class NamespacePods {
   /** label key → label value → pods carrying that label. */
   private readonly byLabel = new Map<string, Map<string, PodFact[]>>();
 
-  constructor(readonly all: PodFact[]) {
+  /** Only the label keys some selector uses are indexed (usually just "app", not the pod-template-hash). */
+  constructor(
+    readonly all: PodFact[],
+    services: ServiceFact[],
+  ) {
+    for (const service of services) for (const k in service.selector) if (!this.byLabel.has(k)) this.byLabel.set(k, new Map());
     // Nested maps rather than "key=value" strings: no string is built per label of 100k pods.
     for (const pod of all) {
       for (const k in pod.labels) {
+        const byValue = this.byLabel.get(k);
+        if (!byValue) continue;
         const v = pod.labels[k] as string;
-        let byValue = this.byLabel.get(k);
-        if (!byValue) this.byLabel.set(k, (byValue = new Map()));
         const list = byValue.get(v);
         if (list) list.push(pod);
         else byValue.set(v, [pod]);
@@ -204,7 +209,7 @@ export class ClusterSweep implements NamespaceSink {
     this.outcomes.set(namespace, outcome);
     const services = index.servicesByNamespace.get(namespace);
     if (!services) return;
-    const indexed = new NamespacePods(pods);
+    const indexed = new NamespacePods(pods, services);
     for (const service of services) {
       const facts = new ServiceView(service, objects, index, indexed, options);
       const findings = runChecks(facts, { codes: SERVICE_CODES });

@@ -42,19 +42,23 @@ function findBackendPods(facts: Facts): PodFact[] {
   const service = targetService(facts);
   if (!service) return [];
   const inNamespace = facts.pods.filter((p) => p.namespace === service.namespace);
-  const byName = new Map(inNamespace.map((p) => [p.name, p]));
-  // Endpoints nearly always name their pod; the IP index is for those that do not.
+  // Indexes are built on first need: a sweep asks this for each of 10k services.
+  let byName: Map<string, PodFact> | undefined;
   let byIP: Map<string, PodFact> | undefined;
+  const podNamed = (name: string) => {
+    byName ??= new Map(inNamespace.map((p) => [p.name, p]));
+    return byName.get(name);
+  };
   const podAt = (address: string) => {
+    // Endpoints nearly always name their pod; the IP index is for those that do not.
     byIP ??= new Map(inNamespace.filter((p) => p.podIP).map((p) => [p.podIP as string, p]));
     return byIP.get(address);
   };
   const result = new Map<string, PodFact>();
   for (const slice of targetEndpointSlices(facts)) {
     for (const endpoint of slice.endpoints) {
-      const pod =
-        (endpoint.targetRef?.kind === 'Pod' ? byName.get(endpoint.targetRef.name) : undefined) ??
-        endpoint.addresses.map(podAt).find((p) => p !== undefined);
+      let pod = endpoint.targetRef?.kind === 'Pod' ? podNamed(endpoint.targetRef.name) : undefined;
+      for (let i = 0; !pod && i < endpoint.addresses.length; i++) pod = podAt(endpoint.addresses[i] as string);
       if (pod) result.set(pod.name, pod);
     }
   }
