@@ -284,8 +284,8 @@ export interface NamespaceSink {
   /** Every list but the pods is in: services, slices, nodes, policies, namespaces, DaemonSets. */
   begin(objects: ObjectFacts): void;
   /**
-   * Every pod of `namespace`. Called once per namespace that has pods, in list order; called again
-   * with the complete list if the API server's order made a re-list of that namespace necessary.
+   * Every pod of `namespace`, after begin(). Called once per namespace that has pods, in list order;
+   * called again with the complete list if the API server's order made a re-list necessary.
    */
   namespace(namespace: string, pods: PodFact[]): void;
 }
@@ -295,15 +295,15 @@ export interface NamespaceSink {
  * storage-key order, which keeps each namespace's pods together, so a namespace is complete once
  * the list moves on to another. Nothing documents that order, though: a pod of a namespace that
  * was already closed marks that namespace for a re-list of its own, so the result never depends
- * on it. Namespaces that close before the other lists are in wait for them.
+ * on it.
  */
 class PodsByNamespace {
   private current: { namespace: string; pods: PodFact[] } | undefined;
   private readonly closed = new Set<string>();
-  private readonly waiting: { namespace: string; pods: PodFact[] }[] = [];
-  private handOver: ((namespace: string, pods: PodFact[]) => void) | undefined;
   /** Namespaces to re-list, with the pods that arrived after they closed. */
   readonly strays = new Map<string, PodFact[]>();
+
+  constructor(private readonly handOver: (namespace: string, pods: PodFact[]) => void) {}
 
   push(pod: PodFact): void {
     const stray = this.strays.get(pod.namespace);
@@ -324,53 +324,45 @@ class PodsByNamespace {
 
   /** The list ended (or failed): whatever the current namespace holds is all it will get. */
   close(): void {
-    if (this.current) {
-      this.closed.add(this.current.namespace);
-      this.waiting.push(this.current);
-      this.current = undefined;
-    }
-    this.flush();
-  }
-
-  /** From now on each namespace is handed over as soon as it closes; those already closed go first. */
-  start(handOver: (namespace: string, pods: PodFact[]) => void): void {
-    this.handOver = handOver;
-    this.flush();
-  }
-
-  private flush(): void {
-    if (!this.handOver) return;
-    for (const { namespace, pods } of this.waiting.splice(0)) this.handOver(namespace, pods);
+    if (!this.current) return;
+    const { namespace, pods } = this.current;
+    this.closed.add(namespace);
+    this.current = undefined;
+    this.handOver(namespace, pods);
   }
 }
 
 /**
- * Everything, cluster-wide, one paginated list per resource. Pods go to `sink` namespace by
- * namespace while their list is still arriving, once every other list is in; `facts.pods` keeps
- * only the namespaces `keepPods` asks for (a sweep keeps the system namespaces, which the
- * cluster-level checks read). The system and DNS facts are cut from the lists.
+ * Everything, cluster-wide, one paginated list per resource. The pods come last and go to `sink`
+ * namespace by namespace while their list is still arriving; `facts.pods` keeps only the
+ * namespaces `keepPods` asks for (a sweep keeps the system namespaces, which the cluster-level
+ * checks read). The system and DNS facts are cut from the lists.
+ *
+ * Pods are listed after the other lists, not alongside them: for a large cluster the lists are
+ * bound by our CPU (parsing), so running them together gains nothing, while pods that arrived
+ * before the services and slices would have to be held, which made garbage collection the
+ * sweep's largest cost. Against a slow API server this costs the other lists' round trips once.
  */
 async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSink, keepPods: (namespace: string) => boolean): Promise<void> {
   const daemonSets: DaemonSetFact[] = [];
   const kept = new Map<string, PodFact[]>();
-  const podsByNamespace = new PodsByNamespace();
   const handOver = (namespace: string, pods: PodFact[]) => {
     if (keepPods(namespace)) kept.set(namespace, pods);
     sink.namespace(namespace, pods);
   };
-  const others = Promise.all([
+  await Promise.all([
     g.list(SERVICES, toServiceFact, facts.services),
     g.slices({}, facts.endpointSlices),
     g.list(NODES, toNodeFact, facts.nodes),
     g.list(POLICIES, toNetworkPolicyFact, facts.networkPolicies),
     g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
     g.list(DAEMONSETS, toDaemonSetFact, daemonSets),
-  ]).then(() => {
-    Object.assign(facts, deriveClusterFacts(facts, daemonSets));
-    sink.begin(facts);
-    podsByNamespace.start(handOver);
-  });
-  await Promise.all([others, g.list(PODS, toPodFact, podsByNamespace).then(() => podsByNamespace.close())]);
+  ]);
+  Object.assign(facts, deriveClusterFacts(facts, daemonSets));
+  sink.begin(facts);
+  const podsByNamespace = new PodsByNamespace(handOver);
+  await g.list(PODS, toPodFact, podsByNamespace);
+  podsByNamespace.close();
   for (const [namespace, strays] of podsByNamespace.strays) {
     const pods: PodFact[] = [];
     // A failed re-list is recorded as an access error for the namespace: its checks say "unknown".
