@@ -53,7 +53,16 @@ export function createKubeReader(kc: KubeConfig, opts: KubeReaderOptions = {}): 
   let requests = 0;
   let httpsAgent: https.RequestOptions['agent'];
 
-  const request = async <T>(path: string, query: Record<string, string>): Promise<T> => {
+  /** `sent` settles once the request is on its way (never rejects); `body` is the parsed answer. */
+  const send = <T>(path: string, query: Record<string, string>): { sent: Promise<void>; body: Promise<T> } => {
+    let dispatched!: () => void;
+    const sent = new Promise<void>((resolve) => (dispatched = resolve));
+    const body = request<T>(path, query, dispatched);
+    body.then(dispatched, dispatched);
+    return { sent, body };
+  };
+
+  const request = async <T>(path: string, query: Record<string, string>, dispatched?: () => void): Promise<T> => {
     const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
@@ -92,6 +101,7 @@ export function createKubeReader(kc: KubeConfig, opts: KubeReaderOptions = {}): 
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', (e) => reject(new KubeApiError(0, `GET ${url.origin}${path}: ${e.message}`)));
       req.end();
+      dispatched?.();
     });
   };
 
@@ -99,17 +109,19 @@ export function createKubeReader(kc: KubeConfig, opts: KubeReaderOptions = {}): 
     get: (path, query = {}) => request(path, query),
     async listAll<T>(path: string, query: Record<string, string>, onPage: (items: T[]) => void) {
       const pageQuery = (continueToken?: string) => ({ ...query, limit: String(pageSize), ...(continueToken ? { continue: continueToken } : {}) });
-      let next: Promise<ListPage<T>> | undefined = request<ListPage<T>>(path, pageQuery());
+      let next: { sent: Promise<void>; body: Promise<ListPage<T>> } | undefined = send<ListPage<T>>(path, pageQuery());
       while (next) {
-        const page: ListPage<T> = await next;
-        // Ask for the next page before handing this one over: the server prepares and sends it
+        const page: ListPage<T> = await next.body;
+        // Ask for the next page before handing this one over, and wait until it is on its way
+        // (the credentials are applied asynchronously): the server then prepares and sends it
         // while onPage converts (and, in a sweep, checks) this one.
         const continueToken = page.metadata?.continue || undefined;
-        next = continueToken ? request<ListPage<T>>(path, pageQuery(continueToken)) : undefined;
+        next = continueToken ? send<ListPage<T>>(path, pageQuery(continueToken)) : undefined;
+        if (next) await next.sent;
         try {
           onPage(page.items ?? []);
         } catch (e) {
-          next?.catch(() => {});
+          next?.body.catch(() => {});
           throw e;
         }
       }

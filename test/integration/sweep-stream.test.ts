@@ -9,6 +9,7 @@ import type { PodFact } from '../../lib/facts/types.js';
 import { gatherClusterByNamespace, gatherObjects, SYSTEM_NAMESPACES, type NamespaceSink } from '../../lib/gather/kube.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
+import { createKubeReader } from '../../lib/kube/reader.js';
 import { ClusterSweep } from '../../lib/summary/sweep.js';
 import type { SweepReport } from '../../lib/summary/types.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
@@ -72,6 +73,19 @@ describe('streamed cluster gather', () => {
     expect(objects.pods.map((p) => p.namespace).every((n) => (SYSTEM_NAMESPACES as readonly string[]).includes(n))).toBe(true);
     expect(objects.systemPods).toEqual(whole.systemPods);
     expect(objects.apiRequests).toBe(whole.apiRequests);
+  });
+
+  it('has the next page on its way before a page is handed over, so the server works while we do', async () => {
+    const reader = createKubeReader(kcInOrder, { pageSize: 2 });
+    const dispatchedBeforeHandOver: number[] = [];
+    let pages = 0;
+    await reader.listAll('/api/v1/pods', {}, () => {
+      pages++;
+      dispatchedBeforeHandOver.push(reader.requests);
+    });
+    expect(pages).toBeGreaterThan(3);
+    // While page n is handled, request n+1 has been sent; the last page has no successor.
+    expect(dispatchedBeforeHandOver).toEqual([...Array.from({ length: pages - 1 }, (_, i) => i + 2), pages]);
   });
 
   it('re-lists a namespace whose pods arrive out of order, and reaches the same verdicts', async () => {
