@@ -108,21 +108,22 @@ function setContainerState(fact: ContainerFact, state: RawObject | undefined): v
 
 /**
  * Conditions without a reason or message (nearly all of them: "Ready True", "PodScheduled True")
- * are shared, read-only objects: a sweep would otherwise allocate five per pod for 100k pods.
+ * are shared, read-only objects, looked up by type then status without building a key string:
+ * a sweep would otherwise allocate five per pod for 100k pods.
  */
-const plainConditions = new Map<string, PodConditionFact>();
+const plainConditions = new Map<string, Partial<Record<PodConditionFact['status'], PodConditionFact>>>();
 /** Condition types are free-form (readiness gates): a long-lived worker must not cache without bound. */
 const MAX_PLAIN_CONDITIONS = 256;
 
 function toCondition(c: RawObject): PodConditionFact {
-  const status = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
+  const status: PodConditionFact['status'] = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
   if (!str(c.reason) && !str(c.message)) {
-    const key = `${status}:${c.type}`;
-    let shared = plainConditions.get(key);
-    if (shared) return shared;
-    shared = Object.freeze({ type: c.type, status });
-    if (plainConditions.size < MAX_PLAIN_CONDITIONS) plainConditions.set(key, shared);
-    return shared;
+    let byStatus = plainConditions.get(c.type);
+    if (!byStatus) {
+      if (plainConditions.size >= MAX_PLAIN_CONDITIONS) return Object.freeze({ type: c.type, status });
+      plainConditions.set(c.type, (byStatus = {}));
+    }
+    return (byStatus[status] ??= Object.freeze({ type: c.type, status }));
   }
   const condition: PodConditionFact = { type: c.type, status };
   if (str(c.reason)) condition.reason = c.reason;
