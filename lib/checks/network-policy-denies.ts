@@ -207,9 +207,15 @@ function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], i
   if (ingressPolicies.length === 0) {
     return finding(check, { status: 'pass', detail: `No ingress NetworkPolicy selects the pods of ${service.namespace}/${service.name}: they accept traffic from anywhere.` });
   }
+  // Isolated: selected by at least one ingress policy, and every one that selects it admits nothing.
   const isolatedPods = pods.filter((pod) => {
-    const selecting = ingressPolicies.filter((p) => selectsPod(p, pod.namespace, pod.labels));
-    return selecting.length > 0 && selecting.every((p) => isDenyAll(p, 'Ingress'));
+    let selected = false;
+    for (const policy of ingressPolicies) {
+      if (!selectsPod(policy, pod.namespace, pod.labels)) continue;
+      if (!isDenyAll(policy, 'Ingress')) return false;
+      selected = true;
+    }
+    return selected;
   });
   if (isolatedPods.length === 0) {
     return skipped(

@@ -22,8 +22,14 @@ import { buildReport, reportStatus } from '../verdict/verdict.js';
 import type { ReportStatus } from '../verdict/types.js';
 import type { ServiceResult, SweepReport } from './types.js';
 
-/** Checks about one Service run per Service; everything that also applies to the cluster runs once. */
-export const SERVICE_CODES = checks.filter((c) => c.appliesTo.includes('svc') && !c.appliesTo.includes('cluster')).map((c) => c.code);
+/**
+ * Checks about one Service run per Service; everything that also applies to the cluster runs once.
+ * Checks that judge probe outcomes (layers dataplane and dns) are left out: a sweep probes no
+ * service, so they could only say "skip", 50k times.
+ */
+export const SERVICE_CODES = checks
+  .filter((c) => c.appliesTo.includes('svc') && !c.appliesTo.includes('cluster') && c.layer !== 'dataplane' && c.layer !== 'dns')
+  .map((c) => c.code);
 const CLUSTER_CODES = checks.filter((c) => c.appliesTo.includes('cluster')).map((c) => c.code);
 
 const STATUS_RANK: Record<ReportStatus, number> = { fail: 0, warn: 1, error: 2, ok: 3 };

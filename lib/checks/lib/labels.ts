@@ -13,11 +13,16 @@ export function matchesLabels(selector: Labels, labels: Labels): boolean {
 
 /** metav1.LabelSelector semantics: an empty selector ({}) matches everything. */
 export function matchesSelector(selector: LabelSelector, labels: Labels): boolean {
-  const matchLabels = selector.matchLabels ?? {};
-  for (const key in matchLabels) {
-    if (labels[key] !== matchLabels[key]) return false;
+  // No defaults allocated and no iterators: every policy is matched against every backend pod of
+  // every service in a sweep.
+  const matchLabels = selector.matchLabels;
+  if (matchLabels) {
+    for (const key in matchLabels) if (labels[key] !== matchLabels[key]) return false;
   }
-  for (const req of selector.matchExpressions ?? []) {
+  const expressions = selector.matchExpressions;
+  if (!expressions) return true;
+  for (let i = 0; i < expressions.length; i++) {
+    const req = expressions[i]!;
     const has = Object.prototype.hasOwnProperty.call(labels, req.key);
     const value = labels[req.key];
     switch (req.operator) {

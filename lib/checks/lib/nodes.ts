@@ -41,33 +41,46 @@ const backendPodsCache = new WeakMap<Facts, PodFact[]>();
 function findBackendPods(facts: Facts): PodFact[] {
   const service = targetService(facts);
   if (!service) return [];
-  const inNamespace = facts.pods.filter((p) => p.namespace === service.namespace);
+  const sameNamespace = (p: PodFact) => p.namespace === service.namespace;
+  // A sweep's view holds one namespace's pods already: no copy then.
+  const inNamespace = facts.pods.every(sameNamespace) ? facts.pods : facts.pods.filter(sameNamespace);
   // Indexes are built on first need: a sweep asks this for each of 10k services.
   let byName: Map<string, PodFact> | undefined;
   let byIP: Map<string, PodFact> | undefined;
   const podNamed = (name: string) => {
-    byName ??= new Map(inNamespace.map((p) => [p.name, p]));
+    if (!byName) {
+      byName = new Map();
+      for (const p of inNamespace) byName.set(p.name, p);
+    }
     return byName.get(name);
   };
   const podAt = (address: string) => {
     // Endpoints nearly always name their pod; the IP index is for those that do not.
-    byIP ??= new Map(inNamespace.filter((p) => p.podIP).map((p) => [p.podIP as string, p]));
+    if (!byIP) {
+      byIP = new Map();
+      for (const p of inNamespace) if (p.podIP) byIP.set(p.podIP, p);
+    }
     return byIP.get(address);
   };
-  const result = new Map<string, PodFact>();
+  const pods: PodFact[] = [];
+  const seen = new Set<string>();
+  const add = (pod: PodFact) => {
+    if (seen.has(pod.name)) return;
+    seen.add(pod.name);
+    pods.push(pod);
+  };
   for (const slice of targetEndpointSlices(facts)) {
     for (const endpoint of slice.endpoints) {
       let pod = endpoint.targetRef?.kind === 'Pod' ? podNamed(endpoint.targetRef.name) : undefined;
       for (let i = 0; !pod && i < endpoint.addresses.length; i++) pod = podAt(endpoint.addresses[i] as string);
-      if (pod) result.set(pod.name, pod);
+      if (pod) add(pod);
     }
   }
   if (service.selector) {
     for (const pod of inNamespace) {
-      if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp) result.set(pod.name, pod);
+      if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp) add(pod);
     }
   }
-  const pods = [...result.values()];
   // Slices list replicas in name order as a rule: checking that is cheaper than sorting.
   for (let i = 1; i < pods.length; i++) {
     if (compareText((pods[i - 1] as PodFact).name, (pods[i] as PodFact).name) > 0) return pods.sort((a, b) => compareText(a.name, b.name));
