@@ -412,7 +412,12 @@ export class Lab {
       const net = require('node:net');
       let pending = process.argv.length - 1;
       for (const port of process.argv.slice(1).map(Number)) {
-        net.createServer((socket) => socket.end('hello from ' + port + '\\n')).listen(port, '0.0.0.0', () => {
+        // A probe hangs up as soon as it is connected, often before the greeting is out: the reset
+        // must not take the whole listener down with an unhandled socket error.
+        net.createServer((socket) => {
+          socket.on('error', () => {});
+          socket.end('hello from ' + port + '\\n');
+        }).listen(port, '0.0.0.0', () => {
           if (--pending === 0) console.log('ready');
         });
       }`;
