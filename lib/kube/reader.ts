@@ -118,12 +118,8 @@ export function createKubeReader(kc: KubeConfig, opts: KubeReaderOptions = {}): 
         const continueToken = page.metadata?.continue || undefined;
         next = continueToken ? send<ListPage<T>>(path, pageQuery(continueToken)) : undefined;
         if (next) await next.sent;
-        try {
-          onPage(page.items ?? []);
-        } catch (e) {
-          next?.body.catch(() => {});
-          throw e;
-        }
+        // Should onPage throw, `send` has already given the next page's promise a handler.
+        onPage(page.items ?? []);
       }
     },
     get requests() {
