@@ -48,8 +48,12 @@ export const DNS_SERVICE_NAME = 'kube-dns';
 const DNS_POD_LABEL = { key: 'k8s-app', value: 'kube-dns' };
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
+export function isSystemNamespace(namespace: string): boolean {
+  return (SYSTEM_NAMESPACES as readonly string[]).includes(namespace);
+}
+
 export function isSystemDaemonSet(ds: DaemonSetFact): boolean {
-  if (!(SYSTEM_NAMESPACES as readonly string[]).includes(ds.namespace)) return false;
+  if (!isSystemNamespace(ds.namespace)) return false;
   if (SYSTEM_DAEMONSET_NAMES.has(ds.name)) return true;
   const app = ds.labels['k8s-app'] ?? ds.labels.app ?? ds.labels.name;
   return app !== undefined && SYSTEM_APP_LABELS.has(app);
@@ -369,7 +373,8 @@ async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSin
     handOver(namespace, (await g.list({ ...PODS, namespace }, toPodFact, pods)) ? pods : strays);
   }
   facts.pods = [...kept.values()].flat();
-  facts.systemPods = deriveClusterFacts(facts, daemonSets).systemPods;
+  // The other derived facts were set before begin(); only the system pods had still to arrive.
+  facts.systemPods = systemPodsOf(facts.pods, facts.systemDaemonSets);
 }
 
 const NO_SINK: NamespaceSink = { begin() {}, namespace() {} };
@@ -383,7 +388,7 @@ export async function gatherClusterByNamespace(kc: KubeConfig, sink: NamespaceSi
   const g = new Gatherer(reader);
   const facts = emptyObjectFacts();
   facts.accessErrors = g.accessErrors;
-  await gatherCluster(g, facts, sink, (namespace) => (SYSTEM_NAMESPACES as readonly string[]).includes(namespace));
+  await gatherCluster(g, facts, sink, isSystemNamespace);
   facts.apiRequests = reader.requests;
   return facts;
 }
@@ -393,15 +398,20 @@ export async function gatherClusterByNamespace(kc: KubeConfig, sink: NamespaceSi
  * their pods, and the kube-dns Service with its slices. Pure; the sweep's tests use it to build
  * facts from fixtures without an API server.
  */
+/** Pods of system components among `pods`: the DNS pods and the system DaemonSets' pods, in system namespaces. */
+function systemPodsOf(pods: PodFact[], systemDaemonSets: DaemonSetFact[]): PodFact[] {
+  return podsOfSystemComponents(
+    pods.filter((p) => isSystemNamespace(p.namespace)),
+    systemDaemonSets,
+  );
+}
+
 export function deriveClusterFacts(
   lists: Pick<ObjectFacts, 'services' | 'pods' | 'endpointSlices'>,
   daemonSets: DaemonSetFact[],
 ): Pick<ObjectFacts, 'systemDaemonSets' | 'systemPods' | 'dns'> {
   const systemDaemonSets = daemonSets.filter(isSystemDaemonSet);
-  const systemPods = podsOfSystemComponents(
-    lists.pods.filter((p) => (SYSTEM_NAMESPACES as readonly string[]).includes(p.namespace)),
-    systemDaemonSets,
-  );
+  const systemPods = systemPodsOf(lists.pods, systemDaemonSets);
   const dnsService = lists.services.find((s) => s.namespace === DNS_NAMESPACE && s.name === DNS_SERVICE_NAME);
   return {
     systemDaemonSets,
