@@ -38,30 +38,30 @@ export function backendPods(facts: Facts): PodFact[] {
 /** Facts are read-only while checks run; every node and policy check asks for the same pods. */
 const backendPodsCache = new WeakMap<Facts, PodFact[]>();
 
+/** A lookup whose map is built on the first call: most callers never need it. */
+function lazyIndex(pods: PodFact[], keyOf: (pod: PodFact) => string | undefined): (key: string) => PodFact | undefined {
+  let index: Map<string, PodFact> | undefined;
+  return (key) => {
+    if (!index) {
+      index = new Map();
+      for (const pod of pods) {
+        const k = keyOf(pod);
+        if (k !== undefined) index.set(k, pod);
+      }
+    }
+    return index.get(key);
+  };
+}
+
 function findBackendPods(facts: Facts): PodFact[] {
   const service = targetService(facts);
   if (!service) return [];
   const sameNamespace = (p: PodFact) => p.namespace === service.namespace;
   // A sweep's view holds one namespace's pods already: no copy then.
   const inNamespace = facts.pods.every(sameNamespace) ? facts.pods : facts.pods.filter(sameNamespace);
-  // Indexes are built on first need: a sweep asks this for each of 10k services.
-  let byName: Map<string, PodFact> | undefined;
-  let byIP: Map<string, PodFact> | undefined;
-  const podNamed = (name: string) => {
-    if (!byName) {
-      byName = new Map();
-      for (const p of inNamespace) byName.set(p.name, p);
-    }
-    return byName.get(name);
-  };
-  const podAt = (address: string) => {
-    // Endpoints nearly always name their pod; the IP index is for those that do not.
-    if (!byIP) {
-      byIP = new Map();
-      for (const p of inNamespace) if (p.podIP) byIP.set(p.podIP, p);
-    }
-    return byIP.get(address);
-  };
+  // Endpoints nearly always name their pod; the IP index is for those that do not.
+  const podNamed = lazyIndex(inNamespace, (p) => p.name);
+  const podAt = lazyIndex(inNamespace, (p) => p.podIP || undefined);
   const pods: PodFact[] = [];
   const seen = new Set<string>();
   const add = (pod: PodFact) => {
