@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NodeAgentFact, NodeKernelFacts, ProbeFacts, ServiceFact, TcpProbeFact } from '../../lib/facts/types.js';
-import type { ObjectFacts } from '../../lib/gather/types.js';
+import { emptyObjectFacts, type ObjectFacts } from '../../lib/gather/types.js';
 import type { ProbeOptions } from '../../lib/gather/probes.js';
 import { buildLab, CLUSTER_DOMAIN, describeNetlab, type Lab, type LabChild } from './lab.js';
 
@@ -52,9 +52,8 @@ describeNetlab('network lab: node facts, probes and agent', () => {
 
   function objects(services: ServiceFact[], endpoints: { ip: string; pod: string; node: string }[] = []): ObjectFacts {
     return {
+      ...emptyObjectFacts(),
       services,
-      sameNameElsewhere: [],
-      pods: [],
       endpointSlices: services.map((svc) => ({
         namespace: 'shop',
         name: `${svc.name}-x`,
@@ -64,12 +63,6 @@ describeNetlab('network lab: node facts, probes and agent', () => {
         endpoints: endpoints.map(({ ip, pod, node }) => ({ addresses: [ip], ready: true, nodeName: node, targetRef: { kind: 'Pod', name: pod, namespace: 'shop' } })),
         source: 'endpointslice',
       })),
-      nodes: [],
-      networkPolicies: [],
-      namespaces: [],
-      systemDaemonSets: [],
-      systemPods: [],
-      accessErrors: [],
     };
   }
 
