@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { MIN_AGENT_TOKEN_LENGTH } from './agent/token.js';
-import { DNS_LABEL } from './jobs/schema.js';
+import { RFC1123_LABEL, isDnsLabel } from './model/index.js';
 
 // Configuration comes from the environment and is validated at start: a bad or missing value
 // stops the process with a message naming the variable, instead of failing on the first request.
@@ -39,7 +39,7 @@ const csv = z.string().transform((s) =>
 );
 const url = z.url();
 const port = z.coerce.number().int().min(0).max(65535);
-const clusterName = z.string().regex(DNS_LABEL, 'must be a DNS label (lowercase letters, digits, "-")');
+const clusterName = z.string().regex(RFC1123_LABEL, 'must be a DNS label (lowercase letters, digits, "-")');
 
 function parse<T extends z.ZodRawShape>(shape: T, env: Env): z.infer<z.ZodObject<T>> {
   // Empty strings count as unset: `FOO=` in a shell or a template should not be a value.
@@ -78,7 +78,7 @@ function routingFrom(env: Env): Routing {
   const problems: string[] = [];
   if (!queues || Object.keys(queues).length === 0) problems.push('NETCHECK_QUEUES (or NETCHECK_QUEUE_URL) is required');
   for (const [cluster, queueUrl] of Object.entries(queues ?? {})) {
-    if (!DNS_LABEL.test(cluster)) problems.push(`NETCHECK_QUEUES: cluster name "${cluster}" must be a DNS label`);
+    if (!isDnsLabel(cluster)) problems.push(`NETCHECK_QUEUES: cluster name "${cluster}" must be a DNS label`);
     if (!URL.canParse(queueUrl)) problems.push(`NETCHECK_QUEUES: queue URL of "${cluster}" is not a URL`);
   }
   if (queues && !queues[defaultCluster]) problems.push(`NETCHECK_DEFAULT_CLUSTER: "${defaultCluster}" has no queue in NETCHECK_QUEUES`);
@@ -172,8 +172,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_AGENT_PORT: port.optional(),
       NETCHECK_AGENT_TOKEN: z.string().min(MIN_AGENT_TOKEN_LENGTH, `must be at least ${MIN_AGENT_TOKEN_LENGTH} characters, as the agent requires`).optional(),
       NETCHECK_AGENT_TOKEN_FILE: z.string().optional(),
-      NETCHECK_STATE_CONFIGMAP: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),
-      NETCHECK_NAMESPACE: z.string().regex(DNS_LABEL, 'must be a DNS label').optional(),
+      NETCHECK_STATE_CONFIGMAP: z.string().regex(RFC1123_LABEL, 'must be a DNS label').optional(),
+      NETCHECK_NAMESPACE: z.string().regex(RFC1123_LABEL, 'must be a DNS label').optional(),
       NETCHECK_HEALTH_PORT: port.optional(),
       NETCHECK_CONCURRENCY: z.coerce.number().int().min(1).max(32).optional(),
       NETCHECK_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).optional(),

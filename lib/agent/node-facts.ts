@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NodeKernelFacts } from '../facts/types.js';
+import type { NodeKernelFacts } from '../model/index.js';
 
 // Reads the kernel settings that break pod networking while the Kubernetes API still looks
 // healthy. Every value that cannot be read becomes null plus an "unknown, because …" entry: an

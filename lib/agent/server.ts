@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NodeKernelFacts } from '../facts/types.js';
 import { readNodeFacts } from './node-facts.js';
 import { MIN_AGENT_TOKEN_LENGTH } from './token.js';
+import type { NodeKernelFacts } from '../model/index.js';
 
 // The agent listens on the node's network (hostNetwork), so every request that reveals node
 // facts must carry the shared bearer token; /healthz stays open for the kubelet's probe and says

@@ -1,6 +1,6 @@
-import type { AccessErrorFact } from '../facts/types.js';
-import type { Check, Finding } from './types.js';
+import type { Check } from './types.js';
 import { finding } from './lib/finding.js';
+import type { AccessErrorFact, Finding } from '../model/index.js';
 
 /** The ClusterRole the Helm chart binds to netcheck's service account. */
 const NETCHECK_CLUSTER_ROLE = 'netcheck';

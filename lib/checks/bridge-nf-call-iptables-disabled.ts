@@ -1,8 +1,8 @@
-import type { Facts } from '../facts/types.js';
 import { detectCni, kubeProxyReplacedByCilium } from './lib/cni.js';
 import { finding } from './lib/finding.js';
-import { assessKernel, explainsOnBadNodes, kernelFinding, unknownFact } from './lib/nodes.js';
-import type { Check, Finding } from './types.js';
+import { assessKernel, explainsOnBadNodes, kernelFinding, unknownFact } from './lib/kernel.js';
+import type { Check } from './types.js';
+import type { Facts, Finding } from '../model/index.js';
 
 function assess(facts: Facts) {
   return assessKernel(facts, (kernel, node) => {

@@ -1,6 +1,6 @@
-import type { Facts } from '../facts/types.js';
-import { assessKernel, explainsOnBadNodes, kernelFinding, unknownFact } from './lib/nodes.js';
-import type { Check, Finding } from './types.js';
+import { assessKernel, explainsOnBadNodes, kernelFinding, unknownFact } from './lib/kernel.js';
+import type { Check } from './types.js';
+import type { Facts, Finding } from '../model/index.js';
 
 const WARN_RATIO = 0.9;
 

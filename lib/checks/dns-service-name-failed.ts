@@ -1,8 +1,9 @@
-import type { DnsProbeFact } from '../facts/types.js';
-import type { Check, Subject } from './types.js';
+import type { Check } from './types.js';
 import { countEndpoints } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
-import { accessDenied, isHeadless, serviceSlices, targetService } from './lib/service.js';
+import { accessDenied, isHeadless, serviceSlices, targetNamespace } from './lib/service.js';
+import type { DnsProbeFact, Subject } from '../model/index.js';
+import { targetService } from '../scope/path.js';
 
 function dnsEvidence(probe: DnsProbeFact): string {
   const answer = probe.outcome === 'resolved' ? ` → ${(probe.addresses ?? []).join(', ') || 'resolved'}` : ` → ${probe.outcome.toUpperCase()}`;
@@ -39,13 +40,13 @@ const check: Check = {
 
     const svc = targetService(facts);
     let likely = '';
-    if (facts.target.kind === 'svc' && !svc && !accessDenied(facts, 'services', facts.target.namespace)) likely = ' — the service does not exist';
+    if (facts.target.kind === 'svc' && !svc && !accessDenied(facts, 'services', targetNamespace(facts))) likely = ' — the service does not exist';
     else if (svc && isHeadless(svc) && countEndpoints(serviceSlices(facts, svc)).ready === 0) {
       likely = ' — a headless service without ready endpoints has no A records';
     } else if (svc && controlResolved) {
       likely = ' — check the namespace and search domain, and that CoreDNS may watch Services and EndpointSlices (its RBAC)';
     }
-    const ns = facts.target.namespace ?? 'default';
+    const ns = targetNamespace(facts) ?? 'default';
     return [
       finding(check, {
         status: 'fail',

@@ -1,9 +1,9 @@
 // The check registry: every check the engine runs, in a stable order (object → workload →
 // endpoint → dataplane → DNS, then the node and system checks). The verdict reorders findings by
 // causality; this order only decides how ties read.
-import type { Facts } from '../facts/types.js';
-import type { Check, Finding } from './types.js';
+import type { Check } from './types.js';
 import { finding } from './lib/finding.js';
+import { sharesSubject } from './lib/subjects.js';
 
 import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
@@ -35,6 +35,7 @@ import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
 import rpFilterStrict from './rp-filter-strict.js';
+import type { Facts, Finding } from '../model/index.js';
 
 export const checks: readonly Check[] = [
   apiAccessDenied,
@@ -68,10 +69,21 @@ export const checks: readonly Check[] = [
   networkPolicyDenies,
 ];
 
-const byCode = new Map(checks.map((check) => [check.code, check]));
+const byCode = new Map<string, Check>(checks.map((check) => [check.code, check]));
 
 export function checkByCode(code: string): Check | undefined {
   return byCode.get(code);
+}
+
+/**
+ * The verdict's link rule: a failing cause explains a symptom when its check lists the symptom's
+ * code and the two share a subject (or the check's own rule, for causes whose reach the subjects
+ * alone do not tell).
+ */
+export function explains(cause: Finding, symptom: Finding, facts: Facts): boolean {
+  const check = byCode.get(cause.code);
+  if (!check?.explains?.includes(symptom.code)) return false;
+  return (check.explainsFinding ?? sharesSubject)(cause, symptom, facts);
 }
 
 /** Selections by `codes` array: a sweep passes the same array for each of 10k services. */
@@ -96,13 +108,21 @@ function selectChecks(codes: readonly string[] | undefined): readonly Check[] {
  */
 export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}): Finding[] {
   const findings: Finding[] = [];
+  const ids = new Map<string, number>();
+  // One check may emit several findings on the same subjects (one per failed request): the
+  // second and later get "#2", "#3", in the check's own stable order.
+  const push = (f: Finding) => {
+    const seen = (ids.get(f.id) ?? 0) + 1;
+    ids.set(f.id, seen);
+    findings.push(seen === 1 ? f : { ...f, id: `${f.id}#${seen}` });
+  };
   for (const check of selectChecks(opts.codes)) {
     if (!check.appliesTo.includes(facts.target.kind)) continue;
     try {
-      for (const f of check.run(facts)) findings.push(f);
+      for (const f of check.run(facts)) push(f);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      findings.push(finding(check, { status: 'error', title: `Check ${check.code} crashed`, detail: `the check threw: ${message}`, remediation: 'report this as a netcheck bug with the facts (--json) attached' }));
+      push(finding(check, { status: 'error', title: `Check ${check.code} crashed`, detail: `the check threw: ${message}`, remediation: 'report this as a netcheck bug with the facts (--json) attached' }));
     }
   }
   return findings;

@@ -1,8 +1,11 @@
-import type { Facts, PodFact } from '../facts/types.js';
-import { daemonSetPods, findKubeProxyDaemonSet, isKubeProxyPod, kubeProxyReplacedByCilium } from './lib/cni.js';
+import { daemonSetPods, findKubeProxyDaemonSet, kubeProxyReplacedByCilium } from './lib/cni.js';
+import { isKubeProxyPod } from '../model/index.js';
 import { finding, skipped } from './lib/finding.js';
-import { nodesInScope, symptomNodes, unreadable } from './lib/nodes.js';
-import type { Check, Finding, Subject } from './types.js';
+import { unreadable } from './lib/access.js';
+import { symptomNodes } from './lib/subjects.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, PodFact, Subject } from '../model/index.js';
+import { nodesInScope } from '../scope/path.js';
 
 function podHealthy(pod: PodFact): boolean {
   return pod.phase === 'Running' && pod.ready && !pod.deletionTimestamp;

@@ -1,7 +1,7 @@
-import type { Facts } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { targetService } from './lib/service.js';
-import type { Check, Finding } from './types.js';
+import type { Check } from './types.js';
+import type { Facts, Finding } from '../model/index.js';
+import { targetService } from '../scope/path.js';
 
 // Cloud load balancers usually get an address within a few minutes; younger than this is "still provisioning".
 const PROVISIONING_GRACE_MS = 5 * 60_000;

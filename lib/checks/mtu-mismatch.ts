@@ -1,6 +1,6 @@
-import type { Facts, NodeKernelFacts } from '../facts/types.js';
-import { assessKernel, kernelFinding, type NodeJudgement } from './lib/nodes.js';
-import type { Check, Finding } from './types.js';
+import { assessKernel, kernelFinding, type NodeJudgement } from './lib/kernel.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, NodeKernelFacts } from '../model/index.js';
 
 /** Encapsulation overhead per overlay device, IPv4 outer header (the common case). */
 const OVERLAYS: { pattern: RegExp; encapsulation: string; overhead: number }[] = [

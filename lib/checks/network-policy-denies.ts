@@ -1,6 +1,5 @@
-import type { Facts, PodFact, Protocol, ServiceFact } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { formatLabels } from './lib/labels.js';
+import { formatLabels } from '../model/index.js';
 import {
   type ConnectionOutcome,
   type Endpoint,
@@ -11,9 +10,12 @@ import {
   podEndpoint,
   selectsPod,
 } from './lib/netpol.js';
-import { backendPods, unreadable } from './lib/nodes.js';
-import { targetService } from './lib/service.js';
-import type { Check, Finding, Subject } from './types.js';
+import { unreadable } from './lib/access.js';
+import { podSubject } from './lib/service.js';
+import { sharesPodsElseSubject } from './lib/subjects.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, PodFact, Protocol, ServiceFact, Subject } from '../model/index.js';
+import { backendPods, targetService } from '../scope/path.js';
 
 interface Denial {
   pod: PodFact;
@@ -55,7 +57,7 @@ function policyBoundPods(facts: Facts): PodFact[] {
 
 const analyses = new WeakMap<Facts, Analysis | null>();
 
-/** Memoised per facts object: the verdict asks `explainsFinding` once per symptom. */
+/** Memoised per facts object: run() and the denial text both need it. */
 function analyse(facts: Facts): Analysis | null {
   if (analyses.has(facts)) return analyses.get(facts) ?? null;
   const service = targetService(facts);
@@ -155,15 +157,9 @@ const check: Check = {
   docs: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/',
   appliesTo: ['svc'],
   explains: ['endpoint-timeout', 'clusterip-timeout'],
-  explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
-    const analysis = analyse(facts);
-    if (!analysis || analysis.denials.length === 0) return false;
-    const denied = new Set(analysis.denials.map((d) => d.pod.name));
-    const symptomPods = symptom.subjects.filter((s) => s.kind === 'pod');
-    if (symptomPods.length) return symptomPods.some((s) => denied.has(s.name));
-    const symptomIPs = new Set(facts.pods.filter((p) => denied.has(p.name)).map((p) => p.podIP));
-    return symptom.code === 'clusterip-timeout' || symptom.evidence.some((line) => [...symptomIPs].some((ip) => ip && line.includes(ip)));
-  },
+  // A symptom about pods is explained through the pods the policy drops; one about the Service
+  // alone (its ClusterIP) through the Service.
+  explainsFinding: (cause: Finding, symptom: Finding) => sharesPodsElseSubject(cause, symptom),
   run(facts: Facts): Finding[] {
     const service = targetService(facts);
     if (!service) return [skipped(check, 'Not applicable: the target Service was not found.')];
@@ -237,8 +233,8 @@ function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], i
 function subjectsFor(service: ServiceFact, policies: Facts['networkPolicies'], pods: PodFact[]): Subject[] {
   return [
     { kind: 'service', name: service.name, namespace: service.namespace },
-    ...policies.map((p): Subject => ({ kind: 'networkpolicy', name: p.name, namespace: p.namespace })),
-    ...pods.map((p): Subject => ({ kind: 'pod', name: p.name, namespace: p.namespace })),
+    ...policies.map((p): Subject => ({ kind: 'networkpolicy', name: p.name, namespace: p.namespace, policyKind: 'NetworkPolicy' })),
+    ...pods.map(podSubject),
   ];
 }
 

@@ -2,7 +2,8 @@ import type { Check } from './types.js';
 import { countEndpoints, sliceEvidence } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
-import { accessDenied, describeAccessError, serviceSubject, serviceSlices, missingServiceReason, targetService } from './lib/service.js';
+import { accessDenied, describeAccessError, serviceSubject, serviceSlices, missingServiceReason } from './lib/service.js';
+import { targetService } from '../scope/path.js';
 
 const check: Check = {
   code: 'no-ready-endpoints',

@@ -1,7 +1,8 @@
-import type { Facts } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { agentFailureReason, nodesInScope } from './lib/nodes.js';
-import type { Check, Finding, Subject } from './types.js';
+import { agentFailureReason } from './lib/kernel.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, Subject } from '../model/index.js';
+import { nodesInScope } from '../scope/path.js';
 
 const check: Check = {
   code: 'node-agent-unreachable',

@@ -1,7 +1,9 @@
-import type { Facts, NodeFact } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { nodesInScope, symptomNodes, unreadable } from './lib/nodes.js';
-import type { Check, Finding, Subject } from './types.js';
+import { unreadable } from './lib/access.js';
+import { symptomNodes } from './lib/subjects.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, NodeFact, Subject } from '../model/index.js';
+import { nodesInScope } from '../scope/path.js';
 
 function notReadyNodes(facts: Facts): NodeFact[] {
   const scope = new Set(nodesInScope(facts).nodes);

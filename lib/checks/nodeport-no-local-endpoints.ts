@@ -1,8 +1,8 @@
-import type { Facts } from '../facts/types.js';
 import { finding, skipped } from './lib/finding.js';
-import { targetEndpointSlices, unreadable } from './lib/nodes.js';
-import { targetService } from './lib/service.js';
-import type { Check, Finding, Subject } from './types.js';
+import { unreadable } from './lib/access.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, Subject } from '../model/index.js';
+import { targetEndpointSlices, targetService } from '../scope/path.js';
 
 /** Nodes with at least one ready endpoint of the target (ready:null counts as ready, per the API). */
 function nodesWithReadyEndpoint(facts: Facts): Set<string> {

@@ -1,10 +1,11 @@
 import { isIPv4 } from 'node:net';
-import type { Facts, NodeKernelFacts } from '../facts/types.js';
 import { detectCni } from './lib/cni.js';
 import { skipped } from './lib/finding.js';
 import { ipInCidr } from './lib/netpol.js';
-import { assessKernel, kernelFinding, type NodeJudgement, symptomNodes } from './lib/nodes.js';
-import type { Check, Finding } from './types.js';
+import { symptomNodes } from './lib/subjects.js';
+import { assessKernel, kernelFinding, type NodeJudgement } from './lib/kernel.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, NodeKernelFacts } from '../model/index.js';
 
 function prefixOf(cidr: string): number {
   return Number(cidr.split('/')[1]);

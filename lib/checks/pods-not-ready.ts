@@ -1,17 +1,10 @@
-import type { Facts, PodFact } from '../facts/types.js';
-import type { Check, Finding, Subject } from './types.js';
+import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
-import {
-  nodeSubject,
-  podSubject,
-  servicePods,
-  serviceSubject,
-  uniqueSubjects,
-  workloadOf,
-} from './lib/service.js';
-import { plural } from './lib/text.js';
+import { nodeSubject, podSubject, servicePods, serviceSubject, uniqueSubjects, workloadOf } from './lib/service.js';
+import { plural } from '../model/index.js';
+import type { Facts, Finding, PodFact, Subject } from '../model/index.js';
 
 interface Diagnosed {
   pod: PodFact;

@@ -1,14 +1,8 @@
-import type { ContainerPortFact } from '../facts/types.js';
 import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { declaredPorts } from './lib/ports.js';
-import {
-  describePort,
-  kubectlPatch,
-  portSubject,
-  servicePods,
-  serviceSubject,
-} from './lib/service.js';
+import type { ContainerPortFact } from '../model/index.js';
+import { describePort, kubectlPatch, portSubject, servicePods, serviceSubject } from './lib/service.js';
 
 const check: Check = {
   code: 'protocol-mismatch',

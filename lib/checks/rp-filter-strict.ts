@@ -1,8 +1,8 @@
-import type { Facts, NodeKernelFacts } from '../facts/types.js';
 import { type CniDetection, detectCni } from './lib/cni.js';
 import { finding } from './lib/finding.js';
-import { assessKernel, explainsOnBadNodes, kernelFinding, type NodeJudgement } from './lib/nodes.js';
-import type { Check, Finding } from './types.js';
+import { assessKernel, explainsOnBadNodes, kernelFinding, type NodeJudgement } from './lib/kernel.js';
+import type { Check } from './types.js';
+import type { Facts, Finding, NodeKernelFacts } from '../model/index.js';
 
 const STRICT = 1;
 

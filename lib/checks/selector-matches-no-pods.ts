@@ -1,21 +1,11 @@
-import type { Labels, PodFact } from '../facts/types.js';
 import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
-import { formatLabels } from './lib/labels.js';
-import {
-  accessDenied,
-  describeAccessError,
-  hasSelector,
-  kubectlPatch,
-  podSubject,
-  selectedPods,
-  serviceSubject,
-  missingServiceReason,
-  targetService,
-  workloadOf,
-} from './lib/service.js';
-import { editDistance, plural } from './lib/text.js';
+import { formatLabels } from '../model/index.js';
+import { accessDenied, describeAccessError, hasSelector, kubectlPatch, podSubject, selectedPods, serviceSubject, missingServiceReason, workloadOf } from './lib/service.js';
+import { editDistance, plural } from '../model/index.js';
+import type { Labels, PodFact } from '../model/index.js';
+import { targetService } from '../scope/path.js';
 
 interface Candidate {
   pod: PodFact;

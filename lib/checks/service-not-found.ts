@@ -1,7 +1,8 @@
 import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
-import { accessDenied, describeAccessError, serviceSubject, targetService } from './lib/service.js';
-import { closeMatches } from './lib/text.js';
+import { accessDenied, describeAccessError, serviceSubject } from './lib/service.js';
+import { closeMatches } from '../model/index.js';
+import { targetService } from '../scope/path.js';
 
 const check: Check = {
   code: 'service-not-found',
@@ -11,8 +12,8 @@ const check: Check = {
   appliesTo: ['svc'],
   explains: ['dns-service-name-failed'],
   run(facts) {
+    if (facts.target.kind !== 'svc') return [skipped(check, 'the job names no service')];
     const { name, namespace } = facts.target;
-    if (!name || !namespace) return [skipped(check, 'the job names no service')];
     const svc = targetService(facts);
     if (svc) {
       return [finding(check, { status: 'pass', detail: `service ${namespace}/${name} exists (${svc.type})`, subjects: [serviceSubject(svc)] })];

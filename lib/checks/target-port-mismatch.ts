@@ -1,15 +1,9 @@
-import type { Facts, PodFact, ServiceFact, ServicePortFact } from '../facts/types.js';
-import type { Check, FindingStatus, Subject } from './types.js';
+import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { declaredPorts, formatDeclared, resolvesTargetPort, targetPortPatch, type DeclaredPort } from './lib/ports.js';
-import {
-  describePort,
-  kubectlPatch,
-  portSubject,
-  servicePods,
-  serviceSubject,
-} from './lib/service.js';
-import { closeMatches } from './lib/text.js';
+import { describePort, kubectlPatch, portSubject, servicePods, serviceSubject } from './lib/service.js';
+import { closeMatches } from '../model/index.js';
+import type { Facts, FindingStatus, PodFact, ServiceFact, ServicePortFact, Subject } from '../model/index.js';
 
 interface PortProblem {
   status: Exclude<FindingStatus, 'pass' | 'skip' | 'error'>;

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { NodeKernelFacts, Target } from '../facts/types.js';
 import type { EngineDeps } from '../engine.js';
-import { targetSchema, formatZodError, type JobTarget } from '../jobs/schema.js';
-import type { Report } from '../verdict/types.js';
-import type { SweepReport } from '../summary/types.js';
+import { formatZodError } from '../jobs/schema.js';
+import { onCluster, parseSource, targetSpecSchema, type AnyReport, type NodeKernelFacts, type TargetSource, type TargetSpec } from '../model/index.js';
 
 // `netcheck` on a laptop or in CI: the same engine as the worker, printed as text or JSON.
 // Exit codes: 0 ok, 1 warn/fail, 2 usage or access errors.
@@ -39,8 +37,8 @@ const positiveInt = (name: string) => (value: string) => {
   return n;
 };
 
-function validTarget(input: JobTarget | Record<string, unknown>): JobTarget {
-  const parsed = targetSchema.safeParse(input);
+function validTarget(input: TargetSpec | Record<string, unknown>): TargetSpec {
+  const parsed = targetSpecSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(formatZodError(parsed.error));
   return parsed.data;
 }
@@ -62,7 +60,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
 
-  const run = async (target: JobTarget) => {
+  const source = (text: string | undefined, namespace: string): { from?: TargetSource } => {
+    if (text === undefined) return {};
+    const parsed = parseSource(text, namespace);
+    if (!parsed.ok) throw new UsageError(parsed.error);
+    return { from: parsed.value };
+  };
+  const fromOption = '--from <source>';
+  const fromHelp = "diagnose the path from this client: [<namespace>/]<pod> or [<namespace>/]<deploy|sts|ds|rs>/<name> (its namespace's policies, its node's kernel and kube-proxy rules)";
+  const run = async (target: TargetSpec) => {
     const opts = program.opts<GlobalOptions>();
     exitCode = await diagnoseAndPrint(target, opts, io);
   };
@@ -73,9 +79,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('diagnose a Service')
     .argument('<name>', 'service name (or <namespace>/<name>)')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
-    .action(async (name: string, o: { namespace: string }) => {
+    .option(fromOption, fromHelp)
+    .action(async (name: string, o: { namespace: string; from?: string }) => {
       const [ns, svc] = name.includes('/') ? (name.split('/', 2) as [string, string]) : [o.namespace, name];
-      await run(validTarget({ kind: 'svc', name: svc, namespace: ns }));
+      await run(validTarget({ kind: 'svc', name: svc, namespace: ns, ...source(o.from, ns) }));
     });
   program
     .command('node')
@@ -86,7 +93,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('dns')
     .description('check cluster DNS as seen from a namespace')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
-    .action(async (o: { namespace: string }) => run(validTarget({ kind: 'dns', namespace: o.namespace })));
+    .option(fromOption, fromHelp)
+    .action(async (o: { namespace: string; from?: string }) => run(validTarget({ kind: 'dns', namespace: o.namespace, ...source(o.from, o.namespace) })));
   program
     .command('cluster')
     .description('sweep every namespace: services, DNS, kube-proxy, CNI, nodes')
@@ -137,21 +145,20 @@ async function engineDeps(opts: GlobalOptions, io: CliIo, onPhase?: EngineDeps['
   };
 }
 
-async function diagnoseAndPrint(target: JobTarget, opts: GlobalOptions, io: CliIo): Promise<number> {
+async function diagnoseAndPrint(target: TargetSpec, opts: GlobalOptions, io: CliIo): Promise<number> {
   const json = opts.output === 'json';
   const progress = !json && io.isTTY ? spinner(io) : undefined;
-  let report: Report | SweepReport;
+  let report: AnyReport;
   // The engine (Kubernetes client and all) loads only when a diagnosis runs: --help, usage errors
   // and node-facts stay fast.
-  const [{ diagnose, sweep }, { toJson, sweepToJson }, { renderSummaryText, renderText }] = await Promise.all([
+  const [engine, { toJson, sweepToJson }, { renderSummaryText, renderText }] = await Promise.all([
     import('../engine.js'),
     import('../render/json.js'),
     import('../render/terminal.js'),
   ]);
   try {
     const ctx = await engineDeps(opts, io, progress?.phase);
-    report =
-      target.kind === 'cluster' ? await sweep(ctx.cluster, ctx.deps) : await diagnose({ ...target, cluster: ctx.cluster } as Target, ctx.deps);
+    report = await engine.run(onCluster(target, ctx.cluster), ctx.deps);
   } catch (error) {
     progress?.done();
     io.stderr(`netcheck: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -159,7 +166,7 @@ async function diagnoseAndPrint(target: JobTarget, opts: GlobalOptions, io: CliI
   }
   progress?.done();
   const color = opts.color !== false && io.isTTY && !io.env.NO_COLOR;
-  if ('findings' in report) {
+  if (report.kind === 'diagnosis') {
     io.stdout(json ? `${JSON.stringify(toJson(report), null, 2)}\n` : renderText(report, { color }));
   } else {
     io.stdout(json ? `${JSON.stringify(sweepToJson(report), null, 2)}\n` : renderSummaryText(report, { color }));

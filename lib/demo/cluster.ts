@@ -5,11 +5,11 @@
 
 import { randomBytes, randomInt } from 'node:crypto';
 import { startAgentServer, type AgentServer } from '../agent/server.js';
-import type { NodeKernelFacts } from '../facts/types.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../testkit/kube-api-server.js';
 import { startDataPlane, type DataPlane } from './dataplane.js';
 import { startDemoDnsServer, type DemoDnsServer, type DnsLookupResult } from './dns-server.js';
 import { DEMO_DNS_PORT, demoObjects, dnsClusterIP, nodeIP, type DemoLayout } from './objects.js';
+import type { NodeKernelFacts } from '../model/index.js';
 
 export interface DemoClusterOptions {
   /** Second octet of the demo's addresses; default 0, or a free random block if 0 is taken. */

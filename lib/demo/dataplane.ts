@@ -5,9 +5,9 @@
 // the caller sees the same ECONNREFUSED it would see in a cluster. Nothing here fakes an outcome.
 
 import net from 'node:net';
-import type { EndpointSliceFact, NodeFact, PodFact, ServiceFact } from '../facts/types.js';
 import { toEndpointSliceFact, toNodeFact, toPodFact, toServiceFact, type RawObject } from '../kube/convert.js';
 import type { KubeObject } from '../testkit/kube-api-server.js';
+import type { EndpointSliceFact, NodeFact, PodFact, ServiceFact } from '../model/index.js';
 
 export interface Address {
   host: string;

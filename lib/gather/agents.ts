@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { isIP } from 'node:net';
 import * as z from 'zod';
-import type { NodeAgentFact, NodeFact, NodeKernelFacts } from '../facts/types.js';
 import { mapWithConcurrency } from './probes.js';
+import type { NodeAgentFact, NodeFact, NodeKernelFacts } from '../model/index.js';
 
 // Asks the node agent on each node for its kernel facts. An agent that does not answer, answers
 // 401 or answers garbage becomes a NodeAgentFact with that status — a finding, never a hang and

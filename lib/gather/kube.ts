@@ -3,15 +3,6 @@
 // list we may not read becomes an AccessErrorFact while everything else is still gathered.
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DNS_LABEL, DNS_SUBDOMAIN } from '../jobs/schema.js';
-import type {
-  AccessErrorFact,
-  DaemonSetFact,
-  EndpointSliceFact,
-  PodFact,
-  ServiceFact,
-  Target,
-} from '../facts/types.js';
 import {
   endpointsToSliceFacts,
   toDaemonSetFact,
@@ -25,6 +16,21 @@ import {
 } from '../kube/convert.js';
 import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.js';
 import { emptyObjectFacts, type ObjectFacts } from './types.js';
+import {
+  assertValidTarget,
+  CLUSTER_DNS,
+  isDnsLabel,
+  isSystemDaemonSet,
+  isSystemNamespace,
+  looksLikeCoreDns,
+  SYSTEM_NAMESPACES,
+  type AccessErrorFact,
+  type DaemonSetFact,
+  type EndpointSliceFact,
+  type PodFact,
+  type ServiceFact,
+  type Target,
+} from '../model/index.js';
 
 export interface GatherObjectsOptions {
   /** Items per list page (default 500, like kubectl). */
@@ -38,26 +44,9 @@ export interface GatherObjectsOptions {
   probeNamespace?: string;
 }
 
-/** Namespaces where kube-proxy and the CNIs we know run their DaemonSets. */
-export const SYSTEM_NAMESPACES = ['kube-system', 'kube-flannel', 'calico-system'] as const;
-const SYSTEM_DAEMONSET_NAMES = new Set(['kube-proxy', 'kube-flannel-ds', 'kube-flannel', 'calico-node', 'cilium', 'weave-net', 'canal']);
-const SYSTEM_APP_LABELS = new Set(['kube-proxy', 'flannel', 'calico-node', 'cilium', 'weave-net', 'canal']);
-export const DNS_NAMESPACE = 'kube-system';
-export const DNS_SERVICE_NAME = 'kube-dns';
-/** CoreDNS keeps the kube-dns label for compatibility; both deployments carry it. */
-const DNS_POD_LABEL = { key: 'k8s-app', value: 'kube-dns' };
+const DNS_NAMESPACE = CLUSTER_DNS.namespace;
+const DNS_SERVICE_NAME = CLUSTER_DNS.serviceName;
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
-export function isSystemNamespace(namespace: string): boolean {
-  return (SYSTEM_NAMESPACES as readonly string[]).includes(namespace);
-}
-
-export function isSystemDaemonSet(ds: DaemonSetFact): boolean {
-  if (!isSystemNamespace(ds.namespace)) return false;
-  if (SYSTEM_DAEMONSET_NAMES.has(ds.name)) return true;
-  const app = ds.labels['k8s-app'] ?? ds.labels.app ?? ds.labels.name;
-  return app !== undefined && SYSTEM_APP_LABELS.has(app);
-}
 
 interface ListSpec {
   resource: string;
@@ -82,23 +71,6 @@ const NODES: ListSpec = { resource: 'nodes' };
 const POLICIES: ListSpec = { resource: 'networkpolicies', group: 'networking.k8s.io' };
 const NAMESPACES: ListSpec = { resource: 'namespaces' };
 const DAEMONSETS: ListSpec = { resource: 'daemonsets', group: 'apps' };
-
-function validateTarget(target: Target): void {
-  const need = (value: string | undefined, what: string, pattern: RegExp, rule: string): void => {
-    if (value === undefined || !pattern.test(value)) {
-      throw new Error(`invalid ${target.kind} target: ${what} ${JSON.stringify(value ?? '')} ${rule}`);
-    }
-  };
-  const label = 'must be a DNS label (lowercase letters, digits and "-", at most 63 characters)';
-  if (target.kind === 'svc') {
-    need(target.namespace, 'namespace', DNS_LABEL, label);
-    need(target.name, 'service name', DNS_LABEL, label);
-  } else if (target.kind === 'node') {
-    need(target.name, 'node name', DNS_SUBDOMAIN, 'must be a DNS name (lowercase letters, digits, "-" and ".")');
-  } else if (target.kind === 'dns') {
-    need(target.namespace, 'namespace', DNS_LABEL, label);
-  }
-}
 
 class Gatherer {
   readonly accessErrors: AccessErrorFact[] = [];
@@ -185,7 +157,7 @@ class Gatherer {
 function podsOfSystemComponents(pods: PodFact[], daemonSets: DaemonSetFact[]): PodFact[] {
   return pods.filter(
     (p) =>
-      p.labels[DNS_POD_LABEL.key] === DNS_POD_LABEL.value ||
+      looksLikeCoreDns(p) ||
       daemonSets.some(
         (ds) =>
           ds.namespace === p.namespace &&
@@ -221,15 +193,15 @@ async function gatherDns(g: Gatherer, facts: ObjectFacts): Promise<void> {
  * become `accessErrors`, a missing namespace/service/node is simply absent from the facts.
  */
 export async function gatherObjects(kc: KubeConfig, target: Target, opts: GatherObjectsOptions = {}): Promise<ObjectFacts> {
-  validateTarget(target);
+  assertValidTarget(target);
   const reader = createKubeReader(kc, opts);
   const g = new Gatherer(reader);
   const facts = emptyObjectFacts();
 
   switch (target.kind) {
     case 'svc': {
-      const namespace = target.namespace!;
-      const name = target.name!;
+      const { namespace, name } = target;
+      const sourceNamespace = target.from?.namespace ?? opts.probeNamespace;
       const elsewhere: ServiceFact[] = [];
       await Promise.all([
         g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
@@ -238,8 +210,12 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
         g.slices({ namespace, service: name }, facts.endpointSlices),
         g.list(NODES, toNodeFact, facts.nodes),
         g.list({ ...POLICIES, namespace }, toNetworkPolicyFact, facts.networkPolicies),
-        ...(opts.probeNamespace && opts.probeNamespace !== namespace && DNS_LABEL.test(opts.probeNamespace)
-          ? [g.list({ ...POLICIES, namespace: opts.probeNamespace }, toNetworkPolicyFact, facts.networkPolicies)]
+        // The client's namespace: its pods (a --from source) and its egress policies.
+        ...(sourceNamespace && sourceNamespace !== namespace && isDnsLabel(sourceNamespace)
+          ? [
+              g.list({ ...POLICIES, namespace: sourceNamespace }, toNetworkPolicyFact, facts.networkPolicies),
+              ...(target.from ? [g.list({ ...PODS, namespace: sourceNamespace }, toPodFact, facts.pods)] : []),
+            ]
           : []),
         g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
         gatherSystem(g, facts),
@@ -249,17 +225,20 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       break;
     }
     case 'node': {
-      const name = target.name!;
+      const { name } = target;
       await Promise.all([
-        g.list({ ...NODES, fieldSelector: `metadata.name=${name}` }, toNodeFact, facts.nodes),
+        // Every node, not only this one: its routes are judged against the other nodes' pod CIDRs.
+        g.list(NODES, toNodeFact, facts.nodes),
         g.list({ ...PODS, fieldSelector: `spec.nodeName=${name}` }, toPodFact, facts.pods),
         gatherSystem(g, facts),
       ]);
       break;
     }
     case 'dns': {
-      const namespace = target.namespace!;
+      const { namespace } = target;
       await Promise.all([
+        ...(target.from && target.from.namespace !== namespace ? [g.list({ ...PODS, namespace: target.from.namespace }, toPodFact, facts.pods)] : []),
+        ...(target.from && target.from.namespace === namespace ? [g.list({ ...PODS, namespace }, toPodFact, facts.pods)] : []),
         g.list({ ...NAMESPACES, fieldSelector: `metadata.name=${namespace}` }, toNamespaceFact, facts.namespaces),
         g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
         g.list(NODES, toNodeFact, facts.nodes),

@@ -1,18 +1,10 @@
 import { Resolver } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type {
-  DnsProbeFact,
-  EndpointSliceFact,
-  ProbeFacts,
-  ServiceFact,
-  ServicePortFact,
-  Target,
-  TcpOutcome,
-  TcpProbeFact,
-} from '../facts/types.js';
-import { DNS_SUBDOMAIN } from '../jobs/schema.js';
+import { isDnsSubdomain } from '../model/index.js';
 import type { ObjectFacts } from './types.js';
+import type { DnsProbeFact, EndpointSliceFact, PodFact, ProbeFacts, ProbeSource, ServiceFact, ServicePortFact, Target, TargetSource, TcpOutcome, TcpProbeFact } from '../model/index.js';
 
 // Probes are the data-plane evidence: what actually happens when the probing source (a pod, when
 // the worker runs in-cluster) connects to a Service, its endpoints and cluster DNS. The API can
@@ -204,7 +196,7 @@ async function probeDns(
 
 function planDnsNames(service: ServiceFact | undefined, target: Target, domain: string): { name: string; purpose: DnsProbeFact['purpose'] }[] {
   const names: { name: string; purpose: DnsProbeFact['purpose'] }[] = [];
-  if (target.kind === 'svc' && target.name && target.namespace) {
+  if (target.kind === 'svc') {
     names.push({ name: `${target.name}.${target.namespace}.svc.${domain}`, purpose: 'service' });
   }
   names.push({ name: `kubernetes.default.svc.${domain}`, purpose: 'kubernetes-default' });
@@ -214,11 +206,79 @@ function planDnsNames(service: ServiceFact | undefined, target: Target, domain: 
   return names;
 }
 
+/** A `--from` source that names no running pod: the diagnosis cannot say anything about that client. */
+export class SourceNotFoundError extends Error {}
+
+const CONTROLLER_OF: Record<Exclude<TargetSource['kind'], 'pod' | 'deploy'>, string> = { sts: 'StatefulSet', ds: 'DaemonSet', rs: 'ReplicaSet' };
+
+/** Pods of a `--from` source: the pod itself, or the pods a controller owns (a Deployment through its ReplicaSets). */
+export function sourcePods(pods: readonly PodFact[], from: TargetSource): PodFact[] {
+  return pods.filter((pod) => {
+    if (pod.namespace !== from.namespace) return false;
+    if (from.kind === 'pod') return pod.name === from.name;
+    if (from.kind === 'deploy') return pod.ownerKind === 'ReplicaSet' && pod.ownerName !== undefined && pod.ownerName.replace(/-[a-z0-9]{5,10}$/, '') === from.name;
+    return pod.ownerKind === CONTROLLER_OF[from.kind] && pod.ownerName === from.name;
+  });
+}
+
+function localAddresses(): Set<string> {
+  const addresses = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (!a.internal) addresses.add(a.address);
+  return addresses;
+}
+
+/**
+ * Who the probes stand for and which node their packets leave from. With `--from` that is the
+ * client's pod (a running one; ready first); otherwise the configured source (the worker pod, the
+ * CLI's machine), placed on its node by matching this machine's addresses to a pod IP or a node
+ * InternalIP. The node matters: its kernel forwards the packets and its kube-proxy does the DNAT.
+ */
+export function probeSource(objects: Pick<ObjectFacts, 'pods' | 'nodes'>, target: Target, opts: Pick<ProbeOptions, 'source'>, local: Set<string> = localAddresses()): ProbeSource | undefined {
+  const from = target.kind === 'svc' || target.kind === 'dns' ? target.from : undefined;
+  if (from) {
+    const candidates = sourcePods(objects.pods, from).filter((p) => p.phase === 'Running' && !p.deletionTimestamp);
+    const pod = candidates.find((p) => p.ready) ?? candidates[0];
+    if (!pod) {
+      const all = sourcePods(objects.pods, from);
+      throw new SourceNotFoundError(
+        all.length
+          ? `source ${from.kind}/${from.name} in ${from.namespace} has no running pod (${all.map((p) => `${p.name}: ${p.phase}`).join(', ')})`
+          : `source ${from.kind}/${from.name} not found in namespace ${from.namespace}`,
+      );
+    }
+    const ranHere = pod.podIP !== undefined && local.has(pod.podIP);
+    return {
+      description: ranHere ? `pod ${pod.namespace}/${pod.name}` : `pod ${pod.namespace}/${pod.name} (policies and node path; the probes ran from ${opts.source?.description ?? 'this machine'})`,
+      namespace: pod.namespace,
+      podLabels: pod.labels,
+      ...(pod.podIP ? { ip: pod.podIP } : {}),
+      ...(pod.nodeName ? { node: pod.nodeName } : {}),
+      pod: { namespace: pod.namespace, name: pod.name, ...(pod.podIP ? { ip: pod.podIP } : {}) },
+    };
+  }
+  const configured = opts.source;
+  if (!configured) return undefined;
+  if (configured.node) return configured;
+  const pod = objects.pods.find((p) => p.podIP !== undefined && !p.hostNetwork && local.has(p.podIP) && (configured.ip === undefined || p.podIP === configured.ip));
+  if (pod) {
+    return {
+      ...configured,
+      namespace: configured.namespace ?? pod.namespace,
+      podLabels: configured.podLabels ?? pod.labels,
+      ip: pod.podIP,
+      ...(pod.nodeName ? { node: pod.nodeName } : {}),
+      pod: { namespace: pod.namespace, name: pod.name, ...(pod.podIP ? { ip: pod.podIP } : {}) },
+    };
+  }
+  const node = objects.nodes.find((n) => n.internalIP !== undefined && local.has(n.internalIP));
+  return node ? { ...configured, node: node.name } : configured;
+}
+
 export async function runProbes(objects: ObjectFacts, target: Target, opts: ProbeOptions): Promise<ProbeFacts> {
   if (!opts.enabled) {
     return { enabled: false, skipReason: opts.skipReason ?? 'probes disabled', tcp: [], dns: [], ...(opts.source ? { source: opts.source } : {}) };
   }
-  if (!DNS_SUBDOMAIN.test(opts.clusterDomain)) throw new Error(`cluster domain "${opts.clusterDomain}" is not a DNS name`);
+  if (!isDnsSubdomain(opts.clusterDomain)) throw new Error(`cluster domain "${opts.clusterDomain}" is not a DNS name`);
   if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) throw new Error(`probe timeoutMs must be positive (got ${opts.timeoutMs})`);
 
   const service =

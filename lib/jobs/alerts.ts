@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import * as z from 'zod';
 import type { Routing } from '../config.js';
 import { parseCommand } from './command.js';
-import { createJob, DNS_LABEL, DNS_SUBDOMAIN, parseJsonWith, type Job, type JobTarget, type ParseResult } from './schema.js';
+import { isDnsLabel, isDnsSubdomain, targetKey, type TargetSpec } from '../model/index.js';
+import { createJob, parseJsonWith, type Job, type ParseResult } from './schema.js';
 
 // Alertmanager webhook (payload version 4) → netcheck jobs. Pure: the handler does auth, I/O and
 // queueing. An alert storm collapses twice: alerts of one notification that point at the same
@@ -89,7 +90,7 @@ export function alertChannel(payload: AlertmanagerPayload, config: { receiverCha
 }
 
 export interface ResolvedTarget {
-  target: JobTarget;
+  target: TargetSpec;
   /** Set when the alert names a cluster explicitly (label or `--cluster` in netcheck_target). */
   cluster?: string;
   /** Why labels were ignored or how an unusual case was mapped; shown in the alert summary. */
@@ -115,12 +116,12 @@ export function targetFromAlert(alertLabels: Record<string, string>, annotations
   }
 
   const namespace = alertLabels.namespace;
-  const namespaceOk = namespace === undefined || DNS_LABEL.test(namespace);
+  const namespaceOk = namespace === undefined || isDnsLabel(namespace);
   if (!namespaceOk) notes.push(`label namespace="${clip(namespace)}" ignored: not a DNS label`);
 
   const service = alertLabels.service;
   if (service !== undefined) {
-    if (!DNS_LABEL.test(service)) notes.push(`label service="${clip(service)}" ignored: not a DNS label`);
+    if (!isDnsLabel(service)) notes.push(`label service="${clip(service)}" ignored: not a DNS label`);
     else if (namespace === undefined) {
       notes.push('label service has no namespace label: assuming namespace "default"');
       return { target: { kind: 'svc', name: service, namespace: 'default' }, cluster: clusterLabel, notes };
@@ -132,7 +133,7 @@ export function targetFromAlert(alertLabels: Record<string, string>, annotations
     if (raw === undefined) continue;
     const name = key === 'instance' ? stripPort(raw) : raw;
     if (isIP(name)) notes.push(`label ${key}="${clip(raw)}" ignored: an IP address, not a node name`);
-    else if (!DNS_SUBDOMAIN.test(name)) notes.push(`label ${key}="${clip(raw)}" ignored: not a valid node name`);
+    else if (!isDnsSubdomain(name)) notes.push(`label ${key}="${clip(raw)}" ignored: not a valid node name`);
     else return { target: { kind: 'node', name }, cluster: clusterLabel, notes };
   }
 
@@ -143,22 +144,8 @@ export function targetFromAlert(alertLabels: Record<string, string>, annotations
   return { target: { kind: 'cluster' }, cluster: clusterLabel, notes };
 }
 
-/** Stable key of a target, used in deduplication ids and thread keys. */
-export function targetKey(target: JobTarget): string {
-  switch (target.kind) {
-    case 'svc':
-      return `svc/${target.namespace}/${target.name}`;
-    case 'node':
-      return `node/${target.name}`;
-    case 'dns':
-      return `dns/${target.namespace}`;
-    case 'cluster':
-      return 'cluster';
-  }
-}
-
 /** SQS FIFO deduplication id: 64 hex characters, the same for every re-send of this group's state. */
-export function alertDeduplicationId(cluster: string, groupKey: string, target: JobTarget, status: 'firing' | 'resolved'): string {
+export function alertDeduplicationId(cluster: string, groupKey: string, target: TargetSpec, status: 'firing' | 'resolved'): string {
   return createHash('sha256').update([cluster, groupKey, targetKey(target), status].join('\n')).digest('hex');
 }
 
@@ -193,7 +180,7 @@ export function jobsFromAlerts(
 ): AlertJobsResult {
   const requestedAt = (ctx.now ?? new Date()).toISOString();
   const notes = new Set<string>();
-  const groups = new Map<string, { cluster: string; target: JobTarget; status: 'firing' | 'resolved'; alerts: Alert[]; notes: Set<string> }>();
+  const groups = new Map<string, { cluster: string; target: TargetSpec; status: 'firing' | 'resolved'; alerts: Alert[]; notes: Set<string> }>();
 
   for (const alert of payload.alerts) {
     const merged = { ...payload.commonLabels, ...alert.labels };
@@ -267,7 +254,7 @@ function stripPort(instance: string): string {
 }
 
 function validLabel(value: string | undefined): string | undefined {
-  return value !== undefined && DNS_LABEL.test(value) ? value : undefined;
+  return value !== undefined && isDnsLabel(value) ? value : undefined;
 }
 
 const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);

@@ -1,16 +1,16 @@
-import { DNS_LABEL, DNS_SUBDOMAIN, type JobTarget } from './schema.js';
+import { isDnsLabel, isDnsSubdomain, parseSource, type TargetSource, type TargetSpec } from '../model/index.js';
 
 // The `/netcheck` grammar, shared by the slash command and the `netcheck_target` alert annotation:
-//   svc <name> [-n <namespace>]    (also: svc <namespace>/<name>)
+//   svc <name> [-n <namespace>] [--from <source>]   (also: svc <namespace>/<name>)
 //   node <name>
-//   dns [-n <namespace>]
+//   dns [-n <namespace>] [--from <source>]
 //   cluster
 //   help
 // `--cluster <name>` is accepted on every form.
 
 export type ParsedCommand =
   | { ok: true; kind: 'help' }
-  | { ok: true; kind: 'target'; target: JobTarget; cluster?: string }
+  | { ok: true; kind: 'target'; target: TargetSpec; cluster?: string }
   | { ok: false; error: string };
 
 export const USAGE = [
@@ -20,7 +20,8 @@ export const USAGE = [
   '  dns [-n <namespace>]          check cluster DNS as seen from a namespace',
   '  cluster                       sweep the whole cluster',
   '  help                          show this help',
-  'Options: --cluster <name> on every form picks the cluster (multi-cluster setups).',
+  'Options: --cluster <name> on every form picks the cluster (multi-cluster setups);',
+  '  --from [<namespace>/]<pod|deploy/NAME|sts/NAME|ds/NAME|rs/NAME> on svc and dns diagnoses that client\'s path.',
   'Example: /netcheck svc payments -n shop',
 ].join('\n');
 
@@ -28,7 +29,7 @@ const SUBCOMMANDS = new Set(['svc', 'service', 'node', 'dns', 'cluster', 'help']
 const MAX_INPUT = 500;
 
 function labelProblem(value: string, what: string): string | undefined {
-  if (DNS_LABEL.test(value)) return undefined;
+  if (isDnsLabel(value)) return undefined;
   return `"${clip(value)}" is not a valid ${what}: use lowercase letters, digits and "-" (at most 63 characters, starting and ending with a letter or digit)`;
 }
 
@@ -47,6 +48,7 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
   const positional: string[] = [];
   let namespace: string | undefined;
   let cluster: string | undefined;
+  let fromText: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!;
     const takeValue = (flag: string): string | { error: string } => {
@@ -65,6 +67,12 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
       cluster = value;
     } else if (token.startsWith('--cluster=')) {
       cluster = token.slice('--cluster='.length);
+    } else if (token === '--from') {
+      const value = takeValue(token);
+      if (typeof value !== 'string') return { ok: false, ...value };
+      fromText = value;
+    } else if (token.startsWith('--from=')) {
+      fromText = token.slice('--from='.length);
     } else if (token.startsWith('-')) {
       return { ok: false, error: `unknown option "${clip(token)}"` };
     } else {
@@ -75,6 +83,13 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
     const problem = labelProblem(cluster, 'cluster name');
     if (problem) return { ok: false, error: problem };
   }
+
+  if (fromText !== undefined && sub !== 'svc' && sub !== 'service' && sub !== 'dns') return { ok: false, error: `--from goes with svc and dns, not ${sub}` };
+  const source = (ns: string): { from?: TargetSource } | { error: string } => {
+    if (fromText === undefined) return {};
+    const parsed = parseSource(fromText, ns);
+    return parsed.ok ? { from: parsed.value } : { error: parsed.error };
+  };
 
   const tooMany = (max: number) =>
     positional.length > max ? `unexpected "${clip(positional.slice(max).join(' '))}" after ${sub}${max ? ` ${positional[0]}` : ''}` : undefined;
@@ -96,7 +111,9 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
       namespace ??= defaults.namespace ?? 'default';
       const problem = labelProblem(name, 'service name') ?? labelProblem(namespace, 'namespace');
       if (problem) return { ok: false, error: problem };
-      return { ok: true, kind: 'target', target: { kind: 'svc', name, namespace }, ...(cluster ? { cluster } : {}) };
+      const from = source(namespace);
+      if ('error' in from) return { ok: false, error: from.error };
+      return { ok: true, kind: 'target', target: { kind: 'svc', name, namespace, ...from }, ...(cluster ? { cluster } : {}) };
     }
     case 'node': {
       const name = positional[0];
@@ -104,7 +121,7 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
       const extra = tooMany(1);
       if (extra) return { ok: false, error: extra };
       if (namespace) return { ok: false, error: 'nodes are not namespaced: drop -n' };
-      if (!DNS_SUBDOMAIN.test(name)) return { ok: false, error: `"${clip(name)}" is not a valid node name: use lowercase letters, digits, "-" and "."` };
+      if (!isDnsSubdomain(name)) return { ok: false, error: `"${clip(name)}" is not a valid node name: use lowercase letters, digits, "-" and "."` };
       return { ok: true, kind: 'target', target: { kind: 'node', name }, ...(cluster ? { cluster } : {}) };
     }
     case 'dns': {
@@ -113,7 +130,9 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
       namespace ??= defaults.namespace ?? 'default';
       const problem = labelProblem(namespace, 'namespace');
       if (problem) return { ok: false, error: problem };
-      return { ok: true, kind: 'target', target: { kind: 'dns', namespace }, ...(cluster ? { cluster } : {}) };
+      const from = source(namespace);
+      if ('error' in from) return { ok: false, error: from.error };
+      return { ok: true, kind: 'target', target: { kind: 'dns', namespace, ...from }, ...(cluster ? { cluster } : {}) };
     }
     default: {
       const extra = tooMany(0);

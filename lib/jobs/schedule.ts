@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { Routing } from '../config.js';
 import { SLACK_CHANNEL_ID } from './alerts.js';
-import { createJob, dnsLabel, formatZodError, type Job } from './schema.js';
+import { dnsLabel } from '../model/index.js';
+import { createJob, formatZodError, type Job } from './schema.js';
 
 // EventBridge schedule → the daily summary job. Two shapes arrive:
 //   - the rule's `input:` JSON as configured in serverless.yml: { cluster, channel, time? }

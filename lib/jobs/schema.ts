@@ -1,27 +1,8 @@
 import * as z from 'zod';
+import { dnsLabel, targetSpecSchema } from '../model/index.js';
 
 // One job schema for every producer (Slack, Alertmanager, EventBridge, re-run button) and the
 // worker that consumes it. Parse with `parseJob` at every boundary; never trust a queue body.
-
-/** RFC 1123 DNS label: what Kubernetes accepts for namespace, service and most object names. */
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** RFC 1123 subdomain: node names may contain dots. */
-export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-export const dnsLabel = z
-  .string()
-  .regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and "-", 1–63 characters, starting and ending with a letter or digit');
-export const dnsSubdomain = z
-  .string()
-  .regex(DNS_SUBDOMAIN, 'must be a DNS name: lowercase letters, digits, "-" and ".", at most 253 characters');
-
-export const targetSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('svc'), name: dnsLabel, namespace: dnsLabel }),
-  z.object({ kind: z.literal('node'), name: dnsSubdomain }),
-  z.object({ kind: z.literal('dns'), namespace: dnsLabel }),
-  z.object({ kind: z.literal('cluster') }),
-]);
-export type JobTarget = z.infer<typeof targetSchema>;
 
 export const triggerSchema = z.enum(['slash', 'alert', 'channel', 'schedule', 'rerun', 'cli']);
 export type Trigger = z.infer<typeof triggerSchema>;
@@ -30,7 +11,7 @@ export const jobSchema = z.object({
   version: z.literal(1),
   id: z.string().min(1).max(128),
   trigger: triggerSchema,
-  target: targetSchema,
+  target: targetSpecSchema,
   cluster: dnsLabel,
   requestedAt: z.iso.datetime(),
   requester: z.object({
@@ -92,20 +73,6 @@ export function parseJsonWith<T>(schema: z.ZodType<T>, body: string, what: strin
 }
 
 export const parseJobBody = (body: string): ParseResult<Job> => parseJsonWith(jobSchema, body, '');
-
-/** Human label for a target: "svc shop/payments", "node node-2", "dns in shop", "cluster". */
-export function describeTarget(target: JobTarget): string {
-  switch (target.kind) {
-    case 'svc':
-      return `svc ${target.name} in ${target.namespace}`;
-    case 'node':
-      return `node ${target.name}`;
-    case 'dns':
-      return `dns in ${target.namespace}`;
-    case 'cluster':
-      return 'cluster';
-  }
-}
 
 /** Build and validate a job; throws on invalid input because producers build jobs from already-validated parts. */
 export function createJob(fields: Omit<JobInput, 'version' | 'id' | 'requestedAt'> & { id?: string; requestedAt?: string }): Job {

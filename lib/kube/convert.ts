@@ -1,24 +1,8 @@
+import type { ContainerFact, DaemonSetFact, EndpointFact, EndpointSliceFact, LabelSelector, Labels, NamespaceFact, NetworkPolicyFact, NetworkPolicyPeerFact, NetworkPolicyRuleFact, NodeFact, PodConditionFact, PodFact, Protocol, ServiceFact } from '../model/index.js';
 // Raw API JSON → slim facts (lib/facts/types.ts). Only the fields checks read survive, so a
 // 100k-pod sweep holds facts, not API objects. Inputs are untrusted JSON: every read tolerates a
 // missing or odd field instead of throwing, because one strange object must not sink a gather.
 
-import type {
-  ContainerFact,
-  DaemonSetFact,
-  EndpointFact,
-  EndpointSliceFact,
-  LabelSelector,
-  Labels,
-  NamespaceFact,
-  NetworkPolicyFact,
-  NetworkPolicyPeerFact,
-  NetworkPolicyRuleFact,
-  NodeFact,
-  PodConditionFact,
-  PodFact,
-  Protocol,
-  ServiceFact,
-} from '../facts/types.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw API JSON is read defensively field by field */
 export type RawObject = Record<string, any>;

@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Finding } from '../checks/types.js';
+import type { Finding } from '../model/index.js';
 
 export type JobOutcome = 'ok' | 'failed' | 'invalid';
 

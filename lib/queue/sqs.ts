@@ -7,6 +7,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { parseJobBody, type Job } from '../jobs/schema.js';
+import { targetKey } from '../model/index.js';
 import type { Log } from '../observability/logger.js';
 
 export interface SqsClientOptions {
@@ -32,9 +33,7 @@ export const isFifoQueue = (queueUrl: string): boolean => queueUrl.endsWith('.fi
 
 /** FIFO group: jobs on the same target run one at a time, different targets in parallel. */
 export function messageGroupId(job: Job): string {
-  const t = job.target;
-  const what = t.kind === 'svc' ? `svc/${t.namespace}/${t.name}` : t.kind === 'node' ? `node/${t.name}` : t.kind === 'dns' ? `dns/${t.namespace}` : 'cluster';
-  return `${job.cluster}:${what}`.slice(0, 128);
+  return `${job.cluster}:${targetKey(job.target)}`.slice(0, 128);
 }
 
 export interface SendOptions {

@@ -1,30 +1,39 @@
 // The machine-readable contract the CLI prints (`--json`). Top-level keys `target`, `status`,
 // `rootCause` and `findings`, and the keys of each finding, are a public contract: scripts parse
 // them, so fields are picked explicitly rather than spread from internal objects.
-import type { Finding } from '../checks/types.js';
-import type { Target } from '../facts/types.js';
-import type { FindingRef, SweepReport } from '../summary/types.js';
-import type { Report, ReportStatus } from '../verdict/types.js';
 import { isProblem, leadFinding, sweepTopProblem } from './report-view.js';
+import type { CauseGroup, Code, Finding, FindingRef, Layer, ProbeOrigin, Report, ReportStatus, Subject, SweepReport, Target } from '../model/index.js';
 
 export interface JsonFinding {
-  code: string;
+  /** Stable across runs: code plus subjects. */
+  id: string;
+  code: Code;
+  layer: Layer;
   status: Finding['status'];
   title: string;
   detail: string;
   evidence: string[];
   remediation: string;
   docs: string;
+  /** What the finding is about, as data: namespace, service, pod (+ IP, node), node, port, policy. */
+  subjects: Subject[];
+  /** The code and id of the finding that explains this one, when the verdict filed it under a cause. */
+  explainedBy?: Code;
+  causeId?: string;
 }
 
 export interface JsonRootCause {
+  id?: string;
   code: string;
   summary: string;
   remediation: string;
+  subjects?: Subject[];
+  explains?: Code[];
 }
 
-/** The contract every `--output json` shares: target, status, rootCause, findings. */
+/** The contract every `--output json` shares: kind, target, status, rootCause, findings. */
 interface JsonEnvelope {
+  kind: 'diagnosis' | 'sweep';
   target: Target;
   status: ReportStatus;
   rootCause: JsonRootCause | null;
@@ -36,6 +45,10 @@ interface JsonEnvelope {
 
 export interface JsonReport extends JsonEnvelope {
   counts: Record<Finding['status'], number>;
+  /** Problems grouped by cause (finding ids), root cause first. */
+  groups: CauseGroup[];
+  /** Where the probes started and the node their packets left from. */
+  source: ProbeOrigin | null;
 }
 
 export interface JsonSweep extends JsonEnvelope {
@@ -44,20 +57,36 @@ export interface JsonSweep extends JsonEnvelope {
 }
 
 function jsonFinding(f: Finding): JsonFinding {
-  return { code: f.code, status: f.status, title: f.title, detail: f.detail, evidence: [...f.evidence], remediation: f.remediation, docs: f.docs };
+  return {
+    id: f.id,
+    code: f.code,
+    layer: f.layer,
+    status: f.status,
+    title: f.title,
+    detail: f.detail,
+    evidence: [...f.evidence],
+    remediation: f.remediation,
+    docs: f.docs,
+    subjects: f.subjects.map((s) => ({ ...s })),
+    ...(f.explainedBy ? { explainedBy: f.explainedBy } : {}),
+    ...(f.causeId ? { causeId: f.causeId } : {}),
+  };
 }
 
 export function toJson(report: Report): JsonReport {
   const root = report.rootCause;
   return {
+    kind: 'diagnosis',
     target: { ...report.target },
     status: report.status,
-    rootCause: root ? { code: root.code, summary: root.summary, remediation: root.remediation } : null,
+    rootCause: root ? { id: root.id, code: root.code, summary: root.summary, remediation: root.remediation, subjects: root.subjects.map((s) => ({ ...s })), explains: [...root.explains] } : null,
     findings: report.findings.map(jsonFinding),
     cluster: report.target.cluster,
     startedAt: report.startedAt,
     durationMs: report.durationMs,
     counts: { ...report.counts },
+    groups: report.groups.map((g) => ({ cause: g.cause, symptoms: [...g.symptoms] })),
+    source: report.source ? { ...report.source } : null,
   };
 }
 
@@ -65,6 +94,7 @@ export function toJson(report: Report): JsonReport {
 export function sweepToJson(sweep: SweepReport): JsonSweep {
   const serviceFindings = sweep.problems.map(leadFinding).filter((f): f is Finding => f !== undefined);
   return {
+    kind: 'sweep',
     target: { kind: 'cluster', cluster: sweep.cluster },
     status: sweep.status,
     rootCause: sweepTopProblem(sweep),

@@ -1,13 +1,10 @@
+import { targetLabel, type Finding, type Report, type ServiceResult, type SweepReport, type Target } from '../model/index.js';
 // The reading order every renderer shares: which findings are problems, which symptoms belong
 // under which cause, and the one-line verdict. Slack, terminal and JSON differ only in markup.
-import type { Finding } from '../checks/types.js';
-import type { Target } from '../facts/types.js';
-import type { Report } from '../verdict/types.js';
-import type { ServiceResult, SweepReport } from '../summary/types.js';
 
 export interface ProblemGroup {
   cause: Finding;
-  /** Findings whose `explainedBy` names this cause, in report order. */
+  /** The symptoms the verdict filed under this cause, in reading order. */
   symptoms: Finding[];
 }
 
@@ -23,51 +20,25 @@ export function isProblem(finding: Finding): boolean {
   return PROBLEM_STATUSES.has(finding.status);
 }
 
-/**
- * Groups a report's findings: each problem that nothing else explains leads a group, and the
- * symptoms it explains follow it. A symptom whose cause is not among the problems stands alone,
- * so nothing is ever dropped.
- */
-export function viewReport(report: Pick<Report, 'findings'>): ReportView {
-  const problems = report.findings.filter(isProblem);
-  const groups: ProblemGroup[] = [];
-  const groupByCode = new Map<string, ProblemGroup>();
-  const causeCodes = new Set(problems.map((f) => f.code));
-  for (const finding of problems) {
-    if (finding.explainedBy && finding.explainedBy !== finding.code && causeCodes.has(finding.explainedBy)) continue;
-    const group = { cause: finding, symptoms: [] };
-    groups.push(group);
-    if (!groupByCode.has(finding.code)) groupByCode.set(finding.code, group);
-  }
-  for (const finding of problems) {
-    if (!finding.explainedBy || finding.explainedBy === finding.code) continue;
-    const group = groupByCode.get(finding.explainedBy);
-    if (group) group.symptoms.push(finding);
-    else if (!groups.some((g) => g.cause === finding)) groups.push({ cause: finding, symptoms: [] });
+/** The verdict's groups, with the findings they name: renderers only format what it decided. */
+export function viewReport(report: Pick<Report, 'findings' | 'groups'>): ReportView {
+  const byId = new Map(report.findings.map((f) => [f.id, f]));
+  const problems: ProblemGroup[] = [];
+  for (const group of report.groups) {
+    const cause = byId.get(group.cause);
+    if (!cause) continue;
+    problems.push({ cause, symptoms: group.symptoms.map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined) });
   }
   return {
-    problems: groups,
+    problems,
     passes: report.findings.filter((f) => f.status === 'pass'),
     skips: report.findings.filter((f) => f.status === 'skip'),
   };
 }
 
-export function targetLabel(target: Target): string {
-  switch (target.kind) {
-    case 'svc':
-      return `svc ${target.namespace ?? '?'}/${target.name ?? '?'}`;
-    case 'node':
-      return `node ${target.name ?? '?'}`;
-    case 'dns':
-      return target.namespace ? `dns from ${target.namespace}` : 'cluster dns';
-    case 'cluster':
-      return `cluster ${target.cluster}`;
-  }
-}
-
 /** The one line a person reads first: the root cause, or what we found instead. */
 export function verdictLine(report: Report): string {
-  const label = targetLabel(report.target);
+  const label = reportLabel(report.target);
   if (report.rootCause) return report.rootCause.summary;
   const problems = report.findings.filter(isProblem);
   const first = problems[0];
@@ -87,6 +58,11 @@ export function primaryRemediation(report: Report): string {
   return report.findings.find((f) => isProblem(f) && f.remediation !== '')?.remediation ?? '';
 }
 
+/** A report's target as a heading reads it; a cluster sweep names its cluster. */
+export function reportLabel(target: Target): string {
+  return target.kind === 'cluster' ? `cluster ${target.cluster}` : targetLabel(target);
+}
+
 export function countsLine(counts: Partial<Record<Finding['status'], number>>): string {
   const order: Finding['status'][] = ['fail', 'error', 'warn', 'pass', 'skip'];
   const parts = order.filter((s) => (counts[s] ?? 0) > 0).map((s) => `${counts[s]} ${s}`);
@@ -100,8 +76,8 @@ export function serviceRef(result: Pick<ServiceResult, 'namespace' | 'name'>): s
 
 /** The finding that stands for a problem service: its root cause's finding, else its first. */
 export function leadFinding(result: ServiceResult): Finding | undefined {
-  const code = result.rootCause?.code;
-  return (code ? result.findings.find((f) => f.code === code) : undefined) ?? result.findings[0];
+  const id = result.rootCause?.id;
+  return (id ? result.findings.find((f) => f.id === id) : undefined) ?? result.findings[0];
 }
 
 /** What went wrong with a service, in one line. */

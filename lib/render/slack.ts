@@ -1,12 +1,10 @@
 // Report → Slack thread. The parent says what is wrong and how to fix it in one screen; replies
 // carry the evidence, one per problem, with the symptoms a cause explains folded into its reply.
 // Every string from the cluster is escaped, and every message is fitted to Block Kit's limits.
-import type { Finding } from '../checks/types.js';
-import type { FindingRef, ServiceResult, SweepReport } from '../summary/types.js';
-import type { Report, ReportStatus } from '../verdict/types.js';
 import { codeBlock, escapeMrkdwn, formatDuration, inlineCode, link, mention, plural, truncate } from './mrkdwn.js';
-import { countsLine, isProblem, primaryRemediation, serviceProblemLine, targetLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import { countsLine, isProblem, primaryRemediation, serviceProblemLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import { button, context, fallbackText, header, MessageBuilder, section, SLACK_LIMITS, type Block, type SlackMessage, type SlackThread } from './slack-budget.js';
+import type { Finding, FindingRef, Report, ReportStatus, ServiceResult, SweepReport } from '../model/index.js';
 
 export type { Block, SlackMessage, SlackThread } from './slack-budget.js';
 
@@ -61,9 +59,9 @@ function reportParent(report: Report, ctx: ThreadContext): SlackMessage {
   const target = report.target;
   builder.tryAdd(
     context(
-      `*${escapeMrkdwn(targetLabel(target))}*`,
+      `*${escapeMrkdwn(reportLabel(target))}*`,
       `cluster ${inlineCode(escapeMrkdwn(ctx.cluster))}`,
-      target.namespace && target.kind !== 'svc' ? `namespace ${inlineCode(escapeMrkdwn(target.namespace))}` : '',
+      target.kind === 'dns' ? `namespace ${inlineCode(escapeMrkdwn(target.namespace))}` : '',
       formatDuration(report.durationMs),
       countsLine(report.counts),
       ctx.requester ? `requested by ${mention(ctx.requester)}` : '',
@@ -71,7 +69,7 @@ function reportParent(report: Report, ctx: ThreadContext): SlackMessage {
     ),
   );
   if (ctx.rerunValue !== undefined) builder.tryAdd(button('Re-run', RERUN_ACTION_ID, ctx.rerunValue));
-  return builder.message(`${STATUS_WORD[report.status]}: ${verdict} (${targetLabel(target)}, cluster ${ctx.cluster})`);
+  return builder.message(`${STATUS_WORD[report.status]}: ${verdict} (${reportLabel(target)}, cluster ${ctx.cluster})`);
 }
 
 function problemReplies(groups: ProblemGroup[]): SlackMessage[] {

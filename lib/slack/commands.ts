@@ -1,6 +1,7 @@
 import type { Routing } from '../config.js';
 import { parseCommand, USAGE } from '../jobs/command.js';
-import { createJob, describeTarget } from '../jobs/schema.js';
+import { describeTarget } from '../model/index.js';
+import { createJob } from '../jobs/schema.js';
 import type { Log } from '../observability/logger.js';
 import type { JobQueue } from '../queue/sqs.js';
 

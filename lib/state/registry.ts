@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FindingRef } from '../summary/types.js';
 import { MAX_SEEN, THREAD_TTL_MS, type AlertThread, type StoredSummary } from './state.js';
 import type { StateStore } from './store.js';
+import type { FindingRef } from '../model/index.js';
 
 // What the worker asks of its state, on top of a StateStore: the Slack thread of an alert group,
 // whether a job or event was already handled, and the previous daily summary of a cluster.

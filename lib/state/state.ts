@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { FindingRef } from '../summary/types.js';
+import type { FindingRef } from '../model/index.js';
 
 // The worker's durable memory, stored as one JSON document (one ConfigMap key). Everything in it
 // is bounded so the document stays far below the ConfigMap limit of 1 MiB:

@@ -1,6 +1,5 @@
-import { compareText } from '../checks/lib/text.js';
-import type { Finding, Subject } from '../checks/types.js';
-import type { FindingRef, SweepReport } from './types.js';
+import { compareText } from '../model/index.js';
+import type { Finding, FindingRef, Subject, SweepReport } from '../model/index.js';
 
 // What changed between two daily summaries. A problem's identity is (code, subject): the same
 // check failing on the same object is the same problem, whatever its title or detail says today.

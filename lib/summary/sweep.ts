@@ -4,23 +4,12 @@
 // arrive namespace by namespace and are checked as they come (ClusterSweep), so they need not all
 // be held at once.
 
-import { checks, runChecks } from '../checks/index.js';
-import { compareText } from '../checks/lib/text.js';
-import type { Finding } from '../checks/types.js';
-import type {
-  DnsProbeFact,
-  EndpointSliceFact,
-  Facts,
-  NetworkPolicyFact,
-  NodeAgentFact,
-  PodFact,
-  ServiceFact,
-} from '../facts/types.js';
+import { checks, explains, runChecks } from '../checks/index.js';
+import { compareText } from '../model/index.js';
 import type { NamespaceSink } from '../gather/kube.js';
 import type { ObjectFacts } from '../gather/types.js';
 import { buildReport, reportStatus } from '../verdict/verdict.js';
-import type { ReportStatus } from '../verdict/types.js';
-import type { ServiceResult, SweepReport } from './types.js';
+import type { DnsProbeFact, EndpointSliceFact, Facts, Finding, NetworkPolicyFact, NodeAgentFact, PodFact, ReportStatus, ServiceFact, ServiceResult, SweepReport } from '../model/index.js';
 
 /**
  * Checks about one Service run per Service; everything that also applies to the cluster runs once.
@@ -223,7 +212,7 @@ export class ClusterSweep implements NamespaceSink {
       const status = reportStatus(findings);
       outcome.counts[status]++;
       if (status === 'ok') continue;
-      const report = buildReport(facts, findings, { startedAt: options.startedAt, durationMs: 0 });
+      const report = buildReport(facts, findings, { startedAt: options.startedAt, durationMs: 0 }, explains);
       outcome.problems.push({
         size: facts.size,
         result: {
@@ -254,7 +243,7 @@ export class ClusterSweep implements NamespaceSink {
         : { enabled: false, skipReason: 'the cluster sweep reads the API only', tcp: [], dns: [] },
       nodeAgents: extras.nodeAgents,
     };
-    const clusterReport = buildReport(clusterFacts, runChecks(clusterFacts, { codes: CLUSTER_CODES }), { startedAt: options.startedAt, durationMs: 0 });
+    const clusterReport = buildReport(clusterFacts, runChecks(clusterFacts, { codes: CLUSTER_CODES }), { startedAt: options.startedAt, durationMs: 0 }, explains);
 
     const counts = { ok: 0, warn: 0, fail: 0, error: 0 };
     let pods = 0;
@@ -274,6 +263,7 @@ export class ClusterSweep implements NamespaceSink {
 
     const namespaces = new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()]).size;
     return {
+      kind: 'sweep',
       cluster: options.cluster,
       status: worst([clusterReport.status, ...ranked.map((r) => r.result.status)]),
       startedAt: options.startedAt,

@@ -1,36 +1,16 @@
 // The causal verdict: link causes to the symptoms they explain, pick the root cause, and order
-// the findings so a person reads the cause first and its symptoms right under it.
-import { checkByCode } from '../checks/index.js';
-import { sharesSubject } from '../checks/lib/subjects.js';
-import type { Check, Finding, FindingStatus, Layer, Subject } from '../checks/types.js';
-import type { Facts } from '../facts/types.js';
-import type { Report, ReportStatus, RootCause } from './types.js';
+// the findings so a person reads the cause first and its symptoms right under it. The links
+// themselves come from the checks (`Explains`); the verdict only decides what they add up to.
+import { LAYER_RANK, reportStatus, type CauseGroup, type Facts, type Finding, type FindingStatus, type Report, type RootCause, type Subject } from '../model/index.js';
 
-/** Closer to the root first: when counts tie, the deeper layer is the likelier cause. */
-const LAYER_RANK: Record<Layer, number> = {
-  access: 0,
-  object: 1,
-  workload: 2,
-  node: 3,
-  kernel: 4,
-  system: 5,
-  policy: 6,
-  endpoint: 7,
-  dataplane: 8,
-  dns: 8,
-};
+export { reportStatus };
+
+/** Whether `cause` explains `symptom` with these facts: the checks' rule, handed in by the engine. */
+export type Explains = (cause: Finding, symptom: Finding, facts: Facts) => boolean;
 
 const STATUS_ORDER: FindingStatus[] = ['fail', 'warn', 'error', 'skip', 'pass'];
 
-function layerRank(finding: Finding): number {
-  const layer = checkByCode(finding.code)?.layer;
-  return layer ? LAYER_RANK[layer] : LAYER_RANK.dataplane;
-}
-
-function explainsDirectly(check: Check | undefined, cause: Finding, symptom: Finding, facts: Facts): boolean {
-  if (!check?.explains?.includes(symptom.code)) return false;
-  return (check.explainsFinding ?? sharesSubject)(cause, symptom, facts);
-}
+const layerRank = (finding: Finding): number => LAYER_RANK[finding.layer];
 
 interface Graph {
   problems: Finding[];
@@ -40,7 +20,7 @@ interface Graph {
   reverse: Map<number, Set<number>>;
 }
 
-function buildGraph(problems: Finding[], facts: Facts): Graph {
+function buildGraph(problems: Finding[], facts: Facts, explains: Explains): Graph {
   const edges = new Map<number, Set<number>>();
   const reverse = new Map<number, Set<number>>();
   const link = (from: number, to: number) => {
@@ -50,13 +30,11 @@ function buildGraph(problems: Finding[], facts: Facts): Graph {
     reverse.get(to)?.add(from);
   };
   problems.forEach((cause, i) => {
-    const check = checkByCode(cause.code);
     problems.forEach((symptom, j) => {
       if (i === j || cause.code === symptom.code) return;
-      if (!explainsDirectly(check, cause, symptom, facts)) return;
+      if (!explains(cause, symptom, facts)) return;
       // Two findings claiming each other: the one closer to the root keeps the link.
-      const mutual = explainsDirectly(checkByCode(symptom.code), symptom, cause, facts);
-      if (mutual && layerRank(symptom) <= layerRank(cause)) return;
+      if (explains(symptom, cause, facts) && layerRank(symptom) <= layerRank(cause)) return;
       link(i, j);
     });
   });
@@ -77,9 +55,9 @@ function reach(graph: Graph, start: number): Set<number> {
 
 /** Whether a finding is about the job's own target (its service), rather than something elsewhere. */
 function concernsTarget(finding: Finding, facts: Facts): boolean {
-  const { kind, name, namespace } = facts.target;
-  if (kind !== 'svc') return true;
-  return finding.subjects.some((s) => s.kind === 'service' && s.name === name && s.namespace === namespace);
+  const target = facts.target;
+  if (target.kind !== 'svc') return true;
+  return finding.subjects.some((s) => s.kind === 'service' && s.name === target.name && s.namespace === target.namespace);
 }
 
 function chooseRoot(graph: Graph, facts: Facts): number | undefined {
@@ -122,9 +100,8 @@ function firstLine(text: string): string {
 
 /** Where a cause sits, as a person would say it: the node for node/kernel causes, else the service. */
 function subjectNames(finding: Finding): string {
-  const layer = checkByCode(finding.code)?.layer;
   const preference: Subject['kind'][] =
-    layer === 'node' || layer === 'kernel'
+    finding.layer === 'node' || finding.layer === 'kernel'
       ? ['node', 'service', 'port', 'pod']
       : ['service', 'dns', 'port', 'pod', 'node', 'daemonset', 'networkpolicy', 'namespace'];
   for (const kind of preference) {
@@ -140,32 +117,26 @@ export function symptomLine(symptom: Finding, cause: Finding): string {
   return `${symptom.title} — explained by ${cause.code}${where ? ` on ${where}` : ''}`;
 }
 
-export function reportStatus(findings: Finding[]): ReportStatus {
-  if (findings.some((f) => f.status === 'fail')) return 'fail';
-  if (findings.some((f) => f.status === 'warn')) return 'warn';
-  if (findings.some((f) => f.status === 'error')) return 'error';
-  return 'ok';
+export interface Timing {
+  startedAt: string;
+  durationMs: number;
 }
 
-export function buildReport(facts: Facts, findings: Finding[], timing: { startedAt: string; durationMs: number }): Report {
+export function buildReport(facts: Facts, findings: Finding[], timing: Timing, explains: Explains): Report {
   const problems = findings.filter((f) => f.status === 'fail' || f.status === 'warn');
-  const graph = buildGraph(problems, facts);
+  const graph = buildGraph(problems, facts, explains);
   const root = chooseRoot(graph, facts);
   const rootReach = root === undefined ? new Set<number>() : reach(graph, root);
 
-  const explained = new Map<Finding, Finding>();
+  const causeOf = new Map<Finding, Finding>();
   problems.forEach((symptom, i) => {
     const origin = originOf(graph, i, root, rootReach);
-    if (origin !== undefined) explained.set(symptom, problems[origin] as Finding);
+    if (origin !== undefined) causeOf.set(symptom, problems[origin] as Finding);
   });
-
-  const output = (finding: Finding): Finding => {
-    const cause = explained.get(finding);
-    return cause ? { ...finding, explainedBy: cause.code } : { ...finding };
-  };
 
   const rootFinding = root === undefined ? undefined : (problems[root] as Finding);
   const ordered: Finding[] = [];
+  const groups: CauseGroup[] = [];
   const placed = new Set<Finding>();
   const place = (finding: Finding) => {
     if (placed.has(finding)) return;
@@ -173,25 +144,27 @@ export function buildReport(facts: Facts, findings: Finding[], timing: { started
     ordered.push(finding);
   };
   const byCausality = (a: Finding, b: Finding) => layerRank(a) - layerRank(b);
-  const symptomsOf = (cause: Finding) => problems.filter((p) => explained.get(p) === cause).sort(byCausality);
-  if (rootFinding) {
-    place(rootFinding);
-    symptomsOf(rootFinding).forEach(place);
-  }
+  const symptomsOf = (cause: Finding) => problems.filter((p) => causeOf.get(p) === cause).sort(byCausality);
+  const placeGroup = (cause: Finding) => {
+    if (placed.has(cause)) return;
+    const symptoms = symptomsOf(cause).filter((s) => !placed.has(s));
+    place(cause);
+    symptoms.forEach(place);
+    if (cause.status !== 'skip' && cause.status !== 'pass') groups.push({ cause: cause.id, symptoms: symptoms.map((s) => s.id) });
+  };
+  if (rootFinding) placeGroup(rootFinding);
   for (const status of STATUS_ORDER) {
     const ofStatus = findings.filter((f) => f.status === status && !placed.has(f));
-    const causesFirst = ofStatus.filter((f) => !explained.has(f)).sort(byCausality);
-    for (const cause of causesFirst) {
-      place(cause);
-      symptomsOf(cause).forEach(place);
-    }
-    ofStatus.sort(byCausality).forEach(place);
+    ofStatus.filter((f) => !causeOf.has(f)).sort(byCausality).forEach(placeGroup);
+    // A symptom whose cause has a milder status brings its cause (and siblings) up with it.
+    ofStatus.sort(byCausality).forEach((f) => placeGroup(causeOf.get(f) ?? f));
   }
 
   let rootCause: RootCause | null = null;
   if (rootFinding) {
     const symptoms = symptomsOf(rootFinding);
     rootCause = {
+      id: rootFinding.id,
       code: rootFinding.code,
       summary: firstLine(rootFinding.detail),
       remediation: rootFinding.remediation,
@@ -204,12 +177,23 @@ export function buildReport(facts: Facts, findings: Finding[], timing: { started
   const counts: Report['counts'] = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
   for (const f of findings) counts[f.status]++;
 
+  const output = (finding: Finding): Finding => {
+    const cause = causeOf.get(finding);
+    return cause ? { ...finding, explainedBy: cause.code, causeId: cause.id } : { ...finding };
+  };
+  const source = facts.probes.enabled && facts.probes.source ? facts.probes.source : undefined;
+
   return {
+    kind: 'diagnosis',
     target: facts.target,
     status: reportStatus(findings),
     rootCause,
     findings: ordered.map(output),
+    groups,
     counts,
+    ...(source
+      ? { source: { description: source.description, ...(source.node ? { node: source.node } : {}), ...(source.pod ? { pod: source.pod } : {}) } }
+      : {}),
     startedAt: timing.startedAt,
     durationMs: timing.durationMs,
     ...(facts.apiRequests !== undefined ? { apiRequests: facts.apiRequests } : {}),

@@ -1,16 +1,14 @@
-import type { Finding } from '../checks/types.js';
-import { diagnose, sweep, type EngineDeps } from '../engine.js';
-import type { Target } from '../facts/types.js';
+import { run, type EngineDeps } from '../engine.js';
 import { alertThreadKey } from '../jobs/alerts.js';
-import { describeTarget, type Job } from '../jobs/schema.js';
+import type { Job } from '../jobs/schema.js';
+import { describeTarget, onCluster } from '../model/index.js';
 import type { Log } from '../observability/logger.js';
 import type { ThreadPoster } from '../post/slack.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackThread } from '../render/slack.js';
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
 import type { StateRegistry } from '../state/registry.js';
-import type { SweepReport } from '../summary/types.js';
-import type { Report } from '../verdict/types.js';
+import type { Finding, Report, SweepReport } from '../model/index.js';
 
 export interface RunJobDeps {
   cluster: string;
@@ -42,13 +40,14 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
-  const target = { ...job.target, cluster: job.cluster } as Target;
+  const target = onCluster(job.target, job.cluster);
   let thread: SlackThread;
   let status: Report['status'];
   let report: Report | undefined;
   try {
-    if (target.kind === 'cluster') {
-      const swept = await sweep(job.cluster, deps.engine);
+    const result = await run(target, deps.engine);
+    if (result.kind === 'sweep') {
+      const swept = result;
       const summary = job.trigger === 'schedule' ? await withChanges(swept, deps) : swept;
       thread = renderSlackSummary(summary, {
         cluster: job.cluster,
@@ -58,15 +57,15 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
       status = summary.status;
       deps.onFindings?.([...summary.clusterFindings, ...summary.problems.flatMap((p) => p.findings)]);
     } else {
-      report = await diagnose(target, deps.engine);
-      thread = renderSlackThread(report, {
+      report = result;
+      thread = renderSlackThread(result, {
         cluster: job.cluster,
         requester: job.requester.id ? `<@${job.requester.id}>` : job.requester.name,
         trigger: job.trigger,
         rerunValue: rerunValue(job),
       });
-      status = report.status;
-      deps.onFindings?.(report.findings);
+      status = result.status;
+      deps.onFindings?.(result.findings);
     }
   } catch (error) {
     if (attempt < deps.maxAttempts) throw error;

@@ -48,7 +48,7 @@ describe('health server', () => {
     recordFindings(metrics, [
       { code: 'selector-matches-no-pods', status: 'fail' },
       { code: 'selector-matches-no-pods', status: 'fail' },
-      { code: 'dns-resolves', status: 'pass' },
+      { code: 'dns-service-name-failed', status: 'pass' },
     ]);
     metrics.queueErrors.inc({ operation: 'receive' });
     metrics.slackErrors.inc({ method: 'chat.postMessage', error: 'channel_not_found' });
@@ -63,7 +63,7 @@ describe('health server', () => {
     expect(body).toContain('netcheck_job_duration_seconds_bucket{le="2",kind="svc"} 2');
     expect(body).toContain('netcheck_job_duration_seconds_bucket{le="30",kind="cluster"} 0');
     expect(body).toContain('netcheck_findings_total{code="selector-matches-no-pods",status="fail"} 2');
-    expect(body).toContain('netcheck_findings_total{code="dns-resolves",status="pass"} 1');
+    expect(body).toContain('netcheck_findings_total{code="dns-service-name-failed",status="pass"} 1');
     expect(body).toContain('netcheck_queue_errors_total{operation="receive"} 1');
     expect(body).toContain('netcheck_slack_errors_total{method="chat.postMessage",error="channel_not_found"} 1');
   });

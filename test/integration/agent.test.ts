@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentServer, type AgentServer } from '../../lib/agent/server.js';
 import { readNodeFacts } from '../../lib/agent/node-facts.js';
 import { fetchNodeAgents } from '../../lib/gather/agents.js';
-import type { NodeFact } from '../../lib/facts/types.js';
+import type { NodeFact } from '../../lib/model/index.js';
 
 // The agent and its client over real loopback sockets: the token gate, and every way an agent
 // can fail to answer becoming a status instead of a hang.

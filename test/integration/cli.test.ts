@@ -51,7 +51,8 @@ describe('netcheck CLI', () => {
     expect(report.rootCause).toMatchObject({ code: 'selector-matches-no-pods' });
     expect(report.rootCause!.summary).toContain('app=payments');
     for (const finding of report.findings) {
-      expect(Object.keys(finding).sort()).toEqual(['code', 'detail', 'docs', 'evidence', 'remediation', 'status', 'title']);
+      const verdictKeys = new Set(['explainedBy', 'causeId']);
+      expect(Object.keys(finding).filter((k) => !verdictKeys.has(k)).sort()).toEqual(['code', 'detail', 'docs', 'evidence', 'id', 'layer', 'remediation', 'status', 'subjects', 'title']);
     }
   });
 

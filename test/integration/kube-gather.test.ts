@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoObjects } from '../../lib/demo/objects.js';
-import type { Target } from '../../lib/facts/types.js';
+import type { Target } from '../../lib/model/index.js';
 import { gatherObjects } from '../../lib/gather/kube.js';
 import { KubeConfigError, loadKubeConfig } from '../../lib/kube/config.js';
 import { kubeconfigYaml, startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
@@ -170,9 +170,9 @@ describe('gatherObjects', () => {
     }
   });
 
-  it('gathers a node job: that node and the pods scheduled on it', async () => {
+  it('gathers a node job: the pods scheduled on it, and every node (its routes are judged against their pod CIDRs)', async () => {
     const facts = await gatherObjects(kc, { kind: 'node', name: 'node-2', cluster: 'test' });
-    expect(facts.nodes.map((n) => n.name)).toEqual(['node-2']);
+    expect(facts.nodes.map((n) => n.name)).toEqual(['node-1', 'node-2', 'node-3']);
     expect(facts.pods.length).toBeGreaterThan(0);
     expect(facts.pods.every((p) => p.nodeName === 'node-2')).toBe(true);
     expect(server.requests.some((r) => r.query.fieldSelector === 'spec.nodeName=node-2')).toBe(true);
@@ -194,8 +194,8 @@ describe('gatherObjects', () => {
   });
 
   it('rejects an invalid target name before making any request', async () => {
-    await expect(gatherObjects(kc, svc('Payments; rm -rf /'))).rejects.toThrow(/invalid svc target: service name "Payments; rm -rf \/" must be a DNS label/);
-    await expect(gatherObjects(kc, { kind: 'node', name: 'a/../b', cluster: 'test' })).rejects.toThrow(/node name "a\/..\/b" must be a DNS name/);
+    await expect(gatherObjects(kc, svc('Payments; rm -rf /'))).rejects.toThrow(/invalid svc target: name must be a DNS label/);
+    await expect(gatherObjects(kc, { kind: 'node', name: 'a/../b', cluster: 'test' })).rejects.toThrow(/invalid node target: name must be a DNS name/);
     expect(server.requests).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EndpointSliceFact, NodeFact, ServiceFact } from '../../lib/facts/types.js';
+import type { EndpointSliceFact, NodeFact, ServiceFact } from '../../lib/model/index.js';
 import { emptyObjectFacts } from '../../lib/gather/types.js';
 import { runProbes, type ProbeOptions } from '../../lib/gather/probes.js';
 

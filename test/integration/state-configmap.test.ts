@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createStateRegistry } from '../../lib/state/registry.js';
 import { STATE_BUDGET_BYTES, MAX_SEEN, THREAD_TTL_MS } from '../../lib/state/state.js';
 import { createConfigMapStateStore, STATE_KEY, type ConfigMapStateStoreOptions } from '../../lib/state/store.js';
-import type { FindingRef } from '../../lib/summary/types.js';
+import type { FindingRef } from '../../lib/model/index.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
 
 // The ConfigMap state store against our Kubernetes API server over HTTP: what one worker writes,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { NodeAgentFact, NodeKernelFacts, ProbeFacts, ServiceFact, TcpProbeFact } from '../../lib/facts/types.js';
+import type { NodeAgentFact, NodeKernelFacts, ProbeFacts, ServiceFact, TcpProbeFact } from '../../lib/model/index.js';
 import { emptyObjectFacts, type ObjectFacts } from '../../lib/gather/types.js';
 import type { ProbeOptions } from '../../lib/gather/probes.js';
 import { buildLab, CLUSTER_DOMAIN, describeNetlab, type Lab, type LabChild } from './lab.js';

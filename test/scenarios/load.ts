@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'yaml';
 import * as z from 'zod';
-import type { Facts, Target } from '../../lib/facts/types.js';
+import type { Facts, Target } from '../../lib/model/index.js';
+import { targetSpecSchema } from '../../lib/model/index.js';
 
 const subjectSchema = z.strictObject({
   kind: z.enum(['service', 'pod', 'node', 'port', 'namespace', 'networkpolicy', 'daemonset', 'dns']),
@@ -27,12 +28,7 @@ const expectSchema = z.strictObject({
 
 export type ScenarioExpect = z.infer<typeof expectSchema>;
 
-const targetSchema = z.strictObject({
-  kind: z.enum(['svc', 'node', 'dns', 'cluster']),
-  name: z.string().optional(),
-  namespace: z.string().optional(),
-  cluster: z.string(),
-});
+const targetSchema = z.intersection(targetSpecSchema, z.object({ cluster: z.string() }));
 
 const FACT_KEYS = [
   'services',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../lib/checks/index.js';
-import type { Finding } from '../../lib/checks/types.js';
+import type { Finding } from '../../lib/model/index.js';
 import { buildFacts } from '../scenarios/load.js';
 
 const target = { kind: 'dns' as const, namespace: 'shop', cluster: 'test' };

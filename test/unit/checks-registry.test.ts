@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkByCode, checks, runChecks } from '../../lib/checks/index.js';
-import type { Facts } from '../../lib/facts/types.js';
+import { CODES, type Facts } from '../../lib/model/index.js';
 import { buildFacts, loadScenario } from '../scenarios/load.js';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
@@ -26,6 +26,10 @@ describe('check registry', () => {
       expect(check.docs, check.code).toMatch(/^https:\/\/[a-z0-9.-]+\//);
       for (const symptom of check.explains ?? []) expect(checkByCode(symptom), `${check.code} explains ${symptom}`).toBeDefined();
     }
+  });
+
+  it('registers exactly one check for every code of the model', () => {
+    expect([...checks.map((c) => c.code)].sort()).toEqual([...CODES].sort());
   });
 
   it('registers every check file in lib/checks', () => {

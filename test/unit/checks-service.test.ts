@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../lib/checks/index.js';
 import { diagnosePod } from '../../lib/checks/lib/pods.js';
-import { closeMatches, editDistance } from '../../lib/checks/lib/text.js';
-import type { Finding } from '../../lib/checks/types.js';
-import type { PodFact } from '../../lib/facts/types.js';
+import { closeMatches, editDistance } from '../../lib/model/index.js';
+import type { Finding } from '../../lib/model/index.js';
+import type { PodFact } from '../../lib/model/index.js';
 import { buildFacts } from '../scenarios/load.js';
 
 const target = { kind: 'svc' as const, name: 'payments', namespace: 'shop', cluster: 'test' };

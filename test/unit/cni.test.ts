@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DaemonSetFact } from '../../lib/facts/types.js';
+import type { DaemonSetFact } from '../../lib/model/index.js';
 import { detectCni } from '../../lib/checks/lib/cni.js';
 
 function ds(namespace: string, name: string, labels: Record<string, string>, images: string[]): DaemonSetFact {

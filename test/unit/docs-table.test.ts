@@ -37,7 +37,7 @@ describe('README check table', () => {
 
   it('lists every registered check, in registry order, with its layer', () => {
     const documented = rows.map((r) => r.code);
-    const registered = checks.map((c) => c.code);
+    const registered: string[] = checks.map((c) => c.code);
     const missing = registered.filter((c) => !documented.includes(c));
     const unknown = documented.filter((c) => !registered.includes(c));
     expect({ missing, unknown }, 'the README check table is stale').toEqual({ missing: [], unknown: [] });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DaemonSetFact, Facts, NodeAgentFact, NodeKernelFacts, Target } from '../../lib/facts/types.js';
-import type { Check, Finding } from '../../lib/checks/types.js';
+import type { DaemonSetFact, Facts, NodeAgentFact, NodeKernelFacts, Target } from '../../lib/model/index.js';
+import type { Check } from '../../lib/checks/types.js';
+import type { Finding } from '../../lib/model/index.js';
 import bridgeNf from '../../lib/checks/bridge-nf-call-iptables-disabled.js';
 import conntrack from '../../lib/checks/conntrack-table-full.js';
 import ipForward from '../../lib/checks/ip-forward-disabled.js';
@@ -129,7 +130,7 @@ describe('ip-forward-disabled', () => {
   it('only explains symptoms on the node where forwarding is off', () => {
     const f = facts([ok('node-1', { ipForward: false }), ok('node-2', { ipForward: false })], {}, { kind: 'cluster', cluster: 'test' });
     const cause = only(ipForward, f);
-    const symptom = (node: string): Finding => ({ code: 'endpoint-timeout', status: 'fail', title: '', detail: '', evidence: [], remediation: '', docs: '', subjects: [{ kind: 'node', name: node }] });
+    const symptom = (node: string): Finding => ({ id: `endpoint-timeout@${node}`, code: 'endpoint-timeout', layer: 'dataplane', status: 'fail', title: '', detail: '', evidence: [], remediation: '', docs: '', subjects: [{ kind: 'node', name: node }] });
     expect(ipForward.explainsFinding?.(cause, symptom('node-2'), f)).toBe(true);
     expect(ipForward.explainsFinding?.(cause, symptom('node-3'), f)).toBe(false);
   });

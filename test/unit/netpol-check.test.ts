@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Facts, NetworkPolicyFact, PodFact, ProbeFacts } from '../../lib/facts/types.js';
+import type { Facts, NetworkPolicyFact, PodFact, ProbeFacts } from '../../lib/model/index.js';
 import check from '../../lib/checks/network-policy-denies.js';
 
 function pod(name: string, node: string, ip: string, extra: Partial<PodFact> = {}): PodFact {
@@ -63,8 +63,8 @@ describe('network-policy-denies', () => {
     const before = facts([defaultDeny]);
     const [result] = check.run(before);
     expect(result?.status).toBe('fail');
-    expect(result?.subjects).toContainEqual({ kind: 'networkpolicy', name: 'default-deny', namespace: 'shop' });
-    expect(result?.subjects).toContainEqual({ kind: 'pod', name: 'payments-a', namespace: 'shop' });
+    expect(result?.subjects).toContainEqual({ kind: 'networkpolicy', name: 'default-deny', namespace: 'shop', policyKind: 'NetworkPolicy' });
+    expect(result?.subjects).toContainEqual(expect.objectContaining({ kind: 'pod', name: 'payments-a', namespace: 'shop' }));
     const fix = policyFromRemediation(result?.remediation ?? '');
     expect(fix.ingress[0]?.ports).toEqual([{ protocol: 'TCP', port: 8080 }]);
     const [after] = check.run(facts([defaultDeny, fix]));
@@ -85,7 +85,7 @@ describe('network-policy-denies', () => {
     const [result] = check.run(facts([canaryOnly], netcheckSource, pods));
     expect(result?.status).toBe('fail');
     expect(result?.detail).toContain('payments-canary (1 of 2 backend pods of shop/payments)');
-    expect(result?.subjects.filter((s) => s.kind === 'pod')).toEqual([{ kind: 'pod', name: 'payments-canary', namespace: 'shop' }]);
+    expect(result?.subjects.filter((s) => s.kind === 'pod')).toEqual([{ kind: 'pod', name: 'payments-canary', namespace: 'shop', ip: '10.244.2.9', node: 'node-2' }]);
   });
 
   it('without a known source: default deny still fails, other policies make it unknown', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NamespaceFact, NetworkPolicyFact, PodFact } from '../../lib/facts/types.js';
+import type { NamespaceFact, NetworkPolicyFact, PodFact } from '../../lib/model/index.js';
 import {
   type Connection,
   type Endpoint,

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding } from '../../lib/checks/types.js';
+import { CODES, type Code, type Finding } from '../../lib/model/index.js';
+import { grouped, testFinding } from './report-fixtures.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
-import type { ServiceResult, SweepReport } from '../../lib/summary/types.js';
+import type { ServiceResult, SweepReport } from '../../lib/model/index.js';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
-import type { Report } from '../../lib/verdict/types.js';
+import type { Report } from '../../lib/model/index.js';
 
 // Every message rendered here is also posted to our Slack API server, which enforces Block Kit's
 // limits the way Slack does, so "fits" is checked by the same code that emulates the rejection.
@@ -50,26 +51,17 @@ function allText(message: SlackMessage): string {
   return JSON.stringify(message.blocks);
 }
 
-const f = (code: string, status: Finding['status'], extra: Partial<Finding> = {}): Finding => ({
-  code,
-  status,
-  title: `${code} title`,
-  detail: `${code} detail`,
-  evidence: [],
-  remediation: status === 'pass' || status === 'skip' ? '' : `fix-${code}`,
-  docs: `https://netcheck.dev/docs/${code}`,
-  subjects: [],
-  ...extra,
-});
+const f = (code: Code, status: Finding['status'], extra: Partial<Finding> = {}): Finding => testFinding(code, status, extra);
 
 function report(findings: Finding[], extra: Partial<Report> = {}): Report {
   const counts = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
   for (const finding of findings) counts[finding.status] += 1;
   return {
+    kind: 'diagnosis',
+    ...grouped(findings),
     target: { kind: 'svc', namespace: 'shop', name: 'payments', cluster: 'prod' },
     status: counts.fail > 0 ? 'fail' : counts.error > 0 ? 'error' : counts.warn > 0 ? 'warn' : 'ok',
     rootCause: null,
-    findings,
     counts,
     startedAt: '2026-11-26T07:00:00Z',
     durationMs: 2300,
@@ -92,13 +84,14 @@ function ipForwardReport(): Report {
     [
       cause,
       ...symptoms,
-      f('pods-restarting', 'warn', { title: 'payments-7d9 restarted 4 times' }),
-      f('selector-matches', 'pass'),
-      f('endpoints-ready', 'pass'),
-      f('dns-resolves', 'skip', { detail: 'no DNS probe requested for svc jobs' }),
+      f('pods-not-ready', 'warn', { title: 'payments-7d9 restarted 4 times' }),
+      f('selector-matches-no-pods', 'pass'),
+      f('no-ready-endpoints', 'pass'),
+      f('dns-service-name-failed', 'skip', { detail: 'no DNS probe requested for svc jobs' }),
     ],
     {
       rootCause: {
+        id: cause.id,
         code: 'ip-forward-disabled',
         summary: 'IP forwarding is off on node-2, so 3 endpoints of shop/payments time out',
         remediation: "ssh node-2 'sysctl -w net.ipv4.ip_forward=1'",
@@ -111,7 +104,7 @@ function ipForwardReport(): Report {
 
 describe('renderSlackThread', () => {
   it('says a healthy service is healthy, with a re-run button and the passes in one reply', async () => {
-    const healthy = report([f('selector-matches', 'pass'), f('endpoints-ready', 'pass')]);
+    const healthy = report([f('selector-matches-no-pods', 'pass'), f('no-ready-endpoints', 'pass')]);
     const thread = renderSlackThread(healthy, { cluster: 'prod', requester: 'U0ALICE', rerunValue: '{"target":"x"}' });
     expect(thread.parent.text).toContain('svc shop/payments looks healthy');
     expect(allText(thread.parent)).toContain(':white_check_mark:');
@@ -173,9 +166,9 @@ describe('renderSlackThread', () => {
   it('keeps a pathological report (200 problems, 10 KB evidence) inside every Block Kit limit', async () => {
     const big = 'e'.repeat(10_240);
     const findings = [
-      ...Array.from({ length: 200 }, (_, i) => f(`problem-${i}`, i % 3 === 0 ? 'warn' : 'fail', { title: `problem ${i} ${'t'.repeat(400)}`, detail: big, evidence: [big, ...Array.from({ length: 50 }, (_, j) => `line ${j}`)], remediation: big })),
-      ...Array.from({ length: 60 }, (_, i) => f(`pass-${i}`, 'pass')),
-      ...Array.from({ length: 80 }, (_, i) => f(`skip-${i}`, 'skip', { detail: `reason ${i} ${'r'.repeat(300)}` })),
+      ...Array.from({ length: 200 }, (_, i) => f(CODES[i % CODES.length] as Code, i % 3 === 0 ? 'warn' : 'fail', { title: `problem ${i} ${'t'.repeat(400)}`, detail: big, evidence: [big, ...Array.from({ length: 50 }, (_, j) => `line ${j}`)], remediation: big })),
+      ...Array.from({ length: 60 }, (_, i) => f(CODES[i % CODES.length] as Code, 'pass')),
+      ...Array.from({ length: 80 }, (_, i) => f(CODES[i % CODES.length] as Code, 'skip', { detail: `reason ${i} ${'r'.repeat(300)}` })),
     ];
     const thread = renderSlackThread(report(findings), { cluster: 'prod', rerunValue: 'v' });
     for (const message of [thread.parent, ...thread.replies]) expectWithinBudget(message);
@@ -189,8 +182,8 @@ describe('renderSlackThread', () => {
   });
 
   it('lists as many explained symptoms as fit and counts the rest', async () => {
-    const cause = f('kube-proxy-down', 'fail', { remediation: 'kubectl -n kube-system rollout restart ds/kube-proxy' });
-    const symptoms = Array.from({ length: 300 }, (_, i) => f('endpoint-timeout', 'fail', { title: `endpoint ${i} times out`, detail: 'd'.repeat(400), explainedBy: 'kube-proxy-down' }));
+    const cause = f('kube-proxy-unhealthy', 'fail', { remediation: 'kubectl -n kube-system rollout restart ds/kube-proxy' });
+    const symptoms = Array.from({ length: 300 }, (_, i) => f('endpoint-timeout', 'fail', { title: `endpoint ${i} times out`, detail: 'd'.repeat(400), explainedBy: 'kube-proxy-unhealthy' }));
     const thread = renderSlackThread(report([cause, ...symptoms]), { cluster: 'prod' });
     expect(thread.replies).toHaveLength(1);
     const reply = thread.replies[0]!;
@@ -198,7 +191,7 @@ describe('renderSlackThread', () => {
     expect(allText(reply)).toContain('Explains 300 symptoms');
     expect(allText(reply)).toMatch(/…and \d+ more explained symptoms/);
     expect(allText(reply)).toContain('kubectl -n kube-system rollout restart ds/kube-proxy');
-    expect(allText(reply)).toContain('<https://netcheck.dev/docs/kube-proxy-down|docs>');
+    expect(allText(reply)).toContain('<https://netcheck.dev/docs/kube-proxy-unhealthy|docs>');
     await expectAcceptedBySlack(thread);
   });
 
@@ -216,20 +209,21 @@ function service(namespace: string, name: string, status: ServiceResult['status'
     namespace,
     name,
     status,
-    rootCause: { code: 'no-ready-endpoints', summary, remediation: `kubectl -n ${namespace} describe svc ${name}`, subjects: [], explains: [] },
+    rootCause: { id: 'no-ready-endpoints:no ready endpoints', code: 'no-ready-endpoints', summary, remediation: `kubectl -n ${namespace} describe svc ${name}`, subjects: [], explains: [] },
     findings: [f('no-ready-endpoints', status === 'warn' ? 'warn' : 'fail', { title: summary })],
   };
 }
 
 function sweep(extra: Partial<SweepReport> = {}): SweepReport {
   return {
+    kind: 'sweep',
     cluster: 'prod',
     status: 'fail',
     startedAt: '2026-11-26T08:00:00Z',
     durationMs: 41_000,
     apiRequests: 37,
     counts: { namespaces: 12, services: 140, nodes: 6, pods: 900, ok: 136, warn: 1, fail: 3, error: 0 },
-    clusterFindings: [f('coredns-not-ready', 'fail', { title: 'CoreDNS has 0 of 2 pods ready' }), f('kube-proxy-healthy', 'pass')],
+    clusterFindings: [f('cluster-dns-down', 'fail', { title: 'CoreDNS has 0 of 2 pods ready' }), f('kube-proxy-unhealthy', 'pass')],
     problems: [
       service('shop', 'payments', 'fail', 'no ready endpoints: all 3 pods CrashLoopBackOff'),
       service('shop', 'cart', 'fail', 'selector app=cartt matches no pods'),
@@ -265,7 +259,7 @@ describe('renderSlackSummary', () => {
   });
 
   it('says "first summary" when there is nothing to compare with, and "all healthy" for a clean cluster', async () => {
-    const clean = sweep({ status: 'ok', problems: [], clusterFindings: [f('kube-proxy-healthy', 'pass')], changes: undefined, counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 10, warn: 0, fail: 0, error: 0 } });
+    const clean = sweep({ status: 'ok', problems: [], clusterFindings: [f('kube-proxy-unhealthy', 'pass')], changes: undefined, counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 10, warn: 0, fail: 0, error: 0 } });
     const thread = renderSlackSummary(clean, { cluster: 'prod', title: 'Incident baseline' });
     expect(allText(thread.parent)).toContain('All 10 services look healthy');
     expect(allText(thread.parent)).toContain('first summary');
@@ -290,7 +284,7 @@ describe('renderSlackFollowUp', () => {
     const more = renderSlackFollowUp({ kind: 'more-alerts', count: 3, alertNames: ['KubeServiceDown', 'KubeServiceDown', '<!channel>'] });
     expect(more.text).toBe('3 more alerts in this group');
     expect(allText(more)).toContain('(KubeServiceDown, &lt;!channel&gt;)');
-    const resolved = renderSlackFollowUp({ kind: 'resolved', alertName: 'KubeServiceDown', report: report([f('endpoints-ready', 'pass')]) });
+    const resolved = renderSlackFollowUp({ kind: 'resolved', alertName: 'KubeServiceDown', report: report([f('no-ready-endpoints', 'pass')]) });
     expect(allText(resolved)).toContain('KubeServiceDown resolved');
     expect(allText(resolved)).toContain('svc shop/payments looks healthy');
     await expectAcceptedBySlack({ parent: more, replies: [resolved] });

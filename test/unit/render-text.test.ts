@@ -1,43 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../lib/checks/types.js';
+import type { Code, Finding } from '../../lib/model/index.js';
+import { grouped, testFinding } from './report-fixtures.js';
 import { sweepToJson, toJson } from '../../lib/render/json.js';
 import { truncate } from '../../lib/render/mrkdwn.js';
 import { renderSlackThread } from '../../lib/render/slack.js';
 import { renderSummaryText, renderText, renderThreadText } from '../../lib/render/terminal.js';
-import type { SweepReport } from '../../lib/summary/types.js';
-import type { Report } from '../../lib/verdict/types.js';
+import type { SweepReport } from '../../lib/model/index.js';
+import type { Report } from '../../lib/model/index.js';
 
-const f = (code: string, status: Finding['status'], extra: Partial<Finding> = {}): Finding => ({
-  code,
-  status,
-  title: `${code} title`,
-  detail: `${code} detail`,
-  evidence: [],
-  remediation: status === 'pass' || status === 'skip' ? '' : `fix ${code}`,
-  docs: `https://netcheck.dev/docs/${code}`,
-  subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }],
-  ...extra,
-});
+const f = (code: Code, status: Finding['status'], extra: Partial<Finding> = {}): Finding =>
+  testFinding(code, status, extra, { remediation: status === 'pass' || status === 'skip' ? '' : `fix ${code}`, subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }] });
 
 const failing: Report = {
+  kind: 'diagnosis',
   target: { kind: 'svc', namespace: 'shop', name: 'payments', cluster: 'prod' },
   status: 'fail',
   rootCause: {
+    id: 'ip-forward-disabled:IP forwarding is off on node-2',
     code: 'ip-forward-disabled',
     summary: 'IP forwarding is off on node-2, so 2 endpoints of shop/payments time out',
     remediation: "ssh node-2 'sysctl -w net.ipv4.ip_forward=1'",
     subjects: [{ kind: 'node', name: 'node-2' }],
     explains: ['endpoint-timeout'],
   },
-  findings: [
+  ...grouped([
     f('ip-forward-disabled', 'fail', { title: 'IP forwarding is off on node-2', evidence: ['ip_forward = 0'], remediation: "ssh node-2 'sysctl -w net.ipv4.ip_forward=1'" }),
     f('endpoint-timeout', 'fail', { title: '10.244.2.7:8080 times out', explainedBy: 'ip-forward-disabled' }),
     f('endpoint-timeout', 'fail', { title: '10.244.2.8:8080 times out', explainedBy: 'ip-forward-disabled' }),
-    f('pods-restarting', 'warn', { title: 'payments-7d9 restarted 4 times' }),
-    f('selector-matches', 'pass'),
-    f('endpoints-ready', 'pass'),
-    f('dns-resolves', 'skip', { detail: 'no DNS probe for svc jobs' }),
-  ],
+    f('pods-not-ready', 'warn', { title: 'payments-7d9 restarted 4 times' }),
+    f('selector-matches-no-pods', 'pass'),
+    f('no-ready-endpoints', 'pass'),
+    f('dns-service-name-failed', 'skip', { detail: 'no DNS probe for svc jobs' }),
+  ]),
+
   counts: { fail: 3, warn: 1, pass: 2, skip: 1, error: 0 },
   startedAt: '2026-11-26T07:00:00Z',
   durationMs: 1500,
@@ -53,7 +48,7 @@ describe('renderText', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('✖ FAIL  IP forwarding is off on node-2, so 2 endpoints of shop/payments time out');
     expect(lines[1]).toBe('svc shop/payments · cluster prod · 1.5 s · 3 fail · 1 warn · 2 pass · 1 skip');
-    const order = ['Fix:', "  ssh node-2 'sysctl -w net.ipv4.ip_forward=1'", 'Root cause', '  ✖ IP forwarding is off on node-2 [ip-forward-disabled]', '    explains 2 symptoms:', '      ✖ 10.244.2.7:8080 times out [endpoint-timeout]', '      ✖ 10.244.2.8:8080 times out [endpoint-timeout]', 'Other problems', '  ⚠ payments-7d9 restarted 4 times [pods-restarting]', '✔ 2 checks passed: selector-matches, endpoints-ready', '- 1 check skipped:', '    dns-resolves: no DNS probe for svc jobs'];
+    const order = ['Fix:', "  ssh node-2 'sysctl -w net.ipv4.ip_forward=1'", 'Root cause', '  ✖ IP forwarding is off on node-2 [ip-forward-disabled]', '    explains 2 symptoms:', '      ✖ 10.244.2.7:8080 times out [endpoint-timeout]', '      ✖ 10.244.2.8:8080 times out [endpoint-timeout]', 'Other problems', '  ⚠ payments-7d9 restarted 4 times [pods-not-ready]', '✔ 2 checks passed: selector-matches-no-pods, no-ready-endpoints', '- 1 check skipped:', '    dns-service-name-failed: no DNS probe for svc jobs'];
     let at = -1;
     for (const expected of order) {
       const index = lines.indexOf(expected, at + 1);
@@ -77,7 +72,7 @@ describe('renderText', () => {
   });
 
   it('says a healthy service looks healthy, with no fix section', () => {
-    const ok: Report = { ...failing, status: 'ok', rootCause: null, findings: [f('selector-matches', 'pass')], counts: { fail: 0, warn: 0, pass: 1, skip: 0, error: 0 } };
+    const ok: Report = { ...failing, status: 'ok', rootCause: null, findings: [f('selector-matches-no-pods', 'pass')], counts: { fail: 0, warn: 0, pass: 1, skip: 0, error: 0 } };
     const text = renderText(ok, { color: false });
     expect(text.split('\n')[0]).toBe('✔ OK  svc shop/payments looks healthy');
     expect(text).not.toContain('Fix:');
@@ -85,19 +80,20 @@ describe('renderText', () => {
 });
 
 const sweep: SweepReport = {
+  kind: 'sweep',
   cluster: 'prod',
   status: 'fail',
   startedAt: '2026-11-26T08:00:00Z',
   durationMs: 12_000,
   apiRequests: 21,
   counts: { namespaces: 4, services: 20, nodes: 3, pods: 60, ok: 18, warn: 0, fail: 2, error: 0 },
-  clusterFindings: [f('coredns-not-ready', 'fail', { title: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' }), f('kube-proxy-healthy', 'pass')],
+  clusterFindings: [f('cluster-dns-down', 'fail', { title: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' }), f('kube-proxy-unhealthy', 'pass')],
   problems: [
     {
       namespace: 'shop',
       name: 'payments',
       status: 'fail',
-      rootCause: { code: 'no-ready-endpoints', summary: 'no ready endpoints', remediation: 'kubectl -n shop get pods', subjects: [], explains: [] },
+      rootCause: { id: 'no-ready-endpoints:no ready endpoints', code: 'no-ready-endpoints', summary: 'no ready endpoints', remediation: 'kubectl -n shop get pods', subjects: [], explains: [] },
       findings: [f('pods-not-ready', 'fail'), f('no-ready-endpoints', 'fail', { title: 'no ready endpoints' })],
     },
     { namespace: 'web', name: 'cart', status: 'fail', rootCause: null, findings: [f('selector-matches-no-pods', 'fail', { title: 'selector matches no pods' })] },
@@ -109,7 +105,7 @@ describe('renderSummaryText', () => {
   it('prints counts, cluster-wide problems, services with fixes, and changes', () => {
     const text = renderSummaryText(sweep, { color: false });
     expect(text).toContain('✖ FAIL  cluster prod: 2 failing, 0 errors, 0 warning of 20 services');
-    expect(text).toContain('  ✖ CoreDNS has 0 of 2 pods ready [coredns-not-ready]');
+    expect(text).toContain('  ✖ CoreDNS has 0 of 2 pods ready [cluster-dns-down]');
     expect(text).toContain('  ✖ shop/payments — no ready endpoints');
     expect(text).toContain('    fix: kubectl -n shop get pods');
     expect(text).toContain('  ✖ web/cart — selector matches no pods');
@@ -120,7 +116,7 @@ describe('renderSummaryText', () => {
 
 describe('renderThreadText', () => {
   it('prints parent then indented replies, with mrkdwn made plain', () => {
-    const report: Report = { ...failing, findings: [...failing.findings, f('pods-not-ready', 'fail', { title: 'pod <b> & co not ready', explainedBy: undefined })] };
+    const report: Report = { ...failing, ...grouped([...failing.findings, f('pods-not-ready', 'fail', { title: 'pod <b> & co not ready', explainedBy: undefined })]) };
     const text = renderThreadText(renderSlackThread(report, { cluster: 'prod', requester: 'U0ALICE', rerunValue: 'v' }));
     const lines = text.split('\n');
     expect(lines[0]).toBe('🔴 IP forwarding is off on node-2, so 2 endpoints of shop/payments time out');
@@ -140,10 +136,36 @@ describe('toJson', () => {
     expect(Object.keys(json)).toEqual(expect.arrayContaining(['target', 'status', 'rootCause', 'findings']));
     expect(json.target).toEqual({ kind: 'svc', namespace: 'shop', name: 'payments', cluster: 'prod' });
     expect(json.status).toBe('fail');
-    expect(json.rootCause).toEqual({ code: 'ip-forward-disabled', summary: failing.rootCause!.summary, remediation: failing.rootCause!.remediation });
+    expect(json.kind).toBe('diagnosis');
+    expect(json.rootCause).toEqual({
+      id: failing.rootCause!.id,
+      code: 'ip-forward-disabled',
+      summary: failing.rootCause!.summary,
+      remediation: failing.rootCause!.remediation,
+      subjects: [{ kind: 'node', name: 'node-2' }],
+      explains: ['endpoint-timeout'],
+    });
     expect(json.findings).toHaveLength(failing.findings.length);
-    for (const finding of json.findings) expect(Object.keys(finding).sort()).toEqual(['code', 'detail', 'docs', 'evidence', 'remediation', 'status', 'title']);
-    expect(json.findings[1]).toEqual({ code: 'endpoint-timeout', status: 'fail', title: '10.244.2.7:8080 times out', detail: 'endpoint-timeout detail', evidence: [], remediation: 'fix endpoint-timeout', docs: 'https://netcheck.dev/docs/endpoint-timeout' });
+    const contract = ['code', 'detail', 'docs', 'evidence', 'id', 'layer', 'remediation', 'status', 'subjects', 'title'];
+    for (const finding of json.findings) expect(Object.keys(finding).filter((k) => k !== 'explainedBy' && k !== 'causeId').sort()).toEqual(contract);
+    expect(json.findings[1]).toEqual({
+      id: 'endpoint-timeout:10.244.2.7:8080 times out',
+      code: 'endpoint-timeout',
+      layer: 'dataplane',
+      status: 'fail',
+      title: '10.244.2.7:8080 times out',
+      detail: 'endpoint-timeout detail',
+      evidence: [],
+      remediation: 'fix endpoint-timeout',
+      docs: 'https://netcheck.dev/docs/endpoint-timeout',
+      subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }],
+      explainedBy: 'ip-forward-disabled',
+      causeId: failing.rootCause!.id,
+    });
+    expect(json.groups).toEqual([
+      { cause: failing.rootCause!.id, symptoms: ['endpoint-timeout:10.244.2.7:8080 times out', 'endpoint-timeout:10.244.2.8:8080 times out'] },
+      { cause: 'pods-not-ready:payments-7d9 restarted 4 times', symptoms: [] },
+    ]);
     expect(toJson({ ...failing, rootCause: null }).rootCause).toBeNull();
   });
 
@@ -151,8 +173,8 @@ describe('toJson', () => {
     const json = sweepToJson(sweep);
     expect(json.target).toEqual({ kind: 'cluster', cluster: 'prod' });
     expect(json.status).toBe('fail');
-    expect(json.rootCause).toEqual({ code: 'coredns-not-ready', summary: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' });
-    expect(json.findings.map((x) => x.code)).toEqual(['coredns-not-ready', 'no-ready-endpoints', 'selector-matches-no-pods']);
+    expect(json.rootCause).toEqual({ code: 'cluster-dns-down', summary: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' });
+    expect(json.findings.map((x) => x.code)).toEqual(['cluster-dns-down', 'no-ready-endpoints', 'selector-matches-no-pods']);
     expect(json.counts).toEqual(sweep.counts);
     expect(json.changes).toEqual(sweep.changes);
     const noCluster = sweepToJson({ ...sweep, clusterFindings: [], changes: undefined });

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../lib/checks/types.js';
+import type { Code, Finding } from '../../lib/model/index.js';
 import { diffFindings, toFindingRefs } from '../../lib/summary/diff.js';
-import type { FindingRef, SweepReport } from '../../lib/summary/types.js';
+import type { FindingRef, SweepReport } from '../../lib/model/index.js';
 
 const finding = (code: string, status: Finding['status'], subjects: Finding['subjects'] = [], title = code): Finding => ({
-  code,
+  // Refs are made from stored summaries, whose codes may come from other versions: any string.
+  id: code,
+  code: code as Code,
+  layer: 'node',
   status,
   title,
   detail: '',
@@ -15,6 +18,7 @@ const finding = (code: string, status: Finding['status'], subjects: Finding['sub
 });
 
 const sweep = (clusterFindings: Finding[], problems: SweepReport['problems'] = []): SweepReport => ({
+  kind: 'sweep',
   cluster: 'prod',
   status: 'fail',
   startedAt: '2026-11-26T08:00:00Z',

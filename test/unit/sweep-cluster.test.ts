@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../lib/checks/index.js';
 import { demoObjects } from '../../lib/demo/objects.js';
-import type { Facts, NodeAgentFact } from '../../lib/facts/types.js';
+import type { Facts, NodeAgentFact } from '../../lib/model/index.js';
 import { deriveClusterFacts } from '../../lib/gather/kube.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding, FindingStatus, Subject } from '../../lib/checks/types.js';
+import { explains } from '../../lib/checks/index.js';
+import type { Code, Finding, FindingStatus, Subject } from '../../lib/model/index.js';
+import { findingId } from '../../lib/model/index.js';
+import { checkByCode } from '../../lib/checks/index.js';
 import { buildReport, reportStatus, symptomLine } from '../../lib/verdict/verdict.js';
 import { buildFacts } from '../scenarios/load.js';
 
@@ -9,10 +12,10 @@ const timing = { startedAt: '2026-11-26T07:00:00.000Z', durationMs: 1234 };
 const service: Subject = { kind: 'service', name: 'payments', namespace: 'shop' };
 const pod = (name: string): Subject => ({ kind: 'pod', name, namespace: 'shop' });
 const node = (name: string): Subject => ({ kind: 'node', name });
-const port: Subject = { kind: 'port', name: 'payments:80', namespace: 'shop' };
+const port: Subject = { kind: 'port', name: 'payments:80', namespace: 'shop', service: 'payments', port: 80 };
 
-function make(code: string, status: FindingStatus, subjects: Subject[], detail = `${code} detail`): Finding {
-  return { code, status, title: `${code} title`, detail, evidence: [], remediation: status === 'fail' || status === 'warn' ? `fix ${code}` : '', docs: '', subjects };
+function make(code: Code, status: FindingStatus, subjects: Subject[], detail = `${code} detail`): Finding {
+  return { id: findingId(code, subjects), code, layer: checkByCode(code)?.layer ?? 'dataplane', status, title: `${code} title`, detail, evidence: [], remediation: status === 'fail' || status === 'warn' ? `fix ${code}` : '', docs: '', subjects };
 }
 
 function codes(findings: Finding[]): string[] {
@@ -21,7 +24,7 @@ function codes(findings: Finding[]): string[] {
 
 describe('buildReport', () => {
   it('reports a healthy service as ok with no root cause', () => {
-    const report = buildReport(facts, [make('clusterip-refused', 'pass', [service]), make('pods-not-ready', 'skip', []), make('service-not-found', 'pass', [service])], timing);
+    const report = buildReport(facts, [make('clusterip-refused', 'pass', [service]), make('pods-not-ready', 'skip', []), make('service-not-found', 'pass', [service])], timing, explains);
     expect(report.status).toBe('ok');
     expect(report.rootCause).toBeNull();
     expect(report.counts).toEqual({ pass: 2, warn: 0, fail: 0, skip: 1, error: 0 });
@@ -32,10 +35,10 @@ describe('buildReport', () => {
   });
 
   it('derives the status: fail, then warn, then error, else ok', () => {
-    expect(reportStatus([make('a', 'error', []), make('b', 'warn', []), make('c', 'fail', [])])).toBe('fail');
-    expect(reportStatus([make('a', 'error', []), make('b', 'warn', [])])).toBe('warn');
-    expect(reportStatus([make('a', 'error', []), make('b', 'pass', [])])).toBe('error');
-    expect(reportStatus([make('a', 'skip', []), make('b', 'pass', [])])).toBe('ok');
+    expect(reportStatus([make('pods-not-ready', 'error', []), make('no-ready-endpoints', 'warn', []), make('clusterip-refused', 'fail', [])])).toBe('fail');
+    expect(reportStatus([make('pods-not-ready', 'error', []), make('no-ready-endpoints', 'warn', [])])).toBe('warn');
+    expect(reportStatus([make('pods-not-ready', 'error', []), make('no-ready-endpoints', 'pass', [])])).toBe('error');
+    expect(reportStatus([make('pods-not-ready', 'skip', []), make('no-ready-endpoints', 'pass', [])])).toBe('ok');
   });
 
   it('names the cause that explains the symptoms, not an unrelated node fault', () => {
@@ -47,7 +50,7 @@ describe('buildReport', () => {
       make('api-access-denied', 'error', []),
       make('service-not-found', 'pass', [service]),
     ];
-    const report = buildReport(facts, findings, timing);
+    const report = buildReport(facts, findings, timing, explains);
     expect(report.rootCause?.code).toBe('selector-matches-no-pods');
     expect(report.rootCause?.summary).toBe('Selector app=payment matches no pods — pods are labelled app=payments');
     expect(report.rootCause?.remediation).toBe('fix selector-matches-no-pods');
@@ -70,14 +73,14 @@ describe('buildReport', () => {
   it('prefers the layer closer to the root when neither cause explains anything', () => {
     const kernel = make('ip-forward-disabled', 'fail', [node('node-3')]);
     const workload = make('selector-matches-no-pods', 'fail', [service]);
-    expect(buildReport(facts, [kernel, workload], timing).rootCause?.code).toBe('selector-matches-no-pods');
-    expect(buildReport(facts, [workload, kernel], timing).rootCause?.code).toBe('selector-matches-no-pods');
+    expect(buildReport(facts, [kernel, workload], timing, explains).rootCause?.code).toBe('selector-matches-no-pods');
+    expect(buildReport(facts, [workload, kernel], timing, explains).rootCause?.code).toBe('selector-matches-no-pods');
   });
 
   it('keeps an unexplained symptom of this service ahead of an unrelated fault elsewhere', () => {
     const elsewhere = make('ip-forward-disabled', 'fail', [node('node-3')]);
     const symptom = make('endpoint-timeout', 'fail', [service, pod('payments-b'), node('node-2')]);
-    expect(buildReport(facts, [elsewhere, symptom], timing).rootCause?.code).toBe('endpoint-timeout');
+    expect(buildReport(facts, [elsewhere, symptom], timing, explains).rootCause?.code).toBe('endpoint-timeout');
   });
 
   it('lets a deeper cause win when it explains observed symptoms and the shallower one explains none', () => {
@@ -86,7 +89,7 @@ describe('buildReport', () => {
       make('protocol-mismatch', 'fail', [service, port]),
       make('endpoint-refused', 'fail', [service, port, pod('payments-abc')]),
     ];
-    const report = buildReport(facts, findings, timing);
+    const report = buildReport(facts, findings, timing, explains);
     expect(report.rootCause?.code).toBe('protocol-mismatch');
     expect(report.findings.find((f) => f.code === 'endpoint-refused')?.explainedBy).toBe('protocol-mismatch');
     expect(codes(report.findings)).toEqual(['protocol-mismatch', 'endpoint-refused', 'service-not-found']);
@@ -98,7 +101,7 @@ describe('buildReport', () => {
       make('endpoint-refused', 'fail', [service, pod('payments-abc')]),
       make('target-port-mismatch', 'fail', [service, port]),
     ];
-    const report = buildReport(facts, findings, timing);
+    const report = buildReport(facts, findings, timing, explains);
     expect(report.rootCause?.code).toBe('target-port-mismatch');
     expect(report.findings.map((f) => f.explainedBy)).toEqual([undefined, 'target-port-mismatch', 'target-port-mismatch']);
   });
@@ -108,7 +111,7 @@ describe('buildReport', () => {
       make('endpoint-refused', 'fail', [service, pod('cart-c'), node('node-3')]),
       make('pods-not-ready', 'warn', [service, pod('cart-c'), node('node-3')], '1 of 3 selected pods are not ready'),
     ];
-    const report = buildReport(facts, findings, timing);
+    const report = buildReport(facts, findings, timing, explains);
     expect(report.status).toBe('fail');
     expect(report.rootCause?.code).toBe('pods-not-ready');
     expect(report.rootCause?.symptoms).toEqual(['endpoint-refused title — explained by pods-not-ready on shop/payments']);
@@ -119,28 +122,29 @@ describe('buildReport', () => {
       make('endpoint-refused', 'fail', [service, pod('cart-a')]),
       make('pods-not-ready', 'warn', [service, pod('cart-c')]),
     ];
-    const report = buildReport(facts, findings, timing);
+    const report = buildReport(facts, findings, timing, explains);
     expect(report.rootCause?.code).toBe('endpoint-refused');
     expect(report.findings.every((f) => f.explainedBy === undefined)).toBe(true);
     expect(codes(report.findings)).toEqual(['endpoint-refused', 'pods-not-ready']);
   });
 
   it('uses a warning as root cause when nothing fails', () => {
-    const report = buildReport(facts, [make('pods-not-ready', 'warn', [service]), make('clusterip-refused', 'pass', [service])], timing);
+    const report = buildReport(facts, [make('pods-not-ready', 'warn', [service]), make('clusterip-refused', 'pass', [service])], timing, explains);
     expect(report.status).toBe('warn');
     expect(report.rootCause?.code).toBe('pods-not-ready');
   });
 
   it('never makes an error the root cause and reports error status when only errors remain', () => {
-    const report = buildReport(facts, [make('api-access-denied', 'error', []), make('no-ready-endpoints', 'skip', [])], timing);
+    const report = buildReport(facts, [make('api-access-denied', 'error', []), make('no-ready-endpoints', 'skip', [])], timing, explains);
     expect(report.status).toBe('error');
     expect(report.rootCause).toBeNull();
   });
 
   it('copes with findings whose code is not registered and does not mutate its input', () => {
-    const input = [make('made-up-code', 'fail', [service]), make('clusterip-refused', 'fail', [service])];
+    // The compiler forbids an unknown code; findings read back from JSON were never compiled.
+    const input = [make('made-up-code' as Code, 'fail', [service]), make('clusterip-refused', 'fail', [service])];
     const snapshot = structuredClone(input);
-    const report = buildReport(facts, input, timing);
+    const report = buildReport(facts, input, timing, explains);
     expect(report.status).toBe('fail');
     expect(report.rootCause).not.toBeNull();
     expect(input).toEqual(snapshot);
@@ -156,10 +160,10 @@ describe('DNS symptoms of endpoint loss', () => {
       buildFacts(facts.target, { services: [{ name: 'payments', namespace: 'shop', clusterIP, selector: { app: 'payments' }, ports: [{ port: 80 }] }] });
     const findings = () => [make('no-ready-endpoints', 'fail', [service]), dnsFailure(service)];
 
-    const headless = buildReport(withService('None'), findings(), timing);
+    const headless = buildReport(withService('None'), findings(), timing, explains);
     expect(headless.findings.find((f) => f.code === 'dns-service-name-failed')?.explainedBy).toBe('no-ready-endpoints');
 
-    const clusterIP = buildReport(withService('10.96.41.7'), findings(), timing);
+    const clusterIP = buildReport(withService('10.96.41.7'), findings(), timing, explains);
     expect(clusterIP.findings.find((f) => f.code === 'dns-service-name-failed')?.explainedBy).toBeUndefined();
   });
 });

@@ -1,75 +1,48 @@
-import type { DaemonSetFact, Facts, PodFact } from '../../facts/types.js';
-import { matchesLabels } from './labels.js';
+import { CNIS, isKubeProxyDaemonSet, isKubeProxyPod, matchesCni, matchesLabels, type CniComponent, type CniKind, type DaemonSetFact, type Facts, type PodFact } from '../../model/index.js';
 
-export type CniKind = 'flannel' | 'calico' | 'cilium' | 'weave' | 'canal';
 
 export interface CniDetection {
   kind: CniKind;
-  /** Display name: "Flannel", "Calico", "Cilium", "Weave Net", "Canal (Flannel networking + Calico policy)". */
+  /** Display name: "Flannel", "Calico", "Amazon VPC CNI (aws-node)", "Canal (Flannel networking + Calico policy)". */
   name: string;
   daemonSets: DaemonSetFact[];
   docs: string;
   /** Whether each node routes the other nodes' spec.podCIDR (so a missing route is a fault). */
   routesNodePodCidrs: boolean;
+  encapsulates: boolean;
 }
 
-const CNI_INFO: Record<CniKind, { name: string; docs: string; routesNodePodCidrs: boolean }> = {
-  flannel: { name: 'Flannel', docs: 'https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md', routesNodePodCidrs: true },
-  // Calico assigns pod addresses from its own IPAM blocks, not spec.podCIDR.
-  calico: { name: 'Calico', docs: 'https://docs.tigera.io/calico/latest/operations/troubleshoot/troubleshooting', routesNodePodCidrs: false },
-  // Cilium's default tunnel mode routes the whole cluster CIDR through cilium_host, not per node.
-  cilium: { name: 'Cilium', docs: 'https://docs.cilium.io/en/stable/operations/troubleshooting/', routesNodePodCidrs: false },
-  weave: { name: 'Weave Net', docs: 'https://github.com/weaveworks/weave/blob/master/site/troubleshooting.md', routesNodePodCidrs: false },
-  canal: {
-    name: 'Canal (Flannel networking + Calico policy)',
-    docs: 'https://docs.tigera.io/calico/latest/getting-started/kubernetes/flannel/install-for-flannel',
-    routesNodePodCidrs: true,
-  },
-};
-
-function hasImage(ds: DaemonSetFact, pattern: RegExp): boolean {
-  return ds.images.some((image) => pattern.test(image));
-}
-
-function looksLike(ds: DaemonSetFact, kind: CniKind): boolean {
-  const app = ds.labels['k8s-app'] ?? ds.labels['app'] ?? ds.labels['app.kubernetes.io/name'] ?? ds.labels['name'];
-  switch (kind) {
-    case 'canal':
-      return ds.name === 'canal' || app === 'canal';
-    case 'flannel':
-      return ds.name === 'kube-flannel-ds' || ds.name === 'kube-flannel' || app === 'flannel' || hasImage(ds, /(^|\/)flannel(cni)?\/flannel:|\/flannel:/);
-    case 'calico':
-      return ds.name === 'calico-node' || app === 'calico-node' || hasImage(ds, /calico\/node:/);
-    case 'cilium':
-      return ds.name === 'cilium' || app === 'cilium' || hasImage(ds, /cilium\/cilium:/);
-    case 'weave':
-      return ds.name === 'weave-net' || app === 'weave-net' || hasImage(ds, /weave-kube:/);
-  }
-}
+const byKind = new Map(CNIS.map((cni) => [cni.kind, cni]));
 
 /**
- * Which CNI runs, from the system DaemonSets. Canal is reported as one CNI: its own DaemonSet
- * ("canal"), or calico-node for policy next to a Flannel DaemonSet for networking.
+ * Which CNI runs, from the system DaemonSets and the catalog in lib/model/components.ts (the
+ * gatherer keeps exactly the DaemonSets that catalog names). Canal is reported as one CNI: its own
+ * DaemonSet ("canal"), or calico-node for policy next to a Flannel DaemonSet for networking.
  */
 export function detectCni(daemonSets: DaemonSetFact[]): CniDetection | null {
-  const matching = (kind: CniKind) => daemonSets.filter((ds) => looksLike(ds, kind));
-  const pick = (kind: CniKind, sets: DaemonSetFact[]): CniDetection => ({ kind, ...CNI_INFO[kind], daemonSets: sets });
+  const matching = (kind: CniKind) => {
+    const cni = byKind.get(kind);
+    return cni ? daemonSets.filter((ds) => matchesCni(ds, cni)) : [];
+  };
+  const pick = (kind: CniKind, sets: DaemonSetFact[]): CniDetection => {
+    const { name, docs, routesNodePodCidrs, encapsulates } = byKind.get(kind) as CniComponent;
+    return { kind, name, docs, routesNodePodCidrs, encapsulates, daemonSets: sets };
+  };
   const canal = matching('canal');
   const flannel = matching('flannel').filter((ds) => !canal.includes(ds));
   const calico = matching('calico').filter((ds) => !canal.includes(ds));
   if (canal.length) return pick('canal', [...canal, ...flannel, ...calico]);
   if (flannel.length && calico.length) return pick('canal', [...flannel, ...calico]);
-  const cilium = matching('cilium');
-  if (cilium.length) return pick('cilium', cilium);
-  if (calico.length) return pick('calico', calico);
-  if (flannel.length) return pick('flannel', flannel);
-  const weave = matching('weave');
-  if (weave.length) return pick('weave', weave);
+  // Cilium chained behind a cloud CNI (AWS, Azure) does the policy; the cloud CNI owns the addresses.
+  for (const kind of ['aws-vpc-cni', 'azure-cni', 'gke', 'cilium', 'calico', 'flannel', 'weave', 'kindnet', 'kube-router', 'antrea', 'ovn-kubernetes'] as const) {
+    const sets = matching(kind);
+    if (sets.length) return pick(kind, sets);
+  }
   return null;
 }
 
 export function findKubeProxyDaemonSet(facts: Facts): DaemonSetFact | undefined {
-  return facts.systemDaemonSets.find((ds) => ds.name === 'kube-proxy' || ds.labels['k8s-app'] === 'kube-proxy');
+  return facts.systemDaemonSets.find(isKubeProxyDaemonSet);
 }
 
 /**
@@ -80,10 +53,6 @@ export function kubeProxyReplacedByCilium(facts: Facts): boolean {
   if (findKubeProxyDaemonSet(facts)) return false;
   if (facts.systemPods.some(isKubeProxyPod)) return false;
   return detectCni(facts.systemDaemonSets)?.kind === 'cilium';
-}
-
-export function isKubeProxyPod(pod: PodFact): boolean {
-  return pod.labels['k8s-app'] === 'kube-proxy' || pod.labels['component'] === 'kube-proxy';
 }
 
 export function daemonSetPods(ds: DaemonSetFact, pods: PodFact[]): PodFact[] {

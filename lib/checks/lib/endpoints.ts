@@ -1,4 +1,4 @@
-import type { EndpointFact, EndpointSliceFact } from '../../facts/types.js';
+import type { EndpointFact, EndpointSliceFact } from '../../model/index.js';
 
 /** EndpointSlice semantics: ready=null means "unknown" and consumers must treat it as ready. */
 function isEndpointReady(endpoint: EndpointFact): boolean {

@@ -1,4 +1,5 @@
-import type { Check, Finding, FindingStatus, Subject } from '../types.js';
+import { findingId, type FindingStatus, type Subject, type Finding } from '../../model/index.js';
+import type { Check } from '../types.js';
 
 type FindingInput = {
   status: FindingStatus;
@@ -9,21 +10,27 @@ type FindingInput = {
   subjects?: Subject[];
 };
 
-/** Build a finding for `check`, filling code, docs and the default title. */
-export function finding(check: Pick<Check, 'code' | 'title' | 'docs'>, input: FindingInput): Finding {
+type CheckIdentity = Pick<Check, 'code' | 'title' | 'docs' | 'layer' | 'passTitle'>;
+
+/** Build a finding for `check`, filling code, layer, docs, the id and the default title. */
+export function finding(check: CheckIdentity, input: FindingInput): Finding {
+  const subjects = input.subjects ?? [];
+  const defaultTitle = input.status === 'pass' && check.passTitle ? check.passTitle : check.title;
   return {
+    id: findingId(check.code, subjects),
     code: check.code,
+    layer: check.layer,
     status: input.status,
-    title: input.title ?? check.title,
+    title: input.title ?? defaultTitle,
     detail: input.detail,
     evidence: input.evidence ?? [],
     remediation: input.status === 'pass' || input.status === 'skip' ? '' : (input.remediation ?? ''),
     docs: check.docs,
-    subjects: input.subjects ?? [],
+    subjects,
   };
 }
 
 /** A check that has nothing to look at for this target says so instead of passing. */
-export function skipped(check: Pick<Check, 'code' | 'title' | 'docs'>, reason: string): Finding {
+export function skipped(check: CheckIdentity, reason: string): Finding {
   return finding(check, { status: 'skip', detail: reason });
 }

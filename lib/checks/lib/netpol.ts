@@ -1,16 +1,6 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import type {
-  LabelSelector,
-  Labels,
-  NamespaceFact,
-  NetworkPolicyFact,
-  NetworkPolicyPeerFact,
-  NetworkPolicyPortFact,
-  NetworkPolicyRuleFact,
-  PodFact,
-  Protocol,
-} from '../../facts/types.js';
-import { formatLabels, matchesSelector } from './labels.js';
+import { formatLabels, matchesSelector } from '../../model/index.js';
+import type { LabelSelector, Labels, NamespaceFact, NetworkPolicyFact, NetworkPolicyPeerFact, NetworkPolicyPortFact, NetworkPolicyRuleFact, PodFact, Protocol } from '../../model/index.js';
 
 // NetworkPolicy semantics, per https://kubernetes.io/docs/concepts/services-networking/network-policies/ :
 // a pod is isolated for a direction once any policy of that direction selects it; then a connection

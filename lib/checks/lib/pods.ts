@@ -1,6 +1,6 @@
+import type { ContainerFact, PodFact } from '../../model/index.js';
 // Why a pod is not serving: the reasons "Debug Services" and "Debug Pods" walk through, read from
 // the pod's phase, conditions and container states.
-import type { ContainerFact, PodFact } from '../../facts/types.js';
 
 export type PodProblemKind =
   | 'terminating'

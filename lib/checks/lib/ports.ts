@@ -1,4 +1,4 @@
-import type { ContainerPortFact, PodFact, ServicePortFact } from '../../facts/types.js';
+import type { ContainerPortFact, PodFact, ServicePortFact } from '../../model/index.js';
 
 export interface DeclaredPort extends ContainerPortFact {
   container: string;

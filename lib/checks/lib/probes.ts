@@ -1,18 +1,19 @@
 // The four TCP-probe checks differ only in which probes they read and what the outcome means;
 // this builder keeps their skip/pass/fail rules identical.
-import type { Facts, ServiceFact, TcpOutcome, TcpProbeFact } from '../../facts/types.js';
-import type { Check, Finding, Layer, Subject } from '../types.js';
+import type { Check } from '../types.js';
 import { finding, skipped } from './finding.js';
-import { isHeadless, nodeSubject, podSubject, portSubject, serviceSubject, missingServiceReason, targetService, uniqueSubjects } from './service.js';
+import { isHeadless, nodeSubject, podSubject, portSubject, serviceSubject, missingServiceReason, uniqueSubjects } from './service.js';
+import type { Code, Facts, Finding, Layer, ServiceFact, Subject, TcpOutcome, TcpProbeFact } from '../../model/index.js';
+import { targetService } from '../../scope/path.js';
 
 export interface ProbeCheckSpec {
-  code: string;
+  code: Code;
   title: string;
   docs: string;
   role: TcpProbeFact['role'];
   /** Outcomes this check reports; the first is the one named in the code. */
   outcomes: readonly TcpOutcome[];
-  explains?: readonly string[];
+  explains?: readonly Code[];
   /** Why these outcomes happen; first line of the fail detail. */
   describe(failing: TcpProbeFact[], all: TcpProbeFact[], svc: ServiceFact, facts: Facts): string;
   remediation(failing: TcpProbeFact[], svc: ServiceFact, facts: Facts): string;
@@ -37,7 +38,7 @@ function probeSubjects(svc: ServiceFact, probes: TcpProbeFact[]): Subject[] {
   const subjects: Subject[] = [serviceSubject(svc)];
   for (const probe of probes) {
     if (probe.servicePort !== undefined) subjects.push(portSubject(svc, probe.servicePort));
-    if (probe.pod) subjects.push(podSubject({ name: probe.pod, namespace: svc.namespace }));
+    if (probe.pod) subjects.push(podSubject({ name: probe.pod, namespace: svc.namespace, podIP: probe.ip, ...(probe.node ? { nodeName: probe.node } : {}) }));
     if (probe.node) subjects.push(nodeSubject(probe.node));
   }
   return uniqueSubjects(subjects);

@@ -1,27 +1,23 @@
 // Lookups shared by the service checks: which Service the job is about, which pods and
 // EndpointSlices belong to it, and how to name them as finding subjects.
-import type { AccessErrorFact, EndpointSliceFact, Facts, PodFact, ServiceFact, ServicePortFact } from '../../facts/types.js';
-import type { Subject } from '../types.js';
-import { matchesLabels } from './labels.js';
-
-/** Facts are read-only while checks run, and every service check starts by asking for the Service. */
-const targetServices = new WeakMap<Facts, ServiceFact | undefined>();
-
-export function targetService(facts: Facts): ServiceFact | undefined {
-  if (targetServices.has(facts)) return targetServices.get(facts);
-  const { name, namespace } = facts.target;
-  const found = facts.target.kind !== 'svc' || !name || !namespace ? undefined : facts.services.find((svc) => svc.name === name && svc.namespace === namespace);
-  targetServices.set(facts, found);
-  return found;
-}
+import { targetService } from '../../scope/path.js';
+import { matchesLabels } from '../../model/index.js';
+import { targetLabel, type AccessErrorFact, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../../model/index.js';
 
 export function targetRef(facts: Facts): string {
-  return `${facts.target.namespace ?? 'default'}/${facts.target.name ?? ''}`;
+  const target = facts.target;
+  return target.kind === 'svc' ? `${target.namespace}/${target.name}` : targetLabel(target);
+}
+
+/** The namespace a target is about, if any. */
+export function targetNamespace(facts: Facts): string | undefined {
+  const target = facts.target;
+  return target.kind === 'svc' || target.kind === 'dns' ? target.namespace : undefined;
 }
 
 /** Why a check has no Service to look at: it does not exist, or we were not allowed to read it. */
 export function missingServiceReason(facts: Facts): string {
-  const denied = accessDenied(facts, 'services', facts.target.namespace);
+  const denied = accessDenied(facts, 'services', targetNamespace(facts));
   if (denied) return `service ${targetRef(facts)} could not be read: ${describeAccessError(denied)}`;
   return `service ${targetRef(facts)} not found`;
 }
@@ -60,8 +56,9 @@ export function serviceSubject(svc: Pick<ServiceFact, 'name' | 'namespace'>): Su
   return { kind: 'service', name: svc.name, namespace: svc.namespace };
 }
 
-export function podSubject(pod: Pick<PodFact, 'name' | 'namespace'>): Subject {
-  return { kind: 'pod', name: pod.name, namespace: pod.namespace };
+/** A pod with its address and node when known, so node-level causes meet the pod's symptoms. */
+export function podSubject(pod: Pick<PodFact, 'name' | 'namespace'> & Partial<Pick<PodFact, 'podIP' | 'nodeName'>>): Subject {
+  return { kind: 'pod', name: pod.name, namespace: pod.namespace, ...(pod.podIP ? { ip: pod.podIP } : {}), ...(pod.nodeName ? { node: pod.nodeName } : {}) };
 }
 
 export function nodeSubject(name: string): Subject {
@@ -70,7 +67,7 @@ export function nodeSubject(name: string): Subject {
 
 /** A service port is named "<service>:<port>" so port-level causes and probe symptoms meet on it. */
 export function portSubject(svc: Pick<ServiceFact, 'name' | 'namespace'>, port: number): Subject {
-  return { kind: 'port', name: `${svc.name}:${port}`, namespace: svc.namespace };
+  return { kind: 'port', name: `${svc.name}:${port}`, namespace: svc.namespace, service: svc.name, port };
 }
 
 export function describePort(port: ServicePortFact): string {

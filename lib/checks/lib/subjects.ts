@@ -1,15 +1,36 @@
-import type { Facts } from '../../facts/types.js';
-import type { Finding, Subject } from '../types.js';
-import { isHeadless, targetService } from './service.js';
+import { subjectKey, type Facts, type Finding, type Subject } from '../../model/index.js';
+import { isHeadless } from './service.js';
+import { targetService } from '../../scope/path.js';
 
-function subjectKey(subject: Subject): string {
-  return `${subject.kind}/${subject.namespace ?? ''}/${subject.name}`;
+/** What a symptom is about, with a pod's node and IP standing beside the pod. */
+function symptomKeys(symptom: Finding): Set<string> {
+  const keys = new Set<string>();
+  for (const subject of symptom.subjects) {
+    keys.add(subjectKey(subject));
+    if (subject.kind === 'pod') {
+      if (subject.node) keys.add(subjectKey({ kind: 'node', name: subject.node }));
+      if (subject.ip) keys.add(subjectKey({ kind: 'ip', name: subject.ip }));
+    }
+  }
+  return keys;
 }
 
-/** The verdict's default link rule: cause and symptom are about the same service, pod, node or port. */
+/**
+ * The verdict's default link rule: cause and symptom are about the same service, pod, node, port
+ * or address. A node cause also reaches the pods on that node: a symptom names its pods with
+ * their nodes, so `ip-forward-disabled` on node-2 meets the endpoint timeouts of pods on node-2.
+ */
 export function sharesSubject(cause: Finding, symptom: Finding): boolean {
-  const keys = new Set(cause.subjects.map(subjectKey));
-  return symptom.subjects.some((subject) => keys.has(subjectKey(subject)));
+  const keys = symptomKeys(symptom);
+  return cause.subjects.some((subject: Subject) => keys.has(subjectKey(subject)));
+}
+
+/** When the symptom names pods, the cause must name one of them; otherwise any shared subject links. */
+export function sharesPodsElseSubject(cause: Finding, symptom: Finding): boolean {
+  const pods = symptom.subjects.filter((s) => s.kind === 'pod');
+  if (pods.length === 0) return sharesSubject(cause, symptom);
+  const causePods = new Set(cause.subjects.filter((s) => s.kind === 'pod').map(subjectKey));
+  return pods.some((pod) => causePods.has(subjectKey(pod)));
 }
 
 /**
@@ -22,4 +43,18 @@ export function explainsThroughEndpoints(cause: Finding, symptom: Finding, facts
     return !!svc && isHeadless(svc) && sharesSubject(cause, symptom);
   }
   return sharesSubject(cause, symptom);
+}
+
+/** Nodes a symptom finding is about: its node subjects plus the nodes of its pod subjects. */
+export function symptomNodes(symptom: Finding, facts: Facts): Set<string> {
+  const nodes = new Set<string>();
+  for (const subject of symptom.subjects) {
+    if (subject.kind === 'node') nodes.add(subject.name);
+    if (subject.kind === 'pod') {
+      // Probe symptoms name the pod's node; other findings may not, and the pod list tells.
+      const node = subject.node ?? facts.pods.find((p) => p.name === subject.name && p.namespace === subject.namespace)?.nodeName;
+      if (node) nodes.add(node);
+    }
+  }
+  return nodes;
 }

@@ -3,16 +3,7 @@
 // deliberately slim copies of Kubernetes objects (only the fields checks use) so a cluster-wide
 // sweep can keep 100k pods in memory, and so scenario fixtures stay short enough to read.
 
-export type TargetKind = 'svc' | 'node' | 'dns' | 'cluster';
-
-export interface Target {
-  kind: TargetKind;
-  /** Service or node name; absent for dns/cluster. */
-  name?: string;
-  /** Namespace for svc/dns; absent for node/cluster. */
-  namespace?: string;
-  cluster: string;
-}
+import type { Target } from './target.js';
 
 export type Labels = Record<string, string>;
 
@@ -223,12 +214,23 @@ export interface DnsProbeFact {
   ms: number;
 }
 
+export interface ProbeSource {
+  description: string;
+  /** The source pod's namespace and labels, when the probes run as (or for) a pod. */
+  namespace?: string;
+  podLabels?: Labels;
+  ip?: string;
+  /** The node the probe packets leave from: its kernel and kube-proxy rules are on the path. */
+  node?: string;
+  pod?: { namespace: string; name: string; ip?: string };
+}
+
 export interface ProbeFacts {
   enabled: boolean;
   /** Why probes were not run (e.g. --no-probes, outside the cluster network). */
   skipReason?: string;
   /** Where the probes ran from, used to evaluate NetworkPolicies against the probing source. */
-  source?: { namespace?: string; podLabels?: Labels; ip?: string; description: string };
+  source?: ProbeSource;
   tcp: TcpProbeFact[];
   dns: DnsProbeFact[];
 }

@@ -1,4 +1,4 @@
-import type { LabelSelector, Labels } from '../../facts/types.js';
+import type { LabelSelector, Labels } from './facts.js';
 
 /** Service-style selector: every key/value must match. An empty selector matches nothing here. */
 export function matchesLabels(selector: Labels, labels: Labels): boolean {

@@ -1,147 +1,10 @@
-import type { EndpointSliceFact, Facts, NodeAgentFact, NodeKernelFacts, PodFact } from '../../facts/types.js';
-import type { Check, Finding, Subject } from '../types.js';
+// Node-agent facts for the kernel checks: what each node's agent read (or why it is unknown),
+// judged per node, turned into one finding per check that names the nodes on and off the path.
+import { nodesInScope } from '../../scope/path.js';
+import type { Check } from '../types.js';
 import { finding, skipped } from './finding.js';
-import { matchesLabels } from './labels.js';
-import { targetService } from './service.js';
-import { compareText } from './text.js';
-
-/**
- * "unknown, because listing pods in shop failed (403: …)" when a list the check depends on was
- * refused; an error on a cluster-wide list covers every namespace.
- */
-export function unreadable(facts: Facts, resource: string, namespace?: string): string | null {
-  const error = facts.accessErrors.find(
-    (e) => e.resource === resource && (e.namespace === undefined || namespace === undefined || e.namespace === namespace),
-  );
-  if (!error) return null;
-  return `unknown, because ${error.verb === 'get' ? 'reading' : 'listing'} ${resource}${error.namespace ? ` in ${error.namespace}` : ''} failed (${error.status}: ${error.message})`;
-}
-
-export function targetEndpointSlices(facts: Facts): EndpointSliceFact[] {
-  const service = targetService(facts);
-  if (!service) return [];
-  return facts.endpointSlices.filter((s) => s.namespace === service.namespace && s.serviceName === service.name);
-}
-
-/**
- * Pods behind the target Service: those its EndpointSlices point at, plus those its selector
- * matches (a pod on a NotReady node may already have left the ready endpoints but still matters).
- */
-export function backendPods(facts: Facts): PodFact[] {
-  const cached = backendPodsCache.get(facts);
-  if (cached) return cached;
-  const pods = findBackendPods(facts);
-  backendPodsCache.set(facts, pods);
-  return pods;
-}
-
-/** Facts are read-only while checks run; every node and policy check asks for the same pods. */
-const backendPodsCache = new WeakMap<Facts, PodFact[]>();
-
-/** A lookup whose map is built on the first call: most callers never need it. */
-function lazyIndex(pods: PodFact[], keyOf: (pod: PodFact) => string | undefined): (key: string) => PodFact | undefined {
-  let index: Map<string, PodFact> | undefined;
-  return (key) => {
-    if (!index) {
-      index = new Map();
-      for (const pod of pods) {
-        const k = keyOf(pod);
-        if (k !== undefined) index.set(k, pod);
-      }
-    }
-    return index.get(key);
-  };
-}
-
-function findBackendPods(facts: Facts): PodFact[] {
-  const service = targetService(facts);
-  if (!service) return [];
-  const sameNamespace = (p: PodFact) => p.namespace === service.namespace;
-  // A sweep's view holds one namespace's pods already: no copy then.
-  const inNamespace = facts.pods.every(sameNamespace) ? facts.pods : facts.pods.filter(sameNamespace);
-  // Endpoints nearly always name their pod; the IP index is for those that do not.
-  const podNamed = lazyIndex(inNamespace, (p) => p.name);
-  const podAt = lazyIndex(inNamespace, (p) => p.podIP || undefined);
-  const pods: PodFact[] = [];
-  const seen = new Set<string>();
-  const add = (pod: PodFact) => {
-    if (seen.has(pod.name)) return;
-    seen.add(pod.name);
-    pods.push(pod);
-  };
-  for (const slice of targetEndpointSlices(facts)) {
-    for (const endpoint of slice.endpoints) {
-      let pod = endpoint.targetRef?.kind === 'Pod' ? podNamed(endpoint.targetRef.name) : undefined;
-      for (let i = 0; !pod && i < endpoint.addresses.length; i++) pod = podAt(endpoint.addresses[i] as string);
-      if (pod) add(pod);
-    }
-  }
-  if (service.selector) {
-    for (const pod of inNamespace) {
-      if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp) add(pod);
-    }
-  }
-  // Slices list replicas in name order as a rule: checking that is cheaper than sorting.
-  for (let i = 1; i < pods.length; i++) {
-    if (compareText((pods[i - 1] as PodFact).name, (pods[i] as PodFact).name) > 0) return pods.sort((a, b) => compareText(a.name, b.name));
-  }
-  return pods;
-}
-
-/** Nodes that host endpoints (or selected pods) of the target Service. */
-export function nodesHostingEndpoints(facts: Facts): string[] {
-  const nodes = new Set<string>();
-  for (const slice of targetEndpointSlices(facts)) {
-    for (const endpoint of slice.endpoints) if (endpoint.nodeName) nodes.add(endpoint.nodeName);
-  }
-  for (const pod of backendPods(facts)) if (pod.nodeName) nodes.add(pod.nodeName);
-  return [...nodes].sort();
-}
-
-function nodesHostingClusterDns(facts: Facts): string[] {
-  const nodes = new Set<string>();
-  for (const slice of facts.dns?.endpointSlices ?? []) {
-    for (const endpoint of slice.endpoints) if (endpoint.nodeName) nodes.add(endpoint.nodeName);
-  }
-  for (const pod of facts.systemPods) {
-    if (pod.labels['k8s-app'] === 'kube-dns' && pod.nodeName) nodes.add(pod.nodeName);
-  }
-  return [...nodes].sort();
-}
-
-export interface NodeScope {
-  nodes: string[];
-  /** Why these nodes, for detail text: "nodes hosting endpoints of shop/payments". */
-  description: string;
-}
-
-/** The nodes on the target's data path: endpoint nodes (svc), the node itself, cluster DNS nodes, or all nodes. */
-export function nodesInScope(facts: Facts): NodeScope {
-  const { target } = facts;
-  switch (target.kind) {
-    case 'svc':
-      return { nodes: nodesHostingEndpoints(facts), description: `nodes hosting endpoints of ${target.namespace}/${target.name}` };
-    case 'node':
-      return { nodes: target.name ? [target.name] : [], description: `node ${target.name}` };
-    case 'dns':
-      return { nodes: nodesHostingClusterDns(facts), description: 'nodes hosting cluster DNS pods' };
-    case 'cluster':
-      return { nodes: facts.nodes.map((n) => n.name).sort(), description: 'all nodes' };
-  }
-}
-
-/** Nodes a symptom finding is about: its node subjects plus the nodes of its pod subjects. */
-export function symptomNodes(symptom: Finding, facts: Facts): Set<string> {
-  const nodes = new Set<string>();
-  for (const subject of symptom.subjects) {
-    if (subject.kind === 'node') nodes.add(subject.name);
-    if (subject.kind === 'pod') {
-      const pod = facts.pods.find((p) => p.name === subject.name && (!subject.namespace || p.namespace === subject.namespace));
-      if (pod?.nodeName) nodes.add(pod.nodeName);
-    }
-  }
-  return nodes;
-}
+import { symptomNodes } from './subjects.js';
+import type { Facts, Finding, NodeAgentFact, NodeKernelFacts, Subject } from '../../model/index.js';
 
 export type AgentReading =
   | { node: string; known: true; facts: NodeKernelFacts }
@@ -248,7 +111,7 @@ export interface KernelTexts {
 }
 
 /** One finding per kernel check: fail/warn on the target's path, warn elsewhere, skip when unknown, else pass. */
-export function kernelFinding(check: Pick<Check, 'code' | 'title' | 'docs'>, facts: Facts, assessment: KernelAssessment, texts: KernelTexts): Finding {
+export function kernelFinding(check: Check, facts: Facts, assessment: KernelAssessment, texts: KernelTexts): Finding {
   if (assessment.noAgents) return skipped(check, assessment.noAgents);
   const { onPath, offPath, unknown } = assessment;
   const scope = nodesInScope(facts).description;

@@ -1,0 +1,9 @@
+// The ground floor every layer shares. Nothing here imports from the rest of netcheck.
+export * from './components.js';
+export * from './facts.js';
+export * from './finding.js';
+export * from './names.js';
+export * from './report.js';
+export * from './target.js';
+export * from './labels.js';
+export * from './text.js';

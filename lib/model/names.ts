@@ -1,0 +1,18 @@
+import * as z from 'zod';
+
+// Kubernetes name rules. Every boundary that takes a name from a person or a payload checks it
+// with these before it reaches an API path, a probe or a log line.
+
+/** RFC 1123 label: namespaces, services and most object names. */
+export const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** RFC 1123 subdomain: node names and cluster domains may contain dots. */
+export const RFC1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const LABEL_RULE = 'must be a DNS label: lowercase letters, digits and "-", 1–63 characters, starting and ending with a letter or digit';
+export const SUBDOMAIN_RULE = 'must be a DNS name: lowercase letters, digits, "-" and ".", at most 253 characters';
+
+export const dnsLabel = z.string().regex(RFC1123_LABEL, LABEL_RULE);
+export const dnsSubdomain = z.string().regex(RFC1123_SUBDOMAIN, SUBDOMAIN_RULE);
+
+export const isDnsLabel = (value: string): boolean => RFC1123_LABEL.test(value);
+export const isDnsSubdomain = (value: string): boolean => RFC1123_SUBDOMAIN.test(value);

@@ -1,0 +1,96 @@
+import type { Code, Finding, Subject } from './finding.js';
+import type { Target } from './target.js';
+
+// What the engine hands the renderers: the verdict's decisions, already made. Renderers format
+// groups and lines; they never re-derive which symptom belongs to which cause.
+
+export type ReportStatus = 'ok' | 'warn' | 'fail' | 'error';
+
+export interface RootCause {
+  /** The id of the root-cause finding in `findings`. */
+  id: string;
+  code: Code;
+  /** One line a person can act on: cause, where, and what it breaks. */
+  summary: string;
+  remediation: string;
+  subjects: Subject[];
+  /** Codes of the symptoms this cause explains. */
+  explains: Code[];
+  /** One line per explained symptom: "3 of 3 endpoint connections time out — explained by ip-forward-disabled on node-2". */
+  symptoms?: string[];
+}
+
+/** A cause and the symptoms the verdict filed under it, by finding id, in reading order. */
+export interface CauseGroup {
+  cause: string;
+  symptoms: string[];
+}
+
+/** Where the probes started and which node their packets left from. */
+export interface ProbeOrigin {
+  description: string;
+  node?: string;
+  pod?: { namespace: string; name: string; ip?: string };
+}
+
+export interface Report {
+  kind: 'diagnosis';
+  target: Target;
+  status: ReportStatus;
+  rootCause: RootCause | null;
+  /** Ordered by causality: root cause first, the symptoms it explains next, then the rest. */
+  findings: Finding[];
+  /** Problems (fail, warn, error) grouped by cause, root cause first; every problem is in exactly one group. */
+  groups: CauseGroup[];
+  counts: Record<Finding['status'], number>;
+  /** The probing source and its node, when probes ran. */
+  source?: ProbeOrigin;
+  startedAt: string;
+  durationMs: number;
+  apiRequests?: number;
+}
+
+/** One service's outcome inside a cluster sweep. */
+export interface ServiceResult {
+  namespace: string;
+  name: string;
+  status: ReportStatus;
+  rootCause: RootCause | null;
+  /** Non-pass findings only: a sweep of 10k services must stay small. */
+  findings: Finding[];
+}
+
+/** A finding identified across runs: same code on the same subject = the same problem. */
+export interface FindingRef {
+  /** A string, not a Code: refs are stored, and a stored summary outlives the version that wrote it. */
+  code: string;
+  /** "shop/payments", "node-2", "kube-system/kube-proxy". */
+  subject: string;
+  status: Finding['status'];
+  title: string;
+}
+
+export interface SweepReport {
+  kind: 'sweep';
+  cluster: string;
+  status: ReportStatus;
+  startedAt: string;
+  durationMs: number;
+  apiRequests: number;
+  counts: { namespaces: number; services: number; nodes: number; pods: number; ok: number; warn: number; fail: number; error: number };
+  /** Cluster-wide findings: DNS, kube-proxy, CNI, nodes, node kernels, access errors. */
+  clusterFindings: Finding[];
+  /** Services that are not ok, worst first. */
+  problems: ServiceResult[];
+  /** What changed since the previous summary; absent on the first run or for ad-hoc baselines. */
+  changes?: { since: string; added: FindingRef[]; resolved: FindingRef[] };
+}
+
+export type AnyReport = Report | SweepReport;
+
+export function reportStatus(findings: readonly Pick<Finding, 'status'>[]): ReportStatus {
+  if (findings.some((f) => f.status === 'fail')) return 'fail';
+  if (findings.some((f) => f.status === 'warn')) return 'warn';
+  if (findings.some((f) => f.status === 'error')) return 'error';
+  return 'ok';
+}

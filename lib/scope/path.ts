@@ -1,0 +1,143 @@
+// Which objects and nodes a target's data path crosses: the engine asks exactly these nodes'
+// agents, and the checks judge exactly these nodes, so none reads "unknown" for want of a question.
+// Pure functions of the gathered objects and the target; used before and after the gather.
+import { compareText, isClusterDnsPod, matchesLabels, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact } from '../model/index.js';
+
+/** What scope planning reads: the API objects, the target, and the probe source when known. */
+export type ScopeFacts = Pick<Facts, 'target' | 'services' | 'pods' | 'endpointSlices' | 'nodes' | 'systemPods' | 'dns'> & {
+  probes?: Pick<Facts['probes'], 'source'>;
+};
+
+/** Facts are read-only while checks run, and every service check starts by asking for the Service. */
+const targetServices = new WeakMap<ScopeFacts, ServiceFact | undefined>();
+
+export function targetService(facts: ScopeFacts): ServiceFact | undefined {
+  if (targetServices.has(facts)) return targetServices.get(facts);
+  const target = facts.target;
+  const found = target.kind !== 'svc' ? undefined : facts.services.find((svc) => svc.name === target.name && svc.namespace === target.namespace);
+  targetServices.set(facts, found);
+  return found;
+}
+
+export function targetEndpointSlices(facts: ScopeFacts): EndpointSliceFact[] {
+  const service = targetService(facts);
+  if (!service) return [];
+  return facts.endpointSlices.filter((s) => s.namespace === service.namespace && s.serviceName === service.name);
+}
+
+/**
+ * Pods behind the target Service: those its EndpointSlices point at, plus those its selector
+ * matches (a pod on a NotReady node may already have left the ready endpoints but still matters).
+ */
+export function backendPods(facts: ScopeFacts): PodFact[] {
+  const cached = backendPodsCache.get(facts);
+  if (cached) return cached;
+  const pods = findBackendPods(facts);
+  backendPodsCache.set(facts, pods);
+  return pods;
+}
+
+/** Facts are read-only while checks run; every node and policy check asks for the same pods. */
+const backendPodsCache = new WeakMap<ScopeFacts, PodFact[]>();
+
+/** A lookup whose map is built on the first call: most callers never need it. */
+function lazyIndex(pods: PodFact[], keyOf: (pod: PodFact) => string | undefined): (key: string) => PodFact | undefined {
+  let index: Map<string, PodFact> | undefined;
+  return (key) => {
+    if (!index) {
+      index = new Map();
+      for (const pod of pods) {
+        const k = keyOf(pod);
+        if (k !== undefined) index.set(k, pod);
+      }
+    }
+    return index.get(key);
+  };
+}
+
+function findBackendPods(facts: ScopeFacts): PodFact[] {
+  const service = targetService(facts);
+  if (!service) return [];
+  const sameNamespace = (p: PodFact) => p.namespace === service.namespace;
+  // A sweep's view holds one namespace's pods already: no copy then.
+  const inNamespace = facts.pods.every(sameNamespace) ? facts.pods : facts.pods.filter(sameNamespace);
+  // Endpoints nearly always name their pod; the IP index is for those that do not.
+  const podNamed = lazyIndex(inNamespace, (p) => p.name);
+  const podAt = lazyIndex(inNamespace, (p) => p.podIP || undefined);
+  const pods: PodFact[] = [];
+  const seen = new Set<string>();
+  const add = (pod: PodFact) => {
+    if (seen.has(pod.name)) return;
+    seen.add(pod.name);
+    pods.push(pod);
+  };
+  for (const slice of targetEndpointSlices(facts)) {
+    for (const endpoint of slice.endpoints) {
+      let pod = endpoint.targetRef?.kind === 'Pod' ? podNamed(endpoint.targetRef.name) : undefined;
+      for (let i = 0; !pod && i < endpoint.addresses.length; i++) pod = podAt(endpoint.addresses[i] as string);
+      if (pod) add(pod);
+    }
+  }
+  if (service.selector) {
+    for (const pod of inNamespace) {
+      if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp) add(pod);
+    }
+  }
+  // Slices list replicas in name order as a rule: checking that is cheaper than sorting.
+  for (let i = 1; i < pods.length; i++) {
+    if (compareText((pods[i - 1] as PodFact).name, (pods[i] as PodFact).name) > 0) return pods.sort((a, b) => compareText(a.name, b.name));
+  }
+  return pods;
+}
+
+/** Nodes that host endpoints (or selected pods) of the target Service. */
+export function nodesHostingEndpoints(facts: ScopeFacts): string[] {
+  const nodes = new Set<string>();
+  for (const slice of targetEndpointSlices(facts)) {
+    for (const endpoint of slice.endpoints) if (endpoint.nodeName) nodes.add(endpoint.nodeName);
+  }
+  for (const pod of backendPods(facts)) if (pod.nodeName) nodes.add(pod.nodeName);
+  return [...nodes].sort();
+}
+
+function nodesHostingClusterDns(facts: ScopeFacts): string[] {
+  const nodes = new Set<string>();
+  for (const slice of facts.dns?.endpointSlices ?? []) {
+    for (const endpoint of slice.endpoints) if (endpoint.nodeName) nodes.add(endpoint.nodeName);
+  }
+  for (const pod of facts.systemPods) {
+    if (isClusterDnsPod(pod) && pod.nodeName) nodes.add(pod.nodeName);
+  }
+  return [...nodes].sort();
+}
+
+export interface NodeScope {
+  nodes: string[];
+  /** Why these nodes, for detail text: "nodes hosting endpoints of shop/payments". */
+  description: string;
+}
+
+/**
+ * The nodes on the target's data path: the probe source's node (its kernel forwards the client's
+ * packets and its kube-proxy rules do the Service DNAT) and then the endpoint nodes (svc), the
+ * node itself, the cluster DNS nodes, or all nodes.
+ */
+export function nodesInScope(facts: ScopeFacts): NodeScope {
+  const { target } = facts;
+  const sourceNode = facts.probes?.source?.node;
+  const withSource = (nodes: string[], description: string): NodeScope => {
+    if (!sourceNode) return { nodes, description };
+    const rest = nodes.filter((n) => n !== sourceNode);
+    return { nodes: [sourceNode, ...rest], description: `${sourceNode} (the probe source's node) and ${description}` };
+  };
+  switch (target.kind) {
+    case 'svc':
+      return withSource(nodesHostingEndpoints(facts), `nodes hosting endpoints of ${target.namespace}/${target.name}`);
+    case 'node':
+      return { nodes: [target.name], description: `node ${target.name}` };
+    case 'dns':
+      return withSource(nodesHostingClusterDns(facts), 'nodes hosting cluster DNS pods');
+    case 'cluster':
+      return { nodes: facts.nodes.map((n) => n.name).sort(), description: 'all nodes' };
+  }
+}
