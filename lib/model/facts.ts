@@ -233,6 +233,8 @@ export interface ProbeFacts {
   source?: ProbeSource;
   tcp: TcpProbeFact[];
   dns: DnsProbeFact[];
+  /** Node-to-node bulk transfers through the agents (source node ↔ endpoint nodes). */
+  transfers?: TransferProbeFact[];
 }
 
 /** Kernel/network facts of one node, read by the node agent (lib/agent). */
@@ -246,11 +248,93 @@ export interface NodeKernelFacts {
   bridgeNfCallIp6tables: boolean | null;
   conntrack: { count: number; max: number } | null;
   rpFilter: { all: number | null; default: number | null; interfaces: Record<string, number> };
-  interfaces: { name: string; mtu: number; kind: 'primary' | 'cni' | 'other'; up?: boolean }[];
+  /**
+   * primary: the uplink (default route); cni: interfaces a CNI or kube-proxy creates (bridges,
+   * overlay devices); pod: the node's end of a pod's veth (its MTU is the pod's MTU).
+   */
+  interfaces: { name: string; mtu: number; kind: 'primary' | 'cni' | 'pod' | 'other'; up?: boolean }[];
   routes: { destination: string; gateway?: string; device?: string }[];
+  /** What netfilter does on this node; null = could not be read (see `unknown.netfilter`). */
+  netfilter?: NetfilterFacts | null;
+  /** What kube-proxy programmed for the Service addresses the engine asked about. */
+  serviceRules?: ServiceRulesFact[];
+  /** Connection-tracking entries towards the addresses the engine asked about. */
+  conntrackEntries?: ConntrackEntriesFact[];
   /** field → why it could not be read ("unknown, because …"). */
   unknown: Record<string, string>;
   readAt: string;
+}
+
+/** One netfilter rule that drops or rejects, as the node's tool prints it. */
+export interface NetfilterRuleFact {
+  /** "ip filter", "inet firewall", "iptables filter" … */
+  table: string;
+  chain: string;
+  /** The hook of the base chain it sits in (or jumps from): forward, input, output, prerouting, postrouting. */
+  hook?: string;
+  verdict: 'drop' | 'reject';
+  /** The rule as text (iptables-save line or nft rule), for evidence. */
+  text: string;
+}
+
+export interface NetfilterFacts {
+  /** Which tools answered: nft JSON, iptables-save (nf_tables backend), iptables-legacy-save. */
+  sources: ('nft' | 'iptables-nft' | 'iptables-legacy')[];
+  /**
+   * Policy of the forward path: `drop` when any base chain on the forward hook (the filter FORWARD
+   * chain with iptables) has policy drop; null when it could not be read.
+   */
+  forwardPolicy: 'accept' | 'drop' | null;
+  /** Base chains on the forward hook whose policy is drop ("ip filter FORWARD"). */
+  forwardDropChains: string[];
+  /** Drop/reject rules on the forward path that belong to neither kube-proxy nor a CNI. */
+  foreignDrops: NetfilterRuleFact[];
+  /** Rules found only in iptables-legacy while the nf_tables backend also has rules (kubernetes#109811). */
+  legacyRuleCount: number;
+  /** How kube-proxy programs this node, from the rules it left; null when no kube-proxy rules exist. */
+  kubeProxyMode: 'iptables' | 'nftables' | 'ipvs' | null;
+}
+
+/** What kube-proxy programmed on a node for one Service address (ClusterIP:port/protocol). */
+export interface ServiceRulesFact {
+  ip: string;
+  port: number;
+  protocol: Protocol;
+  /** unknown: the mode cannot be read here (IPVS without ipvsadm), see `detail`. */
+  mode: 'iptables' | 'nftables' | 'ipvs' | 'unknown';
+  /** No rule at all for this address (kube-proxy never synced it, or it is not kube-proxy's). */
+  found: boolean;
+  /** DNAT targets "ip:port", in rule order. */
+  backends: string[];
+  /** kube-proxy rejects (no endpoints in its view). */
+  rejects: boolean;
+  detail?: string;
+}
+
+/** Conntrack entries to one address, summarised. */
+export interface ConntrackEntriesFact {
+  ip: string;
+  port: number;
+  protocol: Protocol;
+  total: number;
+  /** Entries the far end never answered ([UNREPLIED]): SYNs with no reply. */
+  unreplied: number;
+  /** Where the unreplied entries were DNATed to (reply-direction source), "ip:port" → count. */
+  unrepliedTo: Record<string, number>;
+  /** A few entries as conntrack prints them, for evidence. */
+  samples: string[];
+}
+
+/** A bulk transfer between two nodes' agents: moves more than a packet so an MTU black hole shows. */
+export interface TransferProbeFact {
+  /** The node whose agent received the bytes, and the node it fetched them from. */
+  from: string;
+  to: string;
+  bytes: number;
+  received: number;
+  outcome: 'complete' | 'stalled' | 'refused' | 'error' | 'skipped';
+  detail?: string;
+  ms: number;
 }
 
 export interface NodeAgentFact {
