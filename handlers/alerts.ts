@@ -1,4 +1,4 @@
-import { buildOnce } from '../lib/build-once.js';
+import { lambdaEntry } from '../lib/build-once.js';
 import type { HandlerConfig } from '../lib/config.js';
 import { bodyText, isAuthorized, jsonResponse, type HttpEvent, type HttpResult } from '../lib/http/api-gateway.js';
 import { AlertChannelError, alertChannel, jobsFromAlerts, parseAlertChannels, parseAlertmanagerPayload } from '../lib/jobs/alerts.js';
@@ -79,7 +79,7 @@ export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent)
   };
 }
 
-const fromEnvironment = buildOnce(async (): Promise<(event: HttpEvent) => Promise<HttpResult>> => {
+async function fromEnvironment(): Promise<(event: HttpEvent) => Promise<HttpResult>> {
   const [{ loadHandlerConfig }, { resolveSecret }, { createQueueRouter, createSqsClient }, { createLogger }] = await Promise.all([
     import('../lib/config.js'),
     import('../lib/secrets.js'),
@@ -94,16 +94,7 @@ const fromEnvironment = buildOnce(async (): Promise<(event: HttpEvent) => Promis
     token: () => resolveSecret('ALERTMANAGER_TOKEN', config.env),
     logger: createLogger('alerts'),
   });
-});
+}
 
 /** Lambda entry point; configuration is read on the first request, and a bad one answers 500 until fixed. */
-export async function handler(event: HttpEvent): Promise<HttpResult> {
-  let handle: (event: HttpEvent) => Promise<HttpResult>;
-  try {
-    handle = await fromEnvironment();
-  } catch (error) {
-    console.error(JSON.stringify({ level: 'ERROR', message: 'alerts handler configuration invalid', error: String(error) }));
-    return jsonResponse(500, { error: `server misconfigured: ${(error as Error).message}` });
-  }
-  return handle(event);
-}
+export const handler = lambdaEntry(fromEnvironment, (error) => jsonResponse(500, { error: `server misconfigured: ${error.message}` }));

@@ -1,6 +1,6 @@
 import type { HandlerConfig } from '../lib/config.js';
 import type { Log } from '../lib/observability/logger.js';
-import { buildOnce } from '../lib/build-once.js';
+import { lambdaEntry } from '../lib/build-once.js';
 import { jobFromSchedule, scheduleDefaultsFromEnv } from '../lib/jobs/schedule.js';
 import type { JobQueue } from '../lib/queue/sqs.js';
 
@@ -45,7 +45,7 @@ export function createScheduleHandler(deps: ScheduleHandlerDeps): (event: unknow
   };
 }
 
-const fromEnvironment = buildOnce(async (): Promise<(event: unknown) => Promise<ScheduleResult>> => {
+async function fromEnvironment(): Promise<(event: unknown) => Promise<ScheduleResult>> {
   const [{ loadHandlerConfig }, { createQueueRouter, createSqsClient }, { createLogger }] = await Promise.all([
     import('../lib/config.js'),
     import('../lib/queue/sqs.js'),
@@ -58,9 +58,7 @@ const fromEnvironment = buildOnce(async (): Promise<(event: unknown) => Promise<
     queueFor: createQueueRouter(createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }), config.routing.queues),
     logger: createLogger('schedule'),
   });
-});
-
-/** Lambda entry point (EventBridge, asynchronous invocation). */
-export async function handler(event: unknown): Promise<ScheduleResult> {
-  return (await fromEnvironment())(event);
 }
+
+/** Lambda entry point (EventBridge, asynchronous invocation: a broken configuration throws, so the invocation is retried). */
+export const handler = lambdaEntry(fromEnvironment);

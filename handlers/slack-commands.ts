@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 // Bolt's own request verifier, imported by file: the package index would pull all of Bolt (App,
 // Express, Socket Mode: ~2.7 MB bundled) into the slash-command hot path. Pinned with Bolt 5.1.0.
 import { isValidSlackRequest } from '@slack/bolt/dist/receivers/verify-request.js';
-import { buildOnce } from '../lib/build-once.js';
+import { lambdaEntry } from '../lib/build-once.js';
 import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
 import { createLogger } from '../lib/observability/logger.js';
 import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
@@ -60,9 +60,10 @@ export function createSlackCommandsHandler(config: HandlerConfig, signingSecret:
   };
 }
 
-const ready = buildOnce(async () => {
-  const config = loadHandlerConfig();
-  return createSlackCommandsHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
-});
-
-export const handler: Handler = async (event) => (await ready())(event);
+export const handler: Handler = lambdaEntry(
+  async () => {
+    const config = loadHandlerConfig();
+    return createSlackCommandsHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
+  },
+  () => json(500, { error: 'server misconfigured' }),
+);

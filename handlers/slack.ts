@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { buildOnce } from '../lib/build-once.js';
+import { lambdaEntry } from '../lib/build-once.js';
 import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
 import { createLogger } from '../lib/observability/logger.js';
 import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
@@ -32,9 +32,10 @@ export async function createSlackHandler(config: HandlerConfig, signingSecret: s
   };
 }
 
-const ready = buildOnce(async () => {
-  const config = loadHandlerConfig();
-  return createSlackHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
-});
-
-export const handler: SlackHandler = async (event, context) => (await ready())(event, context);
+export const handler: SlackHandler = lambdaEntry(
+  async () => {
+    const config = loadHandlerConfig();
+    return createSlackHandler(config, await resolveSecret('SLACK_SIGNING_SECRET', config.env));
+  },
+  () => ({ statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'server misconfigured' }) }),
+);

@@ -6,6 +6,7 @@ import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import { kubectlPatch, nodeSubject, podSubject, serviceSubject, uniqueSubjects, workloadOf } from './lib/service.js';
 import { CLUSTER_DNS, formatLabels, isClusterDnsPod, looksLikeCoreDns, matchesLabels, plural } from '../model/index.js';
 import type { DnsProbeFact, Facts, PodFact, ServiceFact, Subject } from '../model/index.js';
+import { dnsPathNodes } from '../scope/path.js';
 
 // Cluster DNS in two steps: assess what is broken (a list of typed faults, from the API objects
 // and the probes), then describe the worst of them. The wording never decides the verdict.
@@ -161,6 +162,8 @@ const check: Check = {
       if (!faults.length && a.unknown) {
         return [skipped(check, `nothing resolves (${outcome}${server}), but the DNS objects are ${a.unknown.replace(/^unknown, because /, 'unknown, because ')}`)];
       }
+      // Healthy pods behind an unanswered lookup: the path is at fault, so it names the path's nodes.
+      const pathSubjects = faults.length ? subjects : uniqueSubjects([...subjects, ...dnsPathNodes(facts).map(nodeSubject)]);
       const cause = faults.length
         ? broken
         : 'kube-dns pods, Service and endpoints look healthy, so the path from the probe source to DNS is blocked (NetworkPolicy egress to port 53, kube-proxy)';
@@ -171,7 +174,7 @@ const check: Check = {
           detail: `Cluster DNS is down — nothing resolves, not even kubernetes.default (${outcome}${server}): ${cause}`,
           evidence,
           remediation: fix ?? 'kubectl get networkpolicy -A   # look for egress rules that omit UDP/TCP 53 to kube-system',
-          subjects,
+          subjects: pathSubjects,
         }),
       ];
     }

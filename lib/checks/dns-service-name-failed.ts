@@ -1,9 +1,9 @@
 import type { Check } from './types.js';
 import { countEndpoints } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
-import { accessDenied, isHeadless, serviceSlices, targetNamespace } from './lib/service.js';
+import { accessDenied, isHeadless, nodeSubject, serviceSlices, targetNamespace } from './lib/service.js';
 import type { DnsProbeFact, Subject } from '../model/index.js';
-import { targetService } from '../scope/path.js';
+import { dnsPathNodes, targetService } from '../scope/path.js';
 
 function dnsEvidence(probe: DnsProbeFact): string {
   const answer = probe.outcome === 'resolved' ? ` → ${(probe.addresses ?? []).join(', ') || 'resolved'}` : ` → ${probe.outcome.toUpperCase()}`;
@@ -22,10 +22,9 @@ const check: Check = {
     const probes = facts.probes.dns.filter((p) => p.purpose === 'service' && p.outcome !== 'skipped');
     if (probes.length === 0) return [skipped(check, 'no DNS probe for the service name ran')];
     const name = (probes[0] as DnsProbeFact).name;
-    const subjects: Subject[] = [{ kind: 'dns', name }];
-    if (facts.target.kind === 'svc' && facts.target.name && facts.target.namespace) {
-      subjects.unshift({ kind: 'service', name: facts.target.name, namespace: facts.target.namespace });
-    }
+    // The lookup's packets cross these nodes: a node cause there explains the failure.
+    const subjects: Subject[] = [{ kind: 'dns', name }, ...dnsPathNodes(facts).map(nodeSubject)];
+    if (facts.target.kind === 'svc') subjects.unshift({ kind: 'service', name: facts.target.name, namespace: facts.target.namespace });
     if (probes.some((p) => p.outcome === 'resolved')) {
       return [finding(check, { status: 'pass', detail: `${name} resolves`, evidence: probes.map(dnsEvidence), subjects })];
     }

@@ -23,8 +23,11 @@ import targetPortMismatch from './target-port-mismatch.js';
 import bridgeNfCallIptablesDisabled from './bridge-nf-call-iptables-disabled.js';
 import cniUnhealthy from './cni-unhealthy.js';
 import conntrackTableFull from './conntrack-table-full.js';
+import conntrackUnreplied from './conntrack-unreplied.js';
 import externalnameUnresolvable from './externalname-unresolvable.js';
+import forwardBlockedByNetfilter from './forward-blocked-by-netfilter.js';
 import ipForwardDisabled from './ip-forward-disabled.js';
+import kubeProxyRulesStale from './kube-proxy-rules-stale.js';
 import kubeProxyUnhealthy from './kube-proxy-unhealthy.js';
 import loadbalancerPending from './loadbalancer-pending.js';
 import mtuMismatch from './mtu-mismatch.js';
@@ -33,6 +36,7 @@ import nodeAgentUnreachable from './node-agent-unreachable.js';
 import nodeNetworkUnavailable from './node-network-unavailable.js';
 import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
+import pathMtuBlackhole from './path-mtu-blackhole.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
 import rpFilterStrict from './rp-filter-strict.js';
 import type { Facts, Finding } from '../model/index.js';
@@ -53,6 +57,8 @@ export const checks: readonly Check[] = [
   clusteripTimeout,
   endpointRefused,
   endpointTimeout,
+  pathMtuBlackhole,
+  conntrackUnreplied,
   dnsServiceNameFailed,
   clusterDnsDown,
   nodeportNoLocalEndpoints,
@@ -64,7 +70,9 @@ export const checks: readonly Check[] = [
   rpFilterStrict,
   conntrackTableFull,
   mtuMismatch,
+  forwardBlockedByNetfilter,
   kubeProxyUnhealthy,
+  kubeProxyRulesStale,
   cniUnhealthy,
   networkPolicyDenies,
 ];

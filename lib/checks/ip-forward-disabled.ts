@@ -17,7 +17,7 @@ const check: Check = {
   layer: 'kernel',
   docs: 'https://kubernetes.io/docs/setup/production-environment/container-runtimes/#prerequisite-ipv4-forwarding-optional',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
-  explains: ['endpoint-timeout', 'clusterip-timeout'],
+  explains: ['endpoint-timeout', 'clusterip-timeout', 'conntrack-unreplied', 'dns-service-name-failed', 'cluster-dns-down', 'externalname-unresolvable'],
   explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) => explainsOnBadNodes(facts, symptom, assess(facts)),
   run(facts: Facts): Finding[] {
     return [

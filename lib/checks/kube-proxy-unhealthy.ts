@@ -37,7 +37,7 @@ const check: Check = {
   layer: 'system',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-kube-proxy-working',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
-  explains: ['clusterip-timeout', 'clusterip-refused'],
+  explains: ['clusterip-timeout', 'clusterip-refused', 'conntrack-unreplied', 'kube-proxy-rules-stale'],
   explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
     const ds = findKubeProxyDaemonSet(facts);
     const pods = ds ? daemonSetPods(ds, facts.systemPods) : facts.systemPods.filter(isKubeProxyPod);

@@ -34,12 +34,22 @@ function mismatches(kernel: NodeKernelFacts): { primary?: { name: string; mtu: n
       found.push({ overlay: iface.name, overlayMtu: iface.mtu, ...overlay, primary: primary.name, primaryMtu: primary.mtu });
     }
   }
+  // A routed CNI (no overlay device) sends pod packets out of the uplink as they are: the pods'
+  // MTU (their veths, or the bridge they hang on) must not exceed the uplink's.
+  if (overlays.length === 0 && primary) {
+    const podSide = kernel.interfaces.filter((i) => i.kind === 'pod' || (i.kind === 'cni' && i.up !== false));
+    const widest = podSide.reduce<(typeof podSide)[number] | undefined>((w, i) => (!w || i.mtu > w.mtu ? i : w), undefined);
+    if (widest) overlays.push(`${widest.name} ${widest.mtu} (routed, no encapsulation)`);
+    if (widest && widest.mtu > primary.mtu) {
+      found.push({ overlay: widest.name, overlayMtu: widest.mtu, encapsulation: 'no encapsulation (routed)', overhead: 0, primary: primary.name, primaryMtu: primary.mtu });
+    }
+  }
   return { primary, found, overlays };
 }
 
 function judge(kernel: NodeKernelFacts, node: string): NodeJudgement {
   const { primary, found, overlays } = mismatches(kernel);
-  if (overlays.length === 0) return { state: 'ok', evidence: `no overlay interface on ${node}` };
+  if (overlays.length === 0) return { state: 'ok', evidence: `no overlay or pod interface on ${node}` };
   if (!primary) return { state: 'unknown', reason: kernel.unknown['interfaces'] ?? `unknown, because the primary interface of ${node} (default route device) was not identified` };
   if (found.length === 0) return { state: 'ok', evidence: `${overlays.join(', ')} fit within ${primary.name} ${primary.mtu} on ${node}` };
   return {
@@ -55,10 +65,12 @@ const assess = (facts: Facts) => assessKernel(facts, judge);
 
 const check: Check = {
   code: 'mtu-mismatch',
-  title: 'Overlay MTU too large for the node network',
+  title: 'Pod or overlay MTU too large for the node network',
+  passTitle: 'Pod and overlay MTUs fit the node network',
   layer: 'kernel',
   docs: 'https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
+  explains: ['path-mtu-blackhole'],
   run(facts: Facts): Finding[] {
     return [
       kernelFinding(check, facts, assess(facts), {
@@ -69,7 +81,7 @@ const check: Check = {
           });
           return {
             detail:
-              `Overlay packets on ${nodes.map((n) => n.node).join(', ')} are bigger than the node network carries: ` +
+              `Pod packets on ${nodes.map((n) => n.node).join(', ')} are bigger than the node network carries: ` +
               fixes.map((f) => `${f.overlay} ${f.overlayMtu} + ${f.overhead} (${f.encapsulation}) > ${f.primary} ${f.primaryMtu}`).join('; ') +
               '. Small requests work, large responses and TLS handshakes stall or are dropped.',
             remediation: fixes
@@ -77,7 +89,7 @@ const check: Check = {
               .join('\n'),
           };
         },
-        pass: 'Overlay interfaces leave room for their encapsulation overhead on every node with agent facts.',
+        pass: 'Pod and overlay interfaces fit the uplink MTU (with encapsulation overhead) on every node with agent facts.',
       }),
     ];
   },

@@ -156,7 +156,7 @@ const check: Check = {
   layer: 'policy',
   docs: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/',
   appliesTo: ['svc'],
-  explains: ['endpoint-timeout', 'clusterip-timeout'],
+  explains: ['endpoint-timeout', 'clusterip-timeout', 'conntrack-unreplied'],
   // A symptom about pods is explained through the pods the policy drops; one about the Service
   // alone (its ClusterIP) through the Service.
   explainsFinding: (cause: Finding, symptom: Finding) => sharesPodsElseSubject(cause, symptom),

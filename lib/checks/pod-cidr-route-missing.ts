@@ -44,7 +44,7 @@ const check: Check = {
   layer: 'kernel',
   docs: 'https://kubernetes.io/docs/concepts/cluster-administration/networking/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
-  explains: ['endpoint-timeout', 'clusterip-timeout'],
+  explains: ['endpoint-timeout', 'clusterip-timeout', 'conntrack-unreplied', 'dns-service-name-failed', 'cluster-dns-down', 'externalname-unresolvable'],
   explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
     const involved = new Set<string>();
     for (const a of assess(facts).onPath) {

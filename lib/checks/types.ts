@@ -7,6 +7,8 @@ export interface Check {
   passTitle?: string;
   layer: Layer;
   docs: string;
+  /** Reads per-target node-agent answers (kube-proxy's rules for this Service): a sweep does not gather those. */
+  needsPathAgents?: boolean;
   /** Target kinds this check runs for. */
   appliesTo: readonly TargetKind[];
   /**

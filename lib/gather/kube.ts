@@ -231,6 +231,8 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
         g.list(NODES, toNodeFact, facts.nodes),
         g.list({ ...PODS, fieldSelector: `spec.nodeName=${name}` }, toPodFact, facts.pods),
         gatherSystem(g, facts),
+        // kube-proxy's rules on the node are compared for the one Service every pod uses.
+        gatherDns(g, facts),
       ]);
       break;
     }

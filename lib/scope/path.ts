@@ -100,7 +100,7 @@ export function nodesHostingEndpoints(facts: ScopeFacts): string[] {
   return [...nodes].sort();
 }
 
-function nodesHostingClusterDns(facts: ScopeFacts): string[] {
+export function nodesHostingClusterDns(facts: ScopeFacts): string[] {
   const nodes = new Set<string>();
   for (const slice of facts.dns?.endpointSlices ?? []) {
     for (const endpoint of slice.endpoints) if (endpoint.nodeName) nodes.add(endpoint.nodeName);
@@ -140,4 +140,55 @@ export function nodesInScope(facts: ScopeFacts): NodeScope {
     case 'cluster':
       return { nodes: facts.nodes.map((n) => n.name).sort(), description: 'all nodes' };
   }
+}
+
+/** A Service address the path uses, with the backends kube-proxy should be sending it to. */
+export interface PathServiceAddress {
+  service: ServiceFact;
+  ip: string;
+  port: number;
+  protocol: ServiceFact['ports'][number]['protocol'];
+  portName?: string;
+  /** "ip:port" of the ready endpoints, as kube-proxy programs them (ports matched by name). */
+  expectedBackends: string[];
+}
+
+function addressesOf(service: ServiceFact | undefined, slices: EndpointSliceFact[]): PathServiceAddress[] {
+  const ip = service?.clusterIP;
+  if (!service || !ip || ip === 'None' || service.type === 'ExternalName') return [];
+  return service.ports.map((port) => {
+    const expected = new Set<string>();
+    for (const slice of slices) {
+      // kube-proxy pairs a Service port with the slice port of the same name (both unnamed counts).
+      const slicePort = slice.ports.find((p) => (p.name ?? '') === (port.name ?? '') && p.protocol === port.protocol);
+      if (!slicePort) continue;
+      for (const endpoint of slice.endpoints) {
+        if (endpoint.ready === false) continue;
+        for (const address of endpoint.addresses) expected.add(`${address}:${slicePort.port}`);
+      }
+    }
+    return { service, ip, port: port.port, protocol: port.protocol, ...(port.name ? { portName: port.name } : {}), expectedBackends: [...expected].sort() };
+  });
+}
+
+/**
+ * The ClusterIP addresses on the target's path: the Service's own (svc), or cluster DNS (dns, node).
+ * The engine asks the agents what kube-proxy programmed for these; the checks compare.
+ */
+export function serviceAddressesOnPath(facts: ScopeFacts): PathServiceAddress[] {
+  switch (facts.target.kind) {
+    case 'svc':
+      return addressesOf(targetService(facts), targetEndpointSlices(facts));
+    case 'dns':
+    case 'node':
+      return addressesOf(facts.dns?.service, facts.dns?.endpointSlices ?? []);
+    case 'cluster':
+      return [];
+  }
+}
+
+/** The nodes a DNS lookup crosses: the probe source's (where kube-dns's ClusterIP is DNATed) and the DNS pods'. */
+export function dnsPathNodes(facts: ScopeFacts): string[] {
+  const source = facts.probes?.source?.node;
+  return [...new Set([...(source ? [source] : []), ...nodesHostingClusterDns(facts)])];
 }

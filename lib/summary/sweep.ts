@@ -17,7 +17,7 @@ import type { DnsProbeFact, EndpointSliceFact, Facts, Finding, NetworkPolicyFact
  * service, so they could only say "skip", 50k times.
  */
 export const SERVICE_CODES = checks
-  .filter((c) => c.appliesTo.includes('svc') && !c.appliesTo.includes('cluster') && c.layer !== 'dataplane' && c.layer !== 'dns')
+  .filter((c) => c.appliesTo.includes('svc') && !c.appliesTo.includes('cluster') && !c.needsPathAgents && c.layer !== 'dataplane' && c.layer !== 'dns')
   .map((c) => c.code);
 const CLUSTER_CODES = checks.filter((c) => c.appliesTo.includes('cluster')).map((c) => c.code);
 

@@ -9,7 +9,7 @@ import type { Facts, Target } from '../../lib/model/index.js';
 import { targetSpecSchema } from '../../lib/model/index.js';
 
 const subjectSchema = z.strictObject({
-  kind: z.enum(['service', 'pod', 'node', 'port', 'namespace', 'networkpolicy', 'daemonset', 'dns']),
+  kind: z.enum(['service', 'pod', 'node', 'port', 'namespace', 'networkpolicy', 'daemonset', 'dns', 'ip']),
   name: z.string(),
   namespace: z.string().optional(),
 });

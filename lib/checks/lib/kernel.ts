@@ -4,7 +4,7 @@ import { nodesInScope } from '../../scope/path.js';
 import type { Check } from '../types.js';
 import { finding, skipped } from './finding.js';
 import { symptomNodes } from './subjects.js';
-import type { Facts, Finding, NodeAgentFact, NodeKernelFacts, Subject } from '../../model/index.js';
+import type { Facts, Finding, NodeAgentFact, NodeKernelFacts, Subject, TcpProbeFact } from '../../model/index.js';
 
 export type AgentReading =
   | { node: string; known: true; facts: NodeKernelFacts }
@@ -148,7 +148,21 @@ export function kernelFinding(check: Check, facts: Facts, assessment: KernelAsse
 export function explainsOnBadNodes(facts: Facts, symptom: Finding, assessment: KernelAssessment): boolean {
   const bad = new Set(assessment.onPath.map((a) => a.node));
   const named = symptomNodes(symptom, facts);
-  // A ClusterIP symptom names no node: its traffic goes to any of the target's endpoint nodes.
+  // A symptom that names no node at all may have crossed any node of the target's path.
   const candidates = named.size > 0 ? named : new Set(nodesInScope(facts).nodes);
   return [...candidates].some((n) => bad.has(n));
+}
+
+/**
+ * Probes that timed out with their packets crossing `node`: from the probe source's node, to a
+ * pod on it, or to a ClusterIP whose endpoints it hosts. A node fact that only might drop
+ * traffic (a DROP policy that a CNI rule may precede) is confirmed by these.
+ */
+export function timeoutsThrough(facts: Facts, node: string): TcpProbeFact[] {
+  if (!facts.probes.enabled) return [];
+  const fromHere = facts.probes.source?.node === node;
+  const endpointNodes = new Set(nodesInScope(facts).nodes);
+  return facts.probes.tcp.filter(
+    (p) => (p.outcome === 'timeout' || p.outcome === 'unreachable') && (fromHere || p.node === node || (p.role === 'clusterIP' && endpointNodes.has(node))),
+  );
 }

@@ -2,6 +2,7 @@
 // this builder keeps their skip/pass/fail rules identical.
 import type { Check } from '../types.js';
 import { finding, skipped } from './finding.js';
+import { nodesHostingEndpoints } from '../../scope/path.js';
 import { isHeadless, nodeSubject, podSubject, portSubject, serviceSubject, missingServiceReason, uniqueSubjects } from './service.js';
 import type { Code, Facts, Finding, Layer, ServiceFact, Subject, TcpOutcome, TcpProbeFact } from '../../model/index.js';
 import { targetService } from '../../scope/path.js';
@@ -34,8 +35,16 @@ function probeEvidence(probe: TcpProbeFact): string {
   return `tcp ${probe.ip}:${probe.port} (${probe.role}${who}${where}) → ${outcome} after ${probe.ms} ms${detail}`;
 }
 
-function probeSubjects(svc: ServiceFact, probes: TcpProbeFact[]): Subject[] {
+/**
+ * What a failed probe is about: the Service and port, the pods and nodes it reached for, and the
+ * probe source's node — every probe's packets cross that node's kernel and kube-proxy rules.
+ */
+function probeSubjects(svc: ServiceFact, probes: TcpProbeFact[], facts: Facts): Subject[] {
   const subjects: Subject[] = [serviceSubject(svc)];
+  const sourceNode = facts.probes.source?.node;
+  if (sourceNode) subjects.push(nodeSubject(sourceNode));
+  // A ClusterIP connection is DNATed to any ready endpoint, so it crosses their nodes too.
+  if (probes.some((p) => p.role === 'clusterIP')) for (const node of nodesHostingEndpoints(facts)) subjects.push(nodeSubject(node));
   for (const probe of probes) {
     if (probe.servicePort !== undefined) subjects.push(portSubject(svc, probe.servicePort));
     if (probe.pod) subjects.push(podSubject({ name: probe.pod, namespace: svc.namespace, podIP: probe.ip, ...(probe.node ? { nodeName: probe.node } : {}) }));
@@ -87,7 +96,7 @@ export function defineProbeCheck(spec: ProbeCheckSpec): Check {
           detail: spec.describe(failing, tested, svc, facts),
           evidence: [...failing.map(probeEvidence), ...others.map(probeEvidence)],
           remediation: spec.remediation(failing, svc, facts),
-          subjects: probeSubjects(svc, failing),
+          subjects: probeSubjects(svc, failing, facts),
         }),
       ];
     },

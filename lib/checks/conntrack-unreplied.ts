@@ -1,0 +1,94 @@
+import { finding, skipped } from './lib/finding.js';
+import { agentReading } from './lib/kernel.js';
+import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
+import type { Check } from './types.js';
+import type { ConntrackEntriesFact, Facts, Finding, Subject } from '../model/index.js';
+import { nodesInScope, serviceAddressesOnPath } from '../scope/path.js';
+
+// The seed article's "SYN, no ACK" without a packet capture: connection-tracking entries to the
+// target's ClusterIP that the far end never answered. They say on which node the connections
+// were made and where kube-proxy sent them, which ties a timeout to a node and a backend; the
+// cause (a node dropping them) is for the kernel, netfilter and policy checks to name.
+
+interface Stuck {
+  node: string;
+  entries: ConntrackEntriesFact;
+}
+
+function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown: string[] } {
+  const addresses = serviceAddressesOnPath(facts);
+  const result = { stuck: [] as Stuck[], clean: [] as string[], unknown: [] as string[] };
+  for (const node of nodesInScope(facts).nodes) {
+    const reading = agentReading(facts, node);
+    if (!reading.known) {
+      result.unknown.push(reading.reason);
+      continue;
+    }
+    for (const address of addresses) {
+      const entries = reading.facts.conntrackEntries?.find((e) => e.ip === address.ip && e.port === address.port && e.protocol === address.protocol);
+      if (!entries) {
+        result.unknown.push(reading.facts.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${address.ip}:${address.port}`);
+      } else if (entries.unreplied > 0) result.stuck.push({ node, entries });
+      else result.clean.push(`${node}: ${entries.total} conntrack entries to ${address.ip}:${address.port}, none unreplied`);
+    }
+  }
+  return result;
+}
+
+function backendLine(facts: Facts, backend: string, count: number): string {
+  const ip = backend.slice(0, backend.lastIndexOf(':'));
+  const pod = facts.pods.find((p) => p.podIP === ip);
+  const listed = facts.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip))) || facts.dns?.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip)));
+  const who = pod ? ` (pod ${pod.namespace}/${pod.name}${pod.nodeName ? ` on ${pod.nodeName}` : ''})` : listed ? '' : ', which no EndpointSlice lists';
+  return `${count} to ${backend}${who}`;
+}
+
+const check: Check = {
+  code: 'conntrack-unreplied',
+  title: 'Connections to the Service stay unreplied in conntrack',
+  passTitle: 'Connections to the Service are answered (conntrack)',
+  layer: 'dataplane',
+  docs: 'https://conntrack-tools.netfilter.org/manual.html',
+  appliesTo: ['svc', 'dns'],
+  explains: ['clusterip-timeout'],
+  run(facts: Facts): Finding[] {
+    if (serviceAddressesOnPath(facts).length === 0) return [skipped(check, 'Nothing to look up: the target has no ClusterIP on its path.')];
+    if (facts.nodeAgents.length === 0 || facts.nodeAgents.every((a) => a.status === 'not-deployed')) {
+      return [skipped(check, 'unknown, because no node agent reported, so conntrack was not read')];
+    }
+    const { stuck, clean, unknown } = stuckEntries(facts);
+    if (stuck.length === 0) {
+      if (clean.length === 0) return [skipped(check, unknown.slice(0, 5).join('; ') || 'unknown, because no node reported conntrack entries')];
+      return [finding(check, { status: 'pass', detail: 'No connection to the Service is stuck unreplied in conntrack on the nodes of the path.', evidence: [...clean, ...unknown] })];
+    }
+    const lines = stuck.map(({ node, entries }) => {
+      const to = Object.entries(entries.unrepliedTo)
+        .sort((a, b) => b[1] - a[1])
+        .map(([backend, count]) => backendLine(facts, backend, count));
+      return `${node}: ${entries.unreplied} of ${entries.total} connections to ${entries.ip}:${entries.port} unreplied in conntrack${to.length ? `, DNATed ${to.join(', ')}` : ''}`;
+    });
+    const service = serviceAddressesOnPath(facts)[0]?.service;
+    const subjects: Subject[] = [...(service ? [serviceSubject(service)] : []), ...stuck.map((s) => nodeSubject(s.node))];
+    for (const { entries } of stuck) {
+      subjects.push({ kind: 'ip', name: entries.ip });
+      for (const backend of Object.keys(entries.unrepliedTo)) {
+        const ip = backend.slice(0, backend.lastIndexOf(':'));
+        const pod = facts.pods.find((p) => p.podIP === ip);
+        subjects.push(pod ? podSubject(pod) : { kind: 'ip', name: ip });
+      }
+    }
+    const timedOut = facts.probes.tcp.some((p) => p.role === 'clusterIP' && p.outcome === 'timeout');
+    return [
+      finding(check, {
+        status: timedOut ? 'fail' : 'warn',
+        title: `${stuck.reduce((n, s) => n + s.entries.unreplied, 0)} connections to the Service unreplied on ${stuck.map((s) => s.node).join(', ')}`,
+        detail: `${lines[0]}: SYNs leave, no reply comes back. Something between ${stuck[0]?.node} and the backend drops the packets (node forwarding, netfilter, routes, a NetworkPolicy) or the backend is gone.`,
+        evidence: [...lines, ...stuck.flatMap((s) => s.entries.samples.slice(0, 3).map((line) => `${s.node}: ${line}`)), ...unknown],
+        remediation: stuck.map((s) => `# on ${s.node}\nconntrack -L -p ${s.entries.protocol.toLowerCase()} -d ${s.entries.ip} --dport ${s.entries.port}\nnetcheck node ${s.node}`).join('\n'),
+        subjects: uniqueSubjects(subjects),
+      }),
+    ];
+  },
+};
+
+export default check;
