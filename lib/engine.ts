@@ -37,9 +37,20 @@ async function gatherAgents(objects: ObjectFacts, target: Target, source: ProbeS
   return fetchNodeAgents(objects.nodes, names, deps.agents);
 }
 
+/** Not one API read succeeded for a network reason: there is nothing to diagnose, only that to say. */
+export class ClusterUnreachableError extends Error {}
+
+function assertReachable(objects: ObjectFacts): void {
+  const errors = objects.accessErrors;
+  const readSomething = objects.nodes.length + objects.namespaces.length + objects.services.length + objects.pods.length > 0;
+  if (errors.length === 0 || readSomething || !errors.every((e) => e.status === 0)) return;
+  throw new ClusterUnreachableError(`cannot reach the Kubernetes API server: ${errors[0]?.message ?? 'no answer'} (${errors.length} reads failed; nothing was checked)`);
+}
+
 export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Facts> {
   deps.onPhase?.('gather');
   const objects = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace });
+  assertReachable(objects);
   deps.onPhase?.('probe');
   const source = probeSource(objects, target, deps.probes);
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, { ...deps.probes, source }), gatherAgents(objects, target, source, deps)]);
@@ -62,6 +73,7 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
   // and probes (the cluster-level checks) runs in finish().
   const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt });
   const objects = await gatherClusterByNamespace(deps.kc, sweeper);
+  assertReachable(objects);
   deps.onPhase?.('probe');
   // Probing 10k ClusterIPs would dominate a sweep; it keeps to DNS, which every service depends on.
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents(objects, target, undefined, deps)]);

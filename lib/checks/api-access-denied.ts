@@ -29,6 +29,13 @@ function describe(err: AccessErrorFact): { title: string; detail: string; remedi
       remediation: 'kubectl auth whoami   # run with the kubeconfig netcheck uses; refresh its token if this fails too',
     };
   }
+  if (err.status === 0) {
+    return {
+      title: `Could not reach the API server to ${permission}`,
+      detail: `no answer from the API server for ${permission} (${err.message}); checks that need ${err.resource} say "unknown" instead of judging an empty list`,
+      remediation: 'kubectl cluster-info   # with the kubeconfig netcheck uses: is the API server reachable from here?',
+    };
+  }
   return {
     title: `API request failed: ${permission} (HTTP ${err.status})`,
     detail: `the API server answered HTTP ${err.status} to ${permission}: ${err.message}`,
@@ -39,6 +46,7 @@ function describe(err: AccessErrorFact): { title: string; detail: string; remedi
 const check: Check = {
   code: 'api-access-denied',
   title: 'Kubernetes API access denied',
+  passTitle: 'Every Kubernetes API read succeeded',
   layer: 'access',
   docs: 'https://kubernetes.io/docs/reference/access-authn-authz/rbac/',
   appliesTo: ['svc', 'node', 'dns', 'cluster'],
@@ -52,7 +60,7 @@ const check: Check = {
         status: 'error',
         title: text.title,
         detail: text.detail,
-        evidence: [`${err.verb} ${err.resource} ${where(err)} → HTTP ${err.status}: ${err.message}`],
+        evidence: [`${err.verb} ${err.resource} ${where(err)} → ${err.status === 0 ? 'no answer' : `HTTP ${err.status}`}: ${err.message}`],
         remediation: text.remediation,
         subjects: err.namespace ? [{ kind: 'namespace', name: err.namespace }] : [],
       });

@@ -34,6 +34,7 @@ import mtuMismatch from './mtu-mismatch.js';
 import networkPolicyDenies from './network-policy-denies.js';
 import nodeAgentUnreachable from './node-agent-unreachable.js';
 import nodeNetworkUnavailable from './node-network-unavailable.js';
+import nodeNotFound from './node-not-found.js';
 import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
 import pathMtuBlackhole from './path-mtu-blackhole.js';
@@ -45,6 +46,7 @@ export const checks: readonly Check[] = [
   apiAccessDenied,
   nodeAgentUnreachable,
   serviceNotFound,
+  nodeNotFound,
   externalnameUnresolvable,
   loadbalancerPending,
   serviceWithoutSelector,

@@ -41,6 +41,23 @@ const check: Check = {
         }),
       ];
     }
+    // kube-proxy pairs each Service port with the slice port of the same name: a manual slice
+    // whose ports are named differently gives that Service port no backends at all.
+    const unmatched = svc.ports.filter((port) => !slices.some((s) => s.ports.some((p) => (p.name ?? '') === (port.name ?? '') && p.protocol === port.protocol)));
+    if (unmatched.length === svc.ports.length) {
+      const offered = [...new Set(slices.flatMap((s) => s.ports.map((p) => `${p.name ? `"${p.name}"` : '(unnamed)'} ${p.port}/${p.protocol}`)))].join(', ');
+      const port = unmatched[0] as (typeof unmatched)[number];
+      return [
+        finding(check, {
+          status: 'fail',
+          title: `Manual endpoints of ${ns}/${svc.name} name their ports differently from the Service`,
+          detail: `Service ${ns}/${svc.name} port ${port.name ? `"${port.name}"` : '(unnamed)'} ${port.port}/${port.protocol} has no EndpointSlice port of the same name (the slices offer ${offered}); kube-proxy matches ports by name, so the Service has no backends`,
+          evidence: [`service ${ns}/${svc.name}: ports ${svc.ports.map((p) => `${p.name ? `"${p.name}"` : '(unnamed)'} ${p.port}/${p.protocol}`).join(', ')}`, ...slices.map(sliceEvidence)],
+          remediation: `kubectl -n ${ns} patch endpointslice ${slices[0]?.name} --type=json -p '${JSON.stringify([{ op: 'replace', path: '/ports/0/name', value: port.name ?? '' }])}'   # name the slice port like the Service port`,
+          subjects,
+        }),
+      ];
+    }
     if (ready === 0) {
       return [
         finding(check, {

@@ -7,6 +7,7 @@ export const CODES = [
   'api-access-denied',
   'node-agent-unreachable',
   'service-not-found',
+  'node-not-found',
   'externalname-unresolvable',
   'loadbalancer-pending',
   'service-without-selector',

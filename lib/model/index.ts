@@ -7,3 +7,4 @@ export * from './report.js';
 export * from './target.js';
 export * from './labels.js';
 export * from './text.js';
+export * from './pods.js';

@@ -1,7 +1,7 @@
 // Which objects and nodes a target's data path crosses: the engine asks exactly these nodes'
 // agents, and the checks judge exactly these nodes, so none reads "unknown" for want of a question.
 // Pure functions of the gathered objects and the target; used before and after the gather.
-import { compareText, isClusterDnsPod, matchesLabels, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact } from '../model/index.js';
+import { compareText, isClusterDnsPod, isTerminalPod, matchesLabels, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact } from '../model/index.js';
 
 /** What scope planning reads: the API objects, the target, and the probe source when known. */
 export type ScopeFacts = Pick<Facts, 'target' | 'services' | 'pods' | 'endpointSlices' | 'nodes' | 'systemPods' | 'dns'> & {
@@ -80,7 +80,7 @@ function findBackendPods(facts: ScopeFacts): PodFact[] {
   }
   if (service.selector) {
     for (const pod of inNamespace) {
-      if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp) add(pod);
+      if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp && !isTerminalPod(pod)) add(pod);
     }
   }
   // Slices list replicas in name order as a rule: checking that is cheaper than sorting.
@@ -134,6 +134,8 @@ export function nodesInScope(facts: ScopeFacts): NodeScope {
     case 'svc':
       return withSource(nodesHostingEndpoints(facts), `nodes hosting endpoints of ${target.namespace}/${target.name}`);
     case 'node':
+      // A node the (readable) node list lacks has no agent, kube-proxy or CNI pod to look at.
+      if (facts.nodes.length > 0 && !facts.nodes.some((n) => n.name === target.name)) return { nodes: [], description: `node ${target.name} (not found)` };
       return { nodes: [target.name], description: `node ${target.name}` };
     case 'dns':
       return withSource(nodesHostingClusterDns(facts), 'nodes hosting cluster DNS pods');

@@ -1,4 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 
@@ -105,6 +109,48 @@ describe('netcheck CLI', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/kubeconfig/i);
+  });
+
+  it('exits 2 saying the API server is unreachable (a closed port), never a DNS outage', async () => {
+    // A port that was free a moment ago: bound, then closed, so nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const dir = mkdtempSync(join(tmpdir(), 'netcheck-closed-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{ name: closed, cluster: { server: "http://127.0.0.1:' + port + '", insecure-skip-tls-verify: true } }]',
+        'users: [{ name: u, user: { token: t } }]',
+        'contexts: [{ name: closed, context: { cluster: closed, user: u } }]',
+        'current-context: closed',
+      ].join('\n'),
+    );
+    try {
+      for (const args of [['svc', 'payments', '-n', 'shop'], ['dns', '-n', 'shop'], ['node', 'node-1'], ['cluster']]) {
+        const run = await netcheck([...args, '-o', 'json', '--kubeconfig', kubeconfig]);
+        expect(run.code, args.join(' ')).toBe(2);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toMatch(/cannot reach the Kubernetes API server/);
+        expect(run.stderr).not.toMatch(/DNS/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a node that does not exist is named as such, with the nodes that do', async () => {
+    const run = await netcheck(['node', 'node-9', '-o', 'json']);
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(report.rootCause?.code).toBe('node-not-found');
+    expect(report.rootCause?.summary).toContain('node-9');
+    expect(report.rootCause?.summary).toMatch(/node-1/);
+    expect(report.findings.filter((f) => f.status === 'fail').map((f) => f.code)).toEqual(['node-not-found']);
+    expect(run.code).toBe(1);
   });
 
   it('node-facts prints this network namespace’s kernel facts as JSON', async () => {

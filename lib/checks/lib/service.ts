@@ -2,7 +2,7 @@
 // EndpointSlices belong to it, and how to name them as finding subjects.
 import { targetService } from '../../scope/path.js';
 import { matchesLabels } from '../../model/index.js';
-import { targetLabel, type AccessErrorFact, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../../model/index.js';
+import { isTerminalPod, targetLabel, type AccessErrorFact, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../../model/index.js';
 
 export function targetRef(facts: Facts): string {
   const target = facts.target;
@@ -25,7 +25,7 @@ export function missingServiceReason(facts: Facts): string {
 export function selectedPods(facts: Facts, svc: ServiceFact): PodFact[] {
   const selector = svc.selector;
   if (!selector) return [];
-  return facts.pods.filter((pod) => pod.namespace === svc.namespace && matchesLabels(selector, pod.labels));
+  return facts.pods.filter((pod) => pod.namespace === svc.namespace && !isTerminalPod(pod) && matchesLabels(selector, pod.labels));
 }
 
 export function serviceSlices(facts: Facts, svc: ServiceFact): EndpointSliceFact[] {
