@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { MIN_AGENT_TOKEN_LENGTH } from './agent/token.js';
-import { RFC1123_LABEL, isDnsLabel } from './model/index.js';
+import { RFC1123_LABEL, dnsSubdomain, isDnsLabel } from './model/index.js';
 
 // Configuration comes from the environment and is validated at start: a bad or missing value
 // stops the process with a message naming the variable, instead of failing on the first request.
@@ -143,6 +143,8 @@ export interface WorkerConfig {
   /** The worker pod's address and labels: where probes start, for NetworkPolicy evaluation. */
   podIP?: string;
   podLabels?: Record<string, string>;
+  /** The worker's node: its kernel, netfilter and kube-proxy rules are the start of every probe's path. */
+  nodeName?: string;
 }
 
 const labelList = z.string().transform((raw, ctx) => {
@@ -182,6 +184,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(20).optional(),
       NETCHECK_POD_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
       NETCHECK_POD_LABELS: labelList.optional(),
+      NETCHECK_NODE_NAME: dnsSubdomain.optional(),
     },
     env,
   );
@@ -207,6 +210,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     pollWaitSeconds: raw.NETCHECK_POLL_WAIT_SECONDS ?? 20,
     podIP: raw.NETCHECK_POD_IP,
     podLabels: raw.NETCHECK_POD_LABELS,
+    ...(raw.NETCHECK_NODE_NAME ? { nodeName: raw.NETCHECK_NODE_NAME } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { finding, skipped } from './lib/finding.js';
-import { formatLabels } from '../model/index.js';
+import { formatLabels, matchesSelector, type LabelSelector, type NetworkPolicyFact } from '../model/index.js';
 import {
   type ConnectionOutcome,
   type Endpoint,
@@ -7,6 +7,8 @@ import {
   evaluateConnection,
   explainDenial,
   isDenyAll,
+  describePeer,
+  describePort,
   podEndpoint,
   selectsPod,
 } from './lib/netpol.js';
@@ -40,6 +42,9 @@ function probingSource(facts: Facts): Endpoint | null {
   const source = facts.probes.source;
   if (!source) return null;
   const isPod = source.namespace !== undefined && source.podLabels !== undefined;
+  // A source that is neither a pod nor an address (a laptop outside the pod network) speaks for no
+  // cluster client: the policies are then judged for the clients inside the cluster instead.
+  if (!isPod && !source.ip) return null;
   return {
     namespace: isPod ? source.namespace : undefined,
     labels: isPod ? source.podLabels : undefined,
@@ -213,13 +218,7 @@ function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], i
     }
     return selected;
   });
-  if (isolatedPods.length === 0) {
-    return skipped(
-      check,
-      `unknown, because the probing source is not known (probes ${facts.probes.enabled ? 'ran without a source description' : 'are off'}); ` +
-        `policies selecting the pods: ${ingressPolicies.map((p) => `${p.namespace}/${p.name}`).join(', ')}.`,
-    );
-  }
+  if (isolatedPods.length === 0) return clusterClientsFinding(facts, service, ingressPolicies);
   const policyNames = ingressPolicies.filter((p) => isolatedPods.some((pod) => selectsPod(p, pod.namespace, pod.labels)));
   return finding(check, {
     status: 'fail',
@@ -228,6 +227,58 @@ function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], i
     remediation: `Add a NetworkPolicy in ${service.namespace} that admits the clients of ${service.name} (podSelector ${formatLabels(service.selector ?? {})}, ingress from the client namespaces/pods on the service's target ports).`,
     subjects: subjectsFor(service, policyNames, isolatedPods),
   });
+}
+
+interface DeadPeer {
+  policy: NetworkPolicyFact;
+  peer: string;
+}
+
+/**
+ * Without a client to speak for, what the policies admit inside the cluster: which peers on which
+ * ports, and any allow whose namespaceSelector matches no namespace, or whose podSelector (in the
+ * policy's own namespace, the only one whose pods we list) matches no pod — a typo that admits
+ * nobody. Never a suggestion to admit everything.
+ */
+function clusterClientsFinding(facts: Facts, service: ServiceFact, ingressPolicies: NetworkPolicyFact[]): Finding {
+  const admitted: string[] = [];
+  const dead: DeadPeer[] = [];
+  for (const policy of ingressPolicies) {
+    for (const rule of policy.ingress) {
+      const ports = rule.ports?.length ? rule.ports.map(describePort).join(', ') : 'all ports';
+      if (!rule.peers?.length) {
+        admitted.push(`${policy.namespace}/${policy.name}: every source on ${ports}`);
+        continue;
+      }
+      for (const peer of rule.peers) {
+        const text = describePeer(peer, policy.namespace);
+        admitted.push(`${policy.namespace}/${policy.name}: ${text} on ${ports}`);
+        if (peer.ipBlock) continue;
+        const namespaces = peer.namespaceSelector ? facts.namespaces.filter((n) => matchesSelector(peer.namespaceSelector as LabelSelector, n.labels)) : undefined;
+        if (namespaces && namespaces.length === 0 && facts.namespaces.length > 0) dead.push({ policy, peer: text });
+        else if (!peer.namespaceSelector && peer.podSelector && !facts.pods.some((p) => p.namespace === policy.namespace && matchesSelector(peer.podSelector as LabelSelector, p.labels))) {
+          dead.push({ policy, peer: text });
+        }
+      }
+    }
+  }
+  const evidence = [...admitted, ...ingressPolicies.map((p) => `kubectl -n ${p.namespace} get networkpolicy ${p.name} -o yaml`)];
+  const scope = `the probes ran from ${facts.probes.source?.description ?? 'outside the cluster'}, which is no cluster client, so the policies were judged for the clients inside the cluster`;
+  if (dead.length) {
+    const first = dead[0] as DeadPeer;
+    return finding(check, {
+      status: 'warn',
+      title: `NetworkPolicy ${first.policy.name} admits a peer that matches nothing`,
+      detail: `NetworkPolicy ${first.policy.namespace}/${first.policy.name} selects the pods of ${service.namespace}/${service.name} and admits ${first.peer}, which matches ${first.peer.includes('namespaces') ? 'no namespace' : `no pod in ${first.policy.namespace}`}: the clients it was meant for are dropped (${scope}).`,
+      evidence: [...dead.map((d) => `${d.policy.namespace}/${d.policy.name}: ${d.peer} matches nothing`), ...evidence],
+      remediation: `kubectl -n ${first.policy.namespace} edit networkpolicy ${first.policy.name}   # fix the selector of "${first.peer}" to the labels the client pods or namespaces really carry (kubectl get pods,ns --show-labels)`,
+      subjects: subjectsFor(service, [...new Set(dead.map((d) => d.policy))], []),
+    });
+  }
+  return skipped(
+    check,
+    `unknown for a given client, because ${scope}; they admit: ${admitted.slice(0, 5).join('; ')}${admitted.length > 5 ? `; and ${admitted.length - 5} more` : ''}. Use --from <client> to check one.`,
+  );
 }
 
 function subjectsFor(service: ServiceFact, policies: Facts['networkPolicies'], pods: PodFact[]): Subject[] {

@@ -63,6 +63,13 @@ export function reportLabel(target: Target): string {
   return target.kind === 'cluster' ? `cluster ${target.cluster}` : targetLabel(target);
 }
 
+/** "probes from pod shop/checkout-… on node-1": which client the verdict speaks for, and its node. */
+export function sourceLine(report: Pick<Report, 'source'>): string {
+  const source = report.source;
+  if (!source) return '';
+  return `probes from ${source.description}${source.node ? ` on ${source.node}` : ' (node unknown)'}`;
+}
+
 export function countsLine(counts: Partial<Record<Finding['status'], number>>): string {
   const order: Finding['status'][] = ['fail', 'error', 'warn', 'pass', 'skip'];
   const parts = order.filter((s) => (counts[s] ?? 0) > 0).map((s) => `${counts[s]} ${s}`);

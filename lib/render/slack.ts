@@ -2,7 +2,7 @@
 // carry the evidence, one per problem, with the symptoms a cause explains folded into its reply.
 // Every string from the cluster is escaped, and every message is fitted to Block Kit's limits.
 import { codeBlock, escapeMrkdwn, formatDuration, inlineCode, link, mention, plural, truncate } from './mrkdwn.js';
-import { countsLine, isProblem, primaryRemediation, serviceProblemLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import { button, context, fallbackText, header, MessageBuilder, section, SLACK_LIMITS, type Block, type SlackMessage, type SlackThread } from './slack-budget.js';
 import type { Finding, FindingRef, Report, ReportStatus, ServiceResult, SweepReport } from '../model/index.js';
 
@@ -64,6 +64,7 @@ function reportParent(report: Report, ctx: ThreadContext): SlackMessage {
       target.kind === 'dns' ? `namespace ${inlineCode(escapeMrkdwn(target.namespace))}` : '',
       formatDuration(report.durationMs),
       countsLine(report.counts),
+      report.source ? escapeMrkdwn(sourceLine(report)) : '',
       ctx.requester ? `requested by ${mention(ctx.requester)}` : '',
       ctx.trigger ? `via ${escapeMrkdwn(ctx.trigger)}` : '',
     ),

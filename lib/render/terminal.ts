@@ -2,7 +2,7 @@
 // non-TTY); this module only takes the flag. Cluster strings are stripped of control characters
 // so an object name cannot smuggle escape sequences into someone's terminal.
 import { formatDuration, mrkdwnToPlain, plural, stripControl, truncate } from './mrkdwn.js';
-import { countsLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import type { Block, SlackMessage, SlackThread } from './slack-budget.js';
 import type { Finding, Report, ReportStatus, SweepReport } from '../model/index.js';
 
@@ -47,7 +47,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   const status = STATUS_MARK[report.status];
   const out: string[] = [];
   out.push(`${paint(status.style, `${status.mark} ${report.status.toUpperCase()}`)}  ${paint('bold', clean(verdictLine(report)))}`);
-  out.push(paint('dim', `${clean(reportLabel(report.target))} · cluster ${clean(report.target.cluster)} · ${formatDuration(report.durationMs)} · ${countsLine(report.counts)}`));
+  out.push(paint('dim', `${clean(reportLabel(report.target))} · cluster ${clean(report.target.cluster)} · ${formatDuration(report.durationMs)} · ${countsLine(report.counts)}${report.source ? ` · ${clean(sourceLine(report))}` : ''}`));
   const fix = report.status === 'ok' ? '' : primaryRemediation(report);
   if (fix !== '') out.push('', paint('bold', 'Fix:'), indent(clean(fix), '  '));
 

@@ -61,6 +61,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         podLabels: config.podLabels,
         ip: config.podIP,
         description: config.podIP ? `the netcheck worker pod (${config.podIP})` : 'the netcheck worker',
+        ...(config.nodeName ? { node: config.nodeName } : {}),
       },
     },
     agents: await agentAccess(config),

@@ -88,12 +88,18 @@ describe('network-policy-denies', () => {
     expect(result?.subjects.filter((s) => s.kind === 'pod')).toEqual([{ kind: 'pod', name: 'payments-canary', namespace: 'shop', ip: '10.244.2.9', node: 'node-2' }]);
   });
 
-  it('without a known source: default deny still fails, other policies make it unknown', () => {
+  it('without a known source: default deny still fails, an allow for real clients is unknown, an allow matching nobody warns', () => {
     expect(check.run(facts([defaultDeny], null))[0]?.status).toBe('fail');
     const allowWeb: NetworkPolicyFact = { ...defaultDeny, name: 'allow-web', ingress: [{ peers: [{ podSelector: { matchLabels: { app: 'web' } } }] }] };
-    const [unknown] = check.run(facts([allowWeb], null));
+    const web = pod('web-1', 'node-1', '10.244.1.40', { labels: { app: 'web' } });
+    const [unknown] = check.run(facts([allowWeb], null, [pod('payments-a', 'node-1', '10.244.1.12'), web]));
     expect(unknown?.status).toBe('skip');
-    expect(unknown?.detail).toMatch(/^unknown, because the probing source is not known/);
+    expect(unknown?.detail).toMatch(/^unknown for a given client, because/);
+    expect(unknown?.detail).toContain('shop/allow-web: pods app=web');
+    const [dead] = check.run(facts([allowWeb], null));
+    expect(dead?.status).toBe('warn');
+    expect(dead?.detail).toContain('matches no pod in shop');
+    expect(dead?.subjects).toContainEqual({ kind: 'networkpolicy', name: 'allow-web', namespace: 'shop', policyKind: 'NetworkPolicy' });
   });
 
   it('a target port that resolves on no pod is unknown, not a pass', () => {
