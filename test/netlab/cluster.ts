@@ -65,7 +65,12 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
     }),
   );
   const labServices: Record<string, LabService> = {
-    kubernetes: { clusterIP: KUBERNETES_CLUSTER_IP, ports: [{ port: 443, protocol: 'TCP', targetPort: API_SERVER_PORT }], endpoints: [apiNode.internalIP] },
+    kubernetes: {
+      namespace: 'default',
+      clusterIP: KUBERNETES_CLUSTER_IP,
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: API_SERVER_PORT }],
+      endpoints: [apiNode.internalIP],
+    },
   };
 
   // Cluster DNS: dnsmasq in a CoreDNS pod behind the kube-dns Service.
@@ -101,8 +106,9 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
     }),
   );
   labServices['kube-dns'] = {
+    namespace: 'kube-system',
     clusterIP: DNS_CLUSTER_IP,
-    ports: dnsPorts.map(({ port, protocol }) => ({ port, protocol, targetPort: port })),
+    ports: dnsPorts.map(({ name, port, protocol }) => ({ name, port, protocol, targetPort: port })),
     endpoints: [coredns.ip],
   };
 
@@ -143,7 +149,13 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
     objects.push(
       serviceObject({ namespace: 'shop', name: app.name, clusterIP: app.clusterIP, selector: { app: app.name }, ports: [{ name: 'http', port: 80, targetPort: app.targetPort }] }),
     );
-    const labService: LabService = { clusterIP: app.clusterIP, ports: [{ port: 80, protocol: 'TCP', targetPort: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }], endpoints: [] };
+    // Named like the API objects, so kube-proxy's comments in the rules read "shop/<app>:http".
+    const labService: LabService = {
+      namespace: 'shop',
+      clusterIP: app.clusterIP,
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }],
+      endpoints: [],
+    };
     const slicePort = [{ name: 'http', port: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }];
     if (!app.hasPod) {
       objects.push(endpointSliceObject({ namespace: 'shop', service: app.name, name: `${app.name}-k2x9d`, ports: slicePort, endpoints: [] }));
