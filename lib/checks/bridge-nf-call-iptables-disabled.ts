@@ -30,6 +30,7 @@ function bridgeNotUsed(facts: Facts): string | null {
 const check: Check = {
   code: 'bridge-nf-call-iptables-disabled',
   title: 'Bridged traffic bypasses iptables on a node',
+  passTitle: 'Bridged pod traffic passes through iptables',
   layer: 'kernel',
   docs: 'https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/#network-plugin-requirements',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

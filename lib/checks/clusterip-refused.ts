@@ -5,6 +5,7 @@ import { serviceSlices } from './lib/service.js';
 export default defineProbeCheck({
   code: 'clusterip-refused',
   title: 'ClusterIP connections are refused',
+  passTitle: 'ClusterIP accepts connections',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#does-the-service-work-by-ip',
   role: 'clusterIP',
   outcomes: ['refused'],

@@ -5,6 +5,7 @@ import { serviceSlices } from './lib/service.js';
 export default defineProbeCheck({
   code: 'clusterip-timeout',
   title: 'ClusterIP connections time out',
+  passTitle: 'ClusterIP answers',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-kube-proxy-working',
   role: 'clusterIP',
   outcomes: ['timeout', 'unreachable'],

@@ -39,6 +39,7 @@ function brokenNodes(facts: Facts, cni: CniDetection): BrokenNode[] {
 const check: Check = {
   code: 'cni-unhealthy',
   title: 'CNI pods are not healthy',
+  passTitle: 'CNI pods are healthy',
   layer: 'system',
   docs: 'https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

@@ -20,6 +20,7 @@ function assess(facts: Facts) {
 const check: Check = {
   code: 'conntrack-table-full',
   title: 'Connection-tracking table is (nearly) full',
+  passTitle: 'Connection-tracking table has room',
   layer: 'kernel',
   docs: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

@@ -14,6 +14,7 @@ function dnsEvidence(probe: DnsProbeFact): string {
 const check: Check = {
   code: 'dns-service-name-failed',
   title: 'Service name does not resolve',
+  passTitle: 'Service name resolves',
   layer: 'dns',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#does-the-service-work-by-dns-name',
   appliesTo: ['svc', 'dns'],

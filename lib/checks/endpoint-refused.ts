@@ -3,6 +3,7 @@ import { defineProbeCheck } from './lib/probes.js';
 export default defineProbeCheck({
   code: 'endpoint-refused',
   title: 'Endpoint connections are refused',
+  passTitle: 'Endpoints accept connections',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#are-the-pods-working',
   role: 'endpoint',
   outcomes: ['refused'],

@@ -3,6 +3,7 @@ import { defineProbeCheck, nodesOf } from './lib/probes.js';
 export default defineProbeCheck({
   code: 'endpoint-timeout',
   title: 'Endpoint connections time out',
+  passTitle: 'Endpoints answer',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#are-the-pods-working',
   role: 'endpoint',
   outcomes: ['timeout', 'unreachable'],

@@ -8,6 +8,7 @@ const stripDot = (name: string) => name.replace(/\.$/, '').toLowerCase();
 const check: Check = {
   code: 'externalname-unresolvable',
   title: 'ExternalName target does not resolve',
+  passTitle: 'ExternalName target resolves',
   layer: 'object',
   docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#externalname',
   appliesTo: ['svc'],

@@ -14,6 +14,7 @@ function assess(facts: Facts) {
 const check: Check = {
   code: 'ip-forward-disabled',
   title: 'IP forwarding is disabled on a node',
+  passTitle: 'IP forwarding is on',
   layer: 'kernel',
   docs: 'https://kubernetes.io/docs/setup/production-environment/container-runtimes/#prerequisite-ipv4-forwarding-optional',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

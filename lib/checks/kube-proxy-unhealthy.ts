@@ -34,6 +34,7 @@ function brokenNodes(facts: Facts, pods: PodFact[]): { node: string; pod?: PodFa
 const check: Check = {
   code: 'kube-proxy-unhealthy',
   title: 'kube-proxy is not healthy',
+  passTitle: 'kube-proxy is running where it matters',
   layer: 'system',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-kube-proxy-working',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

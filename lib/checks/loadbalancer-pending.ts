@@ -24,6 +24,7 @@ function ageAtCollection(createdAt: string | undefined, collectedAt: string): nu
 const check: Check = {
   code: 'loadbalancer-pending',
   title: 'LoadBalancer has no external address',
+  passTitle: 'LoadBalancer has an external address',
   layer: 'object',
   docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#loadbalancer',
   appliesTo: ['svc'],

@@ -158,6 +158,7 @@ function timedOutProbesTo(facts: Facts, pods: Set<string>): string[] {
 const check: Check = {
   code: 'network-policy-denies',
   title: 'NetworkPolicy blocks traffic to the backend pods',
+  passTitle: 'NetworkPolicies admit the traffic',
   layer: 'policy',
   docs: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/',
   appliesTo: ['svc'],

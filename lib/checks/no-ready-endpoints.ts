@@ -8,6 +8,7 @@ import { targetService } from '../scope/path.js';
 const check: Check = {
   code: 'no-ready-endpoints',
   title: 'Service has no ready endpoints',
+  passTitle: 'Service has ready endpoints',
   layer: 'endpoint',
   docs: 'https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions',
   appliesTo: ['svc'],

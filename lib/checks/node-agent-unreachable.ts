@@ -7,6 +7,7 @@ import { nodesInScope } from '../scope/path.js';
 const check: Check = {
   code: 'node-agent-unreachable',
   title: 'Node agent did not answer',
+  passTitle: 'Node agents answered',
   layer: 'access',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-running-pod/#node-shell-session',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

@@ -14,6 +14,7 @@ function unavailableNodes(facts: Facts): NodeFact[] {
 const check: Check = {
   code: 'node-network-unavailable',
   title: 'Node network is unavailable',
+  passTitle: 'Node networks are configured',
   layer: 'node',
   docs: 'https://kubernetes.io/docs/reference/node/node-status/#condition',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

@@ -19,6 +19,7 @@ function describeReady(node: NodeFact): string {
 const check: Check = {
   code: 'node-not-ready',
   title: 'Node is not Ready',
+  passTitle: 'Nodes are Ready',
   layer: 'node',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-cluster/#example-debugging-a-down-unreachable-node',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

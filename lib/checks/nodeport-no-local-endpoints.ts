@@ -18,6 +18,7 @@ function nodesWithReadyEndpoint(facts: Facts): Set<string> {
 const check: Check = {
   code: 'nodeport-no-local-endpoints',
   title: 'externalTrafficPolicy Local drops traffic on nodes without endpoints',
+  passTitle: 'NodePort traffic has local endpoints',
   layer: 'endpoint',
   docs: 'https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#preserving-the-client-source-ip',
   appliesTo: ['svc'],

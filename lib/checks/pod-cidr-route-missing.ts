@@ -41,6 +41,7 @@ function assess(facts: Facts) {
 const check: Check = {
   code: 'pod-cidr-route-missing',
   title: "No route to another node's pod CIDR",
+  passTitle: 'Routes to every pod CIDR exist',
   layer: 'kernel',
   docs: 'https://kubernetes.io/docs/concepts/cluster-administration/networking/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],

@@ -36,6 +36,7 @@ function everyPod(count: number): string {
 const check: Check = {
   code: 'pods-not-ready',
   title: 'Selected pods are not ready',
+  passTitle: 'Selected pods are ready',
   layer: 'workload',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/',
   appliesTo: ['svc'],

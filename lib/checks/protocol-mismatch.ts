@@ -7,6 +7,7 @@ import { describePort, kubectlPatch, portSubject, servicePods, serviceSubject } 
 const check: Check = {
   code: 'protocol-mismatch',
   title: 'Service port protocol differs from the container port',
+  passTitle: 'Service and container protocols match',
   layer: 'workload',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-service-defined-correctly',
   appliesTo: ['svc'],

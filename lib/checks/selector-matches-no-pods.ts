@@ -60,6 +60,7 @@ function isNear(wanted: string, actual: string): boolean {
 const check: Check = {
   code: 'selector-matches-no-pods',
   title: 'Selector matches no pods',
+  passTitle: 'Selector matches pods',
   layer: 'workload',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#does-the-service-have-any-endpoints',
   appliesTo: ['svc'],

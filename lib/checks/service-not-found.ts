@@ -7,6 +7,7 @@ import { targetService } from '../scope/path.js';
 const check: Check = {
   code: 'service-not-found',
   title: 'Service not found',
+  passTitle: 'Service exists',
   layer: 'object',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#does-the-service-exist',
   appliesTo: ['svc'],

@@ -8,6 +8,7 @@ import { targetService } from '../scope/path.js';
 const check: Check = {
   code: 'service-without-selector',
   title: 'Service without selector has no usable manual endpoints',
+  passTitle: 'Manual endpoints are usable',
   layer: 'object',
   docs: 'https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors',
   appliesTo: ['svc'],

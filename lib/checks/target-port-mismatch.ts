@@ -90,6 +90,7 @@ function examine(facts: Facts, svc: ServiceFact, pods: PodFact[], port: ServiceP
 const check: Check = {
   code: 'target-port-mismatch',
   title: 'Service targetPort does not match the pods',
+  passTitle: 'targetPort matches the pods',
   layer: 'workload',
   docs: 'https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/#is-the-service-defined-correctly',
   appliesTo: ['svc'],

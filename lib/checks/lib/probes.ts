@@ -10,6 +10,7 @@ import { targetService } from '../../scope/path.js';
 export interface ProbeCheckSpec {
   code: Code;
   title: string;
+  passTitle?: string;
   docs: string;
   role: TcpProbeFact['role'];
   /** Outcomes this check reports; the first is the one named in the code. */
@@ -58,6 +59,7 @@ export function defineProbeCheck(spec: ProbeCheckSpec): Check {
   const check: Check = {
     code: spec.code,
     title: spec.title,
+    ...(spec.passTitle ? { passTitle: spec.passTitle } : {}),
     layer,
     docs: spec.docs,
     appliesTo: ['svc'],
