@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 // Bolt's own request verifier, imported by file: the package index would pull all of Bolt (App,
 // Express, Socket Mode: ~2.7 MB bundled) into the slash-command hot path. Pinned with Bolt 5.1.0.
-import { isValidSlackRequest } from '@slack/bolt/dist/receivers/verify-request.js';
 import { lambdaEntry } from '../lib/build-once.js';
 import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
 import { createLogger } from '../lib/observability/logger.js';
@@ -26,15 +25,9 @@ export function createSlackCommandsHandler(config: HandlerConfig, signingSecret:
   const queueFor = createQueueRouter(createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }), config.routing.queues);
   const log = createLogger('slack-commands');
   return async (event) => {
-    const guarded = guardSlackRequest(event);
+    const guarded = guardSlackRequest(event, signingSecret);
     if (!guarded.ok) return guarded.response;
     const { headers, body = '' } = guarded.event;
-    const verified = isValidSlackRequest({
-      signingSecret,
-      body,
-      headers: { 'x-slack-signature': headers['x-slack-signature'] ?? '', 'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']) },
-    });
-    if (!verified) return { statusCode: 401, body: '' };
     if (headers['content-type'] !== 'application/x-www-form-urlencoded') {
       return json(400, { error: 'slash commands arrive form-encoded (application/x-www-form-urlencoded)' });
     }

@@ -26,7 +26,7 @@ export async function createSlackHandler(config: HandlerConfig, signingSecret: s
   });
   const boltHandler = await receiver.start();
   return async (event, context) => {
-    const guarded = guardSlackRequest(event);
+    const guarded = guardSlackRequest(event, signingSecret);
     if (!guarded.ok) return guarded.response;
     return (await boltHandler(guarded.event as never, context)) as APIGatewayProxyStructuredResultV2;
   };
