@@ -30,7 +30,17 @@ export type JobOutcome = { status: Report['status'] | 'duplicate'; posted: { cha
  */
 export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promise<JobOutcome> {
   const log = deps.logger;
-  if (await deps.state.seen(job.id)) {
+  let seen: boolean;
+  try {
+    seen = await deps.state.seen(job.id);
+  } catch (error) {
+    // The state store is down: retry while attempts remain; on the last one the requester, who
+    // was told results would come, hears why instead of silence (a rare duplicate beats that).
+    if (attempt < deps.maxAttempts) throw error;
+    log.error('state store unreadable on the last attempt; telling the requester', { jobId: job.id, error: String(error) });
+    return { status: 'error', posted: await postFailure(job, deps, `netcheck could not read its state (${errorText(error)}), so this job was not run`) };
+  }
+  if (seen) {
     log.info('job already answered; skipping redelivery', { jobId: job.id });
     return { status: 'duplicate', posted: null };
   }

@@ -4,7 +4,9 @@ import { createJob } from '../../lib/jobs/schema.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
 import { createSlackPoster } from '../../lib/post/slack.js';
 import { createStateRegistry } from '../../lib/state/registry.js';
-import { createMemoryStateStore } from '../../lib/state/store.js';
+import { createConfigMapStateStore, createMemoryStateStore } from '../../lib/state/store.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createServer, type AddressInfo } from 'node:net';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { runJob, type RunJobDeps } from '../../lib/worker/run-job.js';
 
@@ -55,5 +57,29 @@ describe('runJob', () => {
     expect(messagesAfterFirst).toBeGreaterThan(1);
     expect((await runJob(answered, 2, deps)).status).toBe('duplicate');
     expect(slack.messages('C0TWICE')).toHaveLength(messagesAfterFirst);
+  });
+
+  it('a state store that cannot be read is retried, and the last attempt tells the requester instead of going silent', async () => {
+    // The real ConfigMap store, against an API server address where nothing listens.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'gone', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'gone', cluster: 'gone', user: 'u' }],
+      currentContext: 'gone',
+    });
+    const broken = { ...deps, state: createStateRegistry(createConfigMapStateStore(kc, { namespace: 'netcheck', name: 'netcheck-state' })) };
+    const lost = job('demo', 'C0STATE');
+    await expect(runJob(lost, 1, broken)).rejects.toThrow();
+    expect(slack.messages('C0STATE')).toHaveLength(0);
+    const outcome = await runJob(lost, 3, broken);
+    expect(outcome.status).toBe('error');
+    const messages = slack.messages('C0STATE');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.text).toMatch(/could not read its state/);
   });
 });
