@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { detectCni } from './lib/cni.js';
 import { skipped } from './lib/finding.js';
-import { ipInCidr } from './lib/netpol.js';
+import { ipInCidr } from '../model/index.js';
 import { symptomNodes } from './lib/subjects.js';
 import { assessKernel, kernelFinding, type NodeJudgement } from './lib/kernel.js';
 import type { Check } from './types.js';

@@ -2,6 +2,7 @@
 // requests for a svc/node/dns job depends on list pages only, never on one GET per object, and a
 // list we may not read becomes an AccessErrorFact while everything else is still gathered.
 
+import { isIP } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   endpointsToSliceFacts,
@@ -42,7 +43,15 @@ export interface GatherObjectsOptions {
    * rules on the probing pod are evaluated, not only ingress rules on the target's pods.
    */
   probeNamespace?: string;
+  /**
+   * This machine's addresses, when the probe source is not named: the pod that owns one of them
+   * (by `status.podIP`) is the source, with its labels and node.
+   */
+  sourceAddresses?: readonly string[];
 }
+
+/** At most this many of this machine's addresses are looked up as pod IPs (a laptop has many). */
+const MAX_SOURCE_ADDRESSES = 4;
 
 const DNS_NAMESPACE = CLUSTER_DNS.namespace;
 const DNS_SERVICE_NAME = CLUSTER_DNS.serviceName;
@@ -74,7 +83,7 @@ const DAEMONSETS: ListSpec = { resource: 'daemonsets', group: 'apps' };
 
 class Gatherer {
   readonly accessErrors: AccessErrorFact[] = [];
-  constructor(private readonly reader: KubeReader) {}
+  constructor(readonly reader: KubeReader) {}
 
   private record(verb: 'get' | 'list', spec: ListSpec, e: unknown): void {
     const status = e instanceof KubeApiError ? e.status : 0;
@@ -256,9 +265,21 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       await gatherCluster(g, facts, NO_SINK, () => true);
       break;
   }
+  if (target.kind === 'svc' || target.kind === 'dns') await gatherSourcePods(g, facts, target.from ? [] : (opts.sourceAddresses ?? []));
   facts.accessErrors = g.accessErrors;
   facts.apiRequests = reader.requests;
   return facts;
+}
+
+async function gatherSourcePods(g: Gatherer, facts: ObjectFacts, addresses: readonly string[]): Promise<void> {
+  const wanted = addresses.filter((a) => isIP(a) === 4 || isIP(a) === 6).slice(0, MAX_SOURCE_ADDRESSES);
+  if (wanted.length === 0) return;
+  const found: PodFact[] = [];
+  // A lookup that fails leaves the source unplaced; it is not an access error the checks care about.
+  const lookup = new Gatherer(g.reader);
+  await Promise.all(wanted.map((ip) => lookup.list({ ...PODS, fieldSelector: `status.podIP=${ip}` }, toPodFact, found)));
+  const known = new Set(facts.pods.map((p) => `${p.namespace}/${p.name}`));
+  for (const pod of found) if (!pod.hostNetwork && !known.has(`${pod.namespace}/${pod.name}`)) facts.pods.push(pod);
 }
 
 /**

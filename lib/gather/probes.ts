@@ -2,7 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { isDnsSubdomain } from '../model/index.js';
+import { ipInCidr, isDnsSubdomain } from '../model/index.js';
 import type { ObjectFacts } from './types.js';
 import type { DnsProbeFact, EndpointSliceFact, PodFact, ProbeFacts, ProbeSource, ServiceFact, ServicePortFact, Target, TargetSource, TcpOutcome, TcpProbeFact } from '../model/index.js';
 
@@ -221,7 +221,7 @@ export function sourcePods(pods: readonly PodFact[], from: TargetSource): PodFac
   });
 }
 
-function localAddresses(): Set<string> {
+export function localAddresses(): Set<string> {
   const addresses = new Set<string>();
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (!a.internal) addresses.add(a.address);
   return addresses;
@@ -271,7 +271,11 @@ export function probeSource(objects: Pick<ObjectFacts, 'pods' | 'nodes'>, target
     };
   }
   const node = objects.nodes.find((n) => n.internalIP !== undefined && local.has(n.internalIP));
-  return node ? { ...configured, node: node.name } : configured;
+  if (node) return { ...configured, node: node.name };
+  // No pod owns this address (its lookup failed, or a CNI without pod objects for it): a node whose
+  // spec.podCIDR holds it is still where its packets leave from.
+  const inCidr = objects.nodes.find((n) => n.podCIDRs.some((cidr) => [...local].some((ip) => ipInCidr(ip, cidr))));
+  return inCidr ? { ...configured, node: inCidr.name } : configured;
 }
 
 export async function runProbes(objects: ObjectFacts, target: Target, opts: ProbeOptions): Promise<ProbeFacts> {

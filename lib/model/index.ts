@@ -8,3 +8,4 @@ export * from './target.js';
 export * from './labels.js';
 export * from './text.js';
 export * from './pods.js';
+export * from './addresses.js';

@@ -94,9 +94,10 @@ const FIELD_PATHS: Record<string, (obj: KubeObjectLike) => string | undefined> =
   'metadata.namespace': (o) => o.metadata?.namespace ?? '',
   'spec.nodeName': (o) => (o.spec?.nodeName as string | undefined) ?? '',
   'status.phase': (o) => (o.status?.phase as string | undefined) ?? '',
+  'status.podIP': (o) => (o.status?.podIP as string | undefined) ?? '',
 };
 const FIELDS_BY_RESOURCE: Record<string, string[]> = {
-  pods: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase'],
+  pods: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'],
 };
 const GENERIC_FIELDS = ['metadata.name', 'metadata.namespace'];
 

@@ -137,6 +137,32 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
     ),
   );
 
+  // The CNI the lab imitates: kindnet's design (one route per node's spec.podCIDR, no overlay), so
+  // the route checks know each node must route the others' pod CIDRs.
+  objects.push(
+    daemonSetObject({
+      namespace: 'kube-system',
+      name: 'kindnet',
+      labels: { app: 'kindnet', 'k8s-app': 'kindnet' },
+      selector: { app: 'kindnet' },
+      image: 'docker.io/kindest/kindnetd:v20250512-df8de77b',
+      desired: lab.nodes.length,
+      ready: lab.nodes.length,
+    }),
+    ...lab.nodes.map((node, index) =>
+      podObject({
+        namespace: 'kube-system',
+        name: `kindnet-${['p4x8z', 'r2m7q'][index] ?? index}`,
+        labels: { app: 'kindnet', 'k8s-app': 'kindnet' },
+        nodeName: node.name,
+        podIP: node.internalIP,
+        hostNetwork: true,
+        owner: { kind: 'DaemonSet', name: 'kindnet' },
+        containers: [{ name: 'kindnet-cni', image: 'docker.io/kindest/kindnetd:v20250512-df8de77b' }],
+      }),
+    ),
+  );
+
   // Where the CLI runs: a pod on node-1.
   const client = await lab.addPod(CLIENT_POD, { node: 'node-1', namespace: 'netcheck', host: 99, labels: { app: 'netcheck' } });
   objects.push(

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { NamespaceFact, NetworkPolicyFact, PodFact } from '../../lib/model/index.js';
+import { ipInCidr, type NamespaceFact, type NetworkPolicyFact, type PodFact } from '../../lib/model/index.js';
 import {
   type Connection,
   type Endpoint,
   effectivePolicyTypes,
   evaluateConnection,
   explainDenial,
-  ipInCidr,
   podEndpoint,
 } from '../../lib/checks/lib/netpol.js';
 

@@ -1,5 +1,4 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { formatLabels, matchesSelector } from '../../model/index.js';
+import { formatLabels, ipInCidr, matchesSelector } from '../../model/index.js';
 import type { LabelSelector, Labels, NamespaceFact, NetworkPolicyFact, NetworkPolicyPeerFact, NetworkPolicyPortFact, NetworkPolicyRuleFact, PodFact, Protocol } from '../../model/index.js';
 
 // NetworkPolicy semantics, per https://kubernetes.io/docs/concepts/services-networking/network-policies/ :
@@ -100,23 +99,6 @@ export function describePort(port: NetworkPolicyPortFact): string {
   if (port.port === undefined) return `all ${port.protocol} ports`;
   if (port.endPort !== undefined && typeof port.port === 'number') return `${port.port}-${port.endPort}/${port.protocol}`;
   return `${port.port}/${port.protocol}`;
-}
-
-function cidrBlock(cidr: string): BlockList | null {
-  const [address, prefixText] = cidr.split('/');
-  const prefix = Number(prefixText);
-  if (!address || !Number.isInteger(prefix)) return null;
-  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
-  if (!family || prefix < 0 || prefix > (family === 'ipv4' ? 32 : 128)) return null;
-  const list = new BlockList();
-  list.addSubnet(address, prefix, family);
-  return list;
-}
-
-export function ipInCidr(ip: string, cidr: string): boolean {
-  const family = isIPv4(ip) ? 'ipv4' : isIPv6(ip) ? 'ipv6' : null;
-  const block = cidrBlock(cidr);
-  return family !== null && block !== null && block.check(ip, family);
 }
 
 /** Does `peer` (from a policy in `policyNamespace`) match the other end of the connection? */
