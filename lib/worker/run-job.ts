@@ -58,7 +58,8 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     const result = await run(target, deps.engine);
     if (result.kind === 'sweep') {
       const swept = result;
-      const summary = job.trigger === 'schedule' ? await withChanges(swept, deps) : swept;
+      // Every sweep compares with the cluster's last one, whatever triggered either.
+      const summary = await withChanges(swept, deps);
       thread = renderSlackSummary(summary, {
         cluster: job.cluster,
         title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
