@@ -9,6 +9,7 @@ import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
+import dnsEgressDenied from './dns-egress-denied.js';
 import dnsServiceNameFailed from './dns-service-name-failed.js';
 import endpointRefused from './endpoint-refused.js';
 import endpointTimeout from './endpoint-timeout.js';
@@ -77,6 +78,7 @@ export const checks: readonly Check[] = [
   kubeProxyRulesStale,
   cniUnhealthy,
   networkPolicyDenies,
+  dnsEgressDenied,
 ];
 
 const byCode = new Map<string, Check>(checks.map((check) => [check.code, check]));

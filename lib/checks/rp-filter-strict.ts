@@ -21,7 +21,7 @@ function secondaryInterfaces(kernel: NodeKernelFacts, node: string, facts: Facts
 /** The kernel uses the higher of conf/all and conf/<iface> (2 = loose, 1 = strict). */
 function judge(facts: Facts) {
   return (kernel: NodeKernelFacts, node: string): NodeJudgement => {
-    const cniInterfaces = kernel.interfaces.filter((i) => i.kind === 'cni').map((i) => i.name);
+    const cniInterfaces = kernel.interfaces.filter((i) => i.kind === 'cni' || i.kind === 'pod').map((i) => i.name);
     const secondary = secondaryInterfaces(kernel, node, facts);
     const candidates = [...cniInterfaces, ...secondary];
     if (candidates.length === 0) return { state: 'ok', evidence: `no CNI or secondary interfaces on ${node}` };

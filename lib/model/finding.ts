@@ -38,6 +38,7 @@ export const CODES = [
   'kube-proxy-unhealthy',
   'cni-unhealthy',
   'network-policy-denies',
+  'dns-egress-denied',
 ] as const;
 export type Code = (typeof CODES)[number];
 
