@@ -1,6 +1,6 @@
 import { finding, skipped } from './lib/finding.js';
 import type { Check } from './types.js';
-import type { Facts, Finding } from '../model/index.js';
+import { inClusterServiceName, type Facts, type Finding } from '../model/index.js';
 import { targetService } from '../scope/path.js';
 
 const stripDot = (name: string) => name.replace(/\.$/, '').toLowerCase();
@@ -25,6 +25,27 @@ const check: Check = {
           subjects: [{ kind: 'service', name: service.name, namespace: service.namespace }],
         }),
       ];
+    }
+    const referenced = inClusterServiceName(service.externalName);
+    if (referenced && facts.referencedServices) {
+      const exists = facts.referencedServices.some((s) => s.name === referenced.name && s.namespace === referenced.namespace);
+      const refText = `${referenced.namespace}/${referenced.name}`;
+      if (!exists) {
+        return [
+          finding(check, {
+            status: 'fail',
+            title: `ExternalName ${ref} points at Service ${refText}, which does not exist`,
+            detail: `${ref} is an ExternalName for ${service.externalName}, the in-cluster name of Service ${refText}, which does not exist: its DNS name answers NXDOMAIN.`,
+            evidence: [`kubectl -n ${service.namespace} get svc ${service.name} -o jsonpath='{.spec.externalName}': ${service.externalName}`, `kubectl -n ${referenced.namespace} get svc ${referenced.name} → NotFound`],
+            remediation: `kubectl -n ${referenced.namespace} get svc   # create ${referenced.name} there, or point ${ref} at the Service that exists:\nkubectl -n ${service.namespace} patch svc ${service.name} -p '{"spec":{"externalName":"<service>.<namespace>.svc.cluster.local"}}'`,
+            subjects: [
+              { kind: 'service', name: service.name, namespace: service.namespace },
+              { kind: 'dns', name: service.externalName },
+            ],
+          }),
+        ];
+      }
+      if (!facts.probes.enabled) return [finding(check, { status: 'pass', detail: `${service.externalName} names Service ${refText}, which exists.` })];
     }
     if (!facts.probes.enabled) return [skipped(check, `unknown, because probes are off${facts.probes.skipReason ? ` (${facts.probes.skipReason})` : ''}`)];
     const target = stripDot(service.externalName);

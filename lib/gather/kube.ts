@@ -19,6 +19,7 @@ import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.
 import { emptyObjectFacts, type ObjectFacts } from './types.js';
 import {
   assertValidTarget,
+  inClusterServiceName,
   CLUSTER_DNS,
   isDnsLabel,
   isSystemDaemonSet,
@@ -231,6 +232,13 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
         gatherDns(g, facts),
       ]);
       facts.sameNameElsewhere = elsewhere.filter((s) => s.namespace !== namespace);
+      // An ExternalName that names an in-cluster Service is checked against the API, probes or not.
+      const service = facts.services.find((s) => s.name === name && s.namespace === namespace);
+      const referenced = service?.type === 'ExternalName' ? inClusterServiceName(service.externalName) : undefined;
+      if (referenced) {
+        const found: ServiceFact[] = [];
+        if (await g.list({ ...SERVICES, namespace: referenced.namespace, fieldSelector: `metadata.name=${referenced.name}` }, toServiceFact, found)) facts.referencedServices = found;
+      }
       break;
     }
     case 'node': {

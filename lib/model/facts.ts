@@ -361,6 +361,8 @@ export interface Facts {
   services: ServiceFact[];
   /** Services named like the target in other namespaces (for service-not-found). */
   sameNameElsewhere: ServiceFact[];
+  /** The in-cluster Service an ExternalName target points at, when it names one (absent = not looked up). */
+  referencedServices?: ServiceFact[];
   pods: PodFact[];
   endpointSlices: EndpointSliceFact[];
   nodes: NodeFact[];

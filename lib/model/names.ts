@@ -16,3 +16,12 @@ export const dnsSubdomain = z.string().regex(RFC1123_SUBDOMAIN, SUBDOMAIN_RULE);
 
 export const isDnsLabel = (value: string): boolean => RFC1123_LABEL.test(value);
 export const isDnsSubdomain = (value: string): boolean => RFC1123_SUBDOMAIN.test(value);
+
+/**
+ * The Service an in-cluster DNS name stands for: "ledger.billing.svc.cluster.local" (or
+ * "ledger.billing.svc") is Service billing/ledger. Anything else is not a Service name.
+ */
+export function inClusterServiceName(host: string | undefined): { name: string; namespace: string } | undefined {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.[a-z0-9.-]+)?\.?$/.exec((host ?? '').toLowerCase());
+  return match?.[1] && match[3] ? { name: match[1], namespace: match[3] } : undefined;
+}

@@ -33,6 +33,7 @@ const targetSchema = z.intersection(targetSpecSchema, z.object({ cluster: z.stri
 const FACT_KEYS = [
   'services',
   'sameNameElsewhere',
+  'referencedServices',
   'pods',
   'endpointSlices',
   'nodes',
@@ -158,6 +159,9 @@ export function buildFacts(target: Target, raw: Loose): Facts {
     collectedAt,
     services: list(raw.services, 'facts.services').map((s, i) => fillService(s, `facts.services[${i}]`)),
     sameNameElsewhere: list(raw.sameNameElsewhere, 'facts.sameNameElsewhere').map((s, i) => fillService(s, `facts.sameNameElsewhere[${i}]`)),
+    ...(raw.referencedServices !== undefined
+      ? { referencedServices: list(raw.referencedServices, 'facts.referencedServices').map((s, i) => fillService(s, `facts.referencedServices[${i}]`)) }
+      : {}),
     pods: list(raw.pods, 'facts.pods').map((p, i) => fillPod(p, `facts.pods[${i}]`)),
     endpointSlices: list(raw.endpointSlices, 'facts.endpointSlices').map((s, i) => fillSlice(s, `facts.endpointSlices[${i}]`)),
     nodes: list(raw.nodes, 'facts.nodes').map((n, i) => fillNode(n, `facts.nodes[${i}]`)),
