@@ -11,6 +11,8 @@ import { MIN_AGENT_TOKEN_LENGTH } from '../lib/agent/token.js';
 //   NODE_IP                    address to bind (downward API status.hostIP). Only when it is unset
 //                              do we bind 0.0.0.0, e.g. for a local run; in the cluster it is set
 //                              so the agent never listens on every node interface.
+//   NODE_NAME                  this node's Kubernetes name (downward API spec.nodeName), reported
+//                              as the receiving end of transfers; optional, NODE_IP otherwise.
 
 const DEFAULT_AGENT_PORT = 9807;
 
@@ -18,6 +20,7 @@ interface AgentConfig {
   host: string;
   port: number;
   token: string;
+  nodeName?: string;
 }
 
 function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -50,8 +53,14 @@ function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
   const host = env.NODE_IP ?? '0.0.0.0';
   if (isIP(host) === 0) problems.push(`NODE_IP must be an IPv4 or IPv6 address (got "${host}")`);
 
+  const nodeName = env.NODE_NAME?.trim();
+  // A DNS subdomain, as Kubernetes node names are: it ends up in JSON answers, nothing else.
+  if (nodeName && !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(nodeName)) {
+    problems.push(`NODE_NAME must be a Kubernetes node name (lower-case DNS subdomain; got "${nodeName.slice(0, 60)}")`);
+  }
+
   if (problems.length > 0 || token === undefined) throw new Error(`netcheck agent: invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  return { host, port, token };
+  return nodeName ? { host, port, token, nodeName } : { host, port, token };
 }
 
 async function main(): Promise<void> {

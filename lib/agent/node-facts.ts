@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { NodeKernelFacts } from '../model/index.js';
 
 // Reads the kernel settings that break pod networking while the Kubernetes API still looks
@@ -21,10 +21,10 @@ const CNI_INTERFACE_PATTERNS: readonly RegExp[] = [
   /^flannel[.-]/,
   /^cni\d*$/,
   /^cbr\d*$/,
-  /^cali/,
   /^cilium_/,
-  /^lxc/,
+  /^lxc_health$/,
   /^weave$/,
+  /^vethwe-/,
   /^vxlan/,
   /^tunl\d+$/,
   /^kube-ipvs\d*$/,
@@ -32,9 +32,24 @@ const CNI_INTERFACE_PATTERNS: readonly RegExp[] = [
   /^genev_sys_/,
   /^antrea-/,
   /^ovn-k8s-/,
-  /^vethwe/,
   /^docker\d+$/,
 ];
+
+/**
+ * The node's end of a pod's veth, by the names CNIs give them: plain veths (bridge CNIs, the
+ * lab), Calico, Cilium, Weave's per-pod veths, GKE, the AWS VPC CNI and Azure CNI.
+ */
+const POD_INTERFACE_PATTERNS: readonly RegExp[] = [
+  /^veth(?!we-)/,
+  /^cali[0-9a-f]/,
+  /^lxc(?!_health$)/,
+  /^gke[0-9a-f]/,
+  /^eni[0-9a-f]/,
+  /^azv/,
+];
+
+/** Bridges (and OVS) whose ports are pods' veths, for CNIs that name pod interfaces after the pod (Antrea, OVN). */
+const POD_BRIDGE_MASTERS = /^(cni\d*|cbr\d*|kube-bridge|docker\d+|ovs-system|br-int)$/;
 
 const IFF_UP = 0x1;
 
@@ -125,9 +140,16 @@ export function parseProcNetRoute(text: string): { routes: Route[]; defaultDevic
   return defaultDevice === undefined ? { routes } : { routes, defaultDevice };
 }
 
-export function classifyInterface(name: string, defaultDevice: string | undefined): Interface['kind'] {
+/**
+ * What an interface is to the node. `master` is the device it is enslaved to (from
+ * /sys/class/net/<if>/master), which catches pod veths whose names say nothing.
+ */
+export function classifyInterface(name: string, defaultDevice: string | undefined, master?: string): Interface['kind'] {
   if (name === defaultDevice) return 'primary';
-  return CNI_INTERFACE_PATTERNS.some((pattern) => pattern.test(name)) ? 'cni' : 'other';
+  if (CNI_INTERFACE_PATTERNS.some((pattern) => pattern.test(name))) return 'cni';
+  if (POD_INTERFACE_PATTERNS.some((pattern) => pattern.test(name))) return 'pod';
+  if (master !== undefined && POD_BRIDGE_MASTERS.test(master)) return 'pod';
+  return 'other';
 }
 
 function asFlag(value: number | Unknown, field: string, unknown: Record<string, string>): boolean | null {
@@ -186,7 +208,9 @@ export async function readNodeFacts(opts: NodeFactsRoots = {}): Promise<NodeKern
   if (rpFilterAll instanceof Unknown) unknown['rpFilter.all'] = rpFilterAll.reason;
   if (rpFilterDefault instanceof Unknown) unknown['rpFilter.default'] = rpFilterDefault.reason;
   const rpFilterInterfaces: Record<string, number> = {};
-  for (const iface of interfaces.filter((candidate) => candidate.kind !== 'other')) {
+  // Every interface: strict rp_filter on a secondary NIC drops asymmetric replies just as it
+  // does on a CNI device. Loopback is exempt from reverse-path filtering in the kernel.
+  for (const iface of interfaces.filter((candidate) => candidate.name !== 'lo')) {
     const value = await readInteger(join(proc, 'sys/net/ipv4/conf', iface.name, 'rp_filter'));
     if (value instanceof Unknown) unknown[`rpFilter.interfaces.${iface.name}`] = value.reason;
     else rpFilterInterfaces[iface.name] = value;
@@ -230,10 +254,19 @@ async function readInterfaces(
       unknown[`interfaces.${name}`] = mtu.reason;
       continue;
     }
-    const iface: Interface = { name, mtu, kind: classifyInterface(name, defaultDevice) };
+    const iface: Interface = { name, mtu, kind: classifyInterface(name, defaultDevice, await masterOf(join(classNet, name))) };
     const flags = await readText(join(classNet, name, 'flags'));
     if (!(flags instanceof Unknown) && /^0x[0-9a-f]+$/i.test(flags)) iface.up = (Number.parseInt(flags, 16) & IFF_UP) !== 0;
     interfaces.push(iface);
   }
   return interfaces;
+}
+
+async function masterOf(interfaceDir: string): Promise<string | undefined> {
+  try {
+    return basename(await readlink(join(interfaceDir, 'master')));
+  } catch {
+    // Not enslaved to anything (or no sysfs link): the name alone decides.
+    return undefined;
+  }
 }

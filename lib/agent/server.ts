@@ -1,9 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readNodeFacts } from './node-facts.js';
+import { isIP, type AddressInfo } from 'node:net';
+import { readAgentFacts, type ReadAgentFacts } from './facts.js';
+import { MAX_SERVICE_ADDRESSES, parseServiceAddress, type ServiceAddress } from './service-address.js';
 import { MIN_AGENT_TOKEN_LENGTH } from './token.js';
-import type { NodeKernelFacts } from '../model/index.js';
+import {
+  DEFAULT_STALL_MS,
+  DEFAULT_TRANSFER_TIMEOUT_MS,
+  fetchFromPeer,
+  MAX_TRANSFER_BYTES,
+  MAX_TRANSFER_TIMEOUT_MS,
+  streamBulk,
+} from './transfer.js';
 
 // The agent listens on the node's network (hostNetwork), so every request that reveals node
 // facts must carry the shared bearer token; /healthz stays open for the kubelet's probe and says
@@ -14,7 +22,12 @@ export interface AgentServerOptions {
   /** 0 picks a free port. */
   port: number;
   token: string;
-  readFacts?: () => Promise<NodeKernelFacts>;
+  /** Reads the node's facts for one request; the Service addresses come from `service=` params. */
+  readFacts?: ReadAgentFacts;
+  /** This node's Kubernetes name, reported as `from` of transfers; defaults to the bind address. */
+  nodeName?: string;
+  /** No byte progress for this long makes a transfer 'stalled'. */
+  transferStallMs?: number;
 }
 
 export interface AgentServer {
@@ -36,6 +49,77 @@ function isAuthorized(authorization: string | undefined, expectedDigest: Buffer)
   return timingSafeEqual(digest(presented), expectedDigest);
 }
 
+/**
+ * Transfers move megabytes; a diagnosis runs a few each way (the engine: up to 3 peers, both
+ * directions), and the bound keeps a caller from turning the agent into a traffic generator.
+ */
+const MAX_CONCURRENT_TRANSFERS = 8;
+/** Netfilter reads spawn tools; more than this many at once wait their turn. */
+const MAX_CONCURRENT_FACTS = 2;
+
+class BadRequest extends Error {}
+
+function integerParam(params: URLSearchParams, name: string, min: number, max: number, fallback?: number): number {
+  const values = params.getAll(name);
+  if (values.length === 0 && fallback !== undefined) return fallback;
+  if (values.length !== 1) throw new BadRequest(values.length === 0 ? `${name} is required` : `${name} may be given once`);
+  const text = values[0] as string;
+  const value = Number(text);
+  if (!/^\d{1,10}$/.test(text) || value < min || value > max) throw new BadRequest(`${name} must be an integer ${min}–${max} (got "${text.slice(0, 40)}")`);
+  return value;
+}
+
+function onlyParams(params: URLSearchParams, allowed: readonly string[]): void {
+  for (const name of new Set(params.keys())) {
+    if (!allowed.includes(name)) {
+      throw new BadRequest(`unknown query parameter "${name.slice(0, 40)}"${allowed.length ? `; this path takes ${allowed.join(', ')}` : '; this path takes none'}`);
+    }
+  }
+}
+
+/** `service=<ip>:<port>/<tcp|udp|sctp>`, repeatable, validated before anything runs. */
+export function parseServicesQuery(params: URLSearchParams): ServiceAddress[] {
+  onlyParams(params, ['service']);
+  const values = params.getAll('service');
+  if (values.length > MAX_SERVICE_ADDRESSES) throw new BadRequest(`at most ${MAX_SERVICE_ADDRESSES} service parameters (got ${values.length})`);
+  const seen = new Map<string, ServiceAddress>();
+  for (const value of values) {
+    const parsed = parseServiceAddress(value);
+    if (typeof parsed === 'string') throw new BadRequest(`service: ${parsed}`);
+    seen.set(`${parsed.ip}|${parsed.port}|${parsed.protocol}`, parsed);
+  }
+  return [...seen.values()];
+}
+
+function parsePeer(params: URLSearchParams): { ip: string; port: number } {
+  const values = params.getAll('peer');
+  if (values.length !== 1) throw new BadRequest(values.length === 0 ? 'peer=<ip>:<port> is required' : 'peer may be given once');
+  const text = values[0] as string;
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const ip = match?.[1] ?? match?.[2] ?? '';
+  const port = Number(match?.[3]);
+  if (!match || isIP(ip) === 0) throw new BadRequest(`peer must be <ip>:<port> or [<ipv6>]:<port> (got "${text.slice(0, 80)}")`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadRequest(`peer port must be 1–65535 (got ${match[3]})`);
+  if (match[1] !== undefined && isIP(ip) !== 6) throw new BadRequest(`only IPv6 addresses go in brackets (got "${text.slice(0, 80)}")`);
+  return { ip, port };
+}
+
+/** A counting gate: at most `limit` holders, the rest wait in order. */
+function gate(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await work();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
@@ -52,10 +136,17 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     throw new Error(`agent token must be at least ${MIN_AGENT_TOKEN_LENGTH} characters (got ${options.token.length})`);
   }
   const expectedDigest = digest(options.token);
-  const readFacts = options.readFacts ?? (() => readNodeFacts());
+  const readFacts = options.readFacts ?? ((request) => readAgentFacts(request));
+  const nodeName = options.nodeName ?? options.host;
+  const stallMs = options.transferStallMs ?? DEFAULT_STALL_MS;
+  const factsGate = gate(MAX_CONCURRENT_FACTS);
+  // Separate counts: a node serving its peers' fetches must still be able to fetch from them.
+  let transfers = 0;
+  let bulks = 0;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const path = new URL(request.url ?? '/', 'http://agent').pathname;
+    const url = new URL(request.url ?? '/', 'http://agent');
+    const path = url.pathname;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendJson(response, 405, { error: `method ${request.method ?? '?'} not allowed; use GET` }, { allow: 'GET, HEAD' });
       return;
@@ -64,8 +155,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       sendJson(response, 200, { status: 'ok' });
       return;
     }
-    if (path !== '/facts') {
-      sendJson(response, 404, { error: `no such path ${path}; the agent serves /facts and /healthz` });
+    if (path !== '/facts' && path !== '/bulk' && path !== '/transfer') {
+      sendJson(response, 404, { error: `no such path ${path}; the agent serves /facts, /bulk, /transfer and /healthz` });
       return;
     }
     if (!isAuthorized(request.headers.authorization, expectedDigest)) {
@@ -73,9 +164,53 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       return;
     }
     try {
-      sendJson(response, 200, await readFacts());
+      if (path === '/facts') {
+        const services = parseServicesQuery(url.searchParams);
+        try {
+          sendJson(response, 200, await factsGate(() => readFacts({ services })));
+        } catch (error) {
+          sendJson(response, 500, { error: `reading node facts failed: ${(error as Error).message}` });
+        }
+        return;
+      }
+      if (path === '/bulk') {
+        onlyParams(url.searchParams, ['bytes']);
+        const bytes = integerParam(url.searchParams, 'bytes', 0, MAX_TRANSFER_BYTES);
+        if (bulks >= MAX_CONCURRENT_TRANSFERS) {
+          sendJson(response, 429, { error: `more than ${MAX_CONCURRENT_TRANSFERS} bulk answers at once` });
+          return;
+        }
+        bulks += 1;
+        try {
+          await streamBulk(response, bytes, request.method === 'HEAD');
+        } finally {
+          bulks -= 1;
+        }
+        return;
+      }
+      // A HEAD would start a transfer whose result nobody can read.
+      if (request.method === 'HEAD') {
+        sendJson(response, 405, { error: 'method HEAD not allowed on /transfer; use GET' }, { allow: 'GET' });
+        return;
+      }
+      onlyParams(url.searchParams, ['peer', 'bytes', 'timeoutMs']);
+      const peer = parsePeer(url.searchParams);
+      const bytes = integerParam(url.searchParams, 'bytes', 1, MAX_TRANSFER_BYTES);
+      const timeoutMs = integerParam(url.searchParams, 'timeoutMs', 1, MAX_TRANSFER_TIMEOUT_MS, DEFAULT_TRANSFER_TIMEOUT_MS);
+      if (transfers >= MAX_CONCURRENT_TRANSFERS) {
+        sendJson(response, 429, { error: `more than ${MAX_CONCURRENT_TRANSFERS} transfers at once` });
+        return;
+      }
+      transfers += 1;
+      try {
+        const result = await fetchFromPeer({ peerIp: peer.ip, peerPort: peer.port, bytes, token: options.token, from: nodeName, stallMs: Math.min(stallMs, timeoutMs), timeoutMs });
+        sendJson(response, 200, result);
+      } finally {
+        transfers -= 1;
+      }
     } catch (error) {
-      sendJson(response, 500, { error: `reading node facts failed: ${(error as Error).message}` });
+      if (error instanceof BadRequest) sendJson(response, 400, { error: error.message });
+      else throw error;
     }
   };
 

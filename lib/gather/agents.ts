@@ -1,8 +1,9 @@
 import { request } from 'node:http';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
-import { mapWithConcurrency } from './probes.js';
-import type { NodeAgentFact, NodeFact, NodeKernelFacts } from '../model/index.js';
+import { mapWithConcurrency } from '../concurrency.js';
+import type { NodeAgentFact, NodeFact, NodeKernelFacts, Protocol, TransferProbeFact } from '../model/index.js';
 
 // Asks the node agent on each node for its kernel facts. An agent that does not answer, answers
 // 401 or answers garbage becomes a NodeAgentFact with that status — a finding, never a hang and
@@ -17,11 +18,19 @@ export interface FetchNodeAgentsOptions {
   address?: (node: NodeFact) => string | undefined;
   /** How many agents are asked at once. */
   concurrency?: number;
+  /** Service addresses (ClusterIP:port/protocol) to read kube-proxy's rules and conntrack entries for. */
+  services?: { ip: string; port: number; protocol: Protocol }[];
 }
+
+/** The agent reads at most this many Service addresses per request (lib/agent/service-address.ts). */
+const MAX_SERVICES_PER_REQUEST = 32;
 
 const DEFAULT_AGENT_CONCURRENCY = 32;
 /** Facts of one node are a few KB; anything this large is not an agent answering. */
 const MAX_BODY_BYTES = 1024 * 1024;
+
+const portSchema = z.number().int().min(1).max(65535);
+const protocolSchema = z.enum(['TCP', 'UDP', 'SCTP']);
 
 const nodeKernelFactsSchema = z.object({
   ipForward: z.boolean().nullable(),
@@ -39,14 +48,71 @@ const nodeKernelFactsSchema = z.object({
     z.object({
       name: z.string(),
       mtu: z.number().int().nonnegative(),
-      kind: z.enum(['primary', 'cni', 'other']),
+      kind: z.enum(['primary', 'cni', 'pod', 'other']),
       up: z.boolean().optional(),
     }),
   ),
   routes: z.array(z.object({ destination: z.string(), gateway: z.string().optional(), device: z.string().optional() })),
+  // Optional: an agent older than the netfilter reader still answers with valid facts.
+  netfilter: z
+    .object({
+      sources: z.array(z.enum(['nft', 'iptables-nft', 'iptables-legacy'])),
+      forwardPolicy: z.enum(['accept', 'drop']).nullable(),
+      forwardDropChains: z.array(z.string()),
+      foreignDrops: z.array(
+        z.object({
+          table: z.string(),
+          chain: z.string(),
+          hook: z.string().optional(),
+          verdict: z.enum(['drop', 'reject']),
+          text: z.string(),
+        }),
+      ),
+      legacyRuleCount: z.number().int().nonnegative(),
+      kubeProxyMode: z.enum(['iptables', 'nftables', 'ipvs']).nullable(),
+    })
+    .nullable()
+    .optional(),
+  serviceRules: z
+    .array(
+      z.object({
+        ip: z.string(),
+        port: portSchema,
+        protocol: protocolSchema,
+        mode: z.enum(['iptables', 'nftables', 'ipvs', 'unknown']),
+        found: z.boolean(),
+        backends: z.array(z.string()),
+        rejects: z.boolean(),
+        detail: z.string().optional(),
+      }),
+    )
+    .optional(),
+  conntrackEntries: z
+    .array(
+      z.object({
+        ip: z.string(),
+        port: portSchema,
+        protocol: protocolSchema,
+        total: z.number().int().nonnegative(),
+        unreplied: z.number().int().nonnegative(),
+        unrepliedTo: z.record(z.string(), z.number().int().nonnegative()),
+        samples: z.array(z.string()),
+      }),
+    )
+    .optional(),
   unknown: z.record(z.string(), z.string()),
   readAt: z.string(),
 }) satisfies z.ZodType<NodeKernelFacts>;
+
+const transferSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  bytes: z.number().int().nonnegative(),
+  received: z.number().int().nonnegative(),
+  outcome: z.enum(['complete', 'stalled', 'refused', 'error', 'skipped']),
+  detail: z.string().optional(),
+  ms: z.number().nonnegative(),
+}) satisfies z.ZodType<TransferProbeFact>;
 
 /** Nothing listens there, or no route to it; a reset or anything else after connecting is an error. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -97,6 +163,7 @@ async function askAgent(node: NodeFact, options: FetchNodeAgentsOptions): Promis
   const family = isIP(address);
   if (family === 0) return { node: node.name, status: 'error', detail: `agent address "${address}" is not an IP address` };
   const url = new URL(`http://${family === 6 ? `[${address}]` : address}:${options.port}/facts`);
+  for (const service of servicesQuery(options.services)) url.searchParams.append('service', service);
 
   const result = await getFacts(url, options.token, options.timeoutMs);
   if ('failure' in result) return { node: node.name, status: result.failure, detail: `${url.host}: ${result.detail}` };
@@ -119,6 +186,17 @@ async function askAgent(node: NodeFact, options: FetchNodeAgentsOptions): Promis
   return { node: node.name, status: 'ok', facts: parsed.data };
 }
 
+/** `ip:port/protocol` per distinct address, IPv6 bracketed; invalid ones are left out (the agent would answer 400). */
+function servicesQuery(services: FetchNodeAgentsOptions['services']): string[] {
+  const seen = new Set<string>();
+  for (const { ip, port, protocol } of services ?? []) {
+    const family = isIP(ip);
+    if (family === 0 || !Number.isInteger(port) || port < 1 || port > 65535) continue;
+    seen.add(`${family === 6 ? `[${ip}]` : ip}:${port}/${protocol.toLowerCase()}`);
+  }
+  return [...seen].slice(0, MAX_SERVICES_PER_REQUEST);
+}
+
 /**
  * Fetch kernel facts from the agents on `nodeNames` (in that order). Names with no NodeFact
  * come back as `error` so the caller sees every node it asked about.
@@ -132,4 +210,71 @@ export async function fetchNodeAgents(nodes: NodeFact[], nodeNames: string[], op
     if (!node) return { node: name, status: 'error', detail: `node ${name} is not among the nodes read from the API` };
     return askAgent(node, opts);
   });
+}
+
+export interface TransferOptions {
+  port: number;
+  token: string;
+  /** Whole-request deadline; the agents get a little less for the transfer itself. */
+  timeoutMs: number;
+  bytes: number;
+  /** Where to reach a node's agent; defaults to the node's InternalIP. */
+  address?: (node: NodeFact) => string | undefined;
+}
+
+/** Below this the agent's own stall window (2 s) would not fit inside the deadline. */
+const MIN_TRANSFER_TIMEOUT_MS = 1_000;
+const TRANSFER_MARGIN_MS = 500;
+const MAX_AGENT_TRANSFER_TIMEOUT_MS = 30_000;
+
+/**
+ * Ask `from`'s agent to fetch `bytes` from `to`'s agent (GET /transfer → peer's /bulk). Never
+ * throws: an agent that cannot be asked becomes outcome 'error' with the reason. `from` and `to`
+ * in the result are the Kubernetes node names, whatever the agents call themselves.
+ */
+export async function transferBetween(from: NodeFact, to: NodeFact, options: TransferOptions): Promise<TransferProbeFact> {
+  const started = performance.now();
+  const failed = (detail: string, outcome: TransferProbeFact['outcome'] = 'error'): TransferProbeFact => ({
+    from: from.name,
+    to: to.name,
+    bytes: options.bytes,
+    received: 0,
+    outcome,
+    detail,
+    ms: Math.round(performance.now() - started),
+  });
+  try {
+    const fromAddress = options.address ? options.address(from) : from.internalIP;
+    const toAddress = options.address ? options.address(to) : to.internalIP;
+    if (!fromAddress) return failed(`node ${from.name} has no InternalIP to reach its agent at`, 'skipped');
+    if (!toAddress) return failed(`node ${to.name} has no InternalIP to reach its agent at`, 'skipped');
+    const fromFamily = isIP(fromAddress);
+    const toFamily = isIP(toAddress);
+    if (fromFamily === 0) return failed(`agent address "${fromAddress}" of ${from.name} is not an IP address`);
+    if (toFamily === 0) return failed(`agent address "${toAddress}" of ${to.name} is not an IP address`);
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) return failed(`agent port must be 1–65535 (got ${options.port})`);
+    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) return failed(`transfer timeoutMs must be positive (got ${options.timeoutMs})`);
+
+    const agentTimeout = Math.min(MAX_AGENT_TRANSFER_TIMEOUT_MS, Math.max(MIN_TRANSFER_TIMEOUT_MS, options.timeoutMs - TRANSFER_MARGIN_MS));
+    const url = new URL(`http://${fromFamily === 6 ? `[${fromAddress}]` : fromAddress}:${options.port}/transfer`);
+    url.searchParams.set('peer', `${toFamily === 6 ? `[${toAddress}]` : toAddress}:${options.port}`);
+    url.searchParams.set('bytes', String(options.bytes));
+    url.searchParams.set('timeoutMs', String(agentTimeout));
+
+    const result = await getFacts(url, options.token, Math.max(options.timeoutMs, agentTimeout + TRANSFER_MARGIN_MS));
+    if ('failure' in result) return failed(`asking ${from.name}'s agent (${url.host}): ${result.detail}`);
+    if (result.status === 401 || result.status === 403) return failed(`${from.name}'s agent (${url.host}) answered ${result.status}: the agent token differs from ours`);
+    if (result.status !== 200) return failed(`${from.name}'s agent (${url.host}) answered HTTP ${result.status}: ${result.body.slice(0, 200)}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(result.body);
+    } catch {
+      return failed(`${from.name}'s agent (${url.host}) answered something that is not JSON: ${result.body.slice(0, 80)}`);
+    }
+    const parsed = transferSchema.safeParse(body);
+    if (!parsed.success) return failed(`${from.name}'s agent (${url.host}) answered JSON that is not a transfer: ${describeZodError(parsed.error)}`);
+    return { ...parsed.data, from: from.name, to: to.name };
+  } catch (error) {
+    return failed(`transfer from ${from.name} to ${to.name} failed: ${(error as Error).message}`);
+  }
 }

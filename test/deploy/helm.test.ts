@@ -142,9 +142,9 @@ describe('helm chart', () => {
     }
   });
 
-  it('locks down both pods: non-root, read-only root, no capabilities, RuntimeDefault seccomp', async () => {
+  it('locks down the worker: non-root, read-only root, no capabilities, RuntimeDefault seccomp', async () => {
     const objects = await render();
-    for (const workload of [find(objects, 'Deployment')!, find(objects, 'DaemonSet')!]) {
+    for (const workload of [find(objects, 'Deployment')!]) {
       const pod = workload.spec.template.spec;
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
       for (const container of pod.containers) {
@@ -163,6 +163,30 @@ describe('helm chart', () => {
       }
       expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([]);
     }
+  });
+
+  it('gives the agent exactly NET_ADMIN and nothing else: no other capability, no escalation, read-only root', async () => {
+    const pod = find(await render(), 'DaemonSet')!.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    const [container, ...others] = pod.containers;
+    expect(others).toEqual([]);
+    expect(container.securityContext).toEqual({
+      // Root only so the one added capability survives exec (no ambient capabilities in Kubernetes).
+      runAsNonRoot: false,
+      runAsUser: 0,
+      runAsGroup: 10001,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.hostPID).toBeUndefined();
+    expect(pod.hostIPC).toBeUndefined();
+    expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([]);
+    expect(container.resources.requests).toHaveProperty('cpu');
+    expect(container.resources.limits).toHaveProperty('memory');
+    expect(container.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
   });
 
   it('probes the worker health server and hands the worker its whole environment contract', async () => {

@@ -52,21 +52,20 @@ describe('deploy/agent manifests', () => {
     expect(objects.some((object) => /Role/.test(String(object.kind)))).toBe(false);
   });
 
-  it('runs on the host network as non-root with nothing to escalate and no API token', () => {
+  it('runs on the host network with NET_ADMIN alone, nothing to escalate and no API token', () => {
     const pod = daemonSet().spec.template.spec;
     const [container] = pod.containers;
     expect(pod.hostNetwork).toBe(true);
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([]);
-    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    // uid 0 because Kubernetes hands added capabilities only to root; every other capability dropped.
     expect(container.securityContext).toMatchObject({
-      runAsNonRoot: true,
+      runAsUser: 0,
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
       privileged: false,
-      capabilities: { drop: ['ALL'] },
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
     });
-    expect(container.securityContext.capabilities.add).toBeUndefined();
     expect(container.resources.requests).toBeDefined();
     expect(container.resources.limits.memory).toBeDefined();
     expect(pod.tolerations).toContainEqual({ operator: 'Exists' });

@@ -5,9 +5,10 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentServer, type AgentServer } from '../../lib/agent/server.js';
+import type { AgentFactsRequest } from '../../lib/agent/facts.js';
 import { readNodeFacts } from '../../lib/agent/node-facts.js';
-import { fetchNodeAgents } from '../../lib/gather/agents.js';
-import type { NodeFact } from '../../lib/model/index.js';
+import { fetchNodeAgents, transferBetween } from '../../lib/gather/agents.js';
+import type { NodeFact, NodeKernelFacts, TransferProbeFact } from '../../lib/model/index.js';
 
 // The agent and its client over real loopback sockets: the token gate, and every way an agent
 // can fail to answer becoming a status instead of a hang.
@@ -190,6 +191,12 @@ describe('bin/agent.ts', () => {
     expect(result.stderr).toContain('NODE_IP must be an IPv4 or IPv6 address (got "node-1")');
   });
 
+  it('refuses a NODE_NAME that is not a node name', async () => {
+    const result = await collect(runAgent({ NETCHECK_AGENT_TOKEN: TOKEN, NODE_IP: '127.0.0.1', NODE_NAME: 'Node 1; rm' }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('NODE_NAME must be a Kubernetes node name (lower-case DNS subdomain; got "Node 1; rm")');
+  });
+
   it('serves with a token file, binds NODE_IP, and exits cleanly on SIGTERM', async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
@@ -222,5 +229,200 @@ describe('bin/agent.ts', () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('agent /facts with Service addresses', () => {
+  let spy: AgentServer;
+  const requests: AgentFactsRequest[] = [];
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    // Answers without reading anything, so the tests see exactly what reached the reader.
+    spy = await startAgentServer({
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      readFacts: async (request) => {
+        requests.push(request);
+        return { ...(await readNodeFacts()), netfilter: null, serviceRules: [], conntrackEntries: [], unknown: { netfilter: 'unknown, because this is a test' } };
+      },
+    });
+  });
+  afterAll(async () => {
+    await spy?.close();
+  });
+
+  it('includes netfilter and the two (empty) arrays in a plain /facts answer', async () => {
+    const response = await fetch(`${agent.url}/facts`, { headers: auth });
+    expect(response.status).toBe(200);
+    const facts = (await response.json()) as NodeKernelFacts;
+    expect(facts).toHaveProperty('netfilter');
+    expect(facts.serviceRules).toEqual([]);
+    expect(facts.conntrackEntries).toEqual([]);
+  });
+
+  it('reads kube-proxy rules and conntrack entries for the addresses asked about', async () => {
+    const response = await fetch(`${agent.url}/facts?service=10.96.0.20:80/tcp&service=${encodeURIComponent('[fd00::20]:53/udp')}`, { headers: auth });
+    expect(response.status).toBe(200);
+    const facts = (await response.json()) as NodeKernelFacts;
+    expect(facts.serviceRules?.map((rule) => [rule.ip, rule.port, rule.protocol])).toEqual([
+      ['10.96.0.20', 80, 'TCP'],
+      ['fd00::20', 53, 'UDP'],
+    ]);
+    // Entries or an "unknown, because …" per address, whatever this machine allows.
+    for (const address of ['10.96.0.20:80/tcp', '[fd00::20]:53/udp']) {
+      const read = facts.conntrackEntries?.some((entry) => `${entry.ip.includes(':') ? `[${entry.ip}]` : entry.ip}:${entry.port}/${entry.protocol.toLowerCase()}` === address);
+      expect(read || facts.unknown[`conntrackEntries.${address}`] !== undefined, address).toBe(true);
+    }
+  });
+
+  it('hands validated, de-duplicated addresses to the reader', async () => {
+    requests.length = 0;
+    const query = ['10.96.0.20:80/tcp', '10.96.0.20:80/TCP', 'fd00:0::20:53/udp', '10.96.0.21:8080/sctp'].map((value) => `service=${encodeURIComponent(value)}`).join('&');
+    expect((await fetch(`${spy.url}/facts?${query}`, { headers: auth })).status).toBe(200);
+    expect(requests).toEqual([
+      {
+        services: [
+          { ip: '10.96.0.20', port: 80, protocol: 'TCP' },
+          { ip: 'fd00::20', port: 53, protocol: 'UDP' },
+          { ip: '10.96.0.21', port: 8080, protocol: 'SCTP' },
+        ],
+      },
+    ]);
+  });
+
+  it.each([
+    ['an address that is not an IP', 'service=web.shop:80/tcp', /is not an IP address/],
+    ['port 0', 'service=10.96.0.20:0/tcp', /port 0 .* is not 1–65535/],
+    ['port 65536', 'service=10.96.0.20:65536/tcp', /port 65536 .* is not 1–65535/],
+    ['a protocol other than tcp/udp/sctp', 'service=10.96.0.20:80/icmp', /protocol "icmp"/],
+    ['no port', 'service=10.96.0.20/tcp', /is not <ip>:<port>\/<tcp\|udp\|sctp>/],
+    ['a shell-looking value', `service=${encodeURIComponent('10.96.0.20:80/tcp;rm -rf /')}`, /is not <ip>:<port>/],
+    ['more than 32 addresses', Array.from({ length: 33 }, (_, i) => `service=10.96.0.${i}:80/tcp`).join('&'), /at most 32 service parameters \(got 33\)/],
+    ['an unknown parameter', 'services=10.96.0.20:80/tcp', /unknown query parameter "services"/],
+  ])('answers 400 to %s, without reading anything', async (_label, query, message) => {
+    requests.length = 0;
+    const response = await fetch(`${spy.url}/facts?${query}`, { headers: auth });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string };
+    expect(body.error).toMatch(message);
+    expect(requests).toEqual([]);
+  });
+
+  it('answers 401 before looking at the parameters', async () => {
+    expect((await fetch(`${spy.url}/facts?service=nonsense`)).status).toBe(401);
+    expect((await fetch(`${spy.url}/bulk?bytes=10`)).status).toBe(401);
+    expect((await fetch(`${spy.url}/transfer?peer=127.0.0.1:1&bytes=10`)).status).toBe(401);
+  });
+
+  it('passes the engine\'s Service addresses through fetchNodeAgents', async () => {
+    requests.length = 0;
+    const [result] = await fetchNodeAgents([node('n1')], ['n1'], {
+      port: spy.port,
+      token: TOKEN,
+      timeoutMs: 10_000,
+      services: [
+        { ip: '10.96.0.20', port: 80, protocol: 'TCP' },
+        { ip: 'fd00::20', port: 53, protocol: 'UDP' },
+      ],
+    });
+    expect(result).toMatchObject({ status: 'ok', facts: { netfilter: null, serviceRules: [], conntrackEntries: [] } });
+    expect(requests.at(-1)?.services).toEqual([
+      { ip: '10.96.0.20', port: 80, protocol: 'TCP' },
+      { ip: 'fd00::20', port: 53, protocol: 'UDP' },
+    ]);
+  });
+
+  it('still parses the answer of an agent older than the netfilter reader', async () => {
+    const old = createHttpServer((_request, response) => {
+      void readNodeFacts().then((facts) => response.end(JSON.stringify({ ...facts, interfaces: facts.interfaces.map((i) => ({ ...i, kind: i.kind === 'pod' ? 'other' : i.kind })) })));
+    });
+    const port = await listen(old);
+    try {
+      const [result] = await fetchNodeAgents([node('n1')], ['n1'], { port, token: TOKEN, timeoutMs: 10_000, services: [{ ip: '10.96.0.20', port: 80, protocol: 'TCP' }] });
+      expect(result?.status).toBe('ok');
+      expect(result?.facts?.netfilter).toBeUndefined();
+    } finally {
+      old.close();
+    }
+  });
+});
+
+describe('agent /bulk and /transfer', () => {
+  let first: AgentServer;
+  let second: AgentServer;
+  let otherToken: AgentServer;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    first = await startAgentServer({ host: '127.0.0.1', port: 0, token: TOKEN, nodeName: 'node-a', transferStallMs: 300 });
+    // The same port on another loopback address: transferBetween reaches every agent on one port.
+    second = await startAgentServer({ host: '127.0.0.2', port: first.port, token: TOKEN, nodeName: 'node-b' });
+    otherToken = await startAgentServer({ host: '127.0.0.3', port: first.port, token: 'd'.repeat(64) });
+  });
+  afterAll(async () => {
+    await Promise.all([first?.close(), second?.close(), otherToken?.close()]);
+  });
+
+  it('streams exactly the bytes asked for, up to 4 MiB', async () => {
+    const response = await fetch(`${first.url}/bulk?bytes=100000`, { headers: auth });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe('100000');
+    expect((await response.arrayBuffer()).byteLength).toBe(100000);
+    for (const query of ['bytes=4194305', 'bytes=-1', 'bytes=1e6', '', 'bytes=10&bytes=20', 'bytes=10&peer=x']) {
+      const bad = await fetch(`${first.url}/bulk?${query}`, { headers: auth });
+      expect(bad.status, query).toBe(400);
+    }
+  });
+
+  it('fetches from the peer agent with the same token and reports a complete transfer', async () => {
+    const response = await fetch(`${first.url}/transfer?peer=127.0.0.2:${first.port}&bytes=${4 * 1024 * 1024}`, { headers: auth });
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as TransferProbeFact;
+    expect(result).toMatchObject({ from: 'node-a', to: `127.0.0.2:${first.port}`, bytes: 4 * 1024 * 1024, received: 4 * 1024 * 1024, outcome: 'complete' });
+    expect(result.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('names a refused peer, a peer with another token, and a peer that accepts but never sends', async () => {
+    const ask = async (peer: string) => (await (await fetch(`${first.url}/transfer?peer=${encodeURIComponent(peer)}&bytes=65536`, { headers: auth })).json()) as TransferProbeFact;
+    expect(await ask(`127.0.0.1:${closedPort}`)).toMatchObject({ outcome: 'refused', received: 0 });
+    const wrongToken = await ask(`127.0.0.3:${first.port}`);
+    expect(wrongToken).toMatchObject({ outcome: 'error' });
+    expect(wrongToken.detail).toMatch(/answered HTTP 401: the agents hold different tokens/);
+    const started = Date.now();
+    const stalled = await ask(`127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    expect(stalled).toMatchObject({ outcome: 'stalled', received: 0 });
+    expect(stalled.detail).toMatch(/no bytes for 300 ms after 0 of 65536/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('rejects a bad peer or size with 400 and refuses HEAD', async () => {
+    for (const query of ['bytes=10', 'peer=127.0.0.2&bytes=10', 'peer=node-b:9807&bytes=10', 'peer=127.0.0.2:0&bytes=10', `peer=127.0.0.2:${first.port}&bytes=0`, `peer=127.0.0.2:${first.port}&bytes=99999999`, `peer=[127.0.0.2]:${first.port}&bytes=10`]) {
+      const response = await fetch(`${first.url}/transfer?${query}`, { headers: auth });
+      expect(response.status, query).toBe(400);
+      expect(((await response.json()) as { error: string }).error.length).toBeGreaterThan(0);
+    }
+    expect((await fetch(`${first.url}/transfer?peer=127.0.0.2:${first.port}&bytes=10`, { method: 'HEAD', headers: auth })).status).toBe(405);
+  });
+
+  it('transferBetween names the Kubernetes nodes and never throws', async () => {
+    const a = { ...node('ip-10-0-0-1.internal'), internalIP: '127.0.0.1' };
+    const b = { ...node('ip-10-0-0-2.internal'), internalIP: '127.0.0.2' };
+    const result = await transferBetween(a, b, { port: first.port, token: TOKEN, timeoutMs: 10_000, bytes: 256 * 1024 });
+    expect(result).toMatchObject({ from: 'ip-10-0-0-1.internal', to: 'ip-10-0-0-2.internal', bytes: 256 * 1024, received: 256 * 1024, outcome: 'complete' });
+
+    const unreachable = await transferBetween(a, b, { port: closedPort, token: TOKEN, timeoutMs: 2_000, bytes: 1024 });
+    expect(unreachable).toMatchObject({ from: 'ip-10-0-0-1.internal', to: 'ip-10-0-0-2.internal', outcome: 'error', received: 0 });
+    expect(unreachable.detail).toMatch(/ECONNREFUSED/);
+
+    const started = Date.now();
+    const wedged = await transferBetween({ ...a, internalIP: '127.0.0.1' }, b, { port: (silent.address() as AddressInfo).port, token: TOKEN, timeoutMs: 1_500, bytes: 1024 });
+    expect(wedged).toMatchObject({ outcome: 'error' });
+    expect(wedged.detail).toMatch(/no answer within/);
+    expect(Date.now() - started).toBeLessThan(4_000);
+
+    expect(await transferBetween({ ...a, internalIP: undefined }, b, { port: first.port, token: TOKEN, timeoutMs: 1_000, bytes: 1 })).toMatchObject({ outcome: 'skipped' });
+    expect(await transferBetween(a, b, { port: first.port, token: TOKEN, timeoutMs: 1_000, bytes: 1, address: () => 'not-an-ip' })).toMatchObject({ outcome: 'error' });
   });
 });
