@@ -1,11 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { explains, runChecks } from './checks/index.js';
-import { fetchNodeAgents } from './gather/agents.js';
+import { fetchNodeAgents, transferBetween } from './gather/agents.js';
 import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
-import { probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
+import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
-import type { AnyReport, Facts, NodeAgentFact, ProbeSource, Report, SweepReport, Target } from './model/index.js';
-import { nodesInScope } from './scope/path.js';
+import type { AnyReport, Facts, NodeAgentFact, ProbeSource, Report, SweepReport, Target, TransferProbeFact } from './model/index.js';
+import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
 import { ClusterSweep } from './summary/sweep.js';
 import { buildReport } from './verdict/verdict.js';
 
@@ -27,14 +27,43 @@ export interface EngineDeps {
   onPhase?: (phase: 'gather' | 'probe' | 'check') => void;
 }
 
+const NO_AGENT_TOKEN = 'no node-agent token configured (NETCHECK_AGENT_TOKEN / --agent-token)';
+/** More than a jumbo frame many times over, small enough to cost milliseconds on a healthy path. */
+const TRANSFER_BYTES = 256 * 1024;
+const MAX_TRANSFER_PEERS = 3;
+
 async function gatherAgents(objects: ObjectFacts, target: Target, source: ProbeSource | undefined, deps: EngineDeps): Promise<NodeAgentFact[]> {
   // Ask exactly the nodes the kernel checks will look at, so none of them reads "unknown" for
-  // want of a question.
-  const names = nodesInScope({ ...objects, target, probes: { source } }).nodes;
-  if (!deps.agents) {
-    return names.map((node) => ({ node, status: 'not-deployed', detail: 'no node-agent token configured (NETCHECK_AGENT_TOKEN / --agent-token)' }));
-  }
-  return fetchNodeAgents(objects.nodes, names, deps.agents);
+  // want of a question, and ask them about the Service addresses the path uses.
+  const scope = { ...objects, target, probes: { source } };
+  const names = nodesInScope(scope).nodes;
+  if (!deps.agents) return names.map((node) => ({ node, status: 'not-deployed', detail: NO_AGENT_TOKEN }));
+  const services = serviceAddressesOnPath(scope).map(({ ip, port, protocol }) => ({ ip, port, protocol }));
+  return fetchNodeAgents(objects.nodes, names, { ...deps.agents, services });
+}
+
+/**
+ * Bulk transfers both ways between the probe source's node and the nodes at the other end
+ * (endpoints, or DNS pods), through the agents: a handshake passes an MTU black hole, bytes do not.
+ */
+async function runTransfers(objects: ObjectFacts, target: Target, source: ProbeSource | undefined, deps: EngineDeps): Promise<TransferProbeFact[]> {
+  if (!deps.probes.enabled || target.kind === 'cluster' || target.kind === 'node') return [];
+  const skipped = (detail: string): TransferProbeFact[] => [{ from: source?.node ?? '', to: '', bytes: TRANSFER_BYTES, received: 0, outcome: 'skipped', detail, ms: 0 }];
+  if (!deps.agents) return skipped(NO_AGENT_TOKEN);
+  const here = source?.node;
+  if (!here) return skipped("the probe source's node is unknown");
+  const scope = { ...objects, target, probes: { source } };
+  const far = (target.kind === 'dns' ? dnsPathNodes(scope) : nodesInScope(scope).nodes).filter((n) => n !== here).slice(0, MAX_TRANSFER_PEERS);
+  const node = (name: string) => objects.nodes.find((n) => n.name === name);
+  const from = node(here);
+  if (!from) return skipped(`node ${here} is not in the node list`);
+  if (far.length === 0) return skipped(`the source and the other end share node ${here}`);
+  const access = { ...deps.agents, bytes: TRANSFER_BYTES, timeoutMs: Math.max(deps.agents.timeoutMs, 4_000) };
+  const pairs = far.flatMap((name) => {
+    const peer = node(name);
+    return peer ? [transferBetween(from, peer, access), transferBetween(peer, from, access)] : [];
+  });
+  return Promise.all(pairs);
 }
 
 /** Not one API read succeeded for a network reason: there is nothing to diagnose, only that to say. */
@@ -49,12 +78,17 @@ function assertReachable(objects: ObjectFacts): void {
 
 export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Facts> {
   deps.onPhase?.('gather');
-  const objects = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace });
+  const placeSource = deps.probes.enabled && !deps.probes.source?.node;
+  const objects = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace, ...(placeSource ? { sourceAddresses: [...localAddresses()] } : {}) });
   assertReachable(objects);
   deps.onPhase?.('probe');
   const source = probeSource(objects, target, deps.probes);
-  const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, { ...deps.probes, source }), gatherAgents(objects, target, source, deps)]);
-  return { ...objects, target, collectedAt: new Date().toISOString(), probes, nodeAgents };
+  const [probes, nodeAgents, transfers] = await Promise.all([
+    runProbes(objects, target, { ...deps.probes, source }),
+    gatherAgents(objects, target, source, deps),
+    runTransfers(objects, target, source, deps),
+  ]);
+  return { ...objects, target, collectedAt: new Date().toISOString(), probes: transfers.length ? { ...probes, transfers } : probes, nodeAgents };
 }
 
 async function diagnose(target: Exclude<Target, { kind: 'cluster' }>, deps: EngineDeps): Promise<Report> {

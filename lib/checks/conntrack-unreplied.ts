@@ -1,9 +1,9 @@
 import { finding, skipped } from './lib/finding.js';
-import { agentReading } from './lib/kernel.js';
+import { readingsPerAddress } from './lib/kernel.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
 import type { Check } from './types.js';
 import type { ConntrackEntriesFact, Facts, Finding, Subject } from '../model/index.js';
-import { nodesInScope, serviceAddressesOnPath } from '../scope/path.js';
+import { serviceAddressesOnPath } from '../scope/path.js';
 
 // The seed article's "SYN, no ACK" without a packet capture: connection-tracking entries to the
 // target's ClusterIP that the far end never answered. They say on which node the connections
@@ -16,23 +16,14 @@ interface Stuck {
 }
 
 function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown: string[] } {
-  const addresses = serviceAddressesOnPath(facts);
-  const result = { stuck: [] as Stuck[], clean: [] as string[], unknown: [] as string[] };
-  for (const node of nodesInScope(facts).nodes) {
-    const reading = agentReading(facts, node);
-    if (!reading.known) {
-      result.unknown.push(reading.reason);
-      continue;
-    }
-    for (const address of addresses) {
-      const entries = reading.facts.conntrackEntries?.find((e) => e.ip === address.ip && e.port === address.port && e.protocol === address.protocol);
-      if (!entries) {
-        result.unknown.push(reading.facts.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${address.ip}:${address.port}`);
-      } else if (entries.unreplied > 0) result.stuck.push({ node, entries });
-      else result.clean.push(`${node}: ${entries.total} conntrack entries to ${address.ip}:${address.port}, none unreplied`);
-    }
-  }
-  return result;
+  const { readings, unknown } = readingsPerAddress(facts, (kernel, address, node) =>
+    kernel.conntrackEntries?.find((e) => e.ip === address.ip && e.port === address.port && e.protocol === address.protocol) ?? {
+      unknown: kernel.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${address.ip}:${address.port}`,
+    },
+  );
+  const stuck = readings.filter((r) => r.value.unreplied > 0).map((r) => ({ node: r.node, entries: r.value }));
+  const clean = readings.filter((r) => r.value.unreplied === 0).map((r) => `${r.node}: ${r.value.total} conntrack entries to ${r.address.ip}:${r.address.port}, none unreplied`);
+  return { stuck, clean, unknown };
 }
 
 function backendLine(facts: Facts, backend: string, count: number): string {

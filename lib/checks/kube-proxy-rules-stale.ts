@@ -1,6 +1,6 @@
 import { kubeProxyReplacedByCilium } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
-import { agentReading } from './lib/kernel.js';
+import { readingsPerAddress } from './lib/kernel.js';
 import { symptomNodes } from './lib/subjects.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
 import type { Check } from './types.js';
@@ -53,23 +53,17 @@ function assess(facts: Facts): Assessment | { skip: string } {
     return { skip: 'unknown, because no node agent reported, so the rules kube-proxy programmed were not read' };
   }
   const sourceNode = facts.probes.source?.node;
-  const result: Assessment = { problems: [], ok: [], unknown: [], ...(sourceNode ? { sourceNode } : {}) };
-  for (const node of nodesInScope(facts).nodes) {
-    const reading = agentReading(facts, node);
-    if (!reading.known) {
-      result.unknown.push(reading.reason);
-      continue;
-    }
-    for (const address of addresses) {
-      const rules = reading.facts.serviceRules?.find((r) => r.ip === address.ip && r.port === address.port && r.protocol === address.protocol);
-      if (!rules) result.unknown.push(`unknown, because the agent on ${node} did not report kube-proxy's rules for ${addressText(address)}`);
-      else if (rules.mode === 'unknown') result.unknown.push(rules.detail ?? `unknown, because kube-proxy's mode on ${node} could not be read`);
-      else {
-        const problem = compare(node, address, rules);
-        if (problem) result.problems.push(problem);
-        else result.ok.push(`kube-proxy on ${node} sends ${addressText(address)} to ${describeBackends(rules.backends)} (matches the EndpointSlices)`);
-      }
-    }
+  const { readings, unknown } = readingsPerAddress(facts, (kernel, address, node) => {
+    const rules = kernel.serviceRules?.find((r) => r.ip === address.ip && r.port === address.port && r.protocol === address.protocol);
+    if (!rules) return { unknown: `unknown, because the agent on ${node} did not report kube-proxy's rules for ${addressText(address)}` };
+    if (rules.mode === 'unknown') return { unknown: rules.detail ?? `unknown, because kube-proxy's mode on ${node} could not be read` };
+    return rules;
+  });
+  const result: Assessment = { problems: [], ok: [], unknown, ...(sourceNode ? { sourceNode } : {}) };
+  for (const { node, address, value: rules } of readings) {
+    const problem = compare(node, address, rules);
+    if (problem) result.problems.push(problem);
+    else result.ok.push(`kube-proxy on ${node} sends ${addressText(address)} to ${describeBackends(rules.backends)} (matches the EndpointSlices)`);
   }
   return result;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { EngineDeps } from '../engine.js';
+import { AGENT_TIMEOUT_MS } from '../agent/token.js';
 import { formatZodError } from '../jobs/schema.js';
 import { onCluster, parseSource, targetSpecSchema, type AnyReport, type NodeKernelFacts, type TargetSource, type TargetSpec } from '../model/index.js';
 
@@ -139,7 +140,8 @@ async function engineDeps(opts: GlobalOptions, io: CliIo, onPhase?: EngineDeps['
         clusterDomain: opts.clusterDomain,
         source: { description: 'the machine running the netcheck CLI' },
       },
-      agents: token ? { port: opts.agentPort, token, timeoutMs: Math.max(opts.probeTimeout, 1000) } : undefined,
+      // Reading netfilter on a node with a large ruleset takes up to a few seconds (bench:agent).
+      agents: token ? { port: opts.agentPort, token, timeoutMs: Math.max(opts.probeTimeout, AGENT_TIMEOUT_MS) } : undefined,
       onPhase,
     },
   };

@@ -3,6 +3,7 @@ import { connect, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ipInCidr, isDnsSubdomain } from '../model/index.js';
+import { mapWithConcurrency } from '../concurrency.js';
 import type { ObjectFacts } from './types.js';
 import type { DnsProbeFact, EndpointSliceFact, PodFact, ProbeFacts, ProbeSource, ServiceFact, ServicePortFact, Target, TargetSource, TcpOutcome, TcpProbeFact } from '../model/index.js';
 
@@ -25,21 +26,6 @@ export interface ProbeOptions {
 
 /** NodePorts are probed on at most this many nodes (those hosting endpoints first). */
 const MAX_NODEPORT_NODES = 3;
-
-/** Run `work` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`concurrency must be a positive integer (got ${limit})`);
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 const elapsed = (start: number): number => Math.round(performance.now() - start);
 

@@ -1,3 +1,4 @@
+import { AGENT_TIMEOUT_MS } from '../agent/token.js';
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { WorkerConfig } from '../config.js';
@@ -41,7 +42,7 @@ function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T>
 
 async function agentAccess(config: WorkerConfig): Promise<AgentAccess | undefined> {
   const token = config.agentToken ?? (config.agentTokenFile ? (await readFile(config.agentTokenFile, 'utf8')).trim() : undefined);
-  return token ? { port: config.agentPort, token, timeoutMs: Math.max(config.probeTimeoutMs, 1000) } : undefined;
+  return token ? { port: config.agentPort, token, timeoutMs: Math.max(config.probeTimeoutMs, AGENT_TIMEOUT_MS) } : undefined;
 }
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {

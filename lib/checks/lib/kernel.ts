@@ -1,6 +1,6 @@
 // Node-agent facts for the kernel checks: what each node's agent read (or why it is unknown),
 // judged per node, turned into one finding per check that names the nodes on and off the path.
-import { nodesInScope } from '../../scope/path.js';
+import { nodesInScope, serviceAddressesOnPath, type PathServiceAddress } from '../../scope/path.js';
 import type { Check } from '../types.js';
 import { finding, skipped } from './finding.js';
 import { symptomNodes } from './subjects.js';
@@ -165,4 +165,29 @@ export function timeoutsThrough(facts: Facts, node: string): TcpProbeFact[] {
   return facts.probes.tcp.filter(
     (p) => (p.outcome === 'timeout' || p.outcome === 'unreachable') && (fromHere || p.node === node || (p.role === 'clusterIP' && endpointNodes.has(node))),
   );
+}
+
+/**
+ * What each node of the path reported about each ClusterIP address on it: `pick` finds the
+ * reading (kube-proxy's rules, conntrack entries) or returns a reason it is unknown.
+ */
+export function readingsPerAddress<T>(
+  facts: Facts,
+  pick: (kernel: NodeKernelFacts, address: PathServiceAddress, node: string) => T | { unknown: string },
+): { readings: { node: string; address: PathServiceAddress; value: T }[]; unknown: string[] } {
+  const addresses = serviceAddressesOnPath(facts);
+  const result = { readings: [] as { node: string; address: PathServiceAddress; value: T }[], unknown: [] as string[] };
+  for (const node of nodesInScope(facts).nodes) {
+    const reading = agentReading(facts, node);
+    if (!reading.known) {
+      result.unknown.push(reading.reason);
+      continue;
+    }
+    for (const address of addresses) {
+      const value = pick(reading.facts, address, node);
+      if (value && typeof value === 'object' && 'unknown' in value) result.unknown.push(value.unknown);
+      else result.readings.push({ node, address, value: value as T });
+    }
+  }
+  return result;
 }
