@@ -13,6 +13,8 @@ import { MIN_AGENT_TOKEN_LENGTH } from '../lib/agent/token.js';
 //                              so the agent never listens on every node interface.
 //   NODE_NAME                  this node's Kubernetes name (downward API spec.nodeName), reported
 //                              as the receiving end of transfers; optional, NODE_IP otherwise.
+//   NETCHECK_AGENT_POD_PROBES  "on" serves /probe: TCP probes from inside a pod's network namespace
+//                              (needs CAP_SYS_ADMIN and /var/run/netns mounted); off by default.
 
 const DEFAULT_AGENT_PORT = 9807;
 
@@ -21,6 +23,7 @@ interface AgentConfig {
   port: number;
   token: string;
   nodeName?: string;
+  podProbes: boolean;
 }
 
 function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -59,8 +62,12 @@ function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     problems.push(`NODE_NAME must be a Kubernetes node name (lower-case DNS subdomain; got "${nodeName.slice(0, 60)}")`);
   }
 
+  const podProbesText = env.NETCHECK_AGENT_POD_PROBES ?? 'off';
+  if (podProbesText !== 'on' && podProbesText !== 'off') problems.push(`NETCHECK_AGENT_POD_PROBES must be on or off (got "${podProbesText.slice(0, 20)}")`);
+  const podProbes = podProbesText === 'on';
+
   if (problems.length > 0 || token === undefined) throw new Error(`netcheck agent: invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  return nodeName ? { host, port, token, nodeName } : { host, port, token };
+  return nodeName ? { host, port, token, nodeName, podProbes } : { host, port, token, podProbes };
 }
 
 async function main(): Promise<void> {

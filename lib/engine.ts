@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { explains, runChecks } from './checks/index.js';
-import { fetchNodeAgents, transferBetween } from './gather/agents.js';
+import { fetchNodeAgents, probeFromPodVia, transferBetween } from './gather/agents.js';
 import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
 import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
@@ -66,6 +66,25 @@ async function runTransfers(objects: ObjectFacts, target: Target, source: ProbeS
   return Promise.all(pairs);
 }
 
+/**
+ * With --probe-in-pod and a --from client: the TCP probes run inside the client pod's network
+ * namespace, through the agent on its node, so they meet exactly what the client's packets meet.
+ */
+function podProbing(objects: ObjectFacts, source: ProbeSource | undefined, deps: EngineDeps): { source: ProbeSource; connectMany: NonNullable<ProbeOptions['connectMany']> } | undefined {
+  const pod = source?.pod;
+  const node = objects.nodes.find((n) => n.name === source?.node);
+  if (!deps.probes.inPod || !deps.agents || !source || !pod?.ip || !node) return undefined;
+  const agents = deps.agents;
+  const podIP = pod.ip;
+  return {
+    source: { ...source, description: `pod ${pod.namespace}/${pod.name} (probes ran inside its network namespace, through ${node.name}'s agent)` },
+    connectMany: async (targets) => {
+      const answer = await probeFromPodVia(node, podIP, targets, { port: agents.port, token: agents.token, timeoutMs: agents.timeoutMs, probeTimeoutMs: deps.probes.timeoutMs });
+      return 'unknown' in answer ? answer : answer.results;
+    },
+  };
+}
+
 /** Not one API read succeeded for a network reason: there is nothing to diagnose, only that to say. */
 export class ClusterUnreachableError extends Error {}
 
@@ -82,9 +101,11 @@ export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Fac
   const objects = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace, ...(placeSource ? { sourceAddresses: [...localAddresses()] } : {}) });
   assertReachable(objects);
   deps.onPhase?.('probe');
-  const source = probeSource(objects, target, deps.probes);
+  const located = probeSource(objects, target, deps.probes);
+  const inPod = podProbing(objects, located, deps);
+  const source = inPod?.source ?? located;
   const [probes, nodeAgents, transfers] = await Promise.all([
-    runProbes(objects, target, { ...deps.probes, source }),
+    runProbes(objects, target, { ...deps.probes, ...(source ? { source } : {}), ...(inPod ? { connectMany: inPod.connectMany } : {}) }),
     gatherAgents(objects, target, source, deps),
     runTransfers(objects, target, source, deps),
   ]);

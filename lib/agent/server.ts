@@ -4,6 +4,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import { readAgentFacts, type ReadAgentFacts } from './facts.js';
 import { MAX_SERVICE_ADDRESSES, parseServiceAddress, type ServiceAddress } from './service-address.js';
 import { MIN_AGENT_TOKEN_LENGTH } from './token.js';
+import { MAX_POD_PROBE_TARGETS, probeFromPod } from './pod-probe.js';
 import {
   DEFAULT_STALL_MS,
   DEFAULT_TRANSFER_TIMEOUT_MS,
@@ -28,6 +29,9 @@ export interface AgentServerOptions {
   nodeName?: string;
   /** No byte progress for this long makes a transfer 'stalled'. */
   transferStallMs?: number;
+  /** Opt-in: serve /probe, TCP probes from inside a pod's network namespace (needs CAP_SYS_ADMIN). */
+  podProbes?: boolean;
+  probeFromPod?: typeof probeFromPod;
 }
 
 export interface AgentServer {
@@ -94,12 +98,15 @@ export function parseServicesQuery(params: URLSearchParams): ServiceAddress[] {
 function parsePeer(params: URLSearchParams): { ip: string; port: number } {
   const values = params.getAll('peer');
   if (values.length !== 1) throw new BadRequest(values.length === 0 ? 'peer=<ip>:<port> is required' : 'peer may be given once');
-  const text = values[0] as string;
+  return parseAddress(values[0] as string, 'peer');
+}
+
+function parseAddress(text: string, what: string): { ip: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   const ip = match?.[1] ?? match?.[2] ?? '';
   const port = Number(match?.[3]);
-  if (!match || isIP(ip) === 0) throw new BadRequest(`peer must be <ip>:<port> or [<ipv6>]:<port> (got "${text.slice(0, 80)}")`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadRequest(`peer port must be 1–65535 (got ${match[3]})`);
+  if (!match || isIP(ip) === 0) throw new BadRequest(`${what} must be <ip>:<port> or [<ipv6>]:<port> (got "${text.slice(0, 80)}")`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadRequest(`${what} port must be 1–65535 (got ${match[3]})`);
   if (match[1] !== undefined && isIP(ip) !== 6) throw new BadRequest(`only IPv6 addresses go in brackets (got "${text.slice(0, 80)}")`);
   return { ip, port };
 }
@@ -155,8 +162,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       sendJson(response, 200, { status: 'ok' });
       return;
     }
-    if (path !== '/facts' && path !== '/bulk' && path !== '/transfer') {
-      sendJson(response, 404, { error: `no such path ${path}; the agent serves /facts, /bulk, /transfer and /healthz` });
+    if (path !== '/facts' && path !== '/bulk' && path !== '/transfer' && path !== '/probe') {
+      sendJson(response, 404, { error: `no such path ${path}; the agent serves /facts, /bulk, /transfer, /probe and /healthz` });
       return;
     }
     if (!isAuthorized(request.headers.authorization, expectedDigest)) {
@@ -186,6 +193,20 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         } finally {
           bulks -= 1;
         }
+        return;
+      }
+      if (path === '/probe') {
+        if (!options.podProbes) {
+          sendJson(response, 403, { error: 'probes from pod network namespaces are off on this agent (NETCHECK_AGENT_POD_PROBES=on enables them)' });
+          return;
+        }
+        onlyParams(url.searchParams, ['pod', 'target', 'timeoutMs']);
+        const pod = url.searchParams.getAll('pod');
+        if (pod.length !== 1 || isIP(pod[0] as string) === 0) throw new BadRequest('pod=<pod IP> is required once');
+        const targets = url.searchParams.getAll('target').map((t) => parseAddress(t, 'target'));
+        if (targets.length === 0 || targets.length > MAX_POD_PROBE_TARGETS) throw new BadRequest(`give 1–${MAX_POD_PROBE_TARGETS} target=<ip>:<port>`);
+        const timeoutMs = integerParam(url.searchParams, 'timeoutMs', 1, MAX_TRANSFER_TIMEOUT_MS, 2_000);
+        sendJson(response, 200, await (options.probeFromPod ?? probeFromPod)(pod[0] as string, targets, timeoutMs));
         return;
       }
       // A HEAD would start a transfer whose result nobody can read.

@@ -28,6 +28,7 @@ interface GlobalOptions {
   agentToken?: string;
   agentTokenFile?: string;
   color?: boolean;
+  probeInPod?: boolean;
 }
 
 class UsageError extends Error {}
@@ -56,6 +57,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
     .option('--agent-port <port>', 'node agent port', positiveInt('--agent-port'), Number(io.env.NETCHECK_AGENT_PORT ?? 9807))
     .option('--agent-token-file <path>', 'file holding the node agent token (default: $NETCHECK_AGENT_TOKEN)')
+    .option('--probe-in-pod', "with --from: run the TCP probes inside the client pod's network namespace, through its node's agent (the agent must run with NETCHECK_AGENT_POD_PROBES=on)")
     .option('--no-color', 'plain text output')
     .showHelpAfterError('(run netcheck --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -139,6 +141,7 @@ async function engineDeps(opts: GlobalOptions, io: CliIo, onPhase?: EngineDeps['
         concurrency: 32,
         clusterDomain: opts.clusterDomain,
         source: { description: 'the machine running the netcheck CLI' },
+        ...(opts.probeInPod ? { inPod: true } : {}),
       },
       // Reading netfilter on a node with a large ruleset takes up to a few seconds (bench:agent).
       agents: token ? { port: opts.agentPort, token, timeoutMs: Math.max(opts.probeTimeout, AGENT_TIMEOUT_MS) } : undefined,

@@ -278,3 +278,49 @@ export async function transferBetween(from: NodeFact, to: NodeFact, options: Tra
     return failed(`transfer from ${from.name} to ${to.name} failed: ${(error as Error).message}`);
   }
 }
+
+const podProbeSchema = z.union([
+  z.object({
+    netns: z.string(),
+    results: z.array(
+      z.object({
+        ip: z.string(),
+        port: z.number().int(),
+        outcome: z.enum(['connected', 'refused', 'timeout', 'unreachable', 'error', 'skipped']),
+        detail: z.string().optional(),
+        ms: z.number(),
+      }),
+    ),
+  }),
+  z.object({ unknown: z.string() }),
+]);
+
+export type PodProbeAnswer = z.infer<typeof podProbeSchema>;
+
+/**
+ * Ask the agent on the client pod's node to run TCP connects from inside that pod's network
+ * namespace (the opt-in /probe). Never throws: anything but an answer is `unknown` with the reason.
+ */
+export async function probeFromPodVia(
+  node: NodeFact,
+  podIP: string,
+  targets: readonly { ip: string; port: number }[],
+  options: { port: number; token: string; timeoutMs: number; probeTimeoutMs: number },
+): Promise<PodProbeAnswer> {
+  const address = node.internalIP;
+  if (!address || isIP(address) === 0) return { unknown: `unknown, because node ${node.name} has no InternalIP to reach its agent at` };
+  const host = isIP(address) === 6 ? `[${address}]` : address;
+  const url = new URL(`http://${host}:${options.port}/probe`);
+  url.searchParams.set('pod', podIP);
+  url.searchParams.set('timeoutMs', String(options.probeTimeoutMs));
+  for (const t of targets) url.searchParams.append('target', isIP(t.ip) === 6 ? `[${t.ip}]:${t.port}` : `${t.ip}:${t.port}`);
+  const result = await getFacts(url, options.token, options.timeoutMs + options.probeTimeoutMs);
+  if ('failure' in result) return { unknown: `unknown, because ${node.name}'s agent did not answer the pod probe (${result.detail})` };
+  if (result.status !== 200) return { unknown: `unknown, because ${node.name}'s agent answered HTTP ${result.status} to the pod probe: ${result.body.slice(0, 200)}` };
+  try {
+    const parsed = podProbeSchema.safeParse(JSON.parse(result.body));
+    return parsed.success ? parsed.data : { unknown: `unknown, because ${node.name}'s agent answered a pod probe netcheck cannot read: ${describeZodError(parsed.error)}` };
+  } catch {
+    return { unknown: `unknown, because ${node.name}'s agent answered the pod probe with something that is not JSON` };
+  }
+}

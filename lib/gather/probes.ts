@@ -22,6 +22,10 @@ export interface ProbeOptions {
   /** Defaults to the kube-dns Service's ClusterIP and DNS port. */
   dnsServer?: { host: string; port: number };
   source?: ProbeFacts['source'];
+  /** Opt-in: run the TCP probes from inside the --from client pod's network namespace (through its node's agent). */
+  inPod?: boolean;
+  /** Connects to every target somewhere else (inside a pod's namespace); the results keep the order. */
+  connectMany?: (targets: { ip: string; port: number }[]) => Promise<{ outcome: TcpOutcome; detail?: string; ms: number }[] | { unknown: string }>;
 }
 
 /** NodePorts are probed on at most this many nodes (those hosting endpoints first). */
@@ -264,6 +268,19 @@ export function probeSource(objects: Pick<ObjectFacts, 'pods' | 'nodes'>, target
   return inCidr ? { ...configured, node: inCidr.name } : configured;
 }
 
+/** Probes run in one batch somewhere else; if that fails, each says why it did not run. */
+async function connectElsewhere(planned: PlannedTcpProbe[], connectMany: NonNullable<ProbeOptions['connectMany']>): Promise<TcpProbeFact[]> {
+  const runnable = planned.filter((p) => !p.skipDetail);
+  const answers = runnable.length ? await connectMany(runnable.map((p) => ({ ip: p.ip, port: p.port }))) : [];
+  let next = 0;
+  return planned.map(({ skipDetail, ...probe }): TcpProbeFact => {
+    if (skipDetail) return { ...probe, outcome: 'skipped', detail: skipDetail, ms: 0 };
+    if ('unknown' in answers) return { ...probe, outcome: 'skipped', detail: answers.unknown, ms: 0 };
+    const answer = answers[next++];
+    return answer ? { ...probe, ...answer } : { ...probe, outcome: 'skipped', detail: 'the pod probe returned no result for it', ms: 0 };
+  });
+}
+
 export async function runProbes(objects: ObjectFacts, target: Target, opts: ProbeOptions): Promise<ProbeFacts> {
   if (!opts.enabled) {
     return { enabled: false, skipReason: opts.skipReason ?? 'probes disabled', tcp: [], dns: [], ...(opts.source ? { source: opts.source } : {}) };
@@ -275,10 +292,12 @@ export async function runProbes(objects: ObjectFacts, target: Target, opts: Prob
     target.kind === 'svc' ? objects.services.find((candidate) => candidate.name === target.name && candidate.namespace === target.namespace) : undefined;
 
   const plannedTcp = service ? planServiceProbes(service, objects) : [];
-  const tcp = await mapWithConcurrency(plannedTcp, opts.concurrency, async ({ skipDetail, ...probe }): Promise<TcpProbeFact> => {
-    if (skipDetail) return { ...probe, outcome: 'skipped', detail: skipDetail, ms: 0 };
-    return { ...probe, ...(await probeTcp(probe.ip, probe.port, opts.timeoutMs)) };
-  });
+  const tcp = opts.connectMany
+    ? await connectElsewhere(plannedTcp, opts.connectMany)
+    : await mapWithConcurrency(plannedTcp, opts.concurrency, async ({ skipDetail, ...probe }): Promise<TcpProbeFact> => {
+        if (skipDetail) return { ...probe, outcome: 'skipped', detail: skipDetail, ms: 0 };
+        return { ...probe, ...(await probeTcp(probe.ip, probe.port, opts.timeoutMs)) };
+      });
 
   const names = planDnsNames(service, target, opts.clusterDomain);
   const server = dnsServerOf(objects, opts);

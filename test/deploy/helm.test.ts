@@ -187,6 +187,17 @@ describe('helm chart', () => {
     expect(container.resources.requests).toHaveProperty('cpu');
     expect(container.resources.limits).toHaveProperty('memory');
     expect(container.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    expect(container.env.map((e: Json) => e.name)).not.toContain('NETCHECK_AGENT_POD_PROBES');
+  });
+
+  it('adds SYS_ADMIN and the pinned pod namespaces only when agent.podProbes opts in', async () => {
+    const pod = find(await render({ ...REQUIRED, 'agent.podProbes': 'true' }), 'DaemonSet')!.spec.template.spec;
+    const [container] = pod.containers;
+    expect(container.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'SYS_ADMIN'] });
+    expect(container.securityContext.privileged).toBe(false);
+    expect(container.env).toContainEqual({ name: 'NETCHECK_AGENT_POD_PROBES', value: 'on' });
+    expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([{ name: 'netns', hostPath: { path: '/var/run/netns', type: 'Directory' } }]);
+    expect(container.volumeMounts).toContainEqual({ name: 'netns', mountPath: '/var/run/netns', readOnly: true, mountPropagation: 'HostToContainer' });
   });
 
   it('probes the worker health server and hands the worker its whole environment contract', async () => {

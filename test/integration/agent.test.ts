@@ -86,6 +86,35 @@ describe('agent server', () => {
     expect(facts.interfaces.map((iface) => iface.name)).toEqual(local.interfaces.map((iface) => iface.name));
   });
 
+  it('refuses pod probes unless opted in, and bad pod-probe input before anything runs', async () => {
+    const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+    const off = await fetch(`${agent.url}/probe?pod=10.244.1.5&target=10.96.0.20:80`, auth);
+    expect(off.status).toBe(403);
+    expect(((await off.json()) as { error: string }).error).toMatch(/NETCHECK_AGENT_POD_PROBES=on/);
+    let ran = 0;
+    const optedIn = await startAgentServer({
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      podProbes: true,
+      probeFromPod: async () => {
+        ran++;
+        return { unknown: 'unknown, because no network namespace holds 10.244.1.5' };
+      },
+    });
+    try {
+      for (const query of ['pod=not-an-ip&target=10.96.0.20:80', 'pod=10.244.1.5', 'pod=10.244.1.5&target=10.96.0.20:99999', 'pod=10.244.1.5&target=$(reboot):80']) {
+        expect((await fetch(`${optedIn.url}/probe?${query}`, auth)).status, query).toBe(400);
+      }
+      expect(ran).toBe(0);
+      const answer = await fetch(`${optedIn.url}/probe?pod=10.244.1.5&target=10.96.0.20:80`, auth);
+      expect(await answer.json()).toEqual({ unknown: 'unknown, because no network namespace holds 10.244.1.5' });
+      expect(ran).toBe(1);
+    } finally {
+      await optedIn.close();
+    }
+  });
+
   it('names unknown paths and refuses other methods', async () => {
     expect((await fetch(`${agent.url}/metrics`)).status).toBe(404);
     expect((await fetch(`${agent.url}/facts`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);

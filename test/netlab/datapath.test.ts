@@ -22,7 +22,9 @@ interface JsonReport {
   findings: { code: string; status: string; detail: string; evidence: string[]; explainedBy?: string }[];
 }
 
-function datapathLab(title: string, options: LabOptions, faults: (ctx: { lab: () => Lab; diagnose: (name: string, args: string[]) => Promise<JsonReport> }) => void): void {
+type Diagnose = (name: string, args: string[], from?: string) => Promise<JsonReport>;
+
+function datapathLab(title: string, options: LabOptions, faults: (ctx: { lab: () => Lab; diagnose: Diagnose }) => void): void {
   describeNetlab(title, () => {
     let lab: Lab;
     let kubeconfigPath: string;
@@ -32,7 +34,7 @@ function datapathLab(title: string, options: LabOptions, faults: (ctx: { lab: ()
       lab = await buildLab(options);
       const cluster = await populateCluster(lab);
       ({ kubeconfigPath } = await lab.startKubeApi('node-1', cluster.objects, API_SERVER_PORT));
-      for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT });
+      for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT, podProbes: true });
     });
 
     afterAll(async () => {
@@ -44,9 +46,9 @@ function datapathLab(title: string, options: LabOptions, faults: (ctx: { lab: ()
       console.info(`[netlab] ${title}: build ${lab.timings.buildMs} ms, teardown ${lab.timings.teardownMs} ms; ${runs}`);
     });
 
-    const diagnose = async (name: string, args: string[]): Promise<JsonReport> => {
+    const diagnose: Diagnose = async (name, args, from = CLIENT_POD) => {
       const started = performance.now();
-      const result = await lab.runNetcheck(CLIENT_POD, [...args, '--output', 'json', '--probe-timeout', '1500'], {
+      const result = await lab.runNetcheck(from, [...args, '--output', 'json', '--probe-timeout', '1500'], {
         KUBECONFIG: kubeconfigPath,
         NETCHECK_AGENT_TOKEN: TOKEN,
         NETCHECK_AGENT_PORT: String(AGENT_PORT),
@@ -154,6 +156,26 @@ datapathLab('network lab: the data path, bridge CNI', {}, ({ lab, diagnose }) =>
     } finally {
       await lab().setServiceOverride('node-1', 'web', undefined);
       await lab().conntrackFlush('node-1');
+    }
+  });
+
+  it("--from a client with --probe-in-pod: the probes run inside the client pod's namespace through its node's agent (netcheck itself on node-2)", async () => {
+    const node = lab().node('node-1');
+    const from = ['--from', `netcheck/pod/${CLIENT_POD}`];
+    await lab().sysctl(node.ns, 'net.ipv4.ip_forward', 0);
+    try {
+      // From node-2 itself the pod on node-2 is local: only a probe from the client sees node-1 drop it.
+      const local = await diagnose('from-client-local-probes', ['svc', 'web', '-n', 'shop', ...from], 'node-2');
+      expect(local.source?.node).toBe('node-1');
+      expect(local.source?.description).toMatch(/the probes ran from/);
+      expect(local.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('pass');
+      const inPod = await diagnose('from-client-in-pod', ['svc', 'web', '-n', 'shop', ...from, '--probe-in-pod'], 'node-2');
+      expect(inPod.source?.description).toMatch(/inside its network namespace, through node-1's agent/);
+      expectRoot(inPod, 'ip-forward-disabled', 'node-1', 'node-2');
+      expect(inPod.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('fail');
+      expect(inPod.findings.find((f) => f.code === 'endpoint-timeout')?.explainedBy).toBe('ip-forward-disabled');
+    } finally {
+      await lab().sysctl(node.ns, 'net.ipv4.ip_forward', 1);
     }
   });
 

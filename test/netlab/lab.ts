@@ -951,11 +951,19 @@ export class Lab {
   }
 
   /** The node agent (bin/agent.ts, bundled) inside a node namespace, bound to the node's InternalIP. */
-  startAgent(nodeName: string, options: { token: string; port: number; maskBridgeSysctls?: boolean }): Promise<LabChild> {
+  /** The node agent; `podProbes` turns on its opt-in probes from pod namespaces (pinned under /var/run/netns, as the lab's are). */
+  startAgent(nodeName: string, options: { token: string; port: number; maskBridgeSysctls?: boolean; podProbes?: boolean }): Promise<LabChild> {
     const node = this.node(nodeName);
     return this.spawnIn(node.ns, process.execPath, [this.tool('agent')], {
       ready: /netcheck agent listening/,
-      env: { PATH: process.env.PATH ?? '', NETCHECK_AGENT_TOKEN: options.token, NETCHECK_AGENT_PORT: String(options.port), NODE_IP: node.internalIP },
+      env: {
+        PATH: process.env.PATH ?? '',
+        NETCHECK_AGENT_TOKEN: options.token,
+        NETCHECK_AGENT_PORT: String(options.port),
+        NODE_IP: node.internalIP,
+        NODE_NAME: node.name,
+        ...(options.podProbes ? { NETCHECK_AGENT_POD_PROBES: 'on' } : {}),
+      },
       maskBridgeSysctls: options.maskBridgeSysctls ?? false,
     });
   }
@@ -975,9 +983,9 @@ export class Lab {
     return { url, kubeconfigPath, child };
   }
 
-  /** The netcheck CLI (bin/netcheck.ts) run from inside a pod, so its probes leave from that pod. */
-  runNetcheck(podName: string, args: string[], env: Record<string, string>): Promise<RunResult> {
-    return run('ip', ['netns', 'exec', this.pod(podName).ns, process.execPath, this.tool('netcheck'), ...args], {
+  /** The netcheck CLI (bin/netcheck.ts) run from inside a pod (or a node), so its probes leave from there. */
+  runNetcheck(from: string, args: string[], env: Record<string, string>): Promise<RunResult> {
+    return run('ip', ['netns', 'exec', this.netns(from), process.execPath, this.tool('netcheck'), ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },
       acceptExitCodes: [1, 2],
       timeoutMs: 60_000,
