@@ -17,11 +17,12 @@ COPY lib ./lib
 RUN ["node_modules/.bin/esbuild", "bin/worker.ts", "bin/agent.ts", "--bundle", "--platform=node", "--target=node22", "--format=esm", "--minify", "--sourcemap", "--outdir=dist", "--out-extension:.js=.mjs", "--banner:js=import { createRequire as __netcheckCreateRequire } from 'node:module'; const require = __netcheckCreateRequire(import.meta.url);"]
 
 FROM ${NODE_IMAGE} AS runtime
-# The agent reads netfilter and conntrack with the distribution's own tools (bookworm: nftables
-# 1.0.6, iptables 1.8.9 with iptables-nft and -legacy, conntrack-tools 1.4.7, the versions its
-# parsers are tested against). The worker never runs them.
+# The agent reads netfilter, conntrack and (kube-proxy in IPVS mode) IPVS with the distribution's
+# own tools (bookworm: nftables 1.0.6, iptables 1.8.9 with iptables-nft and -legacy,
+# conntrack-tools 1.4.7, ipvsadm 1.31: the versions its parsers are tested against). The worker
+# never runs them.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables nftables conntrack \
+ && apt-get install -y --no-install-recommends iptables nftables conntrack ipvsadm \
  && rm -rf /var/lib/apt/lists/*
 # uid 10001 has no passwd entry; the AWS SDK and the kube client look for config under $HOME.
 ENV NODE_ENV=production \

@@ -1,4 +1,5 @@
 import { mapWithConcurrency } from '../concurrency.js';
+import { ipvsServiceRules } from './ipvs.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUILTIN_CHAIN_HOOKS, parseIptables, ruleMatches, type IptablesDump, type IptRule, type IptTable } from './iptables-parse.js';
@@ -547,11 +548,12 @@ export async function lookupServiceRules(
   addresses: readonly ServiceAddress[],
   mode: NetfilterFacts['kubeProxyMode'],
   unreadable?: string,
+  ipvs?: (address: ServiceAddress) => Promise<ServiceRulesFact>,
 ): Promise<ServiceRulesFact[]> {
   return mapWithConcurrency(addresses, 4, async (address) => {
     const miss = (detail: string, factMode: ServiceRulesFact['mode']): ServiceRulesFact => ({ ...address, mode: factMode, found: false, backends: [], rejects: false, detail });
     if (unreadable) return miss(unreadable, 'unknown');
-    if (mode === 'ipvs') return miss('unknown, because kube-proxy runs in IPVS mode and this agent does not read IPVS tables (ipvsadm)', 'ipvs');
+    if (mode === 'ipvs') return ipvs ? ipvs(address) : miss('unknown, because kube-proxy runs in IPVS mode and no IPVS reader was given', 'unknown');
     const family = address.ip.includes(':') ? 'ip6' : 'ip';
     for (const nft of index.nft.filter((candidate) => candidate.source.family === family)) {
       const found = await lookupNft(nft, address);
@@ -865,7 +867,7 @@ export async function readNetfilter(options: NetfilterReaderOptions = {}): Promi
           : facts.kubeProxyMode === 'iptables' && iptables.length === 0
             ? unknown['netfilter.kube-proxy.iptables']
             : undefined;
-      return lookupServiceRules({ iptables, nft }, addresses, facts.kubeProxyMode, failed);
+      return lookupServiceRules({ iptables, nft }, addresses, facts.kubeProxyMode, failed, (address) => ipvsServiceRules(address, run, timeoutMs));
     },
   };
 }

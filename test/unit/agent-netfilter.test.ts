@@ -275,11 +275,11 @@ describe('legacy tables, IPVS and nodes without kube-proxy', () => {
     expect((await snapshot.serviceRules([web]))[0]?.backends).toEqual(['10.244.2.10:8080', '10.244.1.10:8080']);
   });
 
-  it('says IPVS mode is unreadable here instead of "no rules"', async () => {
+  it('says IPVS mode is unknown from recorded netfilter alone instead of "no rules"', async () => {
     const snapshot = netfilterFromDumps({ iptablesSave: IPVS_SAVE, interfaceNames: ['eth0', 'kube-ipvs0'] });
     expect(snapshot.facts?.kubeProxyMode).toBe('ipvs');
     expect(await snapshot.serviceRules([web])).toEqual([
-      { ...web, mode: 'ipvs', found: false, backends: [], rejects: false, detail: 'unknown, because kube-proxy runs in IPVS mode and this agent does not read IPVS tables (ipvsadm)' },
+      { ...web, mode: 'unknown', found: false, backends: [], rejects: false, detail: 'unknown, because kube-proxy runs in IPVS mode and no IPVS reader was given' },
     ]);
     // The ipset match alone (no kube-ipvs0 in the list) is enough.
     expect(netfilterFromDumps({ iptablesSave: IPVS_SAVE }).facts?.kubeProxyMode).toBe('ipvs');
@@ -477,7 +477,8 @@ describe('readNetfilter on a live node (scripted tools)', () => {
     });
     const snapshot = await readNetfilter({ run, procRoot: NO_LEGACY });
     expect(snapshot.facts?.kubeProxyMode).toBe('iptables');
-    expect((await snapshot.serviceRules([web]))[0]).toMatchObject({ mode: 'ipvs', found: false });
+    // IPVS mode: the backends come from ipvsadm, which this scripted node does not have.
+    expect((await snapshot.serviceRules([web]))[0]).toMatchObject({ mode: 'unknown', found: false, detail: expect.stringMatching(/IPVS mode and ipvsadm could not be run/) });
     expect(snapshot.facts?.kubeProxyMode).toBe('ipvs');
   });
 
