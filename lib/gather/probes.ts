@@ -188,6 +188,9 @@ function planDnsNames(service: ServiceFact | undefined, target: Target, domain: 
   const names: { name: string; purpose: DnsProbeFact['purpose'] }[] = [];
   if (target.kind === 'svc') {
     names.push({ name: `${target.name}.${target.namespace}.svc.${domain}`, purpose: 'service' });
+    // A client in another namespace asking for the short name tries its own namespace first
+    // (search "<ns>.svc.<domain>", ndots:5): what that lookup finds is what the client reaches.
+    if (target.from && target.from.namespace !== target.namespace) names.push({ name: `${target.name}.${target.from.namespace}.svc.${domain}`, purpose: 'client-search' });
   }
   names.push({ name: `kubernetes.default.svc.${domain}`, purpose: 'kubernetes-default' });
   if (service?.type === 'ExternalName' && service.externalName && isIP(service.externalName) === 0) {

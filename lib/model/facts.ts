@@ -205,7 +205,8 @@ export type DnsOutcome = 'resolved' | 'nxdomain' | 'timeout' | 'refused' | 'serv
 export interface DnsProbeFact {
   name: string;
   /** What the name is for: the target service, the API service (kubernetes.default), an ExternalName CNAME target. */
-  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'other';
+  /** client-search: the target's short name as the --from client's namespace search path expands it first. */
+  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'other';
   type: 'A' | 'AAAA' | 'CNAME' | 'ANY';
   outcome: DnsOutcome;
   addresses?: string[];

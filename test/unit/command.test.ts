@@ -53,4 +53,27 @@ describe('/netcheck grammar', () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.error).toMatch(message);
   });
+
+  it('takes --from on svc and dns: a pod, a workload, in the target namespace or another', () => {
+    expect(parseCommand('svc payments -n shop --from deploy/checkout')).toEqual({
+      ok: true,
+      kind: 'target',
+      target: { kind: 'svc', name: 'payments', namespace: 'shop', from: { kind: 'deploy', name: 'checkout', namespace: 'shop' } },
+    });
+    expect(parseCommand('svc payments -n shop --from web/pod/frontend-7d9f-x2k')).toMatchObject({ target: { from: { kind: 'pod', name: 'frontend-7d9f-x2k', namespace: 'web' } } });
+    expect(parseCommand('svc payments -n shop --from=web/sts/db')).toMatchObject({ target: { from: { kind: 'sts', name: 'db', namespace: 'web' } } });
+    expect(parseCommand('dns -n shop --from checkout-7d9f-x2k')).toMatchObject({ target: { kind: 'dns', from: { kind: 'pod', name: 'checkout-7d9f-x2k', namespace: 'shop' } } });
+  });
+
+  it.each([
+    ['node node-1 --from deploy/x', /--from goes with svc and dns/],
+    ['svc payments --from a/b/c/d', /too many parts/],
+    ['svc payments --from web/cronjob/x', /not a workload kind/],
+    ['svc payments --from Web/deploy/x', /namespace/],
+    ['svc payments --from', /--from needs a value/],
+  ])('rejects %s with a reason', (text, message) => {
+    const parsed = parseCommand(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(message);
+  });
 });
