@@ -44,7 +44,9 @@ export interface ThreadContext {
 
 export function renderSlackThread(report: Report, ctx: ThreadContext): SlackThread {
   const view = viewReport(report);
-  const replies = problemReplies(view.problems);
+  // The parent already says the root cause's verdict and fix: its reply does not say them again.
+  const shown = { verdict: verdictLine(report), fix: report.status === 'ok' ? '' : primaryRemediation(report) };
+  const replies = problemReplies(view.problems, shown);
   const passSkip = passSkipReply(view.passes, view.skips);
   if (passSkip) replies.push(passSkip);
   return { parent: reportParent(report, ctx), replies };
@@ -73,8 +75,13 @@ function reportParent(report: Report, ctx: ThreadContext): SlackMessage {
   return builder.message(`${STATUS_WORD[report.status]}: ${verdict} (${reportLabel(target)}, cluster ${ctx.cluster})`);
 }
 
-function problemReplies(groups: ProblemGroup[]): SlackMessage[] {
-  const individual = groups.slice(0, MAX_PROBLEM_REPLIES).map(problemReply);
+interface ShownInParent {
+  verdict: string;
+  fix: string;
+}
+
+function problemReplies(groups: ProblemGroup[], shown: ShownInParent): SlackMessage[] {
+  const individual = groups.slice(0, MAX_PROBLEM_REPLIES).map((group, i) => problemReply(group, i === 0 ? shown : undefined));
   const rest = groups.slice(MAX_PROBLEM_REPLIES);
   if (rest.length > 0) individual.push(moreProblemsReply(rest));
   return individual;
@@ -84,11 +91,13 @@ function findingHeadline(finding: Finding): string {
   return `${STATUS_EMOJI[finding.status]} *${escapeMrkdwn(truncate(finding.title, 300))}*`;
 }
 
-function problemReply(group: ProblemGroup): SlackMessage {
+function problemReply(group: ProblemGroup, shown?: ShownInParent): SlackMessage {
   const { cause, symptoms } = group;
   const builder = new MessageBuilder();
-  builder.tryAdd(section(`${findingHeadline(cause)}\n${escapeMrkdwn(truncate(cause.detail, SLACK_LIMITS.sectionText - 400))}`));
-  if (cause.remediation !== '') builder.tryAdd(section(`*Fix*\n${codeBlock(escapeMrkdwn(cause.remediation), FIX_CHARS)}`));
+  const [firstLine = '', ...moreLines] = cause.detail.split('\n');
+  const detail = shown && firstLine === shown.verdict ? moreLines.join('\n').trim() : cause.detail;
+  builder.tryAdd(section(detail ? `${findingHeadline(cause)}\n${escapeMrkdwn(truncate(detail, SLACK_LIMITS.sectionText - 400))}` : findingHeadline(cause)));
+  if (cause.remediation !== '' && cause.remediation !== shown?.fix) builder.tryAdd(section(`*Fix*\n${codeBlock(escapeMrkdwn(cause.remediation), FIX_CHARS)}`));
   const evidence = evidenceBlock(cause.evidence);
   if (evidence) builder.tryAdd(section(`*Evidence*\n${evidence}`));
   const footer = context(...findingFooter(cause));
@@ -173,12 +182,16 @@ function passSkipReply(passes: Finding[], skips: Finding[]): SlackMessage | null
     const codes = [...new Set(passes.map((f) => f.code))].map((c) => inlineCode(escapeMrkdwn(c))).join(', ');
     builder.tryAdd(section(`${STATUS_EMOJI.pass} *${plural(passes.length, 'check')} passed:* ${codes}`));
   }
+  // What could not be checked ("unknown, because …") is listed; what does not apply is one line.
+  const unknown = skips.filter((f) => /^unknown\b/i.test(f.detail));
+  const notApplicable = skips.length - unknown.length;
   let listed = 0;
-  if (skips.length > 0) {
-    const lines = skips.map((f) => `• ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.detail, 300))}`);
-    listed = addLines(builder, `${STATUS_EMOJI.skip} *${plural(skips.length, 'check')} skipped:*`, lines);
+  if (unknown.length > 0) {
+    const lines = unknown.map((f) => `• ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.detail, 300))}`);
+    listed = addLines(builder, `${STATUS_EMOJI.skip} *${plural(unknown.length, 'check')} could not run:*`, lines);
   }
-  if (listed < skips.length) builder.addOverflowNote(`…and ${skips.length - listed} more skipped`);
+  if (listed < unknown.length) builder.addOverflowNote(`…and ${unknown.length - listed} more could not run`);
+  if (notApplicable > 0) builder.tryAdd(context(`${STATUS_EMOJI.skip} ${plural(notApplicable, 'check')} not applicable here (netcheck … -o json lists each with its reason)`));
   const parts = [passes.length > 0 ? `${passes.length} passed` : '', skips.length > 0 ? `${skips.length} skipped` : ''].filter(Boolean);
   return builder.message(`Checks: ${parts.join(', ')}`);
 }

@@ -88,6 +88,7 @@ function ipForwardReport(): Report {
       f('selector-matches-no-pods', 'pass'),
       f('no-ready-endpoints', 'pass'),
       f('dns-service-name-failed', 'skip', { detail: 'no DNS probe requested for svc jobs' }),
+      f('conntrack-table-full', 'skip', { detail: 'unknown, because the agent on node-3 did not answer' }),
     ],
     {
       rootCause: {
@@ -138,7 +139,13 @@ describe('renderSlackThread', () => {
     expect(warnReply).toContain(':warning:');
     expect(warnReply).toContain('payments-7d9 restarted 4 times');
     expect(passReply).toContain('2 checks passed');
-    expect(passReply).toContain('no DNS probe requested for svc jobs');
+    // Not applicable is one collapsed line; what could not run is listed with its reason.
+    expect(passReply).toContain('1 check not applicable here');
+    expect(passReply).not.toContain('no DNS probe requested for svc jobs');
+    expect(passReply).toContain('unknown, because the agent on node-3 did not answer');
+    // The parent says the root cause's fix; its reply does not repeat it.
+    expect(allText(thread.parent)).toContain("sysctl -w net.ipv4.ip_forward=1");
+    expect(rootReply).not.toContain("sysctl -w net.ipv4.ip_forward=1");
     await expectAcceptedBySlack(thread);
   });
 
@@ -168,7 +175,7 @@ describe('renderSlackThread', () => {
     const findings = [
       ...Array.from({ length: 200 }, (_, i) => f(CODES[i % CODES.length] as Code, i % 3 === 0 ? 'warn' : 'fail', { title: `problem ${i} ${'t'.repeat(400)}`, detail: big, evidence: [big, ...Array.from({ length: 50 }, (_, j) => `line ${j}`)], remediation: big })),
       ...Array.from({ length: 60 }, (_, i) => f(CODES[i % CODES.length] as Code, 'pass')),
-      ...Array.from({ length: 80 }, (_, i) => f(CODES[i % CODES.length] as Code, 'skip', { detail: `reason ${i} ${'r'.repeat(300)}` })),
+      ...Array.from({ length: 80 }, (_, i) => f(CODES[i % CODES.length] as Code, 'skip', { detail: `unknown, because reason ${i} ${'r'.repeat(300)}` })),
     ];
     const thread = renderSlackThread(report(findings), { cluster: 'prod', rerunValue: 'v' });
     for (const message of [thread.parent, ...thread.replies]) expectWithinBudget(message);
@@ -177,7 +184,7 @@ describe('renderSlackThread', () => {
     const overflow = allText(thread.replies[8]!);
     expect(overflow).toContain('192 more problems');
     expect(overflow).toMatch(/…and \d+ more/);
-    expect(allText(thread.replies[9]!)).toMatch(/…and \d+ more skipped/);
+    expect(allText(thread.replies[9]!)).toMatch(/…and \d+ more could not run/);
     await expectAcceptedBySlack(thread);
   });
 
@@ -190,7 +197,9 @@ describe('renderSlackThread', () => {
     expectWithinBudget(reply);
     expect(allText(reply)).toContain('Explains 300 symptoms');
     expect(allText(reply)).toMatch(/…and \d+ more explained symptoms/);
-    expect(allText(reply)).toContain('kubectl -n kube-system rollout restart ds/kube-proxy');
+    // The fix is the parent's; the reply does not say it twice.
+    expect(allText(thread.parent)).toContain('kubectl -n kube-system rollout restart ds/kube-proxy');
+    expect(allText(reply)).not.toContain('kubectl -n kube-system rollout restart ds/kube-proxy');
     expect(allText(reply)).toContain('<https://netcheck.dev/docs/kube-proxy-unhealthy|docs>');
     await expectAcceptedBySlack(thread);
   });
