@@ -51,7 +51,8 @@ export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent)
       channel = alertChannel(payload, { receiverChannels: deps.receiverChannels, incidentChannel: deps.config.incidentChannel });
     } catch (error) {
       if (!(error instanceof AlertChannelError)) throw error;
-      deps.logger.error('alert has no Slack channel', { receiver: payload.receiver, reason: error.message });
+      deps.logger.error('alert has no usable Slack channel', { receiver: payload.receiver, reason: error.message });
+      if (error.fault === 'alert') return jsonResponse(422, { error: error.message });
       return jsonResponse(500, { error: `server misconfigured: ${error.message}` });
     }
 

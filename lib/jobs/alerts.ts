@@ -68,24 +68,33 @@ export const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
 
 export class AlertChannelError extends Error {
   override name = 'AlertChannelError';
+  /** `alert`: the alert itself names a bad channel (a 4xx: retrying cannot help); `config`: ours. */
+  constructor(
+    message: string,
+    readonly fault: 'alert' | 'config',
+  ) {
+    super(message);
+  }
 }
 
 /**
  * Where the alert's report goes: a `slack_channel` label or annotation, else the receiver's
  * configured channel, else the incident channel. Throws AlertChannelError when none is usable —
- * that is a configuration fault on our side, so the handler answers 5xx and Alertmanager retries.
+ * a channel we were not configured with is our fault (5xx, Alertmanager retries); a bad channel
+ * in the alert itself is the alert's (4xx: a retry would fail the same way).
  */
 export function alertChannel(payload: AlertmanagerPayload, config: { receiverChannels: Record<string, string>; incidentChannel?: string }): string {
   const fromAlert = payload.commonLabels.slack_channel ?? payload.commonAnnotations.slack_channel;
   if (fromAlert !== undefined) {
     if (SLACK_CHANNEL_ID.test(fromAlert)) return fromAlert;
-    throw new AlertChannelError(`slack_channel "${clip(fromAlert)}" is not a Slack channel id (C…/G…); fix the alert rule's label`);
+    throw new AlertChannelError(`slack_channel "${clip(fromAlert)}" is not a Slack channel id (C…/G…); fix the alert rule's label`, 'alert');
   }
   const mapped = config.receiverChannels[payload.receiver];
   if (mapped) return mapped;
   if (config.incidentChannel) return config.incidentChannel;
   throw new AlertChannelError(
     `no Slack channel for receiver "${clip(payload.receiver)}": set a slack_channel label on the alert, map the receiver in NETCHECK_ALERT_CHANNELS, or set NETCHECK_INCIDENT_CHANNEL`,
+    'config',
   );
 }
 

@@ -74,8 +74,15 @@ export function parseJsonWith<T>(schema: z.ZodType<T>, body: string, what: strin
 
 export const parseJobBody = (body: string): ParseResult<Job> => parseJsonWith(jobSchema, body, '');
 
+type JobFields = Omit<JobInput, 'version' | 'id' | 'requestedAt'> & { id?: string; requestedAt?: string };
+
+/** Build a job from fields that came from outside (a Slack request): a bad field is a reason, not a throw. */
+export function buildJob(fields: JobFields): ParseResult<Job> {
+  return parseJob({ ...fields, version: 1, id: fields.id ?? crypto.randomUUID(), requestedAt: fields.requestedAt ?? new Date().toISOString() });
+}
+
 /** Build and validate a job; throws on invalid input because producers build jobs from already-validated parts. */
-export function createJob(fields: Omit<JobInput, 'version' | 'id' | 'requestedAt'> & { id?: string; requestedAt?: string }): Job {
+export function createJob(fields: JobFields): Job {
   return jobSchema.parse({
     ...fields,
     version: 1,

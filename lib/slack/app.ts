@@ -1,6 +1,6 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import { jobFromChannelCreated } from '../jobs/channel.js';
-import { createJob, type Job } from '../jobs/schema.js';
+import { buildJob, type Job } from '../jobs/schema.js';
 import type { SendOptions } from '../queue/sqs.js';
 import { handleSlashCommand, type SlashCommandDeps } from './commands.js';
 import { parseRerunValue } from './rerun.js';
@@ -55,16 +55,21 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
       await tell(`:warning: cluster "${rerun.cluster}" is no longer configured.`);
       return;
     }
+    // A payload without a user (or with odd fields) is answered, not thrown into a 500.
+    const user = (body as { user?: { id?: unknown; name?: unknown } }).user;
+    const built = buildJob({
+      trigger: 'rerun',
+      target: rerun.target,
+      cluster: rerun.cluster,
+      requester: { ...(typeof user?.id === 'string' ? { id: user.id } : {}), ...(typeof user?.name === 'string' ? { name: user.name } : {}), source: 'slack' },
+      reply: { channel, threadTs },
+    });
+    if (!built.ok) {
+      await tell(`:warning: netcheck cannot take this click: ${built.error}`);
+      return;
+    }
     try {
-      await enqueue(
-        createJob({
-          trigger: 'rerun',
-          target: rerun.target,
-          cluster: rerun.cluster,
-          requester: { id: body.user.id, name: 'name' in body.user ? body.user.name : undefined, source: 'slack' },
-          reply: { channel, threadTs },
-        }),
-      );
+      await enqueue(built.value);
     } catch (error) {
       deps.log.error('could not queue re-run', { error: String(error) });
       await tell(':x: netcheck could not queue the re-run; try again shortly.');

@@ -1,7 +1,7 @@
 import type { Routing } from '../config.js';
 import { parseCommand, USAGE } from '../jobs/command.js';
 import { describeTarget } from '../model/index.js';
-import { createJob } from '../jobs/schema.js';
+import { buildJob } from '../jobs/schema.js';
 import type { Log } from '../observability/logger.js';
 import type { JobQueue } from '../queue/sqs.js';
 
@@ -41,13 +41,16 @@ export async function handleSlashCommand(command: SlashCommandFields, deps: Slas
   if (parsed.kind === 'help') return ephemeral(`\`\`\`${USAGE}\`\`\``);
   const routed = resolveCluster(deps.routing, parsed.cluster, command.channel_id);
   if ('error' in routed) return ephemeral(`:warning: ${routed.error}`);
-  const job = createJob({
+  const built = buildJob({
     trigger: 'slash',
     target: parsed.target,
     cluster: routed.cluster,
-    requester: { id: command.user_id, name: command.user_name, source: 'slack' },
-    reply: { channel: command.channel_id, responseUrl: command.response_url },
+    requester: { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}), source: 'slack' },
+    // Slack always sends one; an empty value is a client that has none, not a malformed URL.
+    reply: { channel: command.channel_id, ...(command.response_url ? { responseUrl: command.response_url } : {}) },
   });
+  if (!built.ok) return ephemeral(`:warning: netcheck cannot take this request: ${built.error}. Nothing was queued.`);
+  const job = built.value;
   try {
     await deps.queueFor(job.cluster).send(job);
   } catch (error) {

@@ -279,6 +279,14 @@ describe('Alertmanager webhook', () => {
     expect(body(res).error).toMatch(/NETCHECK_INCIDENT_CHANNEL/);
   });
 
+  it('answers 422 (not 500, which Alertmanager would retry forever) when the alert names a channel that is no channel id', async () => {
+    const handle = makeHandler({});
+    const res = await handle(post(payload({ commonLabels: { slack_channel: 'general' }, alerts: [{ labels: { ...payments(), slack_channel: 'general' } }] })));
+    expect(res.statusCode).toBe(422);
+    expect(body(res).error).toMatch(/slack_channel "general" is not a Slack channel id/);
+    expect(await drain(queues.prod)).toEqual([]);
+  });
+
   it('answers 503 when the queue cannot be reached', async () => {
     const closedPort = await new Promise<number>((resolve) => {
       const server = createServer();
