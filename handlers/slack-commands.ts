@@ -46,6 +46,7 @@ export function createSlackCommandsHandler(config: HandlerConfig, signingSecret:
         user_id: userId,
         user_name: form.get('user_name') ?? undefined,
         response_url: form.get('response_url') ?? undefined,
+        trigger_id: form.get('trigger_id') ?? undefined,
       },
       { routing: config.routing, queueFor, log },
     );

@@ -69,7 +69,9 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
       return;
     }
     try {
-      await enqueue(built.value);
+      // A replayed click carries the same trigger_id: SQS FIFO keeps one message for 5 minutes.
+      const triggerId = (body as { trigger_id?: unknown }).trigger_id;
+      await enqueue(built.value, typeof triggerId === 'string' ? { deduplicationId: `rerun-${triggerId}` } : undefined);
     } catch (error) {
       deps.log.error('could not queue re-run', { error: String(error) });
       await tell(':x: netcheck could not queue the re-run; try again shortly.');

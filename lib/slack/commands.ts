@@ -14,6 +14,8 @@ export interface SlashCommandFields {
   user_id: string;
   user_name?: string;
   response_url?: string;
+  /** Unique per invocation: a replay of the same signed request carries the same one. */
+  trigger_id?: string;
 }
 
 export interface SlashCommandDeps {
@@ -52,7 +54,8 @@ export async function handleSlashCommand(command: SlashCommandFields, deps: Slas
   if (!built.ok) return ephemeral(`:warning: netcheck cannot take this request: ${built.error}. Nothing was queued.`);
   const job = built.value;
   try {
-    await deps.queueFor(job.cluster).send(job);
+    // SQS FIFO drops a second message with the same id for 5 minutes — Slack's replay window.
+    await deps.queueFor(job.cluster).send(job, command.trigger_id ? { deduplicationId: `slash-${command.trigger_id}` } : {});
   } catch (error) {
     deps.log.error('could not queue job', { jobId: job.id, error: String(error) });
     return ephemeral(':x: netcheck could not queue this check (the job queue is unavailable). Please try again in a minute.');

@@ -1,3 +1,4 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueueRouter } from '../../lib/queue/sqs.js';
 import { handleSlashCommand, type SlashCommandFields } from '../../lib/slack/commands.js';
@@ -34,6 +35,15 @@ describe('handleSlashCommand with odd but signed input', () => {
     expect(reply.text).toMatch(/cannot take this request/);
     expect(reply.text).toMatch(field);
     expect(sqs.calls('SendMessage')).toBe(before);
+  });
+
+  it('a replayed request (same trigger_id) queues one job, however often it arrives', async () => {
+    const { queueUrl } = await sqs.createQueue('slash-replay.fifo');
+    const replayDeps = { ...deps, routing: { ...deps.routing, queues: { demo: queueUrl } }, queueFor: createQueueRouter(sqs.client, { demo: queueUrl }) };
+    for (let i = 0; i < 5; i++) await handleSlashCommand({ ...base, trigger_id: '13345224609.738474920.8088930838d88f008e0' }, replayDeps);
+    await handleSlashCommand({ ...base, trigger_id: '13345224609.738474920.other' }, replayDeps);
+    const out = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    expect(Number(out.Attributes?.ApproximateNumberOfMessages)).toBe(2);
   });
 
   it('takes an empty response_url as none, and queues the job', async () => {
