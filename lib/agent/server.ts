@@ -18,6 +18,8 @@ import {
 // facts must carry the shared bearer token; /healthz stays open for the kubelet's probe and says
 // nothing about the node.
 
+const MAX_CONNECTIONS = 64;
+
 export interface AgentServerOptions {
   host: string;
   /** 0 picks a free port. */
@@ -29,6 +31,8 @@ export interface AgentServerOptions {
   nodeName?: string;
   /** No byte progress for this long makes a transfer 'stalled'. */
   transferStallMs?: number;
+  /** Open sockets at most; more are refused at accept (default 64: the worker asks each node a few at a time). */
+  maxConnections?: number;
   /** Opt-in: serve /probe, TCP probes from inside a pod's network namespace (needs CAP_SYS_ADMIN). */
   podProbes?: boolean;
   probeFromPod?: typeof probeFromPod;
@@ -235,7 +239,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     }
   };
 
-  const server = createServer((request, response) => {
+  // Node enforces the header and request deadlines only when it checks, every 30 s by default: a
+  // trickling client would hold its socket that long. Check every second, and bound the sockets.
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, { error: (error as Error).message });
       else response.destroy();
@@ -245,6 +251,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   server.headersTimeout = 5_000;
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

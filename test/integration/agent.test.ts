@@ -115,6 +115,35 @@ describe('agent server', () => {
     }
   });
 
+  it('cuts a client that trickles its headers within seconds, and refuses sockets beyond its bound', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(agent.url);
+    const trickler = connect({ host: '127.0.0.1', port: Number(port) });
+    trickler.on('error', () => undefined);
+    // Read what the server sends (its 408), or the socket never reaches 'close'.
+    trickler.resume();
+    trickler.write('GET /facts HTTP/1.1\r\nHost: x\r\n');
+    const started = Date.now();
+    // Resolves on the server's close: the 5 s header deadline, checked every second, not every 30 s.
+    await new Promise<void>((resolve) => trickler.once('close', () => resolve()));
+    expect(Date.now() - started).toBeLessThan(9_000);
+
+    const bounded = await startAgentServer({ host: '127.0.0.1', port: 0, token: TOKEN, maxConnections: 2 });
+    try {
+      const boundedPort = Number(new URL(bounded.url).port);
+      const open = await Promise.all([0, 1].map(() => new Promise<ReturnType<typeof connect>>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: boundedPort }, () => resolve(socket));
+      })));
+      const third = connect({ host: '127.0.0.1', port: boundedPort });
+      third.on('error', () => undefined);
+      third.resume();
+      await new Promise<void>((resolve) => third.once('close', () => resolve()));
+      for (const socket of open) socket.destroy();
+    } finally {
+      await bounded.close();
+    }
+  }, 15_000);
+
   it('names unknown paths and refuses other methods', async () => {
     expect((await fetch(`${agent.url}/metrics`)).status).toBe(404);
     expect((await fetch(`${agent.url}/facts`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);
