@@ -138,3 +138,29 @@ function toPostError(error: unknown, channel: string, method = 'chat.postMessage
   const hint = code === 'ratelimited' ? ' and stayed rate limited through every retry' : '';
   return new SlackPostError(`Slack ${method} to ${channel} failed${hint}: ${message}`, code, undefined, { cause: error });
 }
+
+/** Slack honours a response_url for 30 minutes and five posts. */
+export const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
+export const RESPONSE_URL_USES = 5;
+
+/**
+ * Posts a message to a slash command's response_url (visible to the requester only). For a
+ * channel the bot cannot post in (a private channel it was not invited to, a DM), this is the
+ * one way the answer still arrives. Throws a SlackPostError when Slack refuses.
+ */
+export async function postToResponseUrl(responseUrl: string, message: SlackMessage, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const url = new URL(responseUrl);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new SlackPostError(`response_url has scheme ${url.protocol}`, 'invalid_response_url');
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks }),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+    });
+  } catch (error) {
+    throw new SlackPostError(`response_url post failed: ${(error as Error).message}`, 'request_failed', undefined, { cause: error });
+  }
+  if (!response.ok) throw new SlackPostError(`response_url answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`, 'response_url_refused');
+}

@@ -3,8 +3,8 @@ import { alertThreadKey } from '../jobs/alerts.js';
 import type { Job } from '../jobs/schema.js';
 import { describeTarget, onCluster } from '../model/index.js';
 import type { Log } from '../observability/logger.js';
-import type { ThreadPoster } from '../post/slack.js';
-import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackThread } from '../render/slack.js';
+import { postToResponseUrl, RESPONSE_URL_TTL_MS, RESPONSE_URL_USES, SlackPostError, type ThreadPoster } from '../post/slack.js';
+import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackMessage, type SlackThread } from '../render/slack.js';
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
 import type { StateRegistry } from '../state/registry.js';
@@ -86,7 +86,14 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     return { status: 'error', posted };
   }
 
-  const posted = await postResult(job, thread, report, deps);
+  let posted: { channel: string; ts: string };
+  try {
+    posted = await postResult(job, thread, report, deps);
+  } catch (error) {
+    const fallback = await viaResponseUrl(job, thread, error, deps);
+    if (!fallback) throw error;
+    posted = fallback;
+  }
   await rememberAnswered(job, deps);
   log.info('job answered', { jobId: job.id, status, channel: posted.channel, ts: posted.ts });
   return { status, posted };
@@ -148,9 +155,34 @@ async function postResult(job: Job, thread: SlackThread, report: Report | undefi
 async function postFailure(job: Job, deps: RunJobDeps, reason: string): Promise<{ channel: string; ts: string }> {
   const message = renderSlackJobFailure({ target: describeTarget(job.target), cluster: job.cluster, reason });
   const channel = job.reply.channel;
-  if (job.reply.threadTs) return { channel, ts: await deps.poster.postReply(channel, job.reply.threadTs, message) };
-  const { ts } = await deps.poster.postThread(channel, { parent: message, replies: [] });
-  return { channel, ts };
+  try {
+    if (job.reply.threadTs) return { channel, ts: await deps.poster.postReply(channel, job.reply.threadTs, message) };
+    const { ts } = await deps.poster.postThread(channel, { parent: message, replies: [] });
+    return { channel, ts };
+  } catch (error) {
+    const fallback = await viaResponseUrl(job, { parent: message, replies: [] }, error, deps);
+    if (!fallback) throw error;
+    return fallback;
+  }
+}
+
+/**
+ * A channel the bot is not in and cannot join (private channels, DMs): the slash command's
+ * response_url still reaches the requester, privately, for 30 minutes and five posts — the
+ * parent, the first replies, and how to get threads (invite the bot). Null when it does not apply.
+ */
+async function viaResponseUrl(job: Job, thread: SlackThread, error: unknown, deps: RunJobDeps): Promise<{ channel: string; ts: string } | null> {
+  const url = job.reply.responseUrl;
+  if (!(error instanceof SlackPostError) || error.code !== 'not_in_channel' || !url) return null;
+  if (Date.now() - Date.parse(job.requestedAt) > RESPONSE_URL_TTL_MS) return null;
+  const invite: SlackMessage = {
+    text: 'netcheck is not in this channel, so this answer is visible to you only. Invite it with /invite @netcheck to get threads here.',
+    blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: ':lock: netcheck is not in this channel, so this answer is visible to you only. `/invite @netcheck` to get threads here.' }] }],
+  };
+  const messages = [thread.parent, ...thread.replies.slice(0, RESPONSE_URL_USES - 2), invite];
+  for (const message of messages) await postToResponseUrl(url, message);
+  deps.logger.info('answered through the response_url: the bot is not in the channel', { jobId: job.id, channel: job.reply.channel, messages: messages.length });
+  return { channel: job.reply.channel, ts: 'response_url' };
 }
 
 function errorText(error: unknown): string {

@@ -59,6 +59,28 @@ describe('runJob', () => {
     expect(slack.messages('C0TWICE')).toHaveLength(messagesAfterFirst);
   });
 
+  it('a private channel the bot is not in gets the answer privately through the response_url, with how to invite the bot', async () => {
+    slack.setChannel({ id: 'G0PRIVATE', member: false, private: true });
+    const privateJob = createJob({
+      trigger: 'slash',
+      target: { kind: 'svc', name: 'cart', namespace: 'shop' },
+      cluster: 'demo',
+      requester: { source: 'test' },
+      reply: { channel: 'G0PRIVATE', responseUrl: slack.responseUrl('private-1') },
+    });
+    const outcome = await runJob(privateJob, 1, deps);
+    expect(outcome.status).toBe('fail');
+    expect(slack.messages('G0PRIVATE')).toHaveLength(0);
+    const posts = slack.responses('private-1');
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    expect(posts.length).toBeLessThanOrEqual(5);
+    expect(posts.every((p) => p.accepted && p.body.response_type === 'ephemeral')).toBe(true);
+    expect(String(posts.at(-1)?.body.text)).toMatch(/\/invite @netcheck/);
+    // Answered once: a redelivery does not post again.
+    expect((await runJob(privateJob, 2, deps)).status).toBe('duplicate');
+    expect(slack.responses('private-1')).toHaveLength(posts.length);
+  });
+
   it('a state store that cannot be read is retried, and the last attempt tells the requester instead of going silent', async () => {
     // The real ConfigMap store, against an API server address where nothing listens.
     const closed = createServer();
