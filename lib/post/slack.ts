@@ -27,6 +27,8 @@ export interface SlackPosterOptions {
   retries?: number;
   /** Upper bound on the time one call may spend retrying; default 60 s. */
   maxRetryTimeMs?: number;
+  /** One HTTP request's deadline; default 10 s (the WebClient's own default is none). */
+  callTimeoutMs?: number;
   logger?: PosterLogger;
 }
 
@@ -51,6 +53,8 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
   const client = new WebClient(opts.token, {
     ...(opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : {}),
     logLevel: LogLevel.ERROR,
+    // A call that never answers must fail and be retried, not hold the job past its deadline.
+    timeout: opts.callTimeoutMs ?? 10_000,
     rejectRateLimitedCalls: false,
     retryConfig: { retries: opts.retries ?? 5, factor: 2, minTimeout: 100, maxTimeout: 5_000, maxRetryTime: opts.maxRetryTimeMs ?? 60_000 },
   });

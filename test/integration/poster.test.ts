@@ -136,4 +136,23 @@ describe('terminal poster', () => {
     expect(replyTs > posted.replyTs[0]!).toBe(true);
     expect(out.at(-1)).toBe(`── #C0OPS (in thread ${posted.ts}) ──\n  ↳ resolved\n\n`);
   });
+
+  it('gives up on a Slack call that never answers, instead of holding the job', async () => {
+    const { createServer } = await import('node:http');
+    const sockets = new Set<import('node:net').Socket>();
+    // Accepts every request and never answers it.
+    const silent = createServer(() => undefined);
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as import('node:net').AddressInfo;
+    try {
+      const poster = createSlackPoster({ token: 'xoxb-test', slackApiUrl: `http://127.0.0.1:${port}/api/`, retries: 0, callTimeoutMs: 300 });
+      const started = Date.now();
+      await expect(poster.postThread('C0HANG', { parent: { text: 'hello', blocks: [] }, replies: [] })).rejects.toBeInstanceOf(SlackPostError);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
 });
