@@ -58,9 +58,10 @@ export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent)
 
     const { jobs, alerts, notes } = jobsFromAlerts(payload, { routing: deps.config.routing, channel, now: deps.now?.() });
     try {
-      // One at a time in the order Alertmanager grouped them; a notification carries few targets.
-      for (const { job, deduplicationId } of jobs) {
-        await deps.queueFor(job.cluster).send(job, { deduplicationId });
+      // Batched per cluster queue, in the order Alertmanager grouped them.
+      for (const cluster of new Set(jobs.map(({ job }) => job.cluster))) {
+        const items = jobs.filter(({ job }) => job.cluster === cluster).map(({ job, deduplicationId }) => ({ job, opts: { deduplicationId } }));
+        await deps.queueFor(cluster).sendBatch(items);
       }
     } catch (error) {
       deps.logger.error('could not queue alert jobs; Alertmanager will retry', { groupKey: payload.groupKey, error: String(error) });

@@ -183,6 +183,9 @@ export interface AlertJobsResult {
  * annotations are its own merged over the common ones. A `cluster` label naming a cluster we do
  * not route to falls back to the default cluster, and the summary says so.
  */
+/** Distinct targets one notification checks individually; the rest share one sweep per cluster. */
+export const MAX_TARGETS_PER_NOTIFICATION = 20;
+
 export function jobsFromAlerts(
   payload: AlertmanagerPayload,
   ctx: { routing: Routing; channel: string; now?: Date },
@@ -213,8 +216,19 @@ export function jobsFromAlerts(
     }
   }
 
+  // A notification naming hundreds of targets (a node failing under everything) becomes the first
+  // targets' jobs and one sweep per cluster for the rest: the handler must answer in seconds.
+  const kept = [...groups.values()].slice(0, MAX_TARGETS_PER_NOTIFICATION);
+  const overflow = [...groups.values()].slice(MAX_TARGETS_PER_NOTIFICATION);
+  for (const cluster of new Set(overflow.map((g) => g.cluster))) {
+    const rest = overflow.filter((g) => g.cluster === cluster);
+    const note = `${rest.length} more targets on cluster "${cluster}" than one notification checks one by one (${MAX_TARGETS_PER_NOTIFICATION}): one cluster sweep covers them`;
+    notes.add(note);
+    kept.push({ cluster, target: { kind: 'cluster' }, status: rest[0]?.status ?? 'firing', alerts: rest.flatMap((g) => g.alerts), notes: new Set([note]) });
+  }
+
   const jobs: AlertJob[] = [];
-  for (const group of groups.values()) {
+  for (const group of kept) {
     const alertnames = [...new Set(group.alerts.map((a) => a.labels.alertname ?? payload.commonLabels.alertname).filter((n): n is string => !!n))]
       .slice(0, 50)
       .map((n) => n.slice(0, 256));

@@ -2,6 +2,7 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   type Message,
@@ -48,23 +49,37 @@ export class JobQueue {
     readonly queueUrl: string,
   ) {}
 
+  private fifoFields(job: Job, opts: SendOptions): { MessageGroupId?: string; MessageDeduplicationId?: string } {
+    if (!isFifoQueue(this.queueUrl)) return {};
+    return { MessageGroupId: opts.groupId ?? messageGroupId(job), MessageDeduplicationId: sanitizeDedupId(opts.deduplicationId ?? job.id) };
+  }
+
   async send(job: Job, opts: SendOptions = {}): Promise<{ messageId: string | undefined }> {
-    const fifo = isFifoQueue(this.queueUrl);
-    const out = await this.client.send(
-      new SendMessageCommand({
-        QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(job),
-        ...(fifo
-          ? {
-              MessageGroupId: opts.groupId ?? messageGroupId(job),
-              MessageDeduplicationId: sanitizeDedupId(opts.deduplicationId ?? job.id),
-            }
-          : {}),
-      }),
-    );
+    const out = await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(job), ...this.fifoFields(job, opts) }));
     return { messageId: out.MessageId };
   }
+
+  /**
+   * Many jobs in batches of ten (SQS's limit), in order. Throws when any entry was refused; the
+   * caller retries the whole set, and the FIFO deduplication ids keep the sent ones single.
+   */
+  async sendBatch(items: readonly { job: Job; opts?: SendOptions }[]): Promise<void> {
+    for (let start = 0; start < items.length; start += SQS_BATCH_SIZE) {
+      const chunk = items.slice(start, start + SQS_BATCH_SIZE);
+      const out = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: chunk.map(({ job, opts = {} }, i) => ({ Id: String(i), MessageBody: JSON.stringify(job), ...this.fifoFields(job, opts) })),
+        }),
+      );
+      if (out.Failed?.length) {
+        throw new Error(`SQS refused ${out.Failed.length} of ${chunk.length} jobs: ${out.Failed.map((f) => `${f.Code ?? '?'} ${f.Message ?? ''}`.trim()).join('; ')}`);
+      }
+    }
+  }
 }
+
+const SQS_BATCH_SIZE = 10;
 
 /** SQS allows 1–128 chars of alphanumerics and punctuation; hash anything else. */
 function sanitizeDedupId(id: string): string {

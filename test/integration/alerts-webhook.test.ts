@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { MAX_TARGETS_PER_NOTIFICATION } from '../../lib/jobs/alerts.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertsHandler, handler as lambdaHandler, type AlertsHandlerDeps } from '../../handlers/alerts.js';
 import { loadHandlerConfig } from '../../lib/config.js';
@@ -285,6 +286,23 @@ describe('Alertmanager webhook', () => {
     expect(res.statusCode).toBe(422);
     expect(body(res).error).toMatch(/slack_channel "general" is not a Slack channel id/);
     expect(await drain(queues.prod)).toEqual([]);
+  });
+
+  it('a notification with 2,000 distinct targets queues the first ones and one sweep for the rest, in batches', async () => {
+    const handle = makeHandler({});
+    const alerts = Array.from({ length: 2000 }, (_, i) => ({ labels: payments({ service: `svc-${i}` }) }));
+    const batchesBefore = sqs.calls('SendMessageBatch');
+    const singlesBefore = sqs.calls('SendMessage');
+    const res = await handle(post(payload({ groupKey: 'storm', alerts })));
+    expect(res.statusCode).toBe(200);
+    const jobs = await drain(queues.prod);
+    expect(jobs).toHaveLength(MAX_TARGETS_PER_NOTIFICATION + 1);
+    expect(jobs.filter((j) => j.target.kind === 'svc')).toHaveLength(MAX_TARGETS_PER_NOTIFICATION);
+    const sweep = jobs.find((j) => j.target.kind === 'cluster');
+    expect(sweep?.alert?.count).toBe(2000 - MAX_TARGETS_PER_NOTIFICATION);
+    expect(sweep?.alert?.summary).toMatch(/1980 more targets .* one cluster sweep covers them/);
+    expect(sqs.calls('SendMessage')).toBe(singlesBefore);
+    expect(sqs.calls('SendMessageBatch') - batchesBefore).toBe(Math.ceil((MAX_TARGETS_PER_NOTIFICATION + 1) / 10));
   });
 
   it('answers 503 when the queue cannot be reached', async () => {

@@ -73,10 +73,10 @@ async function postAlert(body: unknown, token = stack.alertmanagerToken): Promis
 
 describe('Alertmanager → incident thread', () => {
   it('turns a storm of 200 alerts into one job and one thread; follow-ups and the resolution reply go into it', async () => {
-    const sendsBefore = stack.sqs.calls('SendMessage');
+    const sendsBefore = stack.sqs.calls('SendMessageBatch');
     // Alertmanager re-sends the growing group: 20 notifications, 10 more alerts each, 200 in all.
     for (let i = 1; i <= 20; i++) expect(await postAlert(notification('firing', i * 10))).toBe(200);
-    expect(stack.sqs.calls('SendMessage') - sendsBefore).toBe(20); // the handler sent each; SQS FIFO dedup keeps one
+    expect(stack.sqs.calls('SendMessageBatch') - sendsBefore).toBe(20); // the handler sent each; SQS FIFO dedup keeps one
 
     const parent = await slack.waitFor((s) => s.messages(INCIDENTS).find(isParent), 20_000);
     expect(textOf(parent)).toContain('app=payment');
