@@ -32,29 +32,32 @@ const NO_AGENT_TOKEN = 'no node-agent token configured (NETCHECK_AGENT_TOKEN / -
 const TRANSFER_BYTES = 256 * 1024;
 const MAX_TRANSFER_PEERS = 3;
 
-async function gatherAgents(objects: ObjectFacts, target: Target, source: ProbeSource | undefined, deps: EngineDeps): Promise<NodeAgentFact[]> {
+/** The gathered objects with the target and the probe source: what scope planning reads. */
+type Planned = ObjectFacts & { target: Target; probes: { source?: ProbeSource } };
+
+async function gatherAgents(scope: Planned, deps: EngineDeps): Promise<NodeAgentFact[]> {
   // Ask exactly the nodes the kernel checks will look at, so none of them reads "unknown" for
   // want of a question, and ask them about the Service addresses the path uses.
-  const scope = { ...objects, target, probes: { source } };
   const names = nodesInScope(scope).nodes;
   if (!deps.agents) return names.map((node) => ({ node, status: 'not-deployed', detail: NO_AGENT_TOKEN }));
   const services = serviceAddressesOnPath(scope).map(({ ip, port, protocol }) => ({ ip, port, protocol }));
-  return fetchNodeAgents(objects.nodes, names, { ...deps.agents, services });
+  return fetchNodeAgents(scope.nodes, names, { ...deps.agents, services });
 }
 
 /**
  * Bulk transfers both ways between the probe source's node and the nodes at the other end
  * (endpoints, or DNS pods), through the agents: a handshake passes an MTU black hole, bytes do not.
  */
-async function runTransfers(objects: ObjectFacts, target: Target, source: ProbeSource | undefined, deps: EngineDeps): Promise<TransferProbeFact[]> {
+async function runTransfers(scope: Planned, deps: EngineDeps): Promise<TransferProbeFact[]> {
+  const { target, nodes } = scope;
+  const source = scope.probes.source;
   if (!deps.probes.enabled || target.kind === 'cluster' || target.kind === 'node') return [];
   const skipped = (detail: string): TransferProbeFact[] => [{ from: source?.node ?? '', to: '', bytes: TRANSFER_BYTES, received: 0, outcome: 'skipped', detail, ms: 0 }];
   if (!deps.agents) return skipped(NO_AGENT_TOKEN);
   const here = source?.node;
   if (!here) return skipped("the probe source's node is unknown");
-  const scope = { ...objects, target, probes: { source } };
   const far = (target.kind === 'dns' ? dnsPathNodes(scope) : nodesInScope(scope).nodes).filter((n) => n !== here).slice(0, MAX_TRANSFER_PEERS);
-  const node = (name: string) => objects.nodes.find((n) => n.name === name);
+  const node = (name: string) => nodes.find((n) => n.name === name);
   const from = node(here);
   if (!from) return skipped(`node ${here} is not in the node list`);
   if (far.length === 0) return skipped(`the source and the other end share node ${here}`);
@@ -104,10 +107,12 @@ export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Fac
   const located = probeSource(objects, target, deps.probes);
   const inPod = podProbing(objects, located, deps);
   const source = inPod?.source ?? located;
+  // One planning input for both: the scope caches (backend pods, target Service) are per object.
+  const scope: Planned = { ...objects, target, probes: source ? { source } : {} };
   const [probes, nodeAgents, transfers] = await Promise.all([
     runProbes(objects, target, { ...deps.probes, ...(source ? { source } : {}), ...(inPod ? { connectMany: inPod.connectMany } : {}) }),
-    gatherAgents(objects, target, source, deps),
-    runTransfers(objects, target, source, deps),
+    gatherAgents(scope, deps),
+    runTransfers(scope, deps),
   ]);
   return { ...objects, target, collectedAt: new Date().toISOString(), probes: transfers.length ? { ...probes, transfers } : probes, nodeAgents };
 }
@@ -131,7 +136,7 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
   assertReachable(objects);
   deps.onPhase?.('probe');
   // Probing 10k ClusterIPs would dominate a sweep; it keeps to DNS, which every service depends on.
-  const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents(objects, target, undefined, deps)]);
+  const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents({ ...objects, target, probes: {} }, deps)]);
   deps.onPhase?.('check');
   return sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
 }

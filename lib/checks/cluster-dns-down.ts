@@ -4,8 +4,7 @@ import { finding, skipped } from './lib/finding.js';
 import { unreadable } from './lib/access.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import { kubectlPatch, nodeSubject, podSubject, serviceSubject, uniqueSubjects, workloadOf } from './lib/service.js';
-import { CLUSTER_DNS, formatLabels, isClusterDnsPod, looksLikeCoreDns, matchesLabels, plural } from '../model/index.js';
-import type { DnsProbeFact, Facts, PodFact, ServiceFact, Subject } from '../model/index.js';
+import { CLUSTER_DNS, formatLabels, isClusterDnsPod, looksLikeCoreDns, matchesLabels, plural, type DnsProbeFact, type Facts, type PodFact, type ServiceFact, type Subject } from '../model/index.js';
 import { dnsPathNodes } from '../scope/path.js';
 
 // Cluster DNS in two steps: assess what is broken (a list of typed faults, from the API objects

@@ -1,6 +1,7 @@
 import { finding, skipped } from './lib/finding.js';
 import { readingsPerAddress } from './lib/kernel.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
+import { backendAddress, podAtBackend } from './lib/subjects.js';
 import type { Check } from './types.js';
 import type { ConntrackEntriesFact, Facts, Finding, Subject } from '../model/index.js';
 import { serviceAddressesOnPath } from '../scope/path.js';
@@ -27,8 +28,8 @@ function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown:
 }
 
 function backendLine(facts: Facts, backend: string, count: number): string {
-  const ip = backend.slice(0, backend.lastIndexOf(':'));
-  const pod = facts.pods.find((p) => p.podIP === ip);
+  const ip = backendAddress(backend);
+  const pod = podAtBackend(facts, backend);
   const listed = facts.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip))) || facts.dns?.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip)));
   const who = pod ? ` (pod ${pod.namespace}/${pod.name}${pod.nodeName ? ` on ${pod.nodeName}` : ''})` : listed ? '' : ', which no EndpointSlice lists';
   return `${count} to ${backend}${who}`;
@@ -63,9 +64,8 @@ const check: Check = {
     for (const { entries } of stuck) {
       subjects.push({ kind: 'ip', name: entries.ip });
       for (const backend of Object.keys(entries.unrepliedTo)) {
-        const ip = backend.slice(0, backend.lastIndexOf(':'));
-        const pod = facts.pods.find((p) => p.podIP === ip);
-        subjects.push(pod ? podSubject(pod) : { kind: 'ip', name: ip });
+        const pod = podAtBackend(facts, backend);
+        subjects.push(pod ? podSubject(pod) : { kind: 'ip', name: backendAddress(backend) });
       }
     }
     const clusterIpProbes = facts.probes.enabled ? facts.probes.tcp.filter((p) => p.role === 'clusterIP' && p.outcome !== 'skipped') : [];

@@ -1,10 +1,10 @@
 import { kubeProxyReplacedByCilium } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
 import { readingsPerAddress } from './lib/kernel.js';
-import { symptomNodes } from './lib/subjects.js';
+import { backendAddress, podAtBackend, symptomNodes } from './lib/subjects.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
 import type { Check } from './types.js';
-import { isKubeProxyPod, type Facts, type Finding, type PodFact, type ServiceRulesFact, type Subject } from '../model/index.js';
+import { isKubeProxyPod, type Facts, type Finding, type ServiceRulesFact, type Subject } from '../model/index.js';
 import { nodesInScope, serviceAddressesOnPath, type PathServiceAddress } from '../scope/path.js';
 
 // What kube-proxy actually programmed on the nodes of the path, against what the EndpointSlices
@@ -40,7 +40,8 @@ function compare(node: string, address: PathServiceAddress, rules: ServiceRulesF
 
 interface Assessment {
   problems: NodeProblem[];
-  ok: string[];
+  /** Nodes and addresses whose rules match the slices, with the evidence line. */
+  ok: { node: string; line: string }[];
   unknown: string[];
   sourceNode?: string;
 }
@@ -63,7 +64,7 @@ function assess(facts: Facts): Assessment | { skip: string } {
   for (const { node, address, value: rules } of readings) {
     const problem = compare(node, address, rules);
     if (problem) result.problems.push(problem);
-    else result.ok.push(`kube-proxy on ${node} sends ${addressText(address)} to ${describeBackends(rules.backends)} (matches the EndpointSlices)`);
+    else result.ok.push({ node, line: `kube-proxy on ${node} sends ${addressText(address)} to ${describeBackends(rules.backends)} (matches the EndpointSlices)` });
   }
   return result;
 }
@@ -74,11 +75,6 @@ const assessed = (facts: Facts) => {
   if (!result) memo.set(facts, (result = assess(facts)));
   return result;
 };
-
-function podAt(facts: Facts, backend: string): PodFact | undefined {
-  const ip = backend.slice(0, backend.lastIndexOf(':'));
-  return facts.pods.find((p) => p.podIP === ip);
-}
 
 const check: Check = {
   code: 'kube-proxy-rules-stale',
@@ -102,16 +98,16 @@ const check: Check = {
     if ('skip' in a) return [skipped(check, a.skip)];
     if (a.problems.length === 0) {
       if (a.ok.length === 0) return [skipped(check, a.unknown.slice(0, 5).join('; ') || 'unknown, because no node reported kube-proxy rules')];
-      return [finding(check, { status: 'pass', detail: `kube-proxy's rules match the EndpointSlices on ${[...new Set(a.ok.map((l) => l.split(' ')[3]))].join(', ')}.`, evidence: [...a.ok, ...a.unknown] })];
+      return [finding(check, { status: 'pass', detail: `kube-proxy's rules match the EndpointSlices on ${[...new Set(a.ok.map((o) => o.node))].join(', ')}.`, evidence: [...a.ok.map((o) => o.line), ...a.unknown] })];
     }
     const onSource = a.sourceNode ? a.problems.filter((p) => p.node === a.sourceNode) : a.problems;
     const lead = (onSource[0] ?? a.problems[0]) as NodeProblem;
     const nodes = [...new Set(a.problems.map((p) => p.node))];
     const subjects: Subject[] = [serviceSubject(lead.address.service), ...nodes.map(nodeSubject), { kind: 'ip', name: lead.address.ip }];
     for (const p of a.problems) {
-      for (const backend of p.stale) subjects.push({ kind: 'ip', name: backend.slice(0, backend.lastIndexOf(':')) });
+      for (const backend of p.stale) subjects.push({ kind: 'ip', name: backendAddress(backend) });
       for (const backend of p.missing) {
-        const pod = podAt(facts, backend);
+        const pod = podAtBackend(facts, backend);
         if (pod) subjects.push(podSubject(pod));
       }
     }
@@ -126,7 +122,7 @@ const check: Check = {
         status: onSource.length ? 'fail' : 'warn',
         title: `kube-proxy on ${nodes.join(', ')} has stale rules for ${lead.address.service.namespace}/${lead.address.service.name}`,
         detail: `${lead.line}.${onSource.length ? '' : ` ${nodes.length === 1 ? 'That node is' : 'Those nodes are'} not the probe source's, so clients there are affected, not this one.`} kube-proxy is not applying EndpointSlice changes there (sync lag, a stuck or crash-looping kube-proxy, or a second proxy writing rules).`,
-        evidence: [...a.problems.map((p) => p.line), ...a.ok, ...a.unknown],
+        evidence: [...a.problems.map((p) => p.line), ...a.ok.map((o) => o.line), ...a.unknown],
         remediation: nodes.map((node) => `# ${node}\n${fix(node)}`).join('\n'),
         subjects: uniqueSubjects(subjects),
       }),

@@ -1,10 +1,9 @@
 import { daemonSetPods, findKubeProxyDaemonSet, kubeProxyReplacedByCilium } from './lib/cni.js';
-import { isKubeProxyPod } from '../model/index.js';
+import { isKubeProxyPod, type Facts, type Finding, type PodFact, type Subject } from '../model/index.js';
 import { finding, skipped } from './lib/finding.js';
 import { unreadable } from './lib/access.js';
 import { symptomNodes } from './lib/subjects.js';
 import type { Check } from './types.js';
-import type { Facts, Finding, PodFact, Subject } from '../model/index.js';
 import { nodesInScope } from '../scope/path.js';
 
 function podHealthy(pod: PodFact): boolean {

@@ -1,5 +1,5 @@
 import { finding, skipped } from './lib/finding.js';
-import { formatLabels, matchesSelector, type LabelSelector, type NetworkPolicyFact } from '../model/index.js';
+import { formatLabels, matchesSelector, type Facts, type Finding, type LabelSelector, type NetworkPolicyFact, type PodFact, type Protocol, type ServiceFact, type Subject } from '../model/index.js';
 import {
   type ConnectionOutcome,
   type Endpoint,
@@ -16,7 +16,6 @@ import { unreadable } from './lib/access.js';
 import { podSubject } from './lib/service.js';
 import { sharesPodsElseSubject } from './lib/subjects.js';
 import type { Check } from './types.js';
-import type { Facts, Finding, PodFact, Protocol, ServiceFact, Subject } from '../model/index.js';
 import { backendPods, targetService } from '../scope/path.js';
 
 interface Denial {

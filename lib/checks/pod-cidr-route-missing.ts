@@ -1,11 +1,10 @@
 import { isIPv4 } from 'node:net';
 import { detectCni } from './lib/cni.js';
 import { skipped } from './lib/finding.js';
-import { ipInCidr } from '../model/index.js';
+import { ipInCidr, type Facts, type Finding, type NodeKernelFacts } from '../model/index.js';
 import { symptomNodes } from './lib/subjects.js';
 import { assessKernel, kernelFinding, type NodeJudgement } from './lib/kernel.js';
 import type { Check } from './types.js';
-import type { Facts, Finding, NodeKernelFacts } from '../model/index.js';
 
 function prefixOf(cidr: string): number {
   return Number(cidr.split('/')[1]);

@@ -3,8 +3,7 @@ import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import { nodeSubject, podSubject, servicePods, serviceSubject, uniqueSubjects, workloadOf } from './lib/service.js';
-import { plural } from '../model/index.js';
-import type { Facts, Finding, PodFact, Subject } from '../model/index.js';
+import { plural, type Facts, type Finding, type PodFact, type Subject } from '../model/index.js';
 
 interface Diagnosed {
   pod: PodFact;

@@ -1,10 +1,8 @@
 import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
-import { formatLabels } from '../model/index.js';
+import { editDistance, formatLabels, plural, type Labels, type PodFact } from '../model/index.js';
 import { accessDenied, describeAccessError, hasSelector, kubectlPatch, podSubject, selectedPods, serviceSubject, missingServiceReason, workloadOf } from './lib/service.js';
-import { editDistance, plural } from '../model/index.js';
-import type { Labels, PodFact } from '../model/index.js';
 import { targetService } from '../scope/path.js';
 
 interface Candidate {

@@ -2,8 +2,7 @@ import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { declaredPorts, formatDeclared, resolvesTargetPort, targetPortPatch, type DeclaredPort } from './lib/ports.js';
 import { describePort, kubectlPatch, portSubject, servicePods, serviceSubject } from './lib/service.js';
-import { closeMatches } from '../model/index.js';
-import type { Facts, FindingStatus, PodFact, ServiceFact, ServicePortFact, Subject } from '../model/index.js';
+import { closeMatches, type Facts, type FindingStatus, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../model/index.js';
 
 interface PortProblem {
   status: Exclude<FindingStatus, 'pass' | 'skip' | 'error'>;

@@ -256,8 +256,8 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
     case 'dns': {
       const { namespace } = target;
       await Promise.all([
-        ...(target.from && target.from.namespace !== namespace ? [g.list({ ...PODS, namespace: target.from.namespace }, toPodFact, facts.pods)] : []),
-        ...(target.from && target.from.namespace === namespace ? [g.list({ ...PODS, namespace }, toPodFact, facts.pods)] : []),
+        // The --from client's pods, wherever it lives.
+        ...(target.from ? [g.list({ ...PODS, namespace: target.from.namespace }, toPodFact, facts.pods)] : []),
         g.list({ ...NAMESPACES, fieldSelector: `metadata.name=${namespace}` }, toNamespaceFact, facts.namespaces),
         g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
         g.list(NODES, toNodeFact, facts.nodes),

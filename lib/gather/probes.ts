@@ -2,10 +2,9 @@ import { Resolver } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { ipInCidr, isDnsSubdomain } from '../model/index.js';
+import { ipInCidr, isDnsSubdomain, type DnsProbeFact, type EndpointSliceFact, type PodFact, type ProbeFacts, type ProbeSource, type ServiceFact, type ServicePortFact, type Target, type TargetSource, type TcpOutcome, type TcpProbeFact } from '../model/index.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import type { ObjectFacts } from './types.js';
-import type { DnsProbeFact, EndpointSliceFact, PodFact, ProbeFacts, ProbeSource, ServiceFact, ServicePortFact, Target, TargetSource, TcpOutcome, TcpProbeFact } from '../model/index.js';
 
 // Probes are the data-plane evidence: what actually happens when the probing source (a pod, when
 // the worker runs in-cluster) connects to a Service, its endpoints and cluster DNS. The API can

@@ -178,6 +178,12 @@ function addressesOf(service: ServiceFact | undefined, slices: EndpointSliceFact
  * The engine asks the agents what kube-proxy programmed for these; the checks compare.
  */
 export function serviceAddressesOnPath(facts: ScopeFacts): PathServiceAddress[] {
+  let addresses = pathAddresses.get(facts);
+  if (!addresses) pathAddresses.set(facts, (addresses = addressesOnPath(facts)));
+  return addresses;
+}
+
+function addressesOnPath(facts: ScopeFacts): PathServiceAddress[] {
   switch (facts.target.kind) {
     case 'svc':
       return addressesOf(targetService(facts), targetEndpointSlices(facts));
@@ -188,6 +194,9 @@ export function serviceAddressesOnPath(facts: ScopeFacts): PathServiceAddress[] 
       return [];
   }
 }
+
+/** Several checks ask per facts object (kube-proxy rules, conntrack): computed once. */
+const pathAddresses = new WeakMap<ScopeFacts, PathServiceAddress[]>();
 
 /** The nodes a DNS lookup crosses: the probe source's (where kube-dns's ClusterIP is DNATed) and the DNS pods'. */
 export function dnsPathNodes(facts: ScopeFacts): string[] {

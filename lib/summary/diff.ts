@@ -1,5 +1,4 @@
-import { compareText } from '../model/index.js';
-import type { Finding, FindingRef, Subject, SweepReport } from '../model/index.js';
+import { compareText, type Finding, type FindingRef, type Subject, type SweepReport } from '../model/index.js';
 
 // What changed between two daily summaries. A problem's identity is (code, subject): the same
 // check failing on the same object is the same problem, whatever its title or detail says today.

@@ -5,11 +5,10 @@
 // be held at once.
 
 import { checks, explains, runChecks } from '../checks/index.js';
-import { compareText } from '../model/index.js';
+import { compareText, reportStatus, type DnsProbeFact, type EndpointSliceFact, type Facts, type Finding, type NetworkPolicyFact, type NodeAgentFact, type PodFact, type ReportStatus, type ServiceFact, type ServiceResult, type SweepReport } from '../model/index.js';
 import type { NamespaceSink } from '../gather/kube.js';
 import type { ObjectFacts } from '../gather/types.js';
-import { buildReport, reportStatus } from '../verdict/verdict.js';
-import type { DnsProbeFact, EndpointSliceFact, Facts, Finding, NetworkPolicyFact, NodeAgentFact, PodFact, ReportStatus, ServiceFact, ServiceResult, SweepReport } from '../model/index.js';
+import { buildReport } from '../verdict/verdict.js';
 
 /**
  * Checks about one Service run per Service; everything that also applies to the cluster runs once.

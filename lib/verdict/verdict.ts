@@ -3,8 +3,6 @@
 // themselves come from the checks (`Explains`); the verdict only decides what they add up to.
 import { LAYER_RANK, reportStatus, type CauseGroup, type Facts, type Finding, type FindingStatus, type Report, type RootCause, type Subject } from '../model/index.js';
 
-export { reportStatus };
-
 /** Whether `cause` explains `symptom` with these facts: the checks' rule, handed in by the engine. */
 export type Explains = (cause: Finding, symptom: Finding, facts: Facts) => boolean;
 

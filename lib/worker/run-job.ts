@@ -1,14 +1,13 @@
 import { run, type EngineDeps } from '../engine.js';
 import { alertThreadKey } from '../jobs/alerts.js';
 import type { Job } from '../jobs/schema.js';
-import { describeTarget, onCluster } from '../model/index.js';
+import { describeTarget, onCluster, type Finding, type Report, type SweepReport } from '../model/index.js';
 import type { Log } from '../observability/logger.js';
 import { postToResponseUrl, RESPONSE_URL_TTL_MS, RESPONSE_URL_USES, SlackPostError, type ThreadPoster } from '../post/slack.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackMessage, type SlackThread } from '../render/slack.js';
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
 import type { StateRegistry } from '../state/registry.js';
-import type { Finding, Report, SweepReport } from '../model/index.js';
 
 export interface RunJobDeps {
   cluster: string;

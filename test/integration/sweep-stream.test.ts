@@ -5,14 +5,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoObjects } from '../../lib/demo/objects.js';
-import type { PodFact } from '../../lib/model/index.js';
+import { isSystemNamespace, type PodFact, type SweepReport } from '../../lib/model/index.js';
 import { gatherClusterByNamespace, gatherObjects, type NamespaceSink } from '../../lib/gather/kube.js';
-import { isSystemNamespace } from '../../lib/model/index.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
 import { createKubeReader } from '../../lib/kube/reader.js';
 import { ClusterSweep } from '../../lib/summary/sweep.js';
-import type { SweepReport } from '../../lib/model/index.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
 
 const STARTED_AT = '2026-11-26T08:00:00.000Z';

@@ -48,17 +48,13 @@ function datapathLab(title: string, options: LabOptions, faults: (ctx: { lab: ()
 
     const diagnose: Diagnose = async (name, args, from = CLIENT_POD) => {
       const started = performance.now();
-      const result = await lab.runNetcheck(from, [...args, '--output', 'json', '--probe-timeout', '1500'], {
+      const { report } = await lab.runNetcheckJson<JsonReport>(from, [...args, '--probe-timeout', '1500'], {
         KUBECONFIG: kubeconfigPath,
         NETCHECK_AGENT_TOKEN: TOKEN,
         NETCHECK_AGENT_PORT: String(AGENT_PORT),
       });
       timings[name] = Math.round(performance.now() - started);
-      try {
-        return JSON.parse(result.stdout) as JsonReport;
-      } catch {
-        throw new Error(`netcheck ${args.join(' ')} exited ${result.code} without a JSON report; stderr: ${result.stderr}`);
-      }
+      return report;
     };
 
     it('healthy control: web (client on node-1, pod on node-2) is ok, and the report names the source node', async () => {

@@ -992,6 +992,16 @@ export class Lab {
     });
   }
 
+  /** `runNetcheck` with `--output json`: the parsed report, or an error carrying what it printed instead. */
+  async runNetcheckJson<T>(from: string, args: string[], env: Record<string, string>): Promise<{ code: number; report: T; stderr: string }> {
+    const result = await this.runNetcheck(from, [...args, '--output', 'json'], env);
+    try {
+      return { code: result.code, report: JSON.parse(result.stdout) as T, stderr: result.stderr };
+    } catch {
+      throw new Error(`netcheck ${args.join(' ')} exited ${result.code} without a JSON report; stderr: ${result.stderr}`);
+    }
+  }
+
   /** Call one of our gatherer functions from inside a namespace and return its JSON result. */
   async callIn<T>(ns: string, call: NetnsCall, args: unknown[], options: { maskBridgeSysctls?: boolean } = {}): Promise<T> {
     const node = [process.execPath, this.tool('netns-call')];

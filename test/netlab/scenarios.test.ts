@@ -43,19 +43,13 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
 
   async function netcheck(name: string, args: string[]): Promise<{ code: number; report: JsonReport; stderr: string }> {
     const started = performance.now();
-    const result = await lab.runNetcheck(CLIENT_POD, [...args, '--output', 'json'], {
+    const result = await lab.runNetcheckJson<JsonReport>(CLIENT_POD, args, {
       KUBECONFIG: kubeconfigPath,
       NETCHECK_AGENT_TOKEN: TOKEN,
       NETCHECK_AGENT_PORT: String(AGENT_PORT),
     });
     timings[name] = Math.round(performance.now() - started);
-    let report: JsonReport;
-    try {
-      report = JSON.parse(result.stdout) as JsonReport;
-    } catch {
-      throw new Error(`netcheck ${args.join(' ')} exited ${result.code} without a JSON report; stderr: ${result.stderr}`);
-    }
-    return { code: result.code, report, stderr: result.stderr };
+    return result;
   }
 
   const failing = (report: JsonReport) => report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => f.code);

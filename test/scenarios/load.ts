@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'yaml';
 import * as z from 'zod';
-import type { Facts, Target } from '../../lib/model/index.js';
-import { targetSpecSchema } from '../../lib/model/index.js';
+import { targetSpecSchema, type Facts, type Target } from '../../lib/model/index.js';
 
 const subjectSchema = z.strictObject({
   kind: z.enum(['service', 'pod', 'node', 'port', 'namespace', 'networkpolicy', 'daemonset', 'dns', 'ip']),

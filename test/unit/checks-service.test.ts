@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../lib/checks/index.js';
 import { diagnosePod } from '../../lib/checks/lib/pods.js';
-import { closeMatches, editDistance } from '../../lib/model/index.js';
-import type { Finding } from '../../lib/model/index.js';
-import type { PodFact } from '../../lib/model/index.js';
+import { closeMatches, editDistance, type Finding, type PodFact } from '../../lib/model/index.js';
 import { buildFacts } from '../scenarios/load.js';
 
 const target = { kind: 'svc' as const, name: 'payments', namespace: 'shop', cluster: 'test' };

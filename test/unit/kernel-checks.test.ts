@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DaemonSetFact, Facts, NodeAgentFact, NodeKernelFacts, Target } from '../../lib/model/index.js';
+import type { DaemonSetFact, Facts, Finding, NodeAgentFact, NodeKernelFacts, Target } from '../../lib/model/index.js';
 import type { Check } from '../../lib/checks/types.js';
-import type { Finding } from '../../lib/model/index.js';
 import bridgeNf from '../../lib/checks/bridge-nf-call-iptables-disabled.js';
 import conntrack from '../../lib/checks/conntrack-table-full.js';
 import ipForward from '../../lib/checks/ip-forward-disabled.js';

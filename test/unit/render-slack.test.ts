@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CODES, type Code, type Finding } from '../../lib/model/index.js';
+import { CODES, type Code, type Finding, type Report, type ServiceResult, type SweepReport } from '../../lib/model/index.js';
 import { grouped, testFinding } from './report-fixtures.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
-import type { ServiceResult, SweepReport } from '../../lib/model/index.js';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
-import type { Report } from '../../lib/model/index.js';
 
 // Every message rendered here is also posted to our Slack API server, which enforces Block Kit's
 // limits the way Slack does, so "fits" is checked by the same code that emulates the rejection.

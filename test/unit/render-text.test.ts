@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Code, Finding } from '../../lib/model/index.js';
+import type { Code, Finding, Report, SweepReport } from '../../lib/model/index.js';
 import { grouped, testFinding } from './report-fixtures.js';
 import { sweepToJson, toJson } from '../../lib/render/json.js';
 import { truncate } from '../../lib/render/mrkdwn.js';
 import { renderSlackThread } from '../../lib/render/slack.js';
 import { renderSummaryText, renderText, renderThreadText } from '../../lib/render/terminal.js';
-import type { SweepReport } from '../../lib/model/index.js';
-import type { Report } from '../../lib/model/index.js';
 
 const f = (code: Code, status: Finding['status'], extra: Partial<Finding> = {}): Finding =>
   testFinding(code, status, extra, { remediation: status === 'pass' || status === 'skip' ? '' : `fix ${code}`, subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }] });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Code, Finding } from '../../lib/model/index.js';
+import type { Code, Finding, FindingRef, SweepReport } from '../../lib/model/index.js';
 import { diffFindings, toFindingRefs } from '../../lib/summary/diff.js';
-import type { FindingRef, SweepReport } from '../../lib/model/index.js';
 
 const finding = (code: string, status: Finding['status'], subjects: Finding['subjects'] = [], title = code): Finding => ({
   // Refs are made from stored summaries, whose codes may come from other versions: any string.

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { explains } from '../../lib/checks/index.js';
-import type { Code, Finding, FindingStatus, Subject } from '../../lib/model/index.js';
-import { findingId } from '../../lib/model/index.js';
-import { checkByCode } from '../../lib/checks/index.js';
-import { buildReport, reportStatus, symptomLine } from '../../lib/verdict/verdict.js';
+import { checkByCode, explains } from '../../lib/checks/index.js';
+import { findingId, reportStatus, type Code, type Finding, type FindingStatus, type Subject } from '../../lib/model/index.js';
+import { buildReport, symptomLine } from '../../lib/verdict/verdict.js';
 import { buildFacts } from '../scenarios/load.js';
 
 const facts = buildFacts({ kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' }, { apiRequests: 7 });

@@ -1,5 +1,4 @@
-import { formatLabels, ipInCidr, matchesSelector } from '../../model/index.js';
-import type { LabelSelector, Labels, NamespaceFact, NetworkPolicyFact, NetworkPolicyPeerFact, NetworkPolicyPortFact, NetworkPolicyRuleFact, PodFact, Protocol } from '../../model/index.js';
+import { formatLabels, ipInCidr, matchesSelector, type LabelSelector, type Labels, type NamespaceFact, type NetworkPolicyFact, type NetworkPolicyPeerFact, type NetworkPolicyPortFact, type NetworkPolicyRuleFact, type PodFact, type Protocol } from '../../model/index.js';
 
 // NetworkPolicy semantics, per https://kubernetes.io/docs/concepts/services-networking/network-policies/ :
 // a pod is isolated for a direction once any policy of that direction selects it; then a connection

@@ -1,8 +1,7 @@
 // Lookups shared by the service checks: which Service the job is about, which pods and
 // EndpointSlices belong to it, and how to name them as finding subjects.
 import { targetService } from '../../scope/path.js';
-import { matchesLabels } from '../../model/index.js';
-import { isTerminalPod, targetLabel, type AccessErrorFact, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../../model/index.js';
+import { isTerminalPod, matchesLabels, targetLabel, type AccessErrorFact, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../../model/index.js';
 
 export function targetRef(facts: Facts): string {
   const target = facts.target;

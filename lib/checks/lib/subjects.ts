@@ -1,4 +1,4 @@
-import { subjectKey, type Facts, type Finding, type Subject } from '../../model/index.js';
+import { subjectKey, type Facts, type Finding, type PodFact, type Subject } from '../../model/index.js';
 import { isHeadless } from './service.js';
 import { targetService } from '../../scope/path.js';
 
@@ -57,4 +57,16 @@ export function symptomNodes(symptom: Finding, facts: Facts): Set<string> {
     }
   }
   return nodes;
+}
+
+/** The address of a DNAT backend as the agent reports it: "10.244.2.10:8080", "[fd00::a]:8080". */
+export function backendAddress(backend: string): string {
+  const host = backend.slice(0, backend.lastIndexOf(':'));
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** The pod a backend address belongs to, when one does. */
+export function podAtBackend(facts: Facts, backend: string): PodFact | undefined {
+  const ip = backendAddress(backend);
+  return facts.pods.find((p) => p.podIP === ip);
 }
