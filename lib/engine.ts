@@ -4,7 +4,7 @@ import { fetchNodeAgents, probeFromPodVia, transferBetween } from './gather/agen
 import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
 import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
-import type { AnyReport, Facts, NodeAgentFact, ProbeSource, Report, SweepReport, Target, TransferProbeFact } from './model/index.js';
+import { applySilences, labelsFromFacts, type AnyReport, type Facts, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
 import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
 import { ClusterSweep } from './summary/sweep.js';
 import { buildReport } from './verdict/verdict.js';
@@ -23,6 +23,8 @@ export interface EngineDeps {
   probes: ProbeOptions;
   /** Undefined when no agent token is configured: kernel checks then say why they are unknown. */
   agents?: AgentAccess;
+  /** Known problems to mark silenced (config file, chart, Slack's Silence button). */
+  silences?: { list: readonly Silence[]; channel?: string };
   /** Progress for long runs (CLI spinner); never required. */
   onPhase?: (phase: 'gather' | 'probe' | 'check') => void;
 }
@@ -121,8 +123,12 @@ async function diagnose(target: Exclude<Target, { kind: 'cluster' }>, deps: Engi
   const startedAt = new Date();
   const facts = await gatherFacts(target, deps);
   deps.onPhase?.('check');
-  const findings = runChecks(facts);
-  return buildReport(facts, findings, { startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() }, explains);
+  const checked = runChecks(facts);
+  const silencing = deps.silences
+    ? applySilences(checked, deps.silences.list, { now: new Date(), labelsOf: labelsFromFacts(facts), ...(deps.silences.channel ? { channel: deps.silences.channel } : {}) })
+    : undefined;
+  const report = buildReport(facts, silencing?.findings ?? checked, { startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() }, explains);
+  return silencing ? { ...report, silences: { silenced: silencing.silenced, expired: silencing.expired } } : report;
 }
 
 /** Cluster sweep: API-level checks for every service, cluster components once, agents on every node. */

@@ -1,3 +1,5 @@
+import type { SilenceMark } from './silence.js';
+
 // What a check says. Findings are the contract between the checks, the verdict, the renderers
 // and the JSON output: each names what it is about as typed subjects, so the verdict links a
 // cause to its symptoms by shared subjects and no layer reads another's prose.
@@ -114,6 +116,8 @@ export interface Finding {
   explainedBy?: Code;
   /** Filled by the verdict: the id of the finding that explains this one. */
   causeId?: string;
+  /** A live silence holds this problem: it is shown and counted, but no longer sets the status or the root cause. */
+  silenced?: SilenceMark;
 }
 
 /** The stable part of an id: code and the sorted subject keys (not the title, which carries counts). */

@@ -4,6 +4,7 @@ export * from './facts.js';
 export * from './finding.js';
 export * from './names.js';
 export * from './report.js';
+export * from './silence.js';
 export * from './target.js';
 export * from './labels.js';
 export * from './text.js';

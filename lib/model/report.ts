@@ -1,4 +1,5 @@
 import type { Code, Finding, Subject } from './finding.js';
+import type { ExpiredSilence } from './silence.js';
 import type { Target } from './target.js';
 
 // What the engine hands the renderers: the verdict's decisions, already made. Renderers format
@@ -40,7 +41,7 @@ export interface Report {
   rootCause: RootCause | null;
   /** Ordered by causality: root cause first, the symptoms it explains next, then the rest. */
   findings: Finding[];
-  /** Problems (fail, warn, error) grouped by cause, root cause first; every problem is in exactly one group. */
+  /** Problems (fail, warn, error) grouped by cause, root cause first; every problem not silenced is in exactly one group. */
   groups: CauseGroup[];
   counts: Record<Finding['status'], number>;
   /** The probing source and its node, when probes ran. */
@@ -48,6 +49,13 @@ export interface Report {
   startedAt: string;
   durationMs: number;
   apiRequests?: number;
+  /** Present when silences were given: how many problems they hold, and those that have expired. */
+  silences?: SilenceSummary;
+}
+
+export interface SilenceSummary {
+  silenced: number;
+  expired: ExpiredSilence[];
 }
 
 /** One service's outcome inside a cluster sweep. */
@@ -88,7 +96,9 @@ export interface SweepReport {
 
 export type AnyReport = Report | SweepReport;
 
-export function reportStatus(findings: readonly Pick<Finding, 'status'>[]): ReportStatus {
+/** The status a set of findings adds up to; silenced problems do not count. */
+export function reportStatus(all: readonly Pick<Finding, 'status' | 'silenced'>[]): ReportStatus {
+  const findings = all.filter((f) => !f.silenced);
   if (findings.some((f) => f.status === 'fail')) return 'fail';
   if (findings.some((f) => f.status === 'warn')) return 'warn';
   if (findings.some((f) => f.status === 'error')) return 'error';

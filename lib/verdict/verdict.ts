@@ -121,7 +121,8 @@ export interface Timing {
 }
 
 export function buildReport(facts: Facts, findings: Finding[], timing: Timing, explains: Explains): Report {
-  const problems = findings.filter((f) => f.status === 'fail' || f.status === 'warn');
+  // A silenced problem is kept and shown, but it neither roots nor joins a causal chain.
+  const problems = findings.filter((f) => (f.status === 'fail' || f.status === 'warn') && !f.silenced);
   const graph = buildGraph(problems, facts, explains);
   const root = chooseRoot(graph, facts);
   const rootReach = root === undefined ? new Set<number>() : reach(graph, root);
@@ -148,7 +149,7 @@ export function buildReport(facts: Facts, findings: Finding[], timing: Timing, e
     const symptoms = symptomsOf(cause).filter((s) => !placed.has(s));
     place(cause);
     symptoms.forEach(place);
-    if (cause.status !== 'skip' && cause.status !== 'pass') groups.push({ cause: cause.id, symptoms: symptoms.map((s) => s.id) });
+    if (cause.status !== 'skip' && cause.status !== 'pass' && !cause.silenced) groups.push({ cause: cause.id, symptoms: symptoms.map((s) => s.id) });
   };
   if (rootFinding) placeGroup(rootFinding);
   for (const status of STATUS_ORDER) {
