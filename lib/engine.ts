@@ -6,6 +6,7 @@ import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gat
 import type { ObjectFacts } from './gather/types.js';
 import { applySilences, labelsFromFacts, type AnyReport, type Facts, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
 import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
+import { silenceSweep } from './summary/silence.js';
 import { ClusterSweep } from './summary/sweep.js';
 import { buildReport } from './verdict/verdict.js';
 
@@ -144,7 +145,8 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
   // Probing 10k ClusterIPs would dominate a sweep; it keeps to DNS, which every service depends on.
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents({ ...objects, target, probes: {} }, deps)]);
   deps.onPhase?.('check');
-  return sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
+  const report = sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
+  return deps.silences ? silenceSweep(report, deps.silences.list, { now: new Date(), ...(deps.silences.channel ? { channel: deps.silences.channel } : {}) }) : report;
 }
 
 /** Diagnose one target: a `cluster` target is a sweep, every other a causal diagnosis. */

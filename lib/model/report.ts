@@ -54,8 +54,11 @@ export interface Report {
 }
 
 export interface SilenceSummary {
+  /** Problems the silences hold. */
   silenced: number;
   expired: ExpiredSilence[];
+  /** Sweeps: services whose every problem is silenced ("ns/name"), left out of `problems`. */
+  services?: string[];
 }
 
 /** One service's outcome inside a cluster sweep. */
@@ -92,6 +95,7 @@ export interface SweepReport {
   problems: ServiceResult[];
   /** What changed since the previous summary; absent on the first run or for ad-hoc baselines. */
   changes?: { since: string; added: FindingRef[]; resolved: FindingRef[] };
+  silences?: SilenceSummary;
 }
 
 export type AnyReport = Report | SweepReport;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explains } from '../../lib/checks/index.js';
-import { applySilences, findingId, labelsFromFacts, type Code, type Finding, type FindingStatus, type Silence, type Subject } from '../../lib/model/index.js';
+import { applySilences, findingId, labelsFromFacts, type SweepReport, type Code, type Finding, type FindingStatus, type Silence, type Subject } from '../../lib/model/index.js';
+import { silenceSweep } from '../../lib/summary/silence.js';
 import { buildReport } from '../../lib/verdict/verdict.js';
 import { buildFacts } from '../scenarios/load.js';
 
@@ -57,5 +58,25 @@ describe('silences', () => {
     const labelsOf = labelsFromFacts(facts);
     expect(labelsOf({ kind: 'service', name: 'payments', namespace: 'shop' })).toEqual({ team: 'payments' });
     expect(labelsOf({ kind: 'service', name: 'no-such', namespace: 'shop' })).toBeUndefined();
+  });
+
+  it('takes a fully silenced service out of a sweep\'s problems, names it, and recounts', () => {
+    const inventory: Subject = { kind: 'service', name: 'inventory', namespace: 'shop' };
+    const timeout = make('endpoint-timeout', 'fail', [service]);
+    const notReady = make('pods-not-ready', 'warn', [inventory]);
+    const sweep: SweepReport = {
+      kind: 'sweep', cluster: 'test', status: 'fail', startedAt: now.toISOString(), durationMs: 1, apiRequests: 1,
+      counts: { namespaces: 1, services: 3, nodes: 1, pods: 3, ok: 1, warn: 1, fail: 1, error: 0 },
+      clusterFindings: [],
+      problems: [
+        { namespace: 'shop', name: 'payments', status: 'fail', rootCause: null, findings: [timeout] },
+        { namespace: 'shop', name: 'inventory', status: 'warn', rootCause: null, findings: [notReady] },
+      ],
+    };
+    const out = silenceSweep(sweep, [silence({ codes: ['endpoint-timeout'], name: 'payments' })], { now });
+    expect(out.status).toBe('warn');
+    expect(out.problems.map((p) => p.name)).toEqual(['inventory']);
+    expect(out.counts).toMatchObject({ ok: 2, warn: 1, fail: 0 });
+    expect(out.silences).toEqual({ silenced: 1, expired: [], services: ['shop/payments'] });
   });
 });
