@@ -6,7 +6,7 @@ import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gat
 import type { ObjectFacts } from './gather/types.js';
 import type { AnyReport, Facts, NodeAgentFact, ProbeSource, Report, SweepReport, Target, TransferProbeFact } from './model/index.js';
 import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
-import { ClusterSweep } from './summary/sweep.js';
+import { ClusterSweep, probeFlagged } from './summary/sweep.js';
 import { buildReport } from './verdict/verdict.js';
 
 // The one diagnosis engine behind the worker, the CLI and local mode:
@@ -31,6 +31,13 @@ const NO_AGENT_TOKEN = 'no node-agent token configured (NETCHECK_AGENT_TOKEN / -
 /** More than a jumbo frame many times over, small enough to cost milliseconds on a healthy path. */
 const TRANSFER_BYTES = 256 * 1024;
 const MAX_TRANSFER_PEERS = 3;
+/**
+ * A sweep diagnoses at most this many flagged services in full, this many at a time: each costs
+ * a single diagnosis (about a dozen API reads, its probes, its path's agents), and the slowest
+ * job must stay well inside the queue's visibility timeout.
+ */
+export const SWEEP_PROBE_LIMIT = 20;
+const SWEEP_PROBE_CONCURRENCY = 4;
 
 /** The gathered objects with the target and the probe source: what scope planning reads. */
 type Planned = ObjectFacts & { target: Target; probes: { source?: ProbeSource } };
@@ -125,20 +132,33 @@ async function diagnose(target: Exclude<Target, { kind: 'cluster' }>, deps: Engi
   return buildReport(facts, findings, { startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() }, explains);
 }
 
-/** Cluster sweep: API-level checks for every service, cluster components once, agents on every node. */
+/**
+ * Cluster sweep: API-level checks for every service, cluster components once, agents on every
+ * node; then, with probes, the flagged services diagnosed in full (the same path as `svc`).
+ */
 async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineDeps): Promise<SweepReport> {
   const startedAt = new Date().toISOString();
   deps.onPhase?.('gather');
   // The services are checked namespace by namespace while the pods arrive; what needs the agents
   // and probes (the cluster-level checks) runs in finish().
-  const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt });
+  const probeLimit = deps.probes.enabled ? SWEEP_PROBE_LIMIT : 0;
+  const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt, probeLimit, ...(deps.probes.enabled ? {} : { unprobedReason: deps.probes.skipReason ?? 'probes disabled' }) });
   const objects = await gatherClusterByNamespace(deps.kc, sweeper);
   assertReachable(objects);
   deps.onPhase?.('probe');
   // Probing 10k ClusterIPs would dominate a sweep; it keeps to DNS, which every service depends on.
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents({ ...objects, target, probes: {} }, deps)]);
   deps.onPhase?.('check');
-  return sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
+  const report = sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
+  if (probeLimit === 0) return report;
+  deps.onPhase?.('probe');
+  const { onPhase: _quiet, ...single } = deps;
+  const probed = await probeFlagged(sweeper, report, {
+    limit: probeLimit,
+    concurrency: SWEEP_PROBE_CONCURRENCY,
+    diagnose: (service) => diagnose({ kind: 'svc', namespace: service.namespace, name: service.name, cluster: target.cluster }, single),
+  });
+  return { ...probed, durationMs: Math.max(0, Date.now() - Date.parse(startedAt)) };
 }
 
 /** Diagnose one target: a `cluster` target is a sweep, every other a causal diagnosis. */

@@ -84,7 +84,7 @@ const sweep: SweepReport = {
   startedAt: '2026-11-26T08:00:00Z',
   durationMs: 12_000,
   apiRequests: 21,
-  counts: { namespaces: 4, services: 20, nodes: 3, pods: 60, ok: 18, warn: 0, fail: 2, error: 0 },
+  counts: { namespaces: 4, services: 20, nodes: 3, pods: 60, ok: 18, unverified: 0, warn: 0, fail: 2, error: 0 },
   clusterFindings: [f('cluster-dns-down', 'fail', { title: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' }), f('kube-proxy-unhealthy', 'pass')],
   problems: [
     {
@@ -93,9 +93,11 @@ const sweep: SweepReport = {
       status: 'fail',
       rootCause: { id: 'no-ready-endpoints:no ready endpoints', code: 'no-ready-endpoints', summary: 'no ready endpoints', remediation: 'kubectl -n shop get pods', subjects: [], explains: [] },
       findings: [f('pods-not-ready', 'fail'), f('no-ready-endpoints', 'fail', { title: 'no ready endpoints' })],
+      verified: true,
     },
-    { namespace: 'web', name: 'cart', status: 'fail', rootCause: null, findings: [f('selector-matches-no-pods', 'fail', { title: 'selector matches no pods' })] },
+    { namespace: 'web', name: 'cart', status: 'fail', rootCause: null, findings: [f('selector-matches-no-pods', 'fail', { title: 'selector matches no pods' })], verified: true },
   ],
+  verification: { probed: 20, limit: 20 },
   changes: { since: '2026-11-25T08:00:00Z', added: [{ code: 'no-ready-endpoints', subject: 'shop/payments', status: 'fail', title: 'no ready endpoints' }], resolved: [] },
 };
 

@@ -62,7 +62,7 @@ describe('sweepCluster', () => {
       'shop/inventory': 'warn target-port-mismatch',
     });
     expect(report.status).toBe('fail');
-    expect(report.counts).toEqual({ namespaces: 5, services: 8, nodes: 3, pods: 18, ok: 4, warn: 1, fail: 3, error: 0 });
+    expect(report.counts).toEqual({ namespaces: 5, services: 8, nodes: 3, pods: 18, ok: 0, unverified: 4, warn: 1, fail: 3, error: 0 });
     expect(report.apiRequests).toBe(7);
     expect(report.clusterFindings).toEqual([]);
     for (const problem of report.problems) {
