@@ -276,6 +276,35 @@ describe('renderSlackSummary', () => {
     await expectAcceptedBySlack(thread);
   });
 
+  it('counts unprobed services as unverified, not healthy, and tags unverified problems', async () => {
+    const unprobed = sweep({
+      status: 'ok',
+      problems: [],
+      clusterFindings: [],
+      counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 0, unverified: 10, warn: 0, fail: 0, error: 0 },
+      verification: { probed: 0, limit: 0, reason: 'probes disabled' },
+    });
+    const clean = allText(renderSlackSummary(unprobed, { cluster: 'prod' }).parent);
+    expect(clean).not.toContain('look healthy');
+    expect(clean).toContain('No problem found in 10 services, 10 of them unverified');
+    expect(clean).toContain('0 ok · 10 unverified · 0 warn');
+    expect(clean).toContain('10 services pass the API checks but are unverified — probes disabled');
+
+    const base = sweep();
+    const partly = sweep({
+      counts: { ...base.counts, ok: 100, unverified: 36 },
+      problems: [base.problems[0]!, { ...base.problems[3]!, verified: false, unverifiedReason: 'not among the 20 services this sweep probes' }],
+      verification: { probed: 104, limit: 20, reason: 'not among the 20 services this sweep probes' },
+    });
+    const thread = renderSlackSummary(partly, { cluster: 'prod' });
+    const parent = allText(thread.parent);
+    expect(parent).toContain('3 failing, 1 warning, 36 unverified of 140 services');
+    expect(parent).toContain('*billing/ledger* _(unverified)_ — 1 of 3 endpoints not ready');
+    expect(parent).toContain('*shop/payments* — no ready endpoints');
+    expect(allText(thread.replies.find((r) => r.text.startsWith('billing'))!)).toContain('*ledger* _(unverified)_');
+    await expectAcceptedBySlack(thread);
+  });
+
   it('stays inside the limits for 40 namespaces of 30 failing services and 100 changes', async () => {
     const problems = Array.from({ length: 40 * 30 }, (_, i) => service(`ns-${Math.floor(i / 30)}`, `svc-${i}`, 'fail', `problem ${'p'.repeat(500)}`));
     const refs = Array.from({ length: 100 }, (_, i) => ({ code: 'c', subject: `ns/s${i}`, status: 'fail' as const, title: 't'.repeat(300) }));
