@@ -7,7 +7,7 @@ import type { ObjectFacts } from './gather/types.js';
 import { applySilences, labelsFromFacts, type AnyReport, type Facts, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
 import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
 import { silenceSweep } from './summary/silence.js';
-import { ClusterSweep } from './summary/sweep.js';
+import { ClusterSweep, probeFlagged } from './summary/sweep.js';
 import { buildReport } from './verdict/verdict.js';
 
 // The one diagnosis engine behind the worker, the CLI and local mode:
@@ -34,6 +34,13 @@ const NO_AGENT_TOKEN = 'no node-agent token configured (NETCHECK_AGENT_TOKEN / -
 /** More than a jumbo frame many times over, small enough to cost milliseconds on a healthy path. */
 const TRANSFER_BYTES = 256 * 1024;
 const MAX_TRANSFER_PEERS = 3;
+/**
+ * A sweep diagnoses at most this many flagged services in full, this many at a time: each costs
+ * a single diagnosis (about a dozen API reads, its probes, its path's agents), and the slowest
+ * job must stay well inside the queue's visibility timeout.
+ */
+export const SWEEP_PROBE_LIMIT = 20;
+const SWEEP_PROBE_CONCURRENCY = 4;
 
 /** The gathered objects with the target and the probe source: what scope planning reads. */
 type Planned = ObjectFacts & { target: Target; probes: { source?: ProbeSource } };
@@ -132,13 +139,17 @@ async function diagnose(target: Exclude<Target, { kind: 'cluster' }>, deps: Engi
   return silencing ? { ...report, silences: { silenced: silencing.silenced, expired: silencing.expired } } : report;
 }
 
-/** Cluster sweep: API-level checks for every service, cluster components once, agents on every node. */
+/**
+ * Cluster sweep: API-level checks for every service, cluster components once, agents on every
+ * node; then, with probes, the flagged services diagnosed in full (the same path as `svc`).
+ */
 async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineDeps): Promise<SweepReport> {
   const startedAt = new Date().toISOString();
   deps.onPhase?.('gather');
   // The services are checked namespace by namespace while the pods arrive; what needs the agents
   // and probes (the cluster-level checks) runs in finish().
-  const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt });
+  const probeLimit = deps.probes.enabled ? SWEEP_PROBE_LIMIT : 0;
+  const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt, probeLimit, ...(deps.probes.enabled ? {} : { unprobedReason: deps.probes.skipReason ?? 'probes disabled' }) });
   const objects = await gatherClusterByNamespace(deps.kc, sweeper);
   assertReachable(objects);
   deps.onPhase?.('probe');
@@ -146,7 +157,18 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents({ ...objects, target, probes: {} }, deps)]);
   deps.onPhase?.('check');
   const report = sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
-  return deps.silences ? silenceSweep(report, deps.silences.list, { now: new Date(), ...(deps.silences.channel ? { channel: deps.silences.channel } : {}) }) : report;
+  const silenced = (swept: SweepReport) =>
+    deps.silences ? silenceSweep(swept, deps.silences.list, { now: new Date(), ...(deps.silences.channel ? { channel: deps.silences.channel } : {}) }) : swept;
+  if (probeLimit === 0) return silenced(report);
+  deps.onPhase?.('probe');
+  // Silences apply once, to the finished sweep, so the probed services are diagnosed without them.
+  const { onPhase: _quiet, silences: _once, ...single } = deps;
+  const probed = await probeFlagged(sweeper, report, {
+    limit: probeLimit,
+    concurrency: SWEEP_PROBE_CONCURRENCY,
+    diagnose: (service) => diagnose({ kind: 'svc', namespace: service.namespace, name: service.name, cluster: target.cluster }, single),
+  });
+  return silenced({ ...probed, durationMs: Math.max(0, Date.now() - Date.parse(startedAt)) });
 }
 
 /** Diagnose one target: a `cluster` target is a sweep, every other a causal diagnosis. */

@@ -69,6 +69,25 @@ export interface ServiceResult {
   rootCause: RootCause | null;
   /** Non-pass findings only: a sweep of 10k services must stay small. */
   findings: Finding[];
+  /**
+   * True when the service was diagnosed in full (probes, its path's node agents, the cluster
+   * components), so `status` and `rootCause` are what `netcheck svc` says. False: the API checks
+   * alone, which cannot see the data plane — an unverified warning may be a failure, and an
+   * unverified root cause may sit on a node or in DNS.
+   */
+  verified: boolean;
+  /** Why it was not verified ("probes disabled with --no-probes", "beyond the 20 services the sweep probes"). */
+  unverifiedReason?: string;
+}
+
+/** Which services the sweep diagnosed in full, and why the others were not. */
+export interface SweepVerification {
+  /** Services diagnosed in full (probed). */
+  probed: number;
+  /** At most this many services are probed per sweep (0: none). */
+  limit: number;
+  /** Why the services that were not probed were not; absent when every service was probed. */
+  reason?: string;
 }
 
 /** A finding identified across runs: same code on the same subject = the same problem. */
@@ -88,11 +107,16 @@ export interface SweepReport {
   startedAt: string;
   durationMs: number;
   apiRequests: number;
-  counts: { namespaces: number; services: number; nodes: number; pods: number; ok: number; warn: number; fail: number; error: number };
+  /**
+   * `ok` counts only services verified healthy; `unverified` those whose API checks pass but that
+   * were not probed (never counted ok). ok + unverified + warn + fail + error = services.
+   */
+  counts: { namespaces: number; services: number; nodes: number; pods: number; ok: number; unverified: number; warn: number; fail: number; error: number };
   /** Cluster-wide findings: DNS, kube-proxy, CNI, nodes, node kernels, access errors. */
   clusterFindings: Finding[];
   /** Services that are not ok, worst first. */
   problems: ServiceResult[];
+  verification: SweepVerification;
   /** What changed since the previous summary; absent on the first run or for ad-hoc baselines. */
   changes?: { since: string; added: FindingRef[]; resolved: FindingRef[] };
   silences?: SilenceSummary;

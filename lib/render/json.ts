@@ -2,7 +2,7 @@
 // `rootCause` and `findings`, and the keys of each finding, are a public contract: scripts parse
 // them, so fields are picked explicitly rather than spread from internal objects.
 import { isProblem, leadFinding, sweepTopProblem } from './report-view.js';
-import type { CauseGroup, Code, Finding, FindingRef, Layer, ProbeOrigin, Report, ReportStatus, Subject, SweepReport, Target } from '../model/index.js';
+import type { CauseGroup, Code, Finding, FindingRef, Layer, ProbeOrigin, Report, ReportStatus, RootCause, Subject, SweepReport, Target } from '../model/index.js';
 
 export interface JsonFinding {
   /** Stable across runs: code plus subjects. */
@@ -51,9 +51,24 @@ export interface JsonReport extends JsonEnvelope {
   source: ProbeOrigin | null;
 }
 
+/** One problem service of a sweep: its status, root cause, and whether a full diagnosis stands behind them. */
+export interface JsonSweepService {
+  namespace: string;
+  name: string;
+  status: ReportStatus;
+  rootCause: JsonRootCause | null;
+  /** false: the API checks only — `netcheck svc` may still find a failure, or another root cause. */
+  verified: boolean;
+  unverifiedReason: string | null;
+}
+
 export interface JsonSweep extends JsonEnvelope {
+  /** `ok` counts verified services only; `unverified` those that pass the API checks but were not probed. */
   counts: SweepReport['counts'];
   changes: { since: string; added: FindingRef[]; resolved: FindingRef[] } | null;
+  /** Every problem service, worst first. */
+  services: JsonSweepService[];
+  verification: { probed: number; limit: number; reason: string | null };
 }
 
 function jsonFinding(f: Finding): JsonFinding {
@@ -73,13 +88,16 @@ function jsonFinding(f: Finding): JsonFinding {
   };
 }
 
+function jsonRootCause(root: RootCause | null): JsonRootCause | null {
+  return root ? { id: root.id, code: root.code, summary: root.summary, remediation: root.remediation, subjects: root.subjects.map((s) => ({ ...s })), explains: [...root.explains] } : null;
+}
+
 export function toJson(report: Report): JsonReport {
-  const root = report.rootCause;
   return {
     kind: 'diagnosis',
     target: { ...report.target },
     status: report.status,
-    rootCause: root ? { id: root.id, code: root.code, summary: root.summary, remediation: root.remediation, subjects: root.subjects.map((s) => ({ ...s })), explains: [...root.explains] } : null,
+    rootCause: jsonRootCause(report.rootCause),
     findings: report.findings.map(jsonFinding),
     cluster: report.target.cluster,
     startedAt: report.startedAt,
@@ -104,5 +122,14 @@ export function sweepToJson(sweep: SweepReport): JsonSweep {
     durationMs: sweep.durationMs,
     counts: { ...sweep.counts },
     changes: sweep.changes ? { since: sweep.changes.since, added: [...sweep.changes.added], resolved: [...sweep.changes.resolved] } : null,
+    services: sweep.problems.map((p) => ({
+      namespace: p.namespace,
+      name: p.name,
+      status: p.status,
+      rootCause: jsonRootCause(p.rootCause),
+      verified: p.verified,
+      unverifiedReason: p.verified ? null : (p.unverifiedReason ?? sweep.verification.reason ?? null),
+    })),
+    verification: { probed: sweep.verification.probed, limit: sweep.verification.limit, reason: sweep.verification.reason ?? null },
   };
 }

@@ -1,3 +1,4 @@
+import { plural } from './mrkdwn.js';
 import { targetLabel, type Finding, type Report, type ServiceResult, type SweepReport, type Target } from '../model/index.js';
 // The reading order every renderer shares: which findings are problems, which symptoms belong
 // under which cause, and the one-line verdict. Slack, terminal and JSON differ only in markup.
@@ -104,3 +105,28 @@ export function sweepTopProblem(sweep: SweepReport): { code: string; summary: st
   const lead = leadFinding(service);
   return lead ? { code: lead.code, summary: `${serviceRef(service)}: ${lead.title}`, remediation: lead.remediation } : null;
 }
+
+/**
+ * The sweep's one line about what it could not verify: services that pass the API checks but
+ * were not probed, and problems whose status or root cause a full diagnosis could still change.
+ * Undefined when every service was diagnosed in full.
+ */
+export function sweepUnverifiedLine(sweep: SweepReport): string | undefined {
+  const unverifiedProblems = sweep.problems.filter((p) => !p.verified).length;
+  const healthy = sweep.counts.unverified;
+  if (healthy === 0 && unverifiedProblems === 0) return undefined;
+  const parts = [
+    healthy > 0 ? `${plural(healthy, 'service')} pass${healthy === 1 ? 'es' : ''} the API checks but ${healthy === 1 ? 'is' : 'are'} unverified` : '',
+    unverifiedProblems > 0 ? `${plural(unverifiedProblems, 'problem')} below ${unverifiedProblems === 1 ? 'is' : 'are'} unverified` : '',
+  ].filter(Boolean);
+  const probed = sweep.verification.probed > 0 ? `; ${sweep.verification.probed} probed in full` : '';
+  return `${parts.join(' and ')}${probed} — ${sweep.verification.reason ?? 'not probed'}`;
+}
+
+/** "" for a service diagnosed in full; otherwise "unverified", with its own reason when it differs from the sweep's. */
+export function serviceVerificationTag(result: ServiceResult, sweep: Pick<SweepReport, 'verification'>): string {
+  if (result.verified) return '';
+  const reason = result.unverifiedReason;
+  return reason && reason !== sweep.verification.reason ? `unverified: ${reason}` : 'unverified';
+}
+

@@ -2,7 +2,7 @@
 // carry the evidence, one per problem, with the symptoms a cause explains folded into its reply.
 // Every string from the cluster is escaped, and every message is fitted to Block Kit's limits.
 import { codeBlock, escapeMrkdwn, formatDuration, inlineCode, link, mention, plural, truncate } from './mrkdwn.js';
-import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import { button, context, fallbackText, header, MessageBuilder, section, SLACK_LIMITS, type Block, type SlackMessage, type SlackThread } from './slack-budget.js';
 import type { Finding, FindingRef, Report, ReportStatus, ServiceResult, SweepReport } from '../model/index.js';
 
@@ -210,7 +210,7 @@ export function renderSlackSummary(sweep: SweepReport, ctx: SummaryContext): Sla
   if (clusterProblems.length > 0) replies.push(clusterFindingsReply(clusterProblems));
   const byNamespace = groupByNamespace(sweep.problems);
   const namespaces = [...byNamespace.entries()];
-  for (const [namespace, results] of namespaces.slice(0, MAX_NAMESPACE_REPLIES)) replies.push(namespaceReply(namespace, results));
+  for (const [namespace, results] of namespaces.slice(0, MAX_NAMESPACE_REPLIES)) replies.push(namespaceReply(namespace, results, sweep));
   const restNamespaces = namespaces.slice(MAX_NAMESPACE_REPLIES);
   if (restNamespaces.length > 0) replies.push(moreNamespacesReply(restNamespaces));
   return { parent: summaryParent(sweep, ctx, clusterProblems), replies };
@@ -218,8 +218,15 @@ export function renderSlackSummary(sweep: SweepReport, ctx: SummaryContext): Sla
 
 function summaryHeadline(sweep: SweepReport, clusterProblems: Finding[]): string {
   const c = sweep.counts;
-  if (sweep.status === 'ok' && clusterProblems.length === 0) return `All ${plural(c.services, 'service')} look healthy`;
-  const parts = [c.fail > 0 ? `${c.fail} failing` : '', c.error > 0 ? `${c.error} unchecked (errors)` : '', c.warn > 0 ? `${c.warn} warning` : ''].filter(Boolean);
+  if (sweep.status === 'ok' && clusterProblems.length === 0) {
+    return c.unverified === 0 ? `All ${plural(c.services, 'service')} look healthy` : `No problem found in ${plural(c.services, 'service')}, ${c.unverified} of them unverified`;
+  }
+  const parts = [
+    c.fail > 0 ? `${c.fail} failing` : '',
+    c.error > 0 ? `${c.error} unchecked (errors)` : '',
+    c.warn > 0 ? `${c.warn} warning` : '',
+    c.unverified > 0 ? `${c.unverified} unverified` : '',
+  ].filter(Boolean);
   const services = parts.length > 0 ? `${parts.join(', ')} of ${plural(c.services, 'service')}` : `${plural(c.services, 'service')} checked`;
   const cluster = clusterProblems.length > 0 ? ` · ${plural(clusterProblems.length, 'cluster-wide problem')}` : '';
   return services + cluster;
@@ -236,14 +243,16 @@ function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems:
     context(
       `cluster ${inlineCode(escapeMrkdwn(ctx.cluster))}`,
       `${plural(c.namespaces, 'namespace')} · ${plural(c.services, 'service')} · ${plural(c.nodes, 'node')} · ${plural(c.pods, 'pod')}`,
-      `${c.ok} ok · ${c.warn} warn · ${c.fail} fail · ${c.error} error`,
+      `${c.ok} ok · ${c.unverified} unverified · ${c.warn} warn · ${c.fail} fail · ${c.error} error`,
       `checked in ${formatDuration(sweep.durationMs)} with ${plural(sweep.apiRequests, 'API request')}`,
     ),
   );
+  const unverifiedLine = sweepUnverifiedLine(sweep);
+  if (unverifiedLine) builder.tryAdd(context(`:grey_question: ${escapeMrkdwn(truncate(unverifiedLine, 500))}`));
 
   const top = [
     ...clusterProblems.map((f) => `• ${STATUS_EMOJI[f.status]} *${escapeMrkdwn(truncate(f.title, 300))}* (cluster-wide)`),
-    ...sweep.problems.map((p) => `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}* — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}`),
+    ...sweep.problems.map((p) => `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}*${verificationTag(p, sweep)} — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}`),
   ];
   if (top.length > 0) {
     const shown = top.slice(0, TOP_PROBLEMS);
@@ -298,14 +307,20 @@ function statusCounts(results: ServiceResult[]): string {
   return [count('fail') ? `${count('fail')} failing` : '', count('error') ? `${count('error')} errors` : '', count('warn') ? `${count('warn')} warning` : ''].filter(Boolean).join(', ');
 }
 
-function namespaceReply(namespace: string, results: ServiceResult[]): SlackMessage {
+/** " _(unverified)_" after a service the sweep did not diagnose in full. */
+function verificationTag(result: ServiceResult, sweep: SweepReport): string {
+  const tag = serviceVerificationTag(result, sweep);
+  return tag ? ` _(${escapeMrkdwn(truncate(tag, 200))})_` : '';
+}
+
+function namespaceReply(namespace: string, results: ServiceResult[], sweep: SweepReport): SlackMessage {
   const builder = new MessageBuilder();
   builder.tryAdd(section(`*Namespace ${inlineCode(escapeMrkdwn(namespace))}* — ${statusCounts(results)}`));
   let listed = 0;
   for (const r of results) {
     const fixSource = r.rootCause?.remediation || r.findings.find((f) => f.remediation !== '')?.remediation || '';
     const fix = fixSource !== '' ? `\n${codeBlock(escapeMrkdwn(fixSource), 600)}` : '';
-    const text = `${STATUS_EMOJI[r.status]} *${escapeMrkdwn(r.name)}* — ${escapeMrkdwn(truncate(serviceProblemLine(r), 600))}${fix}`;
+    const text = `${STATUS_EMOJI[r.status]} *${escapeMrkdwn(r.name)}*${verificationTag(r, sweep)} — ${escapeMrkdwn(truncate(serviceProblemLine(r), 600))}${fix}`;
     if (!builder.tryAdd(section(text))) break;
     listed += 1;
   }

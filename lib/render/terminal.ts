@@ -2,7 +2,7 @@
 // non-TTY); this module only takes the flag. Cluster strings are stripped of control characters
 // so an object name cannot smuggle escape sequences into someone's terminal.
 import { formatDuration, mrkdwnToPlain, plural, stripControl, truncate } from './mrkdwn.js';
-import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import type { Block, SlackMessage, SlackThread } from './slack-budget.js';
 import type { Finding, Report, ReportStatus, SweepReport } from '../model/index.js';
 
@@ -98,10 +98,13 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
   const c = sweep.counts;
   const clusterProblems = sweep.clusterFindings.filter(isProblem);
   const out: string[] = [];
+  const unverified = c.unverified > 0 ? `, ${c.unverified} unverified` : '';
   const headline =
     sweep.status === 'ok' && clusterProblems.length === 0
-      ? `all ${plural(c.services, 'service')} look healthy`
-      : `${c.fail} failing, ${c.error} errors, ${c.warn} warning of ${plural(c.services, 'service')}`;
+      ? c.unverified === 0
+        ? `all ${plural(c.services, 'service')} look healthy`
+        : `no problem found in ${plural(c.services, 'service')}, ${c.unverified} of them unverified`
+      : `${c.fail} failing, ${c.error} errors, ${c.warn} warning${unverified} of ${plural(c.services, 'service')}`;
   out.push(`${paint(status.style, `${status.mark} ${sweep.status.toUpperCase()}`)}  ${paint('bold', `cluster ${clean(sweep.cluster)}: ${headline}`)}`);
   out.push(
     paint(
@@ -109,6 +112,8 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
       `${plural(c.namespaces, 'namespace')} · ${plural(c.services, 'service')} · ${plural(c.nodes, 'node')} · ${plural(c.pods, 'pod')} · ${formatDuration(sweep.durationMs)} · ${plural(sweep.apiRequests, 'API request')}`,
     ),
   );
+  const unverifiedLine = sweepUnverifiedLine(sweep);
+  if (unverifiedLine) out.push(`${paint('yellow', '?')} ${clean(unverifiedLine)}`);
   if (clusterProblems.length > 0) {
     out.push('', paint('bold', 'Cluster-wide'));
     for (const f of clusterProblems) {
@@ -120,7 +125,8 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
     out.push('', paint('bold', 'Services'));
     for (const p of sweep.problems) {
       const mark = STATUS_MARK[p.status];
-      out.push(`  ${paint(mark.style, mark.mark)} ${paint('bold', clean(serviceRef(p)))} — ${clean(serviceProblemLine(p))}`);
+      const tag = serviceVerificationTag(p, sweep);
+      out.push(`  ${paint(mark.style, mark.mark)} ${paint('bold', clean(serviceRef(p)))}${tag ? ` ${paint('yellow', `(${clean(tag)})`)}` : ''} — ${clean(serviceProblemLine(p))}`);
       const fix = p.rootCause?.remediation ?? '';
       if (fix !== '') out.push(`    ${paint('bold', 'fix:')} ${indent(clean(fix), '      ').trimStart()}`);
     }

@@ -3,9 +3,31 @@
 // selects), so 10k services cost 10k small check runs rather than 10k scans of 100k pods. Pods
 // arrive namespace by namespace and are checked as they come (ClusterSweep), so they need not all
 // be held at once.
+//
+// The API checks alone cannot verify a service: its data plane (probes), its nodes' kernels and
+// the cluster components on its path decide what `netcheck svc` says. So no service the sweep
+// did not diagnose in full counts as ok: it is "unverified". With probes available, the engine
+// diagnoses the flagged services (warnings first) in full, up to a limit (probeFlagged), and
+// their results then are exactly the single diagnosis's.
 
 import { checks, explains, runChecks } from '../checks/index.js';
-import { compareText, reportStatus, type DnsProbeFact, type EndpointSliceFact, type Facts, type Finding, type NetworkPolicyFact, type NodeAgentFact, type PodFact, type ReportStatus, type ServiceFact, type ServiceResult, type SweepReport } from '../model/index.js';
+import { mapWithConcurrency } from '../concurrency.js';
+import {
+  compareText,
+  reportStatus,
+  type DnsProbeFact,
+  type EndpointSliceFact,
+  type Facts,
+  type Finding,
+  type NetworkPolicyFact,
+  type NodeAgentFact,
+  type PodFact,
+  type Report,
+  type ReportStatus,
+  type ServiceFact,
+  type ServiceResult,
+  type SweepReport,
+} from '../model/index.js';
 import type { NamespaceSink } from '../gather/kube.js';
 import type { ObjectFacts } from '../gather/types.js';
 import { buildReport } from '../verdict/verdict.js';
@@ -164,7 +186,22 @@ function worst(statuses: Iterable<ReportStatus>): ReportStatus {
 export interface SweepOptions {
   cluster: string;
   startedAt: string;
+  /**
+   * How many services the caller will diagnose in full after finish() (probeFlagged); 0 or
+   * absent when it cannot probe. The sweep keeps that many API-healthy candidates for it.
+   */
+  probeLimit?: number;
+  /** Why services are not probed, when the caller cannot probe at all (e.g. "probes disabled with --no-probes"). */
+  unprobedReason?: string;
 }
+
+/** A service to diagnose in full. */
+export interface ServiceKey {
+  namespace: string;
+  name: string;
+}
+
+const API_ONLY = 'the sweep read the API only: its data plane was not probed';
 
 /** What the cluster-level checks need beyond the API objects, known only once the gather is done. */
 export interface SweepExtras {
@@ -173,10 +210,27 @@ export interface SweepExtras {
   dnsProbes?: DnsProbeFact[];
 }
 
+type SweepCounts = Record<ReportStatus | 'unverified', number>;
+
 interface NamespaceOutcome {
   pods: number;
-  counts: Record<ReportStatus, number>;
+  counts: SweepCounts;
   problems: { result: ServiceResult; size: number }[];
+  /** The largest API-healthy services, at most probeLimit: candidates for a full diagnosis. */
+  healthy: { key: ServiceKey; size: number }[];
+}
+
+const bySizeThenName = (a: { key: ServiceKey; size: number }, b: { key: ServiceKey; size: number }): number =>
+  b.size - a.size || compareText(a.key.namespace, b.key.namespace) || compareText(a.key.name, b.key.name);
+
+/** Keeps the `limit` largest in `list` (sorted, largest first) without sorting every service. */
+function keepLargest(list: { key: ServiceKey; size: number }[], item: { key: ServiceKey; size: number }, limit: number): void {
+  if (limit <= 0) return;
+  if (list.length >= limit && bySizeThenName(item, list[list.length - 1]!) >= 0) return;
+  let at = list.length;
+  while (at > 0 && bySizeThenName(item, list[at - 1]!) < 0) at--;
+  list.splice(at, 0, item);
+  if (list.length > limit) list.pop();
 }
 
 /**
@@ -199,7 +253,8 @@ export class ClusterSweep implements NamespaceSink {
   /** Checks every Service of the namespace against these pods; a namespace handed over again replaces its outcome. */
   namespace(namespace: string, pods: PodFact[]): void {
     const { objects, index, options } = this.begun();
-    const outcome: NamespaceOutcome = { pods: pods.length, counts: { ok: 0, warn: 0, fail: 0, error: 0 }, problems: [] };
+    const outcome: NamespaceOutcome = { pods: pods.length, counts: { ok: 0, unverified: 0, warn: 0, fail: 0, error: 0 }, problems: [], healthy: [] };
+    const unverifiedReason = this.unprobedReason();
     this.outcomes.set(namespace, outcome);
     const services = index.servicesByNamespace.get(namespace);
     if (!services) return;
@@ -209,8 +264,13 @@ export class ClusterSweep implements NamespaceSink {
       const findings = runChecks(facts, { codes: SERVICE_CODES });
       // Most services are fine: the verdict's causal ordering is only worth building for the rest.
       const status = reportStatus(findings);
+      if (status === 'ok') {
+        // Passing the API checks is not ok: the data plane may still refuse or drop.
+        outcome.counts.unverified++;
+        keepLargest(outcome.healthy, { key: { namespace: service.namespace, name: service.name }, size: facts.size }, options.probeLimit ?? 0);
+        continue;
+      }
       outcome.counts[status]++;
-      if (status === 'ok') continue;
       const report = buildReport(facts, findings, { startedAt: options.startedAt, durationMs: 0 }, explains);
       outcome.problems.push({
         size: facts.size,
@@ -220,9 +280,29 @@ export class ClusterSweep implements NamespaceSink {
           status: report.status,
           rootCause: report.rootCause,
           findings: report.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
+          verified: false,
+          unverifiedReason,
         },
       });
     }
+  }
+
+  private unprobedReason(): string {
+    return this.options.unprobedReason ?? API_ONLY;
+  }
+
+  /**
+   * The services to diagnose in full, in order, at most probeLimit: warnings first (a probe turns
+   * them into facts), then the largest API-healthy services, then failures (whose root cause may
+   * lie on a node or in DNS), then errors.
+   */
+  toProbe(sweep: SweepReport): ServiceKey[] {
+    const limit = this.options.probeLimit ?? 0;
+    if (limit <= 0) return [];
+    const key = (r: ServiceResult): ServiceKey => ({ namespace: r.namespace, name: r.name });
+    const healthy = [...this.outcomes.values()].flatMap((o) => o.healthy).sort(bySizeThenName);
+    const ofStatus = (status: ReportStatus) => sweep.problems.filter((p) => p.status === status && !p.verified).map(key);
+    return [...ofStatus('warn'), ...healthy.map((h) => h.key), ...ofStatus('fail'), ...ofStatus('error')].slice(0, limit);
   }
 
   /**
@@ -244,12 +324,12 @@ export class ClusterSweep implements NamespaceSink {
     };
     const clusterReport = buildReport(clusterFacts, runChecks(clusterFacts, { codes: CLUSTER_CODES }), { startedAt: options.startedAt, durationMs: 0 }, explains);
 
-    const counts = { ok: 0, warn: 0, fail: 0, error: 0 };
+    const counts: SweepCounts = { ok: 0, unverified: 0, warn: 0, fail: 0, error: 0 };
     let pods = 0;
     const ranked: { result: ServiceResult; size: number }[] = [];
     for (const outcome of this.outcomes.values()) {
       pods += outcome.pods;
-      for (const status of Object.keys(counts) as ReportStatus[]) counts[status] += outcome.counts[status];
+      for (const status of Object.keys(counts) as (keyof SweepCounts)[]) counts[status] += outcome.counts[status];
       for (const problem of outcome.problems) ranked.push(problem);
     }
     ranked.sort(
@@ -271,6 +351,7 @@ export class ClusterSweep implements NamespaceSink {
       counts: { namespaces, services: objects.services.length, nodes: objects.nodes.length, pods, ...counts },
       clusterFindings: clusterReport.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
       problems: ranked.map((r) => r.result),
+      verification: { probed: 0, limit: options.probeLimit ?? 0, reason: this.unprobedReason() },
     };
   }
 
@@ -286,4 +367,91 @@ export function sweepCluster(objects: ObjectFacts, ctx: SweepOptions & SweepExtr
   sweep.begin(objects);
   for (const [namespace, pods] of groupBy(objects.pods, (p) => p.namespace)) sweep.namespace(namespace, pods);
   return sweep.finish(ctx);
+}
+
+/** A full diagnosis of one flagged service, or why it could not be made. */
+export type DiagnosisOutcome = { service: ServiceKey; report: Report } | { service: ServiceKey; error: string };
+
+/** A service's sweep entry from its full diagnosis: the same status, root cause and subjects. */
+export function serviceResultOf(report: Report): ServiceResult {
+  const target = report.target;
+  if (target.kind !== 'svc') throw new Error(`a sweep holds services, not ${target.kind} diagnoses`);
+  return {
+    namespace: target.namespace,
+    name: target.name,
+    status: report.status,
+    rootCause: report.rootCause,
+    findings: report.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
+    verified: true,
+  };
+}
+
+/**
+ * The sweep with the flagged services' full diagnoses in place of their API-only results: counts
+ * move between buckets, healthy ones leave the problem list, and services that were not probed
+ * say why. Pure; `limit` is how many the caller was allowed to probe.
+ */
+export function applyDiagnoses(sweep: SweepReport, outcomes: readonly DiagnosisOutcome[], limit: number): SweepReport {
+  const counts = { ...sweep.counts };
+  const key = (s: ServiceKey) => `${s.namespace}/${s.name}`;
+  const problems = new Map(sweep.problems.map((p) => [key(p), p]));
+  let probed = 0;
+  let apiRequests = sweep.apiRequests;
+  const failed = new Map<string, string>();
+  for (const outcome of outcomes) {
+    const id = key(outcome.service);
+    if ('error' in outcome) {
+      failed.set(id, `its diagnosis failed: ${outcome.error}`);
+      continue;
+    }
+    probed++;
+    apiRequests += outcome.report.apiRequests ?? 0;
+    const before = problems.get(id);
+    counts[before ? before.status : 'unverified']--;
+    const result = serviceResultOf(outcome.report);
+    if (result.status === 'ok') {
+      counts.ok++;
+      problems.delete(id);
+    } else {
+      counts[result.status]++;
+      problems.set(id, result);
+    }
+  }
+  // Whatever was not in `outcomes` lay beyond the limit (or the caller could not probe at all).
+  const unprobed = limit > 0 ? `not among the ${limit} services this sweep probes (warnings first); netcheck svc <name> -n <namespace> diagnoses it in full` : (sweep.verification.reason ?? API_ONLY);
+  const ranked = [...problems.values()]
+    .map((p) => (p.verified ? p : { ...p, unverifiedReason: failed.get(key(p)) ?? unprobed }))
+    // Stable: within a status the sweep's order (bigger services first) holds.
+    .sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status]);
+  const anyUnverified = counts.unverified > 0 || ranked.some((p) => !p.verified);
+  return {
+    ...sweep,
+    status: worst([reportStatus(sweep.clusterFindings), ...ranked.map((p) => p.status)]),
+    apiRequests,
+    counts,
+    problems: ranked,
+    verification: { probed: sweep.verification.probed + probed, limit, ...(anyUnverified ? { reason: unprobed } : {}) },
+  };
+}
+
+export interface ProbeFlaggedOptions {
+  /** At most this many services are diagnosed in full. */
+  limit: number;
+  /** Diagnoses in flight at once (each runs its own probes concurrently). */
+  concurrency: number;
+  /** The single diagnosis of one service: `netcheck svc`'s own engine path. */
+  diagnose: (service: ServiceKey) => Promise<Report>;
+}
+
+/** Diagnoses the sweep's flagged services in full (bounded), so their warnings become facts. */
+export async function probeFlagged(sweeper: ClusterSweep, sweep: SweepReport, opts: ProbeFlaggedOptions): Promise<SweepReport> {
+  const flagged = sweeper.toProbe(sweep).slice(0, opts.limit);
+  const outcomes = await mapWithConcurrency(flagged, opts.concurrency, async (service): Promise<DiagnosisOutcome> => {
+    try {
+      return { service, report: await opts.diagnose(service) };
+    } catch (error) {
+      return { service, error: error instanceof Error ? error.message : String(error) };
+    }
+  });
+  return applyDiagnoses(sweep, outcomes, opts.limit);
 }

@@ -79,6 +79,27 @@ describe('netcheck CLI', () => {
     }
   });
 
+  it('cluster: the services it flags are diagnosed in full and agree with svc (inventory, ledger); without probes nothing counts ok', async () => {
+    interface JsonSweep {
+      counts: Record<string, number>;
+      services: { namespace: string; name: string; status: string; rootCause: { code: string } | null; verified: boolean; unverifiedReason: string | null }[];
+      verification: { probed: number; limit: number; reason: string | null };
+    }
+    const sweep = JSON.parse((await netcheck(['cluster', '-o', 'json'])).stdout) as JsonSweep;
+    for (const name of ['inventory', 'ledger', 'payments', 'cart']) {
+      const single = JSON.parse((await netcheck(['svc', name, '-n', 'shop', '-o', 'json'])).stdout) as JsonReport;
+      const entry = sweep.services.find((s) => s.namespace === 'shop' && s.name === name);
+      expect({ status: entry?.status, rootCause: entry?.rootCause?.code, verified: entry?.verified }, name).toEqual({ status: single.status, rootCause: single.rootCause?.code, verified: true });
+    }
+    expect(sweep.verification).toEqual({ probed: 8, limit: 20, reason: null });
+    expect(sweep.counts).toMatchObject({ services: 8, unverified: 0, ok: 3, fail: 5, warn: 0 });
+
+    const unprobed = JSON.parse((await netcheck(['cluster', '-o', 'json', '--no-probes'])).stdout) as JsonSweep;
+    expect(unprobed.counts).toMatchObject({ services: 8, ok: 0, unverified: 4 });
+    expect(unprobed.services.find((s) => s.name === 'inventory')).toMatchObject({ status: 'warn', verified: false, unverifiedReason: 'probes disabled with --no-probes' });
+    expect(unprobed.verification).toEqual({ probed: 0, limit: 0, reason: 'probes disabled with --no-probes' });
+  });
+
   it('exits 2 with a clear message on bad input, before any API call', async () => {
     const before = demo.api.requests.length;
     const bad = await netcheck(['svc', 'Payments!', '-n', 'shop']);

@@ -218,6 +218,7 @@ function service(namespace: string, name: string, status: ServiceResult['status'
     status,
     rootCause: { id: 'no-ready-endpoints:no ready endpoints', code: 'no-ready-endpoints', summary, remediation: `kubectl -n ${namespace} describe svc ${name}`, subjects: [], explains: [] },
     findings: [f('no-ready-endpoints', status === 'warn' ? 'warn' : 'fail', { title: summary })],
+    verified: true,
   };
 }
 
@@ -229,7 +230,7 @@ function sweep(extra: Partial<SweepReport> = {}): SweepReport {
     startedAt: '2026-11-26T08:00:00Z',
     durationMs: 41_000,
     apiRequests: 37,
-    counts: { namespaces: 12, services: 140, nodes: 6, pods: 900, ok: 136, warn: 1, fail: 3, error: 0 },
+    counts: { namespaces: 12, services: 140, nodes: 6, pods: 900, ok: 136, unverified: 0, warn: 1, fail: 3, error: 0 },
     clusterFindings: [f('cluster-dns-down', 'fail', { title: 'CoreDNS has 0 of 2 pods ready' }), f('kube-proxy-unhealthy', 'pass')],
     problems: [
       service('shop', 'payments', 'fail', 'no ready endpoints: all 3 pods CrashLoopBackOff'),
@@ -237,6 +238,7 @@ function sweep(extra: Partial<SweepReport> = {}): SweepReport {
       service('billing', 'invoices', 'fail', 'targetPort 8080 is not open on any pod'),
       service('billing', 'ledger', 'warn', '1 of 3 endpoints not ready'),
     ],
+    verification: { probed: 140, limit: 200 },
     changes: {
       since: '2026-11-25T08:00:00Z',
       added: [{ code: 'no-ready-endpoints', subject: 'shop/payments', status: 'fail', title: 'no ready endpoints' }],
@@ -266,11 +268,40 @@ describe('renderSlackSummary', () => {
   });
 
   it('says "first summary" when there is nothing to compare with, and "all healthy" for a clean cluster', async () => {
-    const clean = sweep({ status: 'ok', problems: [], clusterFindings: [f('kube-proxy-unhealthy', 'pass')], changes: undefined, counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 10, warn: 0, fail: 0, error: 0 } });
+    const clean = sweep({ status: 'ok', problems: [], clusterFindings: [f('kube-proxy-unhealthy', 'pass')], changes: undefined, counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 10, unverified: 0, warn: 0, fail: 0, error: 0 } });
     const thread = renderSlackSummary(clean, { cluster: 'prod', title: 'Incident baseline' });
     expect(allText(thread.parent)).toContain('All 10 services look healthy');
     expect(allText(thread.parent)).toContain('first summary');
     expect(thread.replies).toEqual([]);
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('counts unprobed services as unverified, not healthy, and tags unverified problems', async () => {
+    const unprobed = sweep({
+      status: 'ok',
+      problems: [],
+      clusterFindings: [],
+      counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 0, unverified: 10, warn: 0, fail: 0, error: 0 },
+      verification: { probed: 0, limit: 0, reason: 'probes disabled' },
+    });
+    const clean = allText(renderSlackSummary(unprobed, { cluster: 'prod' }).parent);
+    expect(clean).not.toContain('look healthy');
+    expect(clean).toContain('No problem found in 10 services, 10 of them unverified');
+    expect(clean).toContain('0 ok · 10 unverified · 0 warn');
+    expect(clean).toContain('10 services pass the API checks but are unverified — probes disabled');
+
+    const base = sweep();
+    const partly = sweep({
+      counts: { ...base.counts, ok: 100, unverified: 36 },
+      problems: [base.problems[0]!, { ...base.problems[3]!, verified: false, unverifiedReason: 'not among the 20 services this sweep probes' }],
+      verification: { probed: 104, limit: 20, reason: 'not among the 20 services this sweep probes' },
+    });
+    const thread = renderSlackSummary(partly, { cluster: 'prod' });
+    const parent = allText(thread.parent);
+    expect(parent).toContain('3 failing, 1 warning, 36 unverified of 140 services');
+    expect(parent).toContain('*billing/ledger* _(unverified)_ — 1 of 3 endpoints not ready');
+    expect(parent).toContain('*shop/payments* — no ready endpoints');
+    expect(allText(thread.replies.find((r) => r.text.startsWith('billing'))!)).toContain('*ledger* _(unverified)_');
     await expectAcceptedBySlack(thread);
   });
 

@@ -84,7 +84,7 @@ const sweep: SweepReport = {
   startedAt: '2026-11-26T08:00:00Z',
   durationMs: 12_000,
   apiRequests: 21,
-  counts: { namespaces: 4, services: 20, nodes: 3, pods: 60, ok: 18, warn: 0, fail: 2, error: 0 },
+  counts: { namespaces: 4, services: 20, nodes: 3, pods: 60, ok: 18, unverified: 0, warn: 0, fail: 2, error: 0 },
   clusterFindings: [f('cluster-dns-down', 'fail', { title: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' }), f('kube-proxy-unhealthy', 'pass')],
   problems: [
     {
@@ -93,9 +93,11 @@ const sweep: SweepReport = {
       status: 'fail',
       rootCause: { id: 'no-ready-endpoints:no ready endpoints', code: 'no-ready-endpoints', summary: 'no ready endpoints', remediation: 'kubectl -n shop get pods', subjects: [], explains: [] },
       findings: [f('pods-not-ready', 'fail'), f('no-ready-endpoints', 'fail', { title: 'no ready endpoints' })],
+      verified: true,
     },
-    { namespace: 'web', name: 'cart', status: 'fail', rootCause: null, findings: [f('selector-matches-no-pods', 'fail', { title: 'selector matches no pods' })] },
+    { namespace: 'web', name: 'cart', status: 'fail', rootCause: null, findings: [f('selector-matches-no-pods', 'fail', { title: 'selector matches no pods' })], verified: true },
   ],
+  verification: { probed: 20, limit: 20 },
   changes: { since: '2026-11-25T08:00:00Z', added: [{ code: 'no-ready-endpoints', subject: 'shop/payments', status: 'fail', title: 'no ready endpoints' }], resolved: [] },
 };
 
@@ -109,6 +111,33 @@ describe('renderSummaryText', () => {
     expect(text).toContain('  ✖ web/cart — selector matches no pods');
     expect(text).toContain('  + no-ready-endpoints on shop/payments — no ready endpoints');
     expect(renderSummaryText({ ...sweep, changes: undefined }, { color: false })).toContain('first summary');
+  });
+
+  it('never calls unprobed services healthy: it counts them unverified, says why once, and tags unverified problems', () => {
+    const unprobed: SweepReport = {
+      ...sweep,
+      status: 'ok',
+      clusterFindings: [],
+      problems: [],
+      counts: { ...sweep.counts, ok: 0, unverified: 20, fail: 0 },
+      verification: { probed: 0, limit: 0, reason: 'probes disabled with --no-probes' },
+    };
+    const text = renderSummaryText(unprobed, { color: false });
+    expect(text).not.toContain('look healthy');
+    expect(text).toContain('✔ OK  cluster prod: no problem found in 20 services, 20 of them unverified');
+    expect(text).toContain('? 20 services pass the API checks but are unverified — probes disabled with --no-probes');
+
+    const mixed: SweepReport = {
+      ...sweep,
+      counts: { ...sweep.counts, ok: 10, unverified: 8 },
+      problems: [sweep.problems[0]!, { ...sweep.problems[1]!, verified: false, unverifiedReason: 'its diagnosis failed: timeout' }],
+      verification: { probed: 11, limit: 11, reason: 'not among the 11 services this sweep probes' },
+    };
+    const lines = renderSummaryText(mixed, { color: false });
+    expect(lines).toContain('2 failing, 0 errors, 0 warning, 8 unverified of 20 services');
+    expect(lines).toContain('? 8 services pass the API checks but are unverified and 1 problem below is unverified; 11 probed in full — not among the 11 services this sweep probes');
+    expect(lines).toContain('  ✖ shop/payments — no ready endpoints');
+    expect(lines).toContain('  ✖ web/cart (unverified: its diagnosis failed: timeout) — selector matches no pods');
   });
 });
 
@@ -179,6 +208,22 @@ describe('toJson', () => {
     expect(noCluster.rootCause).toEqual({ code: 'no-ready-endpoints', summary: 'shop/payments: no ready endpoints', remediation: 'kubectl -n shop get pods' });
     expect(noCluster.changes).toBeNull();
     expect(sweepToJson({ ...sweep, status: 'ok', clusterFindings: [], problems: [] }).rootCause).toBeNull();
+  });
+
+  it('lists each problem service with whether a full diagnosis stands behind it (added keys)', () => {
+    const partly: SweepReport = {
+      ...sweep,
+      counts: { ...sweep.counts, ok: 10, unverified: 8 },
+      problems: [sweep.problems[0]!, { ...sweep.problems[1]!, verified: false, unverifiedReason: 'its diagnosis failed: timeout' }],
+      verification: { probed: 11, limit: 20, reason: 'probes disabled' },
+    };
+    const json = sweepToJson(partly);
+    expect(json.services).toEqual([
+      { namespace: 'shop', name: 'payments', status: 'fail', rootCause: expect.objectContaining({ code: 'no-ready-endpoints' }), verified: true, unverifiedReason: null },
+      { namespace: 'web', name: 'cart', status: 'fail', rootCause: null, verified: false, unverifiedReason: 'its diagnosis failed: timeout' },
+    ]);
+    expect(json.verification).toEqual({ probed: 11, limit: 20, reason: 'probes disabled' });
+    expect(json.counts.unverified).toBe(8);
   });
 });
 

@@ -23,9 +23,10 @@ const sweep = (clusterFindings: Finding[], problems: SweepReport['problems'] = [
   startedAt: '2026-11-26T08:00:00Z',
   durationMs: 1200,
   apiRequests: 14,
-  counts: { namespaces: 3, services: 10, nodes: 3, pods: 30, ok: 8, warn: 1, fail: 1, error: 0 },
+  counts: { namespaces: 3, services: 10, nodes: 3, pods: 30, ok: 8, unverified: 0, warn: 1, fail: 1, error: 0 },
   clusterFindings,
   problems,
+  verification: { probed: 10, limit: 20 },
 });
 
 const ref = (code: string, subject: string, status: FindingRef['status'] = 'fail'): FindingRef => ({ code, subject, status, title: code });
@@ -51,6 +52,7 @@ describe('toFindingRefs', () => {
             status: 'fail',
             rootCause: null,
             findings: [finding('svc-no-endpoints', 'fail', [{ kind: 'pod', name: 'payments-1', namespace: 'shop' }]), finding('svc-selector', 'pass')],
+            verified: true,
           },
         ],
       ),

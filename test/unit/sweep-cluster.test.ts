@@ -5,7 +5,8 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runChecks } from '../../lib/checks/index.js';
+import { explains, runChecks } from '../../lib/checks/index.js';
+import { buildReport } from '../../lib/verdict/verdict.js';
 import { demoObjects } from '../../lib/demo/objects.js';
 import type { Facts, NodeAgentFact } from '../../lib/model/index.js';
 import { deriveClusterFacts } from '../../lib/gather/kube.js';
@@ -20,7 +21,7 @@ import {
   toServiceFact,
   type RawObject,
 } from '../../lib/kube/convert.js';
-import { SERVICE_CODES, sweepCluster } from '../../lib/summary/sweep.js';
+import { ClusterSweep, probeFlagged, SERVICE_CODES, sweepCluster, type ServiceKey } from '../../lib/summary/sweep.js';
 import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
 import { nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
 import { loadScenario } from '../scenarios/load.js';
@@ -62,13 +63,48 @@ describe('sweepCluster', () => {
       'shop/inventory': 'warn target-port-mismatch',
     });
     expect(report.status).toBe('fail');
-    expect(report.counts).toEqual({ namespaces: 5, services: 8, nodes: 3, pods: 18, ok: 4, warn: 1, fail: 3, error: 0 });
+    expect(report.counts).toEqual({ namespaces: 5, services: 8, nodes: 3, pods: 18, ok: 0, unverified: 4, warn: 1, fail: 3, error: 0 });
     expect(report.apiRequests).toBe(7);
     expect(report.clusterFindings).toEqual([]);
     for (const problem of report.problems) {
       expect(problem.findings.length).toBeGreaterThan(0);
       expect(problem.findings.every((f) => f.status === 'fail' || f.status === 'warn' || f.status === 'error')).toBe(true);
     }
+  });
+
+  it('diagnoses at most the limit in full, warnings first, then the largest API-healthy services; the rest say why they are unverified', async () => {
+    const objects = objectFacts(shop());
+    const sweeper = new ClusterSweep({ cluster: 'demo', startedAt: STARTED_AT, probeLimit: 2 });
+    sweeper.begin(objects);
+    const byNamespace = new Map<string, typeof objects.pods>();
+    for (const pod of objects.pods) byNamespace.set(pod.namespace, [...(byNamespace.get(pod.namespace) ?? []), pod]);
+    for (const [namespace, pods] of byNamespace) sweeper.namespace(namespace, pods);
+    const report = sweeper.finish({ nodeAgents: healthyAgents });
+
+    const flagged = sweeper.toProbe(report);
+    expect(flagged).toHaveLength(2);
+    expect(flagged[0]).toEqual({ namespace: 'shop', name: 'inventory' });
+    const healthy = flagged[1]!;
+    expect(report.problems.some((p) => p.namespace === healthy.namespace && p.name === healthy.name), 'second: an API-healthy service').toBe(false);
+
+    const diagnosed: ServiceKey[] = [];
+    const probed = await probeFlagged(sweeper, report, {
+      limit: 2,
+      concurrency: 2,
+      diagnose: async (service) => {
+        diagnosed.push(service);
+        const facts: Facts = { ...objects, target: { kind: 'svc', ...service, cluster: 'demo' }, collectedAt: STARTED_AT, probes: { enabled: false, skipReason: 'no probes in this test', tcp: [], dns: [] }, nodeAgents: [] };
+        return buildReport(facts, runChecks(facts), { startedAt: STARTED_AT, durationMs: 0 }, explains);
+      },
+    });
+    expect(diagnosed).toEqual(flagged);
+    expect(probed.verification).toEqual({ probed: 2, limit: 2, reason: expect.stringContaining('not among the 2 services this sweep probes') });
+    expect(probed.problems.find((p) => p.name === 'inventory')).toMatchObject({ status: 'warn', verified: true });
+    for (const p of probed.problems.filter((r) => r.name !== 'inventory')) {
+      expect(p.verified, p.name).toBe(false);
+      expect(p.unverifiedReason, p.name).toContain('not among the 2 services');
+    }
+    expect(probed.counts).toMatchObject({ ok: 1, unverified: 3, warn: 1, fail: 3 });
   });
 
   it('ranks failures before warnings and bigger services first', () => {

@@ -1,0 +1,133 @@
+// The sweep and the single diagnosis must agree (issue #12). Every scenario fixture whose target
+// is a service is run both ways over the same facts: the sweep's per-service evaluation (API checks
+// only, then the flagged services diagnosed in full, as the engine does with probes) and the single
+// diagnosis `netcheck svc` makes. Without probes the sweep may not agree — so it must say
+// "unverified", never ok; with them its status, root cause and subjects are the single diagnosis's.
+
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { explains, runChecks } from '../../lib/checks/index.js';
+import type { ObjectFacts } from '../../lib/gather/types.js';
+import type { Facts, Report, ServiceResult, SweepReport } from '../../lib/model/index.js';
+import { ClusterSweep, probeFlagged, type ServiceKey } from '../../lib/summary/sweep.js';
+import { buildReport } from '../../lib/verdict/verdict.js';
+import { loadScenario, type Scenario } from '../scenarios/load.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
+const scenarios = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
+  .map((f) => loadScenario(join(dir, f)))
+  .filter((s) => s.facts.target.kind === 'svc');
+
+const PROBE_LIMIT = 20;
+
+/** What `netcheck svc` decides from these facts (the engine's diagnose() after its gather). */
+function singleDiagnosis(facts: Facts): Report {
+  return buildReport(facts, runChecks(facts), { startedAt: facts.collectedAt, durationMs: 0 }, explains);
+}
+
+/** The sweep over a fixture's facts, fed as the engine feeds it: lists first, then each namespace's pods. */
+function apiSweep(facts: Facts, probeLimit: number): { sweeper: ClusterSweep; report: SweepReport } {
+  const { target: _target, collectedAt, probes, nodeAgents, ...objects } = facts;
+  const sweeper = new ClusterSweep({ cluster: facts.target.cluster, startedAt: collectedAt, probeLimit });
+  sweeper.begin(objects as ObjectFacts);
+  const byNamespace = new Map<string, Facts['pods']>();
+  for (const pod of facts.pods) byNamespace.set(pod.namespace, [...(byNamespace.get(pod.namespace) ?? []), pod]);
+  for (const [namespace, pods] of byNamespace) sweeper.namespace(namespace, pods);
+  // The sweep's own probes are the cluster-level DNS lookups only.
+  const dnsProbes = probes.dns.filter((p) => p.purpose === 'kubernetes-default');
+  return { sweeper, report: sweeper.finish({ nodeAgents, ...(probes.enabled ? { dnsProbes } : {}) }) };
+}
+
+function targetOf(scenario: Scenario): ServiceKey {
+  const target = scenario.facts.target;
+  if (target.kind !== 'svc') throw new Error('not a service fixture');
+  return { namespace: target.namespace, name: target.name };
+}
+
+const entryOf = (sweep: SweepReport, key: ServiceKey): ServiceResult | undefined => sweep.problems.find((p) => p.namespace === key.namespace && p.name === key.name);
+
+function countsAddUp(sweep: SweepReport): void {
+  const c = sweep.counts;
+  expect(c.ok + c.unverified + c.warn + c.fail + c.error, 'every service counted once').toBe(c.services);
+}
+
+describe('sweep and single diagnosis agree on every service fixture', () => {
+  it('has service fixtures to compare', () => {
+    expect(scenarios.length).toBeGreaterThan(40);
+  });
+
+  for (const scenario of scenarios) {
+    const key = targetOf(scenario);
+    const exists = scenario.facts.services.some((s) => s.namespace === key.namespace && s.name === key.name);
+
+    if (!exists) {
+      it(`${scenario.file}: a service that does not exist is no sweep entry`, () => {
+        expect(singleDiagnosis(scenario.facts).rootCause?.code).toBe('service-not-found');
+        const { sweeper, report } = apiSweep(scenario.facts, PROBE_LIMIT);
+        expect(entryOf(report, key)).toBeUndefined();
+        expect(sweeper.toProbe(report)).not.toContainEqual(key);
+        countsAddUp(report);
+      });
+      continue;
+    }
+
+    it(`${scenario.file}: without probes the sweep says unverified, never ok`, () => {
+      const { report } = apiSweep(scenario.facts, 0);
+      const entry = entryOf(report, key);
+      if (entry) {
+        expect(entry.verified).toBe(false);
+        expect(entry.unverifiedReason).toMatch(/not probed/);
+      } else {
+        expect(report.counts.unverified, 'an API-healthy service is counted unverified').toBeGreaterThan(0);
+      }
+      expect(report.counts.ok, 'nothing unprobed is counted ok').toBe(0);
+      expect(report.verification).toEqual({ probed: 0, limit: 0, reason: expect.stringMatching(/not probed/) });
+      countsAddUp(report);
+    });
+
+    it(`${scenario.file}: with probes the flagged service gets the single diagnosis's status, root cause and subjects`, async () => {
+      const single = singleDiagnosis(scenario.facts);
+      const { sweeper, report } = apiSweep(scenario.facts, PROBE_LIMIT);
+      const flagged = sweeper.toProbe(report);
+      expect(flagged, 'the fixture target is flagged for a full diagnosis').toContainEqual(key);
+
+      const probed = await probeFlagged(sweeper, report, {
+        limit: PROBE_LIMIT,
+        concurrency: 2,
+        // The fixture's probes and agents were gathered for its target; any other service of it
+        // has no facts of its own to be diagnosed with.
+        diagnose: async (service) => {
+          if (service.namespace !== key.namespace || service.name !== key.name) throw new Error(`the fixture holds probe facts for ${key.namespace}/${key.name} only`);
+          return singleDiagnosis(scenario.facts);
+        },
+      });
+
+      const entry = entryOf(probed, key);
+      if (single.status === 'ok') {
+        expect(entry, 'a service the single diagnosis finds healthy is no problem').toBeUndefined();
+        expect(probed.counts.ok).toBe(1);
+      } else {
+        expect(entry, 'the service is listed').toBeDefined();
+        expect({ status: entry!.status, rootCause: entry!.rootCause?.code ?? null, subjects: entry!.rootCause?.subjects ?? [] }).toEqual({
+          status: single.status,
+          rootCause: single.rootCause?.code ?? null,
+          subjects: single.rootCause?.subjects ?? [],
+        });
+        expect(entry!.verified).toBe(true);
+        expect(entry!.unverifiedReason).toBeUndefined();
+      }
+      // The fixture's other services could not be diagnosed: they stay unverified, with that reason.
+      for (const other of probed.problems.filter((p) => p.namespace !== key.namespace || p.name !== key.name)) {
+        expect(other.verified).toBe(false);
+        expect(other.unverifiedReason).toMatch(/its diagnosis failed: the fixture holds probe facts/);
+      }
+      expect(probed.counts.ok).toBe(single.status === 'ok' ? 1 : 0);
+      expect(probed.verification.probed).toBe(1);
+      countsAddUp(probed);
+    });
+  }
+});
