@@ -40,6 +40,8 @@ import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
 import pathMtuBlackhole from './path-mtu-blackhole.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
+import podCidrUnavailable from './pod-cidr-unavailable.js';
+import podNetworkSetupFailed from './pod-network-setup-failed.js';
 import rpFilterStrict from './rp-filter-strict.js';
 import type { Facts, Finding } from '../model/index.js';
 
@@ -67,6 +69,7 @@ export const checks: readonly Check[] = [
   nodeportNoLocalEndpoints,
   nodeNotReady,
   nodeNetworkUnavailable,
+  podCidrUnavailable,
   ipForwardDisabled,
   bridgeNfCallIptablesDisabled,
   podCidrRouteMissing,
@@ -77,6 +80,7 @@ export const checks: readonly Check[] = [
   kubeProxyUnhealthy,
   kubeProxyRulesStale,
   cniUnhealthy,
+  podNetworkSetupFailed,
   networkPolicyDenies,
   dnsEgressDenied,
 ];

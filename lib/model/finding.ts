@@ -27,6 +27,7 @@ export const CODES = [
   'nodeport-no-local-endpoints',
   'node-not-ready',
   'node-network-unavailable',
+  'pod-cidr-unavailable',
   'ip-forward-disabled',
   'bridge-nf-call-iptables-disabled',
   'pod-cidr-route-missing',
@@ -37,6 +38,7 @@ export const CODES = [
   'kube-proxy-rules-stale',
   'kube-proxy-unhealthy',
   'cni-unhealthy',
+  'pod-network-setup-failed',
   'network-policy-denies',
   'dns-egress-denied',
 ] as const;

@@ -308,3 +308,35 @@ export function networkPolicyObject(namespace: string, name: string, spec: Recor
     spec,
   };
 }
+
+export interface EventSpec {
+  /** Where the Event is stored; node events live in "default". */
+  namespace: string;
+  name: string;
+  involvedObject: { kind: string; name: string; namespace?: string };
+  reason: string;
+  message: string;
+  type?: 'Normal' | 'Warning';
+  count?: number;
+  lastTimestamp?: string;
+  component?: string;
+}
+
+/** A core/v1 Event as the kubelet or a controller records it (deprecated count/timestamps, source). */
+export function eventObject(e: EventSpec): KubeObject {
+  const last = e.lastTimestamp ?? CREATED;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: e.name, namespace: e.namespace, creationTimestamp: CREATED },
+    involvedObject: { apiVersion: 'v1', ...e.involvedObject },
+    reason: e.reason,
+    message: e.message,
+    type: e.type ?? 'Warning',
+    count: e.count ?? 1,
+    firstTimestamp: CREATED,
+    lastTimestamp: last,
+    source: { component: e.component ?? 'kubelet' },
+    reportingComponent: e.component ?? 'kubelet',
+  };
+}
