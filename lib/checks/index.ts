@@ -38,6 +38,7 @@ import nodeNetworkUnavailable from './node-network-unavailable.js';
 import nodeNotFound from './node-not-found.js';
 import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
+import internalTrafficLocalNoEndpoint from './internal-traffic-local-no-endpoint.js';
 import pathMtuBlackhole from './path-mtu-blackhole.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
 import podCidrUnavailable from './pod-cidr-unavailable.js';
@@ -67,6 +68,7 @@ export const checks: readonly Check[] = [
   dnsServiceNameFailed,
   clusterDnsDown,
   nodeportNoLocalEndpoints,
+  internalTrafficLocalNoEndpoint,
   nodeNotReady,
   nodeNetworkUnavailable,
   podCidrUnavailable,

@@ -25,6 +25,7 @@ export const CODES = [
   'dns-service-name-failed',
   'cluster-dns-down',
   'nodeport-no-local-endpoints',
+  'internal-traffic-local-no-endpoint',
   'node-not-ready',
   'node-network-unavailable',
   'pod-cidr-unavailable',
