@@ -74,6 +74,7 @@ export interface ServiceSpec {
   externalName?: string;
   loadBalancerIngress?: { ip?: string; hostname?: string }[];
   labels?: Record<string, string>;
+  internalTrafficPolicy?: 'Cluster' | 'Local';
 }
 
 export function serviceObject(s: ServiceSpec): KubeObject {
@@ -87,7 +88,7 @@ export function serviceObject(s: ServiceSpec): KubeObject {
     spec.ipFamilies = ['IPv4'];
     spec.ipFamilyPolicy = 'SingleStack';
     spec.sessionAffinity = 'None';
-    spec.internalTrafficPolicy = 'Cluster';
+    spec.internalTrafficPolicy = s.internalTrafficPolicy ?? 'Cluster';
     if (type !== 'ClusterIP') spec.externalTrafficPolicy = 'Cluster';
   }
   if (s.selector) spec.selector = s.selector;

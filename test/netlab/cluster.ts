@@ -28,15 +28,19 @@ interface App {
   targetPort: number | string;
   /** false: no pod at all (the selector matches nothing). */
   hasPod: boolean;
+  internalTrafficPolicy?: 'Local';
 }
 
-/** web: healthy / ip_forward; api: bridge netfilter (same node as the client); orders: wrong targetPort; cart: no pods; pay: NetworkPolicy. */
+/** web: healthy / ip_forward; api: bridge netfilter (same node as the client); orders: wrong targetPort; cart: no pods; pay: NetworkPolicy; cache/near: internalTrafficPolicy Local. */
 export const APPS: readonly App[] = [
   { name: 'web', node: 'node-2', host: 10, clusterIP: '10.96.0.20', targetPort: 'http', hasPod: true },
   { name: 'api', node: 'node-1', host: 20, clusterIP: '10.96.0.21', targetPort: APP_PORT, hasPod: true },
   { name: 'orders', node: 'node-2', host: 30, clusterIP: '10.96.0.22', targetPort: 9090, hasPod: true },
   { name: 'cart', node: 'node-2', host: 0, clusterIP: '10.96.0.23', targetPort: APP_PORT, hasPod: false },
   { name: 'pay', node: 'node-2', host: 40, clusterIP: '10.96.0.24', targetPort: APP_PORT, hasPod: true },
+  // internalTrafficPolicy Local: the client (node-1) has no endpoint of cache, and one of near.
+  { name: 'cache', node: 'node-2', host: 50, clusterIP: '10.96.0.25', targetPort: APP_PORT, hasPod: true, internalTrafficPolicy: 'Local' },
+  { name: 'near', node: 'node-1', host: 60, clusterIP: '10.96.0.26', targetPort: APP_PORT, hasPod: true, internalTrafficPolicy: 'Local' },
 ];
 
 const DNS_CLUSTER_IP = '10.96.0.10';
@@ -173,7 +177,14 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
   for (const app of APPS) {
     records[`${app.name}.shop.svc.${CLUSTER_DOMAIN}`] = app.clusterIP;
     objects.push(
-      serviceObject({ namespace: 'shop', name: app.name, clusterIP: app.clusterIP, selector: { app: app.name }, ports: [{ name: 'http', port: 80, targetPort: app.targetPort }] }),
+      serviceObject({
+        namespace: 'shop',
+        name: app.name,
+        clusterIP: app.clusterIP,
+        selector: { app: app.name },
+        ports: [{ name: 'http', port: 80, targetPort: app.targetPort }],
+        ...(app.internalTrafficPolicy ? { internalTrafficPolicy: app.internalTrafficPolicy } : {}),
+      }),
     );
     // Named like the API objects, so kube-proxy's comments in the rules read "shop/<app>:http".
     const labService: LabService = {
@@ -181,6 +192,7 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
       clusterIP: app.clusterIP,
       ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }],
       endpoints: [],
+      ...(app.internalTrafficPolicy ? { internalTrafficPolicy: app.internalTrafficPolicy } : {}),
     };
     const slicePort = [{ name: 'http', port: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }];
     if (!app.hasPod) {
