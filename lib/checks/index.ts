@@ -7,6 +7,7 @@ import { sharesSubject } from './lib/subjects.js';
 
 import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
+import corednsEndpointFailing from './coredns-endpoint-failing.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
@@ -67,6 +68,7 @@ export const checks: readonly Check[] = [
   conntrackUnreplied,
   dnsServiceNameFailed,
   clusterDnsDown,
+  corednsEndpointFailing,
   nodeportNoLocalEndpoints,
   internalTrafficLocalNoEndpoint,
   nodeNotReady,

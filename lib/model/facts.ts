@@ -206,11 +206,15 @@ export interface DnsProbeFact {
   name: string;
   /** What the name is for: the target service, the API service (kubernetes.default), an ExternalName CNAME target. */
   /** client-search: the target's short name as the --from client's namespace search path expands it first. */
-  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'other';
+  /** dns-endpoint: kubernetes.default asked of one CoreDNS pod directly, past the Service (one bad replica fails one query in N). */
+  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'other';
   type: 'A' | 'AAAA' | 'CNAME' | 'ANY';
   outcome: DnsOutcome;
   addresses?: string[];
   server?: string;
+  /** The CoreDNS pod and its node, for dns-endpoint probes. */
+  pod?: string;
+  node?: string;
   detail?: string;
   ms: number;
 }

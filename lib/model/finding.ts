@@ -24,6 +24,7 @@ export const CODES = [
   'conntrack-unreplied',
   'dns-service-name-failed',
   'cluster-dns-down',
+  'coredns-endpoint-failing',
   'nodeport-no-local-endpoints',
   'internal-traffic-local-no-endpoint',
   'node-not-ready',
