@@ -43,7 +43,7 @@ const check: Check = {
   layer: 'system',
   docs: 'https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/network-plugins/',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
-  explains: ['endpoint-timeout', 'clusterip-timeout', 'pods-not-ready'],
+  explains: ['endpoint-timeout', 'clusterip-timeout', 'pods-not-ready', 'pod-network-setup-failed'],
   explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
     const cni = detectCni(facts.systemDaemonSets);
     if (!cni) return false;

@@ -7,6 +7,7 @@ import { sharesSubject } from './lib/subjects.js';
 
 import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
+import corednsEndpointFailing from './coredns-endpoint-failing.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
@@ -38,8 +39,11 @@ import nodeNetworkUnavailable from './node-network-unavailable.js';
 import nodeNotFound from './node-not-found.js';
 import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
+import internalTrafficLocalNoEndpoint from './internal-traffic-local-no-endpoint.js';
 import pathMtuBlackhole from './path-mtu-blackhole.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
+import podCidrUnavailable from './pod-cidr-unavailable.js';
+import podNetworkSetupFailed from './pod-network-setup-failed.js';
 import rpFilterStrict from './rp-filter-strict.js';
 import type { Facts, Finding } from '../model/index.js';
 
@@ -64,9 +68,12 @@ export const checks: readonly Check[] = [
   conntrackUnreplied,
   dnsServiceNameFailed,
   clusterDnsDown,
+  corednsEndpointFailing,
   nodeportNoLocalEndpoints,
+  internalTrafficLocalNoEndpoint,
   nodeNotReady,
   nodeNetworkUnavailable,
+  podCidrUnavailable,
   ipForwardDisabled,
   bridgeNfCallIptablesDisabled,
   podCidrRouteMissing,
@@ -77,6 +84,7 @@ export const checks: readonly Check[] = [
   kubeProxyUnhealthy,
   kubeProxyRulesStale,
   cniUnhealthy,
+  podNetworkSetupFailed,
   networkPolicyDenies,
   dnsEgressDenied,
 ];

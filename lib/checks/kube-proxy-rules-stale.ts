@@ -23,16 +23,22 @@ function describeBackends(backends: string[]): string {
   return backends.length ? backends.join(', ') : 'none';
 }
 
+/** What this node's kube-proxy should program: every ready endpoint, or with internalTrafficPolicy Local only the node's own. */
+function expectedOn(node: string, address: PathServiceAddress): string[] {
+  return address.service.internalTrafficPolicy === 'Local' ? [...(address.expectedBackendsByNode[node] ?? [])].sort() : address.expectedBackends;
+}
+
 function compare(node: string, address: PathServiceAddress, rules: ServiceRulesFact): NodeProblem | null {
+  const expectedBackends = expectedOn(node, address);
   const programmed = new Set(rules.backends);
-  const expected = new Set(address.expectedBackends);
+  const expected = new Set(expectedBackends);
   const stale = rules.backends.filter((b) => !expected.has(b));
-  const missing = address.expectedBackends.filter((b) => !programmed.has(b));
+  const missing = expectedBackends.filter((b) => !programmed.has(b));
   const where = `kube-proxy on ${node} (${rules.mode} mode)`;
-  const current = `current: ${describeBackends(address.expectedBackends)}`;
+  const current = `current: ${describeBackends(expectedBackends)}`;
   let line: string | null = null;
   if (!rules.found && expected.size > 0) line = `${where} has no rule for ${addressText(address)} (${current})`;
-  else if (rules.rejects && expected.size > 0) line = `${where} rejects ${addressText(address)} as having no endpoints, although the EndpointSlices list ${describeBackends(address.expectedBackends)}`;
+  else if (rules.rejects && expected.size > 0) line = `${where} rejects ${addressText(address)} as having no endpoints, although the EndpointSlices list ${describeBackends(expectedBackends)}`;
   else if (stale.length) line = `${where} sends ${addressText(address)} to ${stale.join(', ')}, which no EndpointSlice lists (${current})`;
   else if (missing.length) line = `${where} sends ${addressText(address)} to ${describeBackends(rules.backends)} only: ${missing.join(', ')} not programmed yet (${current})`;
   return line ? { node, address, rules, stale, missing, line } : null;

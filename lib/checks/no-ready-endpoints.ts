@@ -4,6 +4,7 @@ import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { accessDenied, describeAccessError, serviceSubject, serviceSlices, missingServiceReason } from './lib/service.js';
 import { targetService } from '../scope/path.js';
+import { eventLine, eventsAbout } from '../model/index.js';
 
 const check: Check = {
   code: 'no-ready-endpoints',
@@ -25,14 +26,18 @@ const check: Check = {
     const slices = serviceSlices(facts, svc);
     const { total, ready } = countEndpoints(slices);
     const command = `kubectl -n ${ns} get endpointslices -l kubernetes.io/service-name=${svc.name} -o wide`;
-    const evidence = slices.length ? slices.map(sliceEvidence) : [`${command} → No resources found`];
+    // The endpointslice controller's own complaints (FailedToUpdateEndpointSlices …) about this Service.
+    const controllerEvents = eventsAbout(facts.events, 'Service', svc.name, ns).filter((e) => e.reason !== 'TopologyAwareHintsDisabled');
+    const evidence = [...(slices.length ? slices.map(sliceEvidence) : [`${command} → No resources found`]), ...controllerEvents.slice(0, 3).map((e) => eventLine(e))];
     const subjects = [serviceSubject(svc)];
     if (ready > 0) {
       return [finding(check, { status: 'pass', detail: `${ready} of ${total} endpoint addresses ready`, evidence, subjects })];
     }
     const why =
       slices.length === 0
-        ? 'no EndpointSlices exist for it (is the endpoint-slice controller running?)'
+        ? controllerEvents[0]
+          ? `no EndpointSlices exist for it: the endpointslice controller reports ${controllerEvents[0].reason} (${controllerEvents[0].message})`
+          : 'no EndpointSlices exist for it (is the endpoint-slice controller running?)'
         : total === 0
           ? 'its EndpointSlices list no addresses'
           : `all ${total} endpoint addresses are not ready`;

@@ -18,7 +18,7 @@ const check: Check = {
   layer: 'node',
   docs: 'https://kubernetes.io/docs/reference/node/node-status/#condition',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
-  explains: ['endpoint-timeout', 'clusterip-timeout', 'pods-not-ready'],
+  explains: ['endpoint-timeout', 'clusterip-timeout', 'pods-not-ready', 'pod-network-setup-failed'],
   explainsFinding(_cause: Finding, symptom: Finding, facts: Facts): boolean {
     const broken = new Set(unavailableNodes(facts).map((n) => n.name));
     return [...symptomNodes(symptom, facts)].some((n) => broken.has(n));

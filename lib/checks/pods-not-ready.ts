@@ -3,7 +3,15 @@ import { finding, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import { nodeSubject, podSubject, servicePods, serviceSubject, uniqueSubjects, workloadOf } from './lib/service.js';
-import { plural, type Facts, type Finding, type PodFact, type Subject } from '../model/index.js';
+import { eventLine, eventsAbout, plural, type Facts, type Finding, type PodFact, type Subject } from '../model/index.js';
+
+/** The kubelet's latest words about each pod that is down (sandbox, readiness), a few at most. */
+function eventEvidence(facts: Facts, pods: PodFact[]): string[] {
+  const lines = pods.flatMap((pod) => eventsAbout(facts.events, 'Pod', pod.name, pod.namespace).slice(0, 2).map((e) => eventLine(e)));
+  return lines.length > MAX_EVENT_LINES ? [...lines.slice(0, MAX_EVENT_LINES), `…and ${lines.length - MAX_EVENT_LINES} more events`] : lines;
+}
+
+const MAX_EVENT_LINES = 6;
 
 interface Diagnosed {
   pod: PodFact;
@@ -69,6 +77,7 @@ const check: Check = {
     const evidence = [
       `kubectl -n ${ns} get pods -l ${Object.entries(svc.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} -o wide`,
       ...diagnosed.map(podLine),
+      ...eventEvidence(facts, diagnosed.map((d) => d.pod)),
     ];
     const subjects = uniqueSubjects([
       serviceSubject(svc),

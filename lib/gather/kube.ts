@@ -17,6 +17,7 @@ import {
 } from '../kube/convert.js';
 import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.js';
 import { emptyObjectFacts, type ObjectFacts } from './types.js';
+import { eventReadsFor, gatherEvents } from './events.js';
 import {
   assertValidTarget,
   inClusterServiceName,
@@ -207,6 +208,9 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   const reader = createKubeReader(kc, opts);
   const g = new Gatherer(reader);
   const facts = emptyObjectFacts();
+  // Alongside the lists, not after them: the events are evidence, never an input the lists wait on.
+  const eventReads = eventReadsFor(target);
+  const events = eventReads.length ? gatherEvents(reader, eventReads) : undefined;
 
   switch (target.kind) {
     case 'svc': {
@@ -274,6 +278,11 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       break;
   }
   if (target.kind === 'svc' || target.kind === 'dns') await gatherSourcePods(g, facts, target.from ? [] : (opts.sourceAddresses ?? []));
+  if (events) {
+    const read = await events;
+    facts.events = read.events;
+    if (read.accessError) g.accessErrors.push(read.accessError);
+  }
   facts.accessErrors = g.accessErrors;
   facts.apiRequests = reader.requests;
   return facts;

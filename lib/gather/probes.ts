@@ -198,6 +198,50 @@ function planDnsNames(service: ServiceFact | undefined, target: Target, domain: 
   return names;
 }
 
+/** At most this many CoreDNS pods are asked directly (a large cluster may run dozens of replicas). */
+const MAX_DNS_ENDPOINTS = 10;
+
+interface DnsEndpoint {
+  ip: string;
+  port: number;
+  pod?: string;
+  node?: string;
+}
+
+/**
+ * Every ready CoreDNS endpoint, addressed directly: the Service hides a bad replica behind
+ * kube-proxy's random split, so only asking each pod shows which one fails. The port is the
+ * slice's UDP DNS port, or the configured server's when one is set (it says where DNS listens).
+ */
+function dnsEndpoints(objects: ObjectFacts, opts: ProbeOptions): DnsEndpoint[] {
+  const endpoints: DnsEndpoint[] = [];
+  for (const slice of objects.dns?.endpointSlices ?? []) {
+    if (slice.addressType === 'FQDN') continue;
+    const slicePort = slice.ports.find((p) => p.protocol === 'UDP' && p.name === 'dns') ?? slice.ports.find((p) => p.protocol === 'UDP');
+    const port = opts.dnsServer?.port ?? slicePort?.port ?? 53;
+    for (const endpoint of slice.endpoints) {
+      if (endpoint.ready === false) continue;
+      const ip = endpoint.addresses.find((a) => isIP(a) !== 0);
+      if (!ip || endpoints.some((e) => e.ip === ip)) continue;
+      endpoints.push({
+        ip,
+        port,
+        ...(endpoint.targetRef?.kind === 'Pod' ? { pod: endpoint.targetRef.name } : {}),
+        ...(endpoint.nodeName ? { node: endpoint.nodeName } : {}),
+      });
+    }
+  }
+  return endpoints.slice(0, MAX_DNS_ENDPOINTS);
+}
+
+async function probeDnsEndpoint(endpoint: DnsEndpoint, name: string, timeoutMs: number): Promise<DnsProbeFact> {
+  const serverText = isIP(endpoint.ip) === 6 ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  resolver.setServers([serverText]);
+  const probe = await probeDns(resolver, serverText, name, 'dns-endpoint', isIP(endpoint.ip) === 6 ? 'AAAA' : 'A');
+  return { ...probe, ...(endpoint.pod ? { pod: endpoint.pod } : {}), ...(endpoint.node ? { node: endpoint.node } : {}) };
+}
+
 /** A `--from` source that names no running pod: the diagnosis cannot say anything about that client. */
 export class SourceNotFoundError extends Error {}
 
@@ -316,6 +360,8 @@ export async function runProbes(objects: ObjectFacts, target: Target, opts: Prob
       probeDns(resolver, serverText, name, purpose, (purpose === 'service' ? serviceIsIPv6 : serverIsIPv6) ? 'AAAA' : 'A'),
     );
   }
+  const control = `kubernetes.default.svc.${opts.clusterDomain}`;
+  dns.push(...(await mapWithConcurrency(dnsEndpoints(objects, opts), opts.concurrency, (endpoint) => probeDnsEndpoint(endpoint, control, opts.timeoutMs))));
 
   return { enabled: true, ...(opts.source ? { source: opts.source } : {}), tcp, dns };
 }

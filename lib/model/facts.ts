@@ -206,11 +206,15 @@ export interface DnsProbeFact {
   name: string;
   /** What the name is for: the target service, the API service (kubernetes.default), an ExternalName CNAME target. */
   /** client-search: the target's short name as the --from client's namespace search path expands it first. */
-  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'other';
+  /** dns-endpoint: kubernetes.default asked of one CoreDNS pod directly, past the Service (one bad replica fails one query in N). */
+  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'other';
   type: 'A' | 'AAAA' | 'CNAME' | 'ANY';
   outcome: DnsOutcome;
   addresses?: string[];
   server?: string;
+  /** The CoreDNS pod and its node, for dns-endpoint probes. */
+  pod?: string;
+  node?: string;
   detail?: string;
   ms: number;
 }
@@ -345,6 +349,35 @@ export interface NodeAgentFact {
   facts?: NodeKernelFacts;
 }
 
+/**
+ * One Kubernetes Event (core v1) about an object in scope: the kubelet, the CNI and the
+ * controllers say here why a pod has no network, a node no pod CIDR, a Service no slices.
+ */
+export interface EventFact {
+  /** The namespace the Event lives in (node events usually sit in "default"). */
+  namespace: string;
+  involvedObject: { kind: string; name: string; namespace?: string };
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  /** How many times it happened (series count or the deprecated count; 1 when neither is set). */
+  count: number;
+  /** Newest occurrence the Event records (series.lastObservedTime, lastTimestamp or eventTime). */
+  lastSeen?: string;
+  /** Who reported it: reportingComponent or source.component (kubelet, node-controller …). */
+  reporter?: string;
+}
+
+/** The Events read for a job. Absent = not gathered for this kind of job. */
+export interface EventsFact {
+  /** Events whose reason netcheck knows to matter for networking (NETWORK_EVENT_REASONS). */
+  items: EventFact[];
+  /** A read stopped at its page bound: more events exist than were read. */
+  truncated?: boolean;
+  /** Set when a read failed: the events are then incomplete ("unknown, because …"). */
+  unknown?: string;
+}
+
 /** An API request we were not allowed (or failed) to make; becomes an `error` finding. */
 export interface AccessErrorFact {
   verb: 'get' | 'list';
@@ -376,6 +409,8 @@ export interface Facts {
   /** kube-dns Service and its EndpointSlices, when DNS is in scope. */
   dns?: { service?: ServiceFact; endpointSlices: EndpointSliceFact[] };
   probes: ProbeFacts;
+  /** Events about the pods, Service and nodes in scope (svc, dns and node jobs). */
+  events?: EventsFact;
   nodeAgents: NodeAgentFact[];
   accessErrors: AccessErrorFact[];
   /** How many API requests the gather made (a bound we test). */

@@ -153,6 +153,8 @@ export interface PathServiceAddress {
   portName?: string;
   /** "ip:port" of the ready endpoints, as kube-proxy programs them (ports matched by name). */
   expectedBackends: string[];
+  /** The same per endpoint node: with internalTrafficPolicy Local a node programs only its own. */
+  expectedBackendsByNode: Record<string, string[]>;
 }
 
 function addressesOf(service: ServiceFact | undefined, slices: EndpointSliceFact[]): PathServiceAddress[] {
@@ -160,16 +162,20 @@ function addressesOf(service: ServiceFact | undefined, slices: EndpointSliceFact
   if (!service || !ip || ip === 'None' || service.type === 'ExternalName') return [];
   return service.ports.map((port) => {
     const expected = new Set<string>();
+    const byNode: Record<string, string[]> = {};
     for (const slice of slices) {
       // kube-proxy pairs a Service port with the slice port of the same name (both unnamed counts).
       const slicePort = slice.ports.find((p) => (p.name ?? '') === (port.name ?? '') && p.protocol === port.protocol);
       if (!slicePort) continue;
       for (const endpoint of slice.endpoints) {
         if (endpoint.ready === false) continue;
-        for (const address of endpoint.addresses) expected.add(`${address}:${slicePort.port}`);
+        for (const address of endpoint.addresses) {
+          expected.add(`${address}:${slicePort.port}`);
+          if (endpoint.nodeName) (byNode[endpoint.nodeName] ??= []).push(`${address}:${slicePort.port}`);
+        }
       }
     }
-    return { service, ip, port: port.port, protocol: port.protocol, ...(port.name ? { portName: port.name } : {}), expectedBackends: [...expected].sort() };
+    return { service, ip, port: port.port, protocol: port.protocol, ...(port.name ? { portName: port.name } : {}), expectedBackends: [...expected].sort(), expectedBackendsByNode: byNode };
   });
 }
 

@@ -74,6 +74,7 @@ export interface ServiceSpec {
   externalName?: string;
   loadBalancerIngress?: { ip?: string; hostname?: string }[];
   labels?: Record<string, string>;
+  internalTrafficPolicy?: 'Cluster' | 'Local';
 }
 
 export function serviceObject(s: ServiceSpec): KubeObject {
@@ -87,7 +88,7 @@ export function serviceObject(s: ServiceSpec): KubeObject {
     spec.ipFamilies = ['IPv4'];
     spec.ipFamilyPolicy = 'SingleStack';
     spec.sessionAffinity = 'None';
-    spec.internalTrafficPolicy = 'Cluster';
+    spec.internalTrafficPolicy = s.internalTrafficPolicy ?? 'Cluster';
     if (type !== 'ClusterIP') spec.externalTrafficPolicy = 'Cluster';
   }
   if (s.selector) spec.selector = s.selector;
@@ -306,5 +307,37 @@ export function networkPolicyObject(namespace: string, name: string, spec: Recor
     kind: 'NetworkPolicy',
     metadata: { name, namespace, creationTimestamp: CREATED, generation: 1 },
     spec,
+  };
+}
+
+export interface EventSpec {
+  /** Where the Event is stored; node events live in "default". */
+  namespace: string;
+  name: string;
+  involvedObject: { kind: string; name: string; namespace?: string };
+  reason: string;
+  message: string;
+  type?: 'Normal' | 'Warning';
+  count?: number;
+  lastTimestamp?: string;
+  component?: string;
+}
+
+/** A core/v1 Event as the kubelet or a controller records it (deprecated count/timestamps, source). */
+export function eventObject(e: EventSpec): KubeObject {
+  const last = e.lastTimestamp ?? CREATED;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: e.name, namespace: e.namespace, creationTimestamp: CREATED },
+    involvedObject: { apiVersion: 'v1', ...e.involvedObject },
+    reason: e.reason,
+    message: e.message,
+    type: e.type ?? 'Warning',
+    count: e.count ?? 1,
+    firstTimestamp: CREATED,
+    lastTimestamp: last,
+    source: { component: e.component ?? 'kubelet' },
+    reportingComponent: e.component ?? 'kubelet',
   };
 }

@@ -95,9 +95,19 @@ const FIELD_PATHS: Record<string, (obj: KubeObjectLike) => string | undefined> =
   'spec.nodeName': (o) => (o.spec?.nodeName as string | undefined) ?? '',
   'status.phase': (o) => (o.status?.phase as string | undefined) ?? '',
   'status.podIP': (o) => (o.status?.podIP as string | undefined) ?? '',
+  'involvedObject.kind': (o) => o.involvedObject?.kind ?? '',
+  'involvedObject.name': (o) => o.involvedObject?.name ?? '',
+  'involvedObject.namespace': (o) => o.involvedObject?.namespace ?? '',
+  'involvedObject.uid': (o) => o.involvedObject?.uid ?? '',
+  reason: (o) => (typeof o.reason === 'string' ? o.reason : ''),
+  type: (o) => (typeof o.type === 'string' ? o.type : ''),
+  source: (o) => o.source?.component ?? '',
+  reportingComponent: (o) => (typeof o.reportingComponent === 'string' ? o.reportingComponent : ''),
 };
 const FIELDS_BY_RESOURCE: Record<string, string[]> = {
   pods: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'],
+  // The core/v1 Event's selectable fields, as the real server's event strategy lists them.
+  events: ['metadata.name', 'metadata.namespace', 'involvedObject.kind', 'involvedObject.name', 'involvedObject.namespace', 'involvedObject.uid', 'reason', 'type', 'source', 'reportingComponent'],
 };
 const GENERIC_FIELDS = ['metadata.name', 'metadata.namespace'];
 
@@ -105,6 +115,12 @@ export interface KubeObjectLike {
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
   status?: Record<string, unknown>;
+  /** Events only. */
+  involvedObject?: { kind?: string; name?: string; namespace?: string; uid?: string };
+  reason?: unknown;
+  type?: unknown;
+  source?: { component?: string };
+  reportingComponent?: unknown;
 }
 
 export type FieldMatcher = (obj: KubeObjectLike) => boolean;

@@ -198,6 +198,41 @@ describe('runProbes', () => {
     expect(probes.dns).toMatchObject([{ purpose: 'kubernetes-default', outcome: 'resolved', server: `127.0.0.1:${dns.address().port}` }]);
   });
 
+  it('asks every ready CoreDNS endpoint directly, naming its pod and node', async () => {
+    const port = dns.address().port;
+    // A second "replica" on another loopback address and the same port that fails every lookup.
+    const bad = createSocket('udp4');
+    bad.on('message', (message, remote) => {
+      const query = dnsPacket.decode(message);
+      bad.send(dnsPacket.encode({ type: 'response', id: query.id ?? 0, flags: dnsPacket.RECURSION_DESIRED | SERVFAIL, questions: query.questions ?? [] }), remote.port, remote.address);
+    });
+    bad.bind(port, '127.0.0.2');
+    await once(bad, 'listening');
+    try {
+      const objects = emptyObjectFacts();
+      const endpoint = (ip: string, pod: string, node: string, ready: boolean | null = true) => ({ addresses: [ip], ready, nodeName: node, targetRef: { kind: 'Pod', name: pod, namespace: 'kube-system' } });
+      objects.dns = {
+        endpointSlices: [
+          {
+            ...slice([endpoint('127.0.0.1', 'coredns-a', 'node-1'), endpoint('127.0.0.2', 'coredns-b', 'node-2'), endpoint('127.0.0.4', 'coredns-d', 'node-2', false)], [{ name: 'dns', port: 53, protocol: 'UDP' }]),
+            namespace: 'kube-system',
+            serviceName: 'kube-dns',
+          },
+        ],
+      };
+      const probes = await runProbes(objects, { kind: 'dns', namespace: 'shop', cluster: 'lab' }, options());
+      const direct = probes.dns.filter((p) => p.purpose === 'dns-endpoint');
+      // The not-ready endpoint gets no traffic from kube-proxy, so it is not asked either.
+      expect(direct.map((p) => [p.server, p.outcome, p.pod, p.node])).toEqual([
+        [`127.0.0.1:${port}`, 'resolved', 'coredns-a', 'node-1'],
+        [`127.0.0.2:${port}`, 'servfail', 'coredns-b', 'node-2'],
+      ]);
+      expect(direct[0]?.name).toBe(`kubernetes.default.svc.${DOMAIN}`);
+    } finally {
+      bad.close();
+    }
+  });
+
   it('skips DNS with a reason when there is no kube-dns Service and no server given', async () => {
     const { dnsServer: _ignored, ...withoutServer } = options();
     const probes = await runProbes(emptyObjectFacts(), target, withoutServer);

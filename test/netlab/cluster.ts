@@ -28,22 +28,38 @@ interface App {
   targetPort: number | string;
   /** false: no pod at all (the selector matches nothing). */
   hasPod: boolean;
+  internalTrafficPolicy?: 'Local';
 }
 
-/** web: healthy / ip_forward; api: bridge netfilter (same node as the client); orders: wrong targetPort; cart: no pods; pay: NetworkPolicy. */
+/** web: healthy / ip_forward; api: bridge netfilter (same node as the client); orders: wrong targetPort; cart: no pods; pay: NetworkPolicy; cache/near: internalTrafficPolicy Local. */
 export const APPS: readonly App[] = [
   { name: 'web', node: 'node-2', host: 10, clusterIP: '10.96.0.20', targetPort: 'http', hasPod: true },
   { name: 'api', node: 'node-1', host: 20, clusterIP: '10.96.0.21', targetPort: APP_PORT, hasPod: true },
   { name: 'orders', node: 'node-2', host: 30, clusterIP: '10.96.0.22', targetPort: 9090, hasPod: true },
   { name: 'cart', node: 'node-2', host: 0, clusterIP: '10.96.0.23', targetPort: APP_PORT, hasPod: false },
   { name: 'pay', node: 'node-2', host: 40, clusterIP: '10.96.0.24', targetPort: APP_PORT, hasPod: true },
+  // internalTrafficPolicy Local: the client (node-1) has no endpoint of cache, and one of near.
+  { name: 'cache', node: 'node-2', host: 50, clusterIP: '10.96.0.25', targetPort: APP_PORT, hasPod: true, internalTrafficPolicy: 'Local' },
+  { name: 'near', node: 'node-1', host: 60, clusterIP: '10.96.0.26', targetPort: APP_PORT, hasPod: true, internalTrafficPolicy: 'Local' },
 ];
 
 const DNS_CLUSTER_IP = '10.96.0.10';
 const KUBERNETES_CLUSTER_IP = '10.96.0.1';
 
+export interface ClusterOptions {
+  /** A second CoreDNS replica on node-2 behind kube-dns (its dnsmasq is `dnsReplica`). */
+  secondDnsReplica?: boolean;
+}
+
+export interface LabCluster {
+  objects: KubeObject[];
+  dns: LabChild;
+  /** The node-2 replica, with its pod name and the records both replicas serve. */
+  dnsReplica?: { pod: string; child: LabChild; records: Record<string, string> };
+}
+
 /** Build the pods in the lab, start their listeners, DNS and kube-proxy rules; return the API objects and the DNS server. */
-export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]; dns: LabChild }> {
+export async function populateCluster(lab: Lab, options: ClusterOptions = {}): Promise<LabCluster> {
   const objects: KubeObject[] = ['default', 'kube-system', 'netcheck', 'shop'].map((name) => namespaceObject(name));
   for (const node of lab.nodes) objects.push(nodeObject({ name: node.name, internalIP: node.internalIP, podCIDR: node.podCIDR }));
   const apiNode = lab.node('node-1');
@@ -75,6 +91,8 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
 
   // Cluster DNS: dnsmasq in a CoreDNS pod behind the kube-dns Service.
   const coredns = await lab.addPod('coredns-6f6b679f8f-x7k2p', { node: 'node-1', namespace: 'kube-system', host: 53, labels: { 'k8s-app': 'kube-dns' } });
+  const replicas = [coredns];
+  if (options.secondDnsReplica) replicas.push(await lab.addPod('coredns-6f6b679f8f-m4q9z', { node: 'node-2', namespace: 'kube-system', host: 53, labels: { 'k8s-app': 'kube-dns' } }));
   const dnsPorts = [
     { name: 'dns', port: 53, protocol: 'UDP' as const },
     { name: 'dns-tcp', port: 53, protocol: 'TCP' as const },
@@ -88,28 +106,30 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
       labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' },
       ports: dnsPorts.map((port) => ({ ...port, targetPort: 53 })),
     }),
-    podObject({
-      namespace: 'kube-system',
-      name: coredns.name,
-      labels: { 'k8s-app': 'kube-dns', 'pod-template-hash': '6f6b679f8f' },
-      nodeName: coredns.node.name,
-      podIP: coredns.ip,
-      owner: { kind: 'ReplicaSet', name: 'coredns-6f6b679f8f' },
-      containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.1', ports: dnsPorts.map(({ name, port, protocol }) => ({ name, containerPort: port, protocol })) }],
-    }),
+    ...replicas.map((replica) =>
+      podObject({
+        namespace: 'kube-system',
+        name: replica.name,
+        labels: { 'k8s-app': 'kube-dns', 'pod-template-hash': '6f6b679f8f' },
+        nodeName: replica.node.name,
+        podIP: replica.ip,
+        owner: { kind: 'ReplicaSet', name: 'coredns-6f6b679f8f' },
+        containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.1', ports: dnsPorts.map(({ name, port, protocol }) => ({ name, containerPort: port, protocol })) }],
+      }),
+    ),
     endpointSliceObject({
       namespace: 'kube-system',
       service: 'kube-dns',
       name: 'kube-dns-q8w2r',
       ports: dnsPorts,
-      endpoints: [{ ip: coredns.ip, ready: true, nodeName: coredns.node.name, podName: coredns.name }],
+      endpoints: replicas.map((replica) => ({ ip: replica.ip, ready: true, nodeName: replica.node.name, podName: replica.name })),
     }),
   );
   labServices['kube-dns'] = {
     namespace: 'kube-system',
     clusterIP: DNS_CLUSTER_IP,
     ports: dnsPorts.map(({ name, port, protocol }) => ({ name, port, protocol, targetPort: port })),
-    endpoints: [coredns.ip],
+    endpoints: replicas.map((replica) => replica.ip),
   };
 
   // kube-proxy runs on every node (its rules are the lab's iptables rules).
@@ -173,7 +193,14 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
   for (const app of APPS) {
     records[`${app.name}.shop.svc.${CLUSTER_DOMAIN}`] = app.clusterIP;
     objects.push(
-      serviceObject({ namespace: 'shop', name: app.name, clusterIP: app.clusterIP, selector: { app: app.name }, ports: [{ name: 'http', port: 80, targetPort: app.targetPort }] }),
+      serviceObject({
+        namespace: 'shop',
+        name: app.name,
+        clusterIP: app.clusterIP,
+        selector: { app: app.name },
+        ports: [{ name: 'http', port: 80, targetPort: app.targetPort }],
+        ...(app.internalTrafficPolicy ? { internalTrafficPolicy: app.internalTrafficPolicy } : {}),
+      }),
     );
     // Named like the API objects, so kube-proxy's comments in the rules read "shop/<app>:http".
     const labService: LabService = {
@@ -181,6 +208,7 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
       clusterIP: app.clusterIP,
       ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }],
       endpoints: [],
+      ...(app.internalTrafficPolicy ? { internalTrafficPolicy: app.internalTrafficPolicy } : {}),
     };
     const slicePort = [{ name: 'http', port: typeof app.targetPort === 'number' ? app.targetPort : APP_PORT }];
     if (!app.hasPod) {
@@ -220,5 +248,7 @@ export async function populateCluster(lab: Lab): Promise<{ objects: KubeObject[]
   await lab.setDrops(pay.node.name, [{ destination: pay.ip, protocol: 'tcp', port: APP_PORT }]);
 
   const dns = await lab.startDns(coredns.name, records);
-  return { objects, dns };
+  const second = replicas[1];
+  if (!second) return { objects, dns };
+  return { objects, dns, dnsReplica: { pod: second.name, child: await lab.startDns(second.name, records), records } };
 }

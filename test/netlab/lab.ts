@@ -111,6 +111,8 @@ export interface LabService {
   namespace?: string;
   /** Kubernetes name of the Service; default the key it was set under. */
   name?: string;
+  /** Local: each node's kube-proxy uses only the endpoints on that node, and DROPs when it has none. */
+  internalTrafficPolicy?: 'Cluster' | 'Local';
 }
 
 /**
@@ -750,6 +752,9 @@ export class Lab {
       const service = this.serviceView(node, key, real);
       const namespace = service.namespace ?? 'shop';
       const name = service.name ?? key;
+      // internalTrafficPolicy Local: only this node's endpoints; none here (but some elsewhere) is
+      // kube-proxy's "has no local endpoints" DROP in the filter table, not the REJECT.
+      const endpoints = service.internalTrafficPolicy === 'Local' ? service.endpoints.filter((ip) => [...this.pods.values()].some((p) => p.ip === ip && p.node.index === node.index)) : service.endpoints;
       for (const port of service.ports) {
         const protocol = port.protocol.toLowerCase();
         const spn = quotable(servicePortName(namespace, name, port.name ?? `p${port.port}`));
@@ -758,13 +763,17 @@ export class Lab {
           filter.push(`-A KUBE-SERVICES ${match} has no endpoints" -m ${protocol} --dport ${port.port} -j REJECT --reject-with icmp-port-unreachable`);
           continue;
         }
+        if (endpoints.length === 0) {
+          filter.push(`-A KUBE-SERVICES ${match} has no local endpoints" -m ${protocol} --dport ${port.port} -j DROP`);
+          continue;
+        }
         const svcChain = kubeProxyChain('SVC', spn, port.protocol);
         natChains.push(`:${svcChain} - [0:0]`);
         nat.push(`-A KUBE-SERVICES ${match} cluster IP" -m ${protocol} --dport ${port.port} -j ${svcChain}`);
-        service.endpoints.forEach((endpoint, index) => {
+        endpoints.forEach((endpoint, index) => {
           const target = `${endpoint}:${port.targetPort}`;
           const sepChain = kubeProxyChain('SEP', spn, port.protocol, target);
-          const remaining = service.endpoints.length - index;
+          const remaining = endpoints.length - index;
           // kube-proxy's equal split: rule i takes 1/(n-i) of what rules before it left over.
           const split = remaining > 1 ? ` -m statistic --mode random --probability ${(1 / remaining).toFixed(10)}` : '';
           natChains.push(`:${sepChain} - [0:0]`);

@@ -129,6 +129,22 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
     expect(failing(report)).toEqual(expect.arrayContaining(['endpoint-timeout']));
   });
 
+  it("internalTrafficPolicy Local and no endpoint on the client's node: kube-proxy drops, internal-traffic-local-no-endpoint", async () => {
+    const { report } = await netcheck('itp-local', ['svc', 'cache', '-n', 'shop']);
+    expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('internal-traffic-local-no-endpoint');
+    expect(report.rootCause?.summary).toContain('node-1');
+    // The endpoint itself answers; only the Service path from node-1 is dropped (a timeout, not a reject).
+    expect(report.findings.find((f) => f.code === 'clusterip-timeout')?.status).toBe('fail');
+    expect(report.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('pass');
+    expect(report.findings.find((f) => f.code === 'kube-proxy-rules-stale')?.status).toBe('pass');
+  });
+
+  it("internalTrafficPolicy Local with an endpoint on the client's node: ok", async () => {
+    const { report } = await netcheck('itp-local-healthy', ['svc', 'near', '-n', 'shop']);
+    expect(failing(report)).toEqual([]);
+    expect(report.status).toBe('ok');
+  });
+
   // Last: it stops the DNS server for good.
   it('DNS server stopped: cluster-dns-down', async () => {
     await dns.stop();

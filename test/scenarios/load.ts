@@ -42,6 +42,7 @@ const FACT_KEYS = [
   'systemPods',
   'dns',
   'probes',
+  'events',
   'nodeAgents',
   'accessErrors',
   'apiRequests',
@@ -122,6 +123,14 @@ function fillPolicy(policy: Loose, where: string): Loose {
   return { ...policy, policyTypes, ingress: list(policy.ingress, `${where}.ingress`), egress };
 }
 
+/** An Event as the gatherer keeps it: Warning, seen once, stored in its object's namespace (nodes: default). */
+function fillEvent(event: Loose, where: string): Loose {
+  need(event, ['involvedObject', 'reason', 'message'], where);
+  const involved = event.involvedObject as Loose;
+  need(involved, ['kind', 'name'], `${where}.involvedObject`);
+  return { namespace: (involved.namespace as string | undefined) ?? 'default', type: 'Warning', count: 1, ...event };
+}
+
 /** Kernel facts not named in a fixture are "unknown" (null), never a healthy default. */
 function fillAgent(agent: Loose, where: string, readAt: string): Loose {
   need(agent, ['node', 'status'], where);
@@ -182,6 +191,12 @@ export function buildFacts(target: Target, raw: Loose): Facts {
       tcp: list(probes.tcp, 'facts.probes.tcp').map((p) => ({ protocol: 'TCP', ms: 1, ...p })),
       dns: list(probes.dns, 'facts.probes.dns').map((p) => ({ type: 'A', ms: 1, ...p })),
     },
+    ...(raw.events !== undefined
+      ? (() => {
+          const events = raw.events as Loose;
+          return { events: { ...events, items: list(events.items, 'facts.events.items').map((e, i) => fillEvent(e, `facts.events.items[${i}]`)) } };
+        })()
+      : {}),
     nodeAgents: list(raw.nodeAgents, 'facts.nodeAgents').map((a, i) => fillAgent(a, `facts.nodeAgents[${i}]`, collectedAt)),
     accessErrors: list(raw.accessErrors, 'facts.accessErrors'),
     ...(raw.apiRequests !== undefined ? { apiRequests: raw.apiRequests } : {}),

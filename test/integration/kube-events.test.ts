@@ -1,0 +1,103 @@
+// Events as evidence, read by the gatherer from our API server through the kubeconfig it writes:
+// field-selected, bounded in pages, only the reasons that matter kept, and a refused read
+// reported once as "unknown, because …" while everything else is still gathered.
+
+import type { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { demoObjects } from '../../lib/demo/objects.js';
+import { gatherObjects } from '../../lib/gather/kube.js';
+import { loadKubeConfig } from '../../lib/kube/config.js';
+import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
+import { eventObject } from '../../lib/testkit/kube-objects.js';
+
+const sandboxMessage = 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4c1e": plugin type="aws-cni" failed (add): add cmd: failed to assign an IP address to container';
+
+const events = [
+  eventObject({ namespace: 'shop', name: 'payments-a.1', involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' }, reason: 'FailedCreatePodSandBox', message: sandboxMessage, count: 7 }),
+  // Normal pod events and warnings nobody reads for networking stay out of the facts.
+  eventObject({ namespace: 'shop', name: 'payments-a.2', involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' }, reason: 'Pulled', type: 'Normal', message: 'Successfully pulled image' }),
+  eventObject({ namespace: 'shop', name: 'payments-a.3', involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' }, reason: 'BackOff', message: 'Back-off pulling image' }),
+  eventObject({ namespace: 'shop', name: 'payments.1', involvedObject: { kind: 'Service', name: 'payments', namespace: 'shop' }, reason: 'FailedToUpdateEndpointSlices', message: 'Error updating Endpoint Slices for Service shop/payments: forbidden', component: 'endpoint-slice-controller' }),
+  // Another Service's events are not this job's.
+  eventObject({ namespace: 'shop', name: 'cart.1', involvedObject: { kind: 'Service', name: 'cart', namespace: 'shop' }, reason: 'FailedToUpdateEndpointSlices', message: 'Error updating Endpoint Slices for Service shop/cart' }),
+  // Another namespace's pods neither.
+  eventObject({ namespace: 'web', name: 'frontend-x.1', involvedObject: { kind: 'Pod', name: 'frontend-x', namespace: 'web' }, reason: 'FailedCreatePodSandBox', message: sandboxMessage }),
+  eventObject({ namespace: 'default', name: 'node-3.1', involvedObject: { kind: 'Node', name: 'node-3' }, reason: 'CIDRNotAvailable', type: 'Normal', message: 'Node node-3 status is now: CIDRNotAvailable', component: 'cidrAllocator' }),
+  eventObject({ namespace: 'default', name: 'node-3.2', involvedObject: { kind: 'Node', name: 'node-3' }, reason: 'NodeReady', type: 'Normal', message: 'Node node-3 status is now: NodeReady' }),
+];
+
+describe('gathering events', () => {
+  let server: KubeApiServerHandle;
+  let kc: KubeConfig;
+
+  beforeAll(async () => {
+    server = await startKubeApiServer({ objects: [...demoObjects({ block: 250, apiServer: { host: '127.0.0.1', port: 6443 } }), ...events] });
+    kc = loadKubeConfig({ kubeconfigPath: server.kubeconfigPath });
+  });
+  afterAll(() => server.close());
+  afterEach(() => {
+    server.setDeny([]);
+    server.requests.length = 0;
+  });
+
+  it("keeps the network events of a service job's pods, its Service and the nodes, read with field selectors and limits", async () => {
+    const facts = await gatherObjects(kc, { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' });
+    expect(facts.accessErrors).toEqual([]);
+    expect(facts.events?.unknown).toBeUndefined();
+    expect(facts.events?.truncated).toBeUndefined();
+    const kept = facts.events?.items.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}:${e.reason}`).sort();
+    expect(kept).toEqual(['Node/node-3:CIDRNotAvailable', 'Pod/payments-a:FailedCreatePodSandBox', 'Service/payments:FailedToUpdateEndpointSlices']);
+    expect(facts.events?.items.find((e) => e.reason === 'FailedCreatePodSandBox')).toEqual({
+      namespace: 'shop',
+      involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' },
+      reason: 'FailedCreatePodSandBox',
+      message: sandboxMessage,
+      type: 'Warning',
+      count: 7,
+      lastSeen: '2026-11-01T08:00:00Z',
+      reporter: 'kubelet',
+    });
+    const reads = server.requests.filter((r) => r.path.endsWith('/events'));
+    expect(reads.map((r) => [r.path, r.query.fieldSelector, r.status]).sort()).toEqual([
+      ['/api/v1/events', 'involvedObject.kind=Node', 200],
+      ['/api/v1/namespaces/shop/events', 'involvedObject.kind=Pod,type=Warning', 200],
+      ['/api/v1/namespaces/shop/events', 'involvedObject.kind=Service,involvedObject.name=payments', 200],
+    ]);
+    expect(reads.every((r) => Number(r.query.limit) > 0)).toBe(true);
+  });
+
+  it('a node job reads that node and the sandbox failures of pods anywhere', async () => {
+    const facts = await gatherObjects(kc, { kind: 'node', name: 'node-3', cluster: 'test' });
+    expect(facts.events?.items.map((e) => `${e.involvedObject.namespace ?? ''}/${e.involvedObject.name}:${e.reason}`).sort()).toEqual([
+      '/node-3:CIDRNotAvailable',
+      'shop/payments-a:FailedCreatePodSandBox',
+      'web/frontend-x:FailedCreatePodSandBox',
+    ]);
+  });
+
+  it('a refused events read is one access error and "unknown" events; the rest is gathered', async () => {
+    server.setDeny([{ verb: 'list', resource: 'events' }]);
+    const facts = await gatherObjects(kc, { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' });
+    expect(facts.accessErrors).toHaveLength(1);
+    expect(facts.accessErrors[0]).toMatchObject({ verb: 'list', resource: 'events', status: 403 });
+    expect(facts.events?.unknown).toMatch(/^unknown, because listing events.* failed \(403: .*forbidden/);
+    expect(facts.services.map((s) => s.name)).toContain('payments');
+    expect(facts.pods.length).toBeGreaterThan(0);
+  });
+
+  it('stops at its page bound and says the events were truncated', async () => {
+    const noisy = Array.from({ length: 1_100 }, (_, i) =>
+      eventObject({ namespace: 'shop', name: `noisy-${String(i).padStart(5, '0')}`, involvedObject: { kind: 'Pod', name: `batch-${i}`, namespace: 'shop' }, reason: 'Unhealthy', message: 'Readiness probe failed: connection refused' }),
+    );
+    for (const e of noisy) server.upsert(e);
+    try {
+      const facts = await gatherObjects(kc, { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' });
+      expect(facts.events?.truncated).toBe(true);
+      const podReads = server.requests.filter((r) => r.path === '/api/v1/namespaces/shop/events' && r.query.fieldSelector?.startsWith('involvedObject.kind=Pod'));
+      expect(podReads).toHaveLength(4);
+      expect(facts.events?.items.filter((e) => e.reason === 'Unhealthy').length).toBe(1_000);
+    } finally {
+      for (const e of noisy) server.remove('Event', 'shop', e.metadata.name);
+    }
+  });
+});

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, populateCluster, type LabCluster } from './cluster.js';
+import { buildLab, describeNetlab, type Lab } from './lab.js';
+
+// Two CoreDNS replicas (dnsmasq in a pod on each node) behind kube-dns, kube-proxy splitting
+// lookups between them at random. One replica going bad fails about one lookup in two through
+// the Service; netcheck asks each replica directly and must name the bad one and its node,
+// whichever replica its own lookup through the Service happened to hit.
+
+const TOKEN = '5'.repeat(64);
+
+interface JsonReport {
+  status: string;
+  rootCause: { code: string; summary: string; subjects: { kind: string; name: string }[] } | null;
+  findings: { code: string; status: string; detail: string; evidence: string[] }[];
+}
+
+describeNetlab('network lab: one bad CoreDNS replica among two', () => {
+  let lab: Lab;
+  let cluster: LabCluster;
+  let kubeconfigPath: string;
+
+  beforeAll(async () => {
+    lab = await buildLab();
+    cluster = await populateCluster(lab, { secondDnsReplica: true });
+    ({ kubeconfigPath } = await lab.startKubeApi('node-1', cluster.objects, API_SERVER_PORT));
+    for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT });
+  });
+
+  afterAll(async () => {
+    if (lab) await lab.teardown();
+  });
+
+  const diagnose = async (args: string[]): Promise<JsonReport> =>
+    (await lab.runNetcheckJson<JsonReport>(CLIENT_POD, args, { KUBECONFIG: kubeconfigPath, NETCHECK_AGENT_TOKEN: TOKEN, NETCHECK_AGENT_PORT: String(AGENT_PORT) })).report;
+  const failing = (report: JsonReport) => report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => `${f.code}: ${f.detail}`);
+
+  it('both replicas answer: ok, and each was asked directly', async () => {
+    const report = await diagnose(['dns', '-n', 'shop']);
+    expect(failing(report)).toEqual([]);
+    const direct = report.findings.find((f) => f.code === 'coredns-endpoint-failing');
+    expect(direct?.status).toBe('pass');
+    expect(direct?.evidence.join('\n')).toContain(cluster.dnsReplica!.pod);
+  });
+
+  it("the node-2 replica answers NXDOMAIN for every cluster name: coredns-endpoint-failing names it and its node", async () => {
+    const replica = cluster.dnsReplica!;
+    await replica.child.stop();
+    // Same server, no records: dnsmasq still owns cluster.local, so every name is NXDOMAIN there.
+    let broken = await lab.startDns(replica.pod, {});
+    try {
+      const report = await diagnose(['dns', '-n', 'shop']);
+      expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('coredns-endpoint-failing');
+      expect(report.rootCause?.summary).toContain(`${replica.pod} on node-2`);
+      expect(report.rootCause?.summary).toContain('NXDOMAIN');
+      expect(report.rootCause?.subjects).toContainEqual(expect.objectContaining({ kind: 'node', name: 'node-2' }));
+      expect(report.rootCause?.summary).not.toContain('coredns-6f6b679f8f-x7k2p');
+    } finally {
+      await broken.stop();
+      broken = await lab.startDns(replica.pod, replica.records);
+      replica.child = broken;
+    }
+  });
+});
