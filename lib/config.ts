@@ -145,6 +145,10 @@ export interface WorkerConfig {
   podLabels?: Record<string, string>;
   /** The worker's node: its kernel, netfilter and kube-proxy rules are the start of every probe's path. */
   nodeName?: string;
+  /** How long a received job stays hidden from other workers without a heartbeat (a killed worker's job returns after it). */
+  visibilityTimeoutSeconds: number;
+  /** When a job's work is aborted: nothing more is gathered or posted by that attempt. */
+  jobDeadlineMs: number;
 }
 
 const labelList = z.string().transform((raw, ctx) => {
@@ -185,6 +189,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_POD_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
       NETCHECK_POD_LABELS: labelList.optional(),
       NETCHECK_NODE_NAME: dnsSubdomain.optional(),
+      NETCHECK_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43_200).optional(),
+      NETCHECK_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3_600).optional(),
     },
     env,
   );
@@ -211,6 +217,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     podIP: raw.NETCHECK_POD_IP,
     podLabels: raw.NETCHECK_POD_LABELS,
     ...(raw.NETCHECK_NODE_NAME ? { nodeName: raw.NETCHECK_NODE_NAME } : {}),
+    visibilityTimeoutSeconds: raw.NETCHECK_VISIBILITY_TIMEOUT_SECONDS ?? 60,
+    // The slowest job (a cluster sweep) must end well inside the queue's 300 s visibility timeout.
+    jobDeadlineMs: (raw.NETCHECK_JOB_DEADLINE_SECONDS ?? 240) * 1000,
   };
 }
 
