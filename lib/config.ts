@@ -95,6 +95,8 @@ export interface HandlerConfig {
   region: string;
   incidentChannel?: string;
   incidentPrefixes: string[];
+  /** Checks one person / one channel may start per window; 0 turns that limit off. */
+  throttle: { perUser: number; perChannel: number; windowSeconds: number };
   /** Secrets are resolved lazily (env value, else SSM parameter): see lib/secrets.ts. */
   env: Env;
 }
@@ -106,6 +108,9 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
       AWS_REGION: z.string().optional(),
       NETCHECK_INCIDENT_CHANNEL: z.string().optional(),
       NETCHECK_INCIDENT_PREFIXES: csv.optional(),
+      NETCHECK_THROTTLE_PER_USER: z.coerce.number().int().min(0).max(10_000).optional(),
+      NETCHECK_THROTTLE_PER_CHANNEL: z.coerce.number().int().min(0).max(10_000).optional(),
+      NETCHECK_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
     },
     env,
   );
@@ -115,6 +120,12 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     region: raw.AWS_REGION ?? 'us-east-1',
     incidentChannel: raw.NETCHECK_INCIDENT_CHANNEL,
     incidentPrefixes: raw.NETCHECK_INCIDENT_PREFIXES ?? ['inc-', 'incident-'],
+    // At concurrency 2 a check takes seconds: 10 a minute per person is already a backlog of its own.
+    throttle: {
+      perUser: raw.NETCHECK_THROTTLE_PER_USER ?? 10,
+      perChannel: raw.NETCHECK_THROTTLE_PER_CHANNEL ?? 30,
+      windowSeconds: raw.NETCHECK_THROTTLE_WINDOW_SECONDS ?? 60,
+    },
     env,
   };
 }
