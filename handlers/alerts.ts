@@ -60,7 +60,7 @@ export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent)
     try {
       // Batched per cluster queue, in the order Alertmanager grouped them.
       for (const cluster of new Set(jobs.map(({ job }) => job.cluster))) {
-        const items = jobs.filter(({ job }) => job.cluster === cluster).map(({ job, deduplicationId }) => ({ job, opts: { deduplicationId } }));
+        const items = jobs.filter(({ job }) => job.cluster === cluster).map(({ job, deduplicationId, groupId }) => ({ job, opts: { deduplicationId, groupId } }));
         await deps.queueFor(cluster).sendBatch(items);
       }
     } catch (error) {

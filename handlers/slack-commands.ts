@@ -8,6 +8,7 @@ import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
 import { resolveSecret } from '../lib/secrets.js';
 import { handleSlashCommand } from '../lib/slack/commands.js';
 import { guardSlackRequest } from '../lib/slack/request-guard.js';
+import { createMemoryThrottle } from '../lib/slack/throttle.js';
 
 // POST /slack/commands — the /netcheck slash command on the lean path: verify, parse, enqueue,
 // ack. Slack allows 3 s including a cold start, so this handler loads only what that takes.
@@ -24,6 +25,8 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
 export function createSlackCommandsHandler(config: HandlerConfig, signingSecret: string): Handler {
   const queueFor = createQueueRouter(createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }), config.routing.queues);
   const log = createLogger('slack-commands');
+  // Counted per handler instance (see README, Triggers): it lives as long as the warm Lambda.
+  const throttle = createMemoryThrottle(config.throttle);
   return async (event) => {
     const guarded = guardSlackRequest(event, signingSecret);
     if (!guarded.ok) return guarded.response;
@@ -48,7 +51,7 @@ export function createSlackCommandsHandler(config: HandlerConfig, signingSecret:
         response_url: form.get('response_url') ?? undefined,
         trigger_id: form.get('trigger_id') ?? undefined,
       },
-      { routing: config.routing, queueFor, log },
+      { routing: config.routing, queueFor, log, throttle },
     );
     return json(200, reply);
   };

@@ -6,6 +6,7 @@ import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
 import { resolveSecret } from '../lib/secrets.js';
 import { createSlackApp } from '../lib/slack/app.js';
 import { guardSlackRequest } from '../lib/slack/request-guard.js';
+import { createMemoryThrottle } from '../lib/slack/throttle.js';
 
 // Thin Lambda entry point for POST /slack/events: interactivity (the Re-run button) and Events API
 // callbacks (channel_created, url_verification), through Bolt. It answers /netcheck too, for a
@@ -23,6 +24,7 @@ export async function createSlackHandler(config: HandlerConfig, signingSecret: s
     queueFor,
     incidentPrefixes: config.incidentPrefixes,
     log,
+    throttle: createMemoryThrottle(config.throttle),
   });
   const boltHandler = await receiver.start();
   return async (event, context) => {

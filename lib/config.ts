@@ -95,6 +95,8 @@ export interface HandlerConfig {
   region: string;
   incidentChannel?: string;
   incidentPrefixes: string[];
+  /** Checks one person / one channel may start per window; 0 turns that limit off. */
+  throttle: { perUser: number; perChannel: number; windowSeconds: number };
   /** Secrets are resolved lazily (env value, else SSM parameter): see lib/secrets.ts. */
   env: Env;
 }
@@ -106,6 +108,9 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
       AWS_REGION: z.string().optional(),
       NETCHECK_INCIDENT_CHANNEL: z.string().optional(),
       NETCHECK_INCIDENT_PREFIXES: csv.optional(),
+      NETCHECK_THROTTLE_PER_USER: z.coerce.number().int().min(0).max(10_000).optional(),
+      NETCHECK_THROTTLE_PER_CHANNEL: z.coerce.number().int().min(0).max(10_000).optional(),
+      NETCHECK_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
     },
     env,
   );
@@ -115,6 +120,12 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     region: raw.AWS_REGION ?? 'us-east-1',
     incidentChannel: raw.NETCHECK_INCIDENT_CHANNEL,
     incidentPrefixes: raw.NETCHECK_INCIDENT_PREFIXES ?? ['inc-', 'incident-'],
+    // At concurrency 2 a check takes seconds: 10 a minute per person is already a backlog of its own.
+    throttle: {
+      perUser: raw.NETCHECK_THROTTLE_PER_USER ?? 10,
+      perChannel: raw.NETCHECK_THROTTLE_PER_CHANNEL ?? 30,
+      windowSeconds: raw.NETCHECK_THROTTLE_WINDOW_SECONDS ?? 60,
+    },
     env,
   };
 }
@@ -145,6 +156,10 @@ export interface WorkerConfig {
   podLabels?: Record<string, string>;
   /** The worker's node: its kernel, netfilter and kube-proxy rules are the start of every probe's path. */
   nodeName?: string;
+  /** How long a received job stays hidden from other workers without a heartbeat (a killed worker's job returns after it). */
+  visibilityTimeoutSeconds: number;
+  /** When a job's work is aborted: nothing more is gathered or posted by that attempt. */
+  jobDeadlineMs: number;
 }
 
 const labelList = z.string().transform((raw, ctx) => {
@@ -185,6 +200,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_POD_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
       NETCHECK_POD_LABELS: labelList.optional(),
       NETCHECK_NODE_NAME: dnsSubdomain.optional(),
+      NETCHECK_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43_200).optional(),
+      NETCHECK_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3_600).optional(),
     },
     env,
   );
@@ -211,6 +228,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     podIP: raw.NETCHECK_POD_IP,
     podLabels: raw.NETCHECK_POD_LABELS,
     ...(raw.NETCHECK_NODE_NAME ? { nodeName: raw.NETCHECK_NODE_NAME } : {}),
+    visibilityTimeoutSeconds: raw.NETCHECK_VISIBILITY_TIMEOUT_SECONDS ?? 60,
+    // The slowest job (a cluster sweep) must end well inside the queue's 300 s visibility timeout.
+    jobDeadlineMs: (raw.NETCHECK_JOB_DEADLINE_SECONDS ?? 240) * 1000,
   };
 }
 

@@ -159,17 +159,27 @@ export function alertDeduplicationId(cluster: string, groupKey: string, target: 
 }
 
 /**
- * Key of the Slack thread an alert group's reports go to: firing, follow-ups and the resolved
- * reply of one (cluster, groupKey, target) share it. The worker passes it to the thread registry.
+ * Key of the Slack thread an alert group's reports go to: one incident thread per (cluster,
+ * groupKey) — every target of the group, its follow-ups and resolutions are sections in it. The
+ * worker passes it to the thread registry.
  */
-export function alertThreadKey(job: Pick<Job, 'cluster' | 'target' | 'alert'>): string {
+export function alertThreadKey(job: Pick<Job, 'cluster' | 'alert'>): string {
   if (!job.alert) throw new Error('alertThreadKey needs an alert job');
-  return [job.cluster, job.alert.groupKey, targetKey(job.target)].join('\n');
+  return [job.cluster, job.alert.groupKey].join('\n');
+}
+
+/**
+ * SQS FIFO group of an alert group's jobs: they run one after another, so the first opens the
+ * incident thread and the rest find it (two at once would each open one).
+ */
+export function alertMessageGroupId(cluster: string, groupKey: string): string {
+  return `${cluster}:alert:${createHash('sha256').update(groupKey).digest('base64url').slice(0, 43)}`;
 }
 
 export interface AlertJob {
   job: Job;
   deduplicationId: string;
+  groupId: string;
 }
 
 export interface AlertJobsResult {
@@ -254,7 +264,11 @@ export function jobsFromAlerts(
         summary: summaryLines.length ? summaryLines.join('\n').slice(0, 3000) : undefined,
       },
     });
-    jobs.push({ job, deduplicationId: alertDeduplicationId(group.cluster, payload.groupKey, group.target, group.status) });
+    jobs.push({
+      job,
+      deduplicationId: alertDeduplicationId(group.cluster, payload.groupKey, group.target, group.status),
+      groupId: alertMessageGroupId(group.cluster, payload.groupKey),
+    });
   }
   return { jobs, alerts: payload.alerts.length, notes: [...notes] };
 }

@@ -13,6 +13,7 @@ import { createQueueRouter } from '../queue/sqs.js';
 import { createStateRegistry } from '../state/registry.js';
 import { createConfigMapStateStore, createMemoryStateStore, type StateStore } from '../state/store.js';
 import { startSqsEmulator, type SqsEmulator } from '../testkit/sqs-emulator.js';
+import type { JobOutcome } from '../worker/run-job.js';
 import { startWorker, type RunningWorker } from '../worker/worker.js';
 import { createSlackHandler } from '../../handlers/slack.js';
 import { createSlackCommandsHandler } from '../../handlers/slack-commands.js';
@@ -109,24 +110,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       // Short polls keep Ctrl-C and worker restarts quick; SQS cost is no concern locally.
       NETCHECK_POLL_WAIT_SECONDS: env.NETCHECK_POLL_WAIT_SECONDS ?? '2',
     });
-    const basePoster: ThreadPoster = workerConfig.slackBotToken
+    const poster: ThreadPoster = workerConfig.slackBotToken
       ? createSlackPoster({ token: workerConfig.slackBotToken, slackApiUrl: workerConfig.slackApiUrl })
       : createTerminalPoster(opts.write);
-    const poster: ThreadPoster = {
-      postReply: (channel, threadTs, message) => basePoster.postReply(channel, threadTs, message),
-      postThread: async (channel, thread, postOpts) => {
-        const posted = await basePoster.postThread(channel, thread, postOpts);
-        opts.onThreadPosted?.(channel, posted.ts);
-        return posted;
-      },
-    };
     // A restarted worker reads its state afresh from the ConfigMap; without a cluster of our own to
     // write to, state lives as long as this process.
     const memoryStore = createMemoryStateStore();
     const newStore = (): StateStore => (demo ? createConfigMapStateStore(kc, { ...DEMO_STATE, createIfMissing: true }) : memoryStore);
     const metrics = createWorkerMetrics();
     const logger = createLogger('worker');
-    const launch = () => startWorker({ config: workerConfig, kc, poster, state: createStateRegistry(newStore()), metrics, logger });
+    const onAnswered = ({ posted }: JobOutcome) => {
+      if (posted) opts.onThreadPosted?.(posted.channel, posted.ts);
+    };
+    const launch = () => startWorker({ config: workerConfig, kc, poster, state: createStateRegistry(newStore()), metrics, logger, onAnswered });
     let worker: RunningWorker = await launch();
     closers.push(() => worker.stop());
 

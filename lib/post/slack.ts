@@ -1,16 +1,28 @@
-// Posts a rendered thread to Slack: the parent, then each reply under it, in order. Rate limits
-// are waited out (Retry-After) within a bounded retry budget, because the WebClient default keeps
-// retrying for about 30 minutes, longer than any Lambda or job may run.
-import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, WebClientEvent, WebAPIHTTPError } from '@slack/web-api';
+// Posts to Slack: single messages, edits of our own messages, and whole threads (the parent, then
+// each reply under it, in order). Retries (rate limits per Retry-After, network errors, 5xx) are
+// ours rather than the WebClient's: its default keeps retrying for about 30 minutes, and it cannot
+// be told to stop — ours stop at the job's deadline (an AbortSignal), so a job past it posts nothing.
+import { LogLevel, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient } from '@slack/web-api';
 import type { SlackMessage, SlackThread } from '../render/slack.js';
+
+export interface PostOptions {
+  /** Post into this thread instead of the channel. */
+  threadTs?: string;
+  /** Once aborted, no further request is started (a request already sent may still land). */
+  signal?: AbortSignal;
+}
 
 export interface ThreadPoster {
   /**
    * Posts the parent, then the replies under it. With `threadTs` the parent itself goes into that
    * existing thread (re-runs, alert follow-ups) and the replies follow it there.
    */
-  postThread(channel: string, thread: SlackThread, opts?: { threadTs?: string }): Promise<{ ts: string; replyTs: string[] }>;
-  postReply(channel: string, threadTs: string, message: SlackMessage): Promise<string>;
+  postThread(channel: string, thread: SlackThread, opts?: PostOptions): Promise<{ ts: string; replyTs: string[] }>;
+  postReply(channel: string, threadTs: string, message: SlackMessage, opts?: Pick<PostOptions, 'signal'>): Promise<string>;
+  /** One message (a parent, or a reply with `threadTs`); returns its ts. */
+  postMessage(channel: string, message: SlackMessage, opts?: PostOptions): Promise<string>;
+  /** Replaces one of our messages in place (chat.update: same channel and ts). */
+  updateMessage(channel: string, ts: string, message: SlackMessage, opts?: Pick<PostOptions, 'signal'>): Promise<void>;
 }
 
 /** One-string calls, so console and the Powertools Logger both fit. */
@@ -36,7 +48,7 @@ export interface SlackPosterOptions {
 export class SlackPostError extends Error {
   constructor(
     message: string,
-    /** Slack's error code ("invalid_auth", "channel_not_found", …), "ratelimited", or "request_failed". */
+    /** Slack's error code ("invalid_auth", "channel_not_found", …), "ratelimited", "aborted", or "request_failed". */
     readonly code: string,
     /** Set when part of a thread was posted before the failure. */
     readonly posted?: { ts?: string; replyTs: string[] },
@@ -50,20 +62,41 @@ export class SlackPostError extends Error {
 export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
   if (!opts.token) throw new SlackPostError('Slack poster needs a bot token (xoxb-…); none was given', 'not_authed');
   const logger = opts.logger;
+  const retries = opts.retries ?? 5;
+  const maxRetryTimeMs = opts.maxRetryTimeMs ?? 60_000;
   const client = new WebClient(opts.token, {
     ...(opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : {}),
     logLevel: LogLevel.ERROR,
     // A call that never answers must fail and be retried, not hold the job past its deadline.
     timeout: opts.callTimeoutMs ?? 10_000,
-    rejectRateLimitedCalls: false,
-    retryConfig: { retries: opts.retries ?? 5, factor: 2, minTimeout: 100, maxTimeout: 5_000, maxRetryTime: opts.maxRetryTimeMs ?? 60_000 },
-  });
-  client.on(WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, { url }: { url: string }) => {
-    logger?.warn(`slack rate limited on ${url}; retrying after ${retryAfterSeconds} s`);
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
   });
   const joined = new Set<string>();
 
-  const postMessage = async (channel: string, message: SlackMessage, threadTs: string | undefined): Promise<string> => {
+  /** One Web API call with our bounded, abortable retries. */
+  const call = async <T>(method: string, channel: string, send: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
+    const giveUpAt = Date.now() + maxRetryTimeMs;
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw abortedError(method, channel, signal);
+      try {
+        return await send();
+      } catch (error) {
+        const waitMs =
+          error instanceof WebAPIRateLimitedError
+            ? error.retryAfter * 1000
+            : error instanceof WebAPIRequestError || (error instanceof WebAPIHTTPError && error.statusCode >= 500)
+              ? Math.min(5_000, 100 * 2 ** attempt)
+              : undefined;
+        if (waitMs === undefined || attempt >= retries || Date.now() + waitMs > giveUpAt) throw toPostError(error, channel, method);
+        if (error instanceof WebAPIRateLimitedError) logger?.warn(`slack rate limited on ${method}; retrying after ${error.retryAfter} s`);
+        await abortableDelay(waitMs, signal);
+      }
+    }
+  };
+
+  const postMessage = async (channel: string, message: SlackMessage, postOpts: PostOptions = {}): Promise<string> => {
+    const { threadTs, signal } = postOpts;
     const args = {
       channel,
       text: message.text,
@@ -72,40 +105,42 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
       unfurl_media: false,
       ...(threadTs ? { thread_ts: threadTs } : {}),
     };
-    const send = async () => {
-      const result = await client.chat.postMessage(args);
-      if (!result.ts) throw new SlackPostError(`Slack chat.postMessage to ${channel} answered ok without a message ts`, 'invalid_response');
-      return result.ts;
-    };
+    const send = () =>
+      call(
+        'chat.postMessage',
+        channel,
+        async () => {
+          const result = await client.chat.postMessage(args);
+          if (!result.ts) throw new SlackPostError(`Slack chat.postMessage to ${channel} answered ok without a message ts`, 'invalid_response');
+          return result.ts;
+        },
+        signal,
+      );
     try {
       return await send();
     } catch (error) {
-      if (slackErrorCode(error) !== 'not_in_channel' || joined.has(channel)) throw toPostError(error, channel);
+      if (!(error instanceof SlackPostError) || error.code !== 'not_in_channel' || joined.has(channel)) throw error;
       // Public channels can be joined without an invite; joining once is enough for this poster.
       joined.add(channel);
       logger?.info(`slack bot not in ${channel}; joining it`);
       try {
-        await client.conversations.join({ channel });
+        await call('conversations.join', channel, () => client.conversations.join({ channel }), signal);
       } catch (joinError) {
-        const reason = slackErrorCode(joinError) ?? (joinError instanceof Error ? joinError.message : String(joinError));
+        const reason = joinError instanceof SlackPostError ? joinError.code : String(joinError);
         throw new SlackPostError(`the bot is not in ${channel} and cannot join it (${reason}); invite it with /invite`, 'not_in_channel', undefined, { cause: joinError });
       }
-      try {
-        return await send();
-      } catch (retryError) {
-        throw toPostError(retryError, channel);
-      }
+      return send();
     }
   };
 
   return {
     async postThread(channel, thread, postOpts = {}) {
-      const parentTs = await postMessage(channel, thread.parent, postOpts.threadTs);
+      const parentTs = await postMessage(channel, thread.parent, postOpts);
       const threadTs = postOpts.threadTs ?? parentTs;
       const replyTs: string[] = [];
       for (const reply of thread.replies) {
         try {
-          replyTs.push(await postMessage(channel, reply, threadTs));
+          replyTs.push(await postMessage(channel, reply, { threadTs, signal: postOpts.signal }));
         } catch (error) {
           const postError = error as SlackPostError;
           throw new SlackPostError(
@@ -118,14 +153,32 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
       }
       return { ts: parentTs, replyTs };
     },
-    postReply(channel, threadTs, message) {
-      return postMessage(channel, message, threadTs);
+    postReply(channel, threadTs, message, replyOpts = {}) {
+      return postMessage(channel, message, { threadTs, signal: replyOpts.signal });
+    },
+    postMessage,
+    async updateMessage(channel, ts, message, updateOpts = {}) {
+      await call('chat.update', channel, () => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks }), updateOpts.signal);
     },
   };
 }
 
-function slackErrorCode(error: unknown): string | undefined {
-  return error instanceof WebAPIPlatformError ? error.data.error : undefined;
+function abortedError(method: string, channel: string, signal: AbortSignal): SlackPostError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  return new SlackPostError(`Slack ${method} to ${channel} not sent: ${reason}`, 'aborted', undefined, { cause: signal.reason });
+}
+
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    // Waking early is enough: the retry loop checks the signal before sending again.
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function toPostError(error: unknown, channel: string, method = 'chat.postMessage'): SlackPostError {

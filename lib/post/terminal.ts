@@ -21,5 +21,13 @@ export function createTerminalPoster(write: (s: string) => void): ThreadPoster {
       write(`── #${channel} (in thread ${threadTs}) ──\n${replyText(message)}\n\n`);
       return nextTs();
     },
+    async postMessage(channel, message, opts = {}) {
+      write(opts.threadTs ? `${replyText(message)}\n\n` : `── #${channel} ──\n${renderThreadText({ parent: message, replies: [] })}\n`);
+      return nextTs();
+    },
+    async updateMessage(channel, ts, message) {
+      // A terminal cannot edit what it printed: the progress and then the verdict print in turn.
+      write(`── #${channel} (updated ${ts}) ──\n${renderThreadText({ parent: message, replies: [] })}\n`);
+    },
   };
 }

@@ -4,6 +4,7 @@ import { buildJob, type Job } from '../jobs/schema.js';
 import type { SendOptions } from '../queue/sqs.js';
 import { handleSlashCommand, type SlashCommandDeps } from './commands.js';
 import { parseRerunValue } from './rerun.js';
+import { throttledText } from './throttle.js';
 
 export interface SlackAppDeps extends SlashCommandDeps {
   signingSecret: string;
@@ -66,6 +67,12 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
     });
     if (!built.ok) {
       await tell(`:warning: netcheck cannot take this click: ${built.error}`);
+      return;
+    }
+    const allowed = deps.throttle?.take({ user: built.value.requester.id ?? 'unknown', channel }) ?? { ok: true };
+    if (!allowed.ok) {
+      deps.log.warn('re-run throttled', { user: built.value.requester.id, channel, scope: allowed.scope, limit: allowed.limit });
+      await tell(throttledText(allowed));
       return;
     }
     try {

@@ -4,6 +4,7 @@ import { describeTarget } from '../model/index.js';
 import { buildJob } from '../jobs/schema.js';
 import type { Log } from '../observability/logger.js';
 import type { JobQueue } from '../queue/sqs.js';
+import { throttledText, type Throttle } from './throttle.js';
 
 // The /netcheck slash command: validate, route to a cluster, enqueue, and say so. Shared by the
 // lean commands handler (the hot path: no Bolt loaded) and the Bolt app (one URL for everything).
@@ -22,6 +23,8 @@ export interface SlashCommandDeps {
   routing: Routing;
   queueFor: (cluster: string) => JobQueue;
   log: Log;
+  /** Per-user and per-channel limits; none = unlimited. */
+  throttle?: Throttle;
 }
 
 export interface EphemeralReply {
@@ -53,6 +56,11 @@ export async function handleSlashCommand(command: SlashCommandFields, deps: Slas
   });
   if (!built.ok) return ephemeral(`:warning: netcheck cannot take this request: ${built.error}. Nothing was queued.`);
   const job = built.value;
+  const allowed = deps.throttle?.take({ user: command.user_id, channel: command.channel_id }) ?? { ok: true };
+  if (!allowed.ok) {
+    deps.log.warn('slash command throttled', { user: command.user_id, channel: command.channel_id, scope: allowed.scope, limit: allowed.limit });
+    return ephemeral(throttledText(allowed));
+  }
   try {
     // SQS FIFO drops a second message with the same id for 5 minutes — Slack's replay window.
     await deps.queueFor(job.cluster).send(job, command.trigger_id ? { deduplicationId: `slash-${command.trigger_id}` } : {});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MAX_SEEN, THREAD_TTL_MS, type AlertThread, type StoredSummary } from './state.js';
+import { MAX_SEEN, MAX_THREAD_TARGETS, THREAD_TTL_MS, type AlertThread, type JobProgress, type StoredSummary } from './state.js';
 import type { StateStore } from './store.js';
 import type { FindingRef } from '../model/index.js';
 
@@ -9,10 +9,15 @@ import type { FindingRef } from '../model/index.js';
 export interface StateRegistry {
   /** The live thread of an alert group (see alertThreadKey); undefined if unknown or idle for 7 days. */
   threadFor(key: string): Promise<AlertThread | undefined>;
-  rememberThread(key: string, thread: { channel: string; ts: string; status: 'firing' | 'resolved' }): Promise<void>;
+  /** `target` (a targetKey) joins the targets the thread has reported on. */
+  rememberThread(key: string, thread: { channel: string; ts: string; status: 'firing' | 'resolved'; target?: string }): Promise<void>;
   /** True when `id` was marked in the last MAX_SEEN marks. */
   seen(id: string): Promise<boolean>;
+  /** Marks the job answered and drops its progress record, in one write. */
   markSeen(id: string): Promise<void>;
+  /** What of a job's answer is already in Slack; undefined before its first message. */
+  progressOf(jobId: string): Promise<JobProgress | undefined>;
+  saveProgress(jobId: string, progress: Omit<JobProgress, 'at'>): Promise<void>;
   lastSummary(cluster: string): Promise<StoredSummary | undefined>;
   saveSummary(cluster: string, summary: { at: string; findings: FindingRef[] }): Promise<void>;
 }
@@ -28,10 +33,12 @@ export function createStateRegistry(store: StateStore, opts: { now?: () => Date 
       if (!thread || Date.parse(thread.at) < now().getTime() - THREAD_TTL_MS) return undefined;
       return thread;
     },
-    async rememberThread(key, { channel, ts, status }) {
+    async rememberThread(key, { channel, ts, status, target }) {
       const at = now().toISOString();
       await store.update((state) => {
-        state.threads[threadId(key)] = { channel, ts, at, lastStatus: status };
+        const id = threadId(key);
+        const targets = [...new Set([...(state.threads[id]?.targets ?? []), ...(target ? [target] : [])])].slice(-MAX_THREAD_TARGETS);
+        state.threads[id] = { channel, ts, at, lastStatus: status, ...(targets.length ? { targets } : {}) };
       });
     },
     async seen(id) {
@@ -40,6 +47,16 @@ export function createStateRegistry(store: StateStore, opts: { now?: () => Date 
     async markSeen(id) {
       await store.update((state) => {
         state.seen = [...state.seen.filter((s) => s !== id), id].slice(-MAX_SEEN);
+        delete state.progress[threadId(id)];
+      });
+    },
+    async progressOf(jobId) {
+      return (await store.read()).progress[threadId(jobId)];
+    },
+    async saveProgress(jobId, progress) {
+      const at = now().toISOString();
+      await store.update((state) => {
+        state.progress[threadId(jobId)] = { ...progress, at };
       });
     },
     async lastSummary(cluster) {

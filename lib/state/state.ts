@@ -12,6 +12,11 @@ import type { FindingRef } from '../model/index.js';
 export const THREAD_TTL_MS = 7 * 24 * 3600 * 1000;
 export const MAX_THREADS = 2000;
 export const MAX_SEEN = 1000;
+/** Jobs in flight are few (concurrency × workers); these bounds only matter for abandoned ones. */
+export const MAX_PROGRESS = 500;
+/** Matches the targets one notification checks one by one, with room for later notifications. */
+export const MAX_THREAD_TARGETS = 50;
+export const PROGRESS_TTL_MS = 24 * 3600 * 1000;
 export const MAX_SUMMARY_FINDINGS = 1000;
 export const MAX_TITLE = 200;
 /** Leaves room under 1 MiB for the ConfigMap's metadata and JSON escaping in the API request. */
@@ -23,6 +28,25 @@ export interface AlertThread {
   /** Last time a report went into the thread. */
   at: string;
   lastStatus: 'firing' | 'resolved';
+  /** targetKeys already reported in this thread: a new target's report goes in without a "more alerts" note. */
+  targets?: string[];
+}
+
+/**
+ * How far a job's answer got in Slack, recorded before the next message is posted, so a
+ * redelivered job (worker killed, deadline passed) updates the same parent and posts only the
+ * messages not yet recorded instead of a second thread.
+ */
+export interface JobProgress {
+  channel: string;
+  /** The thread the job's messages go into. */
+  threadTs: string;
+  /** A parent this job may edit in place (its own progress parent, or the re-run's original parent). */
+  parentTs?: string;
+  /** How many of the job's thread messages (after the parent) have landed. */
+  posted: number;
+  /** Last change; abandoned records expire after PROGRESS_TTL_MS. */
+  at: string;
 }
 
 export interface StoredSummary {
@@ -40,6 +64,8 @@ export interface State {
   threads: Record<string, AlertThread>;
   /** Processed job / event ids, oldest first. */
   seen: string[];
+  /** Hashed job id → what of its answer is already in Slack (removed once the job is answered). */
+  progress: Record<string, JobProgress>;
 }
 
 const findingRefSchema = z.object({
@@ -52,11 +78,18 @@ const findingRefSchema = z.object({
 const stateSchema = z.object({
   version: z.literal(1),
   summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), droppedFindings: z.number().int().optional() })),
-  threads: z.record(z.string(), z.object({ channel: z.string(), ts: z.string(), at: z.string(), lastStatus: z.enum(['firing', 'resolved']) })),
+  threads: z.record(
+    z.string(),
+    z.object({ channel: z.string(), ts: z.string(), at: z.string(), lastStatus: z.enum(['firing', 'resolved']), targets: z.array(z.string()).optional() }),
+  ),
   seen: z.array(z.string()),
+  // Documents written before progress records existed have none.
+  progress: z
+    .record(z.string(), z.object({ channel: z.string(), threadTs: z.string(), parentTs: z.string().optional(), posted: z.number().int().nonnegative(), at: z.string() }))
+    .default({}),
 });
 
-export const emptyState = (): State => ({ version: 1, summaries: {}, threads: {}, seen: [] });
+export const emptyState = (): State => ({ version: 1, summaries: {}, threads: {}, seen: [], progress: {} });
 
 /** Stored text → state. Anything unreadable is reported, never thrown: the caller decides to start fresh. */
 export function parseState(text: string | undefined): { state: State; problem?: string } {
@@ -104,7 +137,18 @@ export function compactState(state: State, now: Date): State {
     const dropped = (summary.droppedFindings ?? 0) + summary.findings.length - findings.length;
     summaries[cluster] = { at: summary.at, findings, ...(dropped ? { droppedFindings: dropped } : {}) };
   }
-  const compacted: State = { version: 1, summaries, threads: Object.fromEntries(threads), seen: [...new Set(state.seen)].slice(-MAX_SEEN) };
+  const progressCutoff = now.getTime() - PROGRESS_TTL_MS;
+  const progress = Object.entries(state.progress)
+    .filter(([, p]) => Date.parse(p.at) >= progressCutoff)
+    .sort(([, a], [, b]) => Date.parse(b.at) - Date.parse(a.at))
+    .slice(0, MAX_PROGRESS);
+  const compacted: State = {
+    version: 1,
+    summaries,
+    threads: Object.fromEntries(threads),
+    seen: [...new Set(state.seen)].slice(-MAX_SEEN),
+    progress: Object.fromEntries(progress),
+  };
 
   // Only reachable with many clusters' summaries in one document: shrink the largest until it fits.
   while (stateBytes(compacted) > STATE_BUDGET_BYTES) {

@@ -20,13 +20,14 @@ export interface SlackApiCall {
 
 export interface StoredMessage {
   type: 'message';
-  subtype: 'bot_message';
+  subtype?: 'bot_message';
   channel: string;
   ts: string;
   thread_ts?: string;
   text: string;
   blocks?: unknown[];
-  bot_id: string;
+  /** Absent on messages people posted (see postUserMessage): the bot cannot edit those. */
+  bot_id?: string;
   user: string;
   reply_count?: number;
   edited?: { user: string; ts: string };
@@ -87,6 +88,8 @@ export interface SlackApiServer {
   responseUrl(id: string): string;
   /** Add or change a channel (e.g. take the bot out of it). */
   setChannel(spec: ChannelSpec): void;
+  /** A message a person posted (not the bot): chat.update on it answers cant_update_message. */
+  postUserMessage(channel: string, text: string, user?: string): StoredMessage;
   /**
    * Resolves with the predicate's first truthy value, re-evaluated after every request the server
    * handles; rejects once `timeoutMs` passes without one.
@@ -264,12 +267,18 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
       return { body: { ok: true, message_ts: ephemeral.message_ts, ...content.warning } };
     },
 
+    // Slack's semantics: the same channel and ts; only the app's own messages can be edited; the
+    // same rate tier as chat.postMessage (one bucket per channel for both).
     'chat.update': (args) => {
       const channel = channelFor(args.channel);
+      if (channel.archived) throw new SlackApiError('is_archived');
       const ts = nonEmptyString(args.ts);
       const message = ts ? findMessage(channel.id, ts) : undefined;
       if (!message) throw new SlackApiError('message_not_found');
+      if (message.bot_id !== BOT_ID) throw new SlackApiError('cant_update_message');
       const content = messageContent(args);
+      const wait = takeRateToken(channel.id);
+      if (wait > 0) return { status: 429, headers: { 'retry-after': String(wait) }, body: { ok: false, error: 'ratelimited' } };
       message.text = content.text;
       if (content.blocks) message.blocks = content.blocks;
       else delete message.blocks;
@@ -400,6 +409,12 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
     responses: (id) => responsePosts.filter((p) => id === undefined || p.id === id),
     responseUrl: (id) => `${base}/response/${encodeURIComponent(id)}`,
     setChannel,
+    postUserMessage: (channel, text, user = 'U0PERSON') => {
+      const message: StoredMessage = { type: 'message', channel: channelFor(channel).id, ts: nextTs(), text, user };
+      messages.push(message);
+      events.emit('change');
+      return message;
+    },
     waitFor: <T>(predicate: (server: SlackApiServer) => T | undefined | null | false, timeoutMs: number) =>
       new Promise<T>((resolve, reject) => {
         const check = () => {

@@ -1,13 +1,16 @@
 import { run, type EngineDeps } from '../engine.js';
 import { alertThreadKey } from '../jobs/alerts.js';
 import type { Job } from '../jobs/schema.js';
-import { describeTarget, onCluster, type Finding, type Report, type SweepReport } from '../model/index.js';
+import { describeTarget, onCluster, targetKey, targetLabel, type Finding, type Report, type SweepReport } from '../model/index.js';
 import type { Log } from '../observability/logger.js';
 import { postToResponseUrl, RESPONSE_URL_TTL_MS, RESPONSE_URL_USES, SlackPostError, type ThreadPoster } from '../post/slack.js';
+import { escapeMrkdwn } from '../render/mrkdwn.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackMessage, type SlackThread } from '../render/slack.js';
+import { renderSlackProgress, type ProgressContext, type ProgressPhase } from '../render/slack-progress.js';
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
 import type { StateRegistry } from '../state/registry.js';
+import type { AlertThread, JobProgress } from '../state/state.js';
 
 export interface RunJobDeps {
   cluster: string;
@@ -19,19 +22,44 @@ export interface RunJobDeps {
   /** Receives at which a failure is posted to the requester instead of being retried. */
   maxAttempts: number;
   onFindings?: (findings: readonly Pick<Finding, 'code' | 'status'>[]) => void;
+  /** Aborted at the job's deadline: from then on this attempt gathers and posts nothing more. */
+  signal?: AbortSignal;
+  /** Where probes leave from when the target names no client (the worker's node), for the progress parent. */
+  from?: string;
 }
 
 export type JobOutcome = { status: Report['status'] | 'duplicate'; posted: { channel: string; ts: string } | null };
 
 /**
+ * Where this job's answer goes, once known: the thread, the parent the job may edit (its own
+ * progress parent, or a re-run's original parent), and how many messages already landed there.
+ */
+interface OpenThread {
+  channel: string;
+  threadTs: string;
+  parentTs?: string;
+  posted: number;
+  /** The alert group's thread existed before this job (the job adds to it). */
+  alertThread?: AlertThread;
+  resumed: boolean;
+}
+
+/**
  * Runs one job and posts its result. Throws to ask for a retry (the queue redelivers); on the
  * last attempt a failure is posted instead, so no request ends in silence.
+ *
+ * Every message is recorded in the state store before the next one goes out (the progress parent
+ * first of all), so a redelivery after a crash or the deadline edits the same parent and posts
+ * only what is missing: one thread per job.
  */
 export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promise<JobOutcome> {
   const log = deps.logger;
+  const { signal } = deps;
   let seen: boolean;
+  let progress: JobProgress | undefined;
   try {
     seen = await deps.state.seen(job.id);
+    progress = seen ? undefined : await deps.state.progressOf(job.id);
   } catch (error) {
     // The state store is down: retry while attempts remain; on the last one the requester, who
     // was told results would come, hears why instead of silence (a rare duplicate beats that).
@@ -49,12 +77,39 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
+
+  const progressCtx: ProgressContext = {
+    target: targetLabel(job.target),
+    cluster: job.cluster,
+    ...(!('from' in job.target && job.target.from) && deps.from ? { from: deps.from } : {}),
+    ...(job.requester.id ? { requester: `<@${job.requester.id}>` } : job.requester.name ? { requester: escapeMrkdwn(job.requester.name) } : {}),
+    resumed: progress !== undefined,
+  };
+  let open: OpenThread | 'response_url';
+  try {
+    open = await openThread(job, progress, progressCtx, deps);
+  } catch (error) {
+    if (!canUseResponseUrl(job, error)) throw error;
+    open = 'response_url';
+  }
+  if (progress) log.info('resuming a job whose answer is partly posted', { jobId: job.id, attempt, ts: progress.threadTs, posted: progress.posted });
+
+  const updates = progressUpdates(open === 'response_url' ? undefined : open, progressCtx, deps);
   const target = onCluster(job.target, job.cluster);
   let thread: SlackThread;
   let status: Report['status'];
   let report: Report | undefined;
   try {
-    const result = await run(target, deps.engine);
+    const engine: EngineDeps = {
+      ...deps.engine,
+      onPhase: (phase) => {
+        // Stops the engine at its next phase once the deadline passed; abortable() stops waiting at once.
+        signal?.throwIfAborted();
+        deps.engine.onPhase?.(phase);
+        updates.phase(phase);
+      },
+    };
+    const result = await abortable(run(target, engine), signal);
     if (result.kind === 'sweep') {
       const swept = result;
       // Every sweep compares with the cluster's last one, whatever triggered either.
@@ -78,24 +133,170 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
       deps.onFindings?.(result.findings);
     }
   } catch (error) {
+    await updates.settled();
     if (attempt < deps.maxAttempts) throw error;
     log.error('job failed on its last attempt; telling the requester', { jobId: job.id, error: String(error) });
-    const posted = await postFailure(job, deps, errorText(error));
+    const posted = await postFailure(job, deps, errorText(error), open === 'response_url' ? undefined : open);
     await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
+  await updates.settled();
 
   let posted: { channel: string; ts: string };
-  try {
-    posted = await postResult(job, thread, report, deps);
-  } catch (error) {
-    const fallback = await viaResponseUrl(job, thread, error, deps);
-    if (!fallback) throw error;
-    posted = fallback;
+  if (open === 'response_url') {
+    posted = (await viaResponseUrl(job, thread, deps))!;
+  } else {
+    try {
+      posted = await deliver(job, open, thread, report, deps);
+    } catch (error) {
+      // The bot left the channel between the parent and the replies: the requester still hears.
+      if (!canUseResponseUrl(job, error)) throw error;
+      posted = (await viaResponseUrl(job, thread, deps))!;
+    }
   }
   await rememberAnswered(job, deps);
   log.info('job answered', { jobId: job.id, status, channel: posted.channel, ts: posted.ts });
   return { status, posted };
+}
+
+/**
+ * Finds or makes the thread: a redelivery takes the one it recorded; a re-run goes under the
+ * original parent; an alert goes into its group's incident thread; anything else posts a progress
+ * parent now, and records its ts before anything else is posted.
+ */
+async function openThread(job: Job, progress: JobProgress | undefined, ctx: ProgressContext, deps: RunJobDeps): Promise<OpenThread> {
+  if (progress) {
+    const alertThread = job.alert ? await deps.state.threadFor(alertThreadKey(job)) : undefined;
+    const ownsGroupThread = alertThread !== undefined && alertThread.ts === progress.parentTs;
+    return {
+      channel: progress.channel,
+      threadTs: progress.threadTs,
+      ...(progress.parentTs ? { parentTs: progress.parentTs } : {}),
+      posted: progress.posted,
+      ...(alertThread && !ownsGroupThread ? { alertThread } : {}),
+      resumed: true,
+    };
+  }
+  const channel = job.reply.channel;
+  if (job.reply.threadTs) return { channel, threadTs: job.reply.threadTs, parentTs: job.reply.threadTs, posted: 0, resumed: false };
+  if (job.alert) {
+    const key = alertThreadKey(job);
+    const existing = await deps.state.threadFor(key);
+    if (existing) return { channel: existing.channel, threadTs: existing.ts, posted: 0, alertThread: existing, resumed: false };
+    const ts = await deps.poster.postMessage(channel, renderSlackProgress('gather', ctx), { signal: deps.signal });
+    // The group's thread first: the other targets' jobs of this notification go into it.
+    await deps.state.rememberThread(key, { channel, ts, status: job.alert.status });
+    await recordProgress(job, { channel, threadTs: ts, parentTs: ts, posted: 0 }, deps);
+    return { channel, threadTs: ts, parentTs: ts, posted: 0, resumed: false };
+  }
+  const ts = await deps.poster.postMessage(channel, renderSlackProgress('gather', ctx), { signal: deps.signal });
+  await recordProgress(job, { channel, threadTs: ts, parentTs: ts, posted: 0 }, deps);
+  return { channel, threadTs: ts, parentTs: ts, posted: 0, resumed: false };
+}
+
+/**
+ * A failed progress write must not stop the answer (the requester is waiting); the price is
+ * that a crash right after it could repeat a message. Logged, so the cause is visible.
+ */
+async function recordProgress(job: Job, progress: Omit<JobProgress, 'at'>, deps: RunJobDeps): Promise<void> {
+  try {
+    await deps.state.saveProgress(job.id, progress);
+  } catch (error) {
+    deps.logger.warn('could not record the answer\'s progress; a redelivery may repeat a message', { jobId: job.id, error: String(error) });
+  }
+}
+
+/**
+ * Edits the parent as phases finish. Edits run one at a time and coalesce (only the latest phase
+ * is sent), so a slow or rate-limited chat.update never queues up behind the work; a failed edit
+ * is logged, never fatal.
+ */
+function progressUpdates(open: OpenThread | undefined, ctx: ProgressContext, deps: RunJobDeps): { phase(phase: ProgressPhase): void; settled(): Promise<void> } {
+  let shown: ProgressPhase | undefined = open?.resumed ? undefined : 'gather';
+  let wanted: ProgressPhase | undefined;
+  let chain = Promise.resolve();
+  let queued = false;
+  return {
+    phase(phase) {
+      if (!open?.parentTs) return;
+      wanted = phase;
+      if (queued) return;
+      queued = true;
+      chain = chain.then(async () => {
+        queued = false;
+        const next = wanted;
+        if (!next || next === shown || deps.signal?.aborted) return;
+        shown = next;
+        try {
+          await deps.poster.updateMessage(open.channel, open.parentTs!, renderSlackProgress(next, ctx), { signal: deps.signal });
+        } catch (error) {
+          deps.logger.warn('could not update the progress parent', { channel: open.channel, ts: open.parentTs, error: String(error) });
+        }
+      });
+    },
+    settled: () => chain,
+  };
+}
+
+/**
+ * Puts the verdict where the job's answer goes: the final edit of the parent it owns, then the
+ * messages not yet recorded as posted, each recorded before the next goes out.
+ */
+async function deliver(job: Job, open: OpenThread, thread: SlackThread, report: Report | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
+  const { channel, threadTs } = open;
+  const messages = threadMessages(job, open, thread, report);
+  if (open.parentTs) {
+    try {
+      await deps.poster.updateMessage(channel, open.parentTs, thread.parent, { signal: deps.signal });
+    } catch (error) {
+      // A parent someone deleted, or one that is not ours: the replies still carry the verdict.
+      if (!(error instanceof SlackPostError) || !['message_not_found', 'cant_update_message'].includes(error.code)) throw error;
+      deps.logger.warn('could not put the verdict on the parent; it goes into the thread only', { channel, ts: open.parentTs, code: error.code });
+      if (!job.reply.threadTs) messages.unshift(thread.parent);
+    }
+  }
+  for (let i = open.posted; i < messages.length; i++) {
+    await deps.poster.postMessage(channel, messages[i]!, { threadTs, signal: deps.signal });
+    await recordProgress(job, { channel, threadTs, ...(open.parentTs ? { parentTs: open.parentTs } : {}), posted: i + 1 }, deps);
+  }
+  if (job.alert) {
+    await deps.state.rememberThread(alertThreadKey(job), { channel, ts: threadTs, status: job.alert.status, target: targetKey(job.target) });
+  }
+  return { channel, ts: threadTs };
+}
+
+/** The messages after the parent, in order: the same list on every attempt, so counts resume. */
+function threadMessages(job: Job, open: OpenThread, thread: SlackThread, report: Report | undefined): SlackMessage[] {
+  // A re-run keeps its own verdict in the thread too: the parent shows only the latest one.
+  if (job.reply.threadTs) return [thread.parent, ...thread.replies];
+  const group = open.alertThread;
+  if (!job.alert || !group) return [...thread.replies];
+  // Another target of the alert group: its diagnosis is a section of the incident thread.
+  const reported = group.targets?.includes(targetKey(job.target)) ?? false;
+  if (job.alert.status === 'resolved' && report && reported) {
+    return [renderSlackFollowUp({ kind: 'resolved', alertName: job.alert.alertnames[0], report })];
+  }
+  const note = reported ? [renderSlackFollowUp({ kind: 'more-alerts', count: job.alert.count, alertNames: job.alert.alertnames })] : [];
+  return [...note, thread.parent, ...thread.replies];
+}
+
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('job aborted'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /**
@@ -118,62 +319,46 @@ async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<Sweep
   return { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } };
 }
 
-/** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */
-async function postResult(job: Job, thread: SlackThread, report: Report | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
-  const channel = job.reply.channel;
-  if (job.reply.threadTs) {
-    await deps.poster.postThread(channel, thread, { threadTs: job.reply.threadTs });
-    return { channel, ts: job.reply.threadTs };
+/**
+ * The answer when there is no report. Into the job's own thread when it has one (the parent is
+ * edited to say so); sent without the deadline's signal, because on the last attempt no
+ * redelivered copy will answer instead.
+ */
+async function postFailure(job: Job, deps: RunJobDeps, reason: string, open?: OpenThread): Promise<{ channel: string; ts: string }> {
+  const message = renderSlackJobFailure({ target: describeTarget(job.target), cluster: job.cluster, reason });
+  const channel = open?.channel ?? job.reply.channel;
+  try {
+    if (open?.parentTs && !job.reply.threadTs) {
+      await deps.poster.updateMessage(channel, open.parentTs, message);
+      return { channel, ts: open.parentTs };
+    }
+    const threadTs = open?.threadTs ?? job.reply.threadTs;
+    if (threadTs) return { channel, ts: await deps.poster.postReply(channel, threadTs, message) };
+    return { channel, ts: await deps.poster.postMessage(channel, message) };
+  } catch (error) {
+    if (!canUseResponseUrl(job, error)) throw error;
+    return (await viaResponseUrl(job, { parent: message, replies: [] }, deps))!;
   }
-  if (!job.alert) {
-    const { ts } = await deps.poster.postThread(channel, thread);
-    return { channel, ts };
-  }
-  const key = alertThreadKey(job);
-  const existing = await deps.state.threadFor(key);
-  if (!existing) {
-    const { ts } = await deps.poster.postThread(channel, thread);
-    await deps.state.rememberThread(key, { channel, ts, status: job.alert.status });
-    return { channel, ts };
-  }
-  // The group already has a thread: follow-ups go there instead of opening another one.
-  if (job.alert.status === 'resolved' && report) {
-    await deps.poster.postReply(existing.channel, existing.ts, renderSlackFollowUp({ kind: 'resolved', alertName: job.alert.alertnames[0], report }));
-  } else {
-    await deps.poster.postReply(
-      existing.channel,
-      existing.ts,
-      renderSlackFollowUp({ kind: 'more-alerts', count: job.alert.count, alertNames: job.alert.alertnames }),
-    );
-    await deps.poster.postThread(existing.channel, thread, { threadTs: existing.ts });
-  }
-  await deps.state.rememberThread(key, { channel: existing.channel, ts: existing.ts, status: job.alert.status });
-  return { channel: existing.channel, ts: existing.ts };
 }
 
-async function postFailure(job: Job, deps: RunJobDeps, reason: string): Promise<{ channel: string; ts: string }> {
-  const message = renderSlackJobFailure({ target: describeTarget(job.target), cluster: job.cluster, reason });
-  const channel = job.reply.channel;
-  try {
-    if (job.reply.threadTs) return { channel, ts: await deps.poster.postReply(channel, job.reply.threadTs, message) };
-    const { ts } = await deps.poster.postThread(channel, { parent: message, replies: [] });
-    return { channel, ts };
-  } catch (error) {
-    const fallback = await viaResponseUrl(job, { parent: message, replies: [] }, error, deps);
-    if (!fallback) throw error;
-    return fallback;
-  }
+/** A channel the bot is not in and cannot join (private channels, DMs), with a live response_url. */
+function canUseResponseUrl(job: Job, error: unknown): boolean {
+  return (
+    error instanceof SlackPostError &&
+    error.code === 'not_in_channel' &&
+    !!job.reply.responseUrl &&
+    Date.now() - Date.parse(job.requestedAt) <= RESPONSE_URL_TTL_MS
+  );
 }
 
 /**
- * A channel the bot is not in and cannot join (private channels, DMs): the slash command's
- * response_url still reaches the requester, privately, for 30 minutes and five posts — the
- * parent, the first replies, and how to get threads (invite the bot). Null when it does not apply.
+ * The slash command's response_url still reaches the requester, privately, for 30 minutes and
+ * five posts — the parent, the first replies, and how to get threads (invite the bot). Null when
+ * it does not apply.
  */
-async function viaResponseUrl(job: Job, thread: SlackThread, error: unknown, deps: RunJobDeps): Promise<{ channel: string; ts: string } | null> {
+async function viaResponseUrl(job: Job, thread: SlackThread, deps: RunJobDeps): Promise<{ channel: string; ts: string } | null> {
   const url = job.reply.responseUrl;
-  if (!(error instanceof SlackPostError) || error.code !== 'not_in_channel' || !url) return null;
-  if (Date.now() - Date.parse(job.requestedAt) > RESPONSE_URL_TTL_MS) return null;
+  if (!url) return null;
   const invite: SlackMessage = {
     text: 'netcheck is not in this channel, so this answer is visible to you only. Invite it with /invite @netcheck to get threads here.',
     blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: ':lock: netcheck is not in this channel, so this answer is visible to you only. `/invite @netcheck` to get threads here.' }] }],

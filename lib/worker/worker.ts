@@ -8,7 +8,7 @@ import { createLogger, jobLogger, type Logger } from '../observability/logger.js
 import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '../observability/metrics.js';
 import { SlackPostError, type ThreadPoster } from '../post/slack.js';
 import type { StateRegistry } from '../state/registry.js';
-import { runJob } from './run-job.js';
+import { runJob, type JobOutcome } from './run-job.js';
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -19,6 +19,8 @@ export interface WorkerDeps {
   metrics?: WorkerMetrics;
   /** Where probes start from, for NetworkPolicy evaluation (the worker pod's namespace and labels). */
   probeSource?: EngineDeps['probes']['source'];
+  /** Told after each job is answered (local mode prints, benchmarks time it). */
+  onAnswered?: (outcome: JobOutcome) => void;
 }
 
 export interface RunningWorker {
@@ -29,16 +31,6 @@ export interface RunningWorker {
 
 /** Receives after which a failing job is answered with the error instead of retried (the DLQ takes the rest). */
 const MAX_ATTEMPTS = 3;
-/** The slowest job (a cluster sweep) must end well inside the queue's 300 s visibility timeout. */
-const JOB_DEADLINE_MS = 240_000;
-
-function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
 
 async function agentAccess(config: WorkerConfig): Promise<AgentAccess | undefined> {
   const token = config.agentToken ?? (config.agentTokenFile ? (await readFile(config.agentTokenFile, 'utf8')).trim() : undefined);
@@ -72,13 +64,18 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     queueUrl: config.queueUrl,
     concurrency: config.concurrency,
     waitTimeSeconds: config.pollWaitSeconds,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     logger,
     onError: (kind) => metrics.queueErrors.inc({ operation: kind }),
     handle: async (job, ctx) => {
       const log = jobLogger(logger, job.id, { trigger: job.trigger, target: job.target.kind });
       const started = performance.now();
+      // At the deadline the job's work stops and it posts nothing more: a late answer would land
+      // beside the redelivered copy's. The redelivery resumes the thread this attempt recorded.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new Error(`job ${job.id} did not finish within ${config.jobDeadlineMs / 1000} s`)), config.jobDeadlineMs);
       try {
-        await withDeadline(runJob(job, ctx.receiveCount, {
+        const outcome = await runJob(job, ctx.receiveCount, {
           cluster: config.cluster,
           engine,
           poster: deps.poster,
@@ -86,8 +83,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
           logger: log,
           maxAttempts: MAX_ATTEMPTS,
           onFindings: (findings) => recordFindings(metrics, findings),
-        }), JOB_DEADLINE_MS, `job ${job.id}`);
+          signal: deadline.signal,
+          ...(config.nodeName ? { from: config.nodeName } : {}),
+        }).finally(() => clearTimeout(timer));
         recordJob(metrics, job.target.kind, 'ok', (performance.now() - started) / 1000);
+        deps.onAnswered?.(outcome);
       } catch (error) {
         recordJob(metrics, job.target.kind, 'failed', (performance.now() - started) / 1000);
         if (error instanceof SlackPostError) metrics.slackErrors.inc({ method: 'chat.postMessage', error: error.code });

@@ -51,8 +51,10 @@ const slash = (text: string, channelId: string, extra: { contentType?: string; s
   postSlack(slashCommandBody({ text, channelId, userId: 'U0ALICE', userName: 'alice' }), { path: '/slack/commands', ...extra });
 
 const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
+// The parent is posted at once as progress ("Checking …") and edited into the verdict when the job is done.
+const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.text);
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
-const firstParent = (channel: string) => slack.waitFor((s) => s.messages(channel).find(isParent), 20_000);
+const firstParent = (channel: string) => slack.waitFor((s) => s.messages(channel).find(isAnswered), 20_000);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
 const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
 

@@ -31,6 +31,8 @@ afterAll(async () => {
 });
 
 const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
+// The parent is posted at once as progress ("Checking …") and edited into the verdict when the job is done.
+const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.text);
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
 const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
@@ -78,7 +80,7 @@ describe('Alertmanager → incident thread', () => {
     for (let i = 1; i <= 20; i++) expect(await postAlert(notification('firing', i * 10))).toBe(200);
     expect(stack.sqs.calls('SendMessageBatch') - sendsBefore).toBe(20); // the handler sent each; SQS FIFO dedup keeps one
 
-    const parent = await slack.waitFor((s) => s.messages(INCIDENTS).find(isParent), 20_000);
+    const parent = await slack.waitFor((s) => s.messages(INCIDENTS).find(isAnswered), 20_000);
     expect(textOf(parent)).toContain('app=payment');
 
     // After SQS's 5-minute deduplication window the same group queues again; we enqueue what the
@@ -145,12 +147,12 @@ describe('new incident channel → network baseline', () => {
     slack.setChannel({ id: 'C0INC42', name: 'inc-42-payments', member: false });
     expect(await channelCreated('Ev0INC42', 'inc-42-payments', 'C0INC42')).toBe(200);
     expect(await channelCreated('Ev0INC42', 'inc-42-payments', 'C0INC42', 1)).toBe(200);
-    const baseline = await slack.waitFor((s) => s.messages('C0INC42').find(isParent), 30_000);
+    const baseline = await slack.waitFor((s) => s.messages('C0INC42').find(isAnswered), 30_000);
     expect(textOf(baseline)).toMatch(/baseline/i);
     expect(slack.calls.some((c) => c.method === 'conversations.join' && c.args.channel === 'C0INC42')).toBe(true);
     // A later event proves the retry was not merely still in flight: jobs run in order per group.
     expect(await channelCreated('Ev0INC43', 'incident-43', 'C0INC43')).toBe(200);
-    await slack.waitFor((s) => s.messages('C0INC43').find(isParent), 30_000);
+    await slack.waitFor((s) => s.messages('C0INC43').find(isAnswered), 30_000);
     expect(parents('C0INC42')).toHaveLength(1);
   });
 
@@ -165,7 +167,7 @@ describe('daily summary', () => {
   it('names what was fixed and what is new since the last summary, across a worker restart', async () => {
     const api = stack.demo!.api;
     expect(await stack.invokeSchedule({ cluster: stack.cluster, channel: SUMMARY, time: '2026-11-25T08:00:00Z' })).toMatchObject({ channel: SUMMARY });
-    const first = await slack.waitFor((s) => s.messages(SUMMARY).find(isParent), 30_000);
+    const first = await slack.waitFor((s) => s.messages(SUMMARY).find(isAnswered), 30_000);
     // The incident baselines above were sweeps of this cluster too: the summary compares with the
     // last of them, whatever triggered it, and the cluster has not changed since.
     expect(textOf(first)).toMatch(/Changes since \S+:\*? none/);
@@ -184,7 +186,7 @@ describe('daily summary', () => {
 
     await stack.restartWorker();
     await stack.invokeSchedule({ cluster: stack.cluster, channel: SUMMARY, time: '2026-11-26T08:00:00Z' });
-    const second = await slack.waitFor(() => parents(SUMMARY).find((m) => m.ts !== first.ts), 30_000);
+    const second = await slack.waitFor(() => parents(SUMMARY).find((m) => m.ts !== first.ts && isAnswered(m)), 30_000);
     const text = textOf(second);
     expect(text).toMatch(/Changes since[^"]*new[^"]*selector-matches-no-pods` on \*shop\/orders/);
     expect(text).toMatch(/resolved[^"]*selector-matches-no-pods` on \*shop\/payments/);

@@ -192,6 +192,25 @@ describe('Slack API server: rate limits, response URLs, waiting', () => {
     expect(s.messages('C1').map((m) => m.text)).toEqual(['1', '2']);
   });
 
+  it('chat.update keeps the channel and ts, refuses a message the bot did not post, and shares the channel\'s rate bucket with postMessage', async () => {
+    const s = await start({ rateLimit: { perSecond: 1, burst: 2 } });
+    const posted = await call(s, 'chat.postMessage', { channel: 'C1', text: 'checking…' });
+    const ts = String(posted.body.ts);
+    const updated = await call(s, 'chat.update', { channel: 'C1', ts, text: 'verdict' });
+    expect(updated.body).toMatchObject({ ok: true, channel: 'C1', ts });
+    expect(s.messages('C1').map((m) => [m.ts, m.text])).toEqual([[ts, 'verdict']]);
+    // The burst of two is spent (one post, one update): the next update waits like a post would.
+    const limited = await call(s, 'chat.update', { channel: 'C1', ts, text: 'again' });
+    expect(limited).toMatchObject({ status: 429, body: { ok: false, error: 'ratelimited' } });
+    expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(s.messages('C1')[0]!.text).toBe('verdict');
+    // Same ts in another channel is another message; a person's message cannot be edited.
+    expect((await call(s, 'chat.update', { channel: 'C2', ts, text: 'x' })).body).toEqual({ ok: false, error: 'message_not_found' });
+    const human = s.postUserMessage('C2', 'hello');
+    expect((await call(s, 'chat.update', { channel: 'C2', ts: human.ts, text: 'x' })).body).toEqual({ ok: false, error: 'cant_update_message' });
+    expect(s.messages('C2')[0]!.text).toBe('hello');
+  });
+
   it('records response_url posts and refuses the sixth use', async () => {
     const s = await start();
     const url = s.responseUrl('cmd-1');

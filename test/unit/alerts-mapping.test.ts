@@ -63,11 +63,13 @@ describe('deduplication and thread keys', () => {
     expect(new Set([id, ...others]).size).toBe(5);
   });
 
-  it('gives firing and resolved jobs of a group the same thread key', () => {
+  it('gives every target of a group, firing or resolved, one thread key, and another group another', () => {
     const alert = { groupKey: 'g1', alertnames: [], count: 1 };
-    const firing = alertThreadKey({ cluster: 'prod', target: svc, alert: { ...alert, status: 'firing' } });
-    expect(alertThreadKey({ cluster: 'prod', target: svc, alert: { ...alert, status: 'resolved' } })).toBe(firing);
-    expect(() => alertThreadKey({ cluster: 'prod', target: svc })).toThrow(/alert job/);
+    const firing = alertThreadKey({ cluster: 'prod', alert: { ...alert, status: 'firing' } });
+    expect(alertThreadKey({ cluster: 'prod', alert: { ...alert, status: 'resolved' } })).toBe(firing);
+    expect(alertThreadKey({ cluster: 'prod', alert: { ...alert, groupKey: 'g2', status: 'firing' } })).not.toBe(firing);
+    expect(alertThreadKey({ cluster: 'staging', alert: { ...alert, status: 'firing' } })).not.toBe(firing);
+    expect(() => alertThreadKey({ cluster: 'prod' })).toThrow(/alert job/);
   });
 });
 
