@@ -28,7 +28,8 @@ export function silenceSweep(report: SweepReport, silences: readonly Silence[], 
     silenced += outcome.silenced;
     const status = reportStatus(outcome.findings);
     counts[problem.status]--;
-    counts[status]++;
+    // A silenced warning proves nothing healthy: an unprobed service stays unverified.
+    counts[status === 'ok' && !problem.verified ? 'unverified' : status]++;
     const rootSilenced = outcome.findings.some((f) => f.silenced && f.id === problem.rootCause?.id);
     const result: ServiceResult = { ...problem, status, rootCause: rootSilenced ? null : problem.rootCause, findings: outcome.findings };
     if (status === 'ok') quiet.push(`${problem.namespace}/${problem.name}`);

@@ -66,11 +66,12 @@ describe('silences', () => {
     const notReady = make('pods-not-ready', 'warn', [inventory]);
     const sweep: SweepReport = {
       kind: 'sweep', cluster: 'test', status: 'fail', startedAt: now.toISOString(), durationMs: 1, apiRequests: 1,
-      counts: { namespaces: 1, services: 3, nodes: 1, pods: 3, ok: 1, warn: 1, fail: 1, error: 0 },
+      counts: { namespaces: 1, services: 3, nodes: 1, pods: 3, ok: 1, unverified: 0, warn: 1, fail: 1, error: 0 },
       clusterFindings: [],
+      verification: { probed: 2, limit: 20 },
       problems: [
-        { namespace: 'shop', name: 'payments', status: 'fail', rootCause: null, findings: [timeout] },
-        { namespace: 'shop', name: 'inventory', status: 'warn', rootCause: null, findings: [notReady] },
+        { namespace: 'shop', name: 'payments', status: 'fail', verified: true, rootCause: null, findings: [timeout] },
+        { namespace: 'shop', name: 'inventory', status: 'warn', verified: true, rootCause: null, findings: [notReady] },
       ],
     };
     const out = silenceSweep(sweep, [silence({ codes: ['endpoint-timeout'], name: 'payments' })], { now });
