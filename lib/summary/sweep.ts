@@ -267,7 +267,7 @@ export class ClusterSweep implements NamespaceSink {
       if (status === 'ok') {
         // Passing the API checks is not ok: the data plane may still refuse or drop.
         outcome.counts.unverified++;
-        keepLargest(outcome.healthy, { key: { namespace: service.namespace, name: service.name }, size: facts.size }, options.probeLimit ?? 0);
+        if (options.probeLimit) keepLargest(outcome.healthy, { key: { namespace: service.namespace, name: service.name }, size: facts.size }, options.probeLimit);
         continue;
       }
       outcome.counts[status]++;
