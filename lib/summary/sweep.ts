@@ -267,7 +267,7 @@ export class ClusterSweep implements NamespaceSink {
       if (status === 'ok') {
         // Passing the API checks is not ok: the data plane may still refuse or drop.
         outcome.counts.unverified++;
-        keepLargest(outcome.healthy, { key: { namespace: service.namespace, name: service.name }, size: facts.size }, options.probeLimit ?? 0);
+        if (options.probeLimit) keepLargest(outcome.healthy, { key: { namespace: service.namespace, name: service.name }, size: facts.size }, options.probeLimit);
         continue;
       }
       outcome.counts[status]++;
@@ -419,6 +419,9 @@ export function applyDiagnoses(sweep: SweepReport, outcomes: readonly DiagnosisO
   }
   // Whatever was not in `outcomes` lay beyond the limit (or the caller could not probe at all).
   const unprobed = limit > 0 ? `not among the ${limit} services this sweep probes (warnings first); netcheck svc <name> -n <namespace> diagnoses it in full` : (sweep.verification.reason ?? API_ONLY);
+  // Fewer outcomes than the limit: every flagged service was tried, so only failed ones are left.
+  const firstFailure = failed.values().next();
+  const sweepReason = limit > 0 && outcomes.length < limit && !firstFailure.done ? `${failed.size} of the diagnoses failed (${firstFailure.value})` : unprobed;
   const ranked = [...problems.values()]
     .map((p) => (p.verified ? p : { ...p, unverifiedReason: failed.get(key(p)) ?? unprobed }))
     // Stable: within a status the sweep's order (bigger services first) holds.
@@ -430,7 +433,7 @@ export function applyDiagnoses(sweep: SweepReport, outcomes: readonly DiagnosisO
     apiRequests,
     counts,
     problems: ranked,
-    verification: { probed: sweep.verification.probed + probed, limit, ...(anyUnverified ? { reason: unprobed } : {}) },
+    verification: { probed: sweep.verification.probed + probed, limit, ...(anyUnverified ? { reason: sweepReason } : {}) },
   };
 }
 

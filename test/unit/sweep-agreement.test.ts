@@ -127,6 +127,12 @@ describe('sweep and single diagnosis agree on every service fixture', () => {
       }
       expect(probed.counts.ok).toBe(single.status === 'ok' ? 1 : 0);
       expect(probed.verification.probed).toBe(1);
+      if (probed.counts.unverified > 0 || probed.problems.some((p) => !p.verified)) {
+        // Every flagged service was tried (fewer than the limit): what is left unverified failed.
+        expect(probed.verification.reason).toMatch(/of the diagnoses failed \(its diagnosis failed: the fixture holds probe facts/);
+      } else {
+        expect(probed.verification.reason).toBeUndefined();
+      }
       countsAddUp(probed);
     });
   }
