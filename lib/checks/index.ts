@@ -8,6 +8,7 @@ import { sharesSubject } from './lib/subjects.js';
 import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
 import corednsEndpointFailing from './coredns-endpoint-failing.js';
+import corednsConfigFault from './coredns-config-fault.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
@@ -69,6 +70,7 @@ export const checks: readonly Check[] = [
   dnsServiceNameFailed,
   clusterDnsDown,
   corednsEndpointFailing,
+  corednsConfigFault,
   nodeportNoLocalEndpoints,
   internalTrafficLocalNoEndpoint,
   nodeNotReady,

@@ -135,6 +135,7 @@ function toContainerFact(c: RawObject, s: RawObject | undefined): ContainerFact 
   if (typeof s?.started === 'boolean') fact.started = s.started;
   setContainerState(fact, s?.state);
   if (str(s?.lastState?.terminated?.reason)) fact.lastTerminationReason = s!.lastState.terminated.reason;
+  if (str(s?.lastState?.terminated?.message)) fact.lastTerminationMessage = s!.lastState.terminated.message;
   return fact;
 }
 

@@ -67,6 +67,8 @@ export interface ContainerFact {
   message?: string;
   /** Reason of the last termination, e.g. OOMKilled, Error. */
   lastTerminationReason?: string;
+  /** Message of the last termination (the termination log, or its last log lines with FallbackToLogsOnError). */
+  lastTerminationMessage?: string;
   hasReadinessProbe?: boolean;
 }
 
@@ -349,6 +351,14 @@ export interface NodeAgentFact {
   facts?: NodeKernelFacts;
 }
 
+/** CoreDNS's Corefile (ConfigMap kube-system/coredns, key Corefile). */
+export interface CorefileFact {
+  /** The Corefile text; absent when the ConfigMap or its key does not exist (another DNS, another name). */
+  text?: string;
+  /** Set when it could not be read ("unknown, because …"). */
+  unknown?: string;
+}
+
 /**
  * One Kubernetes Event (core v1) about an object in scope: the kubelet, the CNI and the
  * controllers say here why a pod has no network, a node no pod CIDR, a Service no slices.
@@ -407,7 +417,7 @@ export interface Facts {
   /** Pods of system components (kube-proxy, CNI, CoreDNS/kube-dns). */
   systemPods: PodFact[];
   /** kube-dns Service and its EndpointSlices, when DNS is in scope. */
-  dns?: { service?: ServiceFact; endpointSlices: EndpointSliceFact[] };
+  dns?: { service?: ServiceFact; endpointSlices: EndpointSliceFact[]; corefile?: CorefileFact };
   probes: ProbeFacts;
   /** Events about the pods, Service and nodes in scope (svc, dns and node jobs). */
   events?: EventsFact;

@@ -25,6 +25,7 @@ export const CODES = [
   'dns-service-name-failed',
   'cluster-dns-down',
   'coredns-endpoint-failing',
+  'coredns-config-fault',
   'nodeport-no-local-endpoints',
   'internal-traffic-local-no-endpoint',
   'node-not-ready',
