@@ -41,6 +41,8 @@ import nodeNotFound from './node-not-found.js';
 import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
 import internalTrafficLocalNoEndpoint from './internal-traffic-local-no-endpoint.js';
+import sessionAffinityBehindSnat from './session-affinity-behind-snat.js';
+import dualStackMismatch from './dual-stack-mismatch.js';
 import pathMtuBlackhole from './path-mtu-blackhole.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
 import podCidrUnavailable from './pod-cidr-unavailable.js';
@@ -73,6 +75,8 @@ export const checks: readonly Check[] = [
   corednsConfigFault,
   nodeportNoLocalEndpoints,
   internalTrafficLocalNoEndpoint,
+  sessionAffinityBehindSnat,
+  dualStackMismatch,
   nodeNotReady,
   nodeNetworkUnavailable,
   podCidrUnavailable,

@@ -73,6 +73,10 @@ export function toServiceFact(o: RawObject): ServiceFact {
       ...(str(i.hostname) ? { hostname: i.hostname } : {}),
     }));
   }
+  if (spec.sessionAffinity === 'ClientIP') fact.sessionAffinity = 'ClientIP';
+  const families = arr(spec.ipFamilies).filter((f): f is 'IPv4' | 'IPv6' => f === 'IPv4' || f === 'IPv6');
+  if (families.length) fact.ipFamilies = families;
+  if (spec.ipFamilyPolicy === 'SingleStack' || spec.ipFamilyPolicy === 'PreferDualStack' || spec.ipFamilyPolicy === 'RequireDualStack') fact.ipFamilyPolicy = spec.ipFamilyPolicy;
   const l = labels(o.metadata?.labels);
   if (Object.keys(l).length) fact.labels = l;
   if (str(o.metadata?.creationTimestamp)) fact.createdAt = o.metadata.creationTimestamp;
@@ -175,6 +179,11 @@ export function toPodFact(o: RawObject): PodFact {
   };
   if (str(spec.nodeName)) fact.nodeName = spec.nodeName;
   if (str(status.podIP)) fact.podIP = status.podIP;
+  // Only dual-stack pods carry a second address; single-stack ones cost nothing more in a sweep.
+  if (Array.isArray(status.podIPs) && status.podIPs.length > 1) {
+    const ips = status.podIPs.map((p: RawObject) => str(p?.ip)).filter((ip: string | undefined): ip is string => ip !== undefined);
+    if (ips.length > 1) fact.podIPs = ips;
+  }
   if (spec.hostNetwork === true) fact.hostNetwork = true;
   if (str(metadata.deletionTimestamp)) fact.deletionTimestamp = metadata.deletionTimestamp;
   if (owner && str(owner.kind)) {

@@ -46,6 +46,11 @@ export interface ServiceFact {
   loadBalancerIngress?: { ip?: string; hostname?: string }[];
   labels?: Labels;
   createdAt?: string;
+  /** Set only when ClientIP (None is the default). */
+  sessionAffinity?: 'ClientIP';
+  /** spec.ipFamilies, primary first; absent on servers that do not set it. */
+  ipFamilies?: ('IPv4' | 'IPv6')[];
+  ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 }
 
 export interface ContainerPortFact {
@@ -85,6 +90,8 @@ export interface PodFact {
   labels: Labels;
   nodeName?: string;
   podIP?: string;
+  /** status.podIPs when the pod has more than one (dual-stack); podIP is the first. */
+  podIPs?: string[];
   hostNetwork?: boolean;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   ready: boolean;

@@ -28,6 +28,8 @@ export const CODES = [
   'coredns-config-fault',
   'nodeport-no-local-endpoints',
   'internal-traffic-local-no-endpoint',
+  'session-affinity-behind-snat',
+  'dual-stack-mismatch',
   'node-not-ready',
   'node-network-unavailable',
   'pod-cidr-unavailable',
