@@ -9,6 +9,7 @@ import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
 import corednsEndpointFailing from './coredns-endpoint-failing.js';
 import corednsConfigFault from './coredns-config-fault.js';
+import nodelocalDnsUnhealthy from './nodelocal-dns-unhealthy.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
@@ -73,6 +74,7 @@ export const checks: readonly Check[] = [
   clusterDnsDown,
   corednsEndpointFailing,
   corednsConfigFault,
+  nodelocalDnsUnhealthy,
   nodeportNoLocalEndpoints,
   internalTrafficLocalNoEndpoint,
   sessionAffinityBehindSnat,

@@ -26,6 +26,7 @@ export const CODES = [
   'cluster-dns-down',
   'coredns-endpoint-failing',
   'coredns-config-fault',
+  'nodelocal-dns-unhealthy',
   'nodeport-no-local-endpoints',
   'internal-traffic-local-no-endpoint',
   'session-affinity-behind-snat',
