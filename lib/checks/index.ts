@@ -44,6 +44,7 @@ import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
 import internalTrafficLocalNoEndpoint from './internal-traffic-local-no-endpoint.js';
 import sessionAffinityBehindSnat from './session-affinity-behind-snat.js';
 import dualStackMismatch from './dual-stack-mismatch.js';
+import topologyHintsDisabled from './topology-hints-disabled.js';
 import pathMtuBlackhole from './path-mtu-blackhole.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
 import podCidrUnavailable from './pod-cidr-unavailable.js';
@@ -79,6 +80,7 @@ export const checks: readonly Check[] = [
   internalTrafficLocalNoEndpoint,
   sessionAffinityBehindSnat,
   dualStackMismatch,
+  topologyHintsDisabled,
   nodeNotReady,
   nodeNetworkUnavailable,
   podCidrUnavailable,

@@ -74,6 +74,10 @@ export function toServiceFact(o: RawObject): ServiceFact {
     }));
   }
   if (spec.sessionAffinity === 'ClientIP') fact.sessionAffinity = 'ClientIP';
+  const annotations = o.metadata?.annotations;
+  const topologyMode = str(annotations?.['service.kubernetes.io/topology-mode']) ?? str(annotations?.['service.kubernetes.io/topology-aware-hints']);
+  if (topologyMode) fact.topologyMode = topologyMode;
+  if (str(spec.trafficDistribution)) fact.trafficDistribution = spec.trafficDistribution;
   const families = arr(spec.ipFamilies).filter((f): f is 'IPv4' | 'IPv6' => f === 'IPv4' || f === 'IPv6');
   if (families.length) fact.ipFamilies = families;
   if (spec.ipFamilyPolicy === 'SingleStack' || spec.ipFamilyPolicy === 'PreferDualStack' || spec.ipFamilyPolicy === 'RequireDualStack') fact.ipFamilyPolicy = spec.ipFamilyPolicy;
@@ -210,6 +214,11 @@ function toEndpointFact(e: RawObject): EndpointFact {
     terminating: tristate(conditions?.terminating),
   };
   if (str(e.nodeName)) fact.nodeName = e.nodeName;
+  // Hints are rare (topology-aware routing only): read them only when present.
+  if (e.hints !== undefined) {
+    const zones = arr(e.hints?.forZones).map((z) => str(z?.name)).filter((z): z is string => z !== undefined);
+    if (zones.length) fact.hintZones = zones;
+  }
   const ref = e.targetRef;
   if (ref && str(ref.kind)) {
     fact.targetRef = { kind: ref.kind, name: str(ref.name) ?? '' };

@@ -51,6 +51,9 @@ export interface ServiceFact {
   /** spec.ipFamilies, primary first; absent on servers that do not set it. */
   ipFamilies?: ('IPv4' | 'IPv6')[];
   ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  /** Topology-aware routing asked for: the service.kubernetes.io/topology-mode annotation (or the older topology-aware-hints one), or spec.trafficDistribution. */
+  topologyMode?: string;
+  trafficDistribution?: string;
 }
 
 export interface ContainerPortFact {
@@ -112,6 +115,8 @@ export interface EndpointFact {
   terminating?: boolean | null;
   nodeName?: string;
   targetRef?: { kind: string; name: string; namespace?: string };
+  /** hints.forZones: the zones kube-proxy may route this endpoint for (topology-aware routing). */
+  hintZones?: string[];
 }
 
 export interface EndpointSliceFact {

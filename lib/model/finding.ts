@@ -31,6 +31,7 @@ export const CODES = [
   'internal-traffic-local-no-endpoint',
   'session-affinity-behind-snat',
   'dual-stack-mismatch',
+  'topology-hints-disabled',
   'node-not-ready',
   'node-network-unavailable',
   'pod-cidr-unavailable',

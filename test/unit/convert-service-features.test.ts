@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toPodFact, toServiceFact } from '../../lib/kube/convert.js';
+import { toEndpointSliceFact, toPodFact, toServiceFact } from '../../lib/kube/convert.js';
 
 describe('converting the Service features that silently drop traffic', () => {
   it('keeps sessionAffinity ClientIP, ipFamilies and ipFamilyPolicy; None and junk are dropped', () => {
@@ -25,5 +25,17 @@ describe('converting the Service features that silently drop traffic', () => {
     expect(pod.containers[0]?.lastTerminationMessage).toContain('plugin/loop');
     const single = toPodFact({ metadata: { name: 'q', namespace: 'shop' }, spec: {}, status: { podIP: '10.244.1.3', podIPs: [{ ip: '10.244.1.3' }] } });
     expect(single.podIPs).toBeUndefined();
+  });
+
+  it('keeps what topology-aware routing is asked for and the zone hints endpoints carry', () => {
+    const svc = toServiceFact({ metadata: { name: 'a', namespace: 'shop', annotations: { 'service.kubernetes.io/topology-mode': 'Auto' } }, spec: { trafficDistribution: 'PreferClose' } });
+    expect(svc).toMatchObject({ topologyMode: 'Auto', trafficDistribution: 'PreferClose' });
+    const legacy = toServiceFact({ metadata: { name: 'b', namespace: 'shop', annotations: { 'service.kubernetes.io/topology-aware-hints': 'auto' } }, spec: {} });
+    expect(legacy.topologyMode).toBe('auto');
+    const slice = toEndpointSliceFact({
+      metadata: { name: 's', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'a' } },
+      endpoints: [{ addresses: ['10.0.0.1'], hints: { forZones: [{ name: 'eu-west-1a' }] } }, { addresses: ['10.0.0.2'] }],
+    });
+    expect(slice.endpoints.map((e) => e.hintZones)).toEqual([['eu-west-1a'], undefined]);
   });
 });
