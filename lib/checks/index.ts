@@ -8,6 +8,8 @@ import { sharesSubject } from './lib/subjects.js';
 import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
 import corednsEndpointFailing from './coredns-endpoint-failing.js';
+import corednsConfigFault from './coredns-config-fault.js';
+import nodelocalDnsUnhealthy from './nodelocal-dns-unhealthy.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
@@ -40,6 +42,9 @@ import nodeNotFound from './node-not-found.js';
 import nodeNotReady from './node-not-ready.js';
 import nodeportNoLocalEndpoints from './nodeport-no-local-endpoints.js';
 import internalTrafficLocalNoEndpoint from './internal-traffic-local-no-endpoint.js';
+import sessionAffinityBehindSnat from './session-affinity-behind-snat.js';
+import dualStackMismatch from './dual-stack-mismatch.js';
+import topologyHintsDisabled from './topology-hints-disabled.js';
 import pathMtuBlackhole from './path-mtu-blackhole.js';
 import podCidrRouteMissing from './pod-cidr-route-missing.js';
 import podCidrUnavailable from './pod-cidr-unavailable.js';
@@ -69,8 +74,13 @@ export const checks: readonly Check[] = [
   dnsServiceNameFailed,
   clusterDnsDown,
   corednsEndpointFailing,
+  corednsConfigFault,
+  nodelocalDnsUnhealthy,
   nodeportNoLocalEndpoints,
   internalTrafficLocalNoEndpoint,
+  sessionAffinityBehindSnat,
+  dualStackMismatch,
+  topologyHintsDisabled,
   nodeNotReady,
   nodeNetworkUnavailable,
   podCidrUnavailable,

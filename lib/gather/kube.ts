@@ -28,6 +28,7 @@ import {
   looksLikeCoreDns,
   SYSTEM_NAMESPACES,
   type AccessErrorFact,
+  type CorefileFact,
   type DaemonSetFact,
   type EndpointSliceFact,
   type PodFact,
@@ -192,10 +193,33 @@ async function gatherSystem(g: Gatherer, facts: ObjectFacts): Promise<void> {
   facts.systemPods = podsOfSystemComponents(pods, facts.systemDaemonSets);
 }
 
-async function gatherDns(g: Gatherer, facts: ObjectFacts): Promise<void> {
+async function gatherDns(g: Gatherer, facts: ObjectFacts, withCorefile = false): Promise<void> {
   const slices: EndpointSliceFact[] = [];
-  const [service] = await Promise.all([g.get({ ...SERVICES, namespace: DNS_NAMESPACE }, DNS_SERVICE_NAME), g.slices({ namespace: DNS_NAMESPACE, service: DNS_SERVICE_NAME }, slices)]);
-  facts.dns = { ...(service ? { service: toServiceFact(service) } : {}), endpointSlices: slices };
+  const [service, corefile] = await Promise.all([
+    g.get({ ...SERVICES, namespace: DNS_NAMESPACE }, DNS_SERVICE_NAME),
+    withCorefile ? readCorefile(g.reader) : undefined,
+    g.slices({ namespace: DNS_NAMESPACE, service: DNS_SERVICE_NAME }, slices),
+  ]);
+  facts.dns = { ...(service ? { service: toServiceFact(service) } : {}), endpointSlices: slices, ...(corefile ? { corefile } : {}) };
+}
+
+const COREFILE_CONFIGMAP = 'coredns';
+
+/**
+ * CoreDNS's Corefile, from the one ConfigMap the chart lets the worker get by name. A refusal is
+ * not an api-access-denied finding (whose fix would grant every ConfigMap): the check reading it
+ * says "unknown, because …" and names the chart's rule instead. 404: not CoreDNS, or renamed.
+ */
+async function readCorefile(reader: KubeReader): Promise<CorefileFact> {
+  try {
+    const configMap = await reader.get<RawObject>(resourcePath({ resource: 'configmaps', namespace: DNS_NAMESPACE }, COREFILE_CONFIGMAP));
+    const text = configMap.data?.Corefile;
+    return typeof text === 'string' ? { text } : {};
+  } catch (e) {
+    if (e instanceof KubeApiError && e.status === 404) return {};
+    const status = e instanceof KubeApiError ? e.status : 0;
+    return { unknown: `unknown, because reading ConfigMap ${DNS_NAMESPACE}/${COREFILE_CONFIGMAP} failed (${status === 0 ? 'no answer' : status}: ${(e as Error).message})` };
+  }
 }
 
 /**
@@ -233,7 +257,7 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
           : []),
         g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
         gatherSystem(g, facts),
-        gatherDns(g, facts),
+        gatherDns(g, facts, true),
       ]);
       facts.sameNameElsewhere = elsewhere.filter((s) => s.namespace !== namespace);
       // An ExternalName that names an in-cluster Service is checked against the API, probes or not.
@@ -269,7 +293,7 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
         g.list({ ...POLICIES, namespace }, toNetworkPolicyFact, facts.networkPolicies),
         ...(namespace === DNS_NAMESPACE ? [] : [g.list({ ...POLICIES, namespace: DNS_NAMESPACE }, toNetworkPolicyFact, facts.networkPolicies)]),
         gatherSystem(g, facts),
-        gatherDns(g, facts),
+        gatherDns(g, facts, true),
       ]);
       break;
     }

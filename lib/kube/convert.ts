@@ -73,6 +73,14 @@ export function toServiceFact(o: RawObject): ServiceFact {
       ...(str(i.hostname) ? { hostname: i.hostname } : {}),
     }));
   }
+  if (spec.sessionAffinity === 'ClientIP') fact.sessionAffinity = 'ClientIP';
+  const annotations = o.metadata?.annotations;
+  const topologyMode = str(annotations?.['service.kubernetes.io/topology-mode']) ?? str(annotations?.['service.kubernetes.io/topology-aware-hints']);
+  if (topologyMode) fact.topologyMode = topologyMode;
+  if (str(spec.trafficDistribution)) fact.trafficDistribution = spec.trafficDistribution;
+  const families = arr(spec.ipFamilies).filter((f): f is 'IPv4' | 'IPv6' => f === 'IPv4' || f === 'IPv6');
+  if (families.length) fact.ipFamilies = families;
+  if (spec.ipFamilyPolicy === 'SingleStack' || spec.ipFamilyPolicy === 'PreferDualStack' || spec.ipFamilyPolicy === 'RequireDualStack') fact.ipFamilyPolicy = spec.ipFamilyPolicy;
   const l = labels(o.metadata?.labels);
   if (Object.keys(l).length) fact.labels = l;
   if (str(o.metadata?.creationTimestamp)) fact.createdAt = o.metadata.creationTimestamp;
@@ -135,6 +143,7 @@ function toContainerFact(c: RawObject, s: RawObject | undefined): ContainerFact 
   if (typeof s?.started === 'boolean') fact.started = s.started;
   setContainerState(fact, s?.state);
   if (str(s?.lastState?.terminated?.reason)) fact.lastTerminationReason = s!.lastState.terminated.reason;
+  if (str(s?.lastState?.terminated?.message)) fact.lastTerminationMessage = s!.lastState.terminated.message;
   return fact;
 }
 
@@ -174,6 +183,11 @@ export function toPodFact(o: RawObject): PodFact {
   };
   if (str(spec.nodeName)) fact.nodeName = spec.nodeName;
   if (str(status.podIP)) fact.podIP = status.podIP;
+  // Only dual-stack pods carry a second address; single-stack ones cost nothing more in a sweep.
+  if (Array.isArray(status.podIPs) && status.podIPs.length > 1) {
+    const ips = status.podIPs.map((p: RawObject) => str(p?.ip)).filter((ip: string | undefined): ip is string => ip !== undefined);
+    if (ips.length > 1) fact.podIPs = ips;
+  }
   if (spec.hostNetwork === true) fact.hostNetwork = true;
   if (str(metadata.deletionTimestamp)) fact.deletionTimestamp = metadata.deletionTimestamp;
   if (owner && str(owner.kind)) {
@@ -200,6 +214,11 @@ function toEndpointFact(e: RawObject): EndpointFact {
     terminating: tristate(conditions?.terminating),
   };
   if (str(e.nodeName)) fact.nodeName = e.nodeName;
+  // Hints are rare (topology-aware routing only): read them only when present.
+  if (e.hints !== undefined) {
+    const zones = arr(e.hints?.forZones).map((z) => str(z?.name)).filter((z): z is string => z !== undefined);
+    if (zones.length) fact.hintZones = zones;
+  }
   const ref = e.targetRef;
   if (ref && str(ref.kind)) {
     fact.targetRef = { kind: ref.kind, name: str(ref.name) ?? '' };

@@ -199,6 +199,21 @@ export const CNIS: readonly CniComponent[] = [
   },
 ];
 
+/**
+ * NodeLocal DNSCache: a DaemonSet answering on a link-local address (and, in iptables mode, on the
+ * kube-dns ClusterIP) on every node, so the pods of a node depend on that node's cache pod.
+ */
+export const NODE_LOCAL_DNS = {
+  namespace: 'kube-system',
+  daemonSetName: 'node-local-dns',
+  appLabel: 'node-local-dns',
+  localIP: '169.254.20.10',
+} as const;
+
+export function isNodeLocalDnsDaemonSet(ds: { namespace: string; name: string; labels: Record<string, string> }): boolean {
+  return ds.namespace === NODE_LOCAL_DNS.namespace && (ds.name === NODE_LOCAL_DNS.daemonSetName || ds.labels['k8s-app'] === NODE_LOCAL_DNS.appLabel);
+}
+
 /** Every namespace in which a system component we know may run its DaemonSet or pods. */
 export const SYSTEM_NAMESPACES: readonly string[] = [...new Set([CLUSTER_DNS.namespace, KUBE_PROXY.namespace, ...CNIS.flatMap((c) => c.namespaces)])];
 
@@ -232,7 +247,7 @@ export function matchesCni(ds: DaemonSetLike, cni: CniComponent): boolean {
 /** The DaemonSets a gather keeps: kube-proxy and every CNI we know, in the namespaces they use. */
 export function isSystemDaemonSet(ds: DaemonSetLike): boolean {
   if (!isSystemNamespace(ds.namespace)) return false;
-  return isKubeProxyDaemonSet(ds) || CNIS.some((cni) => matchesCni(ds, cni));
+  return isKubeProxyDaemonSet(ds) || isNodeLocalDnsDaemonSet(ds) || CNIS.some((cni) => matchesCni(ds, cni));
 }
 
 export function isKubeProxyPod(pod: { labels: Record<string, string> }): boolean {

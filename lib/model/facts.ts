@@ -46,6 +46,14 @@ export interface ServiceFact {
   loadBalancerIngress?: { ip?: string; hostname?: string }[];
   labels?: Labels;
   createdAt?: string;
+  /** Set only when ClientIP (None is the default). */
+  sessionAffinity?: 'ClientIP';
+  /** spec.ipFamilies, primary first; absent on servers that do not set it. */
+  ipFamilies?: ('IPv4' | 'IPv6')[];
+  ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  /** Topology-aware routing asked for: the service.kubernetes.io/topology-mode annotation (or the older topology-aware-hints one), or spec.trafficDistribution. */
+  topologyMode?: string;
+  trafficDistribution?: string;
 }
 
 export interface ContainerPortFact {
@@ -67,6 +75,8 @@ export interface ContainerFact {
   message?: string;
   /** Reason of the last termination, e.g. OOMKilled, Error. */
   lastTerminationReason?: string;
+  /** Message of the last termination (the termination log, or its last log lines with FallbackToLogsOnError). */
+  lastTerminationMessage?: string;
   hasReadinessProbe?: boolean;
 }
 
@@ -83,6 +93,8 @@ export interface PodFact {
   labels: Labels;
   nodeName?: string;
   podIP?: string;
+  /** status.podIPs when the pod has more than one (dual-stack); podIP is the first. */
+  podIPs?: string[];
   hostNetwork?: boolean;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   ready: boolean;
@@ -103,6 +115,8 @@ export interface EndpointFact {
   terminating?: boolean | null;
   nodeName?: string;
   targetRef?: { kind: string; name: string; namespace?: string };
+  /** hints.forZones: the zones kube-proxy may route this endpoint for (topology-aware routing). */
+  hintZones?: string[];
 }
 
 export interface EndpointSliceFact {
@@ -349,6 +363,14 @@ export interface NodeAgentFact {
   facts?: NodeKernelFacts;
 }
 
+/** CoreDNS's Corefile (ConfigMap kube-system/coredns, key Corefile). */
+export interface CorefileFact {
+  /** The Corefile text; absent when the ConfigMap or its key does not exist (another DNS, another name). */
+  text?: string;
+  /** Set when it could not be read ("unknown, because …"). */
+  unknown?: string;
+}
+
 /**
  * One Kubernetes Event (core v1) about an object in scope: the kubelet, the CNI and the
  * controllers say here why a pod has no network, a node no pod CIDR, a Service no slices.
@@ -407,7 +429,7 @@ export interface Facts {
   /** Pods of system components (kube-proxy, CNI, CoreDNS/kube-dns). */
   systemPods: PodFact[];
   /** kube-dns Service and its EndpointSlices, when DNS is in scope. */
-  dns?: { service?: ServiceFact; endpointSlices: EndpointSliceFact[] };
+  dns?: { service?: ServiceFact; endpointSlices: EndpointSliceFact[]; corefile?: CorefileFact };
   probes: ProbeFacts;
   /** Events about the pods, Service and nodes in scope (svc, dns and node jobs). */
   events?: EventsFact;

@@ -82,7 +82,9 @@ describe('helm chart', () => {
       'DaemonSet/nc-netcheck-agent',
       'Deployment/nc-netcheck-worker',
       'PodDisruptionBudget/nc-netcheck-worker',
+      'Role/nc-netcheck-coredns-config',
       'Role/nc-netcheck-state',
+      'RoleBinding/nc-netcheck-coredns-config',
       'RoleBinding/nc-netcheck-state',
       'Secret/nc-netcheck-agent-token',
       'ServiceAccount/netcheck-worker',
@@ -134,6 +136,10 @@ describe('helm chart', () => {
       expect(writes).not.toContain('create');
       expect(rule).toEqual({ apiGroups: [''], resources: ['configmaps'], resourceNames: ['nc-state'], verbs: ['get', 'update', 'patch'] });
     }
+    // The one other ConfigMap read: CoreDNS's Corefile, by name, get only.
+    const coredns = objects.find((object) => object.kind === 'Role' && object.metadata.name.endsWith('-coredns-config'))!;
+    expect(coredns.metadata.namespace).toBe('kube-system');
+    expect(coredns.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['coredns'], verbs: ['get'] }]);
     expect(find(objects, 'ConfigMap')?.metadata.name).toBe('nc-state');
     const worker = find(objects, 'Deployment')!.spec.template.spec.containers[0];
     expect(worker.env).toContainEqual({ name: 'NETCHECK_STATE_CONFIGMAP', value: 'nc-state' });

@@ -182,6 +182,7 @@ export function buildFacts(target: Target, raw: Loose): Facts {
           dns: {
             ...(dns.service ? { service: fillService(dns.service as Loose, 'facts.dns.service') } : {}),
             endpointSlices: list(dns.endpointSlices, 'facts.dns.endpointSlices').map((s, i) => fillSlice(s, `facts.dns.endpointSlices[${i}]`)),
+            ...(dns.corefile !== undefined ? { corefile: dns.corefile } : {}),
           },
         }
       : {}),
