@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse, stringify } from 'yaml';
+import { withContext } from '../support/with-context.js';
 
 // Packages the real serverless.yml offline with osls and reads the CloudFormation it would
 // deploy. The service is copied to a temp dir so the run never writes .esbuild/ or .serverless/
@@ -177,7 +178,7 @@ describe('packaged CloudFormation template', () => {
         .filter((key) => key.endsWith('_PARAM'))
         .map((key) => key.slice(0, -'_PARAM'.length))
         .sort();
-      expect(parameters, `${name}: *_PARAM variables vs resolveSecret() calls`).toEqual(resolved);
+      withContext(`${name}: *_PARAM variables vs resolveSecret() calls`, () => expect(parameters).toEqual(resolved));
     }
   });
 
@@ -364,7 +365,7 @@ describe('cluster configuration errors', () => {
     workerServiceAccount: 'netcheck-worker',
   };
 
-  it.each([
+  for (const [override, message] of [
     [{ clusters: [] }, /at least one cluster/],
     [{ clusters: [{ name: 'Prod_1' }] }, /clusters\[0\]\.name must be a DNS label.*"Prod_1"/],
     [{ clusters: [{ name: 'prod', schedule: 'cron(0 7 ? * MON-FRI *)' }] }, /clusters\[0\] \("prod"\) has a schedule but no summaryChannel/],
@@ -379,9 +380,11 @@ describe('cluster configuration errors', () => {
     [{ alertChannels: { 'team-network': '#network' } }, /alertChannels\["team-network"\] = "#network" is not a Slack channel id/],
     [{ ssmKmsKeyArn: 'alias/aws/ssm' }, /ssmKmsKeyArn must be a KMS key ARN/],
     [{ clusters: [{ name: 'a'.repeat(63) }], defaultCluster: 'a'.repeat(63) }, /longer than the 80 characters SQS allows/],
-  ])('rejects %j with a message naming the problem', async (override, message) => {
-    await expect(generator.resources(context({ ...valid, ...override }))).rejects.toThrow(message);
-  });
+  ] as const) {
+    it(`rejects ${JSON.stringify(override)} with a message naming the problem`, async () => {
+      await expect(generator.resources(context({ ...valid, ...override }))).rejects.toThrow(message);
+    });
+  }
 
   it('accepts the valid configuration', async () => {
     await expect(generator.resources(context(valid))).resolves.toHaveProperty('Resources.ProdJobQueue');

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
+import { withContext } from '../support/with-context.js';
 
 // The CLI as a user runs it: `npm run --silent netcheck -- …` in a child process, against the demo
 // cluster's Kubernetes API server (real client through a kubeconfig) and loopback data plane.
@@ -74,8 +75,8 @@ describe('netcheck CLI', () => {
     const report = JSON.parse(run.stdout) as JsonReport;
     for (const code of ['clusterip-refused', 'clusterip-timeout', 'endpoint-refused', 'endpoint-timeout']) {
       const finding = report.findings.find((f) => f.code === code);
-      expect(finding?.status, code).toBe('skip');
-      expect(finding?.detail, code).toMatch(/--no-probes|probes/);
+      withContext(code, () => expect(finding?.status).toBe('skip'));
+      withContext(code, () => expect(finding?.detail).toMatch(/--no-probes|probes/));
     }
   });
 
@@ -133,7 +134,7 @@ describe('netcheck CLI', () => {
     try {
       for (const args of [['svc', 'payments', '-n', 'shop'], ['dns', '-n', 'shop'], ['node', 'node-1'], ['cluster']]) {
         const run = await netcheck([...args, '-o', 'json', '--kubeconfig', kubeconfig]);
-        expect(run.code, args.join(' ')).toBe(2);
+        withContext(args.join(' '), () => expect(run.code).toBe(2));
         expect(run.stdout).toBe('');
         expect(run.stderr).toMatch(/cannot reach the Kubernetes API server/);
         expect(run.stderr).not.toMatch(/DNS/);

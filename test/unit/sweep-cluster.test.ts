@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { runChecks } from '../../lib/checks/index.js';
 import { demoObjects } from '../../lib/demo/objects.js';
 import type { Facts, NodeAgentFact } from '../../lib/model/index.js';
