@@ -7,9 +7,11 @@ export function withContext(context: string, assertion: () => void): void {
     assertion();
   } catch (error) {
     if (error instanceof Error) {
-      // Jest prints `stack` (which starts with the message), so both carry the context.
-      error.message = `${context}\n\n${error.message}`;
-      if (error.stack !== undefined) error.stack = `${context}\n\n${error.stack}`;
+      // Jest prints `stack`, which starts with the message; read it before the message changes (V8
+      // formats it on first read), then put the context in both.
+      const { stack, message } = error;
+      error.message = `${context}\n\n${message}`;
+      if (stack !== undefined) error.stack = stack.replace(message, error.message);
     }
     throw error;
   }
