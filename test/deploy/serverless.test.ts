@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse, stringify } from 'yaml';
+import { withContext } from '../support/with-context.js';
 
 // Packages the real serverless.yml offline with osls and reads the CloudFormation it would
 // deploy. The service is copied to a temp dir so the run never writes .esbuild/ or .serverless/
@@ -100,10 +101,10 @@ describe('packaged CloudFormation template', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('deploys the four handlers on nodejs22.x, each with its own role', () => {
+  it('deploys the four handlers on nodejs24.x, each with its own role', () => {
     for (const [name, id] of Object.entries(FUNCTIONS)) {
       const fn = resources[`${id}LambdaFunction`];
-      expect(fn?.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn?.Properties.Runtime).toBe('nodejs24.x');
       expect(fn?.Properties.Handler).toBe(`handlers/${handlerFile(name)}.handler`);
       expect(fn?.Properties.Role).toEqual({ 'Fn::GetAtt': [`${id}FunctionRole`, 'Arn'] });
     }
@@ -177,7 +178,7 @@ describe('packaged CloudFormation template', () => {
         .filter((key) => key.endsWith('_PARAM'))
         .map((key) => key.slice(0, -'_PARAM'.length))
         .sort();
-      expect(parameters, `${name}: *_PARAM variables vs resolveSecret() calls`).toEqual(resolved);
+      withContext(`${name}: *_PARAM variables vs resolveSecret() calls`, () => expect(parameters).toEqual(resolved));
     }
   });
 
@@ -278,7 +279,7 @@ describe('packaged CloudFormation template', () => {
     expect(routes.sort()).toEqual(['POST /alerts', 'POST /slack/commands', 'POST /slack/events']);
   });
 
-  it('ships each handler as one ESM bundle that loads in a fresh Node process', async () => {
+  it('ships each handler as one ESM bundle that loads in a fresh Node process, as an async handler without a callback', async () => {
     const sizes: string[] = [];
     for (const name of Object.keys(FUNCTIONS)) {
       const unpacked = join(workDir, `unpacked-${name}`);
@@ -288,7 +289,7 @@ describe('packaged CloudFormation template', () => {
       sizes.push(`${name} ${((await stat(bundle)).size / 1024).toFixed(0)} KB`);
       const { stdout } = await run(
         process.execPath,
-        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(bundle)}); console.log(typeof m.handler);`],
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(bundle)}); console.log(typeof m.handler, m.handler.constructor.name, m.handler.length);`],
         {
           cwd: unpacked,
           timeout: 30_000,
@@ -303,7 +304,8 @@ describe('packaged CloudFormation template', () => {
           },
         },
       );
-      expect(stdout.trim()).toBe('function');
+      // nodejs24.x refuses callback-style handlers (a third parameter): each must be async and take (event, context) at most.
+      expect(stdout.trim()).toMatch(/^function AsyncFunction [012]$/);
     }
     console.info(`bundle sizes: ${sizes.join(', ')}`);
   });
@@ -364,7 +366,7 @@ describe('cluster configuration errors', () => {
     workerServiceAccount: 'netcheck-worker',
   };
 
-  it.each([
+  for (const [override, message] of [
     [{ clusters: [] }, /at least one cluster/],
     [{ clusters: [{ name: 'Prod_1' }] }, /clusters\[0\]\.name must be a DNS label.*"Prod_1"/],
     [{ clusters: [{ name: 'prod', schedule: 'cron(0 7 ? * MON-FRI *)' }] }, /clusters\[0\] \("prod"\) has a schedule but no summaryChannel/],
@@ -379,9 +381,11 @@ describe('cluster configuration errors', () => {
     [{ alertChannels: { 'team-network': '#network' } }, /alertChannels\["team-network"\] = "#network" is not a Slack channel id/],
     [{ ssmKmsKeyArn: 'alias/aws/ssm' }, /ssmKmsKeyArn must be a KMS key ARN/],
     [{ clusters: [{ name: 'a'.repeat(63) }], defaultCluster: 'a'.repeat(63) }, /longer than the 80 characters SQS allows/],
-  ])('rejects %j with a message naming the problem', async (override, message) => {
-    await expect(generator.resources(context({ ...valid, ...override }))).rejects.toThrow(message);
-  });
+  ] as const) {
+    it(`rejects ${JSON.stringify(override)} with a message naming the problem`, async () => {
+      await expect(generator.resources(context({ ...valid, ...override }))).rejects.toThrow(message);
+    });
+  }
 
   it('accepts the valid configuration', async () => {
     await expect(generator.resources(context(valid))).resolves.toHaveProperty('Resources.ProdJobQueue');

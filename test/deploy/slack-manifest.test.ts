@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { withContext } from '../support/with-context.js';
 
 // The manifest's bot scopes must be exactly the scopes the code needs: a missing one breaks a
 // feature in production only; an unused one is access nobody reviewed. Needs come from the Slack
@@ -92,11 +93,11 @@ describe('Slack app manifest', () => {
         if (scope) needed.add(scope);
       }
     }
-    expect(unmapped, 'Slack methods with no scope mapping in this test: add them to METHOD_SCOPES').toEqual([]);
+    withContext('Slack methods with no scope mapping in this test: add them to METHOD_SCOPES', () => expect(unmapped).toEqual([]));
     if (manifest.features.slash_commands.length > 0) needed.add('commands');
     for (const event of manifest.settings.event_subscriptions.bot_events) {
       const scope = EVENT_SCOPES[event];
-      expect(scope, `no scope mapping for event ${event}`).toBeDefined();
+      withContext(`no scope mapping for event ${event}`, () => expect(scope).toBeDefined());
       if (scope) needed.add(scope);
     }
     const granted = new Set(manifest.oauth_config.scopes.bot);

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import { validateManifest } from '../deploy/k8s-schema.js';
+import { withContext } from '../support/with-context.js';
 
 // The plain agent manifests (deploy/agent), built with the real kubectl's kustomize, validated
 // against the Kubernetes models, and their environment fed to the real agent binary: a renamed
@@ -47,7 +48,7 @@ describe('deploy/agent manifests', () => {
       'Namespace/netcheck',
       'ServiceAccount/netcheck-agent',
     ]);
-    for (const object of objects) expect(validateManifest(object), `${object.kind}/${object.metadata.name}`).toEqual([]);
+    for (const object of objects) withContext(`${object.kind}/${object.metadata.name}`, () => expect(validateManifest(object)).toEqual([]));
     // No Role or binding anywhere: the agent has no API permissions.
     expect(objects.some((object) => /Role/.test(String(object.kind)))).toBe(false);
   });

@@ -3,12 +3,13 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startAgentServer, type AgentServer } from '../../lib/agent/server.js';
 import type { AgentFactsRequest } from '../../lib/agent/facts.js';
 import { readNodeFacts } from '../../lib/agent/node-facts.js';
 import { fetchNodeAgents, transferBetween } from '../../lib/gather/agents.js';
 import type { NodeFact, NodeKernelFacts, TransferProbeFact } from '../../lib/model/index.js';
+import { withContext } from '../support/with-context.js';
 
 // The agent and its client over real loopback sockets: the token gate, and every way an agent
 // can fail to answer becoming a status instead of a hang.
@@ -64,18 +65,20 @@ describe('agent server', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
-  it.each([
+  for (const [label, authorization] of [
     ['no Authorization header', undefined],
     ['a wrong token of the same length', `Bearer ${'b'.repeat(64)}`],
     ['a prefix of the token', `Bearer ${TOKEN.slice(0, 10)}`],
     ['the token without the Bearer scheme', TOKEN],
     ['basic auth', `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`],
-  ])('answers 401 to %s', async (_label, authorization) => {
-    const response = await fetch(`${agent.url}/facts`, authorization ? { headers: { authorization } } : {});
-    expect(response.status).toBe(401);
-    const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toEqual({ error: 'missing or wrong bearer token' });
-  });
+  ] as const) {
+    it(`answers 401 to ${label}`, async () => {
+      const response = await fetch(`${agent.url}/facts`, authorization ? { headers: { authorization } } : {});
+      expect(response.status).toBe(401);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toEqual({ error: 'missing or wrong bearer token' });
+    });
+  }
 
   it('serves this machine\'s kernel facts with the token', async () => {
     const response = await fetch(`${agent.url}/facts`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -104,7 +107,8 @@ describe('agent server', () => {
     });
     try {
       for (const query of ['pod=not-an-ip&target=10.96.0.20:80', 'pod=10.244.1.5', 'pod=10.244.1.5&target=10.96.0.20:99999', 'pod=10.244.1.5&target=$(reboot):80']) {
-        expect((await fetch(`${optedIn.url}/probe?${query}`, auth)).status, query).toBe(400);
+        const { status } = await fetch(`${optedIn.url}/probe?${query}`, auth);
+        withContext(query, () => expect(status).toBe(400));
       }
       expect(ran).toBe(0);
       const answer = await fetch(`${optedIn.url}/probe?pod=10.244.1.5&target=10.96.0.20:80`, auth);
@@ -331,7 +335,7 @@ describe('agent /facts with Service addresses', () => {
     // Entries or an "unknown, because …" per address, whatever this machine allows.
     for (const address of ['10.96.0.20:80/tcp', '[fd00::20]:53/udp']) {
       const read = facts.conntrackEntries?.some((entry) => `${entry.ip.includes(':') ? `[${entry.ip}]` : entry.ip}:${entry.port}/${entry.protocol.toLowerCase()}` === address);
-      expect(read || facts.unknown[`conntrackEntries.${address}`] !== undefined, address).toBe(true);
+      withContext(address, () => expect(read || facts.unknown[`conntrackEntries.${address}`] !== undefined).toBe(true));
     }
   });
 
@@ -350,7 +354,7 @@ describe('agent /facts with Service addresses', () => {
     ]);
   });
 
-  it.each([
+  for (const [label, query, message] of [
     ['an address that is not an IP', 'service=web.shop:80/tcp', /is not an IP address/],
     ['port 0', 'service=10.96.0.20:0/tcp', /port 0 .* is not 1–65535/],
     ['port 65536', 'service=10.96.0.20:65536/tcp', /port 65536 .* is not 1–65535/],
@@ -359,14 +363,16 @@ describe('agent /facts with Service addresses', () => {
     ['a shell-looking value', `service=${encodeURIComponent('10.96.0.20:80/tcp;rm -rf /')}`, /is not <ip>:<port>/],
     ['more than 32 addresses', Array.from({ length: 33 }, (_, i) => `service=10.96.0.${i}:80/tcp`).join('&'), /at most 32 service parameters \(got 33\)/],
     ['an unknown parameter', 'services=10.96.0.20:80/tcp', /unknown query parameter "services"/],
-  ])('answers 400 to %s, without reading anything', async (_label, query, message) => {
-    requests.length = 0;
-    const response = await fetch(`${spy.url}/facts?${query}`, { headers: auth });
-    expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: string };
-    expect(body.error).toMatch(message);
-    expect(requests).toEqual([]);
-  });
+  ] as const) {
+    it(`answers 400 to ${label}, without reading anything`, async () => {
+      requests.length = 0;
+      const response = await fetch(`${spy.url}/facts?${query}`, { headers: auth });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { error: string };
+      expect(body.error).toMatch(message);
+      expect(requests).toEqual([]);
+    });
+  }
 
   it('answers 401 before looking at the parameters', async () => {
     expect((await fetch(`${spy.url}/facts?service=nonsense`)).status).toBe(401);
@@ -430,7 +436,7 @@ describe('agent /bulk and /transfer', () => {
     expect((await response.arrayBuffer()).byteLength).toBe(100000);
     for (const query of ['bytes=4194305', 'bytes=-1', 'bytes=1e6', '', 'bytes=10&bytes=20', 'bytes=10&peer=x']) {
       const bad = await fetch(`${first.url}/bulk?${query}`, { headers: auth });
-      expect(bad.status, query).toBe(400);
+      withContext(query, () => expect(bad.status).toBe(400));
     }
   });
 
@@ -458,7 +464,7 @@ describe('agent /bulk and /transfer', () => {
   it('rejects a bad peer or size with 400 and refuses HEAD', async () => {
     for (const query of ['bytes=10', 'peer=127.0.0.2&bytes=10', 'peer=node-b:9807&bytes=10', 'peer=127.0.0.2:0&bytes=10', `peer=127.0.0.2:${first.port}&bytes=0`, `peer=127.0.0.2:${first.port}&bytes=99999999`, `peer=[127.0.0.2]:${first.port}&bytes=10`]) {
       const response = await fetch(`${first.url}/transfer?${query}`, { headers: auth });
-      expect(response.status, query).toBe(400);
+      withContext(query, () => expect(response.status).toBe(400));
       expect(((await response.json()) as { error: string }).error.length).toBeGreaterThan(0);
     }
     expect((await fetch(`${first.url}/transfer?peer=127.0.0.2:${first.port}&bytes=10`, { method: 'HEAD', headers: auth })).status).toBe(405);

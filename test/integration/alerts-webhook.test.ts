@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_TARGETS_PER_NOTIFICATION } from '../../lib/jobs/alerts.js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createAlertsHandler, handler as lambdaHandler, type AlertsHandlerDeps } from '../../handlers/alerts.js';
 import { loadHandlerConfig } from '../../lib/config.js';
 import type { HttpEvent, HttpResult } from '../../lib/http/api-gateway.js';

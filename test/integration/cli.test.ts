@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
+import { withContext } from '../support/with-context.js';
 
 // The CLI as a user runs it: `npm run --silent netcheck -- …` in a child process, against the demo
 // cluster's Kubernetes API server (real client through a kubeconfig) and loopback data plane.
@@ -74,8 +75,8 @@ describe('netcheck CLI', () => {
     const report = JSON.parse(run.stdout) as JsonReport;
     for (const code of ['clusterip-refused', 'clusterip-timeout', 'endpoint-refused', 'endpoint-timeout']) {
       const finding = report.findings.find((f) => f.code === code);
-      expect(finding?.status, code).toBe('skip');
-      expect(finding?.detail, code).toMatch(/--no-probes|probes/);
+      withContext(code, () => expect(finding?.status).toBe('skip'));
+      withContext(code, () => expect(finding?.detail).toMatch(/--no-probes|probes/));
     }
   });
 
@@ -95,7 +96,7 @@ describe('netcheck CLI', () => {
     for (const run of singleRuns) {
       const single = JSON.parse(run.stdout) as JsonReport;
       const entry = sweep.services.find((s) => s.namespace === 'shop' && s.name === single.target.name);
-      expect({ status: entry?.status, rootCause: entry?.rootCause?.code, verified: entry?.verified }, single.target.name).toEqual({ status: 'fail', rootCause: single.rootCause?.code, verified: true });
+      withContext(String(single.target.name), () => expect({ status: entry?.status, rootCause: entry?.rootCause?.code, verified: entry?.verified }).toEqual({ status: 'fail', rootCause: single.rootCause?.code, verified: true }));
     }
     expect(sweep.services.find((s) => s.name === 'inventory')?.rootCause?.code).toBe('target-port-mismatch');
     expect(sweep.services.find((s) => s.name === 'ledger')?.rootCause?.code).toBe('externalname-unresolvable');
@@ -162,7 +163,7 @@ describe('netcheck CLI', () => {
     try {
       for (const args of [['svc', 'payments', '-n', 'shop'], ['dns', '-n', 'shop'], ['node', 'node-1'], ['cluster']]) {
         const run = await netcheck([...args, '-o', 'json', '--kubeconfig', kubeconfig]);
-        expect(run.code, args.join(' ')).toBe(2);
+        withContext(args.join(' '), () => expect(run.code).toBe(2));
         expect(run.stdout).toBe('');
         expect(run.stderr).toMatch(/cannot reach the Kubernetes API server/);
         expect(run.stderr).not.toMatch(/DNS/);

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
 import { slackSignatureHeaders, slashCommandBody } from '../../lib/slack/signing.js';
 import { startSlackApiServer, type SlackApiServer, type StoredMessage } from '../../lib/testkit/slack-api-server.js';
+import { withContext } from '../support/with-context.js';
 
 // The whole loop over real sockets: signed Slack request → Lambda handler behind a local API
 // Gateway → SQS (fauxqs) → worker → Kubernetes API (demo cluster, loopback data plane) → Slack
@@ -109,7 +110,7 @@ describe('/netcheck end to end', () => {
     for (const path of ['/slack/commands', '/slack/events'] as const) {
       for (const extra of [{ secret: 'wrong-secret' }, { timestamp: now - 600 }, { timestamp: now + 3600 }]) {
         const res = await slash('svc payments -n shop', 'C0BAD', { ...extra, path });
-        expect(res.status, `${path} ${JSON.stringify(extra)}`).toBe(401);
+        withContext(`${path} ${JSON.stringify(extra)}`, () => expect(res.status).toBe(401));
       }
     }
     expect(sends()).toBe(before);

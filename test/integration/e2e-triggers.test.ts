@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { alertDeduplicationId } from '../../lib/jobs/alerts.js';
 import { createJob } from '../../lib/jobs/schema.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';

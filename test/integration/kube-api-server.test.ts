@@ -3,7 +3,7 @@
 // differently from what our tests assume.
 
 import { ApiException, AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { demoObjects } from '../../lib/demo/objects.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
 import { extractKubectl, type Kubectl } from '../../lib/testkit/kube-kubectl.js';

@@ -3,7 +3,7 @@
 // whose fix would grant every ConfigMap.
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { demoObjects } from '../../lib/demo/objects.js';
 import { gatherObjects } from '../../lib/gather/kube.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';

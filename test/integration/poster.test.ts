@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { createSlackPoster, SlackPostError, type ThreadPoster } from '../../lib/post/slack.js';
 import { createTerminalPoster } from '../../lib/post/terminal.js';
 import type { SlackMessage, SlackThread } from '../../lib/render/slack.js';

@@ -2,7 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { EndpointSliceFact, NodeFact, ServiceFact } from '../../lib/model/index.js';
 import { emptyObjectFacts } from '../../lib/gather/types.js';
 import { runProbes, type ProbeOptions } from '../../lib/gather/probes.js';

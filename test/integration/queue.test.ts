@@ -1,8 +1,9 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createJob, type Job } from '../../lib/jobs/schema.js';
 import { JobConsumer, JobQueue } from '../../lib/queue/sqs.js';
 import { startSqsEmulator, type SqsEmulator } from '../../lib/testkit/sqs-emulator.js';
+import { pollUntil } from '../support/poll.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const job = (name: string, id?: string): Job =>
@@ -35,24 +36,27 @@ describe('SQS job queue (fauxqs over HTTP)', () => {
     const { queueUrl } = await sqs.createQueue('deliver.fifo');
     await new JobQueue(sqs.client, queueUrl).send(job('payments'));
     let release!: () => void;
-    const handled = new Promise<Job>((resolve) => {
-      const consumer = new JobConsumer({
-        client: sqs.client,
-        queueUrl,
-        logger: silent,
-        waitTimeSeconds: 1,
-        handle: async (received) => {
-          resolve(received);
-          await new Promise<void>((r) => (release = r));
-        },
-      });
-      consumer.start();
-      afterAll(() => consumer.stop());
+    let received!: (job: Job) => void;
+    const handled = new Promise<Job>((resolve) => (received = resolve));
+    const consumer = new JobConsumer({
+      client: sqs.client,
+      queueUrl,
+      logger: silent,
+      waitTimeSeconds: 1,
+      handle: async (delivered) => {
+        received(delivered);
+        await new Promise<void>((r) => (release = r));
+      },
     });
-    expect((await handled).target).toEqual({ kind: 'svc', name: 'payments', namespace: 'shop' });
-    expect(await depth(queueUrl)).toBe(1); // still in flight, not deleted
-    release();
-    await expect.poll(() => depth(queueUrl), { timeout: 5000 }).toBe(0);
+    consumer.start();
+    try {
+      expect((await handled).target).toEqual({ kind: 'svc', name: 'payments', namespace: 'shop' });
+      expect(await depth(queueUrl)).toBe(1); // still in flight, not deleted
+      release();
+      expect(await pollUntil(() => depth(queueUrl), (n) => n === 0)).toBe(0);
+    } finally {
+      await consumer.stop();
+    }
   });
 
   it('collapses FIFO duplicates with the same deduplication id', async () => {
@@ -83,12 +87,12 @@ describe('SQS job queue (fauxqs over HTTP)', () => {
     });
     consumer.start();
     try {
-      await expect
-        .poll(async () => (await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }))).Messages?.length ?? 0, {
-          timeout: 10_000,
-          interval: 200,
-        })
-        .toBe(1);
+      const deadLettered = await pollUntil(
+        async () => (await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }))).Messages?.length ?? 0,
+        (n) => n === 1,
+        { timeoutMs: 10_000, intervalMs: 200 },
+      );
+      expect(deadLettered).toBe(1);
     } finally {
       await consumer.stop();
     }
@@ -118,7 +122,7 @@ describe('SQS job queue (fauxqs over HTTP)', () => {
     consumer.start();
     try {
       await done;
-      await expect.poll(() => depth(queueUrl), { timeout: 5000 }).toBe(0);
+      expect(await pollUntil(() => depth(queueUrl), (n) => n === 0)).toBe(0);
     } finally {
       await consumer.stop();
     }

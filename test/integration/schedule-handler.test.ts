@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createScheduleHandler, handler as lambdaHandler } from '../../handlers/schedule.js';
 import { loadHandlerConfig } from '../../lib/config.js';
 import { parseJobBody, type Job } from '../../lib/jobs/schema.js';

@@ -1,5 +1,5 @@
 import { WebClient } from '@slack/web-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { startSlackApiServer, type SlackApiServer, type SlackApiServerOptions } from '../../lib/testkit/slack-api-server.js';
 
 let server: SlackApiServer | undefined;

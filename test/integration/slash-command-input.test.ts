@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createQueueRouter } from '../../lib/queue/sqs.js';
 import { handleSlashCommand, type SlashCommandFields } from '../../lib/slack/commands.js';
 import { startSqsEmulator, type SqsEmulator } from '../../lib/testkit/sqs-emulator.js';
@@ -23,19 +23,21 @@ afterAll(async () => {
 const base: SlashCommandFields = { text: 'svc payments -n shop', channel_id: 'C0ABC', user_id: 'U0ABC', user_name: 'alice', response_url: 'https://hooks.slack.com/commands/T0/1/x' };
 
 describe('handleSlashCommand with odd but signed input', () => {
-  it.each([
+  for (const [label, change, field] of [
     ['a channel id over 64 characters', { channel_id: 'C'.repeat(65) }, /reply\.channel/],
     ['a user id over 64 characters', { user_id: 'U'.repeat(65) }, /requester\.id/],
     ['a user name over 256 characters', { user_name: 'a'.repeat(257) }, /requester\.name/],
     ['a response_url that is not a URL', { response_url: 'not a url' }, /reply\.responseUrl/],
-  ])('answers %s with an ephemeral message naming the field, and queues nothing', async (_label, change, field) => {
-    const before = sqs.calls('SendMessage');
-    const reply = await handleSlashCommand({ ...base, ...change }, deps);
-    expect(reply.response_type).toBe('ephemeral');
-    expect(reply.text).toMatch(/cannot take this request/);
-    expect(reply.text).toMatch(field);
-    expect(sqs.calls('SendMessage')).toBe(before);
-  });
+  ] as const) {
+    it(`answers ${label} with an ephemeral message naming the field, and queues nothing`, async () => {
+      const before = sqs.calls('SendMessage');
+      const reply = await handleSlashCommand({ ...base, ...change }, deps);
+      expect(reply.response_type).toBe('ephemeral');
+      expect(reply.text).toMatch(/cannot take this request/);
+      expect(reply.text).toMatch(field);
+      expect(sqs.calls('SendMessage')).toBe(before);
+    });
+  }
 
   it('a replayed request (same trigger_id) queues one job, however often it arrives', async () => {
     const { queueUrl } = await sqs.createQueue('slash-replay.fifo');

@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { createStateRegistry } from '../../lib/state/registry.js';
 import { STATE_BUDGET_BYTES, MAX_SEEN, THREAD_TTL_MS } from '../../lib/state/state.js';
 import { createConfigMapStateStore, STATE_KEY, type ConfigMapStateStoreOptions } from '../../lib/state/store.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { createStateRegistry } from '../../lib/state/registry.js';
 import { THREAD_TTL_MS, emptyState } from '../../lib/state/state.js';
 import { createMemoryStateStore } from '../../lib/state/store.js';

@@ -3,7 +3,7 @@
 // server that lists in another order than storage keys, which the API does not promise.
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { demoObjects } from '../../lib/demo/objects.js';
 import { isSystemNamespace, type PodFact, type SweepReport } from '../../lib/model/index.js';
 import { gatherClusterByNamespace, gatherObjects, type NamespaceSink } from '../../lib/gather/kube.js';

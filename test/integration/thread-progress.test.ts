@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 import { createJob, type Job } from '../../lib/jobs/schema.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { slackSignatureHeaders, slashCommandBody } from '../../lib/slack/signing.js';
 import { createMemoryThrottle } from '../../lib/slack/throttle.js';
 import { startHandlerGateway, type HandlerGateway } from '../../lib/testkit/handler-gateway.js';

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, populateCluster } from './cluster.js';
 import { buildLab, describeNetlab, type Lab, type LabOptions } from './lab.js';
+import { withContext } from '../support/with-context.js';
 
 // The data path end to end: the netcheck CLI runs in a client pod on node-1, the Service's pod
 // lives on node-2, and each fault is made on a real data plane — on the client's node or on the
@@ -79,7 +80,7 @@ function datapathLab(title: string, options: LabOptions, faults: (ctx: { lab: ()
 const problems = (report: JsonReport) => report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => f.code);
 
 function expectRoot(report: JsonReport, code: string, node: string, notNode?: string): void {
-  expect(report.rootCause?.code, JSON.stringify(problems(report))).toBe(code);
+  withContext(JSON.stringify(problems(report)), () => expect(report.rootCause?.code).toBe(code));
   expect(report.rootCause?.subjects).toContainEqual(expect.objectContaining({ kind: 'node', name: node }));
   if (notNode) expect(report.rootCause?.subjects).not.toContainEqual(expect.objectContaining({ kind: 'node', name: notNode }));
   expect(report.rootCause?.summary).toContain(node);
@@ -146,7 +147,7 @@ datapathLab('network lab: the data path, bridge CNI', {}, ({ lab, diagnose }) =>
       // The pod itself answers: only the Service path through node-1's stale rules is broken.
       expect(report.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('pass');
       const conntrack = report.findings.find((f) => f.code === 'conntrack-unreplied');
-      expect(conntrack?.status, JSON.stringify(conntrack)).toBe('fail');
+      withContext(JSON.stringify(conntrack), () => expect(conntrack?.status).toBe('fail'));
       expect(conntrack?.detail).toMatch(/node-1: \d+ of \d+ connections to 10\.96\.0\.20:80 unreplied in conntrack, DNATed \d+ to 10\.244\.2\.77:8080/);
       expect(conntrack?.explainedBy).toBe('kube-proxy-rules-stale');
     } finally {
@@ -194,7 +195,7 @@ datapathLab('network lab: the data path, routed CNI behind a router', { cni: 'ro
     await lab().setRouterMtu(1400);
     try {
       const report = await diagnose('mtu-blackhole', ['svc', 'web', '-n', 'shop']);
-      expect(report.rootCause?.code, JSON.stringify(problems(report))).toBe('path-mtu-blackhole');
+      withContext(JSON.stringify(problems(report)), () => expect(report.rootCause?.code).toBe('path-mtu-blackhole'));
       for (const node of ['node-1', 'node-2']) expect(report.rootCause?.subjects).toContainEqual(expect.objectContaining({ kind: 'node', name: node }));
       expect(report.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('pass');
       expect(report.findings.find((f) => f.code === 'clusterip-timeout')?.status).toBe('pass');

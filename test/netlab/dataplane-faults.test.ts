@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { buildLab, CLUSTER_CIDR, describeNetlab, kubeProxyChain, type Lab, type LabTcpResult, type LabTcpTarget } from './lab.js';
 
 // Data-plane faults on real packets, before any verdict logic exists for them: each fault is made

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { withContext } from '../support/with-context.js';
 import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, populateCluster, type LabCluster } from './cluster.js';
 import { buildLab, describeNetlab, type Lab } from './lab.js';
 
@@ -50,7 +51,7 @@ describeNetlab('network lab: one bad CoreDNS replica among two', () => {
     let broken = await lab.startDns(replica.pod, {});
     try {
       const report = await diagnose(['dns', '-n', 'shop']);
-      expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('coredns-endpoint-failing');
+      withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('coredns-endpoint-failing'));
       expect(report.rootCause?.summary).toContain(`${replica.pod} on node-2`);
       expect(report.rootCause?.summary).toContain('NXDOMAIN');
       expect(report.rootCause?.subjects).toContainEqual(expect.objectContaining({ kind: 'node', name: 'node-2' }));

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { build as bundle } from 'esbuild';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'vitest';
+import { describe, it } from '@jest/globals';
 import type { NetnsCall } from './netns-call.js';
 
 // A two-node Kubernetes data plane built from Linux network namespaces, so the faults netcheck
@@ -230,7 +230,7 @@ export function describeNetlab(title: string, body: () => void): void {
     return;
   }
   if (missing !== undefined) console.warn(`[netlab] skipping "${title}": ${missing}`);
-  describe.skipIf(missing !== undefined)(title, body);
+  (missing === undefined ? describe : describe.skip)(title, body);
 }
 
 export interface RunResult {
@@ -314,6 +314,9 @@ function quotable(text: string): string {
 }
 
 let labCounter = 0;
+// Jest runs several test files one after another in one worker process, each with its own copy of
+// this module (so the counter starts at 0 again): the pid alone does not tell their labs apart.
+const moduleInstance = randomBytes(3).toString('hex');
 
 export class Lab {
   readonly prefix: string;
@@ -339,9 +342,9 @@ export class Lab {
   private toolsDir: string | undefined;
 
   constructor(options: LabOptions = {}) {
-    // Unique per process and lab, so parallel test files never meet. Interface names never derive
+    // Unique per process, test file and lab, so test files never meet. Interface names never derive
     // from it (veths are named inside the namespaces), so it need not fit in 15 characters.
-    this.prefix = `nc${process.pid}-${labCounter++}`;
+    this.prefix = `nc${process.pid}-${moduleInstance}-${labCounter++}`;
     this.cni = options.cni ?? 'bridge';
     const routed = this.cni === 'routed';
     this.nodes = [1, 2].map((index) => ({

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { NodeAgentFact, NodeKernelFacts, ProbeFacts, ServiceFact, TcpProbeFact } from '../../lib/model/index.js';
 import { emptyObjectFacts, type ObjectFacts } from '../../lib/gather/types.js';
 import type { ProbeOptions } from '../../lib/gather/probes.js';

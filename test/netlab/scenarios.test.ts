@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, populateCluster } from './cluster.js';
 import { buildLab, describeNetlab, type Lab, type LabChild } from './lab.js';
+import { withContext } from '../support/with-context.js';
 
 // The issue's real goal: a fault made on a real data plane, diagnosed end to end. The netcheck CLI
 // runs inside a pod namespace (its probes leave from that pod), reads the cluster from our API
@@ -67,7 +68,7 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
     await lab.sysctl(node.ns, 'net.ipv4.ip_forward', 0);
     try {
       const { code, report } = await netcheck('ip-forward', ['svc', 'web', '-n', 'shop']);
-      expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('ip-forward-disabled');
+      withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('ip-forward-disabled'));
       expect(report.rootCause?.summary).toContain('node-2');
       expect(report.rootCause?.summary).not.toContain('node-1');
       expect(failing(report)).toEqual(expect.arrayContaining(['endpoint-timeout']));
@@ -82,7 +83,7 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
     await lab.sysctl(node.ns, 'net.bridge.bridge-nf-call-iptables', 0);
     try {
       const { report } = await netcheck('bridge-nf', ['svc', 'api', '-n', 'shop']);
-      expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('bridge-nf-call-iptables-disabled');
+      withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('bridge-nf-call-iptables-disabled'));
       expect(report.rootCause?.summary).toContain('node-1');
       expect(failing(report)).toEqual(expect.arrayContaining(['clusterip-timeout']));
       // Pod-to-pod traffic is bridged without DNAT, so it still works: only the Service path breaks.
@@ -101,7 +102,7 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
     await lab.sysctl(node.ns, 'net.bridge.bridge-nf-call-iptables', 0);
     try {
       const { report } = await netcheck('br-netfilter-missing', ['svc', 'api', '-n', 'shop']);
-      expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('bridge-nf-call-iptables-disabled');
+      withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('bridge-nf-call-iptables-disabled'));
       const cause = report.findings.find((f) => f.code === 'bridge-nf-call-iptables-disabled');
       expect(cause?.detail).toContain('node-1 (br_netfilter not loaded)');
     } finally {
@@ -113,25 +114,25 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
 
   it('wrong targetPort: target-port-mismatch', async () => {
     const { report } = await netcheck('target-port', ['svc', 'orders', '-n', 'shop']);
-    expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('target-port-mismatch');
+    withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('target-port-mismatch'));
     expect(failing(report)).toEqual(expect.arrayContaining(['clusterip-refused']));
   });
 
   it('no endpoints (kube-proxy REJECT): the API-side cause, selector-matches-no-pods', async () => {
     const { report } = await netcheck('no-endpoints', ['svc', 'cart', '-n', 'shop']);
-    expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('selector-matches-no-pods');
+    withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('selector-matches-no-pods'));
     expect(failing(report)).toEqual(expect.arrayContaining(['clusterip-refused']));
   });
 
   it('a NetworkPolicy enforced by a drop rule: network-policy-denies', async () => {
     const { report } = await netcheck('network-policy', ['svc', 'pay', '-n', 'shop']);
-    expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('network-policy-denies');
+    withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('network-policy-denies'));
     expect(failing(report)).toEqual(expect.arrayContaining(['endpoint-timeout']));
   });
 
   it("internalTrafficPolicy Local and no endpoint on the client's node: kube-proxy drops, internal-traffic-local-no-endpoint", async () => {
     const { report } = await netcheck('itp-local', ['svc', 'cache', '-n', 'shop']);
-    expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('internal-traffic-local-no-endpoint');
+    withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('internal-traffic-local-no-endpoint'));
     expect(report.rootCause?.summary).toContain('node-1');
     // The endpoint itself answers; only the Service path from node-1 is dropped (a timeout, not a reject).
     expect(report.findings.find((f) => f.code === 'clusterip-timeout')?.status).toBe('fail');
@@ -149,6 +150,6 @@ describeNetlab('network lab: scenarios through the engine (CLI in a pod, API ser
   it('DNS server stopped: cluster-dns-down', async () => {
     await dns.stop();
     const { report } = await netcheck('dns-down', ['dns', '-n', 'shop']);
-    expect(report.rootCause?.code, JSON.stringify(failing(report))).toBe('cluster-dns-down');
+    withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('cluster-dns-down'));
   });
 });

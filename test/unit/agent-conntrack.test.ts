@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { conntrackArgs, parseConntrackLine, readConntrackEntries, summarizeConntrack } from '../../lib/agent/conntrack.js';
 import type { ServiceAddress } from '../../lib/agent/service-address.js';
 import type { ToolRequest, ToolResult } from '../../lib/agent/tools.js';

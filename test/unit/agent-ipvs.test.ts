@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { ipvsServiceRules, parseIpvsadm } from '../../lib/agent/ipvs.js';
 import type { ToolRunner } from '../../lib/agent/tools.js';
 

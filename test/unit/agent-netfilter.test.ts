@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { parseIptables, ruleMatches } from '../../lib/agent/iptables-parse.js';
 import { netfilterFromDumps, readNetfilter } from '../../lib/agent/netfilter.js';
 import { renderNftRule } from '../../lib/agent/nft-parse.js';
@@ -491,7 +491,7 @@ describe('readNetfilter on a live node (scripted tools)', () => {
 });
 
 describe('classifyInterface: pod veths', () => {
-  it.each([
+  for (const [name, kind] of [
     ['veth1a2b3c', 'pod'],
     ['cali12ab34cd56e', 'pod'],
     ['lxc8f2e1', 'pod'],
@@ -502,9 +502,11 @@ describe('classifyInterface: pod veths', () => {
     ['eni0a1b2c3d4e5', 'pod'],
     ['azv1234abcd', 'pod'],
     ['eth1', 'other'],
-  ])('%s is %s', (name, kind) => {
-    expect(classifyInterface(name, 'eth0')).toBe(kind);
-  });
+  ] as const) {
+    it(`${name} is ${kind}`, () => {
+      expect(classifyInterface(name, 'eth0')).toBe(kind);
+    });
+  }
 
   it('counts a port of a CNI bridge as a pod interface whatever its name', () => {
     expect(classifyInterface('web-7d9f-abc12', 'eth0', 'cni0')).toBe('pod');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { constantTimeEqual, presentedToken } from '../../lib/http/api-gateway.js';
 import { alertDeduplicationId, alertThreadKey, parseAlertChannels, targetFromAlert } from '../../lib/jobs/alerts.js';
 

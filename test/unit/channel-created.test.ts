@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jobFromChannelCreated } from '../../lib/jobs/channel.js';
 import { parseJob } from '../../lib/jobs/schema.js';
 import { JobQueue } from '../../lib/queue/sqs.js';

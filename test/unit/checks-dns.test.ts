@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { runChecks } from '../../lib/checks/index.js';
 import type { Finding } from '../../lib/model/index.js';
 import { buildFacts } from '../scenarios/load.js';

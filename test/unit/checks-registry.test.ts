@@ -1,10 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { checkByCode, checks, runChecks } from '../../lib/checks/index.js';
 import { CODES, type Facts } from '../../lib/model/index.js';
 import { buildFacts, loadScenario } from '../scenarios/load.js';
+import { withContext } from '../support/with-context.js';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 const scenarioFiles = readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml'));
@@ -23,8 +24,8 @@ describe('check registry', () => {
     expect(new Set(codes).size).toBe(codes.length);
     for (const check of checks) {
       expect(check.code).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
-      expect(check.docs, check.code).toMatch(/^https:\/\/[a-z0-9.-]+\//);
-      for (const symptom of check.explains ?? []) expect(checkByCode(symptom), `${check.code} explains ${symptom}`).toBeDefined();
+      withContext(check.code, () => expect(check.docs).toMatch(/^https:\/\/[a-z0-9.-]+\//));
+      for (const symptom of check.explains ?? []) withContext(`${check.code} explains ${symptom}`, () => expect(checkByCode(symptom)).toBeDefined());
     }
   });
 
@@ -71,8 +72,8 @@ describe('check registry', () => {
     for (const file of scenarioFiles) {
       const facts = deepFreeze(loadScenario(join(scenarioDir, file)).facts);
       const first = runChecks(facts);
-      expect(first.filter((f) => /^Check \S+ crashed$/.test(f.title)), file).toEqual([]);
-      expect(runChecks(facts), file).toEqual(first);
+      withContext(file, () => expect(first.filter((f) => /^Check \S+ crashed$/.test(f.title))).toEqual([]));
+      withContext(file, () => expect(runChecks(facts)).toEqual(first));
     }
   });
 
@@ -80,9 +81,9 @@ describe('check registry', () => {
     for (const file of scenarioFiles) {
       for (const f of runChecks(loadScenario(join(scenarioDir, file)).facts)) {
         if (f.status !== 'fail' && f.status !== 'warn') continue;
-        expect(f.evidence.length, `${file} ${f.code} evidence`).toBeGreaterThan(0);
-        expect(f.remediation, `${file} ${f.code} remediation`).not.toBe('');
-        expect(f.subjects.length, `${file} ${f.code} subjects`).toBeGreaterThan(0);
+        withContext(`${file} ${f.code} evidence`, () => expect(f.evidence.length).toBeGreaterThan(0));
+        withContext(`${file} ${f.code} remediation`, () => expect(f.remediation).not.toBe(''));
+        withContext(`${file} ${f.code} subjects`, () => expect(f.subjects.length).toBeGreaterThan(0));
       }
     }
   });

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { runChecks } from '../../lib/checks/index.js';
 import { diagnosePod } from '../../lib/checks/lib/pods.js';
 import { closeMatches, editDistance, type Finding, type PodFact } from '../../lib/model/index.js';
 import { buildFacts } from '../scenarios/load.js';
+import { withContext } from '../support/with-context.js';
 
 const target = { kind: 'svc' as const, name: 'payments', namespace: 'shop', cluster: 'test' };
 
@@ -43,8 +44,8 @@ describe('service-not-found', () => {
       codes: ['selector-matches-no-pods', 'no-ready-endpoints', 'clusterip-refused'],
     });
     for (const f of findings) {
-      expect(f.status, f.code).toBe('skip');
-      expect(f.detail, f.code).toContain('service shop/payments could not be read: could not list services in namespace shop (HTTP 403)');
+      withContext(f.code, () => expect(f.status).toBe('skip'));
+      withContext(f.code, () => expect(f.detail).toContain('service shop/payments could not be read: could not list services in namespace shop (HTTP 403)'));
     }
   });
 });
@@ -118,8 +119,8 @@ describe('probe checks', () => {
   it('skip with the reason when probes are disabled, never pass or fail', () => {
     for (const code of ['clusterip-timeout', 'clusterip-refused', 'endpoint-timeout', 'endpoint-refused', 'dns-service-name-failed']) {
       const f = only(code, { services: [payments], probes: { enabled: false, skipReason: 'running outside the cluster network' } });
-      expect(f.status, code).toBe('skip');
-      expect(f.detail, code).toContain('running outside the cluster network');
+      withContext(code, () => expect(f.status).toBe('skip'));
+      withContext(code, () => expect(f.detail).toContain('running outside the cluster network'));
     }
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import type { DaemonSetFact } from '../../lib/model/index.js';
 import { detectCni } from '../../lib/checks/lib/cni.js';
 

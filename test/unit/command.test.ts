@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { parseCommand } from '../../lib/jobs/command.js';
 
 describe('/netcheck grammar', () => {
-  it.each([
+  for (const [text, target] of [
     ['svc payments -n shop', { kind: 'svc', name: 'payments', namespace: 'shop' }],
     ['svc payments', { kind: 'svc', name: 'payments', namespace: 'default' }],
     ['service shop/payments', { kind: 'svc', name: 'payments', namespace: 'shop' }],
@@ -12,10 +12,12 @@ describe('/netcheck grammar', () => {
     ['dns', { kind: 'dns', namespace: 'default' }],
     ['cluster', { kind: 'cluster' }],
     ['  SVC   payments   -n   shop  ', { kind: 'svc', name: 'payments', namespace: 'shop' }],
-  ])('%s', (text, target) => {
-    const parsed = parseCommand(text);
-    expect(parsed).toEqual({ ok: true, kind: 'target', target });
-  });
+  ] as const) {
+    it(text, () => {
+      const parsed = parseCommand(text);
+      expect(parsed).toEqual({ ok: true, kind: 'target', target });
+    });
+  }
 
   it('accepts --cluster on every form', () => {
     for (const text of ['svc payments -n shop --cluster prod', 'node n1 --cluster prod', 'dns --cluster=prod', 'cluster --cluster prod']) {
@@ -28,11 +30,13 @@ describe('/netcheck grammar', () => {
     expect(parseCommand('svc payments —cluster prod')).toMatchObject({ ok: true, cluster: 'prod' });
   });
 
-  it.each(['', 'help', 'HELP'])('"%s" is help', (text) => {
-    expect(parseCommand(text)).toEqual({ ok: true, kind: 'help' });
-  });
+  for (const text of ['', 'help', 'HELP']) {
+    it(`"${text}" is help`, () => {
+      expect(parseCommand(text)).toEqual({ ok: true, kind: 'help' });
+    });
+  }
 
-  it.each([
+  for (const [text, message] of [
     ['svc', /needs a service name/],
     ['svc Payments', /not a valid service name/],
     ['svc payments -n Shop_1', /not a valid namespace/],
@@ -48,11 +52,13 @@ describe('/netcheck grammar', () => {
     ['svc ' + 'a'.repeat(64), /not a valid service name/],
     ['svc $(whoami)', /not a valid service name/],
     ['x'.repeat(600), /too long/],
-  ])('rejects "%.40s"', (text, message) => {
-    const parsed = parseCommand(text);
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.error).toMatch(message);
-  });
+  ] as const) {
+    it(`rejects "${text.slice(0, 40)}"`, () => {
+      const parsed = parseCommand(text);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.error).toMatch(message);
+    });
+  }
 
   it('takes --from on svc and dns: a pod, a workload, in the target namespace or another', () => {
     expect(parseCommand('svc payments -n shop --from deploy/checkout')).toEqual({
@@ -65,15 +71,17 @@ describe('/netcheck grammar', () => {
     expect(parseCommand('dns -n shop --from checkout-7d9f-x2k')).toMatchObject({ target: { kind: 'dns', from: { kind: 'pod', name: 'checkout-7d9f-x2k', namespace: 'shop' } } });
   });
 
-  it.each([
+  for (const [text, message] of [
     ['node node-1 --from deploy/x', /--from goes with svc and dns/],
     ['svc payments --from a/b/c/d', /too many parts/],
     ['svc payments --from web/cronjob/x', /not a workload kind/],
     ['svc payments --from Web/deploy/x', /namespace/],
     ['svc payments --from', /--from needs a value/],
-  ])('rejects %s with a reason', (text, message) => {
-    const parsed = parseCommand(text);
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.error).toMatch(message);
-  });
+  ] as const) {
+    it(`rejects ${text} with a reason`, () => {
+      const parsed = parseCommand(text);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.error).toMatch(message);
+    });
+  }
 });

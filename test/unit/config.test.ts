@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadHandlerConfig, loadWorkerConfig } from '../../lib/config.js';
 
 const problems = (fn: () => unknown): string[] => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { toEndpointSliceFact, toPodFact, toServiceFact } from '../../lib/kube/convert.js';
 
 describe('converting the Service features that silently drop traffic', () => {

@@ -4,7 +4,7 @@
 import { Resolver } from 'node:dns/promises';
 import { request } from 'node:http';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 import { serviceObject } from '../../lib/testkit/kube-objects.js';
 

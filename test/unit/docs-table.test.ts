@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { checks } from '../../lib/checks/index.js';
+import { withContext } from '../support/with-context.js';
 
 const readmePath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
 
@@ -40,17 +41,17 @@ describe('README check table', () => {
     const registered: string[] = checks.map((c) => c.code);
     const missing = registered.filter((c) => !documented.includes(c));
     const unknown = documented.filter((c) => !registered.includes(c));
-    expect({ missing, unknown }, 'the README check table is stale').toEqual({ missing: [], unknown: [] });
+    withContext('the README check table is stale', () => expect({ missing, unknown }).toEqual({ missing: [], unknown: [] }));
     expect(documented).toEqual(registered);
     for (const check of checks) {
-      expect(rows.find((r) => r.code === check.code)?.layer, `layer of ${check.code}`).toBe(check.layer);
+      withContext(`layer of ${check.code}`, () => expect(rows.find((r) => r.code === check.code)?.layer).toBe(check.layer));
     }
   });
 
   it('says what each code means and how to fix it', () => {
     for (const row of rows) {
-      expect(row.meaning.length, `${row.code} meaning`).toBeGreaterThan(20);
-      expect(row.fix.length, `${row.code} fix`).toBeGreaterThan(10);
+      withContext(`${row.code} meaning`, () => expect(row.meaning.length).toBeGreaterThan(20));
+      withContext(`${row.code} fix`, () => expect(row.fix.length).toBeGreaterThan(10));
     }
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import type { DaemonSetFact, Facts, Finding, NodeAgentFact, NodeKernelFacts, Target } from '../../lib/model/index.js';
 import type { Check } from '../../lib/checks/types.js';
 import bridgeNf from '../../lib/checks/bridge-nf-call-iptables-disabled.js';
@@ -8,6 +8,7 @@ import mtu from '../../lib/checks/mtu-mismatch.js';
 import agentUnreachable from '../../lib/checks/node-agent-unreachable.js';
 import podCidrRoute from '../../lib/checks/pod-cidr-route-missing.js';
 import rpFilter from '../../lib/checks/rp-filter-strict.js';
+import { withContext } from '../support/with-context.js';
 
 function kernel(partial: Partial<NodeKernelFacts> = {}): NodeKernelFacts {
   return {
@@ -71,8 +72,8 @@ describe('kernel checks: unknown is never a pass', () => {
   it('no agent at all: every kernel check skips and says why', () => {
     for (const check of [ipForward, bridgeNf, conntrack, rpFilter, mtu]) {
       const result = only(check, facts([]));
-      expect(result.status, check.code).toBe('skip');
-      expect(result.detail, check.code).toContain('no node agent reported');
+      withContext(check.code, () => expect(result.status).toBe('skip'));
+      withContext(check.code, () => expect(result.detail).toContain('no node agent reported'));
     }
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import type { Facts, NetworkPolicyFact, PodFact, ProbeFacts } from '../../lib/model/index.js';
 import check from '../../lib/checks/network-policy-denies.js';

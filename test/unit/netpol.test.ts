@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { ipInCidr, type NamespaceFact, type NetworkPolicyFact, type PodFact } from '../../lib/model/index.js';
 import {
   type Connection,

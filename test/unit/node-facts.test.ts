@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { classifyInterface, parseProcNetRoute, readNodeFacts } from '../../lib/agent/node-facts.js';
 
 // A fake /proc and /sys tree per test: the reader must work from any root and must report
@@ -184,7 +184,7 @@ describe('parseProcNetRoute', () => {
 });
 
 describe('classifyInterface', () => {
-  it.each([
+  for (const [name, kind] of [
     ['flannel.1', 'cni'],
     ['cni0', 'cni'],
     ['cbr0', 'cni'],
@@ -199,9 +199,11 @@ describe('classifyInterface', () => {
     ['tunl0', 'cni'],
     ['eth1', 'other'],
     ['lo', 'other'],
-  ])('%s is %s', (name, kind) => {
-    expect(classifyInterface(name, 'eth0')).toBe(kind);
-  });
+  ] as const) {
+    it(`${name} is ${kind}`, () => {
+      expect(classifyInterface(name, 'eth0')).toBe(kind);
+    });
+  }
 
   it('the default-route device is primary even when its name looks like a CNI device', () => {
     expect(classifyInterface('cbr0', 'cbr0')).toBe('primary');

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CODES, type Code, type Finding, type Report, type ServiceResult, type SweepReport } from '../../lib/model/index.js';
 import { grouped, testFinding } from './report-fixtures.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
+import { withContext } from '../support/with-context.js';
 
 // Every message rendered here is also posted to our Slack API server, which enforces Block Kit's
 // limits the way Slack does, so "fits" is checked by the same code that emulates the rejection.
@@ -23,7 +24,7 @@ async function expectAcceptedBySlack(thread: SlackThread): Promise<void> {
       body: JSON.stringify({ channel: 'C0RENDER', text: message.text, blocks: message.blocks }),
     });
     const body = (await response.json()) as { ok: boolean; error?: string; response_metadata?: unknown };
-    expect(body, `Slack rejected "${message.text.slice(0, 80)}": ${JSON.stringify(body)}`).toMatchObject({ ok: true });
+    withContext(`Slack rejected "${message.text.slice(0, 80)}": ${JSON.stringify(body)}`, () => expect(body).toMatchObject({ ok: true }));
   }
 }
 

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import type { Code, Finding, Report, SweepReport } from '../../lib/model/index.js';
 import { grouped, testFinding } from './report-fixtures.js';
 import { sweepToJson, toJson } from '../../lib/render/json.js';
 import { truncate } from '../../lib/render/mrkdwn.js';
 import { renderSlackThread } from '../../lib/render/slack.js';
 import { renderSummaryText, renderText, renderThreadText } from '../../lib/render/terminal.js';
+import { withContext } from '../support/with-context.js';
 
 const f = (code: Code, status: Finding['status'], extra: Partial<Finding> = {}): Finding =>
   testFinding(code, status, extra, { remediation: status === 'pass' || status === 'skip' ? '' : `fix ${code}`, subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }] });
@@ -50,7 +51,7 @@ describe('renderText', () => {
     let at = -1;
     for (const expected of order) {
       const index = lines.indexOf(expected, at + 1);
-      expect(index, `missing or out of order: ${JSON.stringify(expected)}\n${text}`).toBeGreaterThan(at);
+      withContext(`missing or out of order: ${JSON.stringify(expected)}\n${text}`, () => expect(index).toBeGreaterThan(at));
       at = index;
     }
   });

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHmac } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { guardSlackRequest } from '../../lib/slack/request-guard.js';
+import { withContext } from '../support/with-context.js';
 
 const now = 1_764_140_000;
 const SECRET = 'test-signing-secret';
@@ -23,15 +24,17 @@ describe('guardSlackRequest', () => {
     }
   });
 
-  it.each([
+  for (const [label, ts] of [
     ['stale by more than 5 minutes', now - 301],
     ['from the future by more than 5 minutes', now + 301],
     ['an hour in the future', now + 3600],
-  ])('rejects a timestamp %s', (_label, ts) => {
-    const result = guard(event(signed(ts)));
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.response.statusCode).toBe(401);
-  });
+  ] as const) {
+    it(`rejects a timestamp ${label}`, () => {
+      const result = guard(event(signed(ts)));
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.response.statusCode).toBe(401);
+    });
+  }
 
   it('rejects missing signature headers and non-numeric timestamps', () => {
     expect(guard(event({})).ok).toBe(false);
@@ -61,7 +64,7 @@ describe('guardSlackRequest', () => {
       ['application/x-www-form-urlencoded', 'payload=%7B'],
     ] as const) {
       const result = guard(event(signed(now, { 'Content-Type': contentType }, body), body));
-      expect(result.ok, `${contentType} ${body}`).toBe(false);
+      withContext(`${contentType} ${body}`, () => expect(result.ok).toBe(false));
       if (!result.ok) expect(result.response.statusCode).toBe(400);
     }
   });

@@ -2,10 +2,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { explains, runChecks } from '../../lib/checks/index.js';
 import { buildReport } from '../../lib/verdict/verdict.js';
 import { loadScenario } from '../scenarios/load.js';
+import { withContext } from '../support/with-context.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 const files = readdirSync(dir)
@@ -25,41 +26,44 @@ describe('scenarios', () => {
       const want = scenario.expect;
       const overview = report.findings.map((f) => `${f.code}:${f.status}${f.explainedBy ? `<-${f.explainedBy}` : ''}`).join(' ');
 
-      expect(report.status, overview).toBe(want.status);
-      expect(report.rootCause?.code ?? null, overview).toBe(want.rootCause);
-      expect(findings.filter((f) => f.status === 'error' && /^Check \S+ crashed$/.test(f.title)), 'no check crashed').toEqual([]);
+      withContext(overview, () => expect(report.status).toBe(want.status));
+      withContext(overview, () => expect(report.rootCause?.code ?? null).toBe(want.rootCause));
+      withContext('no check crashed', () => expect(findings.filter((f) => f.status === 'error' && /^Check \S+ crashed$/.test(f.title))).toEqual([]));
 
       for (const subject of want.rootCauseSubjects ?? []) {
         // Subjects may carry more than the fixture names (a pod's IP and node): match what it names.
-        expect(report.rootCause?.subjects, `root cause names ${subject.kind} ${subject.name}`).toContainEqual(
-          expect.objectContaining(subject.namespace === undefined ? { kind: subject.kind, name: subject.name } : subject),
+        withContext(`root cause names ${subject.kind} ${subject.name}`, () =>
+          expect(report.rootCause?.subjects).toContainEqual(
+            expect.objectContaining(subject.namespace === undefined ? { kind: subject.kind, name: subject.name } : subject),
+          ),
         );
       }
       for (const [code, status] of Object.entries(want.findings ?? {})) {
         const ofCode = report.findings.filter((f) => f.code === code);
-        expect(ofCode.length, `${code} produced a finding (${overview})`).toBeGreaterThan(0);
-        expect(ofCode.map((f) => f.status), `${code} status`).toContain(status);
+        withContext(`${code} produced a finding (${overview})`, () => expect(ofCode.length).toBeGreaterThan(0));
+        withContext(`${code} status`, () => expect(ofCode.map((f) => f.status)).toContain(status));
       }
       for (const [symptom, cause] of Object.entries(want.explainedBy ?? {})) {
         const found = report.findings.find((f) => f.code === symptom && f.status !== 'pass' && f.status !== 'skip');
-        expect(found?.explainedBy, `${symptom} explained by (${overview})`).toBe(cause);
-        expect(report.rootCause?.explains ?? [], 'root cause lists what it explains').toEqual(
-          cause === report.rootCause?.code ? expect.arrayContaining([symptom]) : expect.anything(),
+        withContext(`${symptom} explained by (${overview})`, () => expect(found?.explainedBy).toBe(cause));
+        withContext('root cause lists what it explains', () =>
+          expect(report.rootCause?.explains ?? []).toEqual(cause === report.rootCause?.code ? expect.arrayContaining([symptom]) : expect.anything()),
         );
       }
       if (want.noFailOrWarn) {
         expect(report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => `${f.code}: ${f.detail}`)).toEqual([]);
       }
       for (const text of want.summaryIncludes ?? []) {
-        expect(report.rootCause?.summary, 'root cause summary').toContain(text);
+        withContext('root cause summary', () => expect(report.rootCause?.summary).toContain(text));
       }
       // Every failing or warning finding must tell a person what to do.
       for (const f of report.findings.filter((x) => x.status === 'fail' || x.status === 'warn')) {
-        expect(f.remediation, `${f.code} has a remediation`).not.toBe('');
-        expect(f.evidence.length + f.detail.length, `${f.code} has evidence`).toBeGreaterThan(0);
+        withContext(`${f.code} has a remediation`, () => expect(f.remediation).not.toBe(''));
+        withContext(`${f.code} has evidence`, () => expect(f.evidence.length + f.detail.length).toBeGreaterThan(0));
       }
-      if (report.rootCause) {
-        expect(report.findings[0]?.code, 'root cause is listed first').toBe(report.rootCause.code);
+      const rootCause = report.rootCause;
+      if (rootCause) {
+        withContext('root cause is listed first', () => expect(report.findings[0]?.code).toBe(rootCause.code));
       }
     });
   }
@@ -75,13 +79,15 @@ describe('scenario loader', () => {
     ['unknown-expect-key.yaml', `${header}expect: { status: ok, rootCause: null, rootcause: x }\n`, /rootcause/],
   ];
 
-  it.each(cases)('rejects %s with a message naming the file and the field', (name, text, message) => {
-    const dir = mkdtempSync(join(tmpdir(), 'netcheck-scenario-'));
-    try {
-      writeFileSync(join(dir, name), text);
-      expect(() => loadScenario(join(dir, name))).toThrow(new RegExp(`scenario ${name.replace('.', '\\.')}: .*${message.source}`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const [name, text, message] of cases) {
+    it(`rejects ${name} with a message naming the file and the field`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'netcheck-scenario-'));
+      try {
+        writeFileSync(join(dir, name), text);
+        expect(() => loadScenario(join(dir, name))).toThrow(new RegExp(`scenario ${name.replace('.', '\\.')}: .*${message.source}`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

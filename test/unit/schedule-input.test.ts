@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { jobFromSchedule, scheduleDefaultsFromEnv } from '../../lib/jobs/schedule.js';
 
 const routing = { queues: { prod: 'http://127.0.0.1:1/prod.fifo', edge: 'http://127.0.0.1:1/edge.fifo' }, defaultCluster: 'prod', channelClusters: {} };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { explains } from '../../lib/checks/index.js';
 import { applySilences, findingId, labelsFromFacts, type SweepReport, type Code, type Finding, type FindingStatus, type Silence, type Subject } from '../../lib/model/index.js';
 import { silenceSweep } from '../../lib/summary/silence.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import type { Code, Finding, FindingRef, SweepReport } from '../../lib/model/index.js';
 import { diffFindings, toFindingRefs } from '../../lib/summary/diff.js';
 

@@ -7,7 +7,8 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
+import { withContext } from '../support/with-context.js';
 import { explains, runChecks } from '../../lib/checks/index.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import type { Facts, Report, ServiceResult, SweepReport } from '../../lib/model/index.js';
@@ -52,7 +53,7 @@ const entryOf = (sweep: SweepReport, key: ServiceKey): ServiceResult | undefined
 
 function countsAddUp(sweep: SweepReport): void {
   const c = sweep.counts;
-  expect(c.ok + c.unverified + c.warn + c.fail + c.error, 'every service counted once').toBe(c.services);
+  withContext('every service counted once', () => expect(c.ok + c.unverified + c.warn + c.fail + c.error).toBe(c.services));
 }
 
 describe('sweep and single diagnosis agree on every service fixture', () => {
@@ -82,9 +83,9 @@ describe('sweep and single diagnosis agree on every service fixture', () => {
         expect(entry.verified).toBe(false);
         expect(entry.unverifiedReason).toMatch(/not probed/);
       } else {
-        expect(report.counts.unverified, 'an API-healthy service is counted unverified').toBeGreaterThan(0);
+        withContext('an API-healthy service is counted unverified', () => expect(report.counts.unverified).toBeGreaterThan(0));
       }
-      expect(report.counts.ok, 'nothing unprobed is counted ok').toBe(0);
+      withContext('nothing unprobed is counted ok', () => expect(report.counts.ok).toBe(0));
       expect(report.verification).toEqual({ probed: 0, limit: 0, reason: expect.stringMatching(/not probed/) });
       countsAddUp(report);
     });
@@ -93,7 +94,7 @@ describe('sweep and single diagnosis agree on every service fixture', () => {
       const single = singleDiagnosis(scenario.facts);
       const { sweeper, report } = apiSweep(scenario.facts, PROBE_LIMIT);
       const flagged = sweeper.toProbe(report);
-      expect(flagged, 'the fixture target is flagged for a full diagnosis').toContainEqual(key);
+      withContext('the fixture target is flagged for a full diagnosis', () => expect(flagged).toContainEqual(key));
 
       const probed = await probeFlagged(sweeper, report, {
         limit: PROBE_LIMIT,
@@ -108,10 +109,10 @@ describe('sweep and single diagnosis agree on every service fixture', () => {
 
       const entry = entryOf(probed, key);
       if (single.status === 'ok') {
-        expect(entry, 'a service the single diagnosis finds healthy is no problem').toBeUndefined();
+        withContext('a service the single diagnosis finds healthy is no problem', () => expect(entry).toBeUndefined());
         expect(probed.counts.ok).toBe(1);
       } else {
-        expect(entry, 'the service is listed').toBeDefined();
+        withContext('the service is listed', () => expect(entry).toBeDefined());
         expect({ status: entry!.status, rootCause: entry!.rootCause?.code ?? null, subjects: entry!.rootCause?.subjects ?? [] }).toEqual({
           status: single.status,
           rootCause: single.rootCause?.code ?? null,

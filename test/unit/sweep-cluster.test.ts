@@ -4,7 +4,8 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
+import { withContext } from '../support/with-context.js';
 import { explains, runChecks } from '../../lib/checks/index.js';
 import { buildReport } from '../../lib/verdict/verdict.js';
 import { demoObjects } from '../../lib/demo/objects.js';
@@ -85,7 +86,7 @@ describe('sweepCluster', () => {
     expect(flagged).toHaveLength(2);
     expect(flagged[0]).toEqual({ namespace: 'shop', name: 'inventory' });
     const healthy = flagged[1]!;
-    expect(report.problems.some((p) => p.namespace === healthy.namespace && p.name === healthy.name), 'second: an API-healthy service').toBe(false);
+    withContext('second: an API-healthy service', () => expect(report.problems.some((p) => p.namespace === healthy.namespace && p.name === healthy.name)).toBe(false));
 
     const diagnosed: ServiceKey[] = [];
     const probed = await probeFlagged(sweeper, report, {
@@ -101,8 +102,8 @@ describe('sweepCluster', () => {
     expect(probed.verification).toEqual({ probed: 2, limit: 2, reason: expect.stringContaining('not among the 2 services this sweep probes') });
     expect(probed.problems.find((p) => p.name === 'inventory')).toMatchObject({ status: 'warn', verified: true });
     for (const p of probed.problems.filter((r) => r.name !== 'inventory')) {
-      expect(p.verified, p.name).toBe(false);
-      expect(p.unverifiedReason, p.name).toContain('not among the 2 services');
+      withContext(p.name, () => expect(p.verified).toBe(false));
+      withContext(p.name, () => expect(p.unverifiedReason).toContain('not among the 2 services'));
     }
     expect(probed.counts).toMatchObject({ ok: 1, unverified: 3, warn: 1, fail: 3 });
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { checkByCode, explains } from '../../lib/checks/index.js';
 import { findingId, reportStatus, type Code, type Finding, type FindingStatus, type Subject } from '../../lib/model/index.js';
 import { buildReport, symptomLine } from '../../lib/verdict/verdict.js';
