@@ -177,8 +177,16 @@ export function createFuzzer(seed: number, secrets: FuzzSecrets) {
       // One field broken at a time, so the rest of the payload is plausible.
       const broken: Record<string, unknown> = { ...valid };
       const field = pick(['version', 'groupKey', 'status', 'alerts', 'truncatedAlerts', 'commonLabels']);
-      broken[field] = field === 'groupKey' ? pick(['', 'x'.repeat(5000), int(9)]) : field === 'version' ? pick(['3', 4, '', junk(5)]) : junkValue() ?? null;
-      if (field === 'commonLabels') broken[field] = { alertname: int(5) };
+      // Values the schema refuses, whatever the draw (a junk value could happen to be valid).
+      const refused: Record<string, readonly unknown[]> = {
+        version: ['3', 4, '', null],
+        groupKey: ['', 'x'.repeat(5000), int(9), null],
+        status: ['pending', '', 1, null],
+        alerts: ['none', 7, { alerts: [] }, null],
+        truncatedAlerts: [-1 - int(9), 1.5, 'many', null],
+        commonLabels: [{ alertname: int(5) }, 'x', [1], null],
+      };
+      broken[field] = pick(refused[field]!);
       return { body: JSON.stringify(broken), kind: `broken-${field}` };
     }
     if (variant === 3) {
