@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   });
   const acks: Record<string, number[]> = { '/slack/commands': [], '/slack/events': [] };
   const toThread: number[] = [];
+  const toParent: number[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
       const path = i % 2 === 0 ? '/slack/commands' : '/slack/events';
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
       const body = slashCommandBody({ text: TARGETS[i % TARGETS.length]!, channelId: channel, userId: 'U0BENCH' });
       const threadDone = new Promise<void>((resolve) => posted.set(channel, resolve));
       const started = performance.now();
+      // The progress parent: the first message in the channel, before any check has run.
+      const parentPosted = slack.waitFor((s) => s.messages(channel).length > 0, 30_000).then(() => toParent.push(performance.now() - started));
       const res = await fetch(`${stack.url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...slackSignatureHeaders(stack.signingSecret, body) },
@@ -52,14 +55,16 @@ async function main(): Promise<void> {
       acks[path]!.push(performance.now() - started);
       await threadDone;
       toThread.push(performance.now() - started);
+      await parentPosted;
     }
-    const messages = slack.calls.filter((c) => c.method === 'chat.postMessage');
+    const messages = slack.calls.filter((c) => c.method === 'chat.postMessage' || c.method === 'chat.update');
     const limited = messages.filter((c) => c.status === 429).length;
     console.log(`pipeline: ${RUNS} /netcheck commands through the local stack (Node ${process.version}), Slack rate limits on`);
     console.log(`  ack  /slack/commands (lean)  ${fmt(acks['/slack/commands']!)}`);
     console.log(`  ack  /slack/events   (Bolt)  ${fmt(acks['/slack/events']!)}`);
+    console.log(`  command → progress parent    ${fmt(toParent)}`);
     console.log(`  command → complete thread    ${fmt(toThread)}`);
-    console.log(`  chat.postMessage calls: ${messages.length}, of which ${limited} answered 429 and were retried after Retry-After`);
+    console.log(`  chat.postMessage + chat.update calls: ${messages.length}, of which ${limited} answered 429 and were retried after Retry-After`);
   } finally {
     await stack.close();
     await slack.close();

@@ -5,13 +5,19 @@ import { createLogger } from '../lib/observability/logger.js';
 import { createQueueRouter, createSqsClient } from '../lib/queue/sqs.js';
 import { resolveSecret } from '../lib/secrets.js';
 import { createSlackApp } from '../lib/slack/app.js';
-import { guardSlackRequest } from '../lib/slack/request-guard.js';
+import { guardSlackRequest, unhandledSlackRequest } from '../lib/slack/request-guard.js';
 import { createMemoryThrottle } from '../lib/slack/throttle.js';
 
 // Thin Lambda entry point for POST /slack/events: interactivity (the Re-run button) and Events API
 // callbacks (channel_created, url_verification), through Bolt. It answers /netcheck too, for a
 // Slack app that points everything at one URL; the manifest sends slash commands to the lean
 // handlers/slack-commands.ts instead. Parse → authorise → enqueue → ack.
+
+/**
+ * What lib/slack/app.ts listens to; anything else is acknowledged here without Bolt. The action
+ * id is RERUN_ACTION_ID, spelled out so the renderer stays out of this Lambda's bundle.
+ */
+const HANDLED = { events: ['channel_created'], actions: ['netcheck_rerun'], commands: ['/netcheck'] } as const;
 
 type SlackHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -30,6 +36,16 @@ export async function createSlackHandler(config: HandlerConfig, signingSecret: s
   return async (event, context) => {
     const guarded = guardSlackRequest(event, signingSecret);
     if (!guarded.ok) return guarded.response;
+    const ignored = unhandledSlackRequest(guarded.event, HANDLED);
+    if (ignored) {
+      log.info('slack request ignored: no listener takes it', { reason: ignored.reason });
+      if (!ignored.command) return { statusCode: 200, body: '' };
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', text: ':warning: netcheck only answers /netcheck commands.' }),
+      };
+    }
     return (await boltHandler(guarded.event as never, context)) as APIGatewayProxyStructuredResultV2;
   };
 }

@@ -26,7 +26,12 @@ export interface RunJobDeps {
   signal?: AbortSignal;
   /** Where probes leave from when the target names no client (the worker's node), for the progress parent. */
   from?: string;
+  /** Least time between two edits of the progress parent; default PROGRESS_INTERVAL_MS. */
+  progressIntervalMs?: number;
 }
+
+/** Slack's pace for one channel: about one message (post or edit) a second. */
+export const PROGRESS_INTERVAL_MS = 1_000;
 
 export type JobOutcome = { status: Report['status'] | 'duplicate'; posted: { channel: string; ts: string } | null };
 
@@ -42,6 +47,8 @@ interface OpenThread {
   /** The alert group's thread existed before this job (the job adds to it). */
   alertThread?: AlertThread;
   resumed: boolean;
+  /** The parent shows this job's progress already (it was just posted as such). */
+  showsProgress?: true;
 }
 
 /**
@@ -187,11 +194,11 @@ async function openThread(job: Job, progress: JobProgress | undefined, ctx: Prog
     // The group's thread first: the other targets' jobs of this notification go into it.
     await deps.state.rememberThread(key, { channel, ts, status: job.alert.status });
     await recordProgress(job, { channel, threadTs: ts, parentTs: ts, posted: 0 }, deps);
-    return { channel, threadTs: ts, parentTs: ts, posted: 0, resumed: false };
+    return { channel, threadTs: ts, parentTs: ts, posted: 0, resumed: false, showsProgress: true };
   }
   const ts = await deps.poster.postMessage(channel, renderSlackProgress('gather', ctx), { signal: deps.signal });
   await recordProgress(job, { channel, threadTs: ts, parentTs: ts, posted: 0 }, deps);
-  return { channel, threadTs: ts, parentTs: ts, posted: 0, resumed: false };
+  return { channel, threadTs: ts, parentTs: ts, posted: 0, resumed: false, showsProgress: true };
 }
 
 /**
@@ -207,34 +214,42 @@ async function recordProgress(job: Job, progress: Omit<JobProgress, 'at'>, deps:
 }
 
 /**
- * Edits the parent as phases finish. Edits run one at a time and coalesce (only the latest phase
- * is sent), so a slow or rate-limited chat.update never queues up behind the work; a failed edit
- * is logged, never fatal.
+ * Edits the parent as phases finish, at most once per PROGRESS_INTERVAL_MS: Slack allows about
+ * one message a second per channel, and the parent, its edits and the replies all draw on it, so
+ * a job that finishes quickly shows no phase edits at all (its verdict is the next edit) instead
+ * of waiting out 429s. Edits coalesce to the latest phase and run one at a time; a failed edit is
+ * logged, never fatal. `settled` drops an edit not yet due and waits for one in flight.
  */
 function progressUpdates(open: OpenThread | undefined, ctx: ProgressContext, deps: RunJobDeps): { phase(phase: ProgressPhase): void; settled(): Promise<void> } {
-  let shown: ProgressPhase | undefined = open?.resumed ? undefined : 'gather';
+  const interval = deps.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
+  // A re-run's parent still shows the last verdict, a resumed one whatever the last attempt left.
+  let shown: ProgressPhase | undefined = open?.showsProgress ? 'gather' : undefined;
   let wanted: ProgressPhase | undefined;
-  let chain = Promise.resolve();
-  let queued = false;
+  let lastAt = open?.showsProgress ? performance.now() : -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight = Promise.resolve();
+  const send = () => {
+    timer = undefined;
+    const next = wanted;
+    if (!open?.parentTs || !next || next === shown || deps.signal?.aborted) return;
+    shown = next;
+    lastAt = performance.now();
+    inFlight = deps.poster.updateMessage(open.channel, open.parentTs, renderSlackProgress(next, ctx), { signal: deps.signal }).catch((error: unknown) => {
+      deps.logger.warn('could not update the progress parent', { channel: open.channel, ts: open.parentTs, error: String(error) });
+    });
+  };
   return {
     phase(phase) {
       if (!open?.parentTs) return;
       wanted = phase;
-      if (queued) return;
-      queued = true;
-      chain = chain.then(async () => {
-        queued = false;
-        const next = wanted;
-        if (!next || next === shown || deps.signal?.aborted) return;
-        shown = next;
-        try {
-          await deps.poster.updateMessage(open.channel, open.parentTs!, renderSlackProgress(next, ctx), { signal: deps.signal });
-        } catch (error) {
-          deps.logger.warn('could not update the progress parent', { channel: open.channel, ts: open.parentTs, error: String(error) });
-        }
-      });
+      if (timer) return;
+      timer = setTimeout(() => void inFlight.then(send), Math.max(0, lastAt + interval - performance.now()));
     },
-    settled: () => chain,
+    async settled() {
+      clearTimeout(timer);
+      timer = undefined;
+      await inFlight;
+    },
   };
 }
 

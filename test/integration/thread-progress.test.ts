@@ -33,6 +33,8 @@ beforeAll(async () => {
     logger: silent,
     maxAttempts: 3,
     from: 'node-1',
+    // The demo cluster answers in milliseconds: without this every phase edit would be skipped.
+    progressIntervalMs: 0,
   };
 });
 afterAll(async () => {
@@ -53,6 +55,13 @@ const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
 const callsIn = (channel: string) => slack.calls.filter((c) => c.args.channel === channel && (c.method === 'chat.postMessage' || c.method === 'chat.update'));
 
 describe('thread progress', () => {
+  it('a job faster than Slack\'s pace shows no phase edits: the verdict is the parent\'s only edit', async () => {
+    await runJob(slashJob('C0FAST'), 1, { ...deps, progressIntervalMs: 60_000 });
+    const updates = callsIn('C0FAST').filter((c) => c.method === 'chat.update');
+    expect(updates).toHaveLength(1);
+    expect(String(updates[0]!.args.text)).toMatch(/app=payment/);
+  });
+
   it('posts the parent first, edits it as phases finish, and the last edit carries the verdict before any reply', async () => {
     const outcome = await runJob(slashJob('C0PROG'), 1, deps);
     expect(outcome.status).toBe('fail');
@@ -136,6 +145,7 @@ describe('thread progress', () => {
     const calls = callsIn('C0RERUN').slice(callsBefore);
     expect(calls[0]).toMatchObject({ method: 'chat.update', args: { ts: parent.ts } });
     expect(String(calls[0]!.args.text)).toMatch(/^Checking svc shop\/payments/);
+    expect(JSON.stringify(calls[0]!.args.blocks)).toContain('reading the cluster');
     expect(calls.filter((c) => c.method === 'chat.postMessage').every((c) => c.args.thread_ts === parent.ts)).toBe(true);
     const messages = slack.messages('C0RERUN');
     expect(messages.filter(isParent)).toHaveLength(1);

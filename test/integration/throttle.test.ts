@@ -1,7 +1,9 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { slackSignatureHeaders, slashCommandBody } from '../../lib/slack/signing.js';
+import { rerunValue } from '../../lib/slack/rerun.js';
 import { createMemoryThrottle } from '../../lib/slack/throttle.js';
+import { startSlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { startHandlerGateway, type HandlerGateway } from '../../lib/testkit/handler-gateway.js';
 
 // Issue #13 item 10: 500 simultaneous commands from one user must not all be queued. Signed
@@ -66,6 +68,46 @@ describe('throttle per user and per channel', () => {
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.filter((a) => /^:mag: Checking/.test(a.text))).toHaveLength(10);
     expect(answers.filter((a) => /Slow down/.test(a.text))).toHaveLength(5);
+  });
+});
+
+describe('throttled Re-run clicks', () => {
+  it('queues a person\'s clicks up to the limit and tells the rest, privately, the limit and when to retry', async () => {
+    const slack = await startSlackApiServer({ rateLimit: false });
+    try {
+      const before = await depth();
+      const value = rerunValue({ target: { kind: 'svc', name: 'payments', namespace: 'shop' }, cluster: 'demo' });
+      const click = async (i: number) => {
+        const payload = {
+          type: 'block_actions',
+          team: { id: 'T0LOCAL', domain: 'local' },
+          user: { id: 'U0CLICKER', name: 'clicker', team_id: 'T0LOCAL' },
+          api_app_id: 'A0LOCAL',
+          token: 'deprecated',
+          trigger_id: `${Date.now()}.click.${i}`,
+          channel: { id: 'C0CLICKS', name: 'clicks' },
+          message: { type: 'message', ts: '1795000000.000100', text: 'verdict' },
+          response_url: slack.responseUrl('clicks'),
+          actions: [{ type: 'button', action_id: 'netcheck_rerun', block_id: 'rerun', value, action_ts: '1.2' }],
+        };
+        const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+        const res = await fetch(`${gw.url}/slack/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...slackSignatureHeaders(gw.signingSecret, body) },
+          body,
+        });
+        await res.text();
+        return res.status;
+      };
+      const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => click(i)));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect(await depth()).toBe(before + 10);
+      const told = await slack.waitFor((s) => (s.responses('clicks').length >= 2 ? s.responses('clicks') : undefined), 10_000);
+      expect(told).toHaveLength(2);
+      expect(told.every((p) => p.body.response_type === 'ephemeral' && /limit per person\. Nothing was queued; try again in \d+ s/.test(String(p.body.text)))).toBe(true);
+    } finally {
+      await slack.close();
+    }
   });
 });
 
