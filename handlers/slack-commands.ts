@@ -48,7 +48,7 @@ export function createSlackCommandsHandler(config: HandlerConfig, signingSecret:
         response_url: form.get('response_url') ?? undefined,
         trigger_id: form.get('trigger_id') ?? undefined,
       },
-      { routing: config.routing, queueFor, log },
+      { routing: config.routing, access: config.access, queueFor, log },
     );
     return json(200, reply);
   };
