@@ -4,7 +4,8 @@ import type { AccessPolicy, Command, Grant } from './policy.js';
 // Pure evaluation of the access policy. A request must pass two layers: the channel's (what may be
 // asked and shown *here*) and the person's (their own grant, their groups' and everyone's; the
 // union). Automated triggers (alerts, schedules, incident channels) have no person: the channel's
-// layer alone decides, so they keep working under a deny default.
+// clusters and namespaces alone decide, so they keep working under a deny default and reach
+// read-only channels (no commands) too.
 //
 // What the door cannot know (user-group membership needs the bot token; label selectors need the
 // Namespace objects) is "unknown": the door refuses only what is refused whatever the answer, and
@@ -73,7 +74,9 @@ function namespaceCovered(grant: Grant, namespace: string, knowledge: Knowledge)
 /** Whether one grant covers the whole request, and if not, the first thing it lacks. */
 function covers(grant: Grant, request: AccessRequest, knowledge: Knowledge): { value: Tri; lacks?: string } {
   if (!grant.clusters.includes('*') && !grant.clusters.includes(request.cluster)) return { value: false, lacks: `cluster ${request.cluster}` };
-  if (!grant.commands.includes('*') && !grant.commands.includes(request.command)) return { value: false, lacks: `the ${request.command} command` };
+  // Commands are what people may ask; an automated report (an alert, a baseline, a summary) is
+  // bounded by the channel's clusters and namespaces only, so a read-only channel still gets them.
+  if (!request.automated && !grant.commands.includes('*') && !grant.commands.includes(request.command)) return { value: false, lacks: `the ${request.command} command` };
   let value: Tri = true;
   for (const namespace of request.namespaces) {
     const covered = namespaceCovered(grant, namespace, knowledge);

@@ -69,6 +69,8 @@ export interface SlackApiServerOptions {
   channels?: ChannelSpec[];
   /** What a message to a channel not listed does: create it (bot a member) or answer channel_not_found. */
   unknownChannels?: 'create' | 'reject';
+  /** User groups (id S… → member user ids) for usergroups.users.list. */
+  usergroups?: Record<string, string[]>;
 }
 
 export interface SlackApiServer {
@@ -87,6 +89,8 @@ export interface SlackApiServer {
   responseUrl(id: string): string;
   /** Add or change a channel (e.g. take the bot out of it). */
   setChannel(spec: ChannelSpec): void;
+  /** Create or change a user group's members. */
+  setUsergroup(id: string, users: string[]): void;
   /**
    * Resolves with the predicate's first truthy value, re-evaluated after every request the server
    * handles; rejects once `timeoutMs` passes without one.
@@ -138,6 +142,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
   const channels = new Map<string, ChannelState>();
   const messages: StoredMessage[] = [];
   const ephemerals: EphemeralMessage[] = [];
+  const usergroups = new Map<string, string[]>(Object.entries(opts.usergroups ?? {}));
   const responsePosts: ResponseUrlPost[] = [];
   const buckets = new Map<string, { tokens: number; updatedAt: number }>();
   let sequence = 0;
@@ -292,6 +297,16 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
       };
     },
 
+    // usergroups:read. Slack answers no_such_subteam for an unknown id and, with include_disabled
+    // unset, the same for a disabled group; members come back as user ids.
+    'usergroups.users.list': (args) => {
+      const id = nonEmptyString(args.usergroup);
+      if (!id) throw new SlackApiError('invalid_arguments');
+      const members = usergroups.get(id);
+      if (!members) throw new SlackApiError('no_such_subteam');
+      return { body: { ok: true, users: [...members] } };
+    },
+
     'conversations.info': (args) => ({ body: { ok: true, channel: channelInfo(channelFor(args.channel)) } }),
 
     'conversations.replies': (args) => {
@@ -400,6 +415,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
     responses: (id) => responsePosts.filter((p) => id === undefined || p.id === id),
     responseUrl: (id) => `${base}/response/${encodeURIComponent(id)}`,
     setChannel,
+    setUsergroup: (id, users) => void usergroups.set(id, [...users]),
     waitFor: <T>(predicate: (server: SlackApiServer) => T | undefined | null | false, timeoutMs: number) =>
       new Promise<T>((resolve, reject) => {
         const check = () => {

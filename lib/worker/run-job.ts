@@ -8,6 +8,8 @@ import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderS
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
 import type { StateRegistry } from '../state/registry.js';
+import { escapeMrkdwn } from '../render/mrkdwn.js';
+import { checkJobAccess, type WorkerAccess } from './access.js';
 
 export interface RunJobDeps {
   cluster: string;
@@ -19,9 +21,11 @@ export interface RunJobDeps {
   /** Receives at which a failure is posted to the requester instead of being retried. */
   maxAttempts: number;
   onFindings?: (findings: readonly Pick<Finding, 'code' | 'status'>[]) => void;
+  /** The access policy, checked again here; unset only where there is none (tests of other things). */
+  access?: WorkerAccess;
 }
 
-export type JobOutcome = { status: Report['status'] | 'duplicate'; posted: { channel: string; ts: string } | null };
+export type JobOutcome = { status: Report['status'] | 'duplicate' | 'refused'; posted: { channel: string; ts: string } | null };
 
 /**
  * Runs one job and posts its result. Throws to ask for a retry (the queue redelivers); on the
@@ -49,16 +53,29 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
+  let engine = deps.engine;
+  let summaryKey = job.cluster;
+  if (deps.access) {
+    const access = await checkJobAccess(job, deps.access, log);
+    if (!access.allowed) {
+      await tellRefusal(job, access.refusal, deps);
+      await rememberAnswered(job, deps);
+      return { status: 'refused', posted: null };
+    }
+    if (access.visible) engine = { ...engine, visible: access.visible };
+    // A scoped sweep is compared with the last sweep of the same scope, not the whole cluster's.
+    if (access.scopeKey) summaryKey = access.scopeKey;
+  }
   const target = onCluster(job.target, job.cluster);
   let thread: SlackThread;
   let status: Report['status'];
   let report: Report | undefined;
   try {
-    const result = await run(target, deps.engine);
+    const result = await run(target, engine);
     if (result.kind === 'sweep') {
       const swept = result;
       // Every sweep compares with the cluster's last one, whatever triggered either.
-      const summary = await withChanges(swept, deps);
+      const summary = await withChanges(swept, summaryKey, deps);
       thread = renderSlackSummary(summary, {
         cluster: job.cluster,
         title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
@@ -110,12 +127,27 @@ async function rememberAnswered(job: Job, deps: RunJobDeps): Promise<void> {
   }
 }
 
-async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<SweepReport> {
+async function withChanges(report: SweepReport, key: string, deps: RunJobDeps): Promise<SweepReport> {
   const current = toFindingRefs(report);
-  const previous = await deps.state.lastSummary(report.cluster);
-  await deps.state.saveSummary(report.cluster, { at: report.startedAt, findings: current });
+  const previous = await deps.state.lastSummary(key);
+  await deps.state.saveSummary(key, { at: report.startedAt, findings: current });
   if (!previous) return report;
   return { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } };
+}
+
+/**
+ * The requester hears a refusal privately while their response_url lasts; a job without one
+ * (a button, an injected message) gets the audit line and the metric, and nothing in the channel.
+ */
+async function tellRefusal(job: Job, refusal: string, deps: RunJobDeps): Promise<void> {
+  const url = job.reply.responseUrl;
+  if (!url || Date.now() - Date.parse(job.requestedAt) > RESPONSE_URL_TTL_MS) return;
+  const text = `:no_entry: ${escapeMrkdwn(refusal)}`;
+  try {
+    await postToResponseUrl(url, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+  } catch (error) {
+    deps.logger.warn('could not tell the requester about a refusal', { jobId: job.id, error: String(error) });
+  }
 }
 
 /** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */

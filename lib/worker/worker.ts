@@ -8,6 +8,8 @@ import { createLogger, jobLogger, type Logger } from '../observability/logger.js
 import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '../observability/metrics.js';
 import { SlackPostError, type ThreadPoster } from '../post/slack.js';
 import type { StateRegistry } from '../state/registry.js';
+import { createGroupResolver, slackGroupMembers } from '../access/groups.js';
+import { kubeNamespaceLabels, type WorkerAccess } from './access.js';
 import { runJob } from './run-job.js';
 
 export interface WorkerDeps {
@@ -67,6 +69,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     },
     agents: await agentAccess(config),
   };
+  const access: WorkerAccess = {
+    policy: config.access,
+    ...(config.slackBotToken ? { groups: createGroupResolver({ members: slackGroupMembers({ token: config.slackBotToken, slackApiUrl: config.slackApiUrl }) }) } : {}),
+    namespaceLabels: kubeNamespaceLabels(deps.kc),
+    onRefused: (rule) => metrics.accessRefusals.inc({ rule }),
+  };
   const consumer = new JobConsumer({
     client: createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }),
     queueUrl: config.queueUrl,
@@ -85,6 +93,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
           state: deps.state,
           logger: log,
           maxAttempts: MAX_ATTEMPTS,
+          access,
           onFindings: (findings) => recordFindings(metrics, findings),
         }), JOB_DEADLINE_MS, `job ${job.id}`);
         recordJob(metrics, job.target.kind, 'ok', (performance.now() - started) / 1000);

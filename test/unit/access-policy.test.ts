@@ -92,6 +92,10 @@ describe('decide', () => {
   it('lets automated triggers through on the channel rule alone', () => {
     expect(decide(teamPolicy, ask({ user: undefined, automated: true }))).toMatchObject({ outcome: 'allowed', rule: 'channel:C0SHOP' });
     expect(decide(teamPolicy, ask({ user: undefined, automated: true, namespaces: ['hr-private'] })).outcome).toBe('refused');
+    // Commands bound people, not reports: an alert's svc check reaches a channel granted no commands.
+    const readOnly = policy({ default: 'deny', channels: { C0INC: { clusters: ['prod'], namespaces: ['*'], commands: [] } } });
+    expect(decide(readOnly, ask({ channel: 'C0INC', cluster: 'prod', user: undefined, automated: true })).outcome).toBe('allowed');
+    expect(decide(readOnly, ask({ channel: 'C0INC', cluster: 'prod', user: 'U0ALICE' })).outcome).toBe('refused');
   });
 
   it('refuses a person request without a user', () => {
