@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { auditDecision } from '../../lib/access/audit.js';
 import { channelSees, decide, describeChannel, type AccessRequest } from '../../lib/access/evaluate.js';
 import { createGroupResolver } from '../../lib/access/groups.js';
 import { parseAccessPolicy, type AccessPolicy } from '../../lib/access/policy.js';
@@ -142,5 +143,24 @@ describe('group resolver', () => {
     await expect(resolver.groupsOf('U0BOB', ['S0FLAKY'])).rejects.toThrow('ratelimited');
     fail = false;
     expect(await resolver.groupsOf('U0BOB', ['S0FLAKY'])).toEqual([]);
+  });
+});
+
+describe('audit line', () => {
+  it('writes one structured line per decision, with the EMF refusal metric on refusals only', () => {
+    const lines: { level: string; message: string; extra: Record<string, unknown> }[] = [];
+    const log = {
+      info: (message: string, extra: Record<string, unknown>) => void lines.push({ level: 'info', message, extra }),
+      warn: (message: string, extra: Record<string, unknown>) => void lines.push({ level: 'warn', message, extra }),
+      error: () => undefined,
+    } as unknown as Parameters<typeof auditDecision>[0];
+    const refusedRequest = ask({ cluster: 'prod' });
+    auditDecision(log, { at: 'door', request: refusedRequest, decision: decide(teamPolicy, refusedRequest), target: 'svc payments in shop', trigger: 'slash' }, new Date(0));
+    auditDecision(log, { at: 'worker', request: ask({}), decision: decide(teamPolicy, ask({}), { groups: [] }), target: 'svc payments in shop', jobId: 'j1' });
+    expect(lines.map((l) => [l.level, l.message])).toEqual([['warn', 'access refused'], ['info', 'access allowed']]);
+    expect(lines[0]!.extra).toMatchObject({ audit: 'access', decisionPoint: 'door', outcome: 'refused', rule: 'channel:C0SHOP', user: 'U0BOB', channel: 'C0SHOP', command: 'svc', cluster: 'prod', namespaces: ['shop'], target: 'svc payments in shop', AccessRefusals: 1 });
+    expect(lines[0]!.extra._aws).toMatchObject({ Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'netcheck', Metrics: [{ Name: 'AccessRefusals', Unit: 'Count' }] }] });
+    expect(lines[1]!.extra).toMatchObject({ outcome: 'allowed', rule: 'channel:C0SHOP + everyone', jobId: 'j1' });
+    expect(lines[1]!.extra).not.toHaveProperty('_aws');
   });
 });
