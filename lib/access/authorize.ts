@@ -37,6 +37,7 @@ export function authorize(input: AuthorizeInput): Authorization {
     channel: input.channel,
     ...(input.user ? { user: input.user } : {}),
     automated: input.automated ?? false,
+    ...(input.trigger === 'channel' ? { newIncidentChannel: true } : {}),
     command: commandOf(input.target),
     cluster: input.cluster,
     namespaces: namespacesOf(input.target),

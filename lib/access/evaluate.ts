@@ -16,6 +16,8 @@ export interface AccessRequest {
   /** Absent for automated triggers. */
   user?: string;
   automated: boolean;
+  /** The baseline of an incident channel just created: `newIncidentChannels` stands in for its missing rule. */
+  newIncidentChannel?: boolean;
   command: Command;
   cluster: string;
   /** Every namespace the request reads: the target's and a --from client's. */
@@ -92,10 +94,18 @@ function defaultLayer(policy: AccessPolicy, who: string): Layer {
     : { value: false, rule: 'default:deny', reason: `${who} has no rule; the default denies` };
 }
 
+/** The grant that rules a channel: its own, or for a new incident channel without one, `newIncidentChannels`. */
+function channelGrant(policy: AccessPolicy, channel: string, newIncidentChannel: boolean): { grant: Grant; rule: string } | undefined {
+  const own = policy.channels[channel];
+  if (own) return { grant: own, rule: `channel:${channel}` };
+  if (newIncidentChannel && policy.newIncidentChannels) return { grant: policy.newIncidentChannels, rule: 'newIncidentChannels' };
+  return undefined;
+}
+
 function channelLayer(policy: AccessPolicy, request: AccessRequest, knowledge: Knowledge): Layer {
-  const grant = policy.channels[request.channel];
-  if (!grant) return defaultLayer(policy, `channel ${request.channel}`);
-  const rule = `channel:${request.channel}`;
+  const found = channelGrant(policy, request.channel, request.newIncidentChannel === true);
+  if (!found) return defaultLayer(policy, `channel ${request.channel}`);
+  const { grant, rule } = found;
   const { value, lacks } = covers(grant, request, knowledge);
   return { value, rule, reason: value === true ? `channel ${request.channel} may ask this` : `channel ${request.channel} is not granted ${lacks}` };
 }
@@ -147,11 +157,18 @@ export function decide(policy: AccessPolicy, request: AccessRequest, knowledge: 
  * The namespaces a channel may be shown on a cluster: what suggestions, sweeps, baselines and
  * summaries posted there are limited to. Everyone's report in a channel is the channel's to see.
  */
-export function channelSees(policy: AccessPolicy, channel: string, cluster: string): (namespace: string, labels: Labels | undefined) => boolean {
-  const grant = policy.channels[channel];
+export function channelSees(policy: AccessPolicy, channel: string, cluster: string, newIncidentChannel = false): (namespace: string, labels: Labels | undefined) => boolean {
+  const grant = channelGrant(policy, channel, newIncidentChannel)?.grant;
   if (!grant) return () => policy.default === 'allow';
   if (!grant.clusters.includes('*') && !grant.clusters.includes(cluster)) return () => false;
   return (namespace, labels) => namespaceCovered(grant, namespace, { namespaceLabels: () => labels }) === true;
+}
+
+/** Whether the channel sees every namespace on the cluster (then its reports need no scoping). */
+export function channelSeesAll(policy: AccessPolicy, channel: string, cluster: string, newIncidentChannel = false): boolean {
+  const grant = channelGrant(policy, channel, newIncidentChannel)?.grant;
+  if (!grant) return policy.default === 'allow';
+  return grant.namespaces.includes('*') && (grant.clusters.includes('*') || grant.clusters.includes(cluster));
 }
 
 function describeGrant(grant: Grant): string {

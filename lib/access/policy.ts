@@ -58,6 +58,11 @@ export const accessPolicySchema = z
     groups: z.record(z.string().regex(SLACK_GROUP_ID, 'must be a Slack user group id like S0123ABCD'), grantSchema).default({}),
     /** A grant every person has, in addition to their own and their groups'. */
     everyone: grantSchema.optional(),
+    /**
+     * The scope of an incident channel netcheck just saw created (no rule can name it yet): what
+     * its baseline sweep may show. Absent: the default decides.
+     */
+    newIncidentChannels: grantSchema.optional(),
   })
   .strict();
 export type AccessPolicy = z.infer<typeof accessPolicySchema>;
@@ -87,6 +92,7 @@ export function parseAccessPolicy(input: unknown, clusters?: readonly string[]):
     for (const [id, grant] of Object.entries(policy.users)) each(`users.${id}`, grant);
     for (const [id, grant] of Object.entries(policy.groups)) each(`groups.${id}`, grant);
     each('everyone', policy.everyone);
+    each('newIncidentChannels', policy.newIncidentChannels);
   }
   return problems.length ? { ok: false, problems } : { ok: true, policy };
 }

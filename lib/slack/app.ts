@@ -1,4 +1,5 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { authorize } from '../access/authorize.js';
 import { escapeMrkdwn } from '../render/mrkdwn.js';
 import { refuseAction } from './actions.js';
 import { jobFromChannelCreated } from '../jobs/channel.js';
@@ -97,6 +98,8 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
       deps.log.info('channel_created ignored', { eventId, reason: result.ignored });
       return;
     }
+    const access = authorize({ policy: deps.access, log: deps.log, at: 'door', channel: result.job.reply.channel, automated: true, target: result.job.target, cluster: result.job.cluster, trigger: 'channel', jobId: result.job.id });
+    if (access.refusal) return;
     // A failure here throws: Bolt answers 500 and Slack retries the event; the FIFO
     // deduplication id (the event id) keeps retries that did land from doubling the report.
     await enqueue(result.job, { deduplicationId: result.deduplicationId });

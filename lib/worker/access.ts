@@ -1,6 +1,6 @@
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { authorize, AUTOMATED_TRIGGERS } from '../access/authorize.js';
-import { channelSees } from '../access/evaluate.js';
+import { channelSees, channelSeesAll } from '../access/evaluate.js';
 import type { GroupResolver } from '../access/groups.js';
 import type { AccessPolicy } from '../access/policy.js';
 import type { Job } from '../jobs/schema.js';
@@ -76,10 +76,10 @@ export async function checkJobAccess(job: Job, access: WorkerAccess, log: Log): 
     return { allowed: false, rule: decided.decision.rule, refusal: decided.refusal ?? `netcheck will not run this job: ${decided.decision.reason}` };
   }
   const channel = job.reply.channel;
-  const grant = policy.channels[channel];
+  const incident = job.trigger === 'channel';
   // A channel that sees every namespace gets the unscoped report (and shares the cluster's summary baseline).
-  if (grant ? grant.namespaces.includes('*') : policy.default === 'allow') return { allowed: true };
-  return { allowed: true, visible: channelSees(policy, channel, job.cluster), scopeKey: `${job.cluster}/${channel}` };
+  if (channelSeesAll(policy, channel, job.cluster, incident)) return { allowed: true };
+  return { allowed: true, visible: channelSees(policy, channel, job.cluster, incident), scopeKey: `${job.cluster}/${channel}` };
 }
 
 /** Namespace labels through the worker's own API access (get namespaces, which it has anyway). */

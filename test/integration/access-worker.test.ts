@@ -23,6 +23,7 @@ const POLICY = {
   users: { U0ALICE: { clusters: ['*'], namespaces: ['*'], commands: ['*'] } },
   groups: { S0SRE: { clusters: ['demo'], namespaces: ['*'], commands: ['*'] } },
   everyone: { clusters: ['demo'], namespaces: ['shop'], commands: ['svc', 'dns', 'cluster'] },
+  newIncidentChannels: { clusters: ['demo'], namespaces: ['shop'], commands: [] },
 };
 
 let slack: SlackApiServer;
@@ -116,6 +117,32 @@ describe('the worker enforces the policy where the data is', () => {
     await slash('cluster', 'C0PLAT', 'U0ALICE');
     const platform = await threadIn('C0PLAT', /salary-db-2026/, d);
     expect(platform).toMatch(/hr-private\/salary-db-2026/);
+  });
+
+  it('scopes a daily summary to the channel it is posted to', async () => {
+    const d = deletes();
+    await stack.invokeSchedule({ cluster: stack.cluster, channel: 'C0SHOP', time: '2026-12-01T07:00:00Z' });
+    const summary = await threadIn('C0SHOP', /Daily network summary/, d);
+    expect(summary).toMatch(/shop\/payments/);
+    expect(summary).not.toMatch(/hr-private|salary-db-2026/);
+  });
+
+  it('scopes the baseline of a new incident channel with newIncidentChannels', async () => {
+    const body = JSON.stringify({
+      token: 'deprecated',
+      team_id: 'T0LOCAL',
+      api_app_id: 'A0LOCAL',
+      type: 'event_callback',
+      event_id: 'Ev0ACCESS1',
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: 'channel_created', channel: { id: 'C0INC42', name: 'inc-42-payroll', created: Math.floor(Date.now() / 1000), creator: 'U0ALICE' } },
+    });
+    const d = deletes();
+    const res = await fetch(`${stack.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...slackSignatureHeaders(stack.signingSecret, body) }, body });
+    expect(res.status).toBe(200);
+    const baseline = await threadIn('C0INC42', /baseline/i, d);
+    expect(baseline).toMatch(/shop\/payments/);
+    expect(baseline).not.toMatch(/hr-private|salary-db-2026/);
   });
 
   it('refuses a job injected on the queue outside the policy, posting nothing in the channel', async () => {
