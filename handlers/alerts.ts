@@ -1,3 +1,4 @@
+import { authorize } from '../lib/access/authorize.js';
 import { lambdaEntry } from '../lib/build-once.js';
 import type { HandlerConfig } from '../lib/config.js';
 import { bodyText, isAuthorized, jsonResponse, type HttpEvent, type HttpResult } from '../lib/http/api-gateway.js';
@@ -10,7 +11,7 @@ import type { JobQueue } from '../lib/queue/sqs.js';
 // that is our fault (configuration, queue down) is 5xx so the alert is not lost.
 
 export interface AlertsHandlerDeps {
-  config: Pick<HandlerConfig, 'routing' | 'incidentChannel'>;
+  config: Pick<HandlerConfig, 'routing' | 'incidentChannel' | 'access'>;
   /** Alertmanager receiver name → Slack channel id (NETCHECK_ALERT_CHANNELS). */
   receiverChannels: Record<string, string>;
   queueFor(cluster: string): JobQueue;
@@ -56,7 +57,21 @@ export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent)
       return jsonResponse(500, { error: `server misconfigured: ${error.message}` });
     }
 
-    const { jobs, alerts, notes } = jobsFromAlerts(payload, { routing: deps.config.routing, channel, now: deps.now?.() });
+    const mapped = jobsFromAlerts(payload, { routing: deps.config.routing, channel, now: deps.now?.() });
+    const { alerts } = mapped;
+    const notes = [...mapped.notes];
+    // A report goes only to a channel whose scope covers its target: the routed channel, else the
+    // incident channel, else nowhere (a 200 with a note: retrying would not change the policy).
+    const jobs = mapped.jobs.flatMap((item) => {
+      const { job } = item;
+      const candidates = [...new Set([job.reply.channel, ...(deps.config.incidentChannel ? [deps.config.incidentChannel] : [])])];
+      for (const candidate of candidates) {
+        const access = authorize({ policy: deps.config.access, log: deps.logger, at: 'alert', channel: candidate, automated: true, target: job.target, cluster: job.cluster, trigger: 'alert', jobId: job.id });
+        if (!access.refusal) return [candidate === job.reply.channel ? item : { ...item, job: { ...job, reply: { ...job.reply, channel: candidate } } }];
+      }
+      notes.push(`not queued: no channel among ${candidates.join(', ')} may see ${job.target.kind === 'svc' || job.target.kind === 'dns' ? `namespace ${job.target.namespace}` : job.target.kind} on cluster ${job.cluster}`);
+      return [];
+    });
     try {
       // Batched per cluster queue, in the order Alertmanager grouped them.
       for (const cluster of new Set(jobs.map(({ job }) => job.cluster))) {

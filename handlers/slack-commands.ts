@@ -51,7 +51,7 @@ export function createSlackCommandsHandler(config: HandlerConfig, signingSecret:
         response_url: form.get('response_url') ?? undefined,
         trigger_id: form.get('trigger_id') ?? undefined,
       },
-      { routing: config.routing, queueFor, log, throttle },
+      { routing: config.routing, access: config.access, queueFor, log, throttle },
     );
     return json(200, reply);
   };

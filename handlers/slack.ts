@@ -27,6 +27,7 @@ export async function createSlackHandler(config: HandlerConfig, signingSecret: s
   const { receiver } = createSlackApp({
     signingSecret,
     routing: config.routing,
+    access: config.access,
     queueFor,
     incidentPrefixes: config.incidentPrefixes,
     log,

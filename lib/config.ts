@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { OPEN_POLICY, parseAccessPolicyJson, type AccessPolicy } from './access/policy.js';
 import { MIN_AGENT_TOKEN_LENGTH } from './agent/token.js';
 import { RFC1123_LABEL, dnsSubdomain, isDnsLabel } from './model/index.js';
 
@@ -89,8 +90,22 @@ function routingFrom(env: Env): Routing {
   return { queues: queues!, defaultCluster, channelClusters: raw.NETCHECK_CHANNEL_CLUSTERS ?? {} };
 }
 
+/**
+ * NETCHECK_ACCESS_POLICY: the access policy as JSON (lib/access/policy.ts). Unset means the open
+ * policy (everything allowed), as before policies existed; the README recommends a deny default.
+ */
+export function accessPolicyFrom(env: Env, clusters?: readonly string[]): AccessPolicy {
+  const raw = env.NETCHECK_ACCESS_POLICY;
+  if (raw === undefined || raw === '') return OPEN_POLICY;
+  const parsed = parseAccessPolicyJson(raw, clusters);
+  if (!parsed.ok) throw new ConfigError(parsed.problems.map((p) => `NETCHECK_ACCESS_POLICY: ${p}`));
+  return parsed.policy;
+}
+
 export interface HandlerConfig {
   routing: Routing;
+  /** Who may ask what; checked at the door and again by the worker. */
+  access: AccessPolicy;
   sqsEndpoint?: string;
   region: string;
   incidentChannel?: string;
@@ -114,8 +129,10 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     },
     env,
   );
+  const routing = routingFrom(env);
   return {
-    routing: routingFrom(env),
+    routing,
+    access: accessPolicyFrom(env, Object.keys(routing.queues)),
     sqsEndpoint: raw.AWS_ENDPOINT_URL_SQS,
     region: raw.AWS_REGION ?? 'us-east-1',
     incidentChannel: raw.NETCHECK_INCIDENT_CHANNEL,
@@ -132,6 +149,8 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
 
 export interface WorkerConfig {
   cluster: string;
+  /** The same policy the handlers enforce: a job on the queue is not proof of permission. */
+  access: AccessPolicy;
   queueUrl: string;
   sqsEndpoint?: string;
   region: string;
@@ -207,6 +226,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   );
   return {
     cluster: raw.NETCHECK_CLUSTER ?? 'default',
+    access: accessPolicyFrom(env),
     queueUrl: raw.NETCHECK_QUEUE_URL,
     sqsEndpoint: raw.AWS_ENDPOINT_URL_SQS,
     region: raw.AWS_REGION ?? 'us-east-1',

@@ -4,7 +4,7 @@ import { fetchNodeAgents, probeFromPodVia, transferBetween } from './gather/agen
 import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
 import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
-import { applySilences, labelsFromFacts, type AnyReport, type Facts, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
+import { applySilences, isSystemNamespace, labelsFromFacts, type AnyReport, type Facts, type NamespaceVisibility, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
 import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
 import { silenceSweep } from './summary/silence.js';
 import { ClusterSweep, probeFlagged } from './summary/sweep.js';
@@ -26,6 +26,12 @@ export interface EngineDeps {
   agents?: AgentAccess;
   /** Known problems to mark silenced (config file, chart, Slack's Silence button). */
   silences?: { list: readonly Silence[]; channel?: string };
+  /**
+   * The namespaces the report may show (the access policy's scope of the channel it is posted
+   * to): suggestions, other namespaces' objects and sweep results outside it are dropped at the
+   * gather, before any check or renderer sees them. Unset: everything (the CLI, your own kubeconfig).
+   */
+  visible?: NamespaceVisibility;
   /** Progress for long runs (CLI spinner); never required. */
   onPhase?: (phase: 'gather' | 'probe' | 'check') => void;
 }
@@ -108,11 +114,32 @@ function assertReachable(objects: ObjectFacts): void {
   throw new ClusterUnreachableError(`cannot reach the Kubernetes API server: ${errors[0]?.message ?? 'no answer'} (${errors.length} reads failed; nothing was checked)`);
 }
 
+/**
+ * Drops what the channel may not see: "same name in another namespace" suggestions and other
+ * namespaces' pods (a node's pods, a probe source's). System components stay: every diagnosis
+ * depends on cluster DNS, kube-proxy and the CNI, and their health is no tenant's secret.
+ */
+function withinScope(objects: ObjectFacts, visible: NamespaceVisibility): ObjectFacts {
+  const labels = new Map(objects.namespaces.map((n) => [n.name, n.labels]));
+  const sees = (namespace: string) => visible(namespace, labels.get(namespace));
+  const kept = (namespace: string) => isSystemNamespace(namespace) || sees(namespace);
+  return {
+    ...objects,
+    sameNameElsewhere: objects.sameNameElsewhere.filter((s) => sees(s.namespace)),
+    namespaces: objects.namespaces.filter((n) => kept(n.name)),
+    services: objects.services.filter((s) => kept(s.namespace)),
+    pods: objects.pods.filter((p) => kept(p.namespace)),
+    endpointSlices: objects.endpointSlices.filter((e) => kept(e.namespace)),
+    networkPolicies: objects.networkPolicies.filter((p) => kept(p.namespace)),
+  };
+}
+
 export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Facts> {
   deps.onPhase?.('gather');
   const placeSource = deps.probes.enabled && !deps.probes.source?.node;
-  const objects = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace, ...(placeSource ? { sourceAddresses: [...localAddresses()] } : {}) });
-  assertReachable(objects);
+  const gathered = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace, ...(placeSource ? { sourceAddresses: [...localAddresses()] } : {}) });
+  assertReachable(gathered);
+  const objects = deps.visible ? withinScope(gathered, deps.visible) : gathered;
   deps.onPhase?.('probe');
   const located = probeSource(objects, target, deps.probes);
   const inPod = podProbing(objects, located, deps);
@@ -149,7 +176,13 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
   // The services are checked namespace by namespace while the pods arrive; what needs the agents
   // and probes (the cluster-level checks) runs in finish().
   const probeLimit = deps.probes.enabled ? SWEEP_PROBE_LIMIT : 0;
-  const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt, probeLimit, ...(deps.probes.enabled ? {} : { unprobedReason: deps.probes.skipReason ?? 'probes disabled' }) });
+  const sweeper = new ClusterSweep({
+    cluster: target.cluster,
+    startedAt,
+    probeLimit,
+    ...(deps.probes.enabled ? {} : { unprobedReason: deps.probes.skipReason ?? 'probes disabled' }),
+    ...(deps.visible ? { visible: deps.visible } : {}),
+  });
   const objects = await gatherClusterByNamespace(deps.kc, sweeper);
   assertReachable(objects);
   deps.onPhase?.('probe');

@@ -1,5 +1,6 @@
 'use strict';
-/* global module */
+/* global module, require, process, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports -- osls loads this file with require(), so it is CommonJS */
 // Turns the cluster list in serverless.yml (custom.netcheck) into CloudFormation: one FIFO queue,
 // one FIFO dead-letter queue and one DLQ alarm per cluster, one IAM role per function scoped to
 // exactly what that function touches, and the schedule events. serverless.yml cannot loop, and a
@@ -13,6 +14,35 @@ const MAX_RECEIVES_BEFORE_DLQ = 3;
 // never handed to a second worker while the first is still on it.
 const VISIBILITY_TIMEOUT_SECONDS = 300;
 const FUNCTIONS = ['slackCommands', 'slack', 'alerts', 'schedule'];
+
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+
+/**
+ * custom.netcheck.access is judged by the same zod schema the handlers and the worker parse it
+ * with (lib/access/policy.ts), through tsx in a child process: this file is CommonJS and osls
+ * cannot import TypeScript. Results are kept per input, as osls resolves several variables.
+ */
+const checkedPolicies = new Map();
+function checkAccessPolicy(policy, clusters) {
+  const input = JSON.stringify({ policy, clusters });
+  if (!checkedPolicies.has(input)) {
+    try {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../lib/access/check-policy.ts')], {
+        input,
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: 30_000,
+      });
+      checkedPolicies.set(input, { ok: true, json: out });
+    } catch (error) {
+      checkedPolicies.set(input, { ok: false, problems: String(error.stderr || error.message).trim() });
+    }
+  }
+  const checked = checkedPolicies.get(input);
+  if (!checked.ok) fail(`access: ${checked.problems.split('\n').join('; ')}`);
+  return checked.json;
+}
 
 function fail(message) {
   throw new Error(`custom.netcheck: ${message}`);
@@ -107,7 +137,8 @@ async function loadConfig({ resolveConfigurationProperty, resolveVariable }) {
     const rule = `${service}-${stage}-sweep-${cluster.name}`;
     if (cluster.schedule && rule.length > 64) fail(`schedule rule name "${rule}" is longer than the 64 characters EventBridge allows`);
   }
-  return { ...config, clusters, channelClusters, alertChannels, service, stage };
+  const access = config.access ? checkAccessPolicy(config.access, names) : '';
+  return { ...config, clusters, channelClusters, alertChannels, access, service, stage };
 }
 
 const queueResource = (cluster) => `${cluster.id}JobQueue`;
@@ -303,6 +334,13 @@ async function resources(context) {
     'A scheduled netcheck sweep could not be queued; the failed event is in the schedule-failures queue',
   );
 
+  if (config.access) {
+    Outputs.AccessPolicy = {
+      Description: 'The access policy (custom.netcheck.access) as JSON: the Helm value accessPolicy, so the worker enforces what the handlers do',
+      Value: config.access,
+    };
+  }
+
   const parameters = parametersRead(config);
   for (const fn of FUNCTIONS) Resources[`${logicalId(fn)}FunctionRole`] = functionRole(config, fn, parameters[fn]);
 
@@ -325,6 +363,12 @@ async function channelClustersJson(context) {
   return JSON.stringify(config.channelClusters);
 }
 
+/** NETCHECK_ACCESS_POLICY: the validated policy as JSON, or empty (everything allowed) when none is declared. */
+async function accessPolicyJson(context) {
+  const config = await loadConfig(context);
+  return config.access;
+}
+
 async function alertChannelsJson(context) {
   const config = await loadConfig(context);
   return JSON.stringify(config.alertChannels);
@@ -344,4 +388,4 @@ async function scheduleEvents(context) {
     }));
 }
 
-module.exports = { resources, queueUrlsJson, channelClustersJson, alertChannelsJson, scheduleEvents };
+module.exports = { resources, queueUrlsJson, channelClustersJson, accessPolicyJson, alertChannelsJson, scheduleEvents };

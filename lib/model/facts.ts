@@ -183,6 +183,12 @@ export interface NamespaceFact {
   labels: Labels;
 }
 
+/**
+ * Which namespaces a report may show (the access policy's scope of the channel it goes to);
+ * `labels` is undefined for a namespace the gather did not see.
+ */
+export type NamespaceVisibility = (namespace: string, labels: Labels | undefined) => boolean;
+
 export interface DaemonSetFact {
   namespace: string;
   name: string;

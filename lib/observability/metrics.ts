@@ -10,6 +10,7 @@ export interface WorkerMetrics {
   findings: Counter<'code' | 'status'>;
   queueErrors: Counter<'operation'>;
   slackErrors: Counter<'method' | 'error'>;
+  accessRefusals: Counter<'rule'>;
 }
 
 /**
@@ -51,6 +52,12 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
       name: 'netcheck_slack_errors_total',
       help: 'Slack Web API calls that failed, by method and Slack error code.',
       labelNames: ['method', 'error'] as const,
+      registers: [registry],
+    }),
+    accessRefusals: new Counter({
+      name: 'netcheck_access_refusals_total',
+      help: 'Jobs the worker refused under the access policy, by the rule that refused them.',
+      labelNames: ['rule'] as const,
       registers: [registry],
     }),
   };

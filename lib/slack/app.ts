@@ -1,4 +1,7 @@
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { authorize } from '../access/authorize.js';
+import { escapeMrkdwn } from '../render/mrkdwn.js';
+import { refuseAction } from './actions.js';
 import { jobFromChannelCreated } from '../jobs/channel.js';
 import { buildJob, type Job } from '../jobs/schema.js';
 import type { SendOptions } from '../queue/sqs.js';
@@ -39,7 +42,7 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
     // The click is acknowledged already; a response_url that fails must not turn it into a 500.
     const tell = async (text: string) => {
       try {
-        await respond({ response_type: 'ephemeral', replace_original: false, text });
+        await respond({ response_type: 'ephemeral', replace_original: false, text: escapeMrkdwn(text) });
       } catch (error) {
         deps.log.warn('could not answer a Re-run click', { error: String(error) });
       }
@@ -58,6 +61,11 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
     }
     // A payload without a user (or with odd fields) is answered, not thrown into a 500.
     const user = (body as { user?: { id?: unknown; name?: unknown } }).user;
+    const refusal = refuseAction(deps, { body, channel, action: 'rerun', target: rerun.target, cluster: rerun.cluster });
+    if (refusal) {
+      await tell(`:no_entry: ${refusal}`);
+      return;
+    }
     const built = buildJob({
       trigger: 'rerun',
       target: rerun.target,
@@ -97,6 +105,8 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
       deps.log.info('channel_created ignored', { eventId, reason: result.ignored });
       return;
     }
+    const access = authorize({ policy: deps.access, log: deps.log, at: 'door', channel: result.job.reply.channel, automated: true, target: result.job.target, cluster: result.job.cluster, trigger: 'channel', jobId: result.job.id });
+    if (access.refusal) return;
     // A failure here throws: Bolt answers 500 and Slack retries the event; the FIFO
     // deduplication id (the event id) keeps retries that did land from doubling the report.
     await enqueue(result.job, { deduplicationId: result.deduplicationId });

@@ -1,4 +1,7 @@
+import { authorize } from '../access/authorize.js';
+import type { AccessPolicy } from '../access/policy.js';
 import type { Routing } from '../config.js';
+import { escapeMrkdwn } from '../render/mrkdwn.js';
 import { parseCommand, USAGE } from '../jobs/command.js';
 import { describeTarget } from '../model/index.js';
 import { buildJob } from '../jobs/schema.js';
@@ -21,6 +24,7 @@ export interface SlashCommandFields {
 
 export interface SlashCommandDeps {
   routing: Routing;
+  access: AccessPolicy;
   queueFor: (cluster: string) => JobQueue;
   log: Log;
   /** Per-user and per-channel limits; none = unlimited. */
@@ -32,7 +36,11 @@ export interface EphemeralReply {
   text: string;
 }
 
-const ephemeral = (text: string): EphemeralReply => ({ response_type: 'ephemeral', text });
+/**
+ * Every ephemeral answer is plain text escaped for mrkdwn: errors quote what was typed, and Slack
+ * sends "@channel" as `<!channel>`, which must not ping anyone when echoed back.
+ */
+export const ephemeral = (text: string): EphemeralReply => ({ response_type: 'ephemeral', text: escapeMrkdwn(text) });
 
 export function resolveCluster(routing: Routing, requested: string | undefined, channel: string): { cluster: string } | { error: string } {
   const cluster = requested ?? routing.channelClusters[channel] ?? routing.defaultCluster;
@@ -46,6 +54,10 @@ export async function handleSlashCommand(command: SlashCommandFields, deps: Slas
   if (parsed.kind === 'help') return ephemeral(`\`\`\`${USAGE}\`\`\``);
   const routed = resolveCluster(deps.routing, parsed.cluster, command.channel_id);
   if ('error' in routed) return ephemeral(`:warning: ${routed.error}`);
+  // Decided before anything is queued; what only the worker can know (groups, namespace labels)
+  // it decides again there.
+  const access = authorize({ policy: deps.access, log: deps.log, at: 'door', channel: command.channel_id, user: command.user_id, target: parsed.target, cluster: routed.cluster, trigger: 'slash' });
+  if (access.refusal) return ephemeral(`:no_entry: ${access.refusal}`);
   const built = buildJob({
     trigger: 'slash',
     target: parsed.target,

@@ -19,6 +19,7 @@ import {
   type EndpointSliceFact,
   type Facts,
   type Finding,
+  type NamespaceVisibility,
   type NetworkPolicyFact,
   type NodeAgentFact,
   type PodFact,
@@ -193,6 +194,11 @@ export interface SweepOptions {
   probeLimit?: number;
   /** Why services are not probed, when the caller cannot probe at all (e.g. "probes disabled with --no-probes"). */
   unprobedReason?: string;
+  /**
+   * Only these namespaces' services are checked and reported (the channel's scope). The
+   * cluster-level checks still read everything: they concern nodes and system components.
+   */
+  visible?: NamespaceVisibility;
 }
 
 /** A service to diagnose in full. */
@@ -247,12 +253,26 @@ export class ClusterSweep implements NamespaceSink {
 
   begin(objects: ObjectFacts): void {
     this.objects = objects;
-    this.index = new ClusterIndex(objects);
+    const visible = this.options.visible;
+    if (visible) {
+      const labels = new Map(objects.namespaces.map((n) => [n.name, n.labels]));
+      const sees = (namespace: string) => visible(namespace, labels.get(namespace));
+      this.hidden = (namespace) => !sees(namespace);
+      this.index = new ClusterIndex({ ...objects, services: objects.services.filter((s) => sees(s.namespace)) });
+      this.shownNamespaces = objects.namespaces.filter((n) => sees(n.name)).length;
+    } else {
+      this.index = new ClusterIndex(objects);
+    }
   }
+
+  /** A namespace outside the channel's scope: its pods are passed over and it is never reported. */
+  private hidden: (namespace: string) => boolean = () => false;
+  private shownNamespaces: number | undefined;
 
   /** Checks every Service of the namespace against these pods; a namespace handed over again replaces its outcome. */
   namespace(namespace: string, pods: PodFact[]): void {
     const { objects, index, options } = this.begun();
+    if (this.hidden(namespace)) return;
     const outcome: NamespaceOutcome = { pods: pods.length, counts: { ok: 0, unverified: 0, warn: 0, fail: 0, error: 0 }, problems: [], healthy: [] };
     const unverifiedReason = this.unprobedReason();
     this.outcomes.set(namespace, outcome);
@@ -340,7 +360,8 @@ export class ClusterSweep implements NamespaceSink {
         compareText(a.result.name, b.result.name),
     );
 
-    const namespaces = new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()]).size;
+    const namespaces = this.shownNamespaces ?? new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()]).size;
+    const services = this.shownNamespaces === undefined ? objects.services.length : [...index.servicesByNamespace.values()].reduce((n, list) => n + list.length, 0);
     return {
       kind: 'sweep',
       cluster: options.cluster,
@@ -348,7 +369,7 @@ export class ClusterSweep implements NamespaceSink {
       startedAt: options.startedAt,
       durationMs: Math.max(0, Date.now() - Date.parse(options.startedAt)),
       apiRequests: objects.apiRequests ?? 0,
-      counts: { namespaces, services: objects.services.length, nodes: objects.nodes.length, pods, ...counts },
+      counts: { namespaces, services, nodes: objects.nodes.length, pods, ...counts },
       clusterFindings: clusterReport.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
       problems: ranked.map((r) => r.result),
       verification: { probed: 0, limit: options.probeLimit ?? 0, reason: this.unprobedReason() },

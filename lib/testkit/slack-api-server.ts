@@ -70,6 +70,8 @@ export interface SlackApiServerOptions {
   channels?: ChannelSpec[];
   /** What a message to a channel not listed does: create it (bot a member) or answer channel_not_found. */
   unknownChannels?: 'create' | 'reject';
+  /** User groups (id S… → member user ids) for usergroups.users.list. */
+  usergroups?: Record<string, string[]>;
 }
 
 export interface SlackApiServer {
@@ -90,6 +92,8 @@ export interface SlackApiServer {
   setChannel(spec: ChannelSpec): void;
   /** A message a person posted (not the bot): chat.update on it answers cant_update_message. */
   postUserMessage(channel: string, text: string, user?: string): StoredMessage;
+  /** Create or change a user group's members. */
+  setUsergroup(id: string, users: string[]): void;
   /**
    * Resolves with the predicate's first truthy value, re-evaluated after every request the server
    * handles; rejects once `timeoutMs` passes without one.
@@ -141,6 +145,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
   const channels = new Map<string, ChannelState>();
   const messages: StoredMessage[] = [];
   const ephemerals: EphemeralMessage[] = [];
+  const usergroups = new Map<string, string[]>(Object.entries(opts.usergroups ?? {}));
   const responsePosts: ResponseUrlPost[] = [];
   const buckets = new Map<string, { tokens: number; updatedAt: number }>();
   let sequence = 0;
@@ -301,6 +306,16 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
       };
     },
 
+    // usergroups:read. Slack answers no_such_subteam for an unknown id and, with include_disabled
+    // unset, the same for a disabled group; members come back as user ids.
+    'usergroups.users.list': (args) => {
+      const id = nonEmptyString(args.usergroup);
+      if (!id) throw new SlackApiError('invalid_arguments');
+      const members = usergroups.get(id);
+      if (!members) throw new SlackApiError('no_such_subteam');
+      return { body: { ok: true, users: [...members] } };
+    },
+
     'conversations.info': (args) => ({ body: { ok: true, channel: channelInfo(channelFor(args.channel)) } }),
 
     'conversations.replies': (args) => {
@@ -415,6 +430,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
       events.emit('change');
       return message;
     },
+    setUsergroup: (id, users) => void usergroups.set(id, [...users]),
     waitFor: <T>(predicate: (server: SlackApiServer) => T | undefined | null | false, timeoutMs: number) =>
       new Promise<T>((resolve, reject) => {
         const check = () => {

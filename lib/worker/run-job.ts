@@ -11,6 +11,7 @@ import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
 import type { StateRegistry } from '../state/registry.js';
 import type { AlertThread, JobProgress } from '../state/state.js';
+import { checkJobAccess, type WorkerAccess } from './access.js';
 
 export interface RunJobDeps {
   cluster: string;
@@ -28,12 +29,14 @@ export interface RunJobDeps {
   from?: string;
   /** Least time between two edits of the progress parent; default PROGRESS_INTERVAL_MS. */
   progressIntervalMs?: number;
+  /** The access policy, checked again here; unset only where there is none (tests of other things). */
+  access?: WorkerAccess;
 }
 
 /** Slack's pace for one channel: about one message (post or edit) a second. */
 export const PROGRESS_INTERVAL_MS = 1_000;
 
-export type JobOutcome = { status: Report['status'] | 'duplicate'; posted: { channel: string; ts: string } | null };
+export type JobOutcome = { status: Report['status'] | 'duplicate' | 'refused'; posted: { channel: string; ts: string } | null };
 
 /**
  * Where this job's answer goes, once known: the thread, the parent the job may edit (its own
@@ -84,6 +87,19 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
+  let scoped = deps.engine;
+  let summaryKey = job.cluster;
+  if (deps.access) {
+    const access = await checkJobAccess(job, deps.access, log);
+    if (!access.allowed) {
+      await tellRefusal(job, access.refusal, deps);
+      await rememberAnswered(job, deps);
+      return { status: 'refused', posted: null };
+    }
+    if (access.visible) scoped = { ...scoped, visible: access.visible };
+    // A scoped sweep is compared with the last sweep of the same scope, not the whole cluster's.
+    if (access.scopeKey) summaryKey = access.scopeKey;
+  }
 
   const progressCtx: ProgressContext = {
     target: targetLabel(job.target),
@@ -108,7 +124,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
   let report: Report | undefined;
   try {
     const engine: EngineDeps = {
-      ...deps.engine,
+      ...scoped,
       onPhase: (phase) => {
         // Stops the engine at its next phase once the deadline passed; abortable() stops waiting at once.
         signal?.throwIfAborted();
@@ -120,7 +136,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     if (result.kind === 'sweep') {
       const swept = result;
       // Every sweep compares with the cluster's last one, whatever triggered either.
-      const summary = await withChanges(swept, deps);
+      const summary = await withChanges(swept, summaryKey, deps);
       thread = renderSlackSummary(summary, {
         cluster: job.cluster,
         title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
@@ -326,10 +342,10 @@ async function rememberAnswered(job: Job, deps: RunJobDeps): Promise<void> {
   }
 }
 
-async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<SweepReport> {
+async function withChanges(report: SweepReport, key: string, deps: RunJobDeps): Promise<SweepReport> {
   const current = toFindingRefs(report);
-  const previous = await deps.state.lastSummary(report.cluster);
-  await deps.state.saveSummary(report.cluster, { at: report.startedAt, findings: current });
+  const previous = await deps.state.lastSummary(key);
+  await deps.state.saveSummary(key, { at: report.startedAt, findings: current });
   if (!previous) return report;
   return { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } };
 }
@@ -353,6 +369,21 @@ async function postFailure(job: Job, deps: RunJobDeps, reason: string, open?: Op
   } catch (error) {
     if (!canUseResponseUrl(job, error)) throw error;
     return (await viaResponseUrl(job, { parent: message, replies: [] }, deps))!;
+  }
+}
+
+/**
+ * The requester hears a refusal privately while their response_url lasts; a job without one
+ * (a button, an injected message) gets the audit line and the metric, and nothing in the channel.
+ */
+async function tellRefusal(job: Job, refusal: string, deps: RunJobDeps): Promise<void> {
+  const url = job.reply.responseUrl;
+  if (!url || Date.now() - Date.parse(job.requestedAt) > RESPONSE_URL_TTL_MS) return;
+  const text = `:no_entry: ${escapeMrkdwn(refusal)}`;
+  try {
+    await postToResponseUrl(url, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+  } catch (error) {
+    deps.logger.warn('could not tell the requester about a refusal', { jobId: job.id, error: String(error) });
   }
 }
 

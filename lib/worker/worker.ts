@@ -8,6 +8,8 @@ import { createLogger, jobLogger, type Logger } from '../observability/logger.js
 import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '../observability/metrics.js';
 import { SlackPostError, type ThreadPoster } from '../post/slack.js';
 import type { StateRegistry } from '../state/registry.js';
+import { createGroupResolver, slackGroupMembers } from '../access/groups.js';
+import { kubeNamespaceLabels, type WorkerAccess } from './access.js';
 import { runJob, type JobOutcome } from './run-job.js';
 
 export interface WorkerDeps {
@@ -59,6 +61,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     },
     agents: await agentAccess(config),
   };
+  const access: WorkerAccess = {
+    policy: config.access,
+    ...(config.slackBotToken ? { groups: createGroupResolver({ members: slackGroupMembers({ token: config.slackBotToken, slackApiUrl: config.slackApiUrl }) }) } : {}),
+    namespaceLabels: kubeNamespaceLabels(deps.kc),
+    onRefused: (rule) => metrics.accessRefusals.inc({ rule }),
+  };
   const consumer = new JobConsumer({
     client: createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }),
     queueUrl: config.queueUrl,
@@ -82,6 +90,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
           state: deps.state,
           logger: log,
           maxAttempts: MAX_ATTEMPTS,
+          access,
           onFindings: (findings) => recordFindings(metrics, findings),
           signal: deadline.signal,
           ...(config.nodeName ? { from: config.nodeName } : {}),

@@ -24,7 +24,7 @@ const REQUIRED = {
   'aws.queueUrl': QUEUE_URL,
   'image.repository': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/netcheck',
 };
-const READ_VERBS = ['get', 'list', 'watch'];
+const READ_VERBS = ['get', 'list'];
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 let binDir = '';
@@ -121,7 +121,8 @@ describe('helm chart', () => {
       'discovery.k8s.io/endpointslices',
       'networking.k8s.io/networkpolicies',
     ]);
-    for (const rule of clusterRole.rules) expect(rule.verbs).toEqual(READ_VERBS);
+    // Which read verbs each resource gets is measured against the code in test/deploy/rbac.test.ts.
+    for (const rule of clusterRole.rules) for (const verb of rule.verbs) expect(READ_VERBS).toContain(verb);
   });
 
   it('allows writes only to the worker state ConfigMap, which the chart creates', async () => {
@@ -135,7 +136,7 @@ describe('helm chart', () => {
       const writes = rule.verbs.filter((verb: string) => !READ_VERBS.includes(verb));
       if (writes.length === 0) continue;
       expect(writes).not.toContain('create');
-      expect(rule).toEqual({ apiGroups: [''], resources: ['configmaps'], resourceNames: ['nc-state'], verbs: ['get', 'update', 'patch'] });
+      expect(rule).toEqual({ apiGroups: [''], resources: ['configmaps'], resourceNames: ['nc-state'], verbs: ['get', 'update'] });
     }
     // The one other ConfigMap read: CoreDNS's Corefile, by name, get only.
     const coredns = objects.find((object) => object.kind === 'Role' && object.metadata.name.endsWith('-coredns-config'))!;

@@ -19,6 +19,7 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);
 const generator = require(join(repo, 'deploy/serverless/netcheck.cjs')) as {
   resources: (context: unknown) => Promise<unknown>;
+  accessPolicyJson: (context: unknown) => Promise<string>;
 };
 
 const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -390,4 +391,16 @@ describe('cluster configuration errors', () => {
   it('accepts the valid configuration', async () => {
     await expect(generator.resources(context(valid))).resolves.toHaveProperty('Resources.ProdJobQueue');
   });
+
+  it('judges custom.netcheck.access with the schema the handlers use, and ships it as JSON', async () => {
+    const badCluster = { default: 'deny', channels: { C0123ABCD: { clusters: ['staging'], namespaces: ['*'], commands: ['*'] } } };
+    await expect(generator.resources(context({ ...valid, access: badCluster }))).rejects.toThrow(/access: channels\.C0123ABCD\.clusters: "staging" is not one of the clusters \(prod\)/);
+    await expect(generator.resources(context({ ...valid, access: { default: 'perhaps' } }))).rejects.toThrow(/access: default:/);
+    const policy = { default: 'deny', contact: '#platform', channels: { C0123ABCD: { clusters: ['prod'], namespaces: ['shop', { selector: { matchLabels: { team: 'shop' } } }], commands: ['svc'] } } };
+    const built = (await generator.resources(context({ ...valid, access: policy }))) as { Outputs: { AccessPolicy: { Value: string } } };
+    const shipped = JSON.parse(built.Outputs.AccessPolicy.Value);
+    expect(shipped).toMatchObject({ default: 'deny', contact: '#platform', channels: { C0123ABCD: { clusters: ['prod'], commands: ['svc'] } }, users: {}, groups: {} });
+    expect(await generator.accessPolicyJson(context({ ...valid, access: policy }))).toBe(built.Outputs.AccessPolicy.Value);
+    expect(await generator.accessPolicyJson(context(valid))).toBe('');
+  }, 60_000);
 });

@@ -28,13 +28,15 @@ const METHOD_SCOPES: Record<string, string | null> = {
   'conversations.replies': 'channels:history',
   'reactions.add': 'reactions:write',
   'users.info': 'users:read',
+  'usergroups.users.list': 'usergroups:read',
   'views.open': null,
   'views.publish': null,
 };
 const EVENT_SCOPES: Record<string, string> = { channel_created: 'channels:read' };
 const API_NAMESPACES = 'admin|apps|auth|bookmarks|bots|calls|chat|conversations|dnd|emoji|files|pins|reactions|reminders|team|usergroups|users|views';
 // `client.chat.postMessage(` and `apiCall('chat.postMessage'`.
-const CALL = new RegExp(`\\.(?:${API_NAMESPACES})\\.\\w+\\(|apiCall\\(\\s*['"\`](?:${API_NAMESPACES})\\.\\w+['"\`]`, 'g');
+// Method names called by name may nest (`apiCall('usergroups.users.list'`).
+const CALL = new RegExp(`\\.(?:${API_NAMESPACES})\\.\\w+\\(|apiCall\\(\\s*['"\`](?:${API_NAMESPACES})(?:\\.\\w+)+['"\`]`, 'g');
 
 interface Manifest {
   features: { slash_commands: { command: string; url: string }[] };

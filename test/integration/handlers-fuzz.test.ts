@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runFuzz } from '../../lib/testkit/fuzz-requests.js';
 import { startHandlerGateway, type HandlerGateway } from '../../lib/testkit/handler-gateway.js';
 

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { OPEN_POLICY } from '../../lib/access/policy.js';
 import { createQueueRouter } from '../../lib/queue/sqs.js';
 import { handleSlashCommand, type SlashCommandFields } from '../../lib/slack/commands.js';
 import { startSqsEmulator, type SqsEmulator } from '../../lib/testkit/sqs-emulator.js';
@@ -14,7 +15,7 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 beforeAll(async () => {
   sqs = await startSqsEmulator();
   const { queueUrl } = await sqs.createQueue('slash-input.fifo');
-  deps = { routing: { queues: { demo: queueUrl }, defaultCluster: 'demo', channelClusters: {} }, queueFor: createQueueRouter(sqs.client, { demo: queueUrl }), log: silent };
+  deps = { routing: { queues: { demo: queueUrl }, defaultCluster: 'demo', channelClusters: {} }, access: OPEN_POLICY, queueFor: createQueueRouter(sqs.client, { demo: queueUrl }), log: silent };
 });
 afterAll(async () => {
   await sqs?.close();

