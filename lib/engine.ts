@@ -1,10 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { explains, runChecks } from './checks/index.js';
-import { fetchNodeAgents, probeFromPodVia, transferBetween } from './gather/agents.js';
+import { fetchNodeAgents, probeFromPodVia, resolveVia, transferBetween } from './gather/agents.js';
 import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
 import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
-import { applySilences, isSystemNamespace, labelsFromFacts, type AnyReport, type Facts, type NamespaceVisibility, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
+import { isIP } from 'node:net';
+import { applySilences, isSystemNamespace, labelsFromFacts, type AnyReport, type DnsProbeFact, type Facts, type NamespaceVisibility, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
 import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
 import { silenceSweep } from './summary/silence.js';
 import { ClusterSweep, probeFlagged } from './summary/sweep.js';
@@ -85,6 +86,34 @@ async function runTransfers(scope: Planned, deps: EngineDeps): Promise<TransferP
   return Promise.all(pairs);
 }
 
+/** Nodes asked to resolve at most: the source's, the DNS pods', then the others in name order. */
+const MAX_RESOLVING_NODES = 10;
+
+/**
+ * kubernetes.default resolved through kube-dns from the nodes' own network by their agents (dns
+ * and node jobs): a node that cannot resolve breaks DNS for its pods while lookups from elsewhere
+ * succeed (goldpinger#46). Without agents nothing is asked: the check says why.
+ */
+async function runNodeResolves(scope: Planned, deps: EngineDeps): Promise<DnsProbeFact[]> {
+  const { target } = scope;
+  if (!deps.probes.enabled || !deps.agents || (target.kind !== 'dns' && target.kind !== 'node')) return [];
+  const service = scope.dns?.service;
+  const host = deps.probes.dnsServer?.host ?? service?.clusterIP;
+  if (!host || isIP(host) === 0) return [];
+  const udp = service?.ports.find((p) => p.protocol === 'UDP' && p.name === 'dns') ?? service?.ports.find((p) => p.protocol === 'UDP');
+  const server = { host, port: deps.probes.dnsServer?.port ?? udp?.port ?? 53 };
+  const first = target.kind === 'node' ? [target.name] : dnsPathNodes(scope);
+  const names = [...new Set([...first, ...(target.kind === 'dns' ? scope.nodes.map((n) => n.name).sort() : [])])].slice(0, MAX_RESOLVING_NODES);
+  const agents = deps.agents;
+  const name = `kubernetes.default.svc.${deps.probes.clusterDomain}`;
+  return Promise.all(
+    names.flatMap((n) => {
+      const node = scope.nodes.find((candidate) => candidate.name === n);
+      return node ? [resolveVia(node, server, name, { port: agents.port, token: agents.token, timeoutMs: agents.timeoutMs, probeTimeoutMs: deps.probes.timeoutMs })] : [];
+    }),
+  );
+}
+
 /**
  * With --probe-in-pod and a --from client: the TCP probes run inside the client pod's network
  * namespace, through the agent on its node, so they meet exactly what the client's packets meet.
@@ -146,11 +175,13 @@ export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Fac
   const source = inPod?.source ?? located;
   // One planning input for both: the scope caches (backend pods, target Service) are per object.
   const scope: Planned = { ...objects, target, probes: source ? { source } : {} };
-  const [probes, nodeAgents, transfers] = await Promise.all([
+  const [probed, nodeAgents, transfers, nodeResolves] = await Promise.all([
     runProbes(objects, target, { ...deps.probes, ...(source ? { source } : {}), ...(inPod ? { connectMany: inPod.connectMany } : {}) }),
     gatherAgents(scope, deps),
     runTransfers(scope, deps),
+    runNodeResolves(scope, deps),
   ]);
+  const probes = nodeResolves.length ? { ...probed, dns: [...probed.dns, ...nodeResolves] } : probed;
   return { ...objects, target, collectedAt: new Date().toISOString(), probes: transfers.length ? { ...probes, transfers } : probes, nodeAgents };
 }
 

@@ -5,6 +5,7 @@ import { readAgentFacts, type ReadAgentFacts } from './facts.js';
 import { MAX_SERVICE_ADDRESSES, parseServiceAddress, type ServiceAddress } from './service-address.js';
 import { MIN_AGENT_TOKEN_LENGTH } from './token.js';
 import { MAX_POD_PROBE_TARGETS, probeFromPod } from './pod-probe.js';
+import { resolveFromNode } from './resolve.js';
 import {
   DEFAULT_STALL_MS,
   DEFAULT_TRANSFER_TIMEOUT_MS,
@@ -166,8 +167,8 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       sendJson(response, 200, { status: 'ok' });
       return;
     }
-    if (path !== '/facts' && path !== '/bulk' && path !== '/transfer' && path !== '/probe') {
-      sendJson(response, 404, { error: `no such path ${path}; the agent serves /facts, /bulk, /transfer, /probe and /healthz` });
+    if (path !== '/facts' && path !== '/bulk' && path !== '/transfer' && path !== '/probe' && path !== '/resolve') {
+      sendJson(response, 404, { error: `no such path ${path}; the agent serves /facts, /bulk, /transfer, /probe, /resolve and /healthz` });
       return;
     }
     if (!isAuthorized(request.headers.authorization, expectedDigest)) {
@@ -211,6 +212,21 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         if (targets.length === 0 || targets.length > MAX_POD_PROBE_TARGETS) throw new BadRequest(`give 1–${MAX_POD_PROBE_TARGETS} target=<ip>:<port>`);
         const timeoutMs = integerParam(url.searchParams, 'timeoutMs', 1, MAX_TRANSFER_TIMEOUT_MS, 2_000);
         sendJson(response, 200, await (options.probeFromPod ?? probeFromPod)(pod[0] as string, targets, timeoutMs));
+        return;
+      }
+      if (path === '/resolve') {
+        onlyParams(url.searchParams, ['server', 'name', 'timeoutMs']);
+        const servers = url.searchParams.getAll('server');
+        if (servers.length !== 1) throw new BadRequest('server=<ip>:<port> is required once');
+        const server = parseAddress(servers[0] as string, 'server');
+        const names = url.searchParams.getAll('name');
+        const name = names[0] ?? '';
+        // A DNS name of letters, digits, hyphens and dots only: nothing else reaches the resolver.
+        if (names.length !== 1 || name.length > 253 || !/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?$/i.test(name)) {
+          throw new BadRequest('name=<DNS name> is required once');
+        }
+        const timeoutMs = integerParam(url.searchParams, 'timeoutMs', 1, MAX_TRANSFER_TIMEOUT_MS, 2_000);
+        sendJson(response, 200, await resolveFromNode(server, name, timeoutMs));
         return;
       }
       // A HEAD would start a transfer whose result nobody can read.

@@ -45,8 +45,8 @@ function probeLine(probe: DnsProbeFact): string {
 const where = (pod: PodFact) => `${pod.name} on ${pod.nodeName ?? '<unscheduled>'}`;
 
 function assess(facts: Facts): Assessment {
-  // Through the Service only: what one pod answers directly is coredns-endpoint-failing's to judge.
-  const probes = facts.probes.enabled ? facts.probes.dns.filter((p) => p.outcome !== 'skipped' && p.purpose !== 'dns-endpoint') : [];
+  // From here through the Service only: one pod asked directly, or one node's own lookup, are judged by coredns-endpoint-failing and node-dns-resolution-failed.
+  const probes = facts.probes.enabled ? facts.probes.dns.filter((p) => p.outcome !== 'skipped' && p.purpose !== 'dns-endpoint' && p.purpose !== 'node-resolve') : [];
   const service = facts.dns?.service;
   const selector = service?.selector;
   const pods = facts.systemPods.filter((p) => (selector ? p.namespace === CLUSTER_DNS.namespace && matchesLabels(selector, p.labels) : isClusterDnsPod(p)));

@@ -32,8 +32,9 @@ const check: Check = {
   layer: 'system',
   docs: 'https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/#are-dns-endpoints-exposed',
   appliesTo: ['svc', 'dns', 'cluster'],
-  explains: ['cluster-dns-down', 'dns-service-name-failed', 'externalname-unresolvable'],
-  // Only while other replicas answer: then the lookups through the Service that failed hit the bad one.
+  explains: ['cluster-dns-down', 'dns-service-name-failed', 'externalname-unresolvable', 'node-dns-resolution-failed'],
+  // Only while other replicas answer: then the lookups through the Service that failed (the probe
+  // source's, a node's) hit the bad one.
   explainsFinding(cause: Finding, _symptom: Finding, facts: Facts): boolean {
     const { failing, answering } = split(facts);
     return (cause.status === 'fail' || cause.status === 'warn') && failing.length > 0 && answering.length > 0;

@@ -10,6 +10,7 @@ import clusterDnsDown from './cluster-dns-down.js';
 import corednsEndpointFailing from './coredns-endpoint-failing.js';
 import corednsConfigFault from './coredns-config-fault.js';
 import nodelocalDnsUnhealthy from './nodelocal-dns-unhealthy.js';
+import nodeDnsResolutionFailed from './node-dns-resolution-failed.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
@@ -76,6 +77,7 @@ export const checks: readonly Check[] = [
   corednsEndpointFailing,
   corednsConfigFault,
   nodelocalDnsUnhealthy,
+  nodeDnsResolutionFailed,
   nodeportNoLocalEndpoints,
   internalTrafficLocalNoEndpoint,
   sessionAffinityBehindSnat,

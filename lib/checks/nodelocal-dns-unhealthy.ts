@@ -2,6 +2,7 @@ import { unreadable } from './lib/access.js';
 import { daemonSetPodsOnNode } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
 import { nodeSubject, podSubject, uniqueSubjects } from './lib/service.js';
+import { sharesSubject } from './lib/subjects.js';
 import type { Check } from './types.js';
 import { isNodeLocalDnsDaemonSet, NODE_LOCAL_DNS, type Facts, type Finding, type PodFact, type Subject } from '../model/index.js';
 
@@ -30,9 +31,10 @@ const check: Check = {
   layer: 'system',
   docs: 'https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/',
   appliesTo: ['svc', 'dns', 'node', 'cluster'],
-  explains: ['cluster-dns-down', 'dns-service-name-failed', 'externalname-unresolvable'],
+  explains: ['cluster-dns-down', 'dns-service-name-failed', 'externalname-unresolvable', 'node-dns-resolution-failed'],
   // Lookups from the probe source's node go through its cache: only a cache down there explains them.
-  explainsFinding(cause: Finding, _symptom: Finding, facts: Facts): boolean {
+  explainsFinding(cause: Finding, symptom: Finding, facts: Facts): boolean {
+    if (symptom.code === 'node-dns-resolution-failed') return cause.status === 'fail' && sharesSubject(cause, symptom);
     const source = facts.probes.source?.node;
     return cause.status === 'fail' && (source === undefined || cause.subjects.some((s) => s.kind === 'node' && s.name === source));
   },

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.js';
-import type { NodeAgentFact, NodeFact, NodeKernelFacts, Protocol, TransferProbeFact } from '../model/index.js';
+import type { DnsProbeFact, NodeAgentFact, NodeFact, NodeKernelFacts, Protocol, TransferProbeFact } from '../model/index.js';
 
 // Asks the node agent on each node for its kernel facts. An agent that does not answer, answers
 // 401 or answers garbage becomes a NodeAgentFact with that status — a finding, never a hang and
@@ -322,5 +322,46 @@ export async function probeFromPodVia(
     return parsed.success ? parsed.data : { unknown: `unknown, because ${node.name}'s agent answered a pod probe netcheck cannot read: ${describeZodError(parsed.error)}` };
   } catch {
     return { unknown: `unknown, because ${node.name}'s agent answered the pod probe with something that is not JSON` };
+  }
+}
+
+const resolveSchema = z.object({
+  name: z.string(),
+  server: z.string(),
+  outcome: z.enum(['resolved', 'nxdomain', 'timeout', 'refused', 'servfail', 'error']),
+  addresses: z.array(z.string()).optional(),
+  detail: z.string().optional(),
+  ms: z.number(),
+});
+
+/**
+ * Ask `node`'s agent to resolve `name` through `server` from the node's own network (GET
+ * /resolve). Never throws: an agent that cannot be asked is a skipped probe saying why, never a
+ * DNS failure of the node.
+ */
+export async function resolveVia(
+  node: NodeFact,
+  server: { host: string; port: number },
+  name: string,
+  options: { port: number; token: string; timeoutMs: number; probeTimeoutMs: number },
+): Promise<DnsProbeFact> {
+  const serverText = isIP(server.host) === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+  const skipped = (detail: string): DnsProbeFact => ({ name, purpose: 'node-resolve', type: 'A', outcome: 'skipped', server: serverText, node: node.name, detail, ms: 0 });
+  const address = node.internalIP;
+  if (!address || isIP(address) === 0) return skipped(`node ${node.name} has no InternalIP to reach its agent at`);
+  const url = new URL(`http://${isIP(address) === 6 ? `[${address}]` : address}:${options.port}/resolve`);
+  url.searchParams.set('server', serverText);
+  url.searchParams.set('name', name);
+  url.searchParams.set('timeoutMs', String(options.probeTimeoutMs));
+  const result = await getFacts(url, options.token, options.timeoutMs + options.probeTimeoutMs);
+  if ('failure' in result) return skipped(`${node.name}'s agent did not answer (${result.detail})`);
+  if (result.status !== 200) return skipped(`${node.name}'s agent answered HTTP ${result.status}: ${result.body.slice(0, 160)}`);
+  try {
+    const parsed = resolveSchema.safeParse(JSON.parse(result.body));
+    if (!parsed.success) return skipped(`${node.name}'s agent answered a lookup netcheck cannot read: ${describeZodError(parsed.error)}`);
+    const { outcome, addresses, detail, ms } = parsed.data;
+    return { name, purpose: 'node-resolve', type: isIP(server.host) === 6 ? 'AAAA' : 'A', outcome, server: serverText, node: node.name, ...(addresses ? { addresses } : {}), ...(detail ? { detail } : {}), ms };
+  } catch {
+    return skipped(`${node.name}'s agent answered the lookup with something that is not JSON`);
   }
 }

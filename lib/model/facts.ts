@@ -227,12 +227,13 @@ export interface DnsProbeFact {
   /** What the name is for: the target service, the API service (kubernetes.default), an ExternalName CNAME target. */
   /** client-search: the target's short name as the --from client's namespace search path expands it first. */
   /** dns-endpoint: kubernetes.default asked of one CoreDNS pod directly, past the Service (one bad replica fails one query in N). */
-  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'other';
+  /** node-resolve: kubernetes.default asked from a node's own network by its agent (one node that cannot resolve). */
+  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'node-resolve' | 'other';
   type: 'A' | 'AAAA' | 'CNAME' | 'ANY';
   outcome: DnsOutcome;
   addresses?: string[];
   server?: string;
-  /** The CoreDNS pod and its node, for dns-endpoint probes. */
+  /** The CoreDNS pod and its node (dns-endpoint), or the node that asked (node-resolve). */
   pod?: string;
   node?: string;
   detail?: string;

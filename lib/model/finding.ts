@@ -29,6 +29,7 @@ export const CODES = [
   'coredns-endpoint-failing',
   'coredns-config-fault',
   'nodelocal-dns-unhealthy',
+  'node-dns-resolution-failed',
   'nodeport-no-local-endpoints',
   'internal-traffic-local-no-endpoint',
   'session-affinity-behind-snat',
