@@ -132,8 +132,11 @@ function fillPolicySystems(raw: Loose): Loose {
   if (unknownKeys.length) throw new FixtureError(`${where}: unknown key(s) ${unknownKeys.join(', ')}`);
   const calico = list(raw.calico, `${where}.calico`).map((p, i) => {
     need(p, ['kind', 'name'], `${where}.calico[${i}]`);
+    const ingress = list(p.ingress, `${where}.calico[${i}].ingress`);
     const egress = list(p.egress, `${where}.calico[${i}].egress`);
-    return { group: 'projectcalico.org', tier: 'default', types: egress.length ? ['Ingress', 'Egress'] : ['Ingress'], ...p, ingress: list(p.ingress, `${where}.calico[${i}].ingress`), egress };
+    // Calico's default types: Ingress, plus Egress with egress rules; Egress alone when only those.
+    const types = egress.length ? (ingress.length ? ['Ingress', 'Egress'] : ['Egress']) : ['Ingress'];
+    return { group: 'projectcalico.org', tier: 'default', types, ...p, ingress, egress };
   });
   const cilium = list(raw.cilium, `${where}.cilium`).map((p, i) => {
     need(p, ['kind', 'name', 'specs'], `${where}.cilium[${i}]`);

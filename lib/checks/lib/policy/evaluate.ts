@@ -71,22 +71,36 @@ function byOrderThenName(a: { order?: number; name: string }, b: { order?: numbe
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-export function compilePolicies(facts: Pick<Facts, 'networkPolicies' | 'policySystems' | 'namespaces' | 'nodes' | 'pods'>): CompiledPolicies {
-  const systems = facts.policySystems;
+type Extended = Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'tiers'>;
+
+const extendedCache = new WeakMap<object, Extended>();
+const kubernetesCache = new WeakMap<object, CommonPolicy[]>();
+const NO_SYSTEMS = {};
+
+/** The Calico, Cilium and admin policies, translated once per policySystems object (a sweep shares it between services). */
+function compileExtended(systems: Facts['policySystems']): Extended {
+  const cached = extendedCache.get(systems ?? NO_SYSTEMS);
+  if (cached) return cached;
   const admin = (systems?.admin ?? []).filter((p) => p.kind === 'AdminNetworkPolicy');
-  // Same priority: the API leaves the order undefined; netcheck takes the name order and says so in the evidence.
+  // Same priority: the API leaves the order undefined; netcheck takes the name order.
   admin.sort((a, b) => byOrderThenName({ order: a.priority, name: a.name }, { order: b.priority, name: b.name }));
   const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
   for (const t of systems?.calicoTiers ?? []) tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
-  return {
+  const extended: Extended = {
     admin: admin.map(fromAdminPolicy),
     baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map(fromAdminPolicy),
-    kubernetes: facts.networkPolicies.map(fromNetworkPolicy),
     calico: (systems?.calico ?? []).map(fromCalicoPolicy),
     cilium: (systems?.cilium ?? []).flatMap(fromCiliumPolicy),
     tiers,
-    ctx: policyContext(facts.namespaces, facts.nodes, facts.pods),
   };
+  extendedCache.set(systems ?? NO_SYSTEMS, extended);
+  return extended;
+}
+
+export function compilePolicies(facts: Pick<Facts, 'networkPolicies' | 'policySystems' | 'namespaces' | 'nodes' | 'pods'>): CompiledPolicies {
+  let kubernetes = kubernetesCache.get(facts.networkPolicies);
+  if (!kubernetes) kubernetesCache.set(facts.networkPolicies, (kubernetes = facts.networkPolicies.map(fromNetworkPolicy)));
+  return { ...compileExtended(facts.policySystems), kubernetes, ctx: policyContext(facts.namespaces, facts.nodes, facts.pods) };
 }
 
 type StageResult =

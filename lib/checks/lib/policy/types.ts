@@ -71,17 +71,21 @@ export interface PolicyContext {
   podNode: Map<string, string>;
 }
 
+/** Node and pod indexes are built on first use: a sweep's per-service views mostly never need them. */
 export function policyContext(namespaces: NamespaceFact[], nodes: NodeFact[], pods: readonly PodFact[]): PolicyContext {
   const labelsCache = new Map<string, Labels>();
-  const nodeByIP = new Map<string, NodeFact>();
-  for (const node of nodes) if (node.internalIP) nodeByIP.set(node.internalIP, node);
-  const podIPs = new Set<string>();
-  const podNode = new Map<string, string>();
-  for (const pod of pods) {
-    if (!pod.podIP || pod.hostNetwork) continue;
-    podIPs.add(pod.podIP);
-    if (pod.nodeName) podNode.set(pod.podIP, pod.nodeName);
-  }
+  let nodeByIP: Map<string, NodeFact> | undefined;
+  let podIndex: { ips: Set<string>; nodes: Map<string, string> } | undefined;
+  const indexPods = () => {
+    if (podIndex) return podIndex;
+    podIndex = { ips: new Set(), nodes: new Map() };
+    for (const pod of pods) {
+      if (!pod.podIP || pod.hostNetwork) continue;
+      podIndex.ips.add(pod.podIP);
+      if (pod.nodeName) podIndex.nodes.set(pod.podIP, pod.nodeName);
+    }
+    return podIndex;
+  };
   return {
     namespaces,
     namespaceLabels(name) {
@@ -89,9 +93,19 @@ export function policyContext(namespaces: NamespaceFact[], nodes: NodeFact[], po
       if (!labels) labelsCache.set(name, (labels = namespaceLabels(namespaces, name)));
       return labels;
     },
-    nodeByIP,
-    podIPs,
-    podNode,
+    get nodeByIP() {
+      if (!nodeByIP) {
+        nodeByIP = new Map();
+        for (const node of nodes) if (node.internalIP) nodeByIP.set(node.internalIP, node);
+      }
+      return nodeByIP;
+    },
+    get podIPs() {
+      return indexPods().ips;
+    },
+    get podNode() {
+      return indexPods().nodes;
+    },
   };
 }
 
