@@ -277,6 +277,17 @@ function systemDenialFinding(facts: Facts, analysis: Analysis): Finding {
   });
 }
 
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  let count = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    count++;
+  }
+  for (const _ in b) count--;
+  return count === 0;
+}
+
 /**
  * Without a client to speak for, Calico, Cilium and admin policies that select the backend pods
  * cannot be judged (their rules name clients, ordered deny and pass included): say which ones
@@ -285,11 +296,15 @@ function systemDenialFinding(facts: Facts, analysis: Analysis): Finding {
 function beyondNetworkPolicy(facts: Facts, pods: PodFact[]): Finding | null {
   const set = compiledPolicies(facts);
   if (!hasPolicySystems(set)) return null;
-  const shapes = [...new Map(pods.map((p) => [JSON.stringify(p.labels), p])).values()].slice(0, 3);
+  const shapes: PodFact[] = [];
+  for (const pod of pods) {
+    if (!shapes.some((kept) => sameLabels(kept.labels, pod.labels))) shapes.push(pod);
+    if (shapes.length === 3) break;
+  }
   const applying = new Map<string, string>();
   for (const pod of shapes) {
     const end = podEndpoint(pod);
-    for (const policy of [...set.admin, ...set.calico, ...set.cilium, ...set.baseline]) {
+    for (const policy of set.beyond.candidates(end)) {
       if (policy.appliesTo(end, 'Ingress', set.ctx) !== false) applying.set(policyLabel(policy.ref), `${policyLabel(policy.ref)}${policy.placement ? ` (${policy.placement})` : ''}`);
     }
   }

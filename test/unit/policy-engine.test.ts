@@ -152,3 +152,25 @@ describe('AdminNetworkPolicy and the baseline', () => {
     expect(decide({ admin: [banp] }, { source: api, destination: outside, networkPolicies: [egressAllow] }).egress).toMatchObject({ allowed: true, stage: 'namespace' });
   });
 });
+
+describe('the sweep index', () => {
+  it('offers every policy that applies to a pod (hints only narrow, never decide)', async () => {
+    const { loadScenario } = await import('../scenarios/load.js');
+    const { readdirSync } = await import('node:fs');
+    const dir = new URL('../scenarios/', import.meta.url).pathname;
+    let applied = 0;
+    for (const file of readdirSync(dir).filter((f) => f.startsWith('network-policy-denies--'))) {
+      const { facts } = loadScenario(`${dir}${file}`);
+      const set = compilePolicies(facts);
+      for (const pod of [api, client, { ...api, labels: { app: 'payments' } }]) {
+        const offered = new Set(set.beyond.candidates(pod as never));
+        for (const policy of [...set.admin, ...set.calico, ...set.cilium, ...set.baseline]) {
+          if (policy.appliesTo(pod as never, 'Ingress', set.ctx) === false) continue;
+          applied++;
+          expect(offered.has(policy), `${file}: ${policy.ref.name}`).toBe(true);
+        }
+      }
+    }
+    expect(applied).toBeGreaterThan(5);
+  });
+});

@@ -66,7 +66,13 @@ function toRule(rule: AdminRuleFact, index: number, direction: Direction): Commo
 
 export function fromAdminPolicy(policy: AdminPolicyFact): CommonPolicy {
   const baseline = policy.kind === 'BaselineAdminNetworkPolicy';
+  const namespaceSelector = policy.subject.namespaces ?? policy.subject.pods?.namespaceSelector;
+  const namespace = namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+  const podLabels = policy.subject.namespaces ? undefined : policy.subject.pods?.podSelector.matchLabels;
+  const labelKey = Object.keys(podLabels ?? {})[0];
+  const label = labelKey !== undefined ? { key: labelKey, value: podLabels?.[labelKey] as string } : undefined;
   return {
+    ...(namespace !== undefined || label ? { hint: { ...(namespace !== undefined ? { namespace } : {}), ...(label ? { label } : {}) } } : {}),
     ref: { system: 'admin', kind: policy.kind, name: policy.name, resource: baseline ? 'baselineadminnetworkpolicy' : 'adminnetworkpolicy' },
     stage: baseline ? 'baseline' : 'admin',
     ...(policy.priority !== undefined ? { priority: policy.priority } : {}),

@@ -187,3 +187,28 @@ export function calicoSelector(text: string | undefined): CalicoSelector {
   if (entry instanceof CalicoSelectorError) throw new CalicoSelectorError(`selector "${source}" does not parse: ${entry.message}`);
   return entry;
 }
+
+/**
+ * The `key == 'value'` terms a selector ANDs at its top level (none when it has `||`): labels
+ * every matching endpoint must carry. An index hint only; matching always runs the selector.
+ */
+export function requiredLabels(text: string | undefined): { key: string; value: string }[] {
+  let tokens: Token[];
+  try {
+    tokens = tokenize((text ?? '').trim());
+  } catch {
+    return [];
+  }
+  if (tokens.some((t) => t.text === '||')) return [];
+  const out: { key: string; value: string }[] = [];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    const before = tokens[i - 1];
+    const top = depth === 0 && (before === undefined || before.text === '&&');
+    if (top && t.kind === 'ident' && tokens[i + 1]?.text === '==' && tokens[i + 2]?.kind === 'string') out.push({ key: t.text, value: (tokens[i + 2] as Token).text });
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { ipInCidr, type CalicoEntityFact, type CalicoPolicyFact, type CalicoRuleFact, type Labels } from '../../../model/index.js';
 import type { Connection, Direction, Endpoint } from '../netpol.js';
-import { calicoSelector, CalicoSelectorError } from './calico-selector.js';
+import { calicoSelector, CalicoSelectorError, requiredLabels } from './calico-selector.js';
 import { allOf, isPodEnd, type CommonPolicy, type CommonRule, type Match, type PolicyContext } from './types.js';
 
 // Calico NetworkPolicy and GlobalNetworkPolicy in the common form. Rules carry their own action
@@ -16,8 +16,8 @@ function protocolName(p: string | number): string {
   return PROTOCOL_NUMBERS[text] ?? text;
 }
 
-function podLabels(end: Endpoint & { namespace: string; labels: Labels }): Labels {
-  return { ...end.labels, 'projectcalico.org/namespace': end.namespace, 'projectcalico.org/orchestrator': 'k8s' };
+function podLabels(end: Endpoint & { namespace: string; labels: Labels }, ctx: PolicyContext): Labels {
+  return ctx.labelsFor('calico', end, () => ({ ...end.labels, 'projectcalico.org/namespace': end.namespace, 'projectcalico.org/orchestrator': 'k8s' }));
 }
 
 function namespaceLabels(ctx: PolicyContext, name: string): Labels {
@@ -57,11 +57,11 @@ function entityMatches(policy: CalicoPolicyFact, entity: CalicoEntityFact | unde
       if (entity.namespaceSelector !== undefined) checks.push(selects(entity.namespaceSelector, namespaceLabels(ctx, end.namespace)));
       // A namespaced policy's selectors stay in its namespace unless a namespaceSelector widens them.
       else if (policy.namespace !== undefined) checks.push(end.namespace === policy.namespace);
-      if (entity.selector !== undefined) checks.push(selects(entity.selector, podLabels(end)));
+      if (entity.selector !== undefined) checks.push(selects(entity.selector, podLabels(end, ctx)));
     }
   }
   if (entity.notSelector !== undefined && isPodEnd(end)) {
-    const m = selects(entity.notSelector, podLabels(end));
+    const m = selects(entity.notSelector, podLabels(end, ctx));
     checks.push(typeof m === 'boolean' ? !m : m);
   }
   if (isDestination) {
@@ -113,7 +113,15 @@ export function calicoKind(policy: Pick<CalicoPolicyFact, 'kind' | 'group'>): st
   return `${policy.kind}.${policy.group}`;
 }
 
+function hintOf(policy: CalicoPolicyFact): CommonPolicy['hint'] {
+  const required = requiredLabels(policy.selector);
+  const namespace = policy.namespace ?? required.find((r) => r.key === 'projectcalico.org/namespace')?.value;
+  const label = required.find((r) => !r.key.startsWith('projectcalico.org/'));
+  return namespace !== undefined || label ? { ...(namespace !== undefined ? { namespace } : {}), ...(label ? { label } : {}) } : undefined;
+}
+
 export function fromCalicoPolicy(policy: CalicoPolicyFact): CommonPolicy {
+  const hint = hintOf(policy);
   const plural = policy.kind === 'NetworkPolicy' ? 'networkpolicies' : 'globalnetworkpolicies';
   return {
     ref: { system: 'calico', kind: calicoKind(policy), name: policy.name, ...(policy.namespace ? { namespace: policy.namespace } : {}), resource: `${plural}.${policy.group}` },
@@ -121,11 +129,12 @@ export function fromCalicoPolicy(policy: CalicoPolicyFact): CommonPolicy {
     tier: policy.tier,
     ...(policy.order !== undefined ? { order: policy.order } : {}),
     placement: `tier ${policy.tier}, order ${policy.order ?? 'none'}`,
+    ...(hint ? { hint } : {}),
     appliesTo(pod, direction, ctx) {
       // preDNAT, doNotTrack and applyOnForward policies are for host endpoints, not pods.
       if (policy.hostOnly || !policy.types.includes(direction)) return false;
       if (policy.namespace !== undefined && policy.namespace !== pod.namespace) return false;
-      const checks: Match[] = [selects(policy.selector, podLabels(pod))];
+      const checks: Match[] = [selects(policy.selector, podLabels(pod, ctx))];
       if (policy.namespace === undefined && policy.namespaceSelector !== undefined) checks.push(selects(policy.namespaceSelector, namespaceLabels(ctx, pod.namespace)));
       return allOf(checks);
     },

@@ -29,9 +29,11 @@ function namesNamespace(selector: LabelSelector): boolean {
 }
 
 function ciliumLabels(pod: PodEnd, ctx: PolicyContext): Labels {
-  const labels: Labels = { ...pod.labels, [NAMESPACE_KEY]: pod.namespace };
-  for (const [k, v] of Object.entries(ctx.namespaceLabels(pod.namespace))) labels[`${NAMESPACE_LABELS_PREFIX}${k}`] = v;
-  return labels;
+  return ctx.labelsFor('cilium', pod, () => {
+    const labels: Labels = { ...pod.labels, [NAMESPACE_KEY]: pod.namespace };
+    for (const [k, v] of Object.entries(ctx.namespaceLabels(pod.namespace))) labels[`${NAMESPACE_LABELS_PREFIX}${k}`] = v;
+    return labels;
+  });
 }
 
 /** What Cilium's entities mean for the other end, as far as netcheck can tell it apart. */
@@ -137,9 +139,13 @@ export function fromCiliumPolicy(policy: CiliumPolicyFact): CommonPolicy[] {
     // A rule set with only a nodeSelector is a host policy: it never selects a pod.
     const selector = spec.endpointSelector ? normalise(spec.endpointSelector) : undefined;
     const prefix = policy.specs.length > 1 ? `specs[${i}].` : '';
+    const namespace = policy.namespace ?? selector?.matchLabels?.[NAMESPACE_KEY];
+    const labelKey = Object.keys(selector?.matchLabels ?? {}).find((k) => k !== NAMESPACE_KEY && !k.startsWith(NAMESPACE_LABELS_PREFIX));
+    const label = labelKey !== undefined ? { key: labelKey, value: selector?.matchLabels?.[labelKey] as string } : undefined;
     return {
       ref,
       stage: 'namespace',
+      ...(namespace !== undefined || label ? { hint: { ...(namespace !== undefined ? { namespace } : {}), ...(label ? { label } : {}) } } : {}),
       appliesTo(pod, direction, ctx) {
         if (!selector || !specApplies(spec, direction)) return false;
         if (policy.namespace !== undefined && pod.namespace !== policy.namespace) return false;

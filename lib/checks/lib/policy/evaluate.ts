@@ -58,7 +58,44 @@ export interface CompiledPolicies {
   calico: CommonPolicy[];
   cilium: CommonPolicy[];
   tiers: Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>;
+  /** The admin, Calico, Cilium and baseline policies that may apply to a pod (by their hints), in that order. */
+  beyond: PolicyIndex;
   ctx: PolicyContext;
+}
+
+export interface PolicyIndex {
+  candidates(pod: PodEnd): CommonPolicy[];
+}
+
+/** Policies by the namespace or label their hint names, so a pod meets only those that could select it. */
+function indexPolicies(policies: CommonPolicy[]): PolicyIndex {
+  const always: number[] = [];
+  const byNamespace = new Map<string, number[]>();
+  const byLabel = new Map<string, Map<string, number[]>>();
+  const add = <K>(map: Map<K, number[]>, key: K, i: number) => {
+    const list = map.get(key);
+    if (list) list.push(i);
+    else map.set(key, [i]);
+  };
+  policies.forEach((p, i) => {
+    const label = p.hint?.label;
+    if (label) {
+      let values = byLabel.get(label.key);
+      if (!values) byLabel.set(label.key, (values = new Map()));
+      add(values, label.value, i);
+    } else if (p.hint?.namespace !== undefined) add(byNamespace, p.hint.namespace, i);
+    else always.push(i);
+  });
+  return {
+    candidates(pod) {
+      const ids = [...always, ...(byNamespace.get(pod.namespace) ?? [])];
+      for (const key in pod.labels) {
+        const found = byLabel.get(key)?.get(pod.labels[key] as string);
+        if (found) ids.push(...found);
+      }
+      return ids.sort((a, b) => a - b).map((i) => policies[i] as CommonPolicy);
+    },
+  };
 }
 
 /** Calico's own default-tier order (the tier every policy without one, and every NetworkPolicy, is in). */
@@ -71,9 +108,17 @@ function byOrderThenName(a: { order?: number; name: string }, b: { order?: numbe
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-type Extended = Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'tiers'>;
+type Extended = Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'tiers' | 'beyond'>;
 
 const extendedCache = new WeakMap<object, Extended>();
+const translations = new WeakMap<object, CommonPolicy | CommonPolicy[]>();
+
+/** Each policy fact translated once: a sweep's namespaces share the cluster-wide ones. */
+function translated<F extends object, T extends CommonPolicy | CommonPolicy[]>(fact: F, translate: (fact: F) => T): T {
+  let out = translations.get(fact) as T | undefined;
+  if (!out) translations.set(fact, (out = translate(fact)));
+  return out;
+}
 const kubernetesCache = new WeakMap<object, CommonPolicy[]>();
 const NO_SYSTEMS = {};
 
@@ -86,13 +131,13 @@ function compileExtended(systems: Facts['policySystems']): Extended {
   admin.sort((a, b) => byOrderThenName({ order: a.priority, name: a.name }, { order: b.priority, name: b.name }));
   const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
   for (const t of systems?.calicoTiers ?? []) tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
-  const extended: Extended = {
-    admin: admin.map(fromAdminPolicy),
-    baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map(fromAdminPolicy),
-    calico: (systems?.calico ?? []).map(fromCalicoPolicy),
-    cilium: (systems?.cilium ?? []).flatMap(fromCiliumPolicy),
-    tiers,
+  const compiled = {
+    admin: admin.map((p) => translated(p, fromAdminPolicy)),
+    baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map((p) => translated(p, fromAdminPolicy)),
+    calico: (systems?.calico ?? []).map((p) => translated(p, fromCalicoPolicy)),
+    cilium: (systems?.cilium ?? []).flatMap((p) => translated(p, fromCiliumPolicy)),
   };
+  const extended: Extended = { ...compiled, tiers, beyond: indexPolicies([...compiled.admin, ...compiled.calico, ...compiled.cilium, ...compiled.baseline]) };
   extendedCache.set(systems ?? NO_SYSTEMS, extended);
   return extended;
 }

@@ -36,6 +36,7 @@ export function fromNetworkPolicy(policy: NetworkPolicyFact): CommonPolicy {
   return {
     ref: { system: 'kubernetes', kind: 'NetworkPolicy', name: policy.name, namespace: policy.namespace, resource: 'networkpolicy' },
     stage: 'namespace',
+    hint: { namespace: policy.namespace },
     tier: 'default',
     order: KUBERNETES_POLICY_ORDER,
     appliesTo: (pod, direction) => types.includes(direction) && selectsPod(policy, pod.namespace, pod.labels),

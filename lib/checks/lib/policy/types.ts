@@ -51,6 +51,12 @@ export interface CommonPolicy {
   rules: Record<Direction, CommonRule[]>;
   /** "priority 10", "tier security, order 100": where it sits, for the evidence. */
   placement?: string;
+  /**
+   * What a pod must have for the policy to apply, when the selector says so plainly: a
+   * namespace, or a label (of the pod's own Kubernetes labels). An index hint for a sweep, which
+   * weighs every cluster-wide policy for every service; appliesTo always decides.
+   */
+  hint?: { namespace?: string; label?: { key: string; value: string } };
 }
 
 export type PodEnd = Endpoint & { namespace: string; labels: Labels };
@@ -69,6 +75,11 @@ export interface PolicyContext {
   podIPs: Set<string>;
   /** The node of each known pod IP (Cilium's host entity is the pod's own node). */
   podNode: Map<string, string>;
+  /**
+   * A system's view of a pod's labels (Calico and Cilium add their own), built once per pod and
+   * context: a sweep weighs hundreds of cluster-wide policies against each service's pods.
+   */
+  labelsFor(system: 'calico' | 'cilium', pod: PodEnd, build: () => Labels): Labels;
 }
 
 /** Node and pod indexes are built on first use: a sweep's per-service views mostly never need them. */
@@ -86,8 +97,15 @@ export function policyContext(namespaces: NamespaceFact[], nodes: NodeFact[], po
     }
     return podIndex;
   };
+  const systemLabels = { calico: new WeakMap<Labels, Labels>(), cilium: new WeakMap<Labels, Labels>() };
   return {
     namespaces,
+    labelsFor(system, pod, build) {
+      const cache = systemLabels[system];
+      let labels = cache.get(pod.labels);
+      if (!labels) cache.set(pod.labels, (labels = build()));
+      return labels;
+    },
     namespaceLabels(name) {
       let labels = labelsCache.get(name);
       if (!labels) labelsCache.set(name, (labels = namespaceLabels(namespaces, name)));
