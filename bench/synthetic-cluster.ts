@@ -17,8 +17,10 @@ import {
   networkPolicyObject,
   nodeObject,
   podObject,
+  policyObject,
   serviceObject,
 } from '../lib/testkit/kube-objects.js';
+import { OPTIONAL_GROUPS } from '../lib/testkit/kube-resources.js';
 
 export interface SyntheticClusterSize {
   namespaces: number;
@@ -38,7 +40,54 @@ const ip = (base: number, n: number): string => `${base}.${(n >> 16) & 255}.${(n
 /** Node i owns 100.<hi>.<lo>.0/24; its pods take addresses from it. */
 const podCIDRBase = (node: number): number => (node + 1) << 8;
 
-export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE): Generator<KubeObject> {
+/** Objects of each policy CRD kind the synthetic cluster carries by default (`--policy-crds=N`). */
+export const DEFAULT_POLICY_CRDS = 300;
+
+/**
+ * `count` objects of each kind: Calico NetworkPolicy and GlobalNetworkPolicy (over three tiers),
+ * CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, plus the one
+ * BaselineAdminNetworkPolicy. Each selects one service's pods in one namespace, so most
+ * services are selected by none and every cluster-wide one is weighed for every service.
+ */
+export function* policyCrdObjects(size: SyntheticClusterSize, count: number): Generator<KubeObject> {
+  const namespace = (i: number) => `team-${String(i % size.namespaces).padStart(3, '0')}`;
+  const app = (i: number) => `svc-${String((i * 7) % size.servicesPerNamespace).padStart(3, '0')}`;
+  yield* ['security', 'platform', 'app'].map((tier, order) => policyObject('projectcalico.org/v3', 'Tier', tier, undefined, { order: (order + 1) * 100 }));
+  for (let i = 0; i < count; i++) {
+    const ns = namespace(i);
+    yield policyObject('projectcalico.org/v3', 'NetworkPolicy', `allow-monitoring-${i}`, ns, {
+      selector: `app == '${app(i)}'`,
+      ingress: [{ action: 'Allow', protocol: 'TCP', source: { namespaceSelector: "projectcalico.org/name == 'monitoring'" }, destination: { ports: [9090] } }],
+    });
+    yield policyObject('projectcalico.org/v3', 'GlobalNetworkPolicy', `security.quarantine-${i}`, undefined, {
+      tier: ['security', 'platform', 'app'][i % 3],
+      order: i,
+      selector: `app == '${app(i + 1)}' && projectcalico.org/namespace == '${ns}'`,
+      types: ['Ingress'],
+      ingress: [{ action: 'Deny', source: { nets: ['198.51.100.0/24'] } }, { action: 'Pass' }],
+    });
+    yield policyObject('cilium.io/v2', 'CiliumNetworkPolicy', `l4-${i}`, ns, {
+      endpointSelector: { matchLabels: { app: app(i + 2) } },
+      ingress: [{ fromEndpoints: [{}], toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }] }],
+    });
+    yield policyObject('cilium.io/v2', 'CiliumClusterwideNetworkPolicy', `deny-world-${i}`, undefined, {
+      endpointSelector: { matchLabels: { app: app(i + 3), 'k8s:io.kubernetes.pod.namespace': ns } },
+      ingressDeny: [{ fromEntities: ['world'] }],
+    });
+    yield policyObject('policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy', `tenant-${i}`, undefined, {
+      priority: i % 1000,
+      subject: { pods: { namespaceSelector: { matchLabels: { team: ns } }, podSelector: { matchLabels: { app: app(i + 4) } } } },
+      ingress: [{ name: 'same-tenant', action: 'Allow', from: [{ namespaces: { matchLabels: { team: ns } } }] }, { name: 'rest', action: 'Pass', from: [{ namespaces: {} }] }],
+    });
+  }
+  yield policyObject('policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy', 'default', undefined, {
+    subject: { namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'quarantine' } } },
+    ingress: [{ name: 'default-deny', action: 'Deny', from: [{ namespaces: {} }] }],
+  });
+}
+
+export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE, policyCrds = 0): Generator<KubeObject> {
+  if (policyCrds > 0) yield* policyCrdObjects(size, policyCrds);
   const nodeName = (i: number) => `node-${String(i).padStart(4, '0')}`;
   for (let i = 0; i < size.nodes; i++) {
     yield nodeObject({ name: nodeName(i), internalIP: ip(10, i + 1), podCIDR: `${ip(100, podCIDRBase(i))}/24` });
@@ -165,15 +214,21 @@ async function serveOverIpc(): Promise<void> {
     podsPerService: FULL_SIZE.podsPerService,
     nodes: Math.max(3, Math.round(FULL_SIZE.nodes * scale)),
   };
+  const crdsArg = process.argv.find((a) => a.startsWith('--policy-crds='));
+  const policyCrds = crdsArg ? Number(crdsArg.slice('--policy-crds='.length)) : DEFAULT_POLICY_CRDS;
+  if (!(Number.isInteger(policyCrds) && policyCrds >= 0)) throw new Error(`--policy-crds must be a whole number, got ${crdsArg}`);
   const started = performance.now();
-  const server = await startKubeApiServer({ objects: [...syntheticClusterObjects(size)] });
+  const server = await startKubeApiServer({ objects: [...syntheticClusterObjects(size, policyCrds)], serveGroups: policyCrds > 0 ? OPTIONAL_GROUPS.filter((g) => g !== 'crd.projectcalico.org') : [] });
   const counts: Record<string, number> = {};
-  for (const kind of ['Namespace', 'Service', 'Pod', 'Node', 'EndpointSlice', 'NetworkPolicy', 'DaemonSet']) counts[kind] = server.list(kind).length;
+  const kinds = ['Namespace', 'Service', 'Pod', 'Node', 'EndpointSlice', 'NetworkPolicy', 'DaemonSet'];
+  if (policyCrds > 0) kinds.push('NetworkPolicy.projectcalico.org', 'GlobalNetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy');
+  for (const kind of kinds) counts[kind] = server.list(kind).length;
   process.send!({ type: 'ready', url: server.url, kubeconfigPath: server.kubeconfigPath, loadMs: performance.now() - started, counts });
   process.on('message', (message: { type: string }) => {
     if (message.type === 'requests') {
       // A list page is a GET with `limit`; anything else would be a per-object request.
-      const nonList = server.requests.filter((r) => r.method !== 'GET' || r.query.limit === undefined).length;
+      // Discovery (/apis, once per gather: which policy CRD groups are served) is not a per-object request.
+      const nonList = server.requests.filter((r) => r.method !== 'GET' || (r.query.limit === undefined && r.path !== '/apis')).length;
       process.send!({ type: 'requests', count: server.requests.length, nonList });
     }
     if (message.type === 'reset') server.requests.length = 0;

@@ -2,6 +2,8 @@ import { unreadable } from './lib/access.js';
 import { finding, skipped } from './lib/finding.js';
 import { effectivePolicyTypes, evaluateConnection, explainDenial, podEndpoint, type Endpoint } from './lib/netpol.js';
 import type { Check } from './types.js';
+import { decideConnection, hasPolicySystems, policiesOf } from './lib/policy/evaluate.js';
+import { editPolicyFix, policyApisUnknown, policySubject } from './lib/policy/explain.js';
 import { CLUSTER_DNS, formatLabels, isClusterDnsPod, type Facts, type Finding, type NetworkPolicyFact, type Subject } from '../model/index.js';
 
 // A namespace's egress NetworkPolicies must let its pods reach cluster DNS (UDP and TCP 53 to the
@@ -57,8 +59,10 @@ const check: Check = {
   run(facts: Facts): Finding[] {
     if (facts.target.kind !== 'dns') return [skipped(check, 'not a DNS job')];
     const namespace = facts.target.namespace;
-    const unknown = unreadable(facts, 'networkpolicies', namespace) ?? unreadable(facts, 'namespaces');
+    const unknown = unreadable(facts, 'networkpolicies', namespace) ?? unreadable(facts, 'namespaces') ?? policyApisUnknown(facts);
     if (unknown) return [skipped(check, unknown)];
+    const beyond = beyondNetworkPolicy(facts, namespace);
+    if (beyond) return [beyond];
     const egress = facts.networkPolicies.filter((p) => p.namespace === namespace && effectivePolicyTypes(p).includes('Egress'));
     if (egress.length === 0) return [finding(check, { status: 'pass', detail: `No egress NetworkPolicy in ${namespace}: its pods may reach cluster DNS.` })];
     const { clients, unjudged } = clientsOf(facts, namespace, egress);
@@ -103,5 +107,50 @@ const check: Check = {
     ];
   },
 };
+
+/**
+ * With Calico, Cilium or admin policies in the cluster, DNS egress is judged by the engine for the
+ * --from client (the policy, kind and rule that block it); without a client their rules cannot be
+ * stood in for, so the answer is unknown rather than "no egress NetworkPolicy".
+ */
+function beyondNetworkPolicy(facts: Facts, namespace: string): Finding | null {
+  const set = policiesOf(facts);
+  if (!hasPolicySystems(set)) return null;
+  const source = facts.probes.source;
+  if (!(source?.pod && source.namespace === namespace && source.podLabels)) {
+    return skipped(check, `unknown for a given client, because Calico, Cilium or admin network policies are in the cluster and their egress rules are judged per client; use --from <client> to check one.`);
+  }
+  const client = { namespace, labels: source.podLabels, ...(source.ip ? { ip: source.ip } : {}), description: source.description };
+  const destination = dnsDestination(facts);
+  const blocked: { port: string; reason: string; fix: string; trace: string[]; subjects: Subject[] }[] = [];
+  const admitted: string[] = [];
+  for (const { port, protocol } of destination.ports) {
+    const verdict = decideConnection(set, { source: client, destination: destination.endpoint, port, protocol }).egress;
+    if (verdict?.allowed === null) return skipped(check, `${verdict.reason}.`);
+    if (!verdict || verdict.allowed) {
+      admitted.push(`${client.description} → ${destination.endpoint.description} ${port}/${protocol}: ${verdict?.reason ?? 'admitted'}`);
+      continue;
+    }
+    // Decided by NetworkPolicies alone: the NetworkPolicy wording below says it best.
+    if (verdict.decidedBy.every((d) => d.policy.system === 'kubernetes')) return null;
+    blocked.push({ port: `${port}/${protocol}`, reason: verdict.reason, fix: editPolicyFix(verdict, destination.endpoint, port, protocol), trace: verdict.trace, subjects: verdict.decidedBy.map(policySubject) });
+  }
+  if (blocked.length === 0) return finding(check, { status: 'pass', detail: `The network policies let ${client.description} reach ${destination.endpoint.description} on DNS.`, evidence: admitted });
+  const lead = blocked[0] as (typeof blocked)[number];
+  const leadSubject = lead.subjects[0] as ReturnType<typeof policySubject> | undefined;
+  return finding(check, {
+    status: 'fail',
+    title: `${leadSubject ? `${leadSubject.policyKind} ${leadSubject.name}${leadSubject.rule ? ` ${leadSubject.rule}` : ''}` : 'A network policy'} blocks DNS from ${client.description}`,
+    detail: `${blocked.map((b) => `${b.reason.charAt(0).toUpperCase()}${b.reason.slice(1)}`).join('. ')}: every name lookup from ${client.description} times out.`,
+    evidence: [...new Set(blocked.flatMap((b) => b.trace)), ...admitted],
+    remediation: [...new Set(blocked.map((b) => b.fix))].join('\n\n'),
+    subjects: [
+      { kind: 'namespace', name: namespace },
+      { kind: 'dns', name: CLUSTER_DNS.serviceName, namespace: CLUSTER_DNS.namespace },
+      ...new Map(blocked.flatMap((b) => b.subjects).map((x) => [JSON.stringify(x), x])).values(),
+    ],
+  });
+}
+
 
 export default check;

@@ -13,6 +13,9 @@ import {
   selectsPod,
 } from './lib/netpol.js';
 import { unreadable } from './lib/access.js';
+import { decideConnection, hasPolicySystems, policiesOf as compiledPolicies, type ConnectionVerdict, type DirectionVerdict } from './lib/policy/evaluate.js';
+import { editPolicyFix, policyApisLine, policyApisUnknown, policySubject } from './lib/policy/explain.js';
+import { policyLabel, ruleLabel } from './lib/policy/types.js';
 import { podSubject } from './lib/service.js';
 import { sharesPodsElseSubject } from './lib/subjects.js';
 import type { Check } from './types.js';
@@ -22,7 +25,9 @@ interface Denial {
   pod: PodFact;
   port: number;
   protocol: Protocol;
+  /** What NetworkPolicy alone says (its wording is kept when only NetworkPolicies decide). */
   outcome: ConnectionOutcome;
+  verdict: ConnectionVerdict;
 }
 
 interface Analysis {
@@ -30,6 +35,8 @@ interface Analysis {
   source: Endpoint;
   denials: Denial[];
   allowedLines: string[];
+  /** Connections a policy may decide that netcheck cannot judge. */
+  unknownLines: string[];
 }
 
 function resolveTargetPort(pod: PodFact, targetPort: number | string, protocol: Protocol): number | undefined {
@@ -70,10 +77,12 @@ function analyse(facts: Facts): Analysis | null {
   if (service && source) {
     const denials: Denial[] = [];
     const allowedLines: string[] = [];
+    const unknownLines: string[] = [];
+    const policies = compiledPolicies(facts);
     // Replicas share labels and ports, so ingress outcomes repeat; egress rules may name the
-    // destination's IP (ipBlock) and their text names the pod, so those are evaluated per pod.
-    const egressInPlay = facts.networkPolicies.some((p) => effectivePolicyTypes(p).includes('Egress'));
-    const outcomes = new Map<string, ConnectionOutcome>();
+    // destination's IP (ipBlock, nets, CIDR) and their text names the pod, so those are evaluated per pod.
+    const egressInPlay = facts.networkPolicies.some((p) => effectivePolicyTypes(p).includes('Egress')) || hasPolicySystems(policies);
+    const outcomes = new Map<string, { outcome: ConnectionOutcome; verdict: ConnectionVerdict }>();
     for (const pod of policyBoundPods(facts)) {
       const destination = podEndpoint(pod);
       const shape = egressInPlay ? pod.name : JSON.stringify([pod.labels, destination.containerPorts]);
@@ -81,20 +90,27 @@ function analyse(facts: Facts): Analysis | null {
         const port = resolveTargetPort(pod, servicePort.targetPort, servicePort.protocol);
         if (port === undefined) continue;
         const key = `${shape}|${port}/${servicePort.protocol}`;
-        const outcome =
-          outcomes.get(key) ?? evaluateConnection(facts.networkPolicies, facts.namespaces, { source, destination, port, protocol: servicePort.protocol });
-        outcomes.set(key, outcome);
-        if (!outcome.allowed) denials.push({ pod, port, protocol: servicePort.protocol, outcome });
-        else allowedLines.push(describeAllowed(pod, port, servicePort.protocol, outcome));
+        const connection = { source, destination, port, protocol: servicePort.protocol };
+        const judged = outcomes.get(key) ?? {
+          // The NetworkPolicy view is kept for its wording; the engine's verdict decides.
+          outcome: evaluateConnection(facts.networkPolicies, facts.namespaces, connection),
+          verdict: decideConnection(policies, connection),
+        };
+        outcomes.set(key, judged);
+        if (judged.verdict.allowed === false) denials.push({ pod, port, protocol: servicePort.protocol, ...judged });
+        else if (judged.verdict.allowed === null) unknownLines.push(`pod ${pod.namespace}/${pod.name} port ${port}/${servicePort.protocol}: ${[judged.verdict.ingress, judged.verdict.egress].find((v) => v?.allowed === null)?.reason ?? 'unknown'}`);
+        else allowedLines.push(describeAllowed(pod, port, servicePort.protocol, judged.outcome, judged.verdict));
       }
     }
-    analysis = { service, source, denials, allowedLines };
+    analysis = { service, source, denials, allowedLines, unknownLines };
   }
   analyses.set(facts, analysis);
   return analysis;
 }
 
-function describeAllowed(pod: PodFact, port: number, protocol: Protocol, outcome: ConnectionOutcome): string {
+function describeAllowed(pod: PodFact, port: number, protocol: Protocol, outcome: ConnectionOutcome, verdict: ConnectionVerdict): string {
+  const decided = [verdict.ingress, verdict.egress].filter((v) => v && v.stage !== 'none' && v.decidedBy.some((d) => d.policy.system !== 'kubernetes'));
+  if (decided.length) return `pod ${pod.namespace}/${pod.name} port ${port}/${protocol}: ${decided.map((v) => v?.reason).join('; ')}`;
   const admittedBy = outcome.ingress?.selecting.filter((p) => p.admits).map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? [];
   const how = admittedBy.length ? `admitted by ${admittedBy.join(', ')}` : 'not selected by any ingress policy';
   return `pod ${pod.namespace}/${pod.name} port ${port}/${protocol}: ${how}`;
@@ -169,7 +185,7 @@ const check: Check = {
     const service = targetService(facts);
     if (!service) return [skipped(check, 'Not applicable: the target Service was not found.')];
     if (service.type === 'ExternalName') return [skipped(check, 'Not applicable: ExternalName services have no backend pods.')];
-    const unknown = unreadable(facts, 'networkpolicies') ?? unreadable(facts, 'pods', service.namespace) ?? unreadable(facts, 'namespaces');
+    const unknown = unreadable(facts, 'networkpolicies') ?? unreadable(facts, 'pods', service.namespace) ?? unreadable(facts, 'namespaces') ?? policyApisUnknown(facts);
     if (unknown) return [skipped(check, unknown)];
     const pods = policyBoundPods(facts);
     if (pods.length === 0) {
@@ -191,20 +207,118 @@ const check: Check = {
     if (analysis.denials.length === 0 && analysis.allowedLines.length === 0) {
       return [skipped(check, `unknown, because no target port of ${service.namespace}/${service.name} resolves to a container port on its pods (see target-port-mismatch).`)];
     }
+    if (analysis.denials.length === 0 && analysis.unknownLines.length > 0) {
+      return [skipped(check, `${analysis.unknownLines[0]}${analysis.unknownLines.length > 1 ? ` (and ${analysis.unknownLines.length - 1} more)` : ''}`)];
+    }
     if (analysis.denials.length === 0) {
+      const apis = policyApisLine(facts);
       return [
         finding(check, {
           status: 'pass',
-          detail: `NetworkPolicies admit ${analysis.source.description} to every backend pod of ${service.namespace}/${service.name}.`,
-          evidence: analysis.allowedLines,
+          detail: `${hasPolicySystems(compiledPolicies(facts)) ? 'The network policies' : 'NetworkPolicies'} admit ${analysis.source.description} to every backend pod of ${service.namespace}/${service.name}.`,
+          evidence: [...analysis.allowedLines, ...(apis ? [apis] : [])],
         }),
       ];
     }
-    return [denialFinding(facts, analysis)];
+    const decidedBeyondNetworkPolicy = analysis.denials.some((d) => deniedSides(d).some((v) => v.decidedBy.some((x) => x.policy.system !== 'kubernetes')));
+    return [decidedBeyondNetworkPolicy ? systemDenialFinding(facts, analysis) : denialFinding(facts, analysis)];
   },
 };
 
+function deniedSides(denial: Denial): DirectionVerdict[] {
+  return [denial.verdict.ingress, denial.verdict.egress].filter((v): v is DirectionVerdict => v !== null && v.allowed === false);
+}
+
+/**
+ * A denial decided by a Calico, Cilium or admin policy (or by NetworkPolicies under their
+ * precedence): names the deciding policy, its kind and rule, and edits that policy.
+ */
+function systemDenialFinding(facts: Facts, analysis: Analysis): Finding {
+  const { service, source, denials } = analysis;
+  const deciding = new Map<string, ReturnType<typeof policySubject>>();
+  const sentences: string[] = [];
+  const evidence: string[] = [];
+  const fixes: string[] = [];
+  const seen = new Set<DirectionVerdict>();
+  for (const denial of denials) {
+    for (const side of deniedSides(denial)) {
+      for (const d of side.decidedBy) {
+        const subject = policySubject(d);
+        deciding.set(`${subject.policyKind}/${subject.namespace ?? ''}/${subject.name}`, subject);
+      }
+      // Replicas share one verdict object: explain it once, naming the first pod.
+      if (seen.has(side)) continue;
+      seen.add(side);
+      const sentence = side.direction === 'Ingress' ? `${side.reason} to pod ${denial.pod.name}` : `${side.reason} (egress from the probing source)`;
+      if (!sentences.includes(sentence)) sentences.push(sentence);
+      for (const line of side.trace) if (!evidence.includes(line)) evidence.push(line);
+      const other = side.direction === 'Ingress' ? source : podEndpoint(denial.pod);
+      const fix = side.decidedBy.every((x) => x.policy.system === 'kubernetes') ? (side.direction === 'Ingress' ? allowPolicyYaml(analysis, denial) : egressRemediation(denial)) : editPolicyFix(side, other, denial.port, denial.protocol);
+      if (fix && !fixes.includes(fix)) fixes.push(fix);
+    }
+  }
+  const refs = [...new Map(denials.flatMap((d) => deniedSides(d).flatMap((v) => v.decidedBy.map((x) => [`${x.policy.kind}/${x.policy.namespace ?? ''}/${x.policy.name}`, x] as const)))).values()];
+  for (const d of refs) evidence.push(`kubectl get ${d.policy.resource} ${d.policy.name}${d.policy.namespace ? ` -n ${d.policy.namespace}` : ''} -o yaml`);
+  const deniedPods = [...new Map(denials.map((d) => [d.pod.name, d.pod])).values()];
+  const timeouts = timedOutProbesTo(facts, new Set(deniedPods.map((p) => p.name)));
+  evidence.push(...timeouts);
+  const apis = policyApisLine(facts);
+  if (apis) evidence.push(apis);
+  const lead = refs[0];
+  const leadText = lead ? `${policyLabel(lead.policy)}${lead.rule ? ` ${ruleLabel(lead.rule)}` : ''}` : 'A network policy';
+  const detail = sentences.map((s) => `${s.charAt(0).toUpperCase()}${s.slice(1)}.`).join(' ') + (timeouts.length ? ` This explains the ${timeouts.length} probe timeout(s): dropped packets look like unanswered SYNs.` : '');
+  return finding(check, {
+    status: 'fail',
+    title: `${leadText} blocks traffic to ${service.name}`,
+    detail,
+    evidence,
+    remediation: fixes.join('\n\n'),
+    subjects: [{ kind: 'service', name: service.name, namespace: service.namespace }, ...deciding.values(), ...deniedPods.map(podSubject)],
+  });
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  let count = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    count++;
+  }
+  for (const _ in b) count--;
+  return count === 0;
+}
+
+/**
+ * Without a client to speak for, Calico, Cilium and admin policies that select the backend pods
+ * cannot be judged (their rules name clients, ordered deny and pass included): say which ones
+ * apply, never pass. Replicas share labels, so a few distinct label sets stand for the pods.
+ */
+function beyondNetworkPolicy(facts: Facts, pods: PodFact[]): Finding | null {
+  const set = compiledPolicies(facts);
+  if (!hasPolicySystems(set)) return null;
+  const shapes: PodFact[] = [];
+  for (const pod of pods) {
+    if (!shapes.some((kept) => sameLabels(kept.labels, pod.labels))) shapes.push(pod);
+    if (shapes.length === 3) break;
+  }
+  const applying = new Map<string, string>();
+  for (const pod of shapes) {
+    const end = podEndpoint(pod);
+    for (const policy of set.beyond.candidates(end)) {
+      if (policy.appliesTo(end, 'Ingress', set.ctx) !== false) applying.set(policyLabel(policy.ref), `${policyLabel(policy.ref)}${policy.placement ? ` (${policy.placement})` : ''}`);
+    }
+  }
+  if (applying.size === 0) return null;
+  const list = [...applying.values()];
+  return skipped(
+    check,
+    `unknown for a given client, because the probes ran from ${facts.probes.source?.description ?? 'outside the cluster'}, which is no cluster client, and ${list.slice(0, 5).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''} ${list.length === 1 ? 'applies' : 'apply'} to these pods. Use --from <client> to check one.`,
+  );
+}
+
 function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], ingressPolicies: Facts['networkPolicies']): Finding {
+  const beyond = beyondNetworkPolicy(facts, pods);
+  if (beyond) return beyond;
   if (ingressPolicies.length === 0) {
     return finding(check, { status: 'pass', detail: `No ingress NetworkPolicy selects the pods of ${service.namespace}/${service.name}: they accept traffic from anywhere.` });
   }

@@ -18,6 +18,7 @@ import {
 import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.js';
 import { emptyObjectFacts, type ObjectFacts } from './types.js';
 import { eventReadsFor, gatherEvents } from './events.js';
+import { gatherPolicySystems } from './policies.js';
 import {
   assertValidTarget,
   inClusterServiceName,
@@ -60,7 +61,7 @@ const DNS_NAMESPACE = CLUSTER_DNS.namespace;
 const DNS_SERVICE_NAME = CLUSTER_DNS.serviceName;
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
-interface ListSpec {
+export interface ListSpec {
   resource: string;
   group?: string;
   version?: string;
@@ -84,7 +85,7 @@ const POLICIES: ListSpec = { resource: 'networkpolicies', group: 'networking.k8s
 const NAMESPACES: ListSpec = { resource: 'namespaces' };
 const DAEMONSETS: ListSpec = { resource: 'daemonsets', group: 'apps' };
 
-class Gatherer {
+export class Gatherer {
   readonly accessErrors: AccessErrorFact[] = [];
   constructor(readonly reader: KubeReader) {}
 
@@ -258,6 +259,10 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
         g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
         gatherSystem(g, facts),
         gatherDns(g, facts, true),
+        // Calico, Cilium and admin policies of the target's and the client's namespaces, and the cluster-wide ones.
+        gatherPolicySystems(g, { namespaces: [...new Set([namespace, ...(sourceNamespace && isDnsLabel(sourceNamespace) ? [sourceNamespace] : [])])] }).then((p) => {
+          facts.policySystems = p;
+        }),
       ]);
       facts.sameNameElsewhere = elsewhere.filter((s) => s.namespace !== namespace);
       // An ExternalName that names an in-cluster Service is checked against the API, probes or not.
@@ -294,6 +299,9 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
         ...(namespace === DNS_NAMESPACE ? [] : [g.list({ ...POLICIES, namespace: DNS_NAMESPACE }, toNetworkPolicyFact, facts.networkPolicies)]),
         gatherSystem(g, facts),
         gatherDns(g, facts, true),
+        gatherPolicySystems(g, { namespaces: [...new Set([namespace, DNS_NAMESPACE])] }).then((p) => {
+          facts.policySystems = p;
+        }),
       ]);
       break;
     }
@@ -404,6 +412,9 @@ async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSin
     g.list(POLICIES, toNetworkPolicyFact, facts.networkPolicies),
     g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
     g.list(DAEMONSETS, toDaemonSetFact, daemonSets),
+    gatherPolicySystems(g, {}).then((p) => {
+      facts.policySystems = p;
+    }),
   ]);
   Object.assign(facts, deriveClusterFacts(facts, daemonSets));
   sink.begin(facts);

@@ -34,7 +34,7 @@ function tristate(v: unknown): boolean | null {
   return v === true ? true : v === false ? false : null;
 }
 
-function labelSelector(v: unknown): LabelSelector {
+export function labelSelector(v: unknown): LabelSelector {
   const sel = (v ?? {}) as RawObject;
   const out: LabelSelector = {};
   if (sel.matchLabels) out.matchLabels = labels(sel.matchLabels);

@@ -4,6 +4,7 @@
 // sweep can keep 100k pods in memory, and so scenario fixtures stay short enough to read.
 
 import type { Target } from './target.js';
+import type { PolicySystemsFact } from './policies.js';
 
 export type Labels = Record<string, string>;
 
@@ -430,6 +431,11 @@ export interface Facts {
   endpointSlices: EndpointSliceFact[];
   nodes: NodeFact[];
   networkPolicies: NetworkPolicyFact[];
+  /**
+   * Calico, Cilium and admin network policies, and which of their APIs the cluster serves.
+   * Absent = not gathered for this job (node jobs); the policy checks then judge NetworkPolicy alone.
+   */
+  policySystems?: PolicySystemsFact;
   namespaces: NamespaceFact[];
   /** DaemonSets of system components (kube-proxy, CNIs) in kube-system and CNI namespaces. */
   systemDaemonSets: DaemonSetFact[];

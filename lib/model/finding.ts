@@ -97,7 +97,8 @@ export type Subject =
   | { kind: 'node'; name: string; namespace?: never }
   /** A Service port: name "<service>:<port>", so port-level causes and probe symptoms meet on it. */
   | { kind: 'port'; name: string; namespace: string; service: string; port: number; protocol?: string }
-  | { kind: 'networkpolicy'; name: string; namespace?: string; policyKind?: string }
+  /** policyKind: NetworkPolicy, GlobalNetworkPolicy.projectcalico.org, CiliumNetworkPolicy, AdminNetworkPolicy …; rule: the deciding rule ("ingress[0]", with its name when it has one). */
+  | { kind: 'networkpolicy'; name: string; namespace?: string; policyKind?: string; rule?: string }
   | { kind: 'daemonset'; name: string; namespace: string }
   | { kind: 'dns'; name: string; namespace?: string }
   /** An address on the data path (a ClusterIP, a pod IP no object owns any more). */

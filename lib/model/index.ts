@@ -1,6 +1,7 @@
 // The ground floor every layer shares. Nothing here imports from the rest of netcheck.
 export * from './components.js';
 export * from './facts.js';
+export * from './policies.js';
 export * from './finding.js';
 export * from './names.js';
 export * from './report.js';

@@ -23,6 +23,7 @@ import {
   type NetworkPolicyFact,
   type NodeAgentFact,
   type PodFact,
+  type PolicySystemsFact,
   type Report,
   type ReportStatus,
   type ServiceFact,
@@ -66,12 +67,30 @@ class ClusterIndex {
   readonly servicesByName: Map<string, ServiceFact[]>;
   readonly slicesByService: Map<string, EndpointSliceFact[]>;
   readonly policiesByNamespace: Map<string, NetworkPolicyFact[]>;
+  /** Calico, Cilium and admin policies per namespace: its namespaced ones and every cluster-wide one. */
+  readonly policySystemsByNamespace: Map<string, PolicySystemsFact>;
+  readonly clusterPolicySystems: PolicySystemsFact | undefined;
 
   constructor(objects: ObjectFacts) {
     this.servicesByNamespace = groupBy(objects.services, (s) => s.namespace);
     this.servicesByName = groupBy(objects.services, (s) => s.name);
     this.slicesByService = groupBy(objects.endpointSlices, (s) => `${s.namespace}/${s.serviceName}`);
     this.policiesByNamespace = groupBy(objects.networkPolicies, (p) => p.namespace);
+    const systems = objects.policySystems;
+    this.policySystemsByNamespace = new Map();
+    this.clusterPolicySystems = systems && {
+      ...systems,
+      calico: systems.calico.filter((p) => p.namespace === undefined),
+      cilium: systems.cilium.filter((p) => p.namespace === undefined),
+    };
+    if (systems && this.clusterPolicySystems) {
+      const cluster = this.clusterPolicySystems;
+      const calico = groupBy(systems.calico.filter((p) => p.namespace !== undefined), (p) => p.namespace as string);
+      const cilium = groupBy(systems.cilium.filter((p) => p.namespace !== undefined), (p) => p.namespace as string);
+      for (const namespace of new Set([...calico.keys(), ...cilium.keys()])) {
+        this.policySystemsByNamespace.set(namespace, { ...cluster, calico: [...(calico.get(namespace) ?? NONE), ...cluster.calico], cilium: [...(cilium.get(namespace) ?? NONE), ...cluster.cilium] });
+      }
+    }
   }
 }
 
@@ -130,6 +149,7 @@ class ServiceView implements Facts {
   readonly endpointSlices: EndpointSliceFact[];
   readonly nodes: Facts['nodes'];
   readonly networkPolicies: NetworkPolicyFact[];
+  readonly policySystems: PolicySystemsFact | undefined;
   readonly namespaces: Facts['namespaces'];
   readonly systemDaemonSets: Facts['systemDaemonSets'];
   readonly systemPods: PodFact[] = NONE;
@@ -161,6 +181,7 @@ class ServiceView implements Facts {
     this.endpointSlices = slices;
     this.nodes = objects.nodes;
     this.networkPolicies = index.policiesByNamespace.get(service.namespace) ?? NONE;
+    this.policySystems = index.policySystemsByNamespace.get(service.namespace) ?? index.clusterPolicySystems;
     this.namespaces = objects.namespaces;
     this.systemDaemonSets = objects.systemDaemonSets;
     this.dns = objects.dns;

@@ -17,6 +17,7 @@ import {
   findResourceTypeByKind,
   groupVersion,
   type ResourceType,
+  type Served,
 } from './kube-resources.js';
 import { parseFieldSelector, parseLabelSelector, type FieldMatcher, type LabelMatcher } from './kube-selectors.js';
 import { buildTable } from './kube-tables.js';
@@ -53,6 +54,11 @@ export interface KubeApiServerOptions {
    * API promises storage-key order; tests use this to prove a reader does not depend on it.
    */
   listOrder?: 'storage-key' | 'name';
+  /**
+   * Optional CRD groups to serve (discovery, lists): projectcalico.org, crd.projectcalico.org,
+   * cilium.io, policy.networking.k8s.io. Others answer 404, as on a cluster without them.
+   */
+  serveGroups?: string[];
 }
 
 export interface KubeApiServerHandle {
@@ -241,6 +247,8 @@ function assertKubeObject(value: unknown, where: string): asserts value is KubeO
 export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promise<KubeApiServerHandle> {
   const host = opts.host ?? '127.0.0.1';
   const stores = new Map<ResourceType, ResourceStore>();
+  const optionalGroups = new Set(opts.serveGroups ?? []);
+  const served: Served = (type) => !type.optional || optionalGroups.has(type.group);
   const requests: RequestLogEntry[] = [];
   let deny: DenyRule[] = opts.deny ?? [];
   let resourceVersion = 1;
@@ -257,9 +265,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   };
 
   const typeOfObject = (obj: KubeObject, where: string): ResourceType => {
-    const type = findResourceTypeByKind(obj.kind);
-    if (!type || groupVersion(type) !== obj.apiVersion) {
-      throw new Error(`${where}: kind ${obj.apiVersion}/${obj.kind} is not served by the test API server`);
+    const type = findResourceTypeByKind(obj.kind, obj.apiVersion);
+    if (!type || !served(type)) {
+      throw new Error(`${where}: kind ${obj.apiVersion}/${obj.kind} is not served by the test API server${type ? ` (add ${type.group} to serveGroups)` : ''}`);
     }
     if (type.namespaced && !obj.metadata.namespace) throw new Error(`${where}: ${obj.kind} ${obj.metadata.name} needs metadata.namespace`);
     return type;
@@ -474,7 +482,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       [version, ...tail] = rest;
     } else if (root === 'apis') {
       if (rest.length === 0) {
-        send(res, 200, apiGroupList());
+        send(res, 200, apiGroupList(served));
         return;
       }
       [group, version, ...tail] = rest as [string, string | undefined, ...string[]];
@@ -483,7 +491,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     }
     if (version === undefined) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     if (tail.length === 0) {
-      const resources = apiResourceList(group, version);
+      const resources = apiResourceList(group, version, served);
       if (!resources) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
       send(res, 200, resources);
       return;
@@ -498,7 +506,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       [resource, name] = tail as [string, string | undefined];
       if (tail.length > 2) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    const type = findResourceType(group, version, resource);
+    const type = findResourceType(group, version, resource, served);
     if (!type || (namespace !== undefined && !type.namespaced)) {
       throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     }

@@ -341,3 +341,13 @@ export function eventObject(e: EventSpec): KubeObject {
     reportingComponent: e.component ?? 'kubelet',
   };
 }
+
+/** A Calico, Cilium or admin network policy object; `namespace` only for the namespaced kinds. */
+export function policyObject(apiVersion: string, kind: string, name: string, namespace: string | undefined, spec: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion,
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}), creationTimestamp: CREATED, generation: 1 },
+    spec,
+  };
+}

@@ -11,6 +11,11 @@ export interface ResourceType {
   version: string;
   namespaced: boolean;
   shortNames: string[];
+  /**
+   * A CRD group (Calico, Cilium, admin network policies): served only when the server is told to
+   * (`serveGroups`), so tests can tell a cluster with it from one without (404, "not installed").
+   */
+  optional?: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
@@ -26,22 +31,55 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   { resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', namespaced: true, shortNames: [] },
   { resource: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['ds'] },
   { resource: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', group: 'networking.k8s.io', version: 'v1', namespaced: true, shortNames: ['netpol'] },
+  ...policyCrds(),
 ];
+
+/** The policy CRDs of Calico (both APIs), Cilium and sig-network's admin policies. */
+function policyCrds(): ResourceType[] {
+  const calico = (group: string, version: string): ResourceType[] => [
+    { resource: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', group, version, namespaced: true, shortNames: [], optional: true },
+    { resource: 'globalnetworkpolicies', singular: 'globalnetworkpolicy', kind: 'GlobalNetworkPolicy', group, version, namespaced: false, shortNames: [], optional: true },
+    { resource: 'tiers', singular: 'tier', kind: 'Tier', group, version, namespaced: false, shortNames: [], optional: true },
+  ];
+  return [
+    ...calico('projectcalico.org', 'v3'),
+    ...calico('crd.projectcalico.org', 'v1'),
+    { resource: 'ciliumnetworkpolicies', singular: 'ciliumnetworkpolicy', kind: 'CiliumNetworkPolicy', group: 'cilium.io', version: 'v2', namespaced: true, shortNames: ['cnp'], optional: true },
+    { resource: 'ciliumclusterwidenetworkpolicies', singular: 'ciliumclusterwidenetworkpolicy', kind: 'CiliumClusterwideNetworkPolicy', group: 'cilium.io', version: 'v2', namespaced: false, shortNames: ['ccnp'], optional: true },
+    { resource: 'adminnetworkpolicies', singular: 'adminnetworkpolicy', kind: 'AdminNetworkPolicy', group: 'policy.networking.k8s.io', version: 'v1alpha1', namespaced: false, shortNames: ['anp'], optional: true },
+    { resource: 'baselineadminnetworkpolicies', singular: 'baselineadminnetworkpolicy', kind: 'BaselineAdminNetworkPolicy', group: 'policy.networking.k8s.io', version: 'v1alpha1', namespaced: false, shortNames: ['banp'], optional: true },
+  ];
+}
+
+/** The optional CRD groups the test server can be told to serve. */
+export const OPTIONAL_GROUPS = [...new Set(RESOURCE_TYPES.filter((t) => t.optional).map((t) => t.group))];
 
 export function groupVersion(type: ResourceType): string {
   return type.group ? `${type.group}/${type.version}` : type.version;
 }
 
-export function findResourceType(group: string, version: string, resource: string): ResourceType | undefined {
-  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.resource === resource);
+/** Which types a server serves: every built-in one, and the optional groups it was told to. */
+export type Served = (type: ResourceType) => boolean;
+
+export const SERVE_BUILT_IN: Served = (type) => !type.optional;
+
+export function findResourceType(group: string, version: string, resource: string, served: Served = SERVE_BUILT_IN): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.resource === resource && served(t));
 }
 
-export function findResourceTypeByKind(kind: string): ResourceType | undefined {
+/**
+ * By kind: "Service", or "Kind.group" where kinds repeat across groups ("NetworkPolicy.projectcalico.org");
+ * with an apiVersion, the type of that group/version.
+ */
+export function findResourceTypeByKind(kind: string, apiVersion?: string): ResourceType | undefined {
+  if (apiVersion !== undefined) return RESOURCE_TYPES.find((t) => t.kind === kind && groupVersion(t) === apiVersion);
+  const dot = kind.indexOf('.');
+  if (dot > 0) return RESOURCE_TYPES.find((t) => t.kind === kind.slice(0, dot) && t.group === kind.slice(dot + 1));
   return RESOURCE_TYPES.find((t) => t.kind === kind);
 }
 
-export function apiResourceList(group: string, version: string): object | undefined {
-  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+export function apiResourceList(group: string, version: string, served: Served = SERVE_BUILT_IN): object | undefined {
+  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version && served(t));
   if (types.length === 0) return undefined;
   return {
     kind: 'APIResourceList',
@@ -58,8 +96,8 @@ export function apiResourceList(group: string, version: string): object | undefi
   };
 }
 
-export function apiGroupList(): object {
-  const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group).map((t) => t.group))];
+export function apiGroupList(served: Served = SERVE_BUILT_IN): object {
+  const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group && served(t)).map((t) => t.group))];
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',

@@ -112,14 +112,24 @@ describe('helm chart', () => {
     );
     expect(granted.sort()).toEqual([
       'apps/daemonsets',
+      'cilium.io/ciliumclusterwidenetworkpolicies',
+      'cilium.io/ciliumnetworkpolicies',
       'core/endpoints',
       'core/events',
       'core/namespaces',
       'core/nodes',
       'core/pods',
       'core/services',
+      'crd.projectcalico.org/globalnetworkpolicies',
+      'crd.projectcalico.org/networkpolicies',
+      'crd.projectcalico.org/tiers',
       'discovery.k8s.io/endpointslices',
       'networking.k8s.io/networkpolicies',
+      'policy.networking.k8s.io/adminnetworkpolicies',
+      'policy.networking.k8s.io/baselineadminnetworkpolicies',
+      'projectcalico.org/globalnetworkpolicies',
+      'projectcalico.org/networkpolicies',
+      'projectcalico.org/tiers',
     ]);
     // Which read verbs each resource gets is measured against the code in test/deploy/rbac.test.ts.
     for (const rule of clusterRole.rules) for (const verb of rule.verbs) expect(READ_VERBS).toContain(verb);

@@ -95,8 +95,8 @@ describe('gatherObjects', () => {
       expect(facts.pods.length).toBeGreaterThan(1500);
       expect(server.requests.map((r) => r.path).sort()).toEqual(small.sort());
       const gets = server.requests.filter((r) => r.query.limit === undefined);
-      // Two objects by name, whatever the cluster's size: the kube-dns Service and CoreDNS's Corefile.
-      expect(gets.map((r) => r.path).sort()).toEqual(['/api/v1/namespaces/kube-system/configmaps/coredns', '/api/v1/namespaces/kube-system/services/kube-dns']);
+      // Discovery once per job (which policy systems the cluster serves), and two objects by name, whatever the cluster's size: the kube-dns Service and CoreDNS's Corefile.
+      expect(gets.map((r) => r.path).sort()).toEqual(["/api/v1/namespaces/kube-system/configmaps/coredns", "/api/v1/namespaces/kube-system/services/kube-dns", "/apis"]);
     } finally {
       for (let i = 0; i < 1500; i++) server.remove('Pod', 'shop', `batch-${String(i).padStart(4, '0')}`);
     }

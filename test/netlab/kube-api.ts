@@ -3,6 +3,7 @@
 // Prints {"url", "kubeconfigPath"} once listening; SIGTERM closes it (and removes the kubeconfig).
 import { readFile } from 'node:fs/promises';
 import { startKubeApiServer } from '../../lib/testkit/kube-api-server.js';
+import { OPTIONAL_GROUPS } from '../../lib/testkit/kube-resources.js';
 
 const [objectsFile, host, port] = process.argv.slice(2);
 if (!objectsFile || !host || !port) {
@@ -10,7 +11,10 @@ if (!objectsFile || !host || !port) {
   process.exit(2);
 }
 const objects = JSON.parse(await readFile(objectsFile, 'utf8')) as unknown[];
-const server = await startKubeApiServer({ objects, host, port: Number(port) });
+// A policy CRD group is served when the lab's objects use it, as on a cluster with that CNI installed.
+const groups = objects.map((o) => String((o as { apiVersion?: unknown }).apiVersion ?? '').split('/')[0] ?? '');
+const serveGroups = OPTIONAL_GROUPS.filter((g) => groups.includes(g));
+const server = await startKubeApiServer({ objects, host, port: Number(port), serveGroups });
 process.stdout.write(`${JSON.stringify({ url: server.url, kubeconfigPath: server.kubeconfigPath })}\n`);
 process.once('SIGTERM', () => {
   server.close().then(

@@ -11,6 +11,8 @@ const subjectSchema = z.strictObject({
   kind: z.enum(['service', 'pod', 'node', 'port', 'namespace', 'networkpolicy', 'daemonset', 'dns', 'ip']),
   name: z.string(),
   namespace: z.string().optional(),
+  policyKind: z.string().optional(),
+  rule: z.string().optional(),
 });
 
 const statusSchema = z.enum(['pass', 'warn', 'fail', 'skip', 'error']);
@@ -37,6 +39,7 @@ const FACT_KEYS = [
   'endpointSlices',
   'nodes',
   'networkPolicies',
+  'policySystems',
   'namespaces',
   'systemDaemonSets',
   'systemPods',
@@ -131,6 +134,39 @@ function fillEvent(event: Loose, where: string): Loose {
   return { namespace: (involved.namespace as string | undefined) ?? 'default', type: 'Warning', count: 1, ...event };
 }
 
+/** Calico, Cilium and admin policies with the defaults their API servers and CRDs apply. */
+function fillPolicySystems(raw: Loose): Loose {
+  const where = 'facts.policySystems';
+  const unknownKeys = Object.keys(raw).filter((k) => !['apis', 'calicoTiers', 'calico', 'cilium', 'admin'].includes(k));
+  if (unknownKeys.length) throw new FixtureError(`${where}: unknown key(s) ${unknownKeys.join(', ')}`);
+  const calico = list(raw.calico, `${where}.calico`).map((p, i) => {
+    need(p, ['kind', 'name'], `${where}.calico[${i}]`);
+    const ingress = list(p.ingress, `${where}.calico[${i}].ingress`);
+    const egress = list(p.egress, `${where}.calico[${i}].egress`);
+    // Calico's default types: Ingress, plus Egress with egress rules; Egress alone when only those.
+    const types = egress.length ? (ingress.length ? ['Ingress', 'Egress'] : ['Egress']) : ['Ingress'];
+    return { group: 'projectcalico.org', tier: 'default', types, ...p, ingress, egress };
+  });
+  const cilium = list(raw.cilium, `${where}.cilium`).map((p, i) => {
+    need(p, ['kind', 'name', 'specs'], `${where}.cilium[${i}]`);
+    // The fact's rule fields are direction-neutral (endpoints, not fromEndpoints): a CRD spelling would be silently ignored.
+    list(p.specs, `${where}.cilium[${i}].specs`).forEach((spec, j) => {
+      for (const section of ['ingress', 'ingressDeny', 'egress', 'egressDeny']) {
+        list(spec[section], `${where}.cilium[${i}].specs[${j}].${section}`).forEach((rule, k) => {
+          const bad = Object.keys(rule).filter((key) => !['endpoints', 'cidr', 'cidrSet', 'entities', 'toPorts', 'unsupported'].includes(key));
+          if (bad.length) throw new FixtureError(`${where}.cilium[${i}].specs[${j}].${section}[${k}]: unknown key(s) ${bad.join(', ')} (use endpoints, cidr, cidrSet, entities, toPorts)`);
+        });
+      }
+    });
+    return p;
+  });
+  const admin = list(raw.admin, `${where}.admin`).map((p, i) => {
+    need(p, ['kind', 'name', 'subject'], `${where}.admin[${i}]`);
+    return { ...p, ingress: list(p.ingress, `${where}.admin[${i}].ingress`), egress: list(p.egress, `${where}.admin[${i}].egress`) };
+  });
+  return { apis: list(raw.apis, `${where}.apis`), calicoTiers: list(raw.calicoTiers, `${where}.calicoTiers`), calico, cilium, admin };
+}
+
 /** Kernel facts not named in a fixture are "unknown" (null), never a healthy default. */
 function fillAgent(agent: Loose, where: string, readAt: string): Loose {
   need(agent, ['node', 'status'], where);
@@ -174,6 +210,7 @@ export function buildFacts(target: Target, raw: Loose): Facts {
     endpointSlices: list(raw.endpointSlices, 'facts.endpointSlices').map((s, i) => fillSlice(s, `facts.endpointSlices[${i}]`)),
     nodes: list(raw.nodes, 'facts.nodes').map((n, i) => fillNode(n, `facts.nodes[${i}]`)),
     networkPolicies: list(raw.networkPolicies, 'facts.networkPolicies').map((p, i) => fillPolicy(p, `facts.networkPolicies[${i}]`)),
+    ...(raw.policySystems !== undefined ? { policySystems: fillPolicySystems(raw.policySystems as Loose) } : {}),
     namespaces: list(raw.namespaces, 'facts.namespaces').map((n) => ({ labels: {}, ...n })),
     systemDaemonSets: list(raw.systemDaemonSets, 'facts.systemDaemonSets').map((d) => ({ labels: {}, images: [], ...d })),
     systemPods: list(raw.systemPods, 'facts.systemPods').map((p, i) => fillPod(p, `facts.systemPods[${i}]`)),

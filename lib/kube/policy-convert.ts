@@ -1,0 +1,188 @@
+// Raw Calico, Cilium and admin network policy objects → slim policy facts (lib/model/policies.ts).
+// Like convert.ts, every field is read defensively; fields that matter to a decision but that
+// netcheck does not evaluate are kept by name in `unsupported`, so the engine says "unknown"
+// instead of ignoring them.
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- raw API JSON is read defensively field by field */
+import type {
+  AdminPeerFact,
+  AdminPolicyFact,
+  AdminPortFact,
+  AdminRuleFact,
+  CalicoEntityFact,
+  CalicoPolicyFact,
+  CalicoRuleFact,
+  CalicoTierFact,
+  CiliumPolicyFact,
+  CiliumRuleFact,
+  CiliumRuleSetFact,
+} from '../model/index.js';
+import { labelSelector, type RawObject } from './convert.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+const strings = (v: unknown): string[] => arr(v).filter((x) => typeof x === 'string');
+const present = (o: RawObject, keys: string[]): string[] => keys.filter((k) => o?.[k] !== undefined && o?.[k] !== null);
+
+function directions(v: unknown): ('Ingress' | 'Egress')[] {
+  return arr(v).filter((t): t is 'Ingress' | 'Egress' => t === 'Ingress' || t === 'Egress');
+}
+
+// Calico
+
+function calicoEntity(v: unknown): CalicoEntityFact | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const e = v as RawObject;
+  const fact: CalicoEntityFact = {};
+  if (Array.isArray(e.nets)) fact.nets = strings(e.nets);
+  if (Array.isArray(e.notNets)) fact.notNets = strings(e.notNets);
+  if (str(e.selector) !== undefined) fact.selector = e.selector;
+  if (str(e.notSelector) !== undefined) fact.notSelector = e.notSelector;
+  if (str(e.namespaceSelector) !== undefined) fact.namespaceSelector = e.namespaceSelector;
+  const ports = (p: unknown) => arr(p).filter((x) => typeof x === 'number' || typeof x === 'string');
+  if (Array.isArray(e.ports)) fact.ports = ports(e.ports);
+  if (Array.isArray(e.notPorts)) fact.notPorts = ports(e.notPorts);
+  const unsupported = present(e, ['serviceAccounts', 'services']);
+  if (unsupported.length) fact.unsupported = unsupported;
+  return fact;
+}
+
+function calicoRule(r: RawObject): CalicoRuleFact {
+  const action = ['Allow', 'Deny', 'Log', 'Pass'].includes(r?.action) ? r.action : 'Deny';
+  const rule: CalicoRuleFact = { action };
+  if (typeof r?.protocol === 'string' || typeof r?.protocol === 'number') rule.protocol = r.protocol;
+  if (typeof r?.notProtocol === 'string' || typeof r?.notProtocol === 'number') rule.notProtocol = r.notProtocol;
+  const source = calicoEntity(r?.source);
+  const destination = calicoEntity(r?.destination);
+  if (source) rule.source = source;
+  if (destination) rule.destination = destination;
+  // icmp/notICMP only matter for ICMP, which netcheck never probes; http narrows an allowed TCP connection.
+  const unsupported = present(r ?? {}, ['ipVersion']);
+  if (unsupported.length) rule.unsupported = unsupported;
+  return rule;
+}
+
+export function toCalicoPolicyFact(o: RawObject, kind: CalicoPolicyFact['kind'], group: string): CalicoPolicyFact {
+  const spec = (o.spec ?? {}) as RawObject;
+  const ingress = arr(spec.ingress).map(calicoRule);
+  const egress = arr(spec.egress).map(calicoRule);
+  const declared = directions(spec.types);
+  // Calico's default: Ingress, plus Egress when there are egress rules; Egress alone when only those.
+  const types: ('Ingress' | 'Egress')[] = declared.length ? declared : egress.length ? (ingress.length ? ['Ingress', 'Egress'] : ['Egress']) : ['Ingress'];
+  const fact: CalicoPolicyFact = { kind, group, name: str(o.metadata?.name) ?? '', tier: str(spec.tier) || 'default', types, ingress, egress };
+  if (kind === 'NetworkPolicy') fact.namespace = str(o.metadata?.namespace) ?? '';
+  if (num(spec.order) !== undefined) fact.order = spec.order;
+  if (str(spec.selector) !== undefined) fact.selector = spec.selector;
+  if (kind === 'GlobalNetworkPolicy' && str(spec.namespaceSelector) !== undefined) fact.namespaceSelector = spec.namespaceSelector;
+  if (spec.doNotTrack === true || spec.preDNAT === true || spec.applyOnForward === true) fact.hostOnly = true;
+  return fact;
+}
+
+export function toCalicoTierFact(o: RawObject): CalicoTierFact {
+  const spec = (o.spec ?? {}) as RawObject;
+  const fact: CalicoTierFact = { name: str(o.metadata?.name) ?? '' };
+  if (num(spec.order) !== undefined) fact.order = spec.order;
+  if (spec.defaultAction === 'Pass' || spec.defaultAction === 'Deny') fact.defaultAction = spec.defaultAction;
+  return fact;
+}
+
+// Cilium
+
+function ciliumRule(r: RawObject, direction: 'from' | 'to'): CiliumRuleFact {
+  const rule: CiliumRuleFact = {};
+  const endpoints = r?.[`${direction}Endpoints`];
+  if (Array.isArray(endpoints)) rule.endpoints = endpoints.map(labelSelector);
+  if (Array.isArray(r?.[`${direction}CIDR`])) rule.cidr = strings(r[`${direction}CIDR`]);
+  const sets = arr(r?.[`${direction}CIDRSet`]);
+  const unsupported: string[] = [];
+  if (sets.length) {
+    rule.cidrSet = sets.filter((s) => str(s?.cidr)).map((s) => ({ cidr: s.cidr, ...(Array.isArray(s.except) ? { except: strings(s.except) } : {}) }));
+    if (sets.some((s) => !str(s?.cidr))) unsupported.push(`${direction}CIDRSet cidrGroupRef`);
+  }
+  if (Array.isArray(r?.[`${direction}Entities`])) rule.entities = strings(r[`${direction}Entities`]);
+  if (Array.isArray(r?.toPorts)) {
+    rule.toPorts = r.toPorts.map((tp: RawObject) => ({
+      ports: arr(tp?.ports).map((p) => ({
+        ...(p?.port !== undefined ? { port: String(p.port) } : {}),
+        ...(num(p?.endPort) !== undefined ? { endPort: p.endPort } : {}),
+        ...(str(p?.protocol) ? { protocol: p.protocol } : {}),
+      })),
+    }));
+  }
+  unsupported.push(...present(r ?? {}, direction === 'from' ? ['fromRequires', 'fromGroups', 'fromNodes'] : ['toRequires', 'toGroups', 'toNodes', 'toFQDNs', 'toServices']));
+  if (unsupported.length) rule.unsupported = unsupported;
+  return rule;
+}
+
+function ciliumRuleSet(s: RawObject): CiliumRuleSetFact {
+  const set: CiliumRuleSetFact = {};
+  if (s?.endpointSelector) set.endpointSelector = labelSelector(s.endpointSelector);
+  if (s?.nodeSelector) set.nodeSelector = labelSelector(s.nodeSelector);
+  if (Array.isArray(s?.ingress)) set.ingress = s.ingress.map((r: RawObject) => ciliumRule(r, 'from'));
+  if (Array.isArray(s?.ingressDeny)) set.ingressDeny = s.ingressDeny.map((r: RawObject) => ciliumRule(r, 'from'));
+  if (Array.isArray(s?.egress)) set.egress = s.egress.map((r: RawObject) => ciliumRule(r, 'to'));
+  if (Array.isArray(s?.egressDeny)) set.egressDeny = s.egressDeny.map((r: RawObject) => ciliumRule(r, 'to'));
+  const flags = s?.enableDefaultDeny;
+  if (flags && typeof flags === 'object') {
+    set.enableDefaultDeny = { ...(typeof flags.ingress === 'boolean' ? { ingress: flags.ingress } : {}), ...(typeof flags.egress === 'boolean' ? { egress: flags.egress } : {}) };
+  }
+  return set;
+}
+
+export function toCiliumPolicyFact(o: RawObject, kind: CiliumPolicyFact['kind']): CiliumPolicyFact {
+  const specs = [...(o.spec && typeof o.spec === 'object' ? [o.spec] : []), ...arr(o.specs)].map(ciliumRuleSet);
+  return { kind, name: str(o.metadata?.name) ?? '', ...(kind === 'CiliumNetworkPolicy' ? { namespace: str(o.metadata?.namespace) ?? '' } : {}), specs };
+}
+
+// AdminNetworkPolicy / BaselineAdminNetworkPolicy
+
+function adminPods(v: RawObject): { namespaceSelector: ReturnType<typeof labelSelector>; podSelector: ReturnType<typeof labelSelector> } {
+  return { namespaceSelector: labelSelector(v?.namespaceSelector), podSelector: labelSelector(v?.podSelector) };
+}
+
+function adminPeer(p: RawObject): AdminPeerFact {
+  const peer: AdminPeerFact = {};
+  if (p?.namespaces) peer.namespaces = labelSelector(p.namespaces);
+  if (p?.pods) peer.pods = adminPods(p.pods);
+  if (p?.nodes) peer.nodes = labelSelector(p.nodes);
+  if (Array.isArray(p?.networks)) peer.networks = strings(p.networks);
+  const unsupported = present(p ?? {}, ['domainNames']);
+  if (unsupported.length) peer.unsupported = unsupported;
+  return peer;
+}
+
+function adminProtocol(v: unknown): 'TCP' | 'UDP' | 'SCTP' {
+  return v === 'UDP' || v === 'SCTP' ? v : 'TCP';
+}
+
+function adminPort(p: RawObject): AdminPortFact {
+  if (p?.portNumber) return { portNumber: { protocol: adminProtocol(p.portNumber.protocol), port: num(p.portNumber.port) ?? 0 } };
+  if (p?.portRange) return { portRange: { protocol: adminProtocol(p.portRange.protocol), start: num(p.portRange.start) ?? 0, end: num(p.portRange.end) ?? 0 } };
+  return { namedPort: str(p?.namedPort) ?? '' };
+}
+
+function adminRule(r: RawObject, peersField: 'from' | 'to'): AdminRuleFact {
+  const action = ['Allow', 'Deny', 'Pass'].includes(r?.action) ? r.action : 'Deny';
+  return {
+    ...(str(r?.name) ? { name: r.name } : {}),
+    action,
+    peers: arr(r?.[peersField]).map(adminPeer),
+    ...(Array.isArray(r?.ports) ? { ports: r.ports.map(adminPort) } : {}),
+  };
+}
+
+export function toAdminPolicyFact(o: RawObject, kind: AdminPolicyFact['kind']): AdminPolicyFact {
+  const spec = (o.spec ?? {}) as RawObject;
+  const subject: AdminPolicyFact['subject'] = {};
+  if (spec.subject?.namespaces) subject.namespaces = labelSelector(spec.subject.namespaces);
+  if (spec.subject?.pods) subject.pods = adminPods(spec.subject.pods);
+  return {
+    kind,
+    name: str(o.metadata?.name) ?? '',
+    ...(kind === 'AdminNetworkPolicy' && num(spec.priority) !== undefined ? { priority: spec.priority } : {}),
+    subject,
+    ingress: arr(spec.ingress).map((r) => adminRule(r, 'from')),
+    egress: arr(spec.egress).map((r) => adminRule(r, 'to')),
+  };
+}

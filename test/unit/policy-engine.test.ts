@@ -1,0 +1,177 @@
+import { describe, expect, it } from '@jest/globals';
+import { withContext } from '../support/with-context.js';
+import { calicoSelector, CalicoSelectorError } from '../../lib/checks/lib/policy/calico-selector.js';
+import { compilePolicies, decideConnection } from '../../lib/checks/lib/policy/evaluate.js';
+import type { Endpoint } from '../../lib/checks/lib/netpol.js';
+import { emptyPolicySystems, type NetworkPolicyFact, type PolicySystemsFact } from '../../lib/model/index.js';
+
+// The engine on hand-made facts: each system's precedence, ports and CIDRs, and "unknown" where
+// netcheck cannot judge a rule that could decide.
+
+const namespaces = [
+  { name: 'shop', labels: { team: 'payments' } },
+  { name: 'web', labels: { team: 'web' } },
+];
+const nodes = [{ name: 'node-1', labels: { zone: 'a' }, ready: true, networkUnavailable: null, internalIP: '192.168.1.1', podCIDRs: [], unschedulable: false, taints: [] }];
+const api: Endpoint = { namespace: 'shop', labels: { app: 'api' }, ip: '10.0.1.5', containerPorts: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }], description: 'pod shop/api' };
+const client: Endpoint = { namespace: 'web', labels: { app: 'frontend' }, ip: '10.0.2.7', description: 'pod web/frontend' };
+const outside: Endpoint = { ip: '203.0.113.9', description: '203.0.113.9' };
+
+function decide(systems: Partial<PolicySystemsFact>, opts: { networkPolicies?: NetworkPolicyFact[]; source?: Endpoint; destination?: Endpoint; port?: number } = {}) {
+  const set = compilePolicies({ networkPolicies: opts.networkPolicies ?? [], policySystems: { ...emptyPolicySystems(), ...systems }, namespaces, nodes, pods: [] });
+  return decideConnection(set, { source: opts.source ?? client, destination: opts.destination ?? api, port: opts.port ?? 8080, protocol: 'TCP' });
+}
+
+const allowWeb: NetworkPolicyFact = {
+  namespace: 'shop',
+  name: 'allow-web',
+  podSelector: { matchLabels: { app: 'api' } },
+  policyTypes: ['Ingress'],
+  ingress: [{ peers: [{ namespaceSelector: { matchLabels: { team: 'web' } } }], ports: [{ protocol: 'TCP', port: 'http' }] }],
+  egress: [],
+};
+
+describe('Calico selectors', () => {
+  const labels = { app: 'web', tier: 'front', 'k8s.io/role': 'x' };
+  for (const [text, want] of [
+    ['', true],
+    ['all()', true],
+    ["app == 'web'", true],
+    ["app != 'web'", false],
+    ['has(tier) && !has(missing)', true],
+    ["app in {'api', 'web'} && tier not in {'back'}", true],
+    ["(app == 'api' || tier == 'front') && k8s.io/role == \"x\"", true],
+    ["app contains 'e' && app starts with 'w' && app ends with 'b'", true],
+    ['global()', false],
+  ] as const) {
+    it(`${text || '<empty>'} → ${want}`, () => expect(calicoSelector(text)(labels)).toBe(want));
+  }
+  it('refuses what does not parse', () => {
+    expect(() => calicoSelector("app = 'web'")).toThrow(CalicoSelectorError);
+    expect(() => calicoSelector("app == 'web")).toThrow(/unterminated/);
+  });
+});
+
+describe('Calico order, tiers, Pass and Log', () => {
+  const gnp = (name: string, order: number | undefined, tier: string, ingress: PolicySystemsFact['calico'][number]['ingress']) => ({
+    kind: 'GlobalNetworkPolicy' as const,
+    group: 'projectcalico.org',
+    name,
+    tier,
+    ...(order !== undefined ? { order } : {}),
+    selector: "app == 'api'",
+    types: ['Ingress' as const],
+    ingress,
+    egress: [],
+  });
+
+  it('lower order first within a tier; Log goes on to the next rule', () => {
+    const v = decide({ calico: [gnp('b-deny', 20, 'default', [{ action: 'Deny' }]), gnp('a-allow', 10, 'default', [{ action: 'Log' }, { action: 'Allow', protocol: 'TCP', destination: { ports: ['8000:8100'] } }])] });
+    expect(v.allowed).toBe(true);
+    expect(v.ingress?.decidedBy[0]).toMatchObject({ policy: { name: 'a-allow' }, rule: { index: 1 } });
+  });
+
+  it('Pass skips to the next tier, where the NetworkPolicy (default tier) admits on the named port', () => {
+    const v = decide({ calicoTiers: [{ name: 'security', order: 100 }], calico: [gnp('pass-web', 1, 'security', [{ action: 'Pass', source: { namespaceSelector: "team == 'web'" } }, { action: 'Deny' }])] }, { networkPolicies: [allowWeb] });
+    expect(v.allowed).toBe(true);
+    expect(v.ingress?.decidedBy[0]?.policy).toMatchObject({ kind: 'NetworkPolicy', name: 'allow-web' });
+  });
+
+  it('a tier whose policies decide nothing denies, unless its defaultAction is Pass', () => {
+    const policies = [gnp('only-monitoring', 1, 'security', [{ action: 'Allow', source: { namespaceSelector: "team == 'monitoring'" } }])];
+    expect(decide({ calicoTiers: [{ name: 'security', order: 100 }], calico: policies }).ingress).toMatchObject({ allowed: false, reason: expect.stringContaining('end of the tier') });
+    expect(decide({ calicoTiers: [{ name: 'security', order: 100, defaultAction: 'Pass' }], calico: policies }).allowed).toBe(true);
+  });
+
+  it('nets and notNets match the other end by address; a selector that does not parse is unknown, never allowed', () => {
+    const outsider = decide({ calico: [gnp('nets', 1, 'default', [{ action: 'Allow', source: { nets: ['203.0.113.0/24'], notNets: ['203.0.113.9/32'] } }])] }, { source: outside });
+    expect(outsider.allowed).toBe(false);
+    const broken = decide({ calico: [gnp('typo', 1, 'default', [{ action: 'Deny', source: { selector: "app = 'x'" } }])] });
+    expect(broken.allowed).toBeNull();
+    expect(broken.ingress?.unknown).toMatch(/does not parse/);
+  });
+});
+
+describe('Cilium', () => {
+  const cnp = (specs: PolicySystemsFact['cilium'][number]['specs'], kind: 'CiliumNetworkPolicy' | 'CiliumClusterwideNetworkPolicy' = 'CiliumNetworkPolicy') => ({
+    kind,
+    name: 'p',
+    ...(kind === 'CiliumNetworkPolicy' ? { namespace: 'shop' } : {}),
+    specs,
+  });
+
+  it('egress to a CIDR set honours except; a pod address is never matched by CIDR', () => {
+    const egress = [cnp([{ endpointSelector: { matchLabels: { app: 'api' } }, egress: [{ cidrSet: [{ cidr: '203.0.113.0/24', except: ['203.0.113.9/32'] }] }] }])];
+    expect(decide({ cilium: egress }, { source: api, destination: { ip: '203.0.113.10', description: 'x' } }).egress?.allowed).toBe(true);
+    expect(decide({ cilium: egress }, { source: api, destination: outside }).egress?.allowed).toBe(false);
+    expect(decide({ cilium: egress }, { source: api, destination: { ...client, ip: '203.0.113.10' } }).egress?.allowed).toBe(false);
+  });
+
+  it('port ranges (endPort) and fromEndpoints in the policy namespace only', () => {
+    const sameNamespace = [cnp([{ endpointSelector: {}, ingress: [{ endpoints: [{}], toPorts: [{ ports: [{ port: '8000', endPort: 8090, protocol: 'TCP' }] }] }] }])];
+    expect(decide({ cilium: sameNamespace }).allowed).toBe(false);
+    expect(decide({ cilium: sameNamespace }, { source: { ...client, namespace: 'shop' } }).allowed).toBe(true);
+    expect(decide({ cilium: sameNamespace }, { source: { ...client, namespace: 'shop' }, port: 9000 }).allowed).toBe(false);
+  });
+
+  it('enableDefaultDeny false: a deny-only policy does not isolate', () => {
+    const denyOnly = [cnp([{ endpointSelector: {}, ingressDeny: [{ entities: ['world'] }], enableDefaultDeny: { ingress: false } }], 'CiliumClusterwideNetworkPolicy')];
+    expect(decide({ cilium: denyOnly }).allowed).toBe(true);
+    expect(decide({ cilium: denyOnly }, { source: outside }).ingress).toMatchObject({ allowed: false, decidedBy: [{ rule: { section: 'ingressDeny' } }] });
+  });
+
+  it('a rule netcheck does not evaluate (toFQDNs) that could admit makes egress unknown', () => {
+    const fqdn = [cnp([{ endpointSelector: { matchLabels: { app: 'api' } }, egress: [{ unsupported: ['toFQDNs'] }] }])];
+    expect(decide({ cilium: fqdn }, { source: api, destination: outside }).allowed).toBeNull();
+  });
+});
+
+describe('AdminNetworkPolicy and the baseline', () => {
+  const anp = (name: string, priority: number, action: 'Allow' | 'Deny' | 'Pass') => ({
+    kind: 'AdminNetworkPolicy' as const,
+    name,
+    priority,
+    subject: { namespaces: { matchLabels: { team: 'payments' } } },
+    ingress: [{ name: `${action.toLowerCase()}-web`, action, peers: [{ namespaces: { matchLabels: { team: 'web' } } }], ports: [{ namedPort: 'http' }] }],
+    egress: [],
+  });
+
+  it('the lowest priority number decides first', () => {
+    const v = decide({ admin: [anp('late-allow', 50, 'Allow'), anp('early-deny', 5, 'Deny')] });
+    expect(v.ingress).toMatchObject({ allowed: false, stage: 'admin', decidedBy: [{ policy: { name: 'early-deny' } }] });
+  });
+
+  it('Pass hands the decision to NetworkPolicy, skipping the remaining admin policies', () => {
+    const v = decide({ admin: [anp('pass', 1, 'Pass'), anp('deny', 2, 'Deny')] }, { networkPolicies: [allowWeb] });
+    expect(v.ingress).toMatchObject({ allowed: true, stage: 'namespace' });
+  });
+
+  it('egress: a BANP deny of the world loses to a NetworkPolicy egress allow, and decides where nothing else does', () => {
+    const banp = { kind: 'BaselineAdminNetworkPolicy' as const, name: 'default', subject: { namespaces: {} }, ingress: [], egress: [{ name: 'no-internet', action: 'Deny' as const, peers: [{ networks: ['0.0.0.0/0'] }] }] };
+    const egressAllow: NetworkPolicyFact = { namespace: 'shop', name: 'egress-out', podSelector: {}, policyTypes: ['Egress'], ingress: [], egress: [{ peers: [{ ipBlock: { cidr: '203.0.113.0/24' } }] }] };
+    expect(decide({ admin: [banp] }, { source: api, destination: outside }).egress).toMatchObject({ allowed: false, stage: 'baseline', decidedBy: [{ rule: { name: 'no-internet' } }] });
+    expect(decide({ admin: [banp] }, { source: api, destination: outside, networkPolicies: [egressAllow] }).egress).toMatchObject({ allowed: true, stage: 'namespace' });
+  });
+});
+
+describe('the sweep index', () => {
+  it('offers every policy that applies to a pod (hints only narrow, never decide)', async () => {
+    const { loadScenario } = await import('../scenarios/load.js');
+    const { readdirSync } = await import('node:fs');
+    const dir = new URL('../scenarios/', import.meta.url).pathname;
+    let applied = 0;
+    for (const file of readdirSync(dir).filter((f) => f.startsWith('network-policy-denies--'))) {
+      const { facts } = loadScenario(`${dir}${file}`);
+      const set = compilePolicies(facts);
+      for (const pod of [api, client, { ...api, labels: { app: 'payments' } }]) {
+        const offered = new Set(set.beyond.candidates(pod as never));
+        for (const policy of [...set.admin, ...set.calico, ...set.cilium, ...set.baseline]) {
+          if (policy.appliesTo(pod as never, 'Ingress', set.ctx) === false) continue;
+          applied++;
+          withContext(`${file}: ${policy.ref.name}`, () => expect(offered.has(policy)).toBe(true));
+        }
+      }
+    }
+    expect(applied).toBeGreaterThan(5);
+  });
+});
