@@ -138,7 +138,7 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
   deps.onPhase?.('gather');
   // The services are checked namespace by namespace while the pods arrive; what needs the agents
   // and probes (the cluster-level checks) runs in finish().
-  const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt });
+  const sweeper = new ClusterSweep({ cluster: target.cluster, startedAt, ...(target.namespaces ? { namespaces: target.namespaces } : {}) });
   const objects = await gatherClusterByNamespace(deps.kc, sweeper);
   assertReachable(objects);
   deps.onPhase?.('probe');

@@ -164,6 +164,8 @@ function worst(statuses: Iterable<ReportStatus>): ReportStatus {
 export interface SweepOptions {
   cluster: string;
   startedAt: string;
+  /** Only these namespaces' services are checked and counted (`netcheck cluster -n shop,web`). */
+  namespaces?: readonly string[];
 }
 
 /** What the cluster-level checks need beyond the API objects, known only once the gather is done. */
@@ -199,6 +201,7 @@ export class ClusterSweep implements NamespaceSink {
   /** Checks every Service of the namespace against these pods; a namespace handed over again replaces its outcome. */
   namespace(namespace: string, pods: PodFact[]): void {
     const { objects, index, options } = this.begun();
+    if (options.namespaces && !options.namespaces.includes(namespace)) return;
     const outcome: NamespaceOutcome = { pods: pods.length, counts: { ok: 0, warn: 0, fail: 0, error: 0 }, problems: [] };
     this.outcomes.set(namespace, outcome);
     const services = index.servicesByNamespace.get(namespace);
@@ -232,6 +235,8 @@ export class ClusterSweep implements NamespaceSink {
   finish(extras: SweepExtras): SweepReport {
     const { objects, index, options } = this.begun();
     for (const namespace of index.servicesByNamespace.keys()) if (!this.outcomes.has(namespace)) this.namespace(namespace, []);
+    const wanted = options.namespaces;
+    const inScope = (namespace: string) => !wanted || wanted.includes(namespace);
 
     const clusterFacts: Facts = {
       ...objects,
@@ -260,7 +265,7 @@ export class ClusterSweep implements NamespaceSink {
         compareText(a.result.name, b.result.name),
     );
 
-    const namespaces = new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()]).size;
+    const namespaces = new Set([...objects.namespaces.map((n) => n.name), ...index.servicesByNamespace.keys()].filter(inScope)).size;
     return {
       kind: 'sweep',
       cluster: options.cluster,
@@ -268,7 +273,7 @@ export class ClusterSweep implements NamespaceSink {
       startedAt: options.startedAt,
       durationMs: Math.max(0, Date.now() - Date.parse(options.startedAt)),
       apiRequests: objects.apiRequests ?? 0,
-      counts: { namespaces, services: objects.services.length, nodes: objects.nodes.length, pods, ...counts },
+      counts: { namespaces, services: wanted ? objects.services.filter((s) => inScope(s.namespace)).length : objects.services.length, nodes: objects.nodes.length, pods, ...counts },
       clusterFindings: clusterReport.findings.filter((f) => PROBLEM_STATUSES.has(f.status)),
       problems: ranked.map((r) => r.result),
     };
