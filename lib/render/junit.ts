@@ -52,7 +52,9 @@ function findingCase(finding: Finding, classname: string, opts: JunitOptions): C
 function suite(name: string, cases: Case[], durationMs: number, timestamp: string): string {
   const count = (o: Case['outcome']) => cases.filter((c) => c.outcome === o).length;
   const head = `  <testsuite name="${xml(name)}" tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="${(durationMs / 1000).toFixed(3)}" timestamp="${xml(timestamp)}">`;
-  const body = cases.map((c) => (c.body ? `    <testcase name="${xml(c.name)}" classname="${xml(c.classname)}">${c.body}</testcase>` : `    <testcase name="${xml(c.name)}" classname="${xml(c.classname)}"/>`));
+  const body = cases.map((c) =>
+    c.body ? `    <testcase name="${xml(c.name)}" classname="${xml(c.classname)}">${c.body}</testcase>` : `    <testcase name="${xml(c.name)}" classname="${xml(c.classname)}"/>`,
+  );
   return [head, ...body, '  </testsuite>'].join('\n');
 }
 
@@ -61,7 +63,14 @@ export function renderJunit(report: AnyReport, opts: JunitOptions): string {
   if (report.kind === 'diagnosis') {
     const t = report.target;
     const classname = `netcheck.${t.cluster}.${t.kind}${'namespace' in t ? `.${t.namespace}` : ''}${'name' in t ? `.${t.name}` : ''}`;
-    suites.push(suite(`netcheck ${t.kind} on ${t.cluster}`, report.findings.map((f) => findingCase(f, classname, opts)), report.durationMs, report.startedAt));
+    suites.push(
+      suite(
+        `netcheck ${t.kind} on ${t.cluster}`,
+        report.findings.map((f) => findingCase(f, classname, opts)),
+        report.durationMs,
+        report.startedAt,
+      ),
+    );
   } else {
     const cluster = report.clusterFindings.map((f) => findingCase(f, `netcheck.${report.cluster}.cluster`, opts));
     // A sweep keeps only the problems of each service (10k services must stay small).

@@ -85,7 +85,10 @@ function diagnosisMarkdown(report: Report): string {
 function sweepMarkdown(sweep: SweepReport): string {
   const c = sweep.counts;
   const out: string[] = [];
-  out.push(`## ${STATUS_EMOJI[sweep.status]} cluster ${escapeMarkdown(sweep.cluster)}: ${c.fail} failing, ${c.error} errors, ${c.warn} warning of ${plural(c.services, 'service')}`, '');
+  out.push(
+    `## ${STATUS_EMOJI[sweep.status]} cluster ${escapeMarkdown(sweep.cluster)}: ${c.fail} failing, ${c.error} errors, ${c.warn} warning of ${plural(c.services, 'service')}`,
+    '',
+  );
   const meta = [plural(c.namespaces, 'namespace'), plural(c.nodes, 'node'), plural(c.pods, 'pod'), formatDuration(sweep.durationMs)];
   if (sweep.silences) meta.push(silenceCountsLine(sweep.silences));
   out.push(`<sub>${meta.map(escapeMarkdown).join(' · ')}</sub>`);

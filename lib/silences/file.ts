@@ -22,15 +22,18 @@ import { CODES, type Silence } from '../model/index.js';
 const SUBJECT_KINDS = ['namespace', 'service', 'pod', 'node', 'port', 'networkpolicy', 'daemonset', 'dns', 'ip'] as const;
 const knownCodes = new Set<string>(CODES);
 
-const namePattern = z.string().min(1).superRefine((value, ctx) => {
-  if (value.length > 2 && value.startsWith('/') && value.endsWith('/')) {
-    try {
-      new RegExp(value.slice(1, -1));
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+const namePattern = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    if (value.length > 2 && value.startsWith('/') && value.endsWith('/')) {
+      try {
+        new RegExp(value.slice(1, -1));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+      }
     }
-  }
-});
+  });
 
 const expiry = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be an ISO 8601 date (2026-12-31) or date-time (2026-12-31T18:00:00Z)' });
 
@@ -44,7 +47,10 @@ const silenceEntry = z
     namespace: z.string().min(1).optional(),
     name: namePattern.optional(),
     labels: z.record(z.string(), z.string()).optional(),
-    reason: z.string({ error: 'required: say why, the next person reading the report will ask' }).trim().min(1, 'must not be empty: say why, the next person reading the report will ask'),
+    reason: z
+      .string({ error: 'required: say why, the next person reading the report will ask' })
+      .trim()
+      .min(1, 'must not be empty: say why, the next person reading the report will ask'),
     expires: expiry.optional(),
   })
   .refine((s) => (s.codes?.length ?? 0) > 0 || s.kind !== undefined || s.namespace !== undefined || s.name !== undefined || Object.keys(s.labels ?? {}).length > 0, {
@@ -76,7 +82,10 @@ export function parseSilenceFile(text: string, origin: string): Silence[] {
   const parsed = silenceFileSchema.safeParse(raw);
   if (!parsed.success) {
     const messages = parsed.error.issues.slice(0, 5).map((issue) => {
-      const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      const path = issue.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
       // The deepest node the path still reaches carries the line.
       let line: number | undefined;
       for (let depth = issue.path.length; depth >= 0 && line === undefined; depth--) {
