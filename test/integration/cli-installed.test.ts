@@ -39,7 +39,14 @@ function netcheck(args: string[], opts: { bin?: string; cwd?: string; env?: Reco
       [join(repo, opts.bin ?? pkg.bin.netcheck!), ...args],
       {
         cwd: opts.cwd ?? work,
-        env: { PATH: process.env.PATH ?? '', HOME: work, KUBECONFIG: demo.kubeconfigPath, NETCHECK_AGENT_TOKEN: demo.agents.token, NETCHECK_AGENT_PORT: String(demo.agents.port), ...opts.env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: work,
+          KUBECONFIG: demo.kubeconfigPath,
+          NETCHECK_AGENT_TOKEN: demo.agents.token,
+          NETCHECK_AGENT_PORT: String(demo.agents.port),
+          ...opts.env,
+        },
         timeout: 60_000,
       },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr }),
@@ -171,7 +178,9 @@ describe('the installed CLI', () => {
 
   it('--fail-on fail lets a warn-only report pass; fail and error still fail', async () => {
     const { exitCodeFor } = await import('../../lib/cli/main.js');
-    expect([exitCodeFor('warn', 'warn'), exitCodeFor('warn', 'fail'), exitCodeFor('fail', 'fail'), exitCodeFor('error', 'fail'), exitCodeFor('ok', 'warn')]).toEqual([1, 0, 1, 2, 0]);
+    expect([exitCodeFor('warn', 'warn'), exitCodeFor('warn', 'fail'), exitCodeFor('fail', 'fail'), exitCodeFor('error', 'fail'), exitCodeFor('ok', 'warn')]).toEqual([
+      1, 0, 1, 2, 0,
+    ]);
   });
 });
 
