@@ -145,6 +145,8 @@ export interface WorkerConfig {
   podLabels?: Record<string, string>;
   /** The worker's node: its kernel, netfilter and kube-proxy rules are the start of every probe's path. */
   nodeName?: string;
+  /** The silence file (the chart's `silences` value, mounted from a ConfigMap); same format as the CLI's .netcheck.yaml. */
+  silencesFile?: string;
 }
 
 const labelList = z.string().transform((raw, ctx) => {
@@ -185,6 +187,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_POD_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
       NETCHECK_POD_LABELS: labelList.optional(),
       NETCHECK_NODE_NAME: dnsSubdomain.optional(),
+      NETCHECK_SILENCES_FILE: z.string().min(1).optional(),
     },
     env,
   );
@@ -211,6 +214,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     podIP: raw.NETCHECK_POD_IP,
     podLabels: raw.NETCHECK_POD_LABELS,
     ...(raw.NETCHECK_NODE_NAME ? { nodeName: raw.NETCHECK_NODE_NAME } : {}),
+    ...(raw.NETCHECK_SILENCES_FILE ? { silencesFile: raw.NETCHECK_SILENCES_FILE } : {}),
   };
 }
 

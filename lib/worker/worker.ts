@@ -8,6 +8,7 @@ import { createLogger, jobLogger, type Logger } from '../observability/logger.js
 import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '../observability/metrics.js';
 import { SlackPostError, type ThreadPoster } from '../post/slack.js';
 import type { StateRegistry } from '../state/registry.js';
+import { watchSilenceFile } from '../silences/watch.js';
 import { runJob } from './run-job.js';
 
 export interface WorkerDeps {
@@ -67,6 +68,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     },
     agents: await agentAccess(config),
   };
+  const silences = config.silencesFile ? await watchSilenceFile(config.silencesFile, (message) => logger.error('silence file not reloaded', { error: message })) : undefined;
   const consumer = new JobConsumer({
     client: createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }),
     queueUrl: config.queueUrl,
@@ -80,7 +82,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       try {
         await withDeadline(runJob(job, ctx.receiveCount, {
           cluster: config.cluster,
-          engine,
+          engine: silences ? { ...engine, silences: { list: await silences.current() } } : engine,
           poster: deps.poster,
           state: deps.state,
           logger: log,

@@ -78,6 +78,7 @@ describe('helm chart', () => {
     expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
       'ClusterRole/nc-netcheck-reader',
       'ClusterRoleBinding/nc-netcheck-reader',
+      'ConfigMap/nc-netcheck-silences',
       'ConfigMap/netcheck-state',
       'DaemonSet/nc-netcheck-agent',
       'Deployment/nc-netcheck-worker',
@@ -134,7 +135,7 @@ describe('helm chart', () => {
       expect(writes).not.toContain('create');
       expect(rule).toEqual({ apiGroups: [''], resources: ['configmaps'], resourceNames: ['nc-state'], verbs: ['get', 'update', 'patch'] });
     }
-    expect(find(objects, 'ConfigMap')?.metadata.name).toBe('nc-state');
+    expect(find(objects, 'ConfigMap', '-state')?.metadata.name).toBe('nc-state');
     const worker = find(objects, 'Deployment')!.spec.template.spec.containers[0];
     expect(worker.env).toContainEqual({ name: 'NETCHECK_STATE_CONFIGMAP', value: 'nc-state' });
     for (const binding of objects.filter((object) => object.kind.endsWith('Binding'))) {
