@@ -1,5 +1,5 @@
 'use strict';
-/* global module */
+/* global module, process */
 // Turns the cluster list in serverless.yml (custom.netcheck) into CloudFormation: one FIFO queue,
 // one FIFO dead-letter queue and one DLQ alarm per cluster, one IAM role per function scoped to
 // exactly what that function touches, and the schedule events. serverless.yml cannot loop, and a
@@ -14,8 +14,28 @@ const MAX_RECEIVES_BEFORE_DLQ = 3;
 const VISIBILITY_TIMEOUT_SECONDS = 300;
 const FUNCTIONS = ['slackCommands', 'slack', 'alerts', 'schedule'];
 
+class NetcheckConfigError extends Error {}
+
 function fail(message) {
-  throw new Error(`custom.netcheck: ${message}`);
+  throw new NetcheckConfigError(`custom.netcheck: ${message}`);
+}
+
+/**
+ * osls resolves each `${file(netcheck.cjs):x}` on its own and prints every rejection with its stack:
+ * one mistake read five times, with stack traces blaming this file. Under osls (it passes `options`)
+ * a configuration mistake is printed once, as the sentence it is, and the command stops; called
+ * directly (tests) the error is thrown as usual.
+ */
+function reportOnce(resolve) {
+  return async (context) => {
+    try {
+      return await resolve(context);
+    } catch (error) {
+      if (!(error instanceof NetcheckConfigError) || !context || !context.options) throw error;
+      process.stderr.write(`\nError: serverless.yml ${error.message}\n`);
+      process.exit(1);
+    }
+  };
 }
 
 function logicalId(name) {
@@ -344,4 +364,10 @@ async function scheduleEvents(context) {
     }));
 }
 
-module.exports = { resources, queueUrlsJson, channelClustersJson, alertChannelsJson, scheduleEvents };
+module.exports = {
+  resources: reportOnce(resources),
+  queueUrlsJson: reportOnce(queueUrlsJson),
+  channelClustersJson: reportOnce(channelClustersJson),
+  alertChannelsJson: reportOnce(alertChannelsJson),
+  scheduleEvents: reportOnce(scheduleEvents),
+};
