@@ -10,7 +10,8 @@ import { build } from 'esbuild';
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const outdir = `${repo}dist`;
 
-await rm(outdir, { recursive: true, force: true });
+// Only what this script writes: the image build puts the worker and agent bundles in dist/ too.
+for (const stale of ['chunks', 'netcheck.mjs', 'kubectl-netcheck.mjs']) await rm(`${outdir}/${stale}`, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: repo,
   entryPoints: { netcheck: 'bin/netcheck.ts' },
