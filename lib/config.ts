@@ -179,6 +179,8 @@ export interface WorkerConfig {
   visibilityTimeoutSeconds: number;
   /** When a job's work is aborted: nothing more is gathered or posted by that attempt. */
   jobDeadlineMs: number;
+  /** The silence file (the chart's `silences` value, mounted from a ConfigMap); same format as the CLI's .netcheck.yaml. */
+  silencesFile?: string;
 }
 
 const labelList = z.string().transform((raw, ctx) => {
@@ -221,6 +223,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_NODE_NAME: dnsSubdomain.optional(),
       NETCHECK_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43_200).optional(),
       NETCHECK_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3_600).optional(),
+      NETCHECK_SILENCES_FILE: z.string().min(1).optional(),
     },
     env,
   );
@@ -251,6 +254,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     visibilityTimeoutSeconds: raw.NETCHECK_VISIBILITY_TIMEOUT_SECONDS ?? 60,
     // The slowest job (a cluster sweep) must end well inside the queue's 300 s visibility timeout.
     jobDeadlineMs: (raw.NETCHECK_JOB_DEADLINE_SECONDS ?? 240) * 1000,
+    ...(raw.NETCHECK_SILENCES_FILE ? { silencesFile: raw.NETCHECK_SILENCES_FILE } : {}),
   };
 }
 

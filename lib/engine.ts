@@ -213,6 +213,7 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
     probeLimit,
     ...(deps.probes.enabled ? {} : { unprobedReason: deps.probes.skipReason ?? 'probes disabled' }),
     ...(deps.visible ? { visible: deps.visible } : {}),
+    ...(target.namespaces ? { namespaces: target.namespaces } : {}),
   });
   const objects = await gatherClusterByNamespace(deps.kc, sweeper);
   assertReachable(objects);

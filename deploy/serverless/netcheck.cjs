@@ -43,9 +43,28 @@ function checkAccessPolicy(policy, clusters) {
   if (!checked.ok) fail(`access: ${checked.problems.split('\n').join('; ')}`);
   return checked.json;
 }
+class NetcheckConfigError extends Error {}
 
 function fail(message) {
-  throw new Error(`custom.netcheck: ${message}`);
+  throw new NetcheckConfigError(`custom.netcheck: ${message}`);
+}
+
+/**
+ * osls resolves each `${file(netcheck.cjs):x}` on its own and prints every rejection with its stack:
+ * one mistake read five times, with stack traces blaming this file. Under osls (it passes `options`)
+ * a configuration mistake is printed once, as the sentence it is, and the command stops; called
+ * directly (tests) the error is thrown as usual.
+ */
+function reportOnce(resolve) {
+  return async (context) => {
+    try {
+      return await resolve(context);
+    } catch (error) {
+      if (!(error instanceof NetcheckConfigError) || !context || !context.options) throw error;
+      process.stderr.write(`\nError: serverless.yml ${error.message}\n`);
+      process.exit(1);
+    }
+  };
 }
 
 function logicalId(name) {
@@ -388,4 +407,11 @@ async function scheduleEvents(context) {
     }));
 }
 
-module.exports = { resources, queueUrlsJson, channelClustersJson, accessPolicyJson, alertChannelsJson, scheduleEvents };
+module.exports = {
+  resources: reportOnce(resources),
+  queueUrlsJson: reportOnce(queueUrlsJson),
+  channelClustersJson: reportOnce(channelClustersJson),
+  accessPolicyJson: reportOnce(accessPolicyJson),
+  alertChannelsJson: reportOnce(alertChannelsJson),
+  scheduleEvents: reportOnce(scheduleEvents),
+};

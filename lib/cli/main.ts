@@ -1,34 +1,52 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { EngineDeps } from '../engine.js';
-import { AGENT_TIMEOUT_MS } from '../agent/token.js';
-import { formatZodError } from '../jobs/schema.js';
-import { onCluster, parseSource, targetSpecSchema, type AnyReport, type NodeKernelFacts, type TargetSource, type TargetSpec } from '../model/index.js';
+import type { AnyReport, NodeKernelFacts, Silence, TargetSource, TargetSpec } from '../model/index.js';
+import { VERSION } from '../version.js';
 
-// `netcheck` on a laptop or in CI: the same engine as the worker, printed as text or JSON.
-// Exit codes: 0 ok, 1 warn/fail, 2 usage or access errors.
+// `netcheck` on a laptop or in CI: the same engine as the worker, printed as text, JSON, JUnit or
+// Markdown. Start-up matters (`--help` is Node's own start plus commander): everything beyond
+// commander — the model and its zod schemas, the engine, the renderers — is imported by the
+// command that needs it. Exit codes: 0 ok (or below --fail-on), 1 problems at or above --fail-on, 2 usage,
+// configuration or access errors.
 
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   env: Record<string, string | undefined>;
   isTTY: boolean;
+  /** Where `.netcheck.yaml` is looked for; the process's cwd by default. */
+  cwd?: string;
+  /** "kubectl netcheck" when run as the kubectl plugin: help and errors then read as the user typed. */
+  programName?: string;
 }
 
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
+export const OUTPUT_FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The config file looked for in the working directory when --config is not given. */
+export const DEFAULT_CONFIG_FILE = '.netcheck.yaml';
+
 interface GlobalOptions {
   kubeconfig?: string;
   context?: string;
-  output: 'text' | 'json';
+  output: OutputFormat;
   probes: boolean;
   probeTimeout: number;
   clusterDomain: string;
   agentPort: number;
-  agentToken?: string;
   agentTokenFile?: string;
   color?: boolean;
   probeInPod?: boolean;
+  only?: string[];
+  skip?: string[];
+  failOn: 'warn' | 'fail';
+  config?: string;
 }
 
 class UsageError extends Error {}
@@ -39,19 +57,33 @@ const positiveInt = (name: string) => (value: string) => {
   return n;
 };
 
-function validTarget(input: TargetSpec | Record<string, unknown>): TargetSpec {
+/** "a,b" and repeated flags → one list; codes are checked against the registry before anything runs. */
+const list = (value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').map((n) => n.trim()).filter(Boolean)];
+
+async function validTarget(input: TargetSpec | Record<string, unknown>): Promise<TargetSpec> {
+  const [{ targetSpecSchema }, { formatZodError }] = await Promise.all([import('../model/index.js'), import('../jobs/schema.js')]);
   const parsed = targetSpecSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(formatZodError(parsed.error));
   return parsed.data;
 }
 
+/** The kubeconfig, loaded once per run and only when a command needs it (a namespace default or a diagnosis). */
+interface KubeAccess {
+  config(): Promise<KubeConfig>;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = new Command('netcheck')
+  const program = new Command(io.programName ?? 'netcheck')
     .description('Troubleshoot Kubernetes networking: a causal verdict for a Service, a node, DNS or the whole cluster.')
+    .version(VERSION, '-V, --version', 'print the netcheck version')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--context <name>', 'kubeconfig context to use')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-o, --output <format>', 'output format (markdown: for a PR or ticket comment; junit: for CI)').choices(OUTPUT_FORMATS).default('text'))
+    .option('--only <codes>', 'report only these check codes (comma-separated, repeatable); problems of other codes are shown as silenced', list)
+    .option('--skip <codes>', 'silence these check codes (comma-separated, repeatable); they are shown as silenced and counted', list)
+    .addOption(new Option('--fail-on <level>', 'exit 1 from this status up').choices(['warn', 'fail']).default('warn'))
+    .option('--config <path>', `silence file (default: ${DEFAULT_CONFIG_FILE} in the working directory, when present)`)
     .option('--no-probes', 'API-level checks only (for laptops outside the cluster network); probes show as skipped')
     .option('--probe-timeout <ms>', 'TCP/DNS probe timeout', positiveInt('--probe-timeout'), 2000)
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
@@ -59,21 +91,39 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--agent-token-file <path>', 'file holding the node agent token (default: $NETCHECK_AGENT_TOKEN)')
     .option('--probe-in-pod', "with --from: run the TCP probes inside the client pod's network namespace, through its node's agent (the agent must run with NETCHECK_AGENT_POD_PROBES=on)")
     .option('--no-color', 'plain text output')
-    .showHelpAfterError('(run netcheck --help for usage)')
+    .showHelpAfterError(`(run ${io.programName ?? 'netcheck'} --help for usage)`)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
 
-  const source = (text: string | undefined, namespace: string): { from?: TargetSource } => {
+  let loaded: Promise<KubeConfig> | undefined;
+  const kube: KubeAccess = {
+    config: () =>
+      (loaded ??= import('../kube/config.js').then(({ loadKubeConfig }) => {
+        const opts = program.opts<GlobalOptions>();
+        // Only an explicit flag is attributed to the flag; $KUBECONFIG is read (and named in errors) by the loader.
+        return loadKubeConfig({ ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}), context: opts.context, env: io.env });
+      })),
+  };
+  /** `-n` when given, else the kube context's namespace, else "default" — as kubectl does. */
+  const namespaceOf = async (given: string | undefined): Promise<string> => {
+    if (given !== undefined) return given;
+    const kc = await kube.config();
+    return kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+  };
+
+  const source = async (text: string | undefined, namespace: string): Promise<{ from?: TargetSource }> => {
     if (text === undefined) return {};
+    const { parseSource } = await import('../model/index.js');
     const parsed = parseSource(text, namespace);
     if (!parsed.ok) throw new UsageError(parsed.error);
     return { from: parsed.value };
   };
   const fromOption = '--from <source>';
   const fromHelp = "diagnose the path from this client: [<namespace>/]<pod> or [<namespace>/]<deploy|sts|ds|rs>/<name> (its namespace's policies, its node's kernel and kube-proxy rules)";
-  const run = async (target: TargetSpec) => {
+  const namespaceHelp = "namespace (default: the kube context's namespace, else default)";
+  const run = async (target: () => Promise<TargetSpec>) => {
     const opts = program.opts<GlobalOptions>();
-    exitCode = await diagnoseAndPrint(target, opts, io);
+    exitCode = await diagnoseAndPrint(target, opts, io, kube);
   };
 
   program
@@ -81,27 +131,45 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .alias('service')
     .description('diagnose a Service')
     .argument('<name>', 'service name (or <namespace>/<name>)')
-    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .option('-n, --namespace <namespace>', namespaceHelp)
     .option(fromOption, fromHelp)
-    .action(async (name: string, o: { namespace: string; from?: string }) => {
-      const [ns, svc] = name.includes('/') ? (name.split('/', 2) as [string, string]) : [o.namespace, name];
-      await run(validTarget({ kind: 'svc', name: svc, namespace: ns, ...source(o.from, ns) }));
-    });
+    .action(async (name: string, o: { namespace?: string; from?: string }) =>
+      run(async () => {
+        const [given, svc] = name.includes('/') ? (name.split('/', 2) as [string, string]) : [o.namespace, name];
+        // A bad name is refused before the kubeconfig is even read.
+        await validTarget({ kind: 'svc', name: svc, namespace: given ?? 'default' });
+        const ns = await namespaceOf(given);
+        return validTarget({ kind: 'svc', name: svc, namespace: ns, ...(await source(o.from, ns)) });
+      }),
+    );
   program
     .command('node')
     .description('check a node: conditions, kube-proxy, CNI, kernel settings from its agent')
     .argument('<name>', 'node name')
-    .action(async (name: string) => run(validTarget({ kind: 'node', name })));
+    .action(async (name: string) => run(async () => validTarget({ kind: 'node', name })));
   program
     .command('dns')
     .description('check cluster DNS as seen from a namespace')
-    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .option('-n, --namespace <namespace>', namespaceHelp)
     .option(fromOption, fromHelp)
-    .action(async (o: { namespace: string; from?: string }) => run(validTarget({ kind: 'dns', namespace: o.namespace, ...source(o.from, o.namespace) })));
+    .action(async (o: { namespace?: string; from?: string }) =>
+      run(async () => {
+        if (o.namespace !== undefined) await validTarget({ kind: 'dns', namespace: o.namespace });
+        const ns = await namespaceOf(o.namespace);
+        return validTarget({ kind: 'dns', namespace: ns, ...(await source(o.from, ns)) });
+      }),
+    );
   program
     .command('cluster')
-    .description('sweep every namespace: services, DNS, kube-proxy, CNI, nodes')
-    .action(async () => run({ kind: 'cluster' }));
+    .description('sweep every namespace (or those given with -n): services, DNS, kube-proxy, CNI, nodes')
+    .option('-A, --all-namespaces', 'every namespace (the default)')
+    .option('-n, --namespace <namespaces>', "only these namespaces' services (comma-separated, repeatable); cluster-wide checks still run", list)
+    .action(async (o: { allNamespaces?: boolean; namespace?: string[] }) =>
+      run(async () => {
+        if (o.allNamespaces && o.namespace) throw new UsageError('-A and -n exclude each other: -A sweeps every namespace, -n only those named');
+        return validTarget(o.namespace?.length ? { kind: 'cluster', namespaces: [...new Set(o.namespace)] } : { kind: 'cluster' });
+      }),
+    );
   program
     .command('node-facts')
     .description("print this machine's (network namespace's) kernel networking facts, as the node agent reads them")
@@ -120,14 +188,40 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       // --help and --version end here too, with exit code 0.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    io.stderr(`netcheck: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`${io.programName ?? 'netcheck'}: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.usage;
   }
 }
 
-async function engineDeps(opts: GlobalOptions, io: CliIo, onPhase?: EngineDeps['onPhase']): Promise<{ deps: EngineDeps; cluster: string }> {
-  const { loadKubeConfig } = await import('../kube/config.js');
-  const kc = loadKubeConfig({ kubeconfigPath: opts.kubeconfig ?? io.env.KUBECONFIG, context: opts.context });
+/**
+ * The silences for this run: the config file's, then --skip and --only as silences of their own,
+ * so what they leave out is still shown and counted (as silenced), never silently dropped.
+ */
+async function silencesFor(opts: GlobalOptions, io: CliIo): Promise<Silence[]> {
+  const { CODES } = await import('../model/index.js');
+  const known = new Set<string>(CODES);
+  for (const [flag, codes] of [['--only', opts.only], ['--skip', opts.skip]] as const) {
+    // A typo would otherwise filter nothing, silently.
+    const unknown = (codes ?? []).filter((c) => !known.has(c));
+    if (unknown.length) throw new UsageError(`${flag}: unknown check code ${unknown.map((c) => `"${c}"`).join(', ')} (the codes are in the README's check table)`);
+  }
+  const list: Silence[] = [];
+  const defaultFile = join(io.cwd ?? process.cwd(), DEFAULT_CONFIG_FILE);
+  const file = opts.config ?? (existsSync(defaultFile) ? defaultFile : undefined);
+  if (file) {
+    const { loadSilenceFile } = await import('../silences/file.js');
+    list.push(...(await loadSilenceFile(file, opts.config ?? DEFAULT_CONFIG_FILE)));
+  }
+  if (opts.skip?.length) list.push({ id: '--skip', codes: [...new Set(opts.skip)], reason: 'skipped with --skip', createdBy: 'the command line' });
+  if (opts.only?.length) {
+    const only = new Set(opts.only);
+    list.push({ id: '--only', codes: CODES.filter((c) => !only.has(c)), reason: `not among --only ${[...only].join(',')}`, createdBy: 'the command line' });
+  }
+  return list;
+}
+
+async function engineDeps(opts: GlobalOptions, io: CliIo, kube: KubeAccess, silences: Silence[], onPhase?: EngineDeps['onPhase']): Promise<{ deps: EngineDeps; cluster: string }> {
+  const [kc, { AGENT_TIMEOUT_MS }] = await Promise.all([kube.config(), import('../agent/token.js')]);
   const token = opts.agentTokenFile ? (await readFile(opts.agentTokenFile, 'utf8')).trim() : io.env.NETCHECK_AGENT_TOKEN;
   const cluster = kc.getCurrentContext() || 'default';
   return {
@@ -145,44 +239,60 @@ async function engineDeps(opts: GlobalOptions, io: CliIo, onPhase?: EngineDeps['
       },
       // Reading netfilter on a node with a large ruleset takes up to a few seconds (bench:agent).
       agents: token ? { port: opts.agentPort, token, timeoutMs: Math.max(opts.probeTimeout, AGENT_TIMEOUT_MS) } : undefined,
+      ...(silences.length ? { silences: { list: silences } } : {}),
       onPhase,
     },
   };
 }
 
-async function diagnoseAndPrint(target: TargetSpec, opts: GlobalOptions, io: CliIo): Promise<number> {
-  const json = opts.output === 'json';
-  const progress = !json && io.isTTY ? spinner(io) : undefined;
+/** The exit code a report earns: problems below --fail-on pass CI, an unfinished check never does. */
+export function exitCodeFor(status: AnyReport['status'], failOn: GlobalOptions['failOn']): number {
+  if (status === 'error') return EXIT.usage;
+  if (status === 'fail') return EXIT.problems;
+  if (status === 'warn') return failOn === 'warn' ? EXIT.problems : EXIT.ok;
+  return EXIT.ok;
+}
+
+async function diagnoseAndPrint(targetOf: () => Promise<TargetSpec>, opts: GlobalOptions, io: CliIo, kube: KubeAccess): Promise<number> {
+  const format = opts.output;
+  const progress = format === 'text' && io.isTTY ? spinner(io) : undefined;
   let report: AnyReport;
-  // The engine (Kubernetes client and all) loads only when a diagnosis runs: --help, usage errors
-  // and node-facts stay fast.
-  const [engine, { toJson, sweepToJson }, { renderSummaryText, renderText }] = await Promise.all([
-    import('../engine.js'),
-    import('../render/json.js'),
-    import('../render/terminal.js'),
-  ]);
   try {
-    const ctx = await engineDeps(opts, io, progress?.phase);
-    report = await engine.run(onCluster(target, ctx.cluster), ctx.deps);
+    const target = await targetOf();
+    const silences = await silencesFor(opts, io);
+    // The engine (Kubernetes client and all) loads only when a diagnosis runs: --help, usage errors
+    // and node-facts stay fast.
+    const [engine, ctx] = await Promise.all([import('../engine.js'), engineDeps(opts, io, kube, silences, progress?.phase)]);
+    report = await engine.run({ ...target, cluster: ctx.cluster }, ctx.deps);
   } catch (error) {
     progress?.done();
-    io.stderr(`netcheck: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`${io.programName ?? 'netcheck'}: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.usage;
   }
   progress?.done();
   const color = opts.color !== false && io.isTTY && !io.env.NO_COLOR;
-  if (report.kind === 'diagnosis') {
-    io.stdout(json ? `${JSON.stringify(toJson(report), null, 2)}\n` : renderText(report, { color }));
-  } else {
-    io.stdout(json ? `${JSON.stringify(sweepToJson(report), null, 2)}\n` : renderSummaryText(report, { color }));
-  }
-  switch (report.status) {
-    case 'ok':
-      return EXIT.ok;
-    case 'error':
-      return EXIT.usage;
-    default:
-      return EXIT.problems;
+  io.stdout(await render(report, format, { color, failOn: opts.failOn }));
+  return exitCodeFor(report.status, opts.failOn);
+}
+
+async function render(report: AnyReport, format: OutputFormat, opts: { color: boolean; failOn: 'warn' | 'fail' }): Promise<string> {
+  switch (format) {
+    case 'json': {
+      const { toJson, sweepToJson } = await import('../render/json.js');
+      return `${JSON.stringify(report.kind === 'diagnosis' ? toJson(report) : sweepToJson(report), null, 2)}\n`;
+    }
+    case 'junit': {
+      const { renderJunit } = await import('../render/junit.js');
+      return renderJunit(report, { failOn: opts.failOn });
+    }
+    case 'markdown': {
+      const { renderMarkdown } = await import('../render/markdown.js');
+      return renderMarkdown(report);
+    }
+    case 'text': {
+      const { renderSummaryText, renderText } = await import('../render/terminal.js');
+      return report.kind === 'diagnosis' ? renderText(report, { color: opts.color }) : renderSummaryText(report, { color: opts.color });
+    }
   }
 }
 

@@ -10,6 +10,8 @@ export interface LoadKubeConfigOptions {
   context?: string;
   /** Root prepended to the pod's service-account paths (client-node's pathPrefix); tests use a temp dir. */
   serviceAccountRoot?: string;
+  /** Where $KUBECONFIG and $HOME are read (the CLI's own environment); process.env by default. */
+  env?: Record<string, string | undefined>;
 }
 
 export class KubeConfigError extends Error {
@@ -27,6 +29,7 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): KubeConfig {
   // client-node's in-cluster loader reads process.env itself, so we read the same source.
   const env = process.env;
+  const userEnv = opts.env ?? env;
   const kc = new KubeConfig();
 
   const fromFiles = (paths: string[], origin: string): void => {
@@ -55,10 +58,10 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): KubeConfig {
       throw new KubeConfigError('running in a pod but KUBERNETES_SERVICE_PORT is not set');
     }
     kc.loadFromCluster(root);
-  } else if (env.KUBECONFIG) {
-    fromFiles(env.KUBECONFIG.split(delimiter).filter(Boolean), '$KUBECONFIG');
+  } else if (userEnv.KUBECONFIG) {
+    fromFiles(userEnv.KUBECONFIG.split(delimiter).filter(Boolean), '$KUBECONFIG');
   } else {
-    const home = env.HOME ?? homedir();
+    const home = userEnv.HOME ?? homedir();
     const path = join(home, '.kube', 'config');
     if (!existsSync(path)) {
       throw new KubeConfigError(

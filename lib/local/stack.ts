@@ -23,13 +23,18 @@ import { startGateway, type LambdaHttpHandler } from './gateway.js';
 
 // Everything of the product on one machine: SQS emulator, the real Slack and Alertmanager Lambda
 // handlers behind a local API Gateway, the schedule handler, the worker, and — without
-// KUBECONFIG — the demo cluster. `npm start` and the end-to-end tests both run this.
+// an explicit kubeconfig — the demo cluster. `npm start` and the end-to-end tests both run this.
 
 type Env = Record<string, string | undefined>;
 
 export interface LocalStackOptions {
   port: number;
   env: Env;
+  /**
+   * A real cluster to diagnose. Only an explicit choice (`npm start -- --kubeconfig`): a KUBECONFIG
+   * left in an SRE's shell must not turn the demo into a run against production.
+   */
+  kubeconfigPath?: string;
   /** Where threads are printed when no Slack token is configured. */
   write: (s: string) => void;
   /** Called after each thread is fully posted (parent and replies). */
@@ -64,9 +69,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   try {
     const sqs = await startSqsEmulator();
     closers.push(() => sqs.close());
-    const demo = env.KUBECONFIG ? undefined : await startDemoCluster();
+    const demo = opts.kubeconfigPath ? undefined : await startDemoCluster();
     if (demo) closers.push(() => demo.close());
-    const kubeconfigPath = env.KUBECONFIG ?? demo!.kubeconfigPath;
+    const kubeconfigPath = opts.kubeconfigPath ?? demo!.kubeconfigPath;
     const kc = loadKubeConfig({ kubeconfigPath, context: env.NETCHECK_KUBE_CONTEXT });
     const cluster = env.NETCHECK_CLUSTER ?? (demo ? 'demo' : 'local');
     const { queueUrl } = await sqs.createQueue(`netcheck-${cluster}.fifo`, { maxReceiveCount: 3, visibilityTimeoutSeconds: 60 });

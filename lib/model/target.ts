@@ -15,7 +15,8 @@ export const targetSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('svc'), name: dnsLabel, namespace: dnsLabel, from: sourceSchema.optional() }),
   z.object({ kind: z.literal('node'), name: dnsSubdomain }),
   z.object({ kind: z.literal('dns'), namespace: dnsLabel, from: sourceSchema.optional() }),
-  z.object({ kind: z.literal('cluster') }),
+  /** `namespaces` narrows a sweep's services to those namespaces; cluster-wide checks still run. */
+  z.object({ kind: z.literal('cluster'), namespaces: z.array(dnsLabel).min(1).optional() }),
 ]);
 /** A target as a job carries it (the cluster travels beside it). */
 export type TargetSpec = z.infer<typeof targetSpecSchema>;
@@ -43,7 +44,7 @@ export function targetKey(target: TargetSpec): string {
     case 'dns':
       return `dns/${target.namespace}${sourceKey(target.from)}`;
     case 'cluster':
-      return 'cluster';
+      return target.namespaces ? `cluster/${[...target.namespaces].sort().join(',')}` : 'cluster';
   }
 }
 
@@ -63,7 +64,7 @@ export function targetLabel(target: TargetSpec): string {
     case 'dns':
       return `dns from ${target.namespace}${from}`;
     case 'cluster':
-      return 'cluster';
+      return target.namespaces ? `cluster (namespaces ${target.namespaces.join(', ')})` : 'cluster';
   }
 }
 

@@ -2,7 +2,7 @@
 // `rootCause` and `findings`, and the keys of each finding, are a public contract: scripts parse
 // them, so fields are picked explicitly rather than spread from internal objects.
 import { isProblem, leadFinding, sweepTopProblem } from './report-view.js';
-import type { CauseGroup, Code, Finding, FindingRef, Layer, ProbeOrigin, Report, ReportStatus, RootCause, Subject, SweepReport, Target } from '../model/index.js';
+import type { CauseGroup, Code, Finding, FindingRef, Layer, ProbeOrigin, Report, ReportStatus, RootCause, SilenceMark, SilenceSummary, Subject, SweepReport, Target } from '../model/index.js';
 
 export interface JsonFinding {
   /** Stable across runs: code plus subjects. */
@@ -20,6 +20,8 @@ export interface JsonFinding {
   /** The code and id of the finding that explains this one, when the verdict filed it under a cause. */
   explainedBy?: Code;
   causeId?: string;
+  /** Present when a live silence holds this problem: it is reported, but sets neither status nor root cause. */
+  silenced?: SilenceMark;
 }
 
 export interface JsonRootCause {
@@ -41,6 +43,8 @@ interface JsonEnvelope {
   cluster: string;
   startedAt: string;
   durationMs: number;
+  /** When silences were given: how many problems they hold, those that expired, fully silenced services (sweeps). */
+  silences: SilenceSummary | null;
 }
 
 export interface JsonReport extends JsonEnvelope {
@@ -85,6 +89,7 @@ function jsonFinding(f: Finding): JsonFinding {
     subjects: f.subjects.map((s) => ({ ...s })),
     ...(f.explainedBy ? { explainedBy: f.explainedBy } : {}),
     ...(f.causeId ? { causeId: f.causeId } : {}),
+    ...(f.silenced ? { silenced: { ...f.silenced } } : {}),
   };
 }
 
@@ -105,6 +110,7 @@ export function toJson(report: Report): JsonReport {
     counts: { ...report.counts },
     groups: report.groups.map((g) => ({ cause: g.cause, symptoms: [...g.symptoms] })),
     source: report.source ? { ...report.source } : null,
+    silences: jsonSilences(report.silences),
   };
 }
 
@@ -131,5 +137,11 @@ export function sweepToJson(sweep: SweepReport): JsonSweep {
       unverifiedReason: p.verified ? null : (p.unverifiedReason ?? sweep.verification.reason ?? null),
     })),
     verification: { probed: sweep.verification.probed, limit: sweep.verification.limit, reason: sweep.verification.reason ?? null },
+    silences: jsonSilences(sweep.silences),
   };
+}
+
+function jsonSilences(summary: SilenceSummary | undefined): SilenceSummary | null {
+  if (!summary) return null;
+  return { silenced: summary.silenced, expired: summary.expired.map((e) => ({ ...e })), ...(summary.services ? { services: [...summary.services] } : {}) };
 }

@@ -4,7 +4,8 @@
 import { formatDuration, mrkdwnToPlain, plural, stripControl, truncate } from './mrkdwn.js';
 import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import type { Block, SlackMessage, SlackThread } from './slack-budget.js';
-import type { Finding, Report, ReportStatus, SweepReport } from '../model/index.js';
+import { expiredNote, silenceCountsLine, silencedFindings, silenceNote } from './silences.js';
+import type { AnyReport, Finding, Report, ReportStatus, SweepReport } from '../model/index.js';
 
 export interface TextOptions {
   color: boolean;
@@ -47,7 +48,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   const status = STATUS_MARK[report.status];
   const out: string[] = [];
   out.push(`${paint(status.style, `${status.mark} ${report.status.toUpperCase()}`)}  ${paint('bold', clean(verdictLine(report)))}`);
-  out.push(paint('dim', `${clean(reportLabel(report.target))} · cluster ${clean(report.target.cluster)} · ${formatDuration(report.durationMs)} · ${countsLine(report.counts)}${report.source ? ` · ${clean(sourceLine(report))}` : ''}`));
+  out.push(paint('dim', `${clean(reportLabel(report.target))} · cluster ${clean(report.target.cluster)} · ${formatDuration(report.durationMs)} · ${countsLine(report.counts)}${report.silences ? ` · ${silenceCountsLine(report.silences)}` : ''}${report.source ? ` · ${clean(sourceLine(report))}` : ''}`));
   const fix = report.status === 'ok' ? '' : primaryRemediation(report);
   if (fix !== '') out.push('', paint('bold', 'Fix:'), indent(clean(fix), '  '));
 
@@ -60,6 +61,7 @@ export function renderText(report: Report, opts: TextOptions): string {
     out.push('', paint('bold', root ? 'Other problems' : 'Problems'));
     for (const group of others) out.push(problemText(group, paint));
   }
+  out.push(...silencesText(report, paint));
   if (view.passes.length > 0) {
     const codes = [...new Set(view.passes.map((f) => clean(f.code)))].join(', ');
     out.push('', `${paint('green', `✔ ${plural(view.passes.length, 'check')} passed`)}: ${codes}`);
@@ -71,9 +73,26 @@ export function renderText(report: Report, opts: TextOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-function findingText(finding: Finding, paint: ReturnType<typeof painter>, prefix: string): string[] {
+/** Silenced problems stay in sight (their own section), and expired silences say they lapsed. */
+function silencesText(report: AnyReport, paint: ReturnType<typeof painter>): string[] {
+  const out: string[] = [];
+  // A sweep lists its service findings under each service; only cluster-wide ones need a place here.
+  const silenced = report.kind === 'diagnosis' ? silencedFindings(report) : report.clusterFindings.filter((f) => f.silenced);
+  if (silenced.length > 0) {
+    out.push('', paint('bold', `Silenced (${plural(silenced.length, 'problem')}; shown, not counted towards the status)`));
+    for (const finding of silenced) out.push(...findingText(finding, paint, '  ', { brief: true }));
+  }
+  const quiet = report.silences?.services ?? [];
+  if (quiet.length > 0) out.push('', paint('bold', `Silenced services (every problem silenced): ${quiet.map(clean).join(', ')}`));
+  for (const expired of report.silences?.expired ?? []) out.push(paint('yellow', `⚠ ${clean(expiredNote(expired))}`));
+  return out;
+}
+
+function findingText(finding: Finding, paint: ReturnType<typeof painter>, prefix: string, opts: { brief?: boolean } = {}): string[] {
   const mark = STATUS_MARK[finding.status];
   const lines = [`${prefix}${paint(mark.style, mark.mark)} ${paint('bold', clean(finding.title))} ${paint('dim', `[${clean(finding.code)}]`)}`];
+  if (finding.silenced) lines.push(paint('dim', `${prefix}    ${clean(silenceNote(finding.silenced))}`));
+  if (opts.brief) return lines;
   if (finding.detail !== '') lines.push(indent(clean(truncate(finding.detail, DETAIL_CHARS)), `${prefix}    `));
   const shown = finding.evidence.slice(0, EVIDENCE_LINES);
   for (const line of shown) lines.push(paint('dim', `${prefix}    | ${clean(truncate(line, EVIDENCE_LINE_CHARS))}`));
@@ -96,7 +115,7 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
   const paint = painter(opts.color);
   const status = STATUS_MARK[sweep.status];
   const c = sweep.counts;
-  const clusterProblems = sweep.clusterFindings.filter(isProblem);
+  const clusterProblems = sweep.clusterFindings.filter((f) => isProblem(f) && !f.silenced);
   const out: string[] = [];
   const unverified = c.unverified > 0 ? `, ${c.unverified} unverified` : '';
   const headline =
@@ -109,7 +128,7 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
   out.push(
     paint(
       'dim',
-      `${plural(c.namespaces, 'namespace')} · ${plural(c.services, 'service')} · ${plural(c.nodes, 'node')} · ${plural(c.pods, 'pod')} · ${formatDuration(sweep.durationMs)} · ${plural(sweep.apiRequests, 'API request')}`,
+      `${plural(c.namespaces, 'namespace')} · ${plural(c.services, 'service')} · ${plural(c.nodes, 'node')} · ${plural(c.pods, 'pod')} · ${formatDuration(sweep.durationMs)} · ${plural(sweep.apiRequests, 'API request')}${sweep.silences ? ` · ${silenceCountsLine(sweep.silences)}` : ''}`,
     ),
   );
   const unverifiedLine = sweepUnverifiedLine(sweep);
@@ -129,8 +148,11 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
       out.push(`  ${paint(mark.style, mark.mark)} ${paint('bold', clean(serviceRef(p)))}${tag ? ` ${paint('yellow', `(${clean(tag)})`)}` : ''} — ${clean(serviceProblemLine(p))}`);
       const fix = p.rootCause?.remediation ?? '';
       if (fix !== '') out.push(`    ${paint('bold', 'fix:')} ${indent(clean(fix), '      ').trimStart()}`);
+      const silenced = p.findings.filter((f) => f.silenced);
+      if (silenced.length > 0) out.push(paint('dim', `    ${plural(silenced.length, 'problem')} silenced: ${silenced.map((f) => clean(f.code)).join(', ')}`));
     }
   }
+  out.push(...silencesText(sweep, paint));
   out.push('', paint('bold', 'Changes'));
   if (!sweep.changes) out.push('  first summary — nothing to compare with yet');
   else if (sweep.changes.added.length === 0 && sweep.changes.resolved.length === 0) out.push(`  none since ${clean(sweep.changes.since)}`);

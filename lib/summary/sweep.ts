@@ -220,6 +220,8 @@ export interface SweepOptions {
    * cluster-level checks still read everything: they concern nodes and system components.
    */
   visible?: NamespaceVisibility;
+  /** Only these namespaces' services are checked and counted (`netcheck cluster -n shop,web`). */
+  namespaces?: readonly string[];
 }
 
 /** A service to diagnose in full. */
@@ -274,10 +276,10 @@ export class ClusterSweep implements NamespaceSink {
 
   begin(objects: ObjectFacts): void {
     this.objects = objects;
-    const visible = this.options.visible;
-    if (visible) {
+    const { visible, namespaces: wanted } = this.options;
+    if (visible || wanted) {
       const labels = new Map(objects.namespaces.map((n) => [n.name, n.labels]));
-      const sees = (namespace: string) => visible(namespace, labels.get(namespace));
+      const sees = (namespace: string) => (!wanted || wanted.includes(namespace)) && (!visible || visible(namespace, labels.get(namespace)));
       this.hidden = (namespace) => !sees(namespace);
       this.index = new ClusterIndex({ ...objects, services: objects.services.filter((s) => sees(s.namespace)) });
       this.shownNamespaces = objects.namespaces.filter((n) => sees(n.name)).length;

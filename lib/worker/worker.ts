@@ -9,6 +9,7 @@ import { recordFindings, recordJob, workerMetrics, type WorkerMetrics } from '..
 import { SlackPostError, type ThreadPoster } from '../post/slack.js';
 import type { StateRegistry } from '../state/registry.js';
 import { createGroupResolver, slackGroupMembers } from '../access/groups.js';
+import { watchSilenceFile } from '../silences/watch.js';
 import { kubeNamespaceLabels, type WorkerAccess } from './access.js';
 import { runJob, type JobOutcome } from './run-job.js';
 
@@ -67,6 +68,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     namespaceLabels: kubeNamespaceLabels(deps.kc),
     onRefused: (rule) => metrics.accessRefusals.inc({ rule }),
   };
+  const silences = config.silencesFile ? await watchSilenceFile(config.silencesFile, (message) => logger.error('silence file not reloaded', { error: message })) : undefined;
   const consumer = new JobConsumer({
     client: createSqsClient({ endpoint: config.sqsEndpoint, region: config.region }),
     queueUrl: config.queueUrl,
@@ -85,7 +87,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       try {
         const outcome = await runJob(job, ctx.receiveCount, {
           cluster: config.cluster,
-          engine,
+          engine: silences ? { ...engine, silences: { list: await silences.current() } } : engine,
           poster: deps.poster,
           state: deps.state,
           logger: log,

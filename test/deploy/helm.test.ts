@@ -79,6 +79,7 @@ describe('helm chart', () => {
     expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
       'ClusterRole/nc-netcheck-reader',
       'ClusterRoleBinding/nc-netcheck-reader',
+      'ConfigMap/nc-netcheck-silences',
       'ConfigMap/netcheck-state',
       'DaemonSet/nc-netcheck-agent',
       'Deployment/nc-netcheck-worker',
@@ -152,7 +153,7 @@ describe('helm chart', () => {
     const coredns = objects.find((object) => object.kind === 'Role' && object.metadata.name.endsWith('-coredns-config'))!;
     expect(coredns.metadata.namespace).toBe('kube-system');
     expect(coredns.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['coredns'], verbs: ['get'] }]);
-    expect(find(objects, 'ConfigMap')?.metadata.name).toBe('nc-state');
+    expect(find(objects, 'ConfigMap', '-state')?.metadata.name).toBe('nc-state');
     const worker = find(objects, 'Deployment')!.spec.template.spec.containers[0];
     expect(worker.env).toContainEqual({ name: 'NETCHECK_STATE_CONFIGMAP', value: 'nc-state' });
     for (const binding of objects.filter((object) => object.kind.endsWith('Binding'))) {

@@ -63,7 +63,8 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 function methodsCalled(text: string): string[] {
-  return [...text.matchAll(CALL)].map((match) => match[0].replace(/^\.|\($|^apiCall\(\s*['"`]|['"`]$/g, ''));
+  // `out.admin.push(` is an array, not Slack's admin.* API.
+  return [...text.matchAll(CALL)].map((match) => match[0].replace(/^\.|\($|^apiCall\(\s*['"`]|['"`]$/g, '')).filter((method) => !method.endsWith('.push'));
 }
 
 beforeAll(async () => {

@@ -30,7 +30,7 @@ beforeAll(async () => {
   slack = await startSlackApiServer({ rateLimit: false });
   cluster = await startDemoCluster();
   port = await freePort();
-  child = spawn('npm', ['start'], {
+  child = spawn('npm', ['start', '--', '--kubeconfig', cluster.kubeconfigPath, '--serve'], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
       ...process.env,
@@ -38,7 +38,6 @@ beforeAll(async () => {
       SLACK_API_URL: slack.url,
       SLACK_BOT_TOKEN: slack.token,
       SLACK_SIGNING_SECRET: SECRET,
-      KUBECONFIG: cluster.kubeconfigPath,
       NETCHECK_AGENT_TOKEN: cluster.agents.token,
       NETCHECK_AGENT_PORT: String(cluster.agents.port),
     },
@@ -83,6 +82,6 @@ describe('npm start against another Slack API, cluster and port', () => {
     await slack.waitFor((s) => s.thread('C0TEAM', parent.ts).length > 1 || undefined, 30_000);
     expect(parent.text).toContain('app=payment');
     expect(output).toContain(`http://127.0.0.1:${port}/slack/commands`);
-    expect(output).toContain('the cluster in KUBECONFIG');
+    expect(output).toContain(`the cluster in ${cluster.kubeconfigPath}, context netcheck-test`);
   });
 });
