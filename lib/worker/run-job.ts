@@ -7,7 +7,7 @@ import { postToResponseUrl, RESPONSE_URL_TTL_MS, RESPONSE_URL_USES, SlackPostErr
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackMessage, type SlackThread } from '../render/slack.js';
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
-import type { StateRegistry } from '../state/registry.js';
+import { threadId, type StateRegistry } from '../state/registry.js';
 
 export interface RunJobDeps {
   cluster: string;
@@ -72,7 +72,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
         cluster: job.cluster,
         requester: job.requester.id ? `<@${job.requester.id}>` : job.requester.name,
         trigger: job.trigger,
-        rerunValue: rerunValue(job),
+        buttons: { target: job.target, cluster: job.cluster, ...(job.alert ? { incidentThread: threadId(alertThreadKey(job)) } : {}) },
       });
       status = result.status;
       deps.onFindings?.(result.findings);

@@ -33,7 +33,7 @@ afterAll(async () => {
 const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 
 const GROUP_KEY = '{}/{severity="critical"}:{alertname="PaymentsErrorRate"}';
 
