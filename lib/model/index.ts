@@ -10,3 +10,4 @@ export * from './labels.js';
 export * from './text.js';
 export * from './pods.js';
 export * from './addresses.js';
+export * from './fingerprint.js';

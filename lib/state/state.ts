@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { FindingRef } from '../model/index.js';
+import type { FindingRef, Silence } from '../model/index.js';
 
 // The worker's durable memory, stored as one JSON document (one ConfigMap key). Everything in it
 // is bounded so the document stays far below the ConfigMap limit of 1 MiB:
@@ -14,6 +14,9 @@ export const MAX_THREADS = 2000;
 export const MAX_SEEN = 1000;
 export const MAX_SUMMARY_FINDINGS = 1000;
 export const MAX_TITLE = 200;
+export const MAX_SILENCES = 500;
+/** Problems remembered per alert thread: more than any one report names, bounded all the same. */
+export const MAX_ANNOUNCED = 500;
 /** Leaves room under 1 MiB for the ConfigMap's metadata and JSON escaping in the API request. */
 export const STATE_BUDGET_BYTES = 900_000;
 
@@ -23,7 +26,18 @@ export interface AlertThread {
   /** Last time a report went into the thread. */
   at: string;
   lastStatus: 'firing' | 'resolved';
+  /** When the thread was opened: "still failing since". */
+  firstAt?: string;
+  /** Notifications answered in this thread, the first included. */
+  notifications?: number;
+  /** Fingerprints of the problems already announced here → when each was first seen. */
+  announced?: Record<string, string>;
+  acknowledged?: { by: string; at: string };
+  resolved?: { by: string; at: string };
 }
+
+/** A silence made with Slack's Silence button: always bound to the channel it was made in. */
+export type StoredSilence = Silence & { channel: string; createdAt: string };
 
 export interface StoredSummary {
   at: string;
@@ -40,6 +54,8 @@ export interface State {
   threads: Record<string, AlertThread>;
   /** Processed job / event ids, oldest first. */
   seen: string[];
+  /** Slack silences, oldest first; expired ones are kept a week so reports can say they expired. */
+  silences: StoredSilence[];
 }
 
 const findingRefSchema = z.object({
@@ -49,14 +65,43 @@ const findingRefSchema = z.object({
   title: z.string(),
 });
 
+const actorSchema = z.object({ by: z.string(), at: z.string() });
+
+const threadSchema = z.object({
+  channel: z.string(),
+  ts: z.string(),
+  at: z.string(),
+  lastStatus: z.enum(['firing', 'resolved']),
+  firstAt: z.string().optional(),
+  notifications: z.number().int().optional(),
+  announced: z.record(z.string(), z.string()).optional(),
+  acknowledged: actorSchema.optional(),
+  resolved: actorSchema.optional(),
+});
+
+const storedSilenceSchema = z.object({
+  id: z.string(),
+  codes: z.array(z.string()).optional(),
+  kind: z.enum(['namespace', 'service', 'pod', 'node', 'port', 'networkpolicy', 'daemonset', 'dns', 'ip']).optional(),
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  reason: z.string(),
+  expiresAt: z.string().optional(),
+  createdBy: z.string().optional(),
+  createdAt: z.string(),
+  channel: z.string(),
+});
+
 const stateSchema = z.object({
   version: z.literal(1),
   summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), droppedFindings: z.number().int().optional() })),
-  threads: z.record(z.string(), z.object({ channel: z.string(), ts: z.string(), at: z.string(), lastStatus: z.enum(['firing', 'resolved']) })),
+  threads: z.record(z.string(), threadSchema),
   seen: z.array(z.string()),
+  // Absent in documents written before Slack silences existed.
+  silences: z.array(storedSilenceSchema).default([]),
 });
 
-export const emptyState = (): State => ({ version: 1, summaries: {}, threads: {}, seen: [] });
+export const emptyState = (): State => ({ version: 1, summaries: {}, threads: {}, seen: [], silences: [] });
 
 /** Stored text → state. Anything unreadable is reported, never thrown: the caller decides to start fresh. */
 export function parseState(text: string | undefined): { state: State; problem?: string } {
@@ -89,6 +134,13 @@ function keepWorst(findings: FindingRef[], max: number): FindingRef[] {
   return findings.filter((_, index) => kept.has(index));
 }
 
+/** The `max` most recently first-seen entries. */
+function newestEntries(entries: Record<string, string>, max: number): Record<string, string> {
+  const all = Object.entries(entries);
+  if (all.length <= max) return entries;
+  return Object.fromEntries(all.sort(([, a], [, b]) => Date.parse(b) - Date.parse(a)).slice(0, max));
+}
+
 export const stateBytes = (state: State): number => Buffer.byteLength(JSON.stringify(state));
 
 /** Prune expired threads and enforce every cap; returns a new state. */
@@ -104,7 +156,9 @@ export function compactState(state: State, now: Date): State {
     const dropped = (summary.droppedFindings ?? 0) + summary.findings.length - findings.length;
     summaries[cluster] = { at: summary.at, findings, ...(dropped ? { droppedFindings: dropped } : {}) };
   }
-  const compacted: State = { version: 1, summaries, threads: Object.fromEntries(threads), seen: [...new Set(state.seen)].slice(-MAX_SEEN) };
+  const silences = state.silences.filter((silence) => silence.expiresAt === undefined || Date.parse(silence.expiresAt) >= cutoff).slice(-MAX_SILENCES);
+  const bounded = threads.map(([id, thread]): [string, AlertThread] => [id, thread.announced ? { ...thread, announced: newestEntries(thread.announced, MAX_ANNOUNCED) } : thread]);
+  const compacted: State = { version: 1, summaries, threads: Object.fromEntries(bounded), seen: [...new Set(state.seen)].slice(-MAX_SEEN), silences };
 
   // Only reachable with many clusters' summaries in one document: shrink the largest until it fits.
   while (stateBytes(compacted) > STATE_BUDGET_BYTES) {

@@ -1,7 +1,10 @@
 import { run, type EngineDeps } from '../engine.js';
 import { alertThreadKey } from '../jobs/alerts.js';
 import type { Job } from '../jobs/schema.js';
-import { describeTarget, onCluster, type Finding, type Report, type SweepReport } from '../model/index.js';
+import { describeTarget, findingFingerprint, onCluster, type Finding, type Report, type SweepReport } from '../model/index.js';
+import { plural } from '../render/mrkdwn.js';
+import { isProblem, verdictLine } from '../render/report-view.js';
+import { engineWithSilences, runAction, silenceListings } from './actions.js';
 import type { Log } from '../observability/logger.js';
 import { postToResponseUrl, RESPONSE_URL_TTL_MS, RESPONSE_URL_USES, SlackPostError, type ThreadPoster } from '../post/slack.js';
 import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackMessage, type SlackThread } from '../render/slack.js';
@@ -49,12 +52,28 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     await rememberAnswered(job, deps);
     return { status: 'error', posted };
   }
+  if (job.action) {
+    // A button: the worker's answer is a note (or the full checks) in the clicked thread.
+    try {
+      const posted = await runAction(job, job.action, deps);
+      await rememberAnswered(job, deps);
+      return { status: 'ok', posted };
+    } catch (error) {
+      if (attempt < deps.maxAttempts) throw error;
+      const posted = await postFailure(job, deps, errorText(error));
+      await rememberAnswered(job, deps);
+      return { status: 'error', posted };
+    }
+  }
   const target = onCluster(job.target, job.cluster);
   let thread: SlackThread;
   let status: Report['status'];
   let report: Report | undefined;
+  let sweep: SweepReport | undefined;
   try {
-    const result = await run(target, deps.engine);
+    // Slack silences hold in the channel they were made in: every report for that channel honours them.
+    const silences = await deps.state.silences();
+    const result = await run(target, engineWithSilences(deps.engine, silences, job.reply.channel));
     if (result.kind === 'sweep') {
       const swept = result;
       // Every sweep compares with the cluster's last one, whatever triggered either.
@@ -63,7 +82,9 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
         cluster: job.cluster,
         title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
         rerunValue: rerunValue(job),
+        silences: silenceListings(silences, job.reply.channel, new Date()),
       });
+      sweep = summary;
       status = summary.status;
       deps.onFindings?.([...summary.clusterFindings, ...summary.problems.flatMap((p) => p.findings)]);
     } else {
@@ -87,7 +108,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
 
   let posted: { channel: string; ts: string };
   try {
-    posted = await postResult(job, thread, report, deps);
+    posted = await postResult(job, thread, report ?? sweep, deps);
   } catch (error) {
     const fallback = await viaResponseUrl(job, thread, error, deps);
     if (!fallback) throw error;
@@ -119,7 +140,15 @@ async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<Sweep
 }
 
 /** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */
-async function postResult(job: Job, thread: SlackThread, report: Report | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
+/** Fingerprints of the problems a report announces (silenced ones are not announced). */
+function problemFingerprints(result: Report | SweepReport | undefined): string[] {
+  if (!result) return [];
+  const findings = result.kind === 'sweep' ? [...result.clusterFindings, ...result.problems.flatMap((p) => p.findings)] : result.findings;
+  return [...new Set(findings.filter((f) => isProblem(f) && !f.silenced).map((f) => findingFingerprint(f.id)))];
+}
+
+async function postResult(job: Job, thread: SlackThread, result: Report | SweepReport | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
+  const report = result?.kind === 'diagnosis' ? result : undefined;
   const channel = job.reply.channel;
   if (job.reply.threadTs) {
     await deps.poster.postThread(channel, thread, { threadTs: job.reply.threadTs });
@@ -131,14 +160,28 @@ async function postResult(job: Job, thread: SlackThread, report: Report | undefi
   }
   const key = alertThreadKey(job);
   const existing = await deps.state.threadFor(key);
+  const problems = problemFingerprints(result);
   if (!existing) {
     const { ts } = await deps.poster.postThread(channel, thread);
     await deps.state.rememberThread(key, { channel, ts, status: job.alert.status });
+    await deps.state.recordNotification(key, problems);
     return { channel, ts };
   }
   // The group already has a thread: follow-ups go there instead of opening another one.
+  // A problem gone since is news too: a report that was failing and is now clean is posted whole.
+  const announced = existing.announced ?? {};
+  const unchanged = job.alert.status === 'firing' && result !== undefined && problems.every((p) => announced[p] !== undefined) && (problems.length > 0 || Object.keys(announced).length === 0);
   if (job.alert.status === 'resolved' && report) {
     await deps.poster.postReply(existing.channel, existing.ts, renderSlackFollowUp({ kind: 'resolved', alertName: job.alert.alertnames[0], report }));
+  } else if (unchanged) {
+    // Nothing the thread has not announced: one line, not the whole thread again (stable finding ids).
+    const notification = (existing.notifications ?? 1) + 1;
+    const verdict = report ? verdictLine(report) : `${result.status} — ${plural(problems.length, 'known problem')}`;
+    await deps.poster.postReply(
+      existing.channel,
+      existing.ts,
+      renderSlackFollowUp({ kind: 'unchanged', since: existing.firstAt ?? existing.at, notification, status: result.status, verdict, alertNames: job.alert.alertnames, count: job.alert.count }),
+    );
   } else {
     await deps.poster.postReply(
       existing.channel,
@@ -148,6 +191,7 @@ async function postResult(job: Job, thread: SlackThread, report: Report | undefi
     await deps.poster.postThread(existing.channel, thread, { threadTs: existing.ts });
   }
   await deps.state.rememberThread(key, { channel: existing.channel, ts: existing.ts, status: job.alert.status });
+  await deps.state.recordNotification(key, problems);
   return { channel: existing.channel, ts: existing.ts };
 }
 
