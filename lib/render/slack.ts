@@ -262,7 +262,8 @@ function passSkipReply(passes: Finding[], skips: Finding[], canShowAll: boolean)
     const reasons = new Map<string, number>();
     for (const f of unknown) reasons.set(skipReason(f.detail), (reasons.get(skipReason(f.detail)) ?? 0) + 1);
     const [reason, count] = [...reasons].sort((x, y) => y[1] - x[1])[0]!;
-    const why = reason ? ` — ${count === unknown.length ? '' : `${count} `}because ${escapeMrkdwn(reason)}` : '';
+    // One reason shared by several is worth naming; six different ones are for Show all checks.
+    const why = !reason || (count === 1 && unknown.length > 1) ? '' : ` — ${count === unknown.length ? '' : `${count} `}because ${escapeMrkdwn(reason)}`;
     parts.push(`${STATUS_EMOJI.skip} ${plural(unknown.length, 'check')} could not run${why}`);
   }
   if (notApplicable > 0) parts.push(`${plural(notApplicable, 'check')} not applicable`);

@@ -188,7 +188,8 @@ describe('renderSlackThread', () => {
     const overflow = allText(thread.replies[8]!);
     expect(overflow).toContain('192 more problems');
     expect(overflow).toMatch(/…and \d+ more/);
-    expect(allText(thread.replies[9]!)).toContain('80 checks could not run — 1 because reason 0');
+    // Eighty different reasons are not summarised by one of them: the line counts and points on.
+    expect(allText(thread.replies[9]!)).toContain('80 checks could not run · ');
     await expectAcceptedBySlack(thread);
   });
 
