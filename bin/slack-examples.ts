@@ -102,11 +102,12 @@ export function slackExamplesMarkdown(): string {
     replySection('Alert resolved', 'Alertmanager says resolved: a fresh re-check closes the thread.', renderSlackFollowUp({ kind: 'resolved', alertName: 'PaymentsDown', report: healthy })),
     threadSection(
       'Daily summary',
-      'Counts, top problems, what changed since the last summary, and the silences of this channel, each with an Unsilence button.',
+      'Counts, top problems (a problem earlier summaries saw says since when), what changed since the last summary, and the silences of this channel, each with an Unsilence button.',
       renderSlackSummary(sweepFixture(), {
         cluster: 'prod',
         title: 'Daily network summary',
         rerunValue: JSON.stringify({ target: { kind: 'cluster' }, cluster: 'prod' }),
+        firstSeen: (code, subject) => (code === 'selector-matches-no-pods' && subject === 'shop/payments' ? '2026-11-28T08:00:00.000Z' : undefined),
         silences: [{ id: 's-1a2b3c4d', code: 'selector-matches-no-pods', scope: 'svc shop/orders', expiresAt: '2026-12-02T08:20:00.000Z', createdBy: 'U0ALICE' }],
       }),
     ),

@@ -2,7 +2,7 @@
 // carry the evidence, one per problem, with the symptoms a cause explains folded into its reply.
 // Every string from the cluster is escaped, and every message is fitted to Block Kit's limits.
 import { codeBlock, escapeMrkdwn, formatDuration, inlineCode, link, mention, plural, stripControl, truncate } from './mrkdwn.js';
-import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import { countsLine, sourceLine, isProblem, leadFinding, primaryRemediation, serviceProblemLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
 import { actions, button, context, fallbackText, header, MessageBuilder, section, sectionWithButton, SLACK_LIMITS, type Block, type ButtonSpec, type SlackMessage, type SlackThread } from './slack-budget.js';
 import { ACTION_IDS, encodeActionValue, silenceScopeFor } from '../slack/actions.js';
 import type { Finding, FindingRef, Report, ReportStatus, ServiceResult, SilenceSummary, SweepReport, TargetSpec } from '../model/index.js';
@@ -309,6 +309,8 @@ export interface SummaryContext {
   rerunValue?: string;
   /** The silences that hold in the summary's channel, each listed with an Unsilence button. */
   silences?: SilenceListing[];
+  /** When summaries first saw a problem (code on "ns/name" or a node): older ones read "failing since …". */
+  firstSeen?: (code: string, subject: string) => string | undefined;
 }
 
 /** A stored silence as the summary lists it. */
@@ -342,6 +344,14 @@ function summaryHeadline(sweep: SweepReport, clusterProblems: Finding[]): string
   return services + cluster;
 }
 
+/** " · failing since Nov 28 08:00 UTC" for a problem an earlier summary already saw; nothing for a new one. */
+function sinceNote(result: ServiceResult, sweep: SweepReport, ctx: SummaryContext): string {
+  const lead = leadFinding(result);
+  const first = lead ? ctx.firstSeen?.(lead.code, `${result.namespace}/${result.name}`) : undefined;
+  if (!first || Date.parse(first) >= Date.parse(sweep.startedAt)) return '';
+  return ` · _${result.status === 'warn' ? 'warning' : 'failing'} since ${escapeMrkdwn(shortTime(first))}_`;
+}
+
 function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems: Finding[]): SlackMessage {
   const builder = new MessageBuilder(0);
   const title = ctx.title ?? `Network summary — ${ctx.cluster}`;
@@ -360,7 +370,7 @@ function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems:
 
   const top = [
     ...clusterProblems.map((f) => `• ${STATUS_EMOJI[f.status]} *${escapeMrkdwn(truncate(f.title, 300))}* (cluster-wide)`),
-    ...sweep.problems.map((p) => `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}* — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}`),
+    ...sweep.problems.map((p) => `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}* — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}${sinceNote(p, sweep, ctx)}`),
   ];
   if (top.length > 0) {
     const shown = top.slice(0, TOP_PROBLEMS);

@@ -14,7 +14,7 @@ export interface StateRegistry {
   seen(id: string): Promise<boolean>;
   markSeen(id: string): Promise<void>;
   lastSummary(cluster: string): Promise<StoredSummary | undefined>;
-  saveSummary(cluster: string, summary: { at: string; findings: FindingRef[] }): Promise<void>;
+  saveSummary(cluster: string, summary: { at: string; findings: FindingRef[]; since?: Record<string, string> }): Promise<void>;
   /** An alert thread by its stored id (`threadId(key)`), as the Acknowledge and Resolved buttons name it. */
   threadById(id: string): Promise<AlertThread | undefined>;
   /**
@@ -59,9 +59,9 @@ export function createStateRegistry(store: StateStore, opts: { now?: () => Date 
     async lastSummary(cluster) {
       return (await store.read()).summaries[cluster];
     },
-    async saveSummary(cluster, { at, findings }) {
+    async saveSummary(cluster, { at, findings, since }) {
       await store.update((state) => {
-        state.summaries[cluster] = { at, findings };
+        state.summaries[cluster] = { at, findings, ...(since ? { since } : {}) };
       });
     },
     async threadById(id) {

@@ -42,6 +42,8 @@ export type StoredSilence = Silence & { channel: string; createdAt: string };
 export interface StoredSummary {
   at: string;
   findings: FindingRef[];
+  /** Per problem ("code\u0000subject"), when a summary first saw it: "failing since". */
+  since?: Record<string, string>;
   /** Refs left out to respect the size budget. */
   droppedFindings?: number;
 }
@@ -94,7 +96,7 @@ const storedSilenceSchema = z.object({
 
 const stateSchema = z.object({
   version: z.literal(1),
-  summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), droppedFindings: z.number().int().optional() })),
+  summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), since: z.record(z.string(), z.string()).optional(), droppedFindings: z.number().int().optional() })),
   threads: z.record(z.string(), threadSchema),
   seen: z.array(z.string()),
   // Absent in documents written before Slack silences existed.
@@ -134,6 +136,9 @@ function keepWorst(findings: FindingRef[], max: number): FindingRef[] {
   return findings.filter((_, index) => kept.has(index));
 }
 
+/** A problem's identity across summaries: the same check on the same subject. */
+export const refIdentity = (ref: Pick<FindingRef, 'code' | 'subject'>): string => `${ref.code}\u0000${ref.subject}`;
+
 /** The `max` most recently first-seen entries. */
 function newestEntries(entries: Record<string, string>, max: number): Record<string, string> {
   const all = Object.entries(entries);
@@ -154,7 +159,8 @@ export function compactState(state: State, now: Date): State {
   for (const [cluster, summary] of Object.entries(state.summaries)) {
     const findings = keepWorst(summary.findings, MAX_SUMMARY_FINDINGS).map((ref) => ({ ...ref, title: ref.title.slice(0, MAX_TITLE) }));
     const dropped = (summary.droppedFindings ?? 0) + summary.findings.length - findings.length;
-    summaries[cluster] = { at: summary.at, findings, ...(dropped ? { droppedFindings: dropped } : {}) };
+    const since = summary.since ? Object.fromEntries(findings.flatMap((ref) => { const key = refIdentity(ref); const at = summary.since?.[key]; return at ? [[key, at]] : []; })) : undefined;
+    summaries[cluster] = { at: summary.at, findings, ...(since ? { since } : {}), ...(dropped ? { droppedFindings: dropped } : {}) };
   }
   const silences = state.silences.filter((silence) => silence.expiresAt === undefined || Date.parse(silence.expiresAt) >= cutoff).slice(-MAX_SILENCES);
   const bounded = threads.map(([id, thread]): [string, AlertThread] => [id, thread.announced ? { ...thread, announced: newestEntries(thread.announced, MAX_ANNOUNCED) } : thread]);

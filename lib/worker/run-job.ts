@@ -11,6 +11,7 @@ import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderS
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
 import { threadId, type StateRegistry } from '../state/registry.js';
+import { refIdentity } from '../state/state.js';
 
 export interface RunJobDeps {
   cluster: string;
@@ -77,12 +78,13 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     if (result.kind === 'sweep') {
       const swept = result;
       // Every sweep compares with the cluster's last one, whatever triggered either.
-      const summary = await withChanges(swept, deps);
+      const { summary, since } = await withChanges(swept, deps);
       thread = renderSlackSummary(summary, {
         cluster: job.cluster,
         title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
         rerunValue: rerunValue(job),
         silences: silenceListings(silences, job.reply.channel, new Date()),
+        firstSeen: (code, subject) => since[refIdentity({ code, subject })],
       });
       sweep = summary;
       status = summary.status;
@@ -131,12 +133,23 @@ async function rememberAnswered(job: Job, deps: RunJobDeps): Promise<void> {
   }
 }
 
-async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<SweepReport> {
+/**
+ * The sweep with what changed since the cluster's last one, and since when each current problem
+ * has been seen (the same code on the same subject is the same problem, whatever its text says).
+ */
+async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<{ summary: SweepReport; since: Record<string, string> }> {
   const current = toFindingRefs(report);
   const previous = await deps.state.lastSummary(report.cluster);
-  await deps.state.saveSummary(report.cluster, { at: report.startedAt, findings: current });
-  if (!previous) return report;
-  return { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } };
+  const before = new Set(previous?.findings.map(refIdentity) ?? []);
+  const since = Object.fromEntries(
+    current.map((ref) => {
+      const key = refIdentity(ref);
+      return [key, previous?.since?.[key] ?? (before.has(key) ? previous!.at : report.startedAt)];
+    }),
+  );
+  await deps.state.saveSummary(report.cluster, { at: report.startedAt, findings: current, since });
+  if (!previous) return { summary: report, since };
+  return { summary: { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } }, since };
 }
 
 /** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */

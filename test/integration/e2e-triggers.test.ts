@@ -191,6 +191,8 @@ describe('daily summary', () => {
     const text = textOf(second);
     expect(text).toMatch(/Changes since[^"]*new[^"]*selector-matches-no-pods` on \*shop\/orders/);
     expect(text).toMatch(/resolved[^"]*selector-matches-no-pods` on \*shop\/payments/);
+    // A problem earlier sweeps already saw (stable identity: code on subject) says since when.
+    expect(text).toMatch(/failing since \w{3} \d+ \d\d:\d\d UTC/);
   });
 });
 

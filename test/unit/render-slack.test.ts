@@ -357,6 +357,14 @@ describe('renderSlackSummary', () => {
     await expectAcceptedBySlack(thread);
   });
 
+  it('says since when a problem earlier summaries saw has been failing, and nothing for a new one', () => {
+    const thread = renderSlackSummary(sweep(), { cluster: 'prod', firstSeen: (code, subject) => (subject === 'shop/payments' ? '2026-11-20T08:00:00Z' : subject === 'shop/cart' ? '2026-11-26T08:00:00Z' : undefined) });
+    const text = allText(thread.parent);
+    expect(text).toContain('all 3 pods CrashLoopBackOff · _failing since Nov 20 08:00 UTC_');
+    // First seen by this very sweep: new, not "since".
+    expect(text).not.toMatch(/cartt matches no pods · _failing since/);
+  });
+
   it('lists the silences of its channel, each with an Unsilence button, and what they hold', async () => {
     const silenced = sweep({ silences: { silenced: 2, expired: [], services: ['shop/cart'] } });
     const thread = renderSlackSummary(silenced, { cluster: 'prod', silences: [{ id: 's-abc', code: 'selector-matches-no-pods', scope: 'svc shop/cart', expiresAt: '2026-11-27T08:00:00Z', createdBy: 'U0ALICE' }] });
