@@ -16,6 +16,8 @@ export const jobActionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('show-checks') }),
   z.object({ kind: z.literal('silence'), scope: silenceScopeSchema, duration: silenceDurationSchema }),
   z.object({ kind: z.literal('unsilence'), silenceId: z.string().min(1).max(64) }),
+  /** `/netcheck silences`: the channel's silences, each with an Unsilence button. */
+  z.object({ kind: z.literal('list-silences') }),
   z.object({ kind: z.literal('acknowledge'), thread: z.string().min(1).max(64) }),
   z.object({ kind: z.literal('resolve'), thread: z.string().min(1).max(64) }),
 ]);

@@ -383,6 +383,29 @@ function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems:
   return builder.coloured(`${title}: ${headline}`, STATUS_COLOR[sweep.status]);
 }
 
+/** One row per silence with its Unsilence button; `/netcheck silences` lists them all. */
+function addSilenceRows(builder: MessageBuilder, listed: SilenceListing[], cluster: string, max: number): void {
+  let shown = 0;
+  for (const silence of listed.slice(0, max)) {
+    const until = silence.expiresAt ? ` until ${escapeMrkdwn(shortTime(silence.expiresAt))}` : '';
+    const by = silence.createdBy ? ` · by ${mention(silence.createdBy)}` : '';
+    const value = encodeActionValue({ target: { kind: 'cluster' }, cluster, silenceId: silence.id });
+    const text = `${inlineCode(escapeMrkdwn(silence.code))} on *${escapeMrkdwn(truncate(silence.scope, 300))}*${until}${by} · ${inlineCode(escapeMrkdwn(silence.id))}`;
+    if (!builder.tryAdd(sectionWithButton(text, { text: 'Unsilence', actionId: ACTION_IDS.unsilence, value }))) break;
+    shown += 1;
+  }
+  if (listed.length > shown) builder.addOverflowNote(`…and ${listed.length - shown} more silences (\`/netcheck silences\` lists them all)`);
+}
+
+/** `/netcheck silences`: this channel's silences, each removable. */
+export function renderSlackSilences(listed: SilenceListing[], cluster: string): SlackMessage {
+  if (listed.length === 0) return { text: fallbackText(`No silences in this channel (cluster ${cluster})`), blocks: [context(`:bell: No silences in this channel on cluster ${inlineCode(escapeMrkdwn(cluster))}: every problem counts.`)] };
+  const builder = new MessageBuilder();
+  builder.tryAdd(section(`:no_bell: *${plural(listed.length, 'silence')} in this channel* on cluster ${inlineCode(escapeMrkdwn(cluster))}`));
+  addSilenceRows(builder, listed, cluster, SLACK_LIMITS.blocksPerMessage);
+  return builder.message(`${plural(listed.length, 'silence')} in this channel`);
+}
+
 /** What the silences of this channel hold in this sweep, then each silence with its Unsilence button. */
 function addSilenceListing(builder: MessageBuilder, sweep: SweepReport, ctx: SummaryContext): void {
   const listed = ctx.silences ?? [];
@@ -392,14 +415,7 @@ function addSilenceListing(builder: MessageBuilder, sweep: SweepReport, ctx: Sum
   if (listed.length === 0 && held === 0 && expired.length === 0) return;
   const heldText = held > 0 ? ` — holding ${plural(held, 'problem')}${quiet.length > 0 ? `; ${plural(quiet.length, 'service')} fully silenced (${quiet.slice(0, 5).map((q) => escapeMrkdwn(q)).join(', ')}${quiet.length > 5 ? ', …' : ''})` : ''}` : '';
   builder.tryAdd(section(`:no_bell: *${plural(listed.length, 'silence')} in this channel*${heldText}`));
-  for (const silence of listed.slice(0, SILENCES_LISTED)) {
-    const until = silence.expiresAt ? ` until ${escapeMrkdwn(shortTime(silence.expiresAt))}` : '';
-    const by = silence.createdBy ? ` · by ${mention(silence.createdBy)}` : '';
-    const value = encodeActionValue({ target: { kind: 'cluster' }, cluster: ctx.cluster, silenceId: silence.id });
-    const text = `${inlineCode(escapeMrkdwn(silence.code))} on *${escapeMrkdwn(truncate(silence.scope, 300))}*${until}${by} · ${inlineCode(escapeMrkdwn(silence.id))}`;
-    if (!builder.tryAdd(sectionWithButton(text, { text: 'Unsilence', actionId: ACTION_IDS.unsilence, value }))) break;
-  }
-  if (listed.length > SILENCES_LISTED) builder.tryAdd(context(`…and ${listed.length - SILENCES_LISTED} more silences`));
+  addSilenceRows(builder, listed, ctx.cluster, SILENCES_LISTED);
   for (const e of expired.slice(0, 3)) builder.tryAdd(context(`:alarm_clock: silence ${inlineCode(escapeMrkdwn(e.silenceId))} (${escapeMrkdwn(truncate(e.reason, 100))}) expired ${escapeMrkdwn(shortTime(e.expiredAt))}: what it held is counted again`));
 }
 

@@ -3,7 +3,7 @@ import { run, type EngineDeps } from '../engine.js';
 import type { Job, JobAction } from '../jobs/schema.js';
 import { isExpired, type Silence } from '../model/index.js';
 import { escapeMrkdwn, inlineCode, mention } from '../render/mrkdwn.js';
-import { renderSlackAllChecks, renderSlackNote, shortTime, type SilenceListing, type SlackMessage } from '../render/slack.js';
+import { renderSlackAllChecks, renderSlackNote, renderSlackSilences, shortTime, type SilenceListing, type SlackMessage } from '../render/slack.js';
 import { scopeLabel, SILENCE_DURATIONS } from '../slack/actions.js';
 import type { StoredSilence } from '../state/state.js';
 import type { RunJobDeps } from './run-job.js';
@@ -28,9 +28,9 @@ const who = (job: Job): string => job.requester.id ?? job.requester.name ?? 'som
 export async function runAction(job: Job, action: JobAction, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
   const channel = job.reply.channel;
   const threadTs = job.reply.threadTs;
-  if (!threadTs) throw new Error(`a ${action.kind} job needs the thread it was clicked in`);
   const note = await actionNote(job, action, deps);
-  const ts = await deps.poster.postReply(channel, threadTs, note);
+  // A click answers in its thread; a slash command (silences, unsilence) with a message of its own.
+  const ts = threadTs ? await deps.poster.postReply(channel, threadTs, note) : (await deps.poster.postThread(channel, { parent: note, replies: [] })).ts;
   deps.logger.info('button handled', { jobId: job.id, action: action.kind, channel, ts });
   return { channel, ts };
 }
@@ -67,6 +67,8 @@ async function actionNote(job: Job, action: JobAction, deps: RunJobDeps): Promis
         `${who(job)} silenced ${scope.code} on ${scopeLabel(scope)} until ${shortTime(expiresAt)}`,
       );
     }
+    case 'list-silences':
+      return renderSlackSilences(silenceListings(await deps.state.silences(), job.reply.channel, now), job.cluster);
     case 'unsilence': {
       const removed = await deps.state.removeSilence(action.silenceId);
       if (!removed) return renderSlackNote(`:information_source: Silence ${inlineCode(escapeMrkdwn(action.silenceId))} is already gone (removed, or expired over a week ago).`, `Silence ${action.silenceId} is already gone`);

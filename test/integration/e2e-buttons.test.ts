@@ -67,6 +67,17 @@ async function click(message: StoredMessage, channel: string, element: Pick<Elem
   return res.status;
 }
 
+async function slash(text: string, channel: string): Promise<string> {
+  const body = slashCommandBody({ text, channelId: channel, userId: 'U0ALICE', userName: 'alice' });
+  const res = await fetch(`${stack.url}/slack/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...slackSignatureHeaders(stack.signingSecret, body) },
+    body,
+  });
+  expect(res.status).toBe(200);
+  return (JSON.parse(await res.text()) as { text: string }).text;
+}
+
 async function postAlert(): Promise<number> {
   const alert = { status: 'firing', labels: { alertname: 'PaymentsDown', service: 'payments', namespace: 'shop', slack_channel: CHANNEL }, annotations: {}, startsAt: '2026-12-01T08:14:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'fp1' };
   const res = await fetch(`${stack.url}/alerts`, {
@@ -154,6 +165,15 @@ describe('an incident report and its buttons', () => {
     expect(textOf(elsewhere)).not.toContain('silenced here');
   });
 
+  it('/netcheck silences lists it with an Unsilence button; unsilence of an unknown id says it is gone', async () => {
+    expect(await slash('silences', CHANNEL)).toContain('for the silences of this channel');
+    const listing = await slack.waitFor((s) => s.messages(CHANNEL).find((m) => isParent(m) && /1 silence in this channel/.test(m.text)), 30_000);
+    expect(textOf(listing)).toContain('`selector-matches-no-pods` on *svc shop/payments* until');
+    expect(elementsOf(listing).filter((e) => e.action_id === ACTION_IDS.unsilence)).toHaveLength(1);
+    expect(await slash('unsilence s-00000000', CHANNEL)).toContain('to remove silence s-00000000');
+    await slack.waitFor((s) => s.messages(CHANNEL).find((m) => isParent(m) && /Silence s-00000000 is already gone/.test(m.text)), 30_000);
+  });
+
   let summary: StoredMessage;
   it('the daily summary in that channel lists the silence with an Unsilence button, and honours it', async () => {
     await stack.invokeSchedule({ cluster: stack.cluster, channel: CHANNEL, time: '2026-12-01T08:00:00Z' });
@@ -171,6 +191,8 @@ describe('an incident report and its buttons', () => {
     await notifyAgain(3);
     const third = await newReply(CHANNEL, parent.ts, /3rd notification/);
     expect(textOf(third)).not.toContain('silenced here');
+    await slash('silences', CHANNEL);
+    await slack.waitFor((s) => s.messages(CHANNEL).find((m) => isParent(m) && /No silences in this channel/.test(m.text)), 30_000);
   });
 
   it('Resolved marks the incident, in the thread', async () => {
