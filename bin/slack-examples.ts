@@ -96,7 +96,7 @@ export function slackExamplesMarkdown(): string {
     replySection(
       'Alert follow-up: nothing new',
       'Another notification for the group whose re-check finds only problems the thread already announced (stable finding ids): one line instead of the thread again.',
-      renderSlackFollowUp({ kind: 'unchanged', since: STARTED_AT, notification: 3, status: 'fail', verdict: typo.rootCause?.summary ?? '', alertNames: ['PaymentsDown'], count: 4, silenced: 0 }),
+      renderSlackFollowUp({ kind: 'unchanged', since: STARTED_AT, notification: 3, status: 'fail', verdict: typo.rootCause?.summary ?? '', alertNames: ['PaymentsDown'], count: 4, silenced: 0, acknowledgedBy: 'U0ALICE' }),
     ),
     replySection('Alert follow-up: more alerts', 'New problems arrived: this line, then the new report in the same thread.', renderSlackFollowUp({ kind: 'more-alerts', count: 12, alertNames: ['PaymentsDown', 'KubeServiceDown'] })),
     replySection('Alert resolved', 'Alertmanager says resolved: a fresh re-check closes the thread.', renderSlackFollowUp({ kind: 'resolved', alertName: 'PaymentsDown', report: healthy })),

@@ -493,7 +493,7 @@ export type SlackFollowUp =
   /** The alert resolved; `report` is the fresh re-check. */
   | { kind: 'resolved'; alertName?: string; report: Report }
   /** Another notification, and the re-check found no problem the thread has not announced already. */
-  | { kind: 'unchanged'; since: string; notification: number; status: ReportStatus; verdict: string; alertNames: string[]; count?: number; silenced?: number };
+  | { kind: 'unchanged'; since: string; notification: number; status: ReportStatus; verdict: string; alertNames: string[]; count?: number; silenced?: number; acknowledgedBy?: string };
 
 /** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st. */
 export function ordinal(n: number): string {
@@ -507,7 +507,7 @@ export function renderSlackFollowUp(followUp: SlackFollowUp): SlackMessage {
     const state = followUp.status === 'ok' ? 'still quiet' : followUp.status === 'error' ? 'still unchecked' : 'still failing';
     const alert = followUp.alertNames[0] ? `${escapeMrkdwn(truncate(followUp.alertNames[0], 100))}: ` : '';
     const alerts = followUp.count !== undefined ? ` (${plural(followUp.count, 'alert')})` : '';
-    const held = followUp.silenced ? ` · :no_bell: ${followUp.silenced} silenced here` : '';
+    const held = (followUp.silenced ? ` · :no_bell: ${followUp.silenced} silenced here` : '') + (followUp.acknowledgedBy ? ` · :raised_hand: acknowledged by ${mention(followUp.acknowledgedBy)}` : '');
     const line = `:repeat: ${alert}${state} since ${escapeMrkdwn(shortTime(followUp.since))}, ${ordinal(followUp.notification)} notification${alerts} — nothing new: ${STATUS_EMOJI[followUp.status]} ${escapeMrkdwn(truncate(followUp.verdict, 1000))}${held}`;
     return { text: fallbackText(`${followUp.alertNames[0] ? `${followUp.alertNames[0]}: ` : ''}${state} since ${shortTime(followUp.since)}, ${ordinal(followUp.notification)} notification — nothing new`), blocks: [context(line)] };
   }

@@ -193,7 +193,7 @@ async function postResult(job: Job, thread: SlackThread, result: Report | SweepR
     await deps.poster.postReply(
       existing.channel,
       existing.ts,
-      renderSlackFollowUp({ kind: 'unchanged', since: existing.firstAt ?? existing.at, notification, status: result.status, verdict, alertNames: job.alert.alertnames, count: job.alert.count, silenced: result.silences?.silenced ?? 0 }),
+      renderSlackFollowUp({ kind: 'unchanged', since: existing.firstAt ?? existing.at, notification, status: result.status, verdict, alertNames: job.alert.alertnames, count: job.alert.count, silenced: result.silences?.silenced ?? 0, ...(existing.acknowledged ? { acknowledgedBy: existing.acknowledged.by } : {}) }),
     );
   } else {
     await deps.poster.postReply(

@@ -148,6 +148,7 @@ describe('an incident report and its buttons', () => {
     const still = await newReply(CHANNEL, parent.ts, /2nd notification/);
     expect(still.text).toMatch(/PaymentsDown: still failing since .* UTC, 2nd notification — nothing new/);
     expect(textOf(still)).toContain('1 silenced here');
+    expect(textOf(still)).toContain('acknowledged by <@U0ALICE>');
     // No second copy of the report: a re-posted thread would put a FAIL parent into it.
     expect(replies(CHANNEL, parent.ts).filter((m) => /^FAIL: .*\(svc shop\/payments, cluster /.test(m.text)).map((m) => m.text)).toEqual([]);
   });
