@@ -152,7 +152,6 @@ async function withChanges(report: SweepReport, deps: RunJobDeps): Promise<{ sum
   return { summary: { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } }, since };
 }
 
-/** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */
 /** Fingerprints of the problems a report announces (silenced ones are not announced). */
 function problemFingerprints(result: Report | SweepReport | undefined): string[] {
   if (!result) return [];
@@ -160,6 +159,7 @@ function problemFingerprints(result: Report | SweepReport | undefined): string[]
   return [...new Set(findings.filter((f) => isProblem(f) && !f.silenced).map((f) => findingFingerprint(f.id)))];
 }
 
+/** Where the result goes: the re-run's thread, the alert group's thread, or a new thread. */
 async function postResult(job: Job, thread: SlackThread, result: Report | SweepReport | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
   const report = result?.kind === 'diagnosis' ? result : undefined;
   const channel = job.reply.channel;
@@ -181,9 +181,10 @@ async function postResult(job: Job, thread: SlackThread, result: Report | SweepR
     return { channel, ts };
   }
   // The group already has a thread: follow-ups go there instead of opening another one.
-  // A problem gone since is news too: a report that was failing and is now clean is posted whole.
+  // A problem gone since is news too: a report that was failing and is now clean is posted whole,
+  // and so is the first one after the group resolved (by Alertmanager or the Resolved button).
   const announced = existing.announced ?? {};
-  const unchanged = job.alert.status === 'firing' && result !== undefined && problems.every((p) => announced[p] !== undefined) && (problems.length > 0 || Object.keys(announced).length === 0);
+  const unchanged = job.alert.status === 'firing' && existing.lastStatus === 'firing' && result !== undefined && problems.every((p) => announced[p] !== undefined) && (problems.length > 0 || Object.keys(announced).length === 0);
   if (job.alert.status === 'resolved' && report) {
     await deps.poster.postReply(existing.channel, existing.ts, renderSlackFollowUp({ kind: 'resolved', alertName: job.alert.alertnames[0], report }));
   } else if (unchanged) {
