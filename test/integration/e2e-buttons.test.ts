@@ -199,6 +199,12 @@ describe('an incident report and its buttons', () => {
   it('Resolved marks the incident, in the thread', async () => {
     expect(await click(parent, CHANNEL, button(ACTION_IDS.resolve))).toBe(200);
     await newReply(CHANNEL, parent.ts, /Marked resolved by <@U0ALICE>/);
+    // Firing again after it was marked resolved is news: the full report, not "still failing".
+    await notifyAgain(4);
+    await slack.waitFor(() => replies(CHANNEL, parent.ts).find((m) => /^FAIL: .*\(svc shop\/payments, cluster /.test(m.text)), 30_000);
+    // …down to its collapsed checks line, the report's last message.
+    await slack.waitFor(() => replies(CHANNEL, parent.ts).filter((m) => /^Checks: /.test(m.text)).length >= 2, 30_000);
+    expect(replies(CHANNEL, parent.ts).some((m) => /4th notification/.test(m.text))).toBe(false);
   });
 
   it('refuses an unsigned click and answers a tampered value privately, queueing nothing', async () => {
