@@ -8,7 +8,7 @@ import { createSlackApp } from '../lib/slack/app.js';
 import { guardSlackRequest, unhandledSlackRequest } from '../lib/slack/request-guard.js';
 import { createMemoryThrottle } from '../lib/slack/throttle.js';
 
-// Thin Lambda entry point for POST /slack/events: interactivity (the Re-run button) and Events API
+// Thin Lambda entry point for POST /slack/events: interactivity (the buttons: lib/slack/actions.ts) and Events API
 // callbacks (channel_created, url_verification), through Bolt. It answers /netcheck too, for a
 // Slack app that points everything at one URL; the manifest sends slash commands to the lean
 // handlers/slack-commands.ts instead. Parse → authorise → enqueue → ack.

@@ -121,7 +121,7 @@ export function targetFromAlert(alertLabels: Record<string, string>, annotations
   if (annotated !== undefined) {
     const parsed = parseCommand(annotated, { namespace: validLabel(alertLabels.namespace) });
     if (parsed.ok && parsed.kind === 'target') return { target: parsed.target, cluster: parsed.cluster ?? clusterLabel, notes };
-    notes.push(`netcheck_target "${clip(annotated)}" ignored: ${parsed.ok ? 'it asks for help, not a target' : parsed.error}`);
+    notes.push(`netcheck_target "${clip(annotated)}" ignored: ${parsed.ok ? `it asks for ${parsed.kind}, not a target` : parsed.error}`);
   }
 
   const namespace = alertLabels.namespace;

@@ -10,6 +10,9 @@ import { isDnsLabel, isDnsSubdomain, parseSource, type TargetSource, type Target
 
 export type ParsedCommand =
   | { ok: true; kind: 'help' }
+  /** The Slack silences of this channel, each with an Unsilence button. */
+  | { ok: true; kind: 'silences'; cluster?: string }
+  | { ok: true; kind: 'unsilence'; silenceId: string; cluster?: string }
   | { ok: true; kind: 'target'; target: TargetSpec; cluster?: string }
   | { ok: false; error: string };
 
@@ -19,13 +22,17 @@ export const USAGE = [
   '  node <name>                   check a node: conditions, kube-proxy, CNI, kernel settings',
   '  dns [-n <namespace>]          check cluster DNS as seen from a namespace',
   '  cluster                       sweep the whole cluster',
+  '  silences                      list the silences of this channel (made with a Silence button)',
+  '  unsilence <id>                remove one (ids look like s-1a2b3c4d)',
   '  help                          show this help',
   'Options: --cluster <name> on every form picks the cluster (multi-cluster setups);',
   '  --from [<namespace>/]<pod|deploy/NAME|sts/NAME|ds/NAME|rs/NAME> on svc and dns diagnoses that client\'s path.',
   'Example: /netcheck svc payments -n shop',
 ].join('\n');
 
-const SUBCOMMANDS = new Set(['svc', 'service', 'node', 'dns', 'cluster', 'help']);
+const SUBCOMMANDS = new Set(['svc', 'service', 'node', 'dns', 'cluster', 'help', 'silences', 'unsilence']);
+/** What the worker's Silence button writes: "s-" and 8 hex digits. */
+export const SILENCE_ID = /^s-[0-9a-f]{8}$/;
 const MAX_INPUT = 500;
 
 function labelProblem(value: string, what: string): string | undefined {
@@ -42,7 +49,7 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
   const [rawSub, ...rest] = tokens;
   if (!rawSub) return { ok: true, kind: 'help' };
   const sub = rawSub.toLowerCase();
-  if (!SUBCOMMANDS.has(sub)) return { ok: false, error: `unknown command "${clip(rawSub)}": expected svc, node, dns, cluster or help` };
+  if (!SUBCOMMANDS.has(sub)) return { ok: false, error: `unknown command "${clip(rawSub)}": expected svc, node, dns, cluster, silences, unsilence or help` };
   if (sub === 'help') return { ok: true, kind: 'help' };
 
   const positional: string[] = [];
@@ -82,6 +89,17 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
   if (cluster !== undefined) {
     const problem = labelProblem(cluster, 'cluster name');
     if (problem) return { ok: false, error: problem };
+  }
+
+  if (sub === 'silences' || sub === 'unsilence') {
+    if (namespace !== undefined || fromText !== undefined) return { ok: false, error: `${sub} takes only --cluster` };
+    const withCluster = cluster ? { cluster } : {};
+    if (sub === 'silences') return positional.length > 0 ? { ok: false, error: `unexpected "${clip(positional.join(' '))}" after silences` } : { ok: true, kind: 'silences', ...withCluster };
+    const [id, ...more] = positional;
+    if (!id) return { ok: false, error: 'unsilence needs a silence id, e.g. `unsilence s-1a2b3c4d` (`silences` lists them)' };
+    if (more.length > 0) return { ok: false, error: `unexpected "${clip(more.join(' '))}" after unsilence ${clip(id)}` };
+    if (!SILENCE_ID.test(id)) return { ok: false, error: `"${clip(id)}" is not a silence id: they look like s-1a2b3c4d (\`silences\` lists them)` };
+    return { ok: true, kind: 'unsilence', silenceId: id, ...withCluster };
   }
 
   if (fromText !== undefined && sub !== 'svc' && sub !== 'service' && sub !== 'dns') return { ok: false, error: `--from goes with svc and dns, not ${sub}` };

@@ -1,10 +1,27 @@
 import * as z from 'zod';
 import { dnsLabel, targetSpecSchema } from '../model/index.js';
+import { silenceDurationSchema, silenceScopeSchema } from '../slack/actions.js';
 
 // One job schema for every producer (Slack, Alertmanager, EventBridge, re-run button) and the
 // worker that consumes it. Parse with `parseJob` at every boundary; never trust a queue body.
 
-export const triggerSchema = z.enum(['slash', 'alert', 'channel', 'schedule', 'rerun', 'cli']);
+export const triggerSchema = z.enum(['slash', 'alert', 'channel', 'schedule', 'rerun', 'cli', 'button']);
+
+/**
+ * What a button asks of the worker besides a run: the worker holds the state and the bot token,
+ * the Slack handler neither. `target` stays the check the message was about.
+ */
+export const jobActionSchema = z.discriminatedUnion('kind', [
+  /** Post every passed and skipped check with its reason (a fresh run) into the thread. */
+  z.object({ kind: z.literal('show-checks') }),
+  z.object({ kind: z.literal('silence'), scope: silenceScopeSchema, duration: silenceDurationSchema }),
+  z.object({ kind: z.literal('unsilence'), silenceId: z.string().min(1).max(64) }),
+  /** `/netcheck silences`: the channel's silences, each with an Unsilence button. */
+  z.object({ kind: z.literal('list-silences') }),
+  z.object({ kind: z.literal('acknowledge'), thread: z.string().min(1).max(64) }),
+  z.object({ kind: z.literal('resolve'), thread: z.string().min(1).max(64) }),
+]);
+export type JobAction = z.infer<typeof jobActionSchema>;
 export type Trigger = z.infer<typeof triggerSchema>;
 
 export const jobSchema = z.object({
@@ -37,6 +54,7 @@ export const jobSchema = z.object({
       summary: z.string().max(3000).optional(),
     })
     .optional(),
+  action: jobActionSchema.optional(),
   options: z
     .object({
       probes: z.boolean().default(true),

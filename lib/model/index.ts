@@ -12,3 +12,4 @@ export * from './text.js';
 export * from './pods.js';
 export * from './addresses.js';
 export * from './events.js';
+export * from './fingerprint.js';

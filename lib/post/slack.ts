@@ -101,6 +101,7 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
       channel,
       text: message.text,
       blocks: message.blocks,
+      ...(message.attachments ? { attachments: message.attachments } : {}),
       unfurl_links: false,
       unfurl_media: false,
       ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -213,7 +214,7 @@ export async function postToResponseUrl(responseUrl: string, message: SlackMessa
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks }),
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks, ...(message.attachments ? { attachments: message.attachments } : {}) }),
       signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     });
   } catch (error) {

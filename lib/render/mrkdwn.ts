@@ -64,6 +64,11 @@ const EMOJI: Record<string, string> = {
   ':repeat:': '🔁',
   ':bell:': '🔔',
   ':information_source:': 'ℹ️',
+  ':no_bell:': '🔕',
+  ':alarm_clock:': '⏰',
+  ':book:': '📖',
+  ':mag:': '🔍',
+  ':raised_hand:': '✋',
 };
 
 /** mrkdwn → what a reader should see in a terminal: entities decoded, links and mentions spelled out. */

@@ -5,10 +5,26 @@ import { escapeMrkdwn, truncate } from './mrkdwn.js';
 
 export type Block = SlackTypes.KnownBlock;
 
+/**
+ * A legacy attachment holding blocks: still the only way a bot message gets a colour bar. Its
+ * blocks count towards the same budget as the message's own.
+ */
+export interface SlackAttachment {
+  color: string;
+  blocks: Block[];
+  fallback?: string;
+}
+
 export interface SlackMessage {
   /** Fallback for notifications and screen readers; always set. */
   text: string;
   blocks: Block[];
+  attachments?: SlackAttachment[];
+}
+
+/** Every block of a message, its attachments' included, in reading order. */
+export function messageBlocks(message: SlackMessage): Block[] {
+  return [...message.blocks, ...(message.attachments ?? []).flatMap((a) => a.blocks)];
 }
 
 export interface SlackThread {
@@ -25,6 +41,8 @@ export const SLACK_LIMITS = {
   contextElements: 10,
   buttonText: 75,
   buttonValue: 2000,
+  actionsElements: 25,
+  buttonUrl: 3000,
   /** Slack answers msg_blocks_too_long near 13,200 characters of block text; stay well clear. */
   blockTextPerMessage: 12_000,
   /** Notification text: Slack truncates at 40,000, but nobody reads past a screen. */
@@ -79,6 +97,14 @@ export class MessageBuilder {
   message(fallback: string): SlackMessage {
     return { text: fallbackText(fallback), blocks: this.blocks };
   }
+
+  /**
+   * The first `leading` blocks stay in the message (a header reads above the bar); the rest go
+   * into one attachment coloured for the status.
+   */
+  coloured(fallback: string, color: string, leading = 1): SlackMessage {
+    return { text: fallbackText(fallback), blocks: this.blocks.slice(0, leading), attachments: [{ color, blocks: this.blocks.slice(leading) }] };
+  }
 }
 
 /**
@@ -111,12 +137,42 @@ export function divider(): Block {
   return { type: 'divider' };
 }
 
-export function button(text: string, actionId: string, value: string): Block {
-  if (value.length > SLACK_LIMITS.buttonValue) {
-    throw new RangeError(`button value for ${actionId} is ${value.length} characters; Slack allows at most ${SLACK_LIMITS.buttonValue}`);
+export type ButtonElement = Extract<Extract<Block, { type: 'actions' }>['elements'][number], { type: 'button' }>;
+
+export interface ButtonSpec {
+  text: string;
+  actionId: string;
+  /** Sent back on click; at most 2000 characters. */
+  value?: string;
+  /** A link button (Slack still sends a click payload, which must be acknowledged). */
+  url?: string;
+  style?: 'primary' | 'danger';
+}
+
+export function buttonElement(spec: ButtonSpec): ButtonElement {
+  if (spec.value !== undefined && spec.value.length > SLACK_LIMITS.buttonValue) {
+    throw new RangeError(`button value for ${spec.actionId} is ${spec.value.length} characters; Slack allows at most ${SLACK_LIMITS.buttonValue}`);
   }
   return {
-    type: 'actions',
-    elements: [{ type: 'button', action_id: actionId, text: { type: 'plain_text', text: truncate(text, SLACK_LIMITS.buttonText), emoji: true }, value }],
+    type: 'button',
+    action_id: spec.actionId,
+    text: { type: 'plain_text', text: truncate(spec.text, SLACK_LIMITS.buttonText), emoji: true },
+    ...(spec.value !== undefined ? { value: spec.value } : {}),
+    ...(spec.url !== undefined ? { url: spec.url } : {}),
+    ...(spec.style ? { style: spec.style } : {}),
   };
+}
+
+/** One actions block; Slack allows 25 elements in it. */
+export function actions(specs: ButtonSpec[], blockId?: string): Block {
+  return { type: 'actions', ...(blockId ? { block_id: blockId } : {}), elements: specs.slice(0, SLACK_LIMITS.actionsElements).map(buttonElement) };
+}
+
+export function button(text: string, actionId: string, value: string): Block {
+  return actions([{ text, actionId, value }]);
+}
+
+/** A section with a button beside its text (e.g. a silence and its Unsilence). */
+export function sectionWithButton(mrkdwn: string, spec: ButtonSpec): Block {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(mrkdwn, SLACK_LIMITS.sectionText) }, accessory: buttonElement(spec) };
 }

@@ -1,14 +1,19 @@
 // Report → Slack thread. The parent says what is wrong and how to fix it in one screen; replies
 // carry the evidence, one per problem, with the symptoms a cause explains folded into its reply.
 // Every string from the cluster is escaped, and every message is fitted to Block Kit's limits.
-import { codeBlock, escapeMrkdwn, formatDuration, inlineCode, link, mention, plural, truncate } from './mrkdwn.js';
-import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
-import { button, context, fallbackText, header, MessageBuilder, section, SLACK_LIMITS, type Block, type SlackMessage, type SlackThread } from './slack-budget.js';
-import type { Finding, FindingRef, Report, ReportStatus, ServiceResult, SweepReport } from '../model/index.js';
+import { codeBlock, escapeMrkdwn, formatDuration, inlineCode, link, mention, plural, stripControl, truncate } from './mrkdwn.js';
+import { countsLine, sourceLine, isProblem, leadFinding, primaryRemediation, serviceProblemLine, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import { actions, button, context, fallbackText, header, MessageBuilder, section, sectionWithButton, SLACK_LIMITS, type Block, type ButtonSpec, type SlackMessage, type SlackThread } from './slack-budget.js';
+import { ACTION_IDS, encodeActionValue, silenceScopeFor } from '../slack/actions.js';
+import type { Finding, FindingRef, Report, ReportStatus, ServiceResult, SilenceSummary, SweepReport, TargetSpec } from '../model/index.js';
 
-export type { Block, SlackMessage, SlackThread } from './slack-budget.js';
+export type { Block, SlackAttachment, SlackMessage, SlackThread } from './slack-budget.js';
+export { messageBlocks } from './slack-budget.js';
 
-export const RERUN_ACTION_ID = 'netcheck_rerun';
+export const RERUN_ACTION_ID = ACTION_IDS.rerun;
+
+/** The colour bar beside a message, by status: Slack's own green, yellow and red, grey for "could not tell". */
+export const STATUS_COLOR: Record<ReportStatus, string> = { ok: '#2eb67d', warn: '#ecb22e', fail: '#e01e5a', error: '#868686' };
 
 /** Problems beyond this many are listed together in one reply instead of one reply each. */
 const MAX_PROBLEM_REPLIES = 8;
@@ -20,6 +25,7 @@ const EVIDENCE_CHARS = 1500;
 const FIX_CHARS = 2000;
 const TOP_PROBLEMS = 5;
 const CHANGES_LISTED = 5;
+const SILENCES_LISTED = 10;
 
 const STATUS_EMOJI: Record<ReportStatus | Finding['status'], string> = {
   ok: ':white_check_mark:',
@@ -38,8 +44,10 @@ export interface ThreadContext {
   requester?: string;
   /** What started the run, e.g. "alert KubeServiceDown" or "daily schedule". */
   trigger?: string;
-  /** Value for the Re-run button; no button without it. */
+  /** Value for the Re-run button alone (older callers); `buttons` gives the full set. */
   rerunValue?: string;
+  /** The check behind the message: with it the parent carries Re-run, Docs, Show all checks and Silence. */
+  buttons?: { target: TargetSpec; cluster: string; /** Set on incident reports: Acknowledge and Resolved act on this alert thread. */ incidentThread?: string };
 }
 
 export function renderSlackThread(report: Report, ctx: ThreadContext): SlackThread {
@@ -47,15 +55,46 @@ export function renderSlackThread(report: Report, ctx: ThreadContext): SlackThre
   // The parent already says the root cause's verdict and fix: its reply does not say them again.
   const shown = { verdict: verdictLine(report), fix: report.status === 'ok' ? '' : primaryRemediation(report) };
   const replies = problemReplies(view.problems, shown);
-  const passSkip = passSkipReply(view.passes, view.skips);
+  const passSkip = passSkipReply(view.passes, view.skips, ctx.buttons !== undefined);
   if (passSkip) replies.push(passSkip);
   return { parent: reportParent(report, ctx), replies };
+}
+
+/** The finding the parent's Docs and Silence buttons are about: the root cause, else the first problem. */
+function leadProblem(report: Report): Finding | undefined {
+  const id = report.rootCause?.id;
+  return (id ? report.findings.find((f) => f.id === id) : undefined) ?? report.findings.find((f) => isProblem(f) && !f.silenced);
+}
+
+function parentButtons(report: Report, ctx: ThreadContext): ButtonSpec[] {
+  if (!ctx.buttons) return ctx.rerunValue !== undefined ? [{ text: 'Re-run', actionId: ACTION_IDS.rerun, value: ctx.rerunValue }] : [];
+  const { target, cluster, incidentThread } = ctx.buttons;
+  const targetValue = encodeActionValue({ target, cluster });
+  const lead = leadProblem(report);
+  const specs: ButtonSpec[] = [{ text: ':repeat: Re-run', actionId: ACTION_IDS.rerun, value: targetValue }];
+  if (lead?.docs && /^https?:\/\/\S+$/.test(lead.docs) && lead.docs.length <= SLACK_LIMITS.buttonUrl) specs.push({ text: ':book: Docs', actionId: ACTION_IDS.docs, url: lead.docs });
+  specs.push({ text: ':mag: Show all checks', actionId: ACTION_IDS.showChecks, value: targetValue });
+  const scope = lead ? silenceScopeFor(lead, target) : undefined;
+  if (scope) {
+    for (const duration of ['1h', '1d', '7d'] as const) {
+      specs.push({ text: `:no_bell: Silence ${duration.replace(/^(\d+)/, '$1 ')}`, actionId: `${ACTION_IDS.silence}_${duration}`, value: encodeActionValue({ target, cluster, scope, duration }) });
+    }
+  }
+  if (incidentThread) {
+    const value = encodeActionValue({ target, cluster, thread: incidentThread });
+    specs.push({ text: ':raised_hand: Acknowledge', actionId: ACTION_IDS.acknowledge, value, style: 'primary' }, { text: ':white_check_mark: Resolved', actionId: ACTION_IDS.resolve, value });
+  }
+  return specs;
 }
 
 function reportParent(report: Report, ctx: ThreadContext): SlackMessage {
   const verdict = verdictLine(report);
   const builder = new MessageBuilder(0);
-  builder.tryAdd(section(`${STATUS_EMOJI[report.status]} *${escapeMrkdwn(truncate(verdict, 1000))}*`));
+  // plain_text is never parsed for mentions, but cluster text keeps no angle brackets there either.
+  const headline = `${STATUS_EMOJI[report.status]} ${stripControl(verdict).replace(/</g, '‹').replace(/>/g, '›')}`;
+  builder.tryAdd(header(headline));
+  // A verdict too long for the header (150) is said whole right under it.
+  if (headline.length > SLACK_LIMITS.headerText) builder.tryAdd(section(`*${escapeMrkdwn(truncate(verdict, 1000))}*`));
   const fix = report.status === 'ok' ? '' : primaryRemediation(report);
   if (fix !== '') builder.tryAdd(section(`*Fix*\n${codeBlock(escapeMrkdwn(fix), SLACK_LIMITS.sectionText - 10)}`));
   const target = report.target;
@@ -71,8 +110,34 @@ function reportParent(report: Report, ctx: ThreadContext): SlackMessage {
       ctx.trigger ? `via ${escapeMrkdwn(ctx.trigger)}` : '',
     ),
   );
-  if (ctx.rerunValue !== undefined) builder.tryAdd(button('Re-run', RERUN_ACTION_ID, ctx.rerunValue));
-  return builder.message(`${STATUS_WORD[report.status]}: ${verdict} (${reportLabel(target)}, cluster ${ctx.cluster})`);
+  const silenced = silencedLine(report.findings, report.silences);
+  if (silenced) builder.tryAdd(context(silenced));
+  const specs = parentButtons(report, ctx);
+  if (specs.length > 0) builder.tryAdd(actions(specs, 'netcheck_actions'));
+  return builder.coloured(`${STATUS_WORD[report.status]}: ${verdict} (${reportLabel(target)}, cluster ${ctx.cluster})`, STATUS_COLOR[report.status]);
+}
+
+/** "🔕 2 problems silenced in this channel: …", and silences that ran out: nothing is muted unseen. */
+function silencedLine(findings: readonly Finding[], summary: SilenceSummary | undefined): string {
+  const held = findings.filter((f) => f.silenced);
+  const parts: string[] = [];
+  if (held.length > 0) {
+    const shown = held.slice(0, 3).map((f) => {
+      const until = f.silenced?.expiresAt ? ` until ${escapeMrkdwn(shortTime(f.silenced.expiresAt))}` : '';
+      return `${inlineCode(escapeMrkdwn(f.code))}${until}`;
+    });
+    parts.push(`:no_bell: ${plural(held.length, 'problem')} silenced here: ${shown.join(', ')}${held.length > shown.length ? ` +${held.length - shown.length}` : ''}`);
+  }
+  for (const e of (summary?.expired ?? []).slice(0, 3)) parts.push(`:alarm_clock: silence ${inlineCode(escapeMrkdwn(e.silenceId))} (${escapeMrkdwn(truncate(e.reason, 100))}) expired ${escapeMrkdwn(shortTime(e.expiredAt))}`);
+  return parts.join(' · ');
+}
+
+/** "Dec 1 08:14 UTC": a moment people can compare with their own clock. */
+export function shortTime(iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  const month = at.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  return `${month} ${at.getUTCDate()} ${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')} UTC`;
 }
 
 interface ShownInParent {
@@ -96,7 +161,9 @@ function problemReply(group: ProblemGroup, shown?: ShownInParent): SlackMessage 
   const builder = new MessageBuilder();
   const [firstLine = '', ...moreLines] = cause.detail.split('\n');
   const detail = shown && firstLine === shown.verdict ? moreLines.join('\n').trim() : cause.detail;
-  builder.tryAdd(section(detail ? `${findingHeadline(cause)}\n${escapeMrkdwn(truncate(detail, SLACK_LIMITS.sectionText - 400))}` : findingHeadline(cause)));
+  // The root cause's title is already the start of the parent's header: its reply opens with what is new.
+  const headline = shown && shown.verdict.startsWith(cause.title) ? `${STATUS_EMOJI[cause.status]} *Why netcheck says so* ${inlineCode(escapeMrkdwn(cause.code))}` : findingHeadline(cause);
+  builder.tryAdd(section(detail ? `${headline}\n${escapeMrkdwn(truncate(detail, SLACK_LIMITS.sectionText - 400))}` : headline));
   if (cause.remediation !== '' && cause.remediation !== shown?.fix) builder.tryAdd(section(`*Fix*\n${codeBlock(escapeMrkdwn(cause.remediation), FIX_CHARS)}`));
   const evidence = evidenceBlock(cause.evidence);
   if (evidence) builder.tryAdd(section(`*Evidence*\n${evidence}`));
@@ -175,25 +242,63 @@ function moreProblemsReply(groups: ProblemGroup[]): SlackMessage {
   return builder.message(`${plural(groups.length, 'more problem')}`);
 }
 
-function passSkipReply(passes: Finding[], skips: Finding[]): SlackMessage | null {
+/** "unknown, because no node agent reported (…)" → "no node agent reported": what one reason reads like in a tally. */
+function skipReason(detail: string): string {
+  return truncate(detail.replace(/^unknown,?\s*(because\s*)?/i, '').split(/[.;\n]/)[0]!.trim(), 120);
+}
+
+/**
+ * Passed and skipped checks as one collapsed line: how many passed, how many could not run and
+ * the commonest reason (an unknown is never hidden, only summarised), how many do not apply.
+ * Show all checks (or the JSON output) lists each with its reason.
+ */
+function passSkipReply(passes: Finding[], skips: Finding[], canShowAll: boolean): SlackMessage | null {
   if (passes.length === 0 && skips.length === 0) return null;
-  const builder = new MessageBuilder();
-  if (passes.length > 0) {
-    const codes = [...new Set(passes.map((f) => f.code))].map((c) => inlineCode(escapeMrkdwn(c))).join(', ');
-    builder.tryAdd(section(`${STATUS_EMOJI.pass} *${plural(passes.length, 'check')} passed:* ${codes}`));
-  }
-  // What could not be checked ("unknown, because …") is listed; what does not apply is one line.
   const unknown = skips.filter((f) => /^unknown\b/i.test(f.detail));
   const notApplicable = skips.length - unknown.length;
-  let listed = 0;
+  const parts: string[] = [];
+  if (passes.length > 0) parts.push(`${STATUS_EMOJI.pass} ${plural(passes.length, 'check')} passed`);
   if (unknown.length > 0) {
-    const lines = unknown.map((f) => `• ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.detail, 300))}`);
-    listed = addLines(builder, `${STATUS_EMOJI.skip} *${plural(unknown.length, 'check')} could not run:*`, lines);
+    const reasons = new Map<string, number>();
+    for (const f of unknown) reasons.set(skipReason(f.detail), (reasons.get(skipReason(f.detail)) ?? 0) + 1);
+    const [reason, count] = [...reasons].sort((x, y) => y[1] - x[1])[0]!;
+    // One reason shared by several is worth naming; six different ones are for Show all checks.
+    const why = !reason || (count === 1 && unknown.length > 1) ? '' : ` — ${count === unknown.length ? '' : `${count} `}because ${escapeMrkdwn(reason)}`;
+    parts.push(`${STATUS_EMOJI.skip} ${plural(unknown.length, 'check')} could not run${why}`);
   }
-  if (listed < unknown.length) builder.addOverflowNote(`…and ${unknown.length - listed} more could not run`);
-  if (notApplicable > 0) builder.tryAdd(context(`${STATUS_EMOJI.skip} ${plural(notApplicable, 'check')} not applicable here (netcheck … -o json lists each with its reason)`));
-  const parts = [passes.length > 0 ? `${passes.length} passed` : '', skips.length > 0 ? `${skips.length} skipped` : ''].filter(Boolean);
-  return builder.message(`Checks: ${parts.join(', ')}`);
+  if (notApplicable > 0) parts.push(`${plural(notApplicable, 'check')} not applicable`);
+  parts.push(canShowAll ? '*Show all checks* lists each with its reason' : '`netcheck … -o json` lists each with its reason');
+  const counts = [passes.length > 0 ? `${passes.length} passed` : '', unknown.length > 0 ? `${unknown.length} could not run` : '', notApplicable > 0 ? `${notApplicable} not applicable` : ''].filter(Boolean);
+  return { text: fallbackText(`Checks: ${counts.join(', ')}`), blocks: [context(parts.join(' · '))] };
+}
+
+/**
+ * Every passed and skipped check with its reason: what the Show all checks button posts. The
+ * report is a fresh run (the thread is never read back), and says when it ran.
+ */
+export function renderSlackAllChecks(report: Report): SlackMessage {
+  const view = viewReport(report);
+  const builder = new MessageBuilder();
+  const label = reportLabel(report.target);
+  builder.tryAdd(section(`:mag: *All checks for ${escapeMrkdwn(label)}* — fresh run at ${escapeMrkdwn(shortTime(report.startedAt))}: ${countsLine(report.counts)}`));
+  const problems = report.findings.filter(isProblem).map((f) => `• ${STATUS_EMOJI[f.status]} ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.title, 200))}${f.silenced ? ' (silenced)' : ''}`);
+  const passes = view.passes.map((f) => `• ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.title, 200))}`);
+  const unknown = view.skips.filter((f) => /^unknown\b/i.test(f.detail));
+  const notApplicable = view.skips.filter((f) => !/^unknown\b/i.test(f.detail));
+  const skipLine = (f: Finding) => `• ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.detail, 240))}`;
+  const sections: [string, string[]][] = [
+    [`${STATUS_EMOJI.fail} *${plural(problems.length, 'problem')}* (each has its reply above):`, problems],
+    [`${STATUS_EMOJI.pass} *${plural(passes.length, 'check')} passed:*`, passes],
+    [`${STATUS_EMOJI.skip} *${plural(unknown.length, 'check')} could not run:*`, unknown.map(skipLine)],
+    [`*${plural(notApplicable.length, 'check')} not applicable here:*`, notApplicable.map(skipLine)],
+  ];
+  let left = 0;
+  for (const [heading, lines] of sections) {
+    if (lines.length === 0) continue;
+    left += lines.length - addLines(builder, heading, lines);
+  }
+  if (left > 0) builder.addOverflowNote(`…and ${left} more (\`netcheck … -o json\` lists every check)`);
+  return builder.message(`All checks for ${label}: ${countsLine(report.counts)}`);
 }
 
 // ---- Cluster sweeps ----
@@ -202,6 +307,20 @@ export interface SummaryContext {
   cluster: string;
   title?: string;
   rerunValue?: string;
+  /** The silences that hold in the summary's channel, each listed with an Unsilence button. */
+  silences?: SilenceListing[];
+  /** When summaries first saw a problem (code on "ns/name" or a node): older ones read "failing since …". */
+  firstSeen?: (code: string, subject: string) => string | undefined;
+}
+
+/** A stored silence as the summary lists it. */
+export interface SilenceListing {
+  id: string;
+  code: string;
+  /** "svc shop/payments". */
+  scope: string;
+  expiresAt?: string;
+  createdBy?: string;
 }
 
 export function renderSlackSummary(sweep: SweepReport, ctx: SummaryContext): SlackThread {
@@ -232,6 +351,14 @@ function summaryHeadline(sweep: SweepReport, clusterProblems: Finding[]): string
   return services + cluster;
 }
 
+/** " · failing since Nov 28 08:00 UTC" for a problem an earlier summary already saw; nothing for a new one. */
+function sinceNote(result: ServiceResult, sweep: SweepReport, ctx: SummaryContext): string {
+  const lead = leadFinding(result);
+  const first = lead ? ctx.firstSeen?.(lead.code, `${result.namespace}/${result.name}`) : undefined;
+  if (!first || Date.parse(first) >= Date.parse(sweep.startedAt)) return '';
+  return ` · _${result.status === 'warn' ? 'warning' : 'failing'} since ${escapeMrkdwn(shortTime(first))}_`;
+}
+
 function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems: Finding[]): SlackMessage {
   const builder = new MessageBuilder(0);
   const title = ctx.title ?? `Network summary — ${ctx.cluster}`;
@@ -252,7 +379,7 @@ function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems:
 
   const top = [
     ...clusterProblems.map((f) => `• ${STATUS_EMOJI[f.status]} *${escapeMrkdwn(truncate(f.title, 300))}* (cluster-wide)`),
-    ...sweep.problems.map((p) => `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}*${verificationTag(p, sweep)} — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}`),
+    ...sweep.problems.map((p) => `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}*${verificationTag(p, sweep)} — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}${sinceNote(p, sweep, ctx)}`),
   ];
   if (top.length > 0) {
     const shown = top.slice(0, TOP_PROBLEMS);
@@ -260,8 +387,45 @@ function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems:
     builder.tryAdd(section(`*Top problems*\n${shown.join('\n')}${more > 0 ? `\n…and ${more} more in the thread` : ''}`));
   }
   builder.tryAdd(section(changesText(sweep.changes)));
-  if (ctx.rerunValue !== undefined) builder.tryAdd(button('Re-run', RERUN_ACTION_ID, ctx.rerunValue));
-  return builder.message(`${title}: ${headline}`);
+  addSilenceListing(builder, sweep, ctx);
+  if (ctx.rerunValue !== undefined) builder.tryAdd(button(':repeat: Re-run', RERUN_ACTION_ID, ctx.rerunValue));
+  return builder.coloured(`${title}: ${headline}`, STATUS_COLOR[sweep.status]);
+}
+
+/** One row per silence with its Unsilence button; `/netcheck silences` lists them all. */
+function addSilenceRows(builder: MessageBuilder, listed: SilenceListing[], cluster: string, max: number): void {
+  let shown = 0;
+  for (const silence of listed.slice(0, max)) {
+    const until = silence.expiresAt ? ` until ${escapeMrkdwn(shortTime(silence.expiresAt))}` : '';
+    const by = silence.createdBy ? ` · by ${mention(silence.createdBy)}` : '';
+    const value = encodeActionValue({ target: { kind: 'cluster' }, cluster, silenceId: silence.id });
+    const text = `${inlineCode(escapeMrkdwn(silence.code))} on *${escapeMrkdwn(truncate(silence.scope, 300))}*${until}${by} · ${inlineCode(escapeMrkdwn(silence.id))}`;
+    if (!builder.tryAdd(sectionWithButton(text, { text: 'Unsilence', actionId: ACTION_IDS.unsilence, value }))) break;
+    shown += 1;
+  }
+  if (listed.length > shown) builder.addOverflowNote(`…and ${listed.length - shown} more silences (\`/netcheck silences\` lists them all)`);
+}
+
+/** `/netcheck silences`: this channel's silences, each removable. */
+export function renderSlackSilences(listed: SilenceListing[], cluster: string): SlackMessage {
+  if (listed.length === 0) return { text: fallbackText(`No silences in this channel (cluster ${cluster})`), blocks: [context(`:bell: No silences in this channel on cluster ${inlineCode(escapeMrkdwn(cluster))}: every problem counts.`)] };
+  const builder = new MessageBuilder();
+  builder.tryAdd(section(`:no_bell: *${plural(listed.length, 'silence')} in this channel* on cluster ${inlineCode(escapeMrkdwn(cluster))}`));
+  addSilenceRows(builder, listed, cluster, SLACK_LIMITS.blocksPerMessage);
+  return builder.message(`${plural(listed.length, 'silence')} in this channel`);
+}
+
+/** What the silences of this channel hold in this sweep, then each silence with its Unsilence button. */
+function addSilenceListing(builder: MessageBuilder, sweep: SweepReport, ctx: SummaryContext): void {
+  const listed = ctx.silences ?? [];
+  const held = sweep.silences?.silenced ?? 0;
+  const quiet = sweep.silences?.services ?? [];
+  const expired = sweep.silences?.expired ?? [];
+  if (listed.length === 0 && held === 0 && expired.length === 0) return;
+  const heldText = held > 0 ? ` — holding ${plural(held, 'problem')}${quiet.length > 0 ? `; ${plural(quiet.length, 'service')} fully silenced (${quiet.slice(0, 5).map((q) => escapeMrkdwn(q)).join(', ')}${quiet.length > 5 ? ', …' : ''})` : ''}` : '';
+  builder.tryAdd(section(`:no_bell: *${plural(listed.length, 'silence')} in this channel*${heldText}`));
+  addSilenceRows(builder, listed, ctx.cluster, SILENCES_LISTED);
+  for (const e of expired.slice(0, 3)) builder.tryAdd(context(`:alarm_clock: silence ${inlineCode(escapeMrkdwn(e.silenceId))} (${escapeMrkdwn(truncate(e.reason, 100))}) expired ${escapeMrkdwn(shortTime(e.expiredAt))}: what it held is counted again`));
 }
 
 function changesText(changes: SweepReport['changes']): string {
@@ -342,9 +506,26 @@ export type SlackFollowUp =
   /** More alerts arrived for a group whose thread already exists. */
   | { kind: 'more-alerts'; count: number; alertNames: string[] }
   /** The alert resolved; `report` is the fresh re-check. */
-  | { kind: 'resolved'; alertName?: string; report: Report };
+  | { kind: 'resolved'; alertName?: string; report: Report }
+  /** Another notification, and the re-check found no problem the thread has not announced already. */
+  | { kind: 'unchanged'; since: string; notification: number; status: ReportStatus; verdict: string; alertNames: string[]; count?: number; silenced?: number; acknowledgedBy?: string };
+
+/** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st. */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
 
 export function renderSlackFollowUp(followUp: SlackFollowUp): SlackMessage {
+  if (followUp.kind === 'unchanged') {
+    const state = followUp.status === 'ok' ? 'still quiet' : followUp.status === 'error' ? 'still unchecked' : 'still failing';
+    const alert = followUp.alertNames[0] ? `${escapeMrkdwn(truncate(followUp.alertNames[0], 100))}: ` : '';
+    const alerts = followUp.count !== undefined ? ` (${plural(followUp.count, 'alert')})` : '';
+    const held = (followUp.silenced ? ` · :no_bell: ${followUp.silenced} silenced here` : '') + (followUp.acknowledgedBy ? ` · :raised_hand: acknowledged by ${mention(followUp.acknowledgedBy)}` : '');
+    const line = `:repeat: ${alert}${state} since ${escapeMrkdwn(shortTime(followUp.since))}, ${ordinal(followUp.notification)} notification${alerts} — nothing new: ${STATUS_EMOJI[followUp.status]} ${escapeMrkdwn(truncate(followUp.verdict, 1000))}${held}`;
+    return { text: fallbackText(`${followUp.alertNames[0] ? `${followUp.alertNames[0]}: ` : ''}${state} since ${shortTime(followUp.since)}, ${ordinal(followUp.notification)} notification — nothing new`), blocks: [context(line)] };
+  }
   if (followUp.kind === 'more-alerts') {
     const names = [...new Set(followUp.alertNames)];
     const shown = names.slice(0, 5).map((n) => escapeMrkdwn(truncate(n, 100)));
@@ -366,4 +547,9 @@ export function renderSlackFollowUp(followUp: SlackFollowUp): SlackMessage {
 export function renderSlackJobFailure(failure: { target: string; cluster: string; reason: string }): SlackMessage {
   const line = `netcheck could not check ${failure.target} on cluster ${failure.cluster}: ${failure.reason}`;
   return { text: fallbackText(line), blocks: [section(`${STATUS_EMOJI.error} ${escapeMrkdwn(truncate(line, SLACK_LIMITS.sectionText - 20))}`)] };
+}
+
+/** A short note in a thread for what a button did (acknowledged, resolved, silenced, unsilenced). */
+export function renderSlackNote(mrkdwn: string, fallback: string): SlackMessage {
+  return { text: fallbackText(fallback), blocks: [context(truncate(mrkdwn, SLACK_LIMITS.sectionText))] };
 }

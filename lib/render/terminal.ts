@@ -3,7 +3,7 @@
 // so an object name cannot smuggle escape sequences into someone's terminal.
 import { formatDuration, mrkdwnToPlain, plural, stripControl, truncate } from './mrkdwn.js';
 import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
-import type { Block, SlackMessage, SlackThread } from './slack-budget.js';
+import { messageBlocks, type Block, type SlackMessage, type SlackThread } from './slack-budget.js';
 import { expiredNote, silenceCountsLine, silencedFindings, silenceNote } from './silences.js';
 import type { AnyReport, Finding, Report, ReportStatus, SweepReport } from '../model/index.js';
 
@@ -177,23 +177,25 @@ export function replyText(message: SlackMessage): string {
 }
 
 function messageText(message: SlackMessage, prefix: string): string {
-  const body = message.blocks.length > 0 ? message.blocks.map(blockText).filter((t) => t !== '').join('\n') : mrkdwnToPlain(message.text);
+  const blocks = messageBlocks(message);
+  const body = blocks.length > 0 ? blocks.map(blockText).filter((t) => t !== '').join('\n') : mrkdwnToPlain(message.text);
   return indent(clean(body), prefix);
 }
 
 function blockText(block: Block): string {
   switch (block.type) {
     case 'header':
-      return mrkdwnToPlain(block.text.text).toUpperCase();
+      return mrkdwnToPlain(block.text.text);
     case 'section': {
       const text = block.text ? mrkdwnToPlain(block.text.text) : '';
       const fields = (block.fields ?? []).map((f) => mrkdwnToPlain(f.text)).join('\n');
-      return [text, fields].filter(Boolean).join('\n');
+      const accessory = block.accessory && 'text' in block.accessory && block.accessory.text && typeof block.accessory.text === 'object' && 'text' in block.accessory.text ? ` [${mrkdwnToPlain(block.accessory.text.text)}]` : '';
+      return [text + accessory, fields].filter(Boolean).join('\n');
     }
     case 'context':
       return block.elements.map((e) => ('text' in e && typeof e.text === 'string' ? mrkdwnToPlain(e.text) : '')).filter(Boolean).join(' · ');
     case 'actions':
-      return block.elements.map((e) => ('text' in e && e.text && typeof e.text === 'object' && 'text' in e.text ? `[${e.text.text}]` : '')).filter(Boolean).join(' ');
+      return block.elements.map((e) => ('text' in e && e.text && typeof e.text === 'object' && 'text' in e.text ? `[${mrkdwnToPlain(e.text.text)}]` : '')).filter(Boolean).join(' ');
     case 'divider':
       return '────────';
     case 'markdown':

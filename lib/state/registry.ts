@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MAX_SEEN, MAX_THREAD_TARGETS, THREAD_TTL_MS, type AlertThread, type JobProgress, type StoredSummary } from './state.js';
+import { MAX_SEEN, MAX_THREAD_TARGETS, THREAD_TTL_MS, type AlertThread, type JobProgress, type StoredSilence, type StoredSummary } from './state.js';
 import type { StateStore } from './store.js';
 import type { FindingRef } from '../model/index.js';
 
@@ -19,7 +19,20 @@ export interface StateRegistry {
   progressOf(jobId: string): Promise<JobProgress | undefined>;
   saveProgress(jobId: string, progress: Omit<JobProgress, 'at'>): Promise<void>;
   lastSummary(cluster: string): Promise<StoredSummary | undefined>;
-  saveSummary(cluster: string, summary: { at: string; findings: FindingRef[] }): Promise<void>;
+  saveSummary(cluster: string, summary: { at: string; findings: FindingRef[]; since?: Record<string, string> }): Promise<void>;
+  /** An alert thread by its stored id (`threadId(key)`), as the Acknowledge and Resolved buttons name it. */
+  threadById(id: string): Promise<AlertThread | undefined>;
+  /**
+   * Counts a notification answered in an alert thread and remembers its problems (fingerprints):
+   * returns the ones the thread had not announced yet, and since when it has been open.
+   */
+  recordNotification(key: string, problems: readonly string[]): Promise<{ fresh: string[]; firstAt: string; notifications: number }>;
+  markIncident(id: string, mark: 'acknowledged' | 'resolved', by: string): Promise<AlertThread | undefined>;
+  /** Every stored Slack silence, expired ones included (reports say they expired). */
+  silences(): Promise<StoredSilence[]>;
+  addSilence(silence: StoredSilence): Promise<void>;
+  /** Removes a silence; undefined when there was none with that id. */
+  removeSilence(id: string): Promise<StoredSilence | undefined>;
 }
 
 /** Thread keys hold an Alertmanager groupKey (up to KiBs); a digest keeps the stored map small. */
@@ -36,9 +49,10 @@ export function createStateRegistry(store: StateStore, opts: { now?: () => Date 
     async rememberThread(key, { channel, ts, status, target }) {
       const at = now().toISOString();
       await store.update((state) => {
+        // What the thread remembers (announced problems, acknowledgements) outlives each report.
         const id = threadId(key);
         const targets = [...new Set([...(state.threads[id]?.targets ?? []), ...(target ? [target] : [])])].slice(-MAX_THREAD_TARGETS);
-        state.threads[id] = { channel, ts, at, lastStatus: status, ...(targets.length ? { targets } : {}) };
+        state.threads[id] = { ...state.threads[id], channel, ts, at, lastStatus: status, ...(targets.length ? { targets } : {}) };
       });
     },
     async seen(id) {
@@ -62,10 +76,52 @@ export function createStateRegistry(store: StateStore, opts: { now?: () => Date 
     async lastSummary(cluster) {
       return (await store.read()).summaries[cluster];
     },
-    async saveSummary(cluster, { at, findings }) {
+    async saveSummary(cluster, { at, findings, since }) {
       await store.update((state) => {
-        state.summaries[cluster] = { at, findings };
+        state.summaries[cluster] = { at, findings, ...(since ? { since } : {}) };
       });
+    },
+    async threadById(id) {
+      return (await store.read()).threads[id];
+    },
+    async recordNotification(key, problems) {
+      const id = threadId(key);
+      const at = now().toISOString();
+      const before = (await store.read()).threads[id];
+      const fresh = problems.filter((p) => !before?.announced?.[p]);
+      const after = await store.update((state) => {
+        const thread = state.threads[id];
+        if (!thread) return;
+        const announced = { ...thread.announced };
+        for (const p of problems) announced[p] ??= at;
+        state.threads[id] = { ...thread, firstAt: thread.firstAt ?? at, notifications: (thread.notifications ?? 0) + 1, announced };
+      });
+      const thread = after.threads[id];
+      return { fresh, firstAt: thread?.firstAt ?? at, notifications: thread?.notifications ?? 1 };
+    },
+    async markIncident(id, mark, by) {
+      const at = now().toISOString();
+      const after = await store.update((state) => {
+        const thread = state.threads[id];
+        if (thread) state.threads[id] = { ...thread, [mark]: { by, at }, ...(mark === 'resolved' ? { lastStatus: 'resolved' as const } : {}) };
+      });
+      return after.threads[id];
+    },
+    async silences() {
+      return (await store.read()).silences;
+    },
+    async addSilence(silence) {
+      await store.update((state) => {
+        state.silences = [...state.silences.filter((s) => s.id !== silence.id), silence];
+      });
+    },
+    async removeSilence(id) {
+      const removed = (await store.read()).silences.find((s) => s.id === id);
+      if (!removed) return undefined;
+      await store.update((state) => {
+        state.silences = state.silences.filter((s) => s.id !== id);
+      });
+      return removed;
     },
   };
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { FindingRef } from '../model/index.js';
+import type { FindingRef, Silence } from '../model/index.js';
 
 // The worker's durable memory, stored as one JSON document (one ConfigMap key). Everything in it
 // is bounded so the document stays far below the ConfigMap limit of 1 MiB:
@@ -19,6 +19,9 @@ export const MAX_THREAD_TARGETS = 50;
 export const PROGRESS_TTL_MS = 24 * 3600 * 1000;
 export const MAX_SUMMARY_FINDINGS = 1000;
 export const MAX_TITLE = 200;
+export const MAX_SILENCES = 500;
+/** Problems remembered per alert thread: more than any one report names, bounded all the same. */
+export const MAX_ANNOUNCED = 500;
 /** Leaves room under 1 MiB for the ConfigMap's metadata and JSON escaping in the API request. */
 export const STATE_BUDGET_BYTES = 900_000;
 
@@ -28,6 +31,14 @@ export interface AlertThread {
   /** Last time a report went into the thread. */
   at: string;
   lastStatus: 'firing' | 'resolved';
+  /** When the thread was opened: "still failing since". */
+  firstAt?: string;
+  /** Notifications answered in this thread, the first included. */
+  notifications?: number;
+  /** Fingerprints of the problems already announced here → when each was first seen. */
+  announced?: Record<string, string>;
+  acknowledged?: { by: string; at: string };
+  resolved?: { by: string; at: string };
   /** targetKeys already reported in this thread: a new target's report goes in without a "more alerts" note. */
   targets?: string[];
 }
@@ -49,9 +60,14 @@ export interface JobProgress {
   at: string;
 }
 
+/** A silence made with Slack's Silence button: always bound to the channel it was made in. */
+export type StoredSilence = Silence & { channel: string; createdAt: string };
+
 export interface StoredSummary {
   at: string;
   findings: FindingRef[];
+  /** Per problem ("code\u0000subject"), when a summary first saw it: "failing since". */
+  since?: Record<string, string>;
   /** Refs left out to respect the size budget. */
   droppedFindings?: number;
 }
@@ -66,6 +82,8 @@ export interface State {
   seen: string[];
   /** Hashed job id → what of its answer is already in Slack (removed once the job is answered). */
   progress: Record<string, JobProgress>;
+  /** Slack silences, oldest first; expired ones are kept a week so reports can say they expired. */
+  silences: StoredSilence[];
 }
 
 const findingRefSchema = z.object({
@@ -75,21 +93,48 @@ const findingRefSchema = z.object({
   title: z.string(),
 });
 
+const actorSchema = z.object({ by: z.string(), at: z.string() });
+
+const threadSchema = z.object({
+  channel: z.string(),
+  ts: z.string(),
+  at: z.string(),
+  lastStatus: z.enum(['firing', 'resolved']),
+  firstAt: z.string().optional(),
+  notifications: z.number().int().optional(),
+  announced: z.record(z.string(), z.string()).optional(),
+  acknowledged: actorSchema.optional(),
+  resolved: actorSchema.optional(),
+  targets: z.array(z.string()).optional(),
+});
+
+const storedSilenceSchema = z.object({
+  id: z.string(),
+  codes: z.array(z.string()).optional(),
+  kind: z.enum(['namespace', 'service', 'pod', 'node', 'port', 'networkpolicy', 'daemonset', 'dns', 'ip']).optional(),
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  reason: z.string(),
+  expiresAt: z.string().optional(),
+  createdBy: z.string().optional(),
+  createdAt: z.string(),
+  channel: z.string(),
+});
+
 const stateSchema = z.object({
   version: z.literal(1),
-  summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), droppedFindings: z.number().int().optional() })),
-  threads: z.record(
-    z.string(),
-    z.object({ channel: z.string(), ts: z.string(), at: z.string(), lastStatus: z.enum(['firing', 'resolved']), targets: z.array(z.string()).optional() }),
-  ),
+  summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), since: z.record(z.string(), z.string()).optional(), droppedFindings: z.number().int().optional() })),
+  threads: z.record(z.string(), threadSchema),
   seen: z.array(z.string()),
+  // Absent in documents written before Slack silences existed.
+  silences: z.array(storedSilenceSchema).default([]),
   // Documents written before progress records existed have none.
   progress: z
     .record(z.string(), z.object({ channel: z.string(), threadTs: z.string(), parentTs: z.string().optional(), posted: z.number().int().nonnegative(), at: z.string() }))
     .default({}),
 });
 
-export const emptyState = (): State => ({ version: 1, summaries: {}, threads: {}, seen: [], progress: {} });
+export const emptyState = (): State => ({ version: 1, summaries: {}, threads: {}, seen: [], silences: [], progress: {} });
 
 /** Stored text → state. Anything unreadable is reported, never thrown: the caller decides to start fresh. */
 export function parseState(text: string | undefined): { state: State; problem?: string } {
@@ -122,6 +167,16 @@ function keepWorst(findings: FindingRef[], max: number): FindingRef[] {
   return findings.filter((_, index) => kept.has(index));
 }
 
+/** A problem's identity across summaries: the same check on the same subject. */
+export const refIdentity = (ref: Pick<FindingRef, 'code' | 'subject'>): string => `${ref.code}\u0000${ref.subject}`;
+
+/** The `max` most recently first-seen entries. */
+function newestEntries(entries: Record<string, string>, max: number): Record<string, string> {
+  const all = Object.entries(entries);
+  if (all.length <= max) return entries;
+  return Object.fromEntries(all.sort(([, a], [, b]) => Date.parse(b) - Date.parse(a)).slice(0, max));
+}
+
 export const stateBytes = (state: State): number => Buffer.byteLength(JSON.stringify(state));
 
 /** Prune expired threads and enforce every cap; returns a new state. */
@@ -135,18 +190,22 @@ export function compactState(state: State, now: Date): State {
   for (const [cluster, summary] of Object.entries(state.summaries)) {
     const findings = keepWorst(summary.findings, MAX_SUMMARY_FINDINGS).map((ref) => ({ ...ref, title: ref.title.slice(0, MAX_TITLE) }));
     const dropped = (summary.droppedFindings ?? 0) + summary.findings.length - findings.length;
-    summaries[cluster] = { at: summary.at, findings, ...(dropped ? { droppedFindings: dropped } : {}) };
+    const since = summary.since ? Object.fromEntries(findings.flatMap((ref) => { const key = refIdentity(ref); const at = summary.since?.[key]; return at ? [[key, at]] : []; })) : undefined;
+    summaries[cluster] = { at: summary.at, findings, ...(since ? { since } : {}), ...(dropped ? { droppedFindings: dropped } : {}) };
   }
   const progressCutoff = now.getTime() - PROGRESS_TTL_MS;
   const progress = Object.entries(state.progress)
     .filter(([, p]) => Date.parse(p.at) >= progressCutoff)
     .sort(([, a], [, b]) => Date.parse(b.at) - Date.parse(a.at))
     .slice(0, MAX_PROGRESS);
+  const silences = state.silences.filter((silence) => silence.expiresAt === undefined || Date.parse(silence.expiresAt) >= cutoff).slice(-MAX_SILENCES);
+  const bounded = threads.map(([id, thread]): [string, AlertThread] => [id, thread.announced ? { ...thread, announced: newestEntries(thread.announced, MAX_ANNOUNCED) } : thread]);
   const compacted: State = {
     version: 1,
     summaries,
-    threads: Object.fromEntries(threads),
+    threads: Object.fromEntries(bounded),
     seen: [...new Set(state.seen)].slice(-MAX_SEEN),
+    silences,
     progress: Object.fromEntries(progress),
   };
 

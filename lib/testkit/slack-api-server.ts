@@ -26,6 +26,8 @@ export interface StoredMessage {
   thread_ts?: string;
   text: string;
   blocks?: unknown[];
+  /** Legacy attachments (the colour bar), each with its own blocks. */
+  attachments?: unknown[];
   /** Absent on messages people posted (see postUserMessage): the bot cannot edit those. */
   bot_id?: string;
   user: string;
@@ -198,6 +200,14 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
     const hasAttachments = typeof args.attachments === 'string' ? args.attachments !== '' && args.attachments !== '[]' : Array.isArray(args.attachments) && args.attachments.length > 0;
     if (rawText === '' && (!blocks || blocks.length === 0) && !hasAttachments) throw new SlackApiError('no_text');
     if (blocks) validateBlocks(blocks);
+    const attachments = parseAttachments(args.attachments);
+    for (const attachment of attachments ?? []) validateAttachment(attachment);
+    // The budgets hold for everything a message shows, its attachments' blocks included.
+    if (attachments && blocks) {
+      const all = [...blocks, ...attachments.flatMap((a) => (Array.isArray(a.blocks) ? (a.blocks as unknown[]) : []))];
+      if (all.length > 50) throw new SlackApiError('invalid_blocks', { errors: ['no more than 50 items allowed [json-pointer:/blocks]'] });
+      if (blockTextLength(all) > BLOCKS_TEXT_BUDGET) throw new SlackApiError('msg_blocks_too_long');
+    }
     const truncated = rawText.length > TEXT_TRUNCATE_AT;
     const text = truncated ? rawText.slice(0, TEXT_TRUNCATE_AT) : rawText;
     const warning: Record<string, unknown> = truncated
@@ -209,7 +219,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
           },
         }
       : {};
-    return { text, blocks: blocks ?? undefined, warning };
+    return { text, blocks: blocks ?? undefined, attachments: attachments ?? undefined, warning };
   };
 
   const findMessage = (channel: string, ts: string) => messages.find((m) => m.channel === channel && m.ts === ts);
@@ -246,6 +256,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
         bot_id: BOT_ID,
         user: BOT_USER_ID,
         ...(content.blocks ? { blocks: content.blocks } : {}),
+        ...(content.attachments ? { attachments: content.attachments } : {}),
       };
       if (parent) {
         // Replies to a reply land in the parent's thread, as in Slack.
@@ -287,6 +298,8 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
       message.text = content.text;
       if (content.blocks) message.blocks = content.blocks;
       else delete message.blocks;
+      if (content.attachments) message.attachments = content.attachments;
+      else delete message.attachments;
       message.edited = { user: BOT_USER_ID, ts: nextTs() };
       return { body: { ok: true, channel: channel.id, ts: message.ts, text: message.text, message: publicMessage(message), ...content.warning } };
     },
@@ -534,6 +547,30 @@ function parseBlocks(value: unknown): unknown[] | null {
   }
   if (!Array.isArray(blocks) || blocks.some((b) => b === null || typeof b !== 'object' || Array.isArray(b))) throw new SlackApiError('invalid_blocks_format');
   return blocks;
+}
+
+function parseAttachments(value: unknown): Record<string, unknown>[] | null {
+  if (value === undefined || value === null || value === '') return null;
+  let attachments = value;
+  if (typeof value === 'string') {
+    try {
+      attachments = JSON.parse(value);
+    } catch {
+      throw new SlackApiError('invalid_attachments');
+    }
+  }
+  if (!Array.isArray(attachments) || attachments.some((a) => a === null || typeof a !== 'object' || Array.isArray(a))) throw new SlackApiError('invalid_attachments');
+  return attachments as Record<string, unknown>[];
+}
+
+/** Slack reads a hex colour or good/warning/danger; blocks inside follow the message rules. */
+function validateAttachment(attachment: Record<string, unknown>): void {
+  const color = attachment.color;
+  if (color !== undefined && (typeof color !== 'string' || !/^(#?[0-9a-fA-F]{6}|good|warning|danger)$/.test(color))) throw new SlackApiError('invalid_attachments', { errors: [`bad color ${String(color)}`] });
+  if (attachment.blocks !== undefined) {
+    if (!Array.isArray(attachment.blocks)) throw new SlackApiError('invalid_attachments');
+    validateBlocks(attachment.blocks);
+  }
 }
 
 // ---- Block Kit validation: the documented limits, reported the way Slack reports them ----

@@ -1,7 +1,10 @@
 import { run, type EngineDeps } from '../engine.js';
 import { alertThreadKey } from '../jobs/alerts.js';
 import type { Job } from '../jobs/schema.js';
-import { describeTarget, onCluster, targetKey, targetLabel, type Finding, type Report, type SweepReport } from '../model/index.js';
+import { describeTarget, findingFingerprint, onCluster, targetKey, targetLabel, type Finding, type Report, type SweepReport } from '../model/index.js';
+import { plural } from '../render/mrkdwn.js';
+import { isProblem, verdictLine } from '../render/report-view.js';
+import { engineWithSilences, runAction, silenceListings } from './actions.js';
 import type { Log } from '../observability/logger.js';
 import { postToResponseUrl, RESPONSE_URL_TTL_MS, RESPONSE_URL_USES, SlackPostError, type ThreadPoster } from '../post/slack.js';
 import { escapeMrkdwn } from '../render/mrkdwn.js';
@@ -9,8 +12,8 @@ import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderS
 import { renderSlackProgress, type ProgressContext, type ProgressPhase } from '../render/slack-progress.js';
 import { rerunValue } from '../slack/rerun.js';
 import { diffFindings, toFindingRefs } from '../summary/diff.js';
-import type { StateRegistry } from '../state/registry.js';
-import type { AlertThread, JobProgress } from '../state/state.js';
+import { threadId, type StateRegistry } from '../state/registry.js';
+import { refIdentity, type AlertThread, type JobProgress } from '../state/state.js';
 import { checkJobAccess, type WorkerAccess } from './access.js';
 
 export interface RunJobDeps {
@@ -101,6 +104,20 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     if (access.scopeKey) summaryKey = access.scopeKey;
   }
 
+  if (job.action) {
+    // A button: the worker's answer is a note (or the full checks) in the clicked thread.
+    try {
+      const posted = await runAction(job, job.action, deps);
+      await rememberAnswered(job, deps);
+      return { status: 'ok', posted };
+    } catch (error) {
+      if (attempt < deps.maxAttempts) throw error;
+      const posted = await postFailure(job, deps, errorText(error));
+      await rememberAnswered(job, deps);
+      return { status: 'error', posted };
+    }
+  }
+
   const progressCtx: ProgressContext = {
     target: targetLabel(job.target),
     cluster: job.cluster,
@@ -122,9 +139,12 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
   let thread: SlackThread;
   let status: Report['status'];
   let report: Report | undefined;
+  let sweep: SweepReport | undefined;
   try {
+    // Slack silences hold in the channel they were made in: every report for that channel honours them.
+    const silences = await deps.state.silences();
     const engine: EngineDeps = {
-      ...scoped,
+      ...engineWithSilences(scoped, silences, job.reply.channel),
       onPhase: (phase) => {
         // Stops the engine at its next phase once the deadline passed; abortable() stops waiting at once.
         signal?.throwIfAborted();
@@ -136,12 +156,15 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     if (result.kind === 'sweep') {
       const swept = result;
       // Every sweep compares with the cluster's last one, whatever triggered either.
-      const summary = await withChanges(swept, summaryKey, deps);
+      const { summary, since } = await withChanges(swept, summaryKey, deps);
       thread = renderSlackSummary(summary, {
         cluster: job.cluster,
         title: job.trigger === 'schedule' ? 'Daily network summary' : job.trigger === 'channel' ? 'Network baseline for this incident' : undefined,
         rerunValue: rerunValue(job),
+        silences: silenceListings(silences, job.reply.channel, new Date()),
+        firstSeen: (code, subject) => since[refIdentity({ code, subject })],
       });
+      sweep = summary;
       status = summary.status;
       deps.onFindings?.([...summary.clusterFindings, ...summary.problems.flatMap((p) => p.findings)]);
     } else {
@@ -150,7 +173,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
         cluster: job.cluster,
         requester: job.requester.id ? `<@${job.requester.id}>` : job.requester.name,
         trigger: job.trigger,
-        rerunValue: rerunValue(job),
+        buttons: { target: job.target, cluster: job.cluster, ...(job.alert ? { incidentThread: threadId(alertThreadKey(job)) } : {}) },
       });
       status = result.status;
       deps.onFindings?.(result.findings);
@@ -170,7 +193,7 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     posted = (await viaResponseUrl(job, thread, deps))!;
   } else {
     try {
-      posted = await deliver(job, open, thread, report, deps);
+      posted = await deliver(job, open, thread, report ?? sweep, deps);
     } catch (error) {
       // The bot left the channel between the parent and the replies: the requester still hears.
       if (!canUseResponseUrl(job, error)) throw error;
@@ -273,9 +296,10 @@ function progressUpdates(open: OpenThread | undefined, ctx: ProgressContext, dep
  * Puts the verdict where the job's answer goes: the final edit of the parent it owns, then the
  * messages not yet recorded as posted, each recorded before the next goes out.
  */
-async function deliver(job: Job, open: OpenThread, thread: SlackThread, report: Report | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
+async function deliver(job: Job, open: OpenThread, thread: SlackThread, result: Report | SweepReport | undefined, deps: RunJobDeps): Promise<{ channel: string; ts: string }> {
   const { channel, threadTs } = open;
-  const messages = threadMessages(job, open, thread, report);
+  const problems = problemFingerprints(result);
+  const messages = threadMessages(job, open, thread, result, problems);
   if (open.parentTs) {
     try {
       await deps.poster.updateMessage(channel, open.parentTs, thread.parent, { signal: deps.signal });
@@ -291,21 +315,51 @@ async function deliver(job: Job, open: OpenThread, thread: SlackThread, report: 
     await recordProgress(job, { channel, threadTs, ...(open.parentTs ? { parentTs: open.parentTs } : {}), posted: i + 1 }, deps);
   }
   if (job.alert) {
-    await deps.state.rememberThread(alertThreadKey(job), { channel, ts: threadTs, status: job.alert.status, target: targetKey(job.target) });
+    const key = alertThreadKey(job);
+    await deps.state.rememberThread(key, { channel, ts: threadTs, status: job.alert.status, target: targetKey(job.target) });
+    await deps.state.recordNotification(key, problems);
   }
   return { channel, ts: threadTs };
 }
 
 /** The messages after the parent, in order: the same list on every attempt, so counts resume. */
-function threadMessages(job: Job, open: OpenThread, thread: SlackThread, report: Report | undefined): SlackMessage[] {
+function threadMessages(job: Job, open: OpenThread, thread: SlackThread, result: Report | SweepReport | undefined, problems: readonly string[]): SlackMessage[] {
   // A re-run keeps its own verdict in the thread too: the parent shows only the latest one.
   if (job.reply.threadTs) return [thread.parent, ...thread.replies];
   const group = open.alertThread;
   if (!job.alert || !group) return [...thread.replies];
+  const report = result?.kind === 'diagnosis' ? result : undefined;
   // Another target of the alert group: its diagnosis is a section of the incident thread.
   const reported = group.targets?.includes(targetKey(job.target)) ?? false;
   if (job.alert.status === 'resolved' && report && reported) {
     return [renderSlackFollowUp({ kind: 'resolved', alertName: job.alert.alertnames[0], report })];
+  }
+  // A re-fired target whose re-check finds nothing the thread has not announced gets one line, not
+  // the whole report again (stable finding ids); a problem gone since, or one after the group
+  // resolved (by Alertmanager or the Resolved button), is news and is posted whole.
+  const announced = group.announced ?? {};
+  const unchanged =
+    reported &&
+    result !== undefined &&
+    job.alert.status === 'firing' &&
+    group.lastStatus === 'firing' &&
+    problems.every((p) => announced[p] !== undefined) &&
+    (problems.length > 0 || Object.keys(announced).length === 0);
+  if (unchanged) {
+    const verdict = report ? verdictLine(report) : `${result.status} — ${plural(problems.length, 'known problem')}`;
+    return [
+      renderSlackFollowUp({
+        kind: 'unchanged',
+        since: group.firstAt ?? group.at,
+        notification: (group.notifications ?? 1) + 1,
+        status: result.status,
+        verdict,
+        alertNames: job.alert.alertnames,
+        count: job.alert.count,
+        silenced: result.silences?.silenced ?? 0,
+        ...(group.acknowledged ? { acknowledgedBy: group.acknowledged.by } : {}),
+      }),
+    ];
   }
   const note = reported ? [renderSlackFollowUp({ kind: 'more-alerts', count: job.alert.count, alertNames: job.alert.alertnames })] : [];
   return [...note, thread.parent, ...thread.replies];
@@ -342,12 +396,30 @@ async function rememberAnswered(job: Job, deps: RunJobDeps): Promise<void> {
   }
 }
 
-async function withChanges(report: SweepReport, key: string, deps: RunJobDeps): Promise<SweepReport> {
+/**
+ * The sweep with what changed since the last one of the same scope, and since when each current
+ * problem has been seen (the same code on the same subject is the same problem, whatever its text says).
+ */
+async function withChanges(report: SweepReport, key: string, deps: RunJobDeps): Promise<{ summary: SweepReport; since: Record<string, string> }> {
   const current = toFindingRefs(report);
   const previous = await deps.state.lastSummary(key);
-  await deps.state.saveSummary(key, { at: report.startedAt, findings: current });
-  if (!previous) return report;
-  return { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } };
+  const before = new Set(previous?.findings.map(refIdentity) ?? []);
+  const since = Object.fromEntries(
+    current.map((ref) => {
+      const id = refIdentity(ref);
+      return [id, previous?.since?.[id] ?? (before.has(id) ? previous!.at : report.startedAt)];
+    }),
+  );
+  await deps.state.saveSummary(key, { at: report.startedAt, findings: current, since });
+  if (!previous) return { summary: report, since };
+  return { summary: { ...report, changes: { since: previous.at, ...diffFindings(previous.findings, current) } }, since };
+}
+
+/** Fingerprints of the problems a report announces (silenced ones are not announced). */
+function problemFingerprints(result: Report | SweepReport | undefined): string[] {
+  if (!result) return [];
+  const findings = result.kind === 'sweep' ? [...result.clusterFindings, ...result.problems.flatMap((p) => p.findings)] : result.findings;
+  return [...new Set(findings.filter((f) => isProblem(f) && !f.silenced).map((f) => findingFingerprint(f.id)))];
 }
 
 /**

@@ -57,7 +57,7 @@ const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.tex
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
 const firstParent = (channel: string) => slack.waitFor((s) => s.messages(channel).find(isAnswered), 20_000);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 
 const sends = () => stack.sqs.calls('SendMessage');
 
@@ -151,8 +151,8 @@ describe('/netcheck end to end', () => {
     await slash('svc cart -n shop', 'C0RERUN');
     const parent = await firstParent('C0RERUN');
     type Element = { action_id?: string; value?: string };
-    const value = (parent.blocks as { elements?: Element[] }[])
-      .flatMap((b) => b.elements ?? [])
+    const value = [...(parent.blocks ?? []), ...((parent.attachments ?? []) as { blocks: unknown[] }[]).flatMap((a) => a.blocks)]
+      .flatMap((b) => (b as { elements?: Element[] }).elements ?? [])
       .find((e) => e.action_id === 'netcheck_rerun')?.value;
     expect(value).toBeDefined();
     const payload = {

@@ -35,7 +35,7 @@ const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
 const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.text);
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 
 const GROUP_KEY = '{}/{severity="critical"}:{alertname="PaymentsErrorRate"}';
 
@@ -97,7 +97,10 @@ describe('Alertmanager → incident thread', () => {
     await new JobQueue(stack.sqs.client, stack.queueUrl).send(later, {
       deduplicationId: `${alertDeduplicationId(stack.cluster, GROUP_KEY, target, 'firing')}-later`,
     });
-    await slack.waitFor(() => replies(INCIDENTS, parent.ts).find((m) => /230 more alerts/.test(m.text)), 20_000);
+    // The same problem again: one line saying since when and which notification, not the thread again.
+    const still = await slack.waitFor(() => replies(INCIDENTS, parent.ts).find((m) => /still failing since .*2nd notification/.test(m.text)), 20_000);
+    expect(textOf(still)).toContain('230 alerts');
+    expect(replies(INCIDENTS, parent.ts).filter((m) => /^FAIL: .*\(svc shop\/payments, cluster /.test(m.text))).toHaveLength(0);
 
     expect(await postAlert(notification('resolved', 200))).toBe(200);
     const closing = await slack.waitFor(() => replies(INCIDENTS, parent.ts).find((m) => /resolved/i.test(m.text)), 20_000);
@@ -190,6 +193,8 @@ describe('daily summary', () => {
     const text = textOf(second);
     expect(text).toMatch(/Changes since[^"]*new[^"]*selector-matches-no-pods` on \*shop\/orders/);
     expect(text).toMatch(/resolved[^"]*selector-matches-no-pods` on \*shop\/payments/);
+    // A problem earlier sweeps already saw (stable identity: code on subject) says since when.
+    expect(text).toMatch(/failing since \w{3} \d+ \d\d:\d\d UTC/);
   });
 });
 

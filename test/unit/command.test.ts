@@ -26,6 +26,16 @@ describe('/netcheck grammar', () => {
     }
   });
 
+  it('lists and removes silences, with --cluster and a checked id', () => {
+    expect(parseCommand('silences')).toEqual({ ok: true, kind: 'silences' });
+    expect(parseCommand('silences --cluster prod')).toEqual({ ok: true, kind: 'silences', cluster: 'prod' });
+    expect(parseCommand('unsilence s-1a2b3c4d')).toEqual({ ok: true, kind: 'unsilence', silenceId: 's-1a2b3c4d' });
+    expect(parseCommand('unsilence')).toMatchObject({ ok: false, error: expect.stringContaining('needs a silence id') });
+    expect(parseCommand('unsilence <!channel>')).toMatchObject({ ok: false, error: expect.stringContaining('is not a silence id') });
+    expect(parseCommand('unsilence s-1a2b3c4d s-2')).toMatchObject({ ok: false, error: expect.stringContaining('unexpected') });
+    expect(parseCommand('silences -n shop')).toMatchObject({ ok: false, error: 'silences takes only --cluster' });
+  });
+
   it('turns an autocorrected em dash back into --', () => {
     expect(parseCommand('svc payments —cluster prod')).toMatchObject({ ok: true, cluster: 'prod' });
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CODES, type Code, type Finding, type Report, type ServiceResult, type SweepReport } from '../../lib/model/index.js';
 import { grouped, testFinding } from './report-fixtures.js';
-import { renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
+import { messageBlocks, renderSlackAllChecks, renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, STATUS_COLOR, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
+import { ACTION_IDS, actionValueSchemas, parseActionValue } from '../../lib/slack/actions.js';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { withContext } from '../support/with-context.js';
 
@@ -21,7 +22,7 @@ async function expectAcceptedBySlack(thread: SlackThread): Promise<void> {
     const response = await fetch(`${slack.url}chat.postMessage`, {
       method: 'POST',
       headers: { authorization: `Bearer ${slack.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ channel: 'C0RENDER', text: message.text, blocks: message.blocks }),
+      body: JSON.stringify({ channel: 'C0RENDER', text: message.text, blocks: message.blocks, attachments: message.attachments }),
     });
     const body = (await response.json()) as { ok: boolean; error?: string; response_metadata?: unknown };
     withContext(`Slack rejected "${message.text.slice(0, 80)}": ${JSON.stringify(body)}`, () => expect(body).toMatchObject({ ok: true }));
@@ -37,17 +38,18 @@ function textLength(value: unknown): number {
 /** Our own budget, asserted directly as well: 50 blocks, 3000 per section, 12,000 in total. */
 function expectWithinBudget(message: SlackMessage): void {
   expect(message.text.length).toBeGreaterThan(0);
-  expect(message.blocks.length).toBeLessThanOrEqual(50);
-  for (const block of message.blocks) {
+  const blocks = messageBlocks(message);
+  expect(blocks.length).toBeLessThanOrEqual(50);
+  for (const block of blocks) {
     if (block.type === 'section' && block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
     if (block.type === 'header') expect(block.text.text.length).toBeLessThanOrEqual(150);
     if (block.type === 'context') expect(block.elements.length).toBeLessThanOrEqual(10);
   }
-  expect(textLength(message.blocks)).toBeLessThanOrEqual(12_000);
+  expect(textLength(blocks)).toBeLessThanOrEqual(12_000);
 }
 
 function allText(message: SlackMessage): string {
-  return JSON.stringify(message.blocks);
+  return JSON.stringify(messageBlocks(message));
 }
 
 const f = (code: Code, status: Finding['status'], extra: Partial<Finding> = {}): Finding => testFinding(code, status, extra);
@@ -110,7 +112,7 @@ describe('renderSlackThread', () => {
     expect(allText(thread.parent)).toContain(':white_check_mark:');
     expect(allText(thread.parent)).not.toContain('*Fix*');
     expect(allText(thread.parent)).toContain('<@U0ALICE>');
-    const actions = thread.parent.blocks.find((b) => b.type === 'actions');
+    const actions = messageBlocks(thread.parent).find((b) => b.type === 'actions');
     expect(actions).toMatchObject({ elements: [{ type: 'button', action_id: RERUN_ACTION_ID, value: '{"target":"x"}' }] });
     expect(thread.replies).toHaveLength(1);
     expect(allText(thread.replies[0]!)).toContain('2 checks passed');
@@ -129,7 +131,10 @@ describe('renderSlackThread', () => {
     // Root cause (with 3 symptoms), the unrelated warning, then passes + skips.
     expect(thread.replies).toHaveLength(3);
     const [rootReply, warnReply, passReply] = thread.replies.map(allText);
-    expect(rootReply).toContain('IP forwarding is off on node-2');
+    // Its headline is what the parent does not say already: the reasoning, not the verdict again.
+    expect(rootReply).toContain('Why netcheck says so');
+    expect(rootReply).not.toContain('IP forwarding is off on node-2, so');
+    expect(rootReply).toContain('net.ipv4.ip_forward=0 on node-2');
     expect(rootReply).toContain('Explains 3 symptoms');
     for (const i of [1, 2, 3]) expect(rootReply).toContain(`10.244.2.${i}:8080 times out`);
     expect(rootReply).toContain('<https://netcheck.dev/docs/ip-forward-disabled|docs>');
@@ -137,11 +142,12 @@ describe('renderSlackThread', () => {
     expect(thread.replies[0]!.text).toContain('explains 3 symptoms');
     expect(warnReply).toContain(':warning:');
     expect(warnReply).toContain('payments-7d9 restarted 4 times');
+    // Passed and skipped are one collapsed line; what could not run is counted with its reason.
+    expect(thread.replies[2]!.blocks).toHaveLength(1);
     expect(passReply).toContain('2 checks passed');
-    // Not applicable is one collapsed line; what could not run is listed with its reason.
-    expect(passReply).toContain('1 check not applicable here');
+    expect(passReply).toContain('1 check not applicable');
     expect(passReply).not.toContain('no DNS probe requested for svc jobs');
-    expect(passReply).toContain('unknown, because the agent on node-3 did not answer');
+    expect(passReply).toContain('1 check could not run — because the agent on node-3 did not answer');
     // The parent says the root cause's fix; its reply does not repeat it.
     expect(allText(thread.parent)).toContain("sysctl -w net.ipv4.ip_forward=1");
     expect(rootReply).not.toContain("sysctl -w net.ipv4.ip_forward=1");
@@ -150,7 +156,7 @@ describe('renderSlackThread', () => {
 
   it('omits the re-run button when no rerun value is given', () => {
     const thread = renderSlackThread(ipForwardReport(), { cluster: 'prod' });
-    expect(thread.parent.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(messageBlocks(thread.parent).some((b) => b.type === 'actions')).toBe(false);
   });
 
   it('escapes cluster data so names cannot mention channels or forge links', async () => {
@@ -183,7 +189,8 @@ describe('renderSlackThread', () => {
     const overflow = allText(thread.replies[8]!);
     expect(overflow).toContain('192 more problems');
     expect(overflow).toMatch(/…and \d+ more/);
-    expect(allText(thread.replies[9]!)).toMatch(/…and \d+ more could not run/);
+    // Eighty different reasons are not summarised by one of them: the line counts and points on.
+    expect(allText(thread.replies[9]!)).toContain('80 checks could not run · ');
     await expectAcceptedBySlack(thread);
   });
 
@@ -209,6 +216,82 @@ describe('renderSlackThread', () => {
     expect(thread.parent.text).toMatch(/^ERROR: could not finish checking svc shop\/payments: cannot list pods in shop/);
     expect(allText(thread.parent)).toContain(':exclamation:');
     await expectAcceptedBySlack(thread);
+  });
+});
+
+type Button = { type: string; action_id: string; value?: string; url?: string; text: { text: string } };
+const buttonsOf = (message: SlackMessage): Button[] => messageBlocks(message).flatMap((b) => (b.type === 'actions' ? (b.elements as unknown as Button[]) : []));
+
+describe('the parent message', () => {
+  const target = { kind: 'svc' as const, namespace: 'shop', name: 'payments' };
+  const withNode = () => {
+    const r = ipForwardReport();
+    return { ...r, findings: r.findings.map((x) => (x.code === 'ip-forward-disabled' ? { ...x, subjects: [{ kind: 'node' as const, name: 'node-2' }] } : x)) };
+  };
+
+  it('has a header with the verdict, a colour bar for the status, the fix as code, the context and every button', async () => {
+    const thread = renderSlackThread(withNode(), { cluster: 'prod', requester: 'U0ALICE', trigger: 'alert', buttons: { target, cluster: 'prod', incidentThread: 'thr-1' } });
+    const { parent } = thread;
+    expect(parent.blocks).toEqual([{ type: 'header', text: { type: 'plain_text', text: ':red_circle: IP forwarding is off on node-2, so 3 endpoints of shop/payments time out', emoji: true } }]);
+    expect(parent.attachments).toHaveLength(1);
+    expect(parent.attachments![0]!.color).toBe(STATUS_COLOR.fail);
+    const inBar = JSON.stringify(parent.attachments![0]!.blocks);
+    expect(inBar).toContain("*Fix*\\n```ssh node-2 'sysctl -w net.ipv4.ip_forward=1'```");
+    for (const part of ['*svc shop/payments*', 'cluster `prod`', '2.3 s', 'requested by <@U0ALICE>', 'via alert']) expect(inBar).toContain(part);
+    const buttons = buttonsOf(parent);
+    expect(buttons.map((b) => b.action_id)).toEqual([
+      ACTION_IDS.rerun, ACTION_IDS.docs, ACTION_IDS.showChecks, `${ACTION_IDS.silence}_1h`, `${ACTION_IDS.silence}_1d`, `${ACTION_IDS.silence}_7d`, ACTION_IDS.acknowledge, ACTION_IDS.resolve,
+    ]);
+    expect(buttons.find((b) => b.action_id === ACTION_IDS.docs)?.url).toBe('https://netcheck.dev/docs/ip-forward-disabled');
+    // Silence holds the root cause's code on what it is about: node-2, not the whole code.
+    const silence = parseActionValue(actionValueSchemas.silence, buttons.find((b) => b.action_id === `${ACTION_IDS.silence}_1d`)!.value!);
+    expect(silence).toEqual({ target, cluster: 'prod', scope: { code: 'ip-forward-disabled', kind: 'node', name: 'node-2' }, duration: '1d' });
+    expect(parseActionValue(actionValueSchemas.incident, buttons.find((b) => b.action_id === ACTION_IDS.acknowledge)!.value!)).toEqual({ target, cluster: 'prod', thread: 'thr-1' });
+    expect(parseActionValue(actionValueSchemas.target, buttons[0]!.value!)).toEqual({ target, cluster: 'prod' });
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('colours by status and offers no Acknowledge outside incidents, no Silence without a subject to hold', () => {
+    const healthy = renderSlackThread(report([f('no-ready-endpoints', 'pass')]), { cluster: 'prod', buttons: { target, cluster: 'prod' } });
+    expect(healthy.parent.attachments![0]!.color).toBe(STATUS_COLOR.ok);
+    expect(buttonsOf(healthy.parent).map((b) => b.action_id)).toEqual([ACTION_IDS.rerun, ACTION_IDS.showChecks]);
+    const warn = renderSlackThread(report([f('pods-not-ready', 'warn')]), { cluster: 'prod', buttons: { target, cluster: 'prod' } });
+    expect(warn.parent.attachments![0]!.color).toBe(STATUS_COLOR.warn);
+    // A finding that names nothing cannot be silenced narrowly: no button rather than a channel-wide mute.
+    expect(buttonsOf(warn.parent).some((b) => b.action_id.startsWith(ACTION_IDS.silence))).toBe(false);
+  });
+
+  it('keeps 253-character names and a 10 KB verdict inside the header, button and value limits', async () => {
+    const node = `n${'x'.repeat(251)}z`;
+    const cause = f('ip-forward-disabled', 'fail', { title: `IP forwarding is off on ${node}`, detail: 'd'.repeat(10_000), subjects: [{ kind: 'node', name: node }] });
+    const r = report([cause], { target: { kind: 'node', name: node, cluster: 'prod' }, rootCause: { id: cause.id, code: cause.code, summary: 's'.repeat(10_000), remediation: 'r'.repeat(10_000), subjects: cause.subjects, explains: [] } });
+    const thread = renderSlackThread(r, { cluster: 'prod', buttons: { target: { kind: 'node', name: node }, cluster: 'prod', incidentThread: 't'.repeat(32) } });
+    for (const message of [thread.parent, ...thread.replies]) expectWithinBudget(message);
+    for (const b of buttonsOf(thread.parent)) expect((b.value ?? '').length).toBeLessThanOrEqual(2000);
+    // The header is cut at 150; the whole verdict follows it in the bar.
+    expect(JSON.stringify(thread.parent.attachments![0]!.blocks)).toContain('s'.repeat(900));
+    await expectAcceptedBySlack(thread);
+  });
+
+  it('names what silences hold and which silences ran out', () => {
+    const held = f('pods-not-ready', 'fail', { silenced: { silenceId: 's-1', reason: 'known', expiresAt: '2026-11-27T08:14:00Z' } });
+    const r = report([held, f('no-ready-endpoints', 'pass')], { silences: { silenced: 1, expired: [{ silenceId: 's-0', reason: 'old deploy', expiredAt: '2026-11-25T00:00:00Z' }] } });
+    const text = allText(renderSlackThread(r, { cluster: 'prod' }).parent);
+    expect(text).toContain(':no_bell: 1 problem silenced here: `pods-not-ready` until Nov 27 08:14 UTC');
+    expect(text).toContain('silence `s-0` (old deploy) expired Nov 25 00:00 UTC');
+  });
+});
+
+describe('renderSlackAllChecks', () => {
+  it('lists every passed and skipped check with its reason, and says the run is fresh', async () => {
+    const message = renderSlackAllChecks(ipForwardReport());
+    const text = allText(message);
+    expect(text).toContain('All checks for svc shop/payments* — fresh run at Nov 26 07:00 UTC');
+    expect(text).toContain('`selector-matches-no-pods` — selector-matches-no-pods title');
+    expect(text).toContain('no DNS probe requested for svc jobs');
+    expect(text).toContain('unknown, because the agent on node-3 did not answer');
+    expectWithinBudget(message);
+    await expectAcceptedBySlack({ parent: message, replies: [] });
   });
 });
 
@@ -306,6 +389,27 @@ describe('renderSlackSummary', () => {
     await expectAcceptedBySlack(thread);
   });
 
+  it('says since when a problem earlier summaries saw has been failing, and nothing for a new one', () => {
+    const thread = renderSlackSummary(sweep(), { cluster: 'prod', firstSeen: (code, subject) => (subject === 'shop/payments' ? '2026-11-20T08:00:00Z' : subject === 'shop/cart' ? '2026-11-26T08:00:00Z' : undefined) });
+    const text = allText(thread.parent);
+    expect(text).toContain('all 3 pods CrashLoopBackOff · _failing since Nov 20 08:00 UTC_');
+    // First seen by this very sweep: new, not "since".
+    expect(text).not.toMatch(/cartt matches no pods · _failing since/);
+  });
+
+  it('lists the silences of its channel, each with an Unsilence button, and what they hold', async () => {
+    const silenced = sweep({ silences: { silenced: 2, expired: [], services: ['shop/cart'] } });
+    const thread = renderSlackSummary(silenced, { cluster: 'prod', silences: [{ id: 's-abc', code: 'selector-matches-no-pods', scope: 'svc shop/cart', expiresAt: '2026-11-27T08:00:00Z', createdBy: 'U0ALICE' }] });
+    const text = allText(thread.parent);
+    expect(text).toContain('1 silence in this channel* — holding 2 problems; 1 service fully silenced (shop/cart)');
+    expect(text).toContain('`selector-matches-no-pods` on *svc shop/cart* until Nov 27 08:00 UTC · by <@U0ALICE>');
+    const unsilence = messageBlocks(thread.parent).flatMap((b) => (b.type === 'section' && b.accessory ? [b.accessory as unknown as Button] : []));
+    expect(unsilence).toHaveLength(1);
+    expect(parseActionValue(actionValueSchemas.unsilence, unsilence[0]!.value!)).toEqual({ target: { kind: 'cluster' }, cluster: 'prod', silenceId: 's-abc' });
+    expect(thread.parent.attachments![0]!.color).toBe(STATUS_COLOR.fail);
+    await expectAcceptedBySlack(thread);
+  });
+
   it('stays inside the limits for 40 namespaces of 30 failing services and 100 changes', async () => {
     const problems = Array.from({ length: 40 * 30 }, (_, i) => service(`ns-${Math.floor(i / 30)}`, `svc-${i}`, 'fail', `problem ${'p'.repeat(500)}`));
     const refs = Array.from({ length: 100 }, (_, i) => ({ code: 'c', subject: `ns/s${i}`, status: 'fail' as const, title: 't'.repeat(300) }));
@@ -327,6 +431,15 @@ describe('renderSlackFollowUp', () => {
     expect(allText(resolved)).toContain('KubeServiceDown resolved');
     expect(allText(resolved)).toContain('svc shop/payments looks healthy');
     await expectAcceptedBySlack({ parent: more, replies: [resolved] });
+  });
+});
+
+describe('an unchanged problem in a follow-up', () => {
+  it('says since when and which notification, instead of the whole thread again', async () => {
+    const note = renderSlackFollowUp({ kind: 'unchanged', since: '2026-11-26T08:14:00Z', notification: 3, status: 'fail', verdict: 'Selector app=payment matches no pods', alertNames: ['PaymentsDown'] });
+    expect(note.text).toBe('PaymentsDown: still failing since Nov 26 08:14 UTC, 3rd notification — nothing new');
+    expect(note.blocks).toHaveLength(1);
+    await expectAcceptedBySlack({ parent: note, replies: [] });
   });
 });
 

@@ -151,7 +151,8 @@ describe('renderThreadText', () => {
     expect(text).toContain("Fix\n  ssh node-2 'sysctl -w net.ipv4.ip_forward=1'");
     expect(text).toContain('requested by @U0ALICE');
     expect(text).toContain('[Re-run]');
-    expect(text).toContain('  ↳ 🔴 IP forwarding is off on node-2\n');
+    // The root cause's reply does not open with the parent's verdict again.
+    expect(text).toContain('  ↳ 🔴 Why netcheck says so ip-forward-disabled\n');
     expect(text).toContain('  ↳ 🔴 pod <b> & co not ready');
     expect(text).toContain('docs (https://netcheck.dev/docs/ip-forward-disabled)');
     expect(text).not.toMatch(/&(amp|lt|gt);|```|\*IP/);
