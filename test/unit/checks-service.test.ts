@@ -132,6 +132,16 @@ describe('probe checks', () => {
     expect(timeout.detail).toContain('times out (SYN unanswered)');
     expect(refused.status).toBe('pass');
   });
+
+  it('says unknown, not pass, when every probe errored; a partial error is named in the pass', () => {
+    const errored = { role: 'clusterIP', ip: '10.96.41.7', port: 80, servicePort: 80, outcome: 'error', detail: 'agent probe deadline passed', ms: 6000 };
+    const none = only('clusterip-timeout', { services: [payments], probes: { enabled: true, tcp: [errored] } });
+    expect(none.status).toBe('error');
+    expect(none.detail).toContain('unknown, because none of the 1 clusterIP probes ran to an outcome: agent probe deadline passed');
+    const partial = only('clusterip-timeout', { services: [payments], probes: { enabled: true, tcp: [errored, { ...errored, outcome: 'connected', detail: undefined, ms: 1 }] } });
+    expect(partial.status).toBe('pass');
+    expect(partial.detail).toContain('1 could not run (agent probe deadline passed), so those paths are unverified');
+  });
 });
 
 describe('dns-service-name-failed', () => {

@@ -79,12 +79,25 @@ export function defineProbeCheck(spec: ProbeCheckSpec): Check {
         return [skipped(check, `no ${spec.role} TCP probes ran${why ? `: ${why}` : ''}`)];
       }
       const failing = tested.filter((p) => spec.outcomes.includes(p.outcome));
+      const broken = tested.filter((p) => p.outcome === 'error');
+      if (failing.length === 0 && broken.length === tested.length) {
+        // A probe that could not run says nothing about the path: unknown, never a pass.
+        return [
+          finding(check, {
+            status: 'error',
+            title: `${spec.role} probes could not run`,
+            detail: `unknown, because none of the ${tested.length} ${spec.role} probes ran to an outcome: ${broken[0]?.detail ?? 'probe error'}`,
+            evidence: tested.map(probeEvidence),
+            subjects: [serviceSubject(svc)],
+          }),
+        ];
+      }
       if (failing.length === 0) {
         const connected = tested.filter((p) => p.outcome === 'connected').length;
         return [
           finding(check, {
             status: 'pass',
-            detail: `${connected} of ${tested.length} ${spec.role} probes connected; none ${spec.outcomes.join('/')}`,
+            detail: `${connected} of ${tested.length} ${spec.role} probes connected; none ${spec.outcomes.join('/')}${broken.length ? `; ${broken.length} could not run (${broken[0]?.detail ?? 'probe error'}), so those paths are unverified` : ''}`,
             evidence: tested.map(probeEvidence),
             subjects: [serviceSubject(svc)],
           }),
