@@ -159,7 +159,8 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
     },
     postMessage,
     async updateMessage(channel, ts, message, updateOpts = {}) {
-      await call('chat.update', channel, () => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks }), updateOpts.signal);
+      // Always send attachments: an edit without them keeps the old colour bar and buttons.
+      await call('chat.update', channel, () => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks, attachments: message.attachments ?? [] }), updateOpts.signal);
     },
   };
 }
