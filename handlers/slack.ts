@@ -1,3 +1,4 @@
+import { ACTION_IDS } from '../lib/slack/actions.js';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaEntry } from '../lib/build-once.js';
 import { loadHandlerConfig, type HandlerConfig } from '../lib/config.js';
@@ -14,10 +15,11 @@ import { createMemoryThrottle } from '../lib/slack/throttle.js';
 // handlers/slack-commands.ts instead. Parse → authorise → enqueue → ack.
 
 /**
- * What lib/slack/app.ts listens to; anything else is acknowledged here without Bolt. The action
- * id is RERUN_ACTION_ID, spelled out so the renderer stays out of this Lambda's bundle.
+ * What lib/slack/app.ts listens to; anything else is acknowledged here without Bolt. Action ids
+ * come from lib/slack/actions.ts (zod and the model only, so the renderer stays out of this
+ * Lambda's bundle); the Silence buttons add their duration (`netcheck_silence_1h`).
  */
-const HANDLED = { events: ['channel_created'], actions: ['netcheck_rerun'], commands: ['/netcheck'] } as const;
+const HANDLED = { events: ['channel_created'], actions: Object.values(ACTION_IDS), commands: ['/netcheck'] };
 
 type SlackHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

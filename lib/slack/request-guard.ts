@@ -94,7 +94,7 @@ export function unhandledSlackRequest(
   const json = parseJson(payload) as Record<string, unknown>;
   if (json.type !== 'block_actions') return { reason: `interaction type ${String(json.type).slice(0, 40)}` };
   const actions = (json.actions ?? []) as unknown[];
-  const ours = actions.some((a) => isObject(a) && typeof a.action_id === 'string' && handled.actions.includes(a.action_id));
+  const ours = actions.some((a) => isObject(a) && typeof a.action_id === 'string' && handled.actions.some((id) => a.action_id === id || (a.action_id as string).startsWith(`${id}_`)));
   return ours ? undefined : { reason: 'no action of ours' };
 }
 

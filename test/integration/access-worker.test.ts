@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 const threadText = (channel: string, parent: StoredMessage) => slack.thread(channel, parent.ts).map(textOf).join('\n');
 let counter = 0;
 

@@ -34,6 +34,8 @@ afterAll(async () => {
 });
 
 const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
+/** A parent whose progress edits are over: the verdict replaced "Checking …". */
+const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.text);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
 const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 const newReply = (channel: string, ts: string, pattern: RegExp, timeoutMs = 30_000) => slack.waitFor(() => replies(channel, ts).find((m) => pattern.test(textOf(m))), timeoutMs);
@@ -106,7 +108,7 @@ describe('an incident report and its buttons', () => {
 
   it('has a header, a red bar, the fix as code and every button an incident needs', async () => {
     expect(await postAlert()).toBe(200);
-    parent = await slack.waitFor((s) => s.messages(CHANNEL).find(isParent), 30_000);
+    parent = await slack.waitFor((s) => s.messages(CHANNEL).find(isAnswered), 30_000);
     // The thread's last reply is the collapsed passed/skipped line: wait for the whole thread.
     await newReply(CHANNEL, parent.ts, /checks? passed/);
     expect(parent.blocks).toEqual([expect.objectContaining({ type: 'header', text: expect.objectContaining({ type: 'plain_text', text: expect.stringContaining('app=payment') }) })]);
@@ -162,7 +164,7 @@ describe('an incident report and its buttons', () => {
       body,
     });
     expect(res.status).toBe(200);
-    const elsewhere = await slack.waitFor((s) => s.messages(OTHER).find(isParent), 30_000);
+    const elsewhere = await slack.waitFor((s) => s.messages(OTHER).find(isAnswered), 30_000);
     expect(textOf(elsewhere)).toContain('app=payment');
     expect(textOf(elsewhere)).not.toContain('silenced here');
   });
@@ -179,7 +181,7 @@ describe('an incident report and its buttons', () => {
   let summary: StoredMessage;
   it('the daily summary in that channel lists the silence with an Unsilence button, and honours it', async () => {
     await stack.invokeSchedule({ cluster: stack.cluster, channel: CHANNEL, time: '2026-12-01T08:00:00Z' });
-    summary = await slack.waitFor((s) => s.messages(CHANNEL).find((m) => isParent(m) && /Daily network summary/.test(m.text)), 60_000);
+    summary = await slack.waitFor((s) => s.messages(CHANNEL).find((m) => isAnswered(m) && /Daily network summary/.test(m.text)), 60_000);
     const text = textOf(summary);
     expect(text).toMatch(/1 silence in this channel\* — holding \d+ problem/);
     expect(text).toContain('`selector-matches-no-pods` on *svc shop/payments* until');
