@@ -49,7 +49,15 @@ function iptablesSave(): string {
     '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
   ];
-  const natHeaders = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':KUBE-SERVICES - [0:0]'];
+  const natHeaders = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':KUBE-MARK-MASQ - [0:0]',
+    ':KUBE-SERVICES - [0:0]',
+  ];
   const nat = [
     '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
@@ -134,7 +142,9 @@ function nftRuleset(): { json: string; entries: NftEntry[] } {
         { jump: { target: 'mark-for-masquerade' } },
       ]),
     );
-    rules.push(rule(service, [{ vmap: { key: { numgen: { mode: 'random', mod: ENDPOINTS, offset: 0 } }, data: { set: endpoints.map((target, n) => [n, { goto: { target } }]) } } }]));
+    rules.push(
+      rule(service, [{ vmap: { key: { numgen: { mode: 'random', mod: ENDPOINTS, offset: 0 } }, data: { set: endpoints.map((target, n) => [n, { goto: { target } }]) } } }]),
+    );
     serviceIps.push([{ concat: [ip, 'tcp', 80] }, { goto: { target: service } }]);
   }
   const map = (name: string, elem: unknown[]): NftEntry => ({ map: { family, name, table, type: ['ipv4_addr', 'inet_proto', 'inet_service'], handle: 0, map: 'verdict', elem } });
@@ -188,7 +198,11 @@ function report(label: string, samples: Sample[]): void {
   const ms = sorted((s) => s.ms);
   console.log(
     `${label.padEnd(44)} median ${median(ms).toFixed(0).padStart(5)} ms  best ${ms[0]?.toFixed(0).padStart(5)} ms  ` +
-      `heap +${median(sorted((s) => s.heapMB)).toFixed(1).padStart(6)} MB  rss +${median(sorted((s) => s.rssMB)).toFixed(1).padStart(6)} MB  (${samples.length} runs)`,
+      `heap +${median(sorted((s) => s.heapMB))
+        .toFixed(1)
+        .padStart(6)} MB  rss +${median(sorted((s) => s.rssMB))
+        .toFixed(1)
+        .padStart(6)} MB  (${samples.length} runs)`,
   );
 }
 
@@ -287,7 +301,14 @@ async function realTools(save: string, nft: string | undefined): Promise<void> {
   const reader = join(dir, 'reader.mjs');
   const namespaces: string[] = [];
   try {
-    await bundle({ stdin: { contents: READER, resolveDir: repo, sourcefile: 'bench-reader.ts', loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', outfile: reader, logLevel: 'silent' });
+    await bundle({
+      stdin: { contents: READER, resolveDir: repo, sourcefile: 'bench-reader.ts', loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: reader,
+      logLevel: 'silent',
+    });
     const modes: [string, (ns: string) => Promise<void>][] = [
       [
         'iptables (nf_tables backend)',
@@ -320,7 +341,10 @@ async function realTools(save: string, nft: string | undefined): Promise<void> {
       const result = await exec('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', reader, JSON.stringify(ADDRESSES), String(RUNS)]);
       if (result.code !== 0) throw new Error(`reader in ${ns}: ${result.stderr}`);
       const parsed = JSON.parse(result.stdout) as { out: (Sample & { backends: number[]; mode: string | null; unknown: string[] })[]; rssMB: number };
-      check(parsed.out.every((run) => run.backends.every((count) => count === ENDPOINTS) && run.unknown.length === 0), `real ${label}: ${JSON.stringify(parsed.out[0])}`);
+      check(
+        parsed.out.every((run) => run.backends.every((count) => count === ENDPOINTS) && run.unknown.length === 0),
+        `real ${label}: ${JSON.stringify(parsed.out[0])}`,
+      );
       report(`real tools, ${label}, readAgentFacts`, parsed.out);
       console.log(`${''.padEnd(44)} (rules loaded in ${(loadMs / 1000).toFixed(1)} s; reader process RSS ${parsed.rssMB.toFixed(0)} MB after ${RUNS} runs)`);
     }
@@ -331,14 +355,21 @@ async function realTools(save: string, nft: string | undefined): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`node agent netfilter benchmark: ${SERVICES} Services × ${ENDPOINTS} endpoints, ${RUNS} runs each, 2 Service addresses per request${gc ? '' : ' (no --expose-gc: heap figures include garbage)'}`);
+  console.log(
+    `node agent netfilter benchmark: ${SERVICES} Services × ${ENDPOINTS} endpoints, ${RUNS} runs each, 2 Service addresses per request${gc ? '' : ' (no --expose-gc: heap figures include garbage)'}`,
+  );
   const save = iptablesSave();
   const nft = nftRuleset();
-  console.log(`generated: iptables-save ${save.split('\n').length} lines (${mb(save.length).toFixed(1)} MB), nft -j ${nft.entries.length} objects (${mb(nft.json.length).toFixed(1)} MB)`);
+  console.log(
+    `generated: iptables-save ${save.split('\n').length} lines (${mb(save.length).toFixed(1)} MB), nft -j ${nft.entries.length} objects (${mb(nft.json.length).toFixed(1)} MB)`,
+  );
 
   const expectBackends = async (snapshot: Awaited<ReturnType<typeof readNetfilter>>) => {
     const rules = await snapshot.serviceRules(ADDRESSES);
-    check(rules.every((rule) => rule.found && rule.backends.length === ENDPOINTS), JSON.stringify(rules));
+    check(
+      rules.every((rule) => rule.found && rule.backends.length === ENDPOINTS),
+      JSON.stringify(rules),
+    );
   };
 
   await runs('dump: iptables-save parse + index + 2 lookups', async () => {

@@ -123,10 +123,7 @@ async function main(): Promise<void> {
   try {
     const emptyEntry = join(work, 'empty.ts');
     await writeFile(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
-    const targets = [
-      { name: 'empty', entry: emptyEntry },
-      ...HANDLERS.map((name) => ({ name, entry: join(repo, 'handlers', `${name}.ts`) })),
-    ];
+    const targets = [{ name: 'empty', entry: emptyEntry }, ...HANDLERS.map((name) => ({ name, entry: join(repo, 'handlers', `${name}.ts`) }))];
 
     const rows: ({ name: string; bytes: number; heavy: string[] } & Sample)[] = [];
     for (const target of targets) {

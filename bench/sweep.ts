@@ -162,7 +162,20 @@ async function runMeasurement(what: string, kubeconfigPath: string): Promise<Mea
 
 /** kubectl under /usr/bin/time: wall, user+sys CPU and max RSS of the kubectl process itself. */
 async function measureKubectl(kubectl: Kubectl, kubeconfigPath: string): Promise<Measurement> {
-  const args = ['-f', '%e %U %S %M', kubectl.binary, '--kubeconfig', kubeconfigPath, '--cache-dir', kubectl.cacheDir, 'get', 'services,endpointslices,pods,nodes,networkpolicies', '-A', '-o', 'json'];
+  const args = [
+    '-f',
+    '%e %U %S %M',
+    kubectl.binary,
+    '--kubeconfig',
+    kubeconfigPath,
+    '--cache-dir',
+    kubectl.cacheDir,
+    'get',
+    'services,endpointslices,pods,nodes,networkpolicies',
+    '-A',
+    '-o',
+    'json',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let bytes = 0;
@@ -196,12 +209,19 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs') ?? '3');
   if (!(runs >= 1)) throw new Error(`--runs must be a positive number, got ${arg('runs')}`);
 
-  const server = fork(join(here, 'synthetic-cluster.ts'), ['--serve', `--scale=${scale}`, ...(arg('policy-crds') !== undefined ? [`--policy-crds=${arg('policy-crds')}`] : [])], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(join(here, 'synthetic-cluster.ts'), ['--serve', `--scale=${scale}`, ...(arg('policy-crds') !== undefined ? [`--policy-crds=${arg('policy-crds')}`] : [])], {
+    execArgv: tsxArgs,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let kubectl: Kubectl | undefined;
   try {
     type Ready = { type: 'ready'; url: string; kubeconfigPath: string; loadMs: number; counts: Record<string, number> };
     const ready = await waitForMessage(server, (m): m is Ready => (m as Ready)?.type === 'ready');
-    console.log(`synthetic cluster at ${ready.url}, loaded in ${(ready.loadMs / 1000).toFixed(1)} s: ${Object.entries(ready.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    console.log(
+      `synthetic cluster at ${ready.url}, loaded in ${(ready.loadMs / 1000).toFixed(1)} s: ${Object.entries(ready.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}`,
+    );
 
     type Requests = { type: 'requests'; count: number; nonList: number };
     const serverRequests = async () => {
@@ -243,7 +263,9 @@ async function main(): Promise<void> {
     console.log(`pods only: typed client ${fmt(typed)}`);
     console.log(`pods only: raw JSON     ${fmt(raw)}`);
     console.log('');
-    console.log(`runs (sweep / floor, in pairs): ${sweeps.map((s, i) => `${(s.wallMs / 1000).toFixed(2)} / ${(floors[i]!.wallMs / 1000).toFixed(2)} s = ${(s.wallMs / floors[i]!.wallMs).toFixed(2)}×`).join(';  ')}`);
+    console.log(
+      `runs (sweep / floor, in pairs): ${sweeps.map((s, i) => `${(s.wallMs / 1000).toFixed(2)} / ${(floors[i]!.wallMs / 1000).toFixed(2)} s = ${(s.wallMs / floors[i]!.wallMs).toFixed(2)}×`).join(';  ')}`,
+    );
     const ratio = sweep.wallMs / floor.wallMs;
     console.log(`sweep / floor   = ${ratio.toFixed(2)}× wall (budget ≤ ${FLOOR_RATIO_BUDGET}×)  ${ratio <= FLOOR_RATIO_BUDGET ? 'OK' : 'OVER'}`);
     if (kubectlRun) console.log(`sweep / kubectl = ${(sweep.wallMs / kubectlRun.wallMs).toFixed(2)}× wall   (kubectl / floor = ${(kubectlRun.wallMs / floor.wallMs).toFixed(2)}×)`);

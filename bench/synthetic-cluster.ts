@@ -10,16 +10,7 @@
 
 import type { KubeObject } from '../lib/testkit/kube-api-server.js';
 import { startKubeApiServer } from '../lib/testkit/kube-api-server.js';
-import {
-  daemonSetObject,
-  endpointSliceObject,
-  namespaceObject,
-  networkPolicyObject,
-  nodeObject,
-  podObject,
-  policyObject,
-  serviceObject,
-} from '../lib/testkit/kube-objects.js';
+import { daemonSetObject, endpointSliceObject, namespaceObject, networkPolicyObject, nodeObject, podObject, policyObject, serviceObject } from '../lib/testkit/kube-objects.js';
 import { OPTIONAL_GROUPS } from '../lib/testkit/kube-resources.js';
 
 export interface SyntheticClusterSize {
@@ -77,7 +68,10 @@ export function* policyCrdObjects(size: SyntheticClusterSize, count: number): Ge
     yield policyObject('policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy', `tenant-${i}`, undefined, {
       priority: i % 1000,
       subject: { pods: { namespaceSelector: { matchLabels: { team: ns } }, podSelector: { matchLabels: { app: app(i + 4) } } } },
-      ingress: [{ name: 'same-tenant', action: 'Allow', from: [{ namespaces: { matchLabels: { team: ns } } }] }, { name: 'rest', action: 'Pass', from: [{ namespaces: {} }] }],
+      ingress: [
+        { name: 'same-tenant', action: 'Allow', from: [{ namespaces: { matchLabels: { team: ns } } }] },
+        { name: 'rest', action: 'Pass', from: [{ namespaces: {} }] },
+      ],
     });
   }
   yield policyObject('policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy', 'default', undefined, {
@@ -113,7 +107,16 @@ export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE,
       nodeName: p.node,
       podIP: p.ip,
       owner: { kind: 'ReplicaSet', name: 'coredns-5d78c9869d' },
-      containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.1', ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53 }] }],
+      containers: [
+        {
+          name: 'coredns',
+          image: 'registry.k8s.io/coredns/coredns:v1.12.1',
+          ports: [
+            { name: 'dns', containerPort: 53, protocol: 'UDP' },
+            { name: 'dns-tcp', containerPort: 53 },
+          ],
+        },
+      ],
     });
   }
   yield endpointSliceObject({
@@ -158,7 +161,7 @@ export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE,
     });
     for (let s = 0; s < size.servicesPerNamespace; s++, serviceNumber++) {
       const app = `svc-${String(s).padStart(3, '0')}`;
-      const hash = (serviceNumber * 2654435761 >>> 0).toString(36).slice(0, 8);
+      const hash = ((serviceNumber * 2654435761) >>> 0).toString(36).slice(0, 8);
       const typo = serviceNumber % SELECTOR_TYPO_EVERY === 5;
       const crashing = serviceNumber % CRASHLOOP_EVERY === 7;
       const wrongPort = serviceNumber % WRONG_TARGET_PORT_EVERY === 11;
@@ -218,10 +221,21 @@ async function serveOverIpc(): Promise<void> {
   const policyCrds = crdsArg ? Number(crdsArg.slice('--policy-crds='.length)) : DEFAULT_POLICY_CRDS;
   if (!(Number.isInteger(policyCrds) && policyCrds >= 0)) throw new Error(`--policy-crds must be a whole number, got ${crdsArg}`);
   const started = performance.now();
-  const server = await startKubeApiServer({ objects: [...syntheticClusterObjects(size, policyCrds)], serveGroups: policyCrds > 0 ? OPTIONAL_GROUPS.filter((g) => g !== 'crd.projectcalico.org') : [] });
+  const server = await startKubeApiServer({
+    objects: [...syntheticClusterObjects(size, policyCrds)],
+    serveGroups: policyCrds > 0 ? OPTIONAL_GROUPS.filter((g) => g !== 'crd.projectcalico.org') : [],
+  });
   const counts: Record<string, number> = {};
   const kinds = ['Namespace', 'Service', 'Pod', 'Node', 'EndpointSlice', 'NetworkPolicy', 'DaemonSet'];
-  if (policyCrds > 0) kinds.push('NetworkPolicy.projectcalico.org', 'GlobalNetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy');
+  if (policyCrds > 0)
+    kinds.push(
+      'NetworkPolicy.projectcalico.org',
+      'GlobalNetworkPolicy',
+      'CiliumNetworkPolicy',
+      'CiliumClusterwideNetworkPolicy',
+      'AdminNetworkPolicy',
+      'BaselineAdminNetworkPolicy',
+    );
   for (const kind of kinds) counts[kind] = server.list(kind).length;
   process.send!({ type: 'ready', url: server.url, kubeconfigPath: server.kubeconfigPath, loadMs: performance.now() - started, counts });
   process.on('message', (message: { type: string }) => {

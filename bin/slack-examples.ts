@@ -7,7 +7,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { explains, runChecks } from '../lib/checks/index.js';
 import { applySilences, type Report, type SweepReport } from '../lib/model/index.js';
-import { renderSlackAllChecks, renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, type SlackMessage, type SlackThread } from '../lib/render/slack.js';
+import {
+  renderSlackAllChecks,
+  renderSlackFollowUp,
+  renderSlackJobFailure,
+  renderSlackSummary,
+  renderSlackThread,
+  type SlackMessage,
+  type SlackThread,
+} from '../lib/render/slack.js';
 import { renderThreadText, replyText } from '../lib/render/terminal.js';
 import { buildReport } from '../lib/verdict/verdict.js';
 import { loadScenario } from '../test/scenarios/load.js';
@@ -59,7 +67,8 @@ function sweepFixture(): SweepReport {
   };
 }
 
-const json = (message: SlackMessage) => JSON.stringify({ text: message.text, blocks: message.blocks, ...(message.attachments ? { attachments: message.attachments } : {}) }, null, 2);
+const json = (message: SlackMessage) =>
+  JSON.stringify({ text: message.text, blocks: message.blocks, ...(message.attachments ? { attachments: message.attachments } : {}) }, null, 2);
 
 function threadSection(title: string, intro: string, thread: SlackThread): string {
   const messages = [thread.parent, ...thread.replies];
@@ -85,10 +94,14 @@ export function slackExamplesMarkdown(): string {
     ),
     threadSection(
       'Incident report from an Alertmanager notification',
-      'The same parent plus Acknowledge and Resolved, which act on the alert group\'s thread.',
+      "The same parent plus Acknowledge and Resolved, which act on the alert group's thread.",
       renderSlackThread(ipForward, { cluster: 'prod', trigger: 'alert', buttons: { target: svc, cluster: 'prod', incidentThread: 'Yk3v9QdX2mR8tLw0aJ5nE1cH7uZ4pB6s' } }),
     ),
-    threadSection('Healthy', 'Green bar, no fix, no Silence (nothing to hold).', renderSlackThread(healthy, { cluster: 'prod', requester: 'U0ALICE', trigger: 'slash', buttons: { target: svc, cluster: 'prod' } })),
+    threadSection(
+      'Healthy',
+      'Green bar, no fix, no Silence (nothing to hold).',
+      renderSlackThread(healthy, { cluster: 'prod', requester: 'U0ALICE', trigger: 'slash', buttons: { target: svc, cluster: 'prod' } }),
+    ),
     threadSection(
       'A report with a silenced problem',
       'The silenced root cause is kept and named, but no longer sets the status or the verdict.',
@@ -98,10 +111,28 @@ export function slackExamplesMarkdown(): string {
     replySection(
       'Alert follow-up: nothing new',
       'Another notification for the group whose re-check finds only problems the thread already announced (stable finding ids): one line instead of the thread again.',
-      renderSlackFollowUp({ kind: 'unchanged', since: STARTED_AT, notification: 3, status: 'fail', verdict: typo.rootCause?.summary ?? '', alertNames: ['PaymentsDown'], count: 4, silenced: 0, acknowledgedBy: 'U0ALICE' }),
+      renderSlackFollowUp({
+        kind: 'unchanged',
+        since: STARTED_AT,
+        notification: 3,
+        status: 'fail',
+        verdict: typo.rootCause?.summary ?? '',
+        alertNames: ['PaymentsDown'],
+        count: 4,
+        silenced: 0,
+        acknowledgedBy: 'U0ALICE',
+      }),
     ),
-    replySection('Alert follow-up: more alerts', 'New problems arrived: this line, then the new report in the same thread.', renderSlackFollowUp({ kind: 'more-alerts', count: 12, alertNames: ['PaymentsDown', 'KubeServiceDown'] })),
-    replySection('Alert resolved', 'Alertmanager says resolved: a fresh re-check closes the thread.', renderSlackFollowUp({ kind: 'resolved', alertName: 'PaymentsDown', report: healthy })),
+    replySection(
+      'Alert follow-up: more alerts',
+      'New problems arrived: this line, then the new report in the same thread.',
+      renderSlackFollowUp({ kind: 'more-alerts', count: 12, alertNames: ['PaymentsDown', 'KubeServiceDown'] }),
+    ),
+    replySection(
+      'Alert resolved',
+      'Alertmanager says resolved: a fresh re-check closes the thread.',
+      renderSlackFollowUp({ kind: 'resolved', alertName: 'PaymentsDown', report: healthy }),
+    ),
     threadSection(
       'Daily summary',
       'Counts, top problems (a problem earlier summaries saw says since when), what changed since the last summary, and the silences of this channel, each with an Unsilence button.',
@@ -113,7 +144,11 @@ export function slackExamplesMarkdown(): string {
         silences: [{ id: 's-1a2b3c4d', code: 'selector-matches-no-pods', scope: 'svc shop/orders', expiresAt: '2026-12-02T08:20:00.000Z', createdBy: 'U0ALICE' }],
       }),
     ),
-    replySection('A job that could not run', 'What the requester sees when the worker gives up (last attempt).', renderSlackJobFailure({ target: 'svc payments in shop', cluster: 'prod', reason: 'cannot reach the Kubernetes API server: connect ECONNREFUSED 10.0.0.1:443' })),
+    replySection(
+      'A job that could not run',
+      'What the requester sees when the worker gives up (last attempt).',
+      renderSlackJobFailure({ target: 'svc payments in shop', cluster: 'prod', reason: 'cannot reach the Kubernetes API server: connect ECONNREFUSED 10.0.0.1:443' }),
+    ),
   ];
   return `# netcheck in Slack: every message, rendered\n\nGenerated by \`npm run examples:slack\` from fixture reports (the scenario fixtures in \`test/scenarios/\` through the real checks and verdict); \`test/unit/slack-examples.test.ts\` fails when this file is stale. Each section shows the text preview (what the terminal poster prints) and the Block Kit JSON netcheck sends. Buttons: Re-run, Docs (a link), Show all checks, Silence 1 h / 1 d / 7 d (the lead problem's code on the target, in this channel), and on incident reports Acknowledge / Resolved.\n\n${sections.join('\n')}`;
 }

@@ -18,12 +18,14 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const kc = loadKubeConfig({ kubeconfigPath: config.kubeconfigPath, context: config.kubeContext });
   const namespace =
-    config.namespace ?? (await readFile('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').then((s) => s.trim(), () => undefined));
+    config.namespace ??
+    (await readFile('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').then(
+      (s) => s.trim(),
+      () => undefined,
+    ));
   const store = namespace ? createConfigMapStateStore(kc, { namespace, name: config.stateConfigMap }) : createMemoryStateStore();
   if (!namespace) logger.warn('no namespace known (NETCHECK_NAMESPACE unset, not in a pod): state is kept in memory only');
-  const poster = config.slackBotToken
-    ? createSlackPoster({ token: config.slackBotToken, slackApiUrl: config.slackApiUrl })
-    : createTerminalPoster((s) => process.stdout.write(s));
+  const poster = config.slackBotToken ? createSlackPoster({ token: config.slackBotToken, slackApiUrl: config.slackApiUrl }) : createTerminalPoster((s) => process.stdout.write(s));
   const worker = await startWorker({ config, kc, poster, state: createStateRegistry(store) });
   const health = config.healthPort !== undefined ? await startHealthServer({ port: config.healthPort, host: '0.0.0.0', isReady: () => worker.ready }) : undefined;
 

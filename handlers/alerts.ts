@@ -66,10 +66,22 @@ export function createAlertsHandler(deps: AlertsHandlerDeps): (event: HttpEvent)
       const { job } = item;
       const candidates = [...new Set([job.reply.channel, ...(deps.config.incidentChannel ? [deps.config.incidentChannel] : [])])];
       for (const candidate of candidates) {
-        const access = authorize({ policy: deps.config.access, log: deps.logger, at: 'alert', channel: candidate, automated: true, target: job.target, cluster: job.cluster, trigger: 'alert', jobId: job.id });
+        const access = authorize({
+          policy: deps.config.access,
+          log: deps.logger,
+          at: 'alert',
+          channel: candidate,
+          automated: true,
+          target: job.target,
+          cluster: job.cluster,
+          trigger: 'alert',
+          jobId: job.id,
+        });
         if (!access.refusal) return [candidate === job.reply.channel ? item : { ...item, job: { ...job, reply: { ...job.reply, channel: candidate } } }];
       }
-      notes.push(`not queued: no channel among ${candidates.join(', ')} may see ${job.target.kind === 'svc' || job.target.kind === 'dns' ? `namespace ${job.target.namespace}` : job.target.kind} on cluster ${job.cluster}`);
+      notes.push(
+        `not queued: no channel among ${candidates.join(', ')} may see ${job.target.kind === 'svc' || job.target.kind === 'dns' ? `namespace ${job.target.namespace}` : job.target.kind} on cluster ${job.cluster}`,
+      );
       return [];
     });
     try {

@@ -16,21 +16,19 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const jsonRecord = (what: string) =>
-  z
-    .string()
-    .transform((raw, ctx) => {
-      try {
-        const value: unknown = JSON.parse(raw);
-        if (value && typeof value === 'object' && !Array.isArray(value)) {
-          const entries = Object.entries(value as Record<string, unknown>);
-          if (entries.every(([, v]) => typeof v === 'string')) return Object.fromEntries(entries) as Record<string, string>;
-        }
-        ctx.addIssue({ code: 'custom', message: `must be a JSON object of ${what}` });
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `must be JSON (a JSON object of ${what})` });
+  z.string().transform((raw, ctx) => {
+    try {
+      const value: unknown = JSON.parse(raw);
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const entries = Object.entries(value as Record<string, unknown>);
+        if (entries.every(([, v]) => typeof v === 'string')) return Object.fromEntries(entries) as Record<string, string>;
       }
-      return z.NEVER;
-    });
+      ctx.addIssue({ code: 'custom', message: `must be a JSON object of ${what}` });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be JSON (a JSON object of ${what})` });
+    }
+    return z.NEVER;
+  });
 
 const csv = z.string().transform((s) =>
   s
@@ -203,7 +201,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_QUEUE_URL: url,
       AWS_ENDPOINT_URL_SQS: url.optional(),
       AWS_REGION: z.string().optional(),
-      SLACK_BOT_TOKEN: z.string().regex(/^xox[a-z]-/, 'must be a Slack bot token (xoxb-…)').optional(),
+      SLACK_BOT_TOKEN: z
+        .string()
+        .regex(/^xox[a-z]-/, 'must be a Slack bot token (xoxb-…)')
+        .optional(),
       SLACK_API_URL: url.optional(),
       KUBECONFIG: z.string().optional(),
       NETCHECK_KUBE_CONTEXT: z.string().optional(),

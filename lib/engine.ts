@@ -5,7 +5,22 @@ import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
 import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
 import { isIP } from 'node:net';
-import { applySilences, isSystemNamespace, labelsFromFacts, type AnyReport, type DnsProbeFact, type Facts, type NamespaceVisibility, type NodeAgentFact, type ProbeSource, type Report, type Silence, type SweepReport, type Target, type TransferProbeFact } from './model/index.js';
+import {
+  applySilences,
+  isSystemNamespace,
+  labelsFromFacts,
+  type AnyReport,
+  type DnsProbeFact,
+  type Facts,
+  type NamespaceVisibility,
+  type NodeAgentFact,
+  type ProbeSource,
+  type Report,
+  type Silence,
+  type SweepReport,
+  type Target,
+  type TransferProbeFact,
+} from './model/index.js';
 import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
 import { silenceSweep } from './summary/silence.js';
 import { ClusterSweep, probeFlagged } from './summary/sweep.js';
@@ -118,7 +133,11 @@ async function runNodeResolves(scope: Planned, deps: EngineDeps): Promise<DnsPro
  * With --probe-in-pod and a --from client: the TCP probes run inside the client pod's network
  * namespace, through the agent on its node, so they meet exactly what the client's packets meet.
  */
-function podProbing(objects: ObjectFacts, source: ProbeSource | undefined, deps: EngineDeps): { source: ProbeSource; connectMany: NonNullable<ProbeOptions['connectMany']> } | undefined {
+function podProbing(
+  objects: ObjectFacts,
+  source: ProbeSource | undefined,
+  deps: EngineDeps,
+): { source: ProbeSource; connectMany: NonNullable<ProbeOptions['connectMany']> } | undefined {
   const pod = source?.pod;
   const node = objects.nodes.find((n) => n.name === source?.node);
   if (!deps.probes.inPod || !deps.agents || !source || !pod?.ip || !node) return undefined;

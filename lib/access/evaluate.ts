@@ -187,6 +187,9 @@ function describeGrant(grant: Grant): string {
 /** What this channel may ask, in one line, for a refusal. */
 export function describeChannel(policy: AccessPolicy, channel: string): string {
   const grant = policy.channels[channel];
-  if (!grant) return policy.default === 'allow' ? 'This channel has no rule, so the default applies: anything.' : 'This channel has no rule, and the default denies: nothing may be asked here.';
+  if (!grant)
+    return policy.default === 'allow'
+      ? 'This channel has no rule, so the default applies: anything.'
+      : 'This channel has no rule, and the default denies: nothing may be asked here.';
   return `This channel may ask: ${describeGrant(grant)}.`;
 }

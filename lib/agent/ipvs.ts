@@ -37,7 +37,8 @@ export async function ipvsServiceRules(address: ServiceAddress, run: ToolRunner,
   const vip = hostPort(address.ip, address.port);
   const base = { ...address, mode: 'ipvs' as const, rejects: false };
   const result = await run({ command: 'ipvsadm', args: ['-Ln', FLAG[address.protocol], vip], timeoutMs, maxBytes: 1024 * 1024, okExitCodes: [0, 1] });
-  if (!result.ok) return { ...base, mode: 'unknown', found: false, backends: [], detail: `unknown, because kube-proxy runs in IPVS mode and ipvsadm could not be run: ${result.reason}` };
+  if (!result.ok)
+    return { ...base, mode: 'unknown', found: false, backends: [], detail: `unknown, because kube-proxy runs in IPVS mode and ipvsadm could not be run: ${result.reason}` };
   const backends = parseIpvsadm(result.stdout).get(`${address.protocol} ${vip}`);
   return backends ? { ...base, found: true, backends } : { ...base, found: false, backends: [], detail: `IPVS has no virtual service ${vip}/${address.protocol.toLowerCase()}` };
 }

@@ -564,9 +564,12 @@ export async function lookupServiceRules(
       if (found) return found;
     }
     if (mode === null) {
-      return miss('no kube-proxy rules on this node (kube-proxy not running here, or replaced, e.g. by Cilium\'s eBPF service handling)', 'unknown');
+      return miss("no kube-proxy rules on this node (kube-proxy not running here, or replaced, e.g. by Cilium's eBPF service handling)", 'unknown');
     }
-    return miss(`kube-proxy (${mode} mode) has no rule for ${hostPort(address.ip, address.port)}/${address.protocol.toLowerCase()}: not synced yet, or not a Service address`, mode);
+    return miss(
+      `kube-proxy (${mode} mode) has no rule for ${hostPort(address.ip, address.port)}/${address.protocol.toLowerCase()}: not synced yet, or not a Service address`,
+      mode,
+    );
   });
 }
 
@@ -611,7 +614,10 @@ export function netfilterFromDumps(dumps: NetfilterDumps): NetfilterSnapshot {
   const index: ServiceRulesIndex = { iptables: [], nft: [] };
   const covered = new Set<string>();
   let ipset = false;
-  for (const [text, family] of [[dumps.iptablesSave, 'ip'], [dumps.ip6tablesSave, 'ip6']] as const) {
+  for (const [text, family] of [
+    [dumps.iptablesSave, 'ip'],
+    [dumps.ip6tablesSave, 'ip6'],
+  ] as const) {
     if (text === undefined) continue;
     const dump = parseIptables(text);
     if (!sources.includes('iptables-nft')) sources.push('iptables-nft');
@@ -633,7 +639,10 @@ export function netfilterFromDumps(dumps: NetfilterDumps): NetfilterSnapshot {
       if (source) index.nft.push(indexNftServices(source));
     }
   }
-  for (const [text, family] of [[dumps.legacySave, 'ip'], [dumps.legacy6Save, 'ip6']] as const) {
+  for (const [text, family] of [
+    [dumps.legacySave, 'ip'],
+    [dumps.legacy6Save, 'ip6'],
+  ] as const) {
     if (text === undefined) continue;
     const dump = parseIptables(text);
     if (!sources.includes('iptables-legacy')) sources.push('iptables-legacy');
@@ -671,7 +680,10 @@ const SAFE_NAME = /^[A-Za-z0-9_.:/@-]{1,256}$/;
 
 async function legacyTableNames(procRoot: string, file: string): Promise<string[] | string> {
   try {
-    return (await readFile(join(procRoot, 'net', file), 'utf8')).split('\n').map((line) => line.trim()).filter(Boolean);
+    return (await readFile(join(procRoot, 'net', file), 'utf8'))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
   } catch (error) {
     // No file = the kernel has no legacy xtables support at all: nothing can hide there.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -698,7 +710,12 @@ export async function readNetfilter(options: NetfilterReaderOptions = {}): Promi
   ]);
 
   // Legacy tables: only when the kernel lists some, so a node without them costs no process.
-  const legacyReads = ([[legacy4, 'ip'], [legacy6, 'ip6']] as const).map(async ([names, family]) => ({
+  const legacyReads = (
+    [
+      [legacy4, 'ip'],
+      [legacy6, 'ip6'],
+    ] as const
+  ).map(async ([names, family]) => ({
     names,
     family,
     result: typeof names === 'string' || names.length === 0 ? undefined : await tool(family === 'ip' ? 'iptables-legacy-save' : 'ip6tables-legacy-save', []),

@@ -87,9 +87,7 @@ export function parseNftJson(text: string): NftDump {
   return dump;
 }
 
-export type NftVerdict =
-  | { kind: 'accept' | 'drop' | 'reject' | 'return' | 'continue' }
-  | { kind: 'jump' | 'goto'; target: string };
+export type NftVerdict = { kind: 'accept' | 'drop' | 'reject' | 'return' | 'continue' } | { kind: 'jump' | 'goto'; target: string };
 
 /** A verdict expression (`{"drop": null}`, `{"goto": {"target": "x"}}`, `{"reject": …}`), if it is one. */
 export function verdictOf(value: unknown): NftVerdict | undefined {

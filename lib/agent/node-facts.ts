@@ -39,14 +39,7 @@ const CNI_INTERFACE_PATTERNS: readonly RegExp[] = [
  * The node's end of a pod's veth, by the names CNIs give them: plain veths (bridge CNIs, the
  * lab), Calico, Cilium, Weave's per-pod veths, GKE, the AWS VPC CNI and Azure CNI.
  */
-const POD_INTERFACE_PATTERNS: readonly RegExp[] = [
-  /^veth(?!we-)/,
-  /^cali[0-9a-f]/,
-  /^lxc(?!_health$)/,
-  /^gke[0-9a-f]/,
-  /^eni[0-9a-f]/,
-  /^azv/,
-];
+const POD_INTERFACE_PATTERNS: readonly RegExp[] = [/^veth(?!we-)/, /^cali[0-9a-f]/, /^lxc(?!_health$)/, /^gke[0-9a-f]/, /^eni[0-9a-f]/, /^azv/];
 
 /** Bridges (and OVS) whose ports are pods' veths, for CNIs that name pod interfaces after the pod (Antrea, OVN). */
 const POD_BRIDGE_MASTERS = /^(cni\d*|cbr\d*|kube-bridge|docker\d+|ovs-system|br-int)$/;
@@ -235,11 +228,7 @@ export async function readNodeFacts(opts: NodeFactsRoots = {}): Promise<NodeKern
   };
 }
 
-async function readInterfaces(
-  classNet: string,
-  defaultDevice: string | undefined,
-  unknown: Record<string, string>,
-): Promise<Interface[]> {
+async function readInterfaces(classNet: string, defaultDevice: string | undefined, unknown: Record<string, string>): Promise<Interface[]> {
   let names: string[];
   try {
     names = (await readdir(classNet)).sort();

@@ -70,7 +70,12 @@ export async function findPodNetns(podIP: string, options: PodProbeOptions = {})
   return netns ? { netns } : { unknown: `unknown, because no network namespace under ${dir} holds ${podIP}` };
 }
 
-export async function probeFromPod(podIP: string, targets: readonly PodProbeTarget[], timeoutMs: number, options: PodProbeOptions = {}): Promise<{ netns: string; results: PodProbeResult[] } | { unknown: string }> {
+export async function probeFromPod(
+  podIP: string,
+  targets: readonly PodProbeTarget[],
+  timeoutMs: number,
+  options: PodProbeOptions = {},
+): Promise<{ netns: string; results: PodProbeResult[] } | { unknown: string }> {
   if (isIP(podIP) === 0) return { unknown: `unknown, because "${podIP}" is not an IP address` };
   const found = await findPodNetns(podIP, options);
   if ('unknown' in found) return found;

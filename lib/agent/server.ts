@@ -6,14 +6,7 @@ import { MAX_SERVICE_ADDRESSES, parseServiceAddress, type ServiceAddress } from 
 import { MIN_AGENT_TOKEN_LENGTH } from './token.js';
 import { MAX_POD_PROBE_TARGETS, probeFromPod } from './pod-probe.js';
 import { resolveFromNode } from './resolve.js';
-import {
-  DEFAULT_STALL_MS,
-  DEFAULT_TRANSFER_TIMEOUT_MS,
-  fetchFromPeer,
-  MAX_TRANSFER_BYTES,
-  MAX_TRANSFER_TIMEOUT_MS,
-  streamBulk,
-} from './transfer.js';
+import { DEFAULT_STALL_MS, DEFAULT_TRANSFER_TIMEOUT_MS, fetchFromPeer, MAX_TRANSFER_BYTES, MAX_TRANSFER_TIMEOUT_MS, streamBulk } from './transfer.js';
 
 // The agent listens on the node's network (hostNetwork), so every request that reveals node
 // facts must carry the shared bearer token; /healthz stays open for the kubelet's probe and says
@@ -44,7 +37,6 @@ export interface AgentServer {
   port: number;
   close: () => Promise<void>;
 }
-
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();

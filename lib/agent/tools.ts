@@ -21,9 +21,7 @@ export interface ToolRequest {
   onLine?: (line: string) => void;
 }
 
-export type ToolResult =
-  | { ok: true; stdout: string; stderr: string; code: number }
-  | { ok: false; reason: string; stderr: string; code?: number; errno?: string };
+export type ToolResult = { ok: true; stdout: string; stderr: string; code: number } | { ok: false; reason: string; stderr: string; code?: number; errno?: string };
 
 export type ToolRunner = (request: ToolRequest) => Promise<ToolResult>;
 
@@ -37,7 +35,14 @@ function toolPath(): string {
 }
 
 function firstLine(text: string): string {
-  return text.trim().split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 300) ?? '';
+  return (
+    text
+      .trim()
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim()
+      .slice(0, 300) ?? ''
+  );
 }
 
 /** Run a tool for real. */

@@ -4,7 +4,19 @@ import { finding, skipped } from './lib/finding.js';
 import { unreadable } from './lib/access.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import { kubectlPatch, nodeSubject, podSubject, serviceSubject, uniqueSubjects, workloadOf } from './lib/service.js';
-import { CLUSTER_DNS, formatLabels, isClusterDnsPod, looksLikeCoreDns, matchesLabels, plural, type DnsProbeFact, type Facts, type PodFact, type ServiceFact, type Subject } from '../model/index.js';
+import {
+  CLUSTER_DNS,
+  formatLabels,
+  isClusterDnsPod,
+  looksLikeCoreDns,
+  matchesLabels,
+  plural,
+  type DnsProbeFact,
+  type Facts,
+  type PodFact,
+  type ServiceFact,
+  type Subject,
+} from '../model/index.js';
 import { dnsPathNodes } from '../scope/path.js';
 
 // Cluster DNS in two steps: assess what is broken (a list of typed faults, from the API objects
@@ -116,7 +128,9 @@ function evidenceOf(a: Assessment, facts: Facts): string[] {
     lines.push(`service ${DNS_REF} ${a.service.clusterIP ?? ''}: ${ready} of ${total} endpoints ready`);
   } else if (facts.dns && !a.unknown) lines.push(`kubectl -n ${CLUSTER_DNS.namespace} get svc ${CLUSTER_DNS.serviceName} → NotFound`);
   for (const fault of a.faults) {
-    if (fault.kind === 'selector-mismatch') for (const pod of fault.pods) lines.push(`pod ${CLUSTER_DNS.namespace}/${pod.name} labels: ${formatLabels(pod.labels)} (Service selector ${formatLabels(fault.service.selector ?? {})})`);
+    if (fault.kind === 'selector-mismatch')
+      for (const pod of fault.pods)
+        lines.push(`pod ${CLUSTER_DNS.namespace}/${pod.name} labels: ${formatLabels(pod.labels)} (Service selector ${formatLabels(fault.service.selector ?? {})})`);
   }
   for (const { pod, problem } of a.sick) lines.push(`pod ${CLUSTER_DNS.namespace}/${where(pod)}: ${problem.reason}`);
   if (a.unknown) lines.push(a.unknown);

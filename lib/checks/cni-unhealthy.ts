@@ -68,9 +68,7 @@ const check: Check = {
     const broken = brokenNodes(facts, cni);
     const dsLines = cni.daemonSets.map((ds) => `kubectl -n ${ds.namespace} get ds ${ds.name}: ${ds.ready}/${ds.desired} ready`);
     if (broken.length > 0) {
-      const where = broken
-        .map((b) => (b.pods.length ? `${b.pods.map((p) => p.name).join(', ')} on ${b.node}` : `no ${b.daemonSet} pod on ${b.node}`))
-        .join('; ');
+      const where = broken.map((b) => (b.pods.length ? `${b.pods.map((p) => p.name).join(', ')} on ${b.node}` : `no ${b.daemonSet} pod on ${b.node}`)).join('; ');
       const subjects: Subject[] = [
         ...[...new Set(broken.map((b) => b.node))].map((name): Subject => ({ kind: 'node', name })),
         ...broken.flatMap((b) => b.pods.map((p): Subject => ({ kind: 'pod', name: p.name, namespace: p.namespace }))),
@@ -85,7 +83,9 @@ const check: Check = {
             ...dsLines,
             ...broken.flatMap((b) =>
               b.pods.length
-                ? b.pods.map((p) => `kubectl -n ${p.namespace} get pod ${p.name} -o wide: ${podState(p)} on ${b.node}, ${p.containers.reduce((n, c) => n + c.restartCount, 0)} restarts`)
+                ? b.pods.map(
+                    (p) => `kubectl -n ${p.namespace} get pod ${p.name} -o wide: ${podState(p)} on ${b.node}, ${p.containers.reduce((n, c) => n + c.restartCount, 0)} restarts`,
+                  )
                 : [`kubectl -n ${b.daemonSet.split('/')[0]} get pods -o wide --field-selector spec.nodeName=${b.node}: no ${b.daemonSet.split('/')[1]} pod`],
             ),
           ],
@@ -108,7 +108,14 @@ const check: Check = {
           status: 'warn',
           detail: `${cni.name} is ready on ${scope.description}, but ${lagging.map((ds) => `${ds.name} is ${ds.ready}/${ds.desired} ready`).join(', ')}: pods on the other nodes may be unreachable.`,
           evidence: dsLines,
-          remediation: lagging.map((ds) => `kubectl -n ${ds.namespace} get pods -o wide -l ${Object.entries(ds.selector).map(([k, v]) => `${k}=${v}`).join(',')}`).join('\n'),
+          remediation: lagging
+            .map(
+              (ds) =>
+                `kubectl -n ${ds.namespace} get pods -o wide -l ${Object.entries(ds.selector)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(',')}`,
+            )
+            .join('\n'),
           subjects: lagging.map((ds): Subject => ({ kind: 'daemonset', name: ds.name, namespace: ds.namespace })),
         }),
       ];

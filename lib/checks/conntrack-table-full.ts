@@ -39,7 +39,9 @@ const check: Check = {
           const full = nodes.filter((n) => n.state === 'problem' && n.severity === 'fail').map((n) => n.node);
           const near = nodes.filter((n) => n.state === 'problem' && n.severity === 'warn').map((n) => n.node);
           const parts = [
-            ...(full.length ? [`The conntrack table is full on ${full.join(', ')}: new connections are dropped ("nf_conntrack: table full, dropping packet" in dmesg) and time out`] : []),
+            ...(full.length
+              ? [`The conntrack table is full on ${full.join(', ')}: new connections are dropped ("nf_conntrack: table full, dropping packet" in dmesg) and time out`]
+              : []),
             ...(near.length ? [`${full.length ? 'the' : 'The'} conntrack table is above ${WARN_RATIO * 100} % on ${near.join(', ')}: close to dropping new connections`] : []),
           ];
           return {

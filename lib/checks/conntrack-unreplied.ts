@@ -17,10 +17,12 @@ interface Stuck {
 }
 
 function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown: string[] } {
-  const { readings, unknown } = readingsPerAddress(facts, (kernel, address, node) =>
-    kernel.conntrackEntries?.find((e) => e.ip === address.ip && e.port === address.port && e.protocol === address.protocol) ?? {
-      unknown: kernel.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${address.ip}:${address.port}`,
-    },
+  const { readings, unknown } = readingsPerAddress(
+    facts,
+    (kernel, address, node) =>
+      kernel.conntrackEntries?.find((e) => e.ip === address.ip && e.port === address.port && e.protocol === address.protocol) ?? {
+        unknown: kernel.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${address.ip}:${address.port}`,
+      },
   );
   const stuck = readings.filter((r) => r.value.unreplied > 0).map((r) => ({ node: r.node, entries: r.value }));
   const clean = readings.filter((r) => r.value.unreplied === 0).map((r) => `${r.node}: ${r.value.total} conntrack entries to ${r.address.ip}:${r.address.port}, none unreplied`);
@@ -30,7 +32,8 @@ function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown:
 function backendLine(facts: Facts, backend: string, count: number): string {
   const ip = backendAddress(backend);
   const pod = podAtBackend(facts, backend);
-  const listed = facts.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip))) || facts.dns?.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip)));
+  const listed =
+    facts.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip))) || facts.dns?.endpointSlices.some((s) => s.endpoints.some((e) => e.addresses.includes(ip)));
   const who = pod ? ` (pod ${pod.namespace}/${pod.name}${pod.nodeName ? ` on ${pod.nodeName}` : ''})` : listed ? '' : ', which no EndpointSlice lists';
   return `${count} to ${backend}${who}`;
 }
@@ -51,7 +54,9 @@ const check: Check = {
     const { stuck, clean, unknown } = stuckEntries(facts);
     if (stuck.length === 0) {
       if (clean.length === 0) return [skipped(check, unknown.slice(0, 5).join('; ') || 'unknown, because no node reported conntrack entries')];
-      return [finding(check, { status: 'pass', detail: 'No connection to the Service is stuck unreplied in conntrack on the nodes of the path.', evidence: [...clean, ...unknown] })];
+      return [
+        finding(check, { status: 'pass', detail: 'No connection to the Service is stuck unreplied in conntrack on the nodes of the path.', evidence: [...clean, ...unknown] }),
+      ];
     }
     const lines = stuck.map(({ node, entries }) => {
       const to = Object.entries(entries.unrepliedTo)
@@ -81,7 +86,9 @@ const check: Check = {
         title: `${stuck.reduce((n, s) => n + s.entries.unreplied, 0)} connections to the Service unreplied on ${stuck.map((s) => s.node).join(', ')}`,
         detail: `${lines[0]}: SYNs leave, no reply comes back. Something between ${stuck[0]?.node} and the backend drops the packets (node forwarding, netfilter, routes, a NetworkPolicy) or the backend is gone.`,
         evidence: [...lines, ...stuck.flatMap((s) => s.entries.samples.slice(0, 3).map((line) => `${s.node}: ${line}`)), ...unknown],
-        remediation: stuck.map((s) => `# on ${s.node}\nconntrack -L -p ${s.entries.protocol.toLowerCase()} -d ${s.entries.ip} --dport ${s.entries.port}\nnetcheck node ${s.node}`).join('\n'),
+        remediation: stuck
+          .map((s) => `# on ${s.node}\nconntrack -L -p ${s.entries.protocol.toLowerCase()} -d ${s.entries.ip} --dport ${s.entries.port}\nnetcheck node ${s.node}`)
+          .join('\n'),
         subjects: uniqueSubjects(subjects),
       }),
     ];

@@ -66,13 +66,16 @@ const check: Check = {
     const throughResolvConf = targets.includes('/etc/resolv.conf');
 
     if (looping.length === 0 && !badForward) {
-      if (corefile?.unknown) return [skipped(check, `${corefile.unknown}; the chart grants get on that ConfigMap by name (Role …-coredns-config in ${NS}). No CoreDNS replica reports a loop.`)];
+      if (corefile?.unknown)
+        return [skipped(check, `${corefile.unknown}; the chart grants get on that ConfigMap by name (Role …-coredns-config in ${NS}). No CoreDNS replica reports a loop.`)];
       if (!corefile) return [skipped(check, facts.dns ? 'The Corefile was not read for this job; no CoreDNS replica reports a loop.' : 'DNS not in scope.')];
       if (corefile.text === undefined) return [skipped(check, `No ConfigMap ${NS}/coredns with a Corefile (not CoreDNS, or configured elsewhere); no replica reports a loop.`)];
       return [
         finding(check, {
           status: 'pass',
-          detail: targets.length ? `CoreDNS forwards to ${targets.join(' ')}; no replica reports a loop.` : 'The Corefile forwards nowhere (cluster names only); no replica reports a loop.',
+          detail: targets.length
+            ? `CoreDNS forwards to ${targets.join(' ')}; no replica reports a loop.`
+            : 'The Corefile forwards nowhere (cluster names only); no replica reports a loop.',
         }),
       ];
     }
@@ -90,18 +93,20 @@ const check: Check = {
       ? `the Corefile forwards to ${loopback.join(', ')}, which inside a CoreDNS pod is the pod itself, not the node's resolver`
       : throughResolvConf
         ? "the Corefile forwards to /etc/resolv.conf, and the nodes' resolv.conf names a local resolver (systemd-resolved's 127.0.0.53), so CoreDNS forwards to itself"
-        : "a forward target leads back to CoreDNS itself";
+        : 'a forward target leads back to CoreDNS itself';
     const remediation = [
       `kubectl -n ${NS} edit configmap coredns   # forward . <your upstream resolvers' IPs>, not a 127.x address`,
       ...(throughResolvConf || badForward
-        ? ["# or keep `forward . /etc/resolv.conf` and point the kubelet at the real upstreams: resolvConf: /run/systemd/resolve/resolv.conf in the KubeletConfiguration"]
+        ? ['# or keep `forward . /etc/resolv.conf` and point the kubelet at the real upstreams: resolvConf: /run/systemd/resolve/resolv.conf in the KubeletConfiguration']
         : []),
       `kubectl -n ${NS} rollout restart deployment coredns`,
     ].join('\n');
     return [
       finding(check, {
         status: 'fail',
-        title: looping.length ? `CoreDNS detected a forwarding loop on ${looping.length} replica${looping.length === 1 ? '' : 's'}` : `CoreDNS forwards to a loopback address (${loopback.join(', ')})`,
+        title: looping.length
+          ? `CoreDNS detected a forwarding loop on ${looping.length} replica${looping.length === 1 ? '' : 's'}`
+          : `CoreDNS forwards to a loopback address (${loopback.join(', ')})`,
         detail: looping.length
           ? `CoreDNS's loop plugin stopped ${looping.map(({ pod }) => pod.name).join(', ')}: ${looping[0]!.message} — ${why}, so its replicas exit and restart.`
           : `CoreDNS cannot resolve names outside the cluster: ${why}.`,

@@ -44,7 +44,9 @@ const check: Check = {
     const asked = facts.probes.dns.filter((p) => p.purpose === 'dns-endpoint');
     if (asked.length === 0) {
       const listed = (facts.dns?.endpointSlices ?? []).some((s) => s.endpoints.some((e) => e.ready !== false));
-      return [skipped(check, listed ? 'unknown, because no CoreDNS endpoint was asked directly' : 'Nothing to ask: the kube-dns Service lists no ready endpoint (see cluster-dns-down).')];
+      return [
+        skipped(check, listed ? 'unknown, because no CoreDNS endpoint was asked directly' : 'Nothing to ask: the kube-dns Service lists no ready endpoint (see cluster-dns-down).'),
+      ];
     }
     const { failing, answering } = split(facts);
     if (failing.length === 0 && answering.length === 0) return [skipped(check, `unknown, because no CoreDNS endpoint could be asked (${asked[0]?.detail ?? 'skipped'})`)];
@@ -55,7 +57,9 @@ const check: Check = {
     const nodes = [...new Set(failing.map((p) => p.node).filter((n): n is string => !!n))].sort();
     const subjects: Subject[] = uniqueSubjects([
       { kind: 'dns', name: CLUSTER_DNS.serviceName, namespace: NS },
-      ...failing.flatMap((p): Subject[] => (p.pod ? [podSubject({ name: p.pod, namespace: NS, podIP: p.server?.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''), ...(p.node ? { nodeName: p.node } : {}) })] : [])),
+      ...failing.flatMap((p): Subject[] =>
+        p.pod ? [podSubject({ name: p.pod, namespace: NS, podIP: p.server?.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''), ...(p.node ? { nodeName: p.node } : {}) })] : [],
+      ),
       ...nodes.map(nodeSubject),
     ]);
     const names = failing.map((p) => (p.pod ? `${p.pod}${p.node ? ` on ${p.node}` : ''}` : (p.server ?? '?'))).join(', ');

@@ -39,7 +39,9 @@ function clientsOf(facts: Facts, namespace: string, policies: NetworkPolicyFact[
 
 function dnsDestination(facts: Facts): { endpoint: Endpoint; ports: { port: number; protocol: 'UDP' | 'TCP' }[] } {
   const pod = facts.systemPods.find(isClusterDnsPod);
-  const endpoint = pod ? podEndpoint(pod) : { namespace: CLUSTER_DNS.namespace, labels: { [CLUSTER_DNS.podLabel.key]: CLUSTER_DNS.podLabel.value }, description: 'the cluster DNS pods' };
+  const endpoint = pod
+    ? podEndpoint(pod)
+    : { namespace: CLUSTER_DNS.namespace, labels: { [CLUSTER_DNS.podLabel.key]: CLUSTER_DNS.podLabel.value }, description: 'the cluster DNS pods' };
   const service = facts.dns?.service;
   // The packets reach the pods on the targetPort (CoreDNS often listens on 53, some on 1053).
   const ports = (service?.ports ?? [{ port: 53, targetPort: 53, protocol: 'UDP' as const }])
@@ -118,7 +120,10 @@ function beyondNetworkPolicy(facts: Facts, namespace: string): Finding | null {
   if (!hasPolicySystems(set)) return null;
   const source = facts.probes.source;
   if (!(source?.pod && source.namespace === namespace && source.podLabels)) {
-    return skipped(check, `unknown for a given client, because Calico, Cilium or admin network policies are in the cluster and their egress rules are judged per client; use --from <client> to check one.`);
+    return skipped(
+      check,
+      `unknown for a given client, because Calico, Cilium or admin network policies are in the cluster and their egress rules are judged per client; use --from <client> to check one.`,
+    );
   }
   const client = { namespace, labels: source.podLabels, ...(source.ip ? { ip: source.ip } : {}), description: source.description };
   const destination = dnsDestination(facts);
@@ -133,9 +138,16 @@ function beyondNetworkPolicy(facts: Facts, namespace: string): Finding | null {
     }
     // Decided by NetworkPolicies alone: the NetworkPolicy wording below says it best.
     if (verdict.decidedBy.every((d) => d.policy.system === 'kubernetes')) return null;
-    blocked.push({ port: `${port}/${protocol}`, reason: verdict.reason, fix: editPolicyFix(verdict, destination.endpoint, port, protocol), trace: verdict.trace, subjects: verdict.decidedBy.map(policySubject) });
+    blocked.push({
+      port: `${port}/${protocol}`,
+      reason: verdict.reason,
+      fix: editPolicyFix(verdict, destination.endpoint, port, protocol),
+      trace: verdict.trace,
+      subjects: verdict.decidedBy.map(policySubject),
+    });
   }
-  if (blocked.length === 0) return finding(check, { status: 'pass', detail: `The network policies let ${client.description} reach ${destination.endpoint.description} on DNS.`, evidence: admitted });
+  if (blocked.length === 0)
+    return finding(check, { status: 'pass', detail: `The network policies let ${client.description} reach ${destination.endpoint.description} on DNS.`, evidence: admitted });
   const lead = blocked[0] as (typeof blocked)[number];
   const leadSubject = lead.subjects[0] as ReturnType<typeof policySubject> | undefined;
   return finding(check, {
@@ -151,6 +163,5 @@ function beyondNetworkPolicy(facts: Facts, namespace: string): Finding | null {
     ],
   });
 }
-
 
 export default check;

@@ -22,7 +22,7 @@ function podFamilies(pod: PodFact): Set<Family> {
 const check: Check = {
   code: 'dual-stack-mismatch',
   title: "A Service IP family has no endpoints: the pods lack that family's addresses",
-  passTitle: "Every IP family of the Service has endpoints",
+  passTitle: 'Every IP family of the Service has endpoints',
   layer: 'endpoint',
   docs: 'https://kubernetes.io/docs/concepts/services-networking/dual-stack/#services',
   appliesTo: ['svc'],
@@ -38,7 +38,8 @@ const check: Check = {
     const counts = families.map((family) => ({ family, ready: readyIn(family) }));
     if (counts.every((c) => c.ready === 0)) return [skipped(check, `Not judged: ${ref} has no ready endpoint in any family (see no-ready-endpoints).`)];
     const missing = counts.filter((c) => c.ready === 0).map((c) => c.family);
-    if (missing.length === 0) return [finding(check, { status: 'pass', detail: `${ref} (${families.join(', ')}): ${counts.map((c) => `${c.ready} ready ${c.family} endpoints`).join(', ')}.` })];
+    if (missing.length === 0)
+      return [finding(check, { status: 'pass', detail: `${ref} (${families.join(', ')}): ${counts.map((c) => `${c.ready} ready ${c.family} endpoints`).join(', ')}.` })];
     const pods = selectedPods(facts, svc);
     const without = pods.filter((p) => missing.some((f) => !podFamilies(p).has(f)));
     const clusterIPs = (svc.clusterIPs ?? [svc.clusterIP ?? '']).filter((ip) => ip && missing.includes(familyOf(ip)));
@@ -47,7 +48,10 @@ const check: Check = {
       finding(check, {
         status: primaryMissing ? 'fail' : 'warn',
         title: `${ref} has no ${missing.join('/')} endpoints: its pods have no ${missing.join('/')} address`,
-        detail: `${ref} serves ${families.join(' and ')} (${svc.ipFamilyPolicy ?? 'SingleStack'}), but no ${missing.join('/')} endpoint is ready${without.length ? `: ${without.length} of ${pods.length} selected pods have no ${missing.join('/')} address in status.podIPs` : ''}, so connections to ${clusterIPs.join(', ') || `its ${missing.join('/')} ClusterIP`} are refused while ${counts.filter((c) => c.ready > 0).map((c) => c.family).join('/')} works.`,
+        detail: `${ref} serves ${families.join(' and ')} (${svc.ipFamilyPolicy ?? 'SingleStack'}), but no ${missing.join('/')} endpoint is ready${without.length ? `: ${without.length} of ${pods.length} selected pods have no ${missing.join('/')} address in status.podIPs` : ''}, so connections to ${clusterIPs.join(', ') || `its ${missing.join('/')} ClusterIP`} are refused while ${counts
+          .filter((c) => c.ready > 0)
+          .map((c) => c.family)
+          .join('/')} works.`,
         evidence: [
           `kubectl -n ${svc.namespace} get svc ${svc.name} -o jsonpath='{.spec.ipFamilies} {.spec.clusterIPs}': ${families.join(',')} ${(svc.clusterIPs ?? []).join(',')}`,
           ...counts.map((c) => `${c.family} EndpointSlices: ${c.ready} ready endpoints`),

@@ -36,7 +36,10 @@ const check: Check = {
             status: 'fail',
             title: `ExternalName ${ref} points at Service ${refText}, which does not exist`,
             detail: `${ref} is an ExternalName for ${service.externalName}, the in-cluster name of Service ${refText}, which does not exist: its DNS name answers NXDOMAIN.`,
-            evidence: [`kubectl -n ${service.namespace} get svc ${service.name} -o jsonpath='{.spec.externalName}': ${service.externalName}`, `kubectl -n ${referenced.namespace} get svc ${referenced.name} → NotFound`],
+            evidence: [
+              `kubectl -n ${service.namespace} get svc ${service.name} -o jsonpath='{.spec.externalName}': ${service.externalName}`,
+              `kubectl -n ${referenced.namespace} get svc ${referenced.name} → NotFound`,
+            ],
             remediation: `kubectl -n ${referenced.namespace} get svc   # create ${referenced.name} there, or point ${ref} at the Service that exists:\nkubectl -n ${service.namespace} patch svc ${service.name} -p '{"spec":{"externalName":"<service>.<namespace>.svc.cluster.local"}}'`,
             subjects: [
               { kind: 'service', name: service.name, namespace: service.namespace },

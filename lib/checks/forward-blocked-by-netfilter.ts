@@ -49,7 +49,9 @@ const check: Check = {
           const foreign = readings.flatMap((n) => n.foreignDrops);
           const what = [
             dropChains.length ? `the policy of ${dropChains.join(', ')} is DROP` : '',
-            foreign.length ? `${foreign.length === 1 ? 'a DROP/REJECT rule' : `${foreign.length} DROP/REJECT rules`} outside kube-proxy's and the CNI's chains (${foreign[0]?.chain}: ${foreign[0]?.text})` : '',
+            foreign.length
+              ? `${foreign.length === 1 ? 'a DROP/REJECT rule' : `${foreign.length} DROP/REJECT rules`} outside kube-proxy's and the CNI's chains (${foreign[0]?.chain}: ${foreign[0]?.text})`
+              : '',
           ]
             .filter(Boolean)
             .join(' and ');
@@ -61,7 +63,9 @@ const check: Check = {
               .map((n) => {
                 const netfilter = facts.nodeAgents.find((a) => a.node === n.node)?.facts?.netfilter;
                 const fixes = [
-                  ...(netfilter?.forwardDropChains.length ? ['iptables -P FORWARD ACCEPT   # or accept the pod CIDR before the policy: iptables -I FORWARD -s <cluster CIDR> -j ACCEPT; -d <cluster CIDR> -j ACCEPT'] : []),
+                  ...(netfilter?.forwardDropChains.length
+                    ? ['iptables -P FORWARD ACCEPT   # or accept the pod CIDR before the policy: iptables -I FORWARD -s <cluster CIDR> -j ACCEPT; -d <cluster CIDR> -j ACCEPT']
+                    : []),
                   ...(netfilter?.foreignDrops ?? []).map((r) => `# remove or narrow the rule in ${r.table} ${r.chain}: ${r.text}`),
                 ];
                 return [`# on ${n.node} (find what installs it: a hardening script, firewalld, a container engine)`, ...fixes].join('\n');

@@ -154,7 +154,14 @@ export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}
       for (const f of check.run(facts)) push(f);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      push(finding(check, { status: 'error', title: `Check ${check.code} crashed`, detail: `the check threw: ${message}`, remediation: 'report this as a netcheck bug with the facts (--json) attached' }));
+      push(
+        finding(check, {
+          status: 'error',
+          title: `Check ${check.code} crashed`,
+          detail: `the check threw: ${message}`,
+          remediation: 'report this as a netcheck bug with the facts (--json) attached',
+        }),
+      );
     }
   }
   return findings;

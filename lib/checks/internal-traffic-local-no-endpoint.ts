@@ -44,7 +44,8 @@ const check: Check = {
     if (facts.nodes.length === 0) return [skipped(check, 'unknown, because no nodes were listed')];
     const withEndpoint = nodesWithReadyEndpoint(facts);
     // With no ready endpoint anywhere kube-proxy rejects instead of dropping: no-ready-endpoints' case.
-    if (withEndpoint.size === 0) return [skipped(check, `Not judged: ${ref} has no ready endpoint on any node (see no-ready-endpoints); kube-proxy rejects rather than drops then.`)];
+    if (withEndpoint.size === 0)
+      return [skipped(check, `Not judged: ${ref} has no ready endpoint on any node (see no-ready-endpoints); kube-proxy rejects rather than drops then.`)];
     const local = [...withEndpoint].sort();
     const without = facts.nodes.filter((n) => !withEndpoint.has(n.name) && takesPods(n)).map((n) => n.name);
     const sourceNode = facts.probes.enabled ? facts.probes.source?.node : undefined;

@@ -5,9 +5,7 @@ import type { Facts, Finding } from '../model/index.js';
 function assess(facts: Facts) {
   return assessKernel(facts, (kernel, node) => {
     if (kernel.ipForward === null) return unknownFact(kernel, 'ipForward', node);
-    return kernel.ipForward
-      ? { state: 'ok', evidence: `sysctl net.ipv4.ip_forward = 1 on ${node}` }
-      : { state: 'problem', evidence: `sysctl net.ipv4.ip_forward = 0 on ${node}` };
+    return kernel.ipForward ? { state: 'ok', evidence: `sysctl net.ipv4.ip_forward = 1 on ${node}` } : { state: 'problem', evidence: `sysctl net.ipv4.ip_forward = 0 on ${node}` };
   });
 }
 

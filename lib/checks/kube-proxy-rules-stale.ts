@@ -38,7 +38,8 @@ function compare(node: string, address: PathServiceAddress, rules: ServiceRulesF
   const current = `current: ${describeBackends(expectedBackends)}`;
   let line: string | null = null;
   if (!rules.found && expected.size > 0) line = `${where} has no rule for ${addressText(address)} (${current})`;
-  else if (rules.rejects && expected.size > 0) line = `${where} rejects ${addressText(address)} as having no endpoints, although the EndpointSlices list ${describeBackends(expectedBackends)}`;
+  else if (rules.rejects && expected.size > 0)
+    line = `${where} rejects ${addressText(address)} as having no endpoints, although the EndpointSlices list ${describeBackends(expectedBackends)}`;
   else if (stale.length) line = `${where} sends ${addressText(address)} to ${stale.join(', ')}, which no EndpointSlice lists (${current})`;
   else if (missing.length) line = `${where} sends ${addressText(address)} to ${describeBackends(rules.backends)} only: ${missing.join(', ')} not programmed yet (${current})`;
   return line ? { node, address, rules, stale, missing, line } : null;
@@ -104,7 +105,13 @@ const check: Check = {
     if ('skip' in a) return [skipped(check, a.skip)];
     if (a.problems.length === 0) {
       if (a.ok.length === 0) return [skipped(check, a.unknown.slice(0, 5).join('; ') || 'unknown, because no node reported kube-proxy rules')];
-      return [finding(check, { status: 'pass', detail: `kube-proxy's rules match the EndpointSlices on ${[...new Set(a.ok.map((o) => o.node))].join(', ')}.`, evidence: [...a.ok.map((o) => o.line), ...a.unknown] })];
+      return [
+        finding(check, {
+          status: 'pass',
+          detail: `kube-proxy's rules match the EndpointSlices on ${[...new Set(a.ok.map((o) => o.node))].join(', ')}.`,
+          evidence: [...a.ok.map((o) => o.line), ...a.unknown],
+        }),
+      ];
     }
     const onSource = a.sourceNode ? a.problems.filter((p) => p.node === a.sourceNode) : a.problems;
     const lead = (onSource[0] ?? a.problems[0]) as NodeProblem;

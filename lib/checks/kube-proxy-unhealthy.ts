@@ -104,10 +104,7 @@ const check: Check = {
           detail: `kube-proxy DaemonSet is ${ds.ready}/${ds.desired} ready; the ${scope.description} are fine, but ClusterIP traffic from other nodes may fail.`,
           evidence: [dsLine, ...notReady.map((p) => `kubectl -n ${p.namespace} get pod ${p.name} -o wide: ${podState(p)} on ${p.nodeName ?? '<unscheduled>'}`)],
           remediation: `kubectl -n ${namespace} get pods -l k8s-app=kube-proxy -o wide\nkubectl -n ${namespace} rollout status ds/${ds.name}`,
-          subjects: [
-            { kind: 'daemonset', name: ds.name, namespace: ds.namespace },
-            ...notReady.map((p): Subject => ({ kind: 'pod', name: p.name, namespace: p.namespace })),
-          ],
+          subjects: [{ kind: 'daemonset', name: ds.name, namespace: ds.namespace }, ...notReady.map((p): Subject => ({ kind: 'pod', name: p.name, namespace: p.namespace }))],
         }),
       ];
     }

@@ -34,7 +34,13 @@ const check: Check = {
     const ref = `${service.namespace}/${service.name}`;
     const addresses = (service.loadBalancerIngress ?? []).flatMap((i) => [i.ip, i.hostname].filter((a): a is string => Boolean(a)));
     if (addresses.length > 0) {
-      return [finding(check, { status: 'pass', detail: `${ref} has external address ${addresses.join(', ')}.`, evidence: [`kubectl -n ${service.namespace} get svc ${service.name}: EXTERNAL-IP ${addresses.join(',')}`] })];
+      return [
+        finding(check, {
+          status: 'pass',
+          detail: `${ref} has external address ${addresses.join(', ')}.`,
+          evidence: [`kubectl -n ${service.namespace} get svc ${service.name}: EXTERNAL-IP ${addresses.join(',')}`],
+        }),
+      ];
     }
     const age = ageAtCollection(service.createdAt, facts.collectedAt);
     const ageText = age === null ? 'its age is unknown (no creationTimestamp)' : `it was created ${formatAge(age)} before these facts were collected`;

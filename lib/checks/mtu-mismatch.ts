@@ -85,7 +85,10 @@ const check: Check = {
               fixes.map((f) => `${f.overlay} ${f.overlayMtu} + ${f.overhead} (${f.encapsulation}) > ${f.primary} ${f.primaryMtu}`).join('; ') +
               '. Small requests work, large responses and TLS handshakes stall or are dropped.',
             remediation: fixes
-              .map((f) => `# ${f.node}: set the CNI MTU to ${f.primaryMtu - f.overhead} (${f.primary} ${f.primaryMtu} − ${f.overhead}) in its configuration, then restart its pods; for a quick test: ip link set ${f.overlay} mtu ${f.primaryMtu - f.overhead}`)
+              .map(
+                (f) =>
+                  `# ${f.node}: set the CNI MTU to ${f.primaryMtu - f.overhead} (${f.primary} ${f.primaryMtu} − ${f.overhead}) in its configuration, then restart its pods; for a quick test: ip link set ${f.overlay} mtu ${f.primaryMtu - f.overhead}`,
+              )
               .join('\n'),
           };
         },

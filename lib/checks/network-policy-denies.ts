@@ -1,5 +1,16 @@
 import { finding, skipped } from './lib/finding.js';
-import { formatLabels, matchesSelector, type Facts, type Finding, type LabelSelector, type NetworkPolicyFact, type PodFact, type Protocol, type ServiceFact, type Subject } from '../model/index.js';
+import {
+  formatLabels,
+  matchesSelector,
+  type Facts,
+  type Finding,
+  type LabelSelector,
+  type NetworkPolicyFact,
+  type PodFact,
+  type Protocol,
+  type ServiceFact,
+  type Subject,
+} from '../model/index.js';
 import {
   type ConnectionOutcome,
   type Endpoint,
@@ -98,7 +109,10 @@ function analyse(facts: Facts): Analysis | null {
         };
         outcomes.set(key, judged);
         if (judged.verdict.allowed === false) denials.push({ pod, port, protocol: servicePort.protocol, ...judged });
-        else if (judged.verdict.allowed === null) unknownLines.push(`pod ${pod.namespace}/${pod.name} port ${port}/${servicePort.protocol}: ${[judged.verdict.ingress, judged.verdict.egress].find((v) => v?.allowed === null)?.reason ?? 'unknown'}`);
+        else if (judged.verdict.allowed === null)
+          unknownLines.push(
+            `pod ${pod.namespace}/${pod.name} port ${port}/${servicePort.protocol}: ${[judged.verdict.ingress, judged.verdict.egress].find((v) => v?.allowed === null)?.reason ?? 'unknown'}`,
+          );
         else allowedLines.push(describeAllowed(pod, port, servicePort.protocol, judged.outcome, judged.verdict));
       }
     }
@@ -199,9 +213,7 @@ const check: Check = {
         ),
       ];
     }
-    const ingressPolicies = facts.networkPolicies.filter(
-      (p) => effectivePolicyTypes(p).includes('Ingress') && pods.some((pod) => selectsPod(p, pod.namespace, pod.labels)),
-    );
+    const ingressPolicies = facts.networkPolicies.filter((p) => effectivePolicyTypes(p).includes('Ingress') && pods.some((pod) => selectsPod(p, pod.namespace, pod.labels)));
     const analysis = analyse(facts);
     if (!analysis) return [runWithoutSource(facts, service, pods, ingressPolicies)];
     if (analysis.denials.length === 0 && analysis.allowedLines.length === 0) {
@@ -253,11 +265,19 @@ function systemDenialFinding(facts: Facts, analysis: Analysis): Finding {
       if (!sentences.includes(sentence)) sentences.push(sentence);
       for (const line of side.trace) if (!evidence.includes(line)) evidence.push(line);
       const other = side.direction === 'Ingress' ? source : podEndpoint(denial.pod);
-      const fix = side.decidedBy.every((x) => x.policy.system === 'kubernetes') ? (side.direction === 'Ingress' ? allowPolicyYaml(analysis, denial) : egressRemediation(denial)) : editPolicyFix(side, other, denial.port, denial.protocol);
+      const fix = side.decidedBy.every((x) => x.policy.system === 'kubernetes')
+        ? side.direction === 'Ingress'
+          ? allowPolicyYaml(analysis, denial)
+          : egressRemediation(denial)
+        : editPolicyFix(side, other, denial.port, denial.protocol);
       if (fix && !fixes.includes(fix)) fixes.push(fix);
     }
   }
-  const refs = [...new Map(denials.flatMap((d) => deniedSides(d).flatMap((v) => v.decidedBy.map((x) => [`${x.policy.kind}/${x.policy.namespace ?? ''}/${x.policy.name}`, x] as const)))).values()];
+  const refs = [
+    ...new Map(
+      denials.flatMap((d) => deniedSides(d).flatMap((v) => v.decidedBy.map((x) => [`${x.policy.kind}/${x.policy.namespace ?? ''}/${x.policy.name}`, x] as const))),
+    ).values(),
+  ];
   for (const d of refs) evidence.push(`kubectl get ${d.policy.resource} ${d.policy.name}${d.policy.namespace ? ` -n ${d.policy.namespace}` : ''} -o yaml`);
   const deniedPods = [...new Map(denials.map((d) => [d.pod.name, d.pod])).values()];
   const timeouts = timedOutProbesTo(facts, new Set(deniedPods.map((p) => p.name)));
@@ -266,7 +286,9 @@ function systemDenialFinding(facts: Facts, analysis: Analysis): Finding {
   if (apis) evidence.push(apis);
   const lead = refs[0];
   const leadText = lead ? `${policyLabel(lead.policy)}${lead.rule ? ` ${ruleLabel(lead.rule)}` : ''}` : 'A network policy';
-  const detail = sentences.map((s) => `${s.charAt(0).toUpperCase()}${s.slice(1)}.`).join(' ') + (timeouts.length ? ` This explains the ${timeouts.length} probe timeout(s): dropped packets look like unanswered SYNs.` : '');
+  const detail =
+    sentences.map((s) => `${s.charAt(0).toUpperCase()}${s.slice(1)}.`).join(' ') +
+    (timeouts.length ? ` This explains the ${timeouts.length} probe timeout(s): dropped packets look like unanswered SYNs.` : '');
   return finding(check, {
     status: 'fail',
     title: `${leadText} blocks traffic to ${service.name}`,
@@ -305,7 +327,8 @@ function beyondNetworkPolicy(facts: Facts, pods: PodFact[]): Finding | null {
   for (const pod of shapes) {
     const end = podEndpoint(pod);
     for (const policy of set.beyond.candidates(end)) {
-      if (policy.appliesTo(end, 'Ingress', set.ctx) !== false) applying.set(policyLabel(policy.ref), `${policyLabel(policy.ref)}${policy.placement ? ` (${policy.placement})` : ''}`);
+      if (policy.appliesTo(end, 'Ingress', set.ctx) !== false)
+        applying.set(policyLabel(policy.ref), `${policyLabel(policy.ref)}${policy.placement ? ` (${policy.placement})` : ''}`);
     }
   }
   if (applying.size === 0) return null;
@@ -370,7 +393,11 @@ function clusterClientsFinding(facts: Facts, service: ServiceFact, ingressPolici
         if (peer.ipBlock) continue;
         const namespaces = peer.namespaceSelector ? facts.namespaces.filter((n) => matchesSelector(peer.namespaceSelector as LabelSelector, n.labels)) : undefined;
         if (namespaces && namespaces.length === 0 && facts.namespaces.length > 0) dead.push({ policy, peer: text });
-        else if (!peer.namespaceSelector && peer.podSelector && !facts.pods.some((p) => p.namespace === policy.namespace && matchesSelector(peer.podSelector as LabelSelector, p.labels))) {
+        else if (
+          !peer.namespaceSelector &&
+          peer.podSelector &&
+          !facts.pods.some((p) => p.namespace === policy.namespace && matchesSelector(peer.podSelector as LabelSelector, p.labels))
+        ) {
           dead.push({ policy, peer: text });
         }
       }
@@ -417,9 +444,12 @@ function denialFinding(facts: Facts, analysis: Analysis): Finding {
   const backendCount = policyBoundPods(facts).length;
   const allPods = deniedPods.length === backendCount;
   const ports = [...new Set(denials.map((d) => `${d.port}/${d.protocol}`))].join(', ');
-  const podsText = allPods ? `all backend pods of ${service.namespace}/${service.name}` : `${deniedPods.map((p) => p.name).join(', ')} (${deniedPods.length} of ${backendCount} backend pods of ${service.namespace}/${service.name})`;
-  const policyNames = (outcomes: (Denial['outcome']['ingress'] | undefined)[]) =>
-    [...new Set(outcomes.flatMap((o) => o?.selecting.map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? []))];
+  const podsText = allPods
+    ? `all backend pods of ${service.namespace}/${service.name}`
+    : `${deniedPods.map((p) => p.name).join(', ')} (${deniedPods.length} of ${backendCount} backend pods of ${service.namespace}/${service.name})`;
+  const policyNames = (outcomes: (Denial['outcome']['ingress'] | undefined)[]) => [
+    ...new Set(outcomes.flatMap((o) => o?.selecting.map((p) => `${p.policy.namespace}/${p.policy.name}`) ?? [])),
+  ];
   const sides: string[] = [];
   if (ingressDenials.length) {
     const names = policyNames(ingressDenials.map((d) => d.outcome.ingress));
@@ -427,7 +457,9 @@ function denialFinding(facts: Facts, analysis: Analysis): Finding {
   }
   if (egressDenials.length) {
     const names = policyNames(egressDenials.map((d) => d.outcome.egress));
-    sides.push(`egress NetworkPolicy ${names.join(', ')} ${names.length === 1 ? 'selects' : 'select'} the probing source ${source.description} and no rule lets it reach ${podsText} on ${ports}`);
+    sides.push(
+      `egress NetworkPolicy ${names.join(', ')} ${names.length === 1 ? 'selects' : 'select'} the probing source ${source.description} and no rule lets it reach ${podsText} on ${ports}`,
+    );
   }
   const timeouts = timedOutProbesTo(facts, new Set(deniedPods.map((p) => p.name)));
   const sentence = sides.join('; ');
@@ -452,10 +484,7 @@ function denialFinding(facts: Facts, analysis: Analysis): Finding {
   evidence.push(...[...policies.values()].map((p) => `kubectl -n ${p.namespace} get networkpolicy ${p.name} -o yaml`));
   evidence.push(...timeouts);
   const first = ingressDenials[0];
-  const remediation = [
-    ...(first ? [allowPolicyYaml(analysis, first)] : []),
-    ...(egressDenials[0] ? [egressRemediation(egressDenials[0])] : []),
-  ].join('\n\n');
+  const remediation = [...(first ? [allowPolicyYaml(analysis, first)] : []), ...(egressDenials[0] ? [egressRemediation(egressDenials[0])] : [])].join('\n\n');
   return finding(check, {
     status: 'fail',
     title: `NetworkPolicy ${[...policies.values()].map((p) => p.name).join(', ')} blocks traffic to ${service.name}`,

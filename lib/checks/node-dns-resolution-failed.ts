@@ -38,14 +38,16 @@ const check: Check = {
     const { asked, failing, answering } = split(facts);
     const skippedLines = all.filter((p) => p.outcome === 'skipped').map((p) => `${p.node ?? '?'}: not asked — ${p.detail ?? ''}`);
     if (asked.length === 0) return [skipped(check, `unknown, because no node agent answered: ${skippedLines.slice(0, 3).join('; ')}`)];
-    const line = (p: DnsProbeFact) => `agent on ${p.node}: nslookup ${p.name} ${p.server ?? ''} → ${p.outcome === 'resolved' ? (p.addresses ?? []).join(', ') : `${p.outcome.toUpperCase()}${p.detail ? ` (${p.detail})` : ''}`}`;
+    const line = (p: DnsProbeFact) =>
+      `agent on ${p.node}: nslookup ${p.name} ${p.server ?? ''} → ${p.outcome === 'resolved' ? (p.addresses ?? []).join(', ') : `${p.outcome.toUpperCase()}${p.detail ? ` (${p.detail})` : ''}`}`;
     const evidence = [...failing.map(line), ...answering.map(line), ...skippedLines];
     // No node resolves, and neither does the probe source: that is cluster DNS itself, not a node.
     const control = facts.probes.dns.filter((p) => p.purpose === 'kubernetes-default' && p.outcome !== 'skipped');
     if (answering.length === 0 && !control.some((p) => p.outcome === 'resolved')) {
       return [skipped(check, `Not a node fault: no node resolves, and the probe source's own lookup fails too (see cluster-dns-down). ${evidence.slice(0, 3).join('; ')}`)];
     }
-    if (failing.length === 0) return [finding(check, { status: 'pass', detail: `${answering.map((p) => p.node).join(', ')} resolve kubernetes.default through ${CLUSTER_DNS.serviceName}.`, evidence })];
+    if (failing.length === 0)
+      return [finding(check, { status: 'pass', detail: `${answering.map((p) => p.node).join(', ')} resolve kubernetes.default through ${CLUSTER_DNS.serviceName}.`, evidence })];
     const nodes = [...new Set(failing.map((p) => p.node).filter((n): n is string => !!n))];
     const outcomes = [...new Set(failing.map((p) => p.outcome.toUpperCase()))].join('/');
     const subjects: Subject[] = [...nodes.map(nodeSubject), { kind: 'dns', name: CLUSTER_DNS.serviceName, namespace: CLUSTER_DNS.namespace }];
@@ -56,7 +58,12 @@ const check: Check = {
         title: `${nodes.join(', ')} cannot resolve through cluster DNS (${outcomes})`,
         detail: `${nodes.join(', ')} cannot resolve kubernetes.default through ${CLUSTER_DNS.serviceName} from the node's own network (${outcomes})${elsewhere}: pods on ${nodes.length === 1 ? 'that node' : 'those nodes'} have no DNS.${answering.length ? " The fault is on the node's path (its kube-proxy rules for the kube-dns ClusterIP, netfilter, a NodeLocal cache), not in CoreDNS." : ''}`,
         evidence,
-        remediation: nodes.map((n) => `netcheck node ${n}   # its kube-proxy rules, forwarding and netfilter\nkubectl get pods -A -o wide --field-selector spec.nodeName=${n} | grep -iE 'kube-proxy|node-local-dns'`).join('\n'),
+        remediation: nodes
+          .map(
+            (n) =>
+              `netcheck node ${n}   # its kube-proxy rules, forwarding and netfilter\nkubectl get pods -A -o wide --field-selector spec.nodeName=${n} | grep -iE 'kube-proxy|node-local-dns'`,
+          )
+          .join('\n'),
         subjects,
       }),
     ];

@@ -48,7 +48,10 @@ const check: Check = {
         detail:
           `${broken.map((n) => `${n.name} has NetworkUnavailable=True${n.networkUnavailableReason ? ` (${n.networkUnavailableReason})` : ''}`).join('; ')}: ` +
           `the ${cni ? cni.name : 'CNI'} has not configured pod networking (or routes) there, so pods on it are unreachable.`,
-        evidence: broken.map((n) => `kubectl get node ${n.name} -o jsonpath='{.status.conditions[?(@.type=="NetworkUnavailable")]}': True${n.networkUnavailableReason ? `, reason ${n.networkUnavailableReason}` : ''}`),
+        evidence: broken.map(
+          (n) =>
+            `kubectl get node ${n.name} -o jsonpath='{.status.conditions[?(@.type=="NetworkUnavailable")]}': True${n.networkUnavailableReason ? `, reason ${n.networkUnavailableReason}` : ''}`,
+        ),
         remediation: broken
           .map((n) => `kubectl describe node ${n.name}\nkubectl get pods -A -o wide --field-selector spec.nodeName=${n.name} | grep -iE 'flannel|calico|cilium|weave|canal'`)
           .join('\n'),

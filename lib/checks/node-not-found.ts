@@ -23,7 +23,11 @@ const check: Check = {
     if (facts.nodes.some((n) => n.name === name)) return [finding(check, { status: 'pass', detail: `node ${name} exists`, subjects: [nodeSubject(name)] })];
     const names = facts.nodes.map((n) => n.name);
     const close = closeMatches(name, names);
-    const known = close.length ? `did you mean ${close.join(', ')}?` : names.length ? `the cluster's nodes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … (${names.length})` : ''}` : 'the cluster lists no nodes';
+    const known = close.length
+      ? `did you mean ${close.join(', ')}?`
+      : names.length
+        ? `the cluster's nodes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … (${names.length})` : ''}`
+        : 'the cluster lists no nodes';
     return [
       finding(check, {
         status: 'fail',

@@ -60,7 +60,16 @@ const check: Check = {
           detail: `NodeLocal DNSCache has no ready pod on ${names.join(', ')}${source && names.includes(source) ? ` (the client's node)` : ''}: pods there send their lookups to ${NODE_LOCAL_DNS.localIP} on their own node, so DNS fails for every pod on ${names.length === 1 ? 'that node' : 'those nodes'} while CoreDNS is healthy.`,
           evidence: [
             dsLine,
-            ...broken.map((b) => (b.pods.length ? b.pods.map((p) => `pod ${p.namespace}/${p.name} on ${b.node}: ${p.phase}${p.ready ? ', ready' : ', not ready'}${p.containers[0]?.reason ? ` (${p.containers[0].reason})` : ''}`).join('; ') : `no ${ds.name} pod on ${b.node}`)),
+            ...broken.map((b) =>
+              b.pods.length
+                ? b.pods
+                    .map(
+                      (p) =>
+                        `pod ${p.namespace}/${p.name} on ${b.node}: ${p.phase}${p.ready ? ', ready' : ', not ready'}${p.containers[0]?.reason ? ` (${p.containers[0].reason})` : ''}`,
+                    )
+                    .join('; ')
+                : `no ${ds.name} pod on ${b.node}`,
+            ),
           ],
           remediation: broken
             .map((b) =>

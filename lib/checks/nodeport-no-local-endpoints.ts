@@ -43,10 +43,7 @@ const check: Check = {
       `nodes with a ready local endpoint: ${[...withEndpoint].sort().join(', ') || 'none'}`,
       `nodes without: ${without.join(', ') || 'none'}`,
     ];
-    const subjects: Subject[] = [
-      { kind: 'service', name: service.name, namespace: service.namespace },
-      ...without.map((name): Subject => ({ kind: 'node', name })),
-    ];
+    const subjects: Subject[] = [{ kind: 'service', name: service.name, namespace: service.namespace }, ...without.map((name): Subject => ({ kind: 'node', name }))];
     if (withEndpoint.size === 0) {
       return [
         finding(check, {

@@ -33,7 +33,9 @@ const check: Check = {
     const ran = transfers.filter((t) => t.outcome !== 'skipped');
     if (ran.length === 0) {
       const why = transfers.find((t) => t.detail)?.detail;
-      return [skipped(check, `unknown, because no transfer between nodes ran${why ? `: ${why}` : ' (the source and the endpoints share one node, or no agent token is configured)'}`)];
+      return [
+        skipped(check, `unknown, because no transfer between nodes ran${why ? `: ${why}` : ' (the source and the endpoints share one node, or no agent token is configured)'}`),
+      ];
     }
     const stalled = ran.filter((t) => t.outcome === 'stalled');
     const failed = ran.filter((t) => t.outcome === 'error' || t.outcome === 'refused');

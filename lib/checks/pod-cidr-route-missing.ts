@@ -56,7 +56,7 @@ const check: Check = {
   },
   run(facts: Facts): Finding[] {
     const cni = detectCni(facts.systemDaemonSets);
-    if (!cni) return [skipped(check, 'unknown, because the CNI was not recognised: whether nodes route each other\'s pod CIDRs depends on it')];
+    if (!cni) return [skipped(check, "unknown, because the CNI was not recognised: whether nodes route each other's pod CIDRs depends on it")];
     if (!cni.routesNodePodCidrs) {
       return [skipped(check, `Not applicable: ${cni.name} does not install one route per node's spec.podCIDR, so missing routes cannot be judged from them.`)];
     }
@@ -64,15 +64,18 @@ const check: Check = {
     const assessment = assess(facts);
     return [
       kernelFinding(check, facts, assessment, {
-      problem(nodes) {
-        return {
-          detail: `${nodes.map((n) => (n.state === 'problem' ? n.evidence.replace(/^ip route on /, '') : n.node)).join('; ')}: ${cni.name} has not programmed these routes, so traffic between those nodes' pods is lost.`,
-          remediation: nodes
-            .map((n) => `# ${n.node}: ${cni.name} writes these routes; check its pod there\nkubectl get pods -A -o wide --field-selector spec.nodeName=${n.node} | grep -iE 'flannel|canal'\n# then read its logs (kubectl logs <pod> --all-containers) for lease/subnet errors`)
-            .join('\n'),
-        };
-      },
-      pass: `Every node with agent facts routes the other nodes' pod CIDRs (${cni.name}).`,
+        problem(nodes) {
+          return {
+            detail: `${nodes.map((n) => (n.state === 'problem' ? n.evidence.replace(/^ip route on /, '') : n.node)).join('; ')}: ${cni.name} has not programmed these routes, so traffic between those nodes' pods is lost.`,
+            remediation: nodes
+              .map(
+                (n) =>
+                  `# ${n.node}: ${cni.name} writes these routes; check its pod there\nkubectl get pods -A -o wide --field-selector spec.nodeName=${n.node} | grep -iE 'flannel|canal'\n# then read its logs (kubectl logs <pod> --all-containers) for lease/subnet errors`,
+              )
+              .join('\n'),
+          };
+        },
+        pass: `Every node with agent facts routes the other nodes' pod CIDRs (${cni.name}).`,
       }),
     ];
   },

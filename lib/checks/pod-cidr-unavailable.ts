@@ -47,7 +47,16 @@ const check: Check = {
   layer: 'node',
   docs: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/',
   appliesTo: ['svc', 'node', 'dns', 'cluster'],
-  explains: ['pods-not-ready', 'pod-network-setup-failed', 'cni-unhealthy', 'node-network-unavailable', 'no-ready-endpoints', 'endpoint-timeout', 'clusterip-timeout', 'pod-cidr-route-missing'],
+  explains: [
+    'pods-not-ready',
+    'pod-network-setup-failed',
+    'cni-unhealthy',
+    'node-network-unavailable',
+    'no-ready-endpoints',
+    'endpoint-timeout',
+    'clusterip-timeout',
+    'pod-cidr-route-missing',
+  ],
   explainsFinding(cause: Finding, symptom: Finding, facts: Facts): boolean {
     const broken = new Set(cause.subjects.filter((s) => s.kind === 'node').map((s) => s.name));
     const nodes = symptomNodes(symptom, facts);

@@ -75,14 +75,17 @@ function remediationFor(facts: Facts, failure: SandboxNetworkFailure, nodes: str
     cni?.daemonSets.length
       ? cni.daemonSets.map(
           (ds) =>
-            `kubectl -n ${ds.namespace} get pods -l ${Object.entries(ds.selector).map(([k, v]) => `${k}=${v}`).join(',')} --field-selector spec.nodeName=${node} -o name | xargs kubectl -n ${ds.namespace} logs --all-containers --tail=50`,
+            `kubectl -n ${ds.namespace} get pods -l ${Object.entries(ds.selector)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')} --field-selector spec.nodeName=${node} -o name | xargs kubectl -n ${ds.namespace} logs --all-containers --tail=50`,
         )
       : [`kubectl get pods -A -o wide --field-selector spec.nodeName=${node}   # find the CNI pod on ${node} and read its logs`];
   const lines: string[] = [];
   for (const node of nodes) {
     if (failure === 'ip-exhausted') {
       lines.push(`kubectl describe node ${node}   # allocatable pods vs running; free addresses by deleting finished pods`);
-      if (cni?.kind === 'aws-vpc-cni') lines.push('# AWS VPC CNI: the node or its subnet is out of IPs — enable prefix delegation (ENABLE_PREFIX_DELEGATION=true) or give the nodes a larger subnet');
+      if (cni?.kind === 'aws-vpc-cni')
+        lines.push('# AWS VPC CNI: the node or its subnet is out of IPs — enable prefix delegation (ENABLE_PREFIX_DELEGATION=true) or give the nodes a larger subnet');
       else lines.push(`# the pod CIDR or IP pool of ${node} is full: grow the IP pool, or lower max-pods so the scheduler stops placing pods there`);
     } else if (failure === 'cni-not-ready') {
       lines.push(`# on ${node}: ls /etc/cni/net.d/ (the CNI writes its config there once its pod runs)`);
@@ -135,11 +138,7 @@ const check: Check = {
     const nodes = [...new Set(stuck.map((s) => s.pod.nodeName as string))].sort();
     const service = facts.target.kind === 'svc' ? targetService(facts) : undefined;
     const servingLeft = pods.filter((p) => p.ready).length;
-    const subjects: Subject[] = uniqueSubjects([
-      ...(service ? [serviceSubject(service)] : []),
-      ...stuck.map((s) => podSubject(s.pod)),
-      ...nodes.map(nodeSubject),
-    ]);
+    const subjects: Subject[] = uniqueSubjects([...(service ? [serviceSubject(service)] : []), ...stuck.map((s) => podSubject(s.pod)), ...nodes.map(nodeSubject)]);
     const first = stuck[0]!;
     return [
       finding(check, {

@@ -7,7 +7,11 @@ import { eventLine, eventsAbout, plural, type Facts, type Finding, type PodFact,
 
 /** The kubelet's latest words about each pod that is down (sandbox, readiness), a few at most. */
 function eventEvidence(facts: Facts, pods: PodFact[]): string[] {
-  const lines = pods.flatMap((pod) => eventsAbout(facts.events, 'Pod', pod.name, pod.namespace).slice(0, 2).map((e) => eventLine(e)));
+  const lines = pods.flatMap((pod) =>
+    eventsAbout(facts.events, 'Pod', pod.name, pod.namespace)
+      .slice(0, 2)
+      .map((e) => eventLine(e)),
+  );
   return lines.length > MAX_EVENT_LINES ? [...lines.slice(0, MAX_EVENT_LINES), `…and ${lines.length - MAX_EVENT_LINES} more events`] : lines;
 }
 
@@ -75,14 +79,16 @@ const check: Check = {
 
     const lead = dominantProblem(notServing.length ? notServing : diagnosed);
     const evidence = [
-      `kubectl -n ${ns} get pods -l ${Object.entries(svc.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} -o wide`,
+      `kubectl -n ${ns} get pods -l ${Object.entries(svc.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')} -o wide`,
       ...diagnosed.map(podLine),
-      ...eventEvidence(facts, diagnosed.map((d) => d.pod)),
+      ...eventEvidence(
+        facts,
+        diagnosed.map((d) => d.pod),
+      ),
     ];
-    const subjects = uniqueSubjects([
-      serviceSubject(svc),
-      ...diagnosed.flatMap((d) => [podSubject(d.pod), ...(d.pod.nodeName ? [nodeSubject(d.pod.nodeName)] : [])]),
-    ]);
+    const subjects = uniqueSubjects([serviceSubject(svc), ...diagnosed.flatMap((d) => [podSubject(d.pod), ...(d.pod.nodeName ? [nodeSubject(d.pod.nodeName)] : [])])]);
     const remediation = podProblemCommand(lead.pod, lead.problem, workloadOf(lead.pod));
 
     if (notServing.length === 0) {

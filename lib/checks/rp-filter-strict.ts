@@ -39,7 +39,9 @@ function judge(facts: Facts) {
         severity: confirmed ? 'fail' : 'warn',
         evidence:
           `sysctl net.ipv4.conf.all.rp_filter = ${all}; ${strict.map((n) => `net.ipv4.conf.${n}.rp_filter = ${kernel.rpFilter.interfaces[n]}`).join(', ')} on ${node} → strict` +
-          (onSecondary.length ? ` (${onSecondary.join(', ')}: pod traffic arriving there has its return route via ${[...new Set(kernel.routes.filter((r) => r.device && !onSecondary.includes(r.device) && facts.nodes.some((n) => n.podCIDRs.includes(r.destination))).map((r) => r.device))].join(', ') || 'another interface'})` : ''),
+          (onSecondary.length
+            ? ` (${onSecondary.join(', ')}: pod traffic arriving there has its return route via ${[...new Set(kernel.routes.filter((r) => r.device && !onSecondary.includes(r.device) && facts.nodes.some((n) => n.podCIDRs.includes(r.destination))).map((r) => r.device))].join(', ') || 'another interface'})`
+            : ''),
       };
     }
     if (read.length === 0) {
@@ -79,8 +81,7 @@ const check: Check = {
   docs: 'https://docs.kernel.org/networking/ip-sysctl.html',
   appliesTo: ['svc', 'node', 'cluster', 'dns'],
   explains: ['endpoint-timeout', 'clusterip-timeout', 'conntrack-unreplied'],
-  explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) =>
-    !strictByDesign(detectCni(facts.systemDaemonSets)) && explainsOnBadNodes(facts, symptom, assess(facts)),
+  explainsFinding: (_cause: Finding, symptom: Finding, facts: Facts) => !strictByDesign(detectCni(facts.systemDaemonSets)) && explainsOnBadNodes(facts, symptom, assess(facts)),
   run(facts: Facts): Finding[] {
     const cni = detectCni(facts.systemDaemonSets);
     if (strictByDesign(cni)) {

@@ -30,13 +30,8 @@ function closestPods(selector: Labels, pods: PodFact[]): Candidate[] {
     }
     let result = scored.get(values);
     if (!result) {
-      const mismatches = entries
-        .filter(([key, wanted]) => pod.labels[key] !== wanted)
-        .map(([key, wanted]) => ({ key, wanted, actual: pod.labels[key] }));
-      const score = mismatches.reduce(
-        (sum, m) => sum + 100 + (m.actual === undefined ? 50 : Math.min(editDistance(m.wanted, m.actual), 49)),
-        0,
-      );
+      const mismatches = entries.filter(([key, wanted]) => pod.labels[key] !== wanted).map(([key, wanted]) => ({ key, wanted, actual: pod.labels[key] }));
+      const score = mismatches.reduce((sum, m) => sum + 100 + (m.actual === undefined ? 50 : Math.min(editDistance(m.wanted, m.actual), 49)), 0);
       scored.set(values, (result = { mismatches, score }));
     }
     return result;

@@ -53,7 +53,10 @@ const check: Check = {
           status: 'fail',
           title: `Manual endpoints of ${ns}/${svc.name} name their ports differently from the Service`,
           detail: `Service ${ns}/${svc.name} port ${port.name ? `"${port.name}"` : '(unnamed)'} ${port.port}/${port.protocol} has no EndpointSlice port of the same name (the slices offer ${offered}); kube-proxy matches ports by name, so the Service has no backends`,
-          evidence: [`service ${ns}/${svc.name}: ports ${svc.ports.map((p) => `${p.name ? `"${p.name}"` : '(unnamed)'} ${p.port}/${p.protocol}`).join(', ')}`, ...slices.map(sliceEvidence)],
+          evidence: [
+            `service ${ns}/${svc.name}: ports ${svc.ports.map((p) => `${p.name ? `"${p.name}"` : '(unnamed)'} ${p.port}/${p.protocol}`).join(', ')}`,
+            ...slices.map(sliceEvidence),
+          ],
           remediation: `kubectl -n ${ns} patch endpointslice ${slices[0]?.name} --type=json -p '${JSON.stringify([{ op: 'replace', path: '/ports/0/name', value: port.name ?? '' }])}'   # name the slice port like the Service port`,
           subjects,
         }),

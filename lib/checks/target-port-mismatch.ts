@@ -23,7 +23,11 @@ function uniqueDeclared(pods: PodFact[]): DeclaredPort[] {
 function likelyFix(port: ServicePortFact, declared: DeclaredPort[]): number | string | undefined {
   const sameProtocol = declared.filter((p) => p.protocol === port.protocol);
   if (typeof port.targetPort === 'string') {
-    const near = closeMatches(port.targetPort, sameProtocol.map((p) => p.name).filter((n): n is string => !!n), 1)[0];
+    const near = closeMatches(
+      port.targetPort,
+      sameProtocol.map((p) => p.name).filter((n): n is string => !!n),
+      1,
+    )[0];
     if (near) return near;
   }
   return sameProtocol.length === 1 ? (sameProtocol[0]?.name ?? sameProtocol[0]?.containerPort) : undefined;

@@ -33,7 +33,11 @@ const check: Check = {
     if (hinted === endpoints.length) {
       return [finding(check, { status: 'pass', detail: `${ref} asks for ${asked.join(', ')} and all ${endpoints.length} ready endpoints carry zone hints.` })];
     }
-    const why = events[0] ? ` The controller says: ${events[0].message}` : facts.events?.unknown ? ` (its events are ${facts.events.unknown.replace(/^unknown, because /, 'unknown because ')})` : '';
+    const why = events[0]
+      ? ` The controller says: ${events[0].message}`
+      : facts.events?.unknown
+        ? ` (its events are ${facts.events.unknown.replace(/^unknown, because /, 'unknown because ')})`
+        : '';
     return [
       finding(check, {
         status: 'warn',
@@ -45,7 +49,7 @@ const check: Check = {
         ],
         remediation: [
           `kubectl -n ${svc.namespace} describe svc ${svc.name}   # the TopologyAwareHintsDisabled event names the reason`,
-          "kubectl get nodes -L topology.kubernetes.io/zone   # every node needs a zone label and allocatable CPU; spread endpoints over the zones in proportion",
+          'kubectl get nodes -L topology.kubernetes.io/zone   # every node needs a zone label and allocatable CPU; spread endpoints over the zones in proportion',
         ].join('\n'),
         subjects: [serviceSubject(svc)],
       }),

@@ -58,7 +58,13 @@ const positiveInt = (name: string) => (value: string) => {
 };
 
 /** "a,b" and repeated flags → one list; codes are checked against the registry before anything runs. */
-const list = (value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').map((n) => n.trim()).filter(Boolean)];
+const list = (value: string, previous: string[] | undefined) => [
+  ...(previous ?? []),
+  ...value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean),
+];
 
 async function validTarget(input: TargetSpec | Record<string, unknown>): Promise<TargetSpec> {
   const [{ targetSpecSchema }, { formatZodError }] = await Promise.all([import('../model/index.js'), import('../jobs/schema.js')]);
@@ -89,7 +95,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
     .option('--agent-port <port>', 'node agent port', positiveInt('--agent-port'), Number(io.env.NETCHECK_AGENT_PORT ?? 9807))
     .option('--agent-token-file <path>', 'file holding the node agent token (default: $NETCHECK_AGENT_TOKEN)')
-    .option('--probe-in-pod', "with --from: run the TCP probes inside the client pod's network namespace, through its node's agent (the agent must run with NETCHECK_AGENT_POD_PROBES=on)")
+    .option(
+      '--probe-in-pod',
+      "with --from: run the TCP probes inside the client pod's network namespace, through its node's agent (the agent must run with NETCHECK_AGENT_POD_PROBES=on)",
+    )
     .option('--no-color', 'plain text output')
     .showHelpAfterError(`(run ${io.programName ?? 'netcheck'} --help for usage)`)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -119,7 +128,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return { from: parsed.value };
   };
   const fromOption = '--from <source>';
-  const fromHelp = "diagnose the path from this client: [<namespace>/]<pod> or [<namespace>/]<deploy|sts|ds|rs>/<name> (its namespace's policies, its node's kernel and kube-proxy rules)";
+  const fromHelp =
+    "diagnose the path from this client: [<namespace>/]<pod> or [<namespace>/]<deploy|sts|ds|rs>/<name> (its namespace's policies, its node's kernel and kube-proxy rules)";
   const namespaceHelp = "namespace (default: the kube context's namespace, else default)";
   const run = async (target: () => Promise<TargetSpec>) => {
     const opts = program.opts<GlobalOptions>();
@@ -200,7 +210,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 async function silencesFor(opts: GlobalOptions, io: CliIo): Promise<Silence[]> {
   const { CODES } = await import('../model/index.js');
   const known = new Set<string>(CODES);
-  for (const [flag, codes] of [['--only', opts.only], ['--skip', opts.skip]] as const) {
+  for (const [flag, codes] of [
+    ['--only', opts.only],
+    ['--skip', opts.skip],
+  ] as const) {
     // A typo would otherwise filter nothing, silently.
     const unknown = (codes ?? []).filter((c) => !known.has(c));
     if (unknown.length) throw new UsageError(`${flag}: unknown check code ${unknown.map((c) => `"${c}"`).join(', ')} (the codes are in the README's check table)`);

@@ -47,7 +47,7 @@ function lookupIn(api: KubeApiServerHandle, name: string, depth = 0): DnsLookupR
   if (service.spec.type === 'ExternalName' && service.spec.externalName) {
     const target = service.spec.externalName.toLowerCase().replace(/\.$/, '');
     const inCluster = target.endsWith(suffix) && depth < 8;
-    const then = inCluster ? lookupIn(api, target, depth + 1) : NEVER_RESOLVES.test(target) ? { kind: 'nxdomain' as const } : 'unknown' as const;
+    const then = inCluster ? lookupIn(api, target, depth + 1) : NEVER_RESOLVES.test(target) ? { kind: 'nxdomain' as const } : ('unknown' as const);
     return { kind: 'cname', target, then };
   }
   if (service.spec.clusterIP && service.spec.clusterIP !== 'None') return { kind: 'addresses', addresses: [service.spec.clusterIP] };
@@ -55,7 +55,7 @@ function lookupIn(api: KubeApiServerHandle, name: string, depth = 0): DnsLookupR
   const addresses = api
     .list('EndpointSlice', namespace)
     .filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === serviceName)
-    .flatMap((s) => ((s as { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }).endpoints ?? []))
+    .flatMap((s) => (s as { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }).endpoints ?? [])
     .filter((e) => e.conditions?.ready !== false)
     .flatMap((e) => e.addresses);
   return { kind: 'addresses', addresses };
@@ -112,9 +112,7 @@ async function startInBlock(api: KubeApiServerHandle, block: number): Promise<Om
   const apiAddress = new URL(api.url);
   const layout: DemoLayout = { block, apiServer: { host: apiAddress.hostname, port: Number(apiAddress.port) } };
   const objects = demoObjects(layout);
-  const dnsPodIPs = objects
-    .filter((o) => o.kind === 'Pod' && o.metadata.labels?.['k8s-app'] === 'kube-dns')
-    .map((o) => (o.status as { podIP: string }).podIP);
+  const dnsPodIPs = objects.filter((o) => o.kind === 'Pod' && o.metadata.labels?.['k8s-app'] === 'kube-dns').map((o) => (o.status as { podIP: string }).podIP);
   const dnsHosts = [dnsClusterIP(layout), ...dnsPodIPs];
   const podCIDRs = objects.filter((o) => o.kind === 'Node').map((o) => (o.spec as { podCIDR: string }).podCIDR);
 

@@ -110,13 +110,7 @@ async function bindPods(pods: PodFact[], listeners: Listeners, listening: Set<st
   await Promise.all(binds);
 }
 
-async function bindServices(
-  services: ServiceFact[],
-  slices: EndpointSliceFact[],
-  nodes: NodeFact[],
-  listeners: Listeners,
-  listening: Set<string>,
-): Promise<void> {
+async function bindServices(services: ServiceFact[], slices: EndpointSliceFact[], nodes: NodeFact[], listeners: Listeners, listening: Set<string>): Promise<void> {
   const binds: Promise<void>[] = [];
   for (const service of services) {
     if (service.type === 'ExternalName' || !service.clusterIP || service.clusterIP === 'None') continue;

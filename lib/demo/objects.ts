@@ -136,7 +136,13 @@ export function demoObjects(layout: DemoLayout): KubeObject[] {
 
   // default/kubernetes: the API server itself, reached through its ClusterIP like in a cluster.
   objects.push(
-    serviceObject({ namespace: 'default', name: 'kubernetes', clusterIP: clusterIP(layout, 1), ports: [{ name: 'https', port: 443, targetPort: layout.apiServer.port }], labels: { component: 'apiserver', provider: 'kubernetes' } }),
+    serviceObject({
+      namespace: 'default',
+      name: 'kubernetes',
+      clusterIP: clusterIP(layout, 1),
+      ports: [{ name: 'https', port: 443, targetPort: layout.apiServer.port }],
+      labels: { component: 'apiserver', provider: 'kubernetes' },
+    }),
     ...sliceAndEndpoints(
       { namespace: 'default', service: 'kubernetes', ports: [{ name: 'https', port: layout.apiServer.port }], endpoints: [{ ip: layout.apiServer.host, ready: true }] },
       'kubernetes',
@@ -232,9 +238,7 @@ export function demoObjects(layout: DemoLayout): KubeObject[] {
           nodeName: nodeName(p.node),
           podIP: p.ip,
           owner: { kind: 'ReplicaSet', name: `${app.name}-${hash}` },
-          containers: [
-            { name: app.name, image: app.image, ports: [{ name: 'http', containerPort: app.containerPort }], state: app.state, readinessProbePort: app.containerPort },
-          ],
+          containers: [{ name: app.name, image: app.image, ports: [{ name: 'http', containerPort: app.containerPort }], state: app.state, readinessProbePort: app.containerPort }],
         }),
       );
     }

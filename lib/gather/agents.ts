@@ -360,7 +360,17 @@ export async function resolveVia(
     const parsed = resolveSchema.safeParse(JSON.parse(result.body));
     if (!parsed.success) return skipped(`${node.name}'s agent answered a lookup netcheck cannot read: ${describeZodError(parsed.error)}`);
     const { outcome, addresses, detail, ms } = parsed.data;
-    return { name, purpose: 'node-resolve', type: isIP(server.host) === 6 ? 'AAAA' : 'A', outcome, server: serverText, node: node.name, ...(addresses ? { addresses } : {}), ...(detail ? { detail } : {}), ms };
+    return {
+      name,
+      purpose: 'node-resolve',
+      type: isIP(server.host) === 6 ? 'AAAA' : 'A',
+      outcome,
+      server: serverText,
+      node: node.name,
+      ...(addresses ? { addresses } : {}),
+      ...(detail ? { detail } : {}),
+      ms,
+    };
   } catch {
     return skipped(`${node.name}'s agent answered the lookup with something that is not JSON`);
   }

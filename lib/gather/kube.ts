@@ -171,12 +171,7 @@ function podsOfSystemComponents(pods: PodFact[], daemonSets: DaemonSetFact[]): P
   return pods.filter(
     (p) =>
       looksLikeCoreDns(p) ||
-      daemonSets.some(
-        (ds) =>
-          ds.namespace === p.namespace &&
-          Object.keys(ds.selector).length > 0 &&
-          Object.entries(ds.selector).every(([k, v]) => p.labels[k] === v),
-      ),
+      daemonSets.some((ds) => ds.namespace === p.namespace && Object.keys(ds.selector).length > 0 && Object.entries(ds.selector).every(([k, v]) => p.labels[k] === v)),
   );
 }
 
@@ -184,12 +179,7 @@ function podsOfSystemComponents(pods: PodFact[], daemonSets: DaemonSetFact[]): P
 async function gatherSystem(g: Gatherer, facts: ObjectFacts): Promise<void> {
   const daemonSets: DaemonSetFact[] = [];
   const pods: PodFact[] = [];
-  await Promise.all(
-    SYSTEM_NAMESPACES.flatMap((namespace) => [
-      g.list({ ...DAEMONSETS, namespace }, toDaemonSetFact, daemonSets),
-      g.list({ ...PODS, namespace }, toPodFact, pods),
-    ]),
-  );
+  await Promise.all(SYSTEM_NAMESPACES.flatMap((namespace) => [g.list({ ...DAEMONSETS, namespace }, toDaemonSetFact, daemonSets), g.list({ ...PODS, namespace }, toPodFact, pods)]));
   facts.systemDaemonSets = daemonSets.filter(isSystemDaemonSet);
   facts.systemPods = podsOfSystemComponents(pods, facts.systemDaemonSets);
 }
@@ -270,7 +260,8 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       const referenced = service?.type === 'ExternalName' ? inClusterServiceName(service.externalName) : undefined;
       if (referenced) {
         const found: ServiceFact[] = [];
-        if (await g.list({ ...SERVICES, namespace: referenced.namespace, fieldSelector: `metadata.name=${referenced.name}` }, toServiceFact, found)) facts.referencedServices = found;
+        if (await g.list({ ...SERVICES, namespace: referenced.namespace, fieldSelector: `metadata.name=${referenced.name}` }, toServiceFact, found))
+          facts.referencedServices = found;
       }
       break;
     }

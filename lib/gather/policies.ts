@@ -62,7 +62,9 @@ async function listGroup(g: Gatherer, choice: GroupChoice, lists: { spec: ListSp
 function specsFor(choice: GroupChoice, scope: PolicyScope, out: PolicySystemsFact): { spec: ListSpec; read: (o: RawObject) => void }[] {
   const { group, version } = choice;
   const namespaced = (resource: string, read: (o: RawObject) => void) =>
-    scope.namespaces === undefined ? [{ spec: { resource, group, version }, read }] : scope.namespaces.map((namespace) => ({ spec: { resource, group, version, namespace }, read }));
+    scope.namespaces === undefined
+      ? [{ spec: { resource, group, version }, read }]
+      : scope.namespaces.map((namespace) => ({ spec: { resource, group, version, namespace }, read }));
   const cluster = (resource: string, read: (o: RawObject) => void) => [{ spec: { resource, group, version }, read }];
   switch (choice.system) {
     case 'calico': {

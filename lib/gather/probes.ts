@@ -2,7 +2,21 @@ import { Resolver } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { ipInCidr, isDnsSubdomain, type DnsProbeFact, type EndpointSliceFact, type PodFact, type ProbeFacts, type ProbeSource, type ServiceFact, type ServicePortFact, type Target, type TargetSource, type TcpOutcome, type TcpProbeFact } from '../model/index.js';
+import {
+  ipInCidr,
+  isDnsSubdomain,
+  type DnsProbeFact,
+  type EndpointSliceFact,
+  type PodFact,
+  type ProbeFacts,
+  type ProbeSource,
+  type ServiceFact,
+  type ServicePortFact,
+  type Target,
+  type TargetSource,
+  type TcpOutcome,
+  type TcpProbeFact,
+} from '../model/index.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import type { ObjectFacts } from './types.js';
 
@@ -77,8 +91,7 @@ function servicePortOf(slicePort: EndpointSliceFact['ports'][number], service: S
 
 function planServiceProbes(service: ServiceFact, objects: ObjectFacts): PlannedTcpProbe[] {
   const planned: PlannedTcpProbe[] = [];
-  const unprobedProtocol = (protocol: string): string | undefined =>
-    protocol === 'TCP' ? undefined : `${protocol} not probed: only TCP connects prove reachability`;
+  const unprobedProtocol = (protocol: string): string | undefined => (protocol === 'TCP' ? undefined : `${protocol} not probed: only TCP connects prove reachability`);
 
   const clusterIPs = (service.clusterIPs?.length ? service.clusterIPs : [service.clusterIP]).filter(
     (ip): ip is string => ip !== undefined && ip !== 'None' && ip !== '' && isIP(ip) !== 0,
@@ -90,9 +103,7 @@ function planServiceProbes(service: ServiceFact, objects: ObjectFacts): PlannedT
     }
   }
 
-  const slices = objects.endpointSlices.filter(
-    (slice) => slice.namespace === service.namespace && slice.serviceName === service.name && slice.addressType !== 'FQDN',
-  );
+  const slices = objects.endpointSlices.filter((slice) => slice.namespace === service.namespace && slice.serviceName === service.name && slice.addressType !== 'FQDN');
   const endpointNodes: string[] = [];
   for (const slice of slices) {
     for (const endpoint of slice.endpoints) {
@@ -122,10 +133,10 @@ function planServiceProbes(service: ServiceFact, objects: ObjectFacts): PlannedT
 
   if (service.type === 'NodePort' || service.type === 'LoadBalancer') {
     const withAddress = objects.nodes.filter((node) => node.internalIP && isIP(node.internalIP) !== 0);
-    const ordered = [
-      ...withAddress.filter((node) => endpointNodes.includes(node.name)),
-      ...withAddress.filter((node) => !endpointNodes.includes(node.name)),
-    ].slice(0, MAX_NODEPORT_NODES);
+    const ordered = [...withAddress.filter((node) => endpointNodes.includes(node.name)), ...withAddress.filter((node) => !endpointNodes.includes(node.name))].slice(
+      0,
+      MAX_NODEPORT_NODES,
+    );
     for (const node of ordered) {
       for (const port of service.ports) {
         if (port.nodePort === undefined) continue;
@@ -166,13 +177,7 @@ const DNS_OUTCOMES: Record<string, DnsProbeFact['outcome']> = {
   ESERVFAIL: 'servfail',
 };
 
-async function probeDns(
-  resolver: Resolver,
-  server: string,
-  name: string,
-  purpose: DnsProbeFact['purpose'],
-  type: 'A' | 'AAAA',
-): Promise<DnsProbeFact> {
+async function probeDns(resolver: Resolver, server: string, name: string, purpose: DnsProbeFact['purpose'], type: 'A' | 'AAAA'): Promise<DnsProbeFact> {
   const start = performance.now();
   try {
     const addresses = type === 'A' ? await resolver.resolve4(name) : await resolver.resolve6(name);
@@ -269,7 +274,12 @@ export function localAddresses(): Set<string> {
  * CLI's machine), placed on its node by matching this machine's addresses to a pod IP or a node
  * InternalIP. The node matters: its kernel forwards the packets and its kube-proxy does the DNAT.
  */
-export function probeSource(objects: Pick<ObjectFacts, 'pods' | 'nodes'>, target: Target, opts: Pick<ProbeOptions, 'source'>, local: Set<string> = localAddresses()): ProbeSource | undefined {
+export function probeSource(
+  objects: Pick<ObjectFacts, 'pods' | 'nodes'>,
+  target: Target,
+  opts: Pick<ProbeOptions, 'source'>,
+  local: Set<string> = localAddresses(),
+): ProbeSource | undefined {
   const from = target.kind === 'svc' || target.kind === 'dns' ? target.from : undefined;
   if (from) {
     const candidates = sourcePods(objects.pods, from).filter((p) => p.phase === 'Running' && !p.deletionTimestamp);
@@ -284,7 +294,9 @@ export function probeSource(objects: Pick<ObjectFacts, 'pods' | 'nodes'>, target
     }
     const ranHere = pod.podIP !== undefined && local.has(pod.podIP);
     return {
-      description: ranHere ? `pod ${pod.namespace}/${pod.name}` : `pod ${pod.namespace}/${pod.name} (policies and node path; the probes ran from ${opts.source?.description ?? 'this machine'})`,
+      description: ranHere
+        ? `pod ${pod.namespace}/${pod.name}`
+        : `pod ${pod.namespace}/${pod.name} (policies and node path; the probes ran from ${opts.source?.description ?? 'this machine'})`,
       namespace: pod.namespace,
       podLabels: pod.labels,
       ...(pod.podIP ? { ip: pod.podIP } : {}),
@@ -334,8 +346,7 @@ export async function runProbes(objects: ObjectFacts, target: Target, opts: Prob
   if (!isDnsSubdomain(opts.clusterDomain)) throw new Error(`cluster domain "${opts.clusterDomain}" is not a DNS name`);
   if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) throw new Error(`probe timeoutMs must be positive (got ${opts.timeoutMs})`);
 
-  const service =
-    target.kind === 'svc' ? objects.services.find((candidate) => candidate.name === target.name && candidate.namespace === target.namespace) : undefined;
+  const service = target.kind === 'svc' ? objects.services.find((candidate) => candidate.name === target.name && candidate.namespace === target.namespace) : undefined;
 
   const plannedTcp = service ? planServiceProbes(service, objects) : [];
   const tcp = opts.connectMany

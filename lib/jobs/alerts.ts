@@ -155,7 +155,9 @@ export function targetFromAlert(alertLabels: Record<string, string>, annotations
 
 /** SQS FIFO deduplication id: 64 hex characters, the same for every re-send of this group's state. */
 export function alertDeduplicationId(cluster: string, groupKey: string, target: TargetSpec, status: 'firing' | 'resolved'): string {
-  return createHash('sha256').update([cluster, groupKey, targetKey(target), status].join('\n')).digest('hex');
+  return createHash('sha256')
+    .update([cluster, groupKey, targetKey(target), status].join('\n'))
+    .digest('hex');
 }
 
 /**
@@ -196,10 +198,7 @@ export interface AlertJobsResult {
 /** Distinct targets one notification checks individually; the rest share one sweep per cluster. */
 export const MAX_TARGETS_PER_NOTIFICATION = 20;
 
-export function jobsFromAlerts(
-  payload: AlertmanagerPayload,
-  ctx: { routing: Routing; channel: string; now?: Date },
-): AlertJobsResult {
+export function jobsFromAlerts(payload: AlertmanagerPayload, ctx: { routing: Routing; channel: string; now?: Date }): AlertJobsResult {
   const requestedAt = (ctx.now ?? new Date()).toISOString();
   const notes = new Set<string>();
   const groups = new Map<string, { cluster: string; target: TargetSpec; status: 'firing' | 'resolved'; alerts: Alert[]; notes: Set<string> }>();

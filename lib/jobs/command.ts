@@ -26,7 +26,7 @@ export const USAGE = [
   '  unsilence <id>                remove one (ids look like s-1a2b3c4d)',
   '  help                          show this help',
   'Options: --cluster <name> on every form picks the cluster (multi-cluster setups);',
-  '  --from [<namespace>/]<pod|deploy/NAME|sts/NAME|ds/NAME|rs/NAME> on svc and dns diagnoses that client\'s path.',
+  "  --from [<namespace>/]<pod|deploy/NAME|sts/NAME|ds/NAME|rs/NAME> on svc and dns diagnoses that client's path.",
   'Example: /netcheck svc payments -n shop',
 ].join('\n');
 
@@ -45,7 +45,11 @@ const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
 export function parseCommand(text: string, defaults: { namespace?: string } = {}): ParsedCommand {
   if (text.length > MAX_INPUT) return { ok: false, error: `command too long (${text.length} characters, at most ${MAX_INPUT})` };
   // Slack turns "--" into an em dash on some clients; accept it so users are not punished for autocorrect.
-  const tokens = text.replace(/[\u2014\u2013]/g, '--').trim().split(/\s+/).filter(Boolean);
+  const tokens = text
+    .replace(/[\u2014\u2013]/g, '--')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   const [rawSub, ...rest] = tokens;
   if (!rawSub) return { ok: true, kind: 'help' };
   const sub = rawSub.toLowerCase();
@@ -94,7 +98,8 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
   if (sub === 'silences' || sub === 'unsilence') {
     if (namespace !== undefined || fromText !== undefined) return { ok: false, error: `${sub} takes only --cluster` };
     const withCluster = cluster ? { cluster } : {};
-    if (sub === 'silences') return positional.length > 0 ? { ok: false, error: `unexpected "${clip(positional.join(' '))}" after silences` } : { ok: true, kind: 'silences', ...withCluster };
+    if (sub === 'silences')
+      return positional.length > 0 ? { ok: false, error: `unexpected "${clip(positional.join(' '))}" after silences` } : { ok: true, kind: 'silences', ...withCluster };
     const [id, ...more] = positional;
     if (!id) return { ok: false, error: 'unsilence needs a silence id, e.g. `unsilence s-1a2b3c4d` (`silences` lists them)' };
     if (more.length > 0) return { ok: false, error: `unexpected "${clip(more.join(' '))}" after unsilence ${clip(id)}` };
@@ -109,8 +114,7 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
     return parsed.ok ? { from: parsed.value } : { error: parsed.error };
   };
 
-  const tooMany = (max: number) =>
-    positional.length > max ? `unexpected "${clip(positional.slice(max).join(' '))}" after ${sub}${max ? ` ${positional[0]}` : ''}` : undefined;
+  const tooMany = (max: number) => (positional.length > max ? `unexpected "${clip(positional.slice(max).join(' '))}" after ${sub}${max ? ` ${positional[0]}` : ''}` : undefined);
 
   switch (sub) {
     case 'svc':

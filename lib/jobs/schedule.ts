@@ -76,9 +76,7 @@ export function jobFromSchedule(input: unknown, defaults: ScheduleDefaults): Sch
   } else {
     const parsed = customInputSchema.safeParse(input);
     if (!parsed.success) {
-      throw new ScheduleInputError(
-        `invalid schedule input (expected {"cluster": "<name>", "channel": "C…"} from the schedule's input): ${formatZodError(parsed.error)}`,
-      );
+      throw new ScheduleInputError(`invalid schedule input (expected {"cluster": "<name>", "channel": "C…"} from the schedule's input): ${formatZodError(parsed.error)}`);
     }
     ({ cluster, channel, time } = parsed.data);
     source = 'schedule';

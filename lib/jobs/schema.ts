@@ -68,9 +68,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string
 
 /** Human-readable zod error: "target.name: must be a DNS label…; cluster: Required". */
 export function formatZodError(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+  return error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
 }
 
 export function parseJob(input: unknown): ParseResult<Job> {

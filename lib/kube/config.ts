@@ -64,9 +64,7 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): KubeConfig {
     const home = userEnv.HOME ?? homedir();
     const path = join(home, '.kube', 'config');
     if (!existsSync(path)) {
-      throw new KubeConfigError(
-        `no Kubernetes configuration: not running in a pod, KUBECONFIG is not set and ${path} does not exist (pass --kubeconfig or set KUBECONFIG)`,
-      );
+      throw new KubeConfigError(`no Kubernetes configuration: not running in a pod, KUBECONFIG is not set and ${path} does not exist (pass --kubeconfig or set KUBECONFIG)`);
     }
     fromFiles([path], '~/.kube/config');
   }

@@ -1,8 +1,23 @@
-import type { ContainerFact, DaemonSetFact, EndpointFact, EndpointSliceFact, LabelSelector, Labels, NamespaceFact, NetworkPolicyFact, NetworkPolicyPeerFact, NetworkPolicyRuleFact, NodeFact, PodConditionFact, PodFact, Protocol, ServiceFact } from '../model/index.js';
+import type {
+  ContainerFact,
+  DaemonSetFact,
+  EndpointFact,
+  EndpointSliceFact,
+  LabelSelector,
+  Labels,
+  NamespaceFact,
+  NetworkPolicyFact,
+  NetworkPolicyPeerFact,
+  NetworkPolicyRuleFact,
+  NodeFact,
+  PodConditionFact,
+  PodFact,
+  Protocol,
+  ServiceFact,
+} from '../model/index.js';
 // Raw API JSON → slim facts (lib/facts/types.ts). Only the fields checks read survive, so a
 // 100k-pod sweep holds facts, not API objects. Inputs are untrusted JSON: every read tolerates a
 // missing or odd field instead of throwing, because one strange object must not sink a gather.
-
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw API JSON is read defensively field by field */
 export type RawObject = Record<string, any>;
@@ -216,7 +231,9 @@ function toEndpointFact(e: RawObject): EndpointFact {
   if (str(e.nodeName)) fact.nodeName = e.nodeName;
   // Hints are rare (topology-aware routing only): read them only when present.
   if (e.hints !== undefined) {
-    const zones = arr(e.hints?.forZones).map((z) => str(z?.name)).filter((z): z is string => z !== undefined);
+    const zones = arr(e.hints?.forZones)
+      .map((z) => str(z?.name))
+      .filter((z): z is string => z !== undefined);
     if (zones.length) fact.hintZones = zones;
   }
   const ref = e.targetRef;
@@ -254,7 +271,9 @@ export function endpointsToSliceFacts(o: RawObject): EndpointSliceFact[] {
       serving: ready,
       terminating: false,
       ...(str(a.nodeName) ? { nodeName: a.nodeName } : {}),
-      ...(a.targetRef && str(a.targetRef.kind) ? { targetRef: { kind: a.targetRef.kind, name: str(a.targetRef.name) ?? '', ...(str(a.targetRef.namespace) ? { namespace: a.targetRef.namespace } : {}) } } : {}),
+      ...(a.targetRef && str(a.targetRef.kind)
+        ? { targetRef: { kind: a.targetRef.kind, name: str(a.targetRef.name) ?? '', ...(str(a.targetRef.namespace) ? { namespace: a.targetRef.namespace } : {}) } }
+        : {}),
     });
     const endpoints = [...arr(subset.addresses).map((a) => toEndpoint(a, true)), ...arr(subset.notReadyAddresses).map((a) => toEndpoint(a, false))];
     const ipv6 = endpoints.some((e) => e.addresses.some((a) => a.includes(':')));
@@ -347,7 +366,9 @@ export function toDaemonSetFact(o: RawObject): DaemonSetFact {
     desired: num(status.desiredNumberScheduled) ?? 0,
     ready: num(status.numberReady) ?? 0,
     available: num(status.numberAvailable) ?? 0,
-    images: arr(o.spec?.template?.spec?.containers).map((c) => str(c?.image)).filter((i): i is string => i !== undefined),
+    images: arr(o.spec?.template?.spec?.containers)
+      .map((c) => str(c?.image))
+      .filter((i): i is string => i !== undefined),
   };
   if (num(status.updatedNumberScheduled) !== undefined) fact.updated = status.updatedNumberScheduled;
   return fact;

@@ -31,19 +31,7 @@ export const KUBE_PROXY = {
   metricsPort: 10249,
 } as const;
 
-export type CniKind =
-  | 'flannel'
-  | 'calico'
-  | 'cilium'
-  | 'weave'
-  | 'canal'
-  | 'aws-vpc-cni'
-  | 'azure-cni'
-  | 'gke'
-  | 'kindnet'
-  | 'kube-router'
-  | 'antrea'
-  | 'ovn-kubernetes';
+export type CniKind = 'flannel' | 'calico' | 'cilium' | 'weave' | 'canal' | 'aws-vpc-cni' | 'azure-cni' | 'gke' | 'kindnet' | 'kube-router' | 'antrea' | 'ovn-kubernetes';
 
 export interface CniComponent {
   kind: CniKind;

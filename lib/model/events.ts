@@ -47,8 +47,14 @@ export type SandboxNetworkFailure = 'ip-exhausted' | 'cni-not-ready' | 'cni-fail
 export function sandboxNetworkFailure(event: EventFact): SandboxNetworkFailure | undefined {
   if (event.reason !== 'FailedCreatePodSandBox' && event.reason !== 'NetworkNotReady') return undefined;
   const message = event.message;
-  if (/failed to (assign|allocate) an IP address|no IP addresses available|failed to allocate for range|ipam.*(exhausted|no (more |free )?(addresses|IPs))|range is full|insufficient (free )?IP/i.test(message)) return 'ip-exhausted';
-  if (event.reason === 'NetworkNotReady' || /network is not ready|NetworkPluginNotReady|cni plugin not initialized|no networks found in \/etc\/cni\/net\.d/i.test(message)) return 'cni-not-ready';
+  if (
+    /failed to (assign|allocate) an IP address|no IP addresses available|failed to allocate for range|ipam.*(exhausted|no (more |free )?(addresses|IPs))|range is full|insufficient (free )?IP/i.test(
+      message,
+    )
+  )
+    return 'ip-exhausted';
+  if (event.reason === 'NetworkNotReady' || /network is not ready|NetworkPluginNotReady|cni plugin not initialized|no networks found in \/etc\/cni\/net\.d/i.test(message))
+    return 'cni-not-ready';
   if (/network|cni/i.test(message)) return 'cni-failed';
   return undefined;
 }

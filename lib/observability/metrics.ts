@@ -65,12 +65,7 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
 
 export const workerMetrics: WorkerMetrics = createWorkerMetrics({ defaultMetrics: true });
 
-export function recordJob(
-  metrics: WorkerMetrics,
-  kind: string,
-  outcome: JobOutcome,
-  durationSeconds: number,
-): void {
+export function recordJob(metrics: WorkerMetrics, kind: string, outcome: JobOutcome, durationSeconds: number): void {
   metrics.jobs.inc({ kind, outcome });
   metrics.jobDuration.observe({ kind }, durationSeconds);
 }

@@ -160,7 +160,12 @@ export function createSlackPoster(opts: SlackPosterOptions): ThreadPoster {
     postMessage,
     async updateMessage(channel, ts, message, updateOpts = {}) {
       // Always send attachments: an edit without them keeps the old colour bar and buttons.
-      await call('chat.update', channel, () => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks, attachments: message.attachments ?? [] }), updateOpts.signal);
+      await call(
+        'chat.update',
+        channel,
+        () => client.chat.update({ channel, ts, text: message.text, blocks: message.blocks, attachments: message.attachments ?? [] }),
+        updateOpts.signal,
+      );
     },
   };
 }
@@ -215,7 +220,13 @@ export async function postToResponseUrl(responseUrl: string, message: SlackMessa
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks, ...(message.attachments ? { attachments: message.attachments } : {}) }),
+      body: JSON.stringify({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: message.text,
+        blocks: message.blocks,
+        ...(message.attachments ? { attachments: message.attachments } : {}),
+      }),
       signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     });
   } catch (error) {

@@ -200,9 +200,12 @@ export class JobConsumer {
       return;
     }
     const job = parsed.value;
-    const heartbeat = setInterval(() => {
-      void this.hide(receiptHandle, this.visibility);
-    }, (this.visibility * 1000) / 2);
+    const heartbeat = setInterval(
+      () => {
+        void this.hide(receiptHandle, this.visibility);
+      },
+      (this.visibility * 1000) / 2,
+    );
     try {
       await this.opts.handle(job, { receiveCount, messageId });
       await this.opts.client.send(new DeleteMessageCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: receiptHandle }));
@@ -217,9 +220,7 @@ export class JobConsumer {
 
   private async hide(receiptHandle: string, seconds: number): Promise<void> {
     try {
-      await this.opts.client.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
-      );
+      await this.opts.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
     } catch (error) {
       this.opts.logger.warn('could not change message visibility', { error: String(error) });
     }

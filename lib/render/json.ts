@@ -2,7 +2,22 @@
 // `rootCause` and `findings`, and the keys of each finding, are a public contract: scripts parse
 // them, so fields are picked explicitly rather than spread from internal objects.
 import { isProblem, leadFinding, sweepTopProblem } from './report-view.js';
-import type { CauseGroup, Code, Finding, FindingRef, Layer, ProbeOrigin, Report, ReportStatus, RootCause, SilenceMark, SilenceSummary, Subject, SweepReport, Target } from '../model/index.js';
+import type {
+  CauseGroup,
+  Code,
+  Finding,
+  FindingRef,
+  Layer,
+  ProbeOrigin,
+  Report,
+  ReportStatus,
+  RootCause,
+  SilenceMark,
+  SilenceSummary,
+  Subject,
+  SweepReport,
+  Target,
+} from '../model/index.js';
 
 export interface JsonFinding {
   /** Stable across runs: code plus subjects. */
@@ -94,7 +109,9 @@ function jsonFinding(f: Finding): JsonFinding {
 }
 
 function jsonRootCause(root: RootCause | null): JsonRootCause | null {
-  return root ? { id: root.id, code: root.code, summary: root.summary, remediation: root.remediation, subjects: root.subjects.map((s) => ({ ...s })), explains: [...root.explains] } : null;
+  return root
+    ? { id: root.id, code: root.code, summary: root.summary, remediation: root.remediation, subjects: root.subjects.map((s) => ({ ...s })), explains: [...root.explains] }
+    : null;
 }
 
 export function toJson(report: Report): JsonReport {

@@ -129,4 +129,3 @@ export function serviceVerificationTag(result: ServiceResult, sweep: Pick<SweepR
   const reason = result.unverifiedReason;
   return reason && reason !== sweep.verification.reason ? `unverified: ${reason}` : 'unverified';
 }
-

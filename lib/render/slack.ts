@@ -2,8 +2,35 @@
 // carry the evidence, one per problem, with the symptoms a cause explains folded into its reply.
 // Every string from the cluster is escaped, and every message is fitted to Block Kit's limits.
 import { codeBlock, escapeMrkdwn, formatDuration, inlineCode, link, mention, plural, stripControl, truncate } from './mrkdwn.js';
-import { countsLine, sourceLine, isProblem, leadFinding, primaryRemediation, serviceProblemLine, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
-import { actions, button, context, fallbackText, header, MessageBuilder, section, sectionWithButton, SLACK_LIMITS, type Block, type ButtonSpec, type SlackMessage, type SlackThread } from './slack-budget.js';
+import {
+  countsLine,
+  sourceLine,
+  isProblem,
+  leadFinding,
+  primaryRemediation,
+  serviceProblemLine,
+  serviceVerificationTag,
+  sweepUnverifiedLine,
+  reportLabel,
+  verdictLine,
+  viewReport,
+  type ProblemGroup,
+} from './report-view.js';
+import {
+  actions,
+  button,
+  context,
+  fallbackText,
+  header,
+  MessageBuilder,
+  section,
+  sectionWithButton,
+  SLACK_LIMITS,
+  type Block,
+  type ButtonSpec,
+  type SlackMessage,
+  type SlackThread,
+} from './slack-budget.js';
 import { ACTION_IDS, encodeActionValue, silenceScopeFor } from '../slack/actions.js';
 import type { Finding, FindingRef, Report, ReportStatus, ServiceResult, SilenceSummary, SweepReport, TargetSpec } from '../model/index.js';
 
@@ -72,17 +99,25 @@ function parentButtons(report: Report, ctx: ThreadContext): ButtonSpec[] {
   const targetValue = encodeActionValue({ target, cluster });
   const lead = leadProblem(report);
   const specs: ButtonSpec[] = [{ text: ':repeat: Re-run', actionId: ACTION_IDS.rerun, value: targetValue }];
-  if (lead?.docs && /^https?:\/\/\S+$/.test(lead.docs) && lead.docs.length <= SLACK_LIMITS.buttonUrl) specs.push({ text: ':book: Docs', actionId: ACTION_IDS.docs, url: lead.docs });
+  if (lead?.docs && /^https?:\/\/\S+$/.test(lead.docs) && lead.docs.length <= SLACK_LIMITS.buttonUrl)
+    specs.push({ text: ':book: Docs', actionId: ACTION_IDS.docs, url: lead.docs });
   specs.push({ text: ':mag: Show all checks', actionId: ACTION_IDS.showChecks, value: targetValue });
   const scope = lead ? silenceScopeFor(lead, target) : undefined;
   if (scope) {
     for (const duration of ['1h', '1d', '7d'] as const) {
-      specs.push({ text: `:no_bell: Silence ${duration.replace(/^(\d+)/, '$1 ')}`, actionId: `${ACTION_IDS.silence}_${duration}`, value: encodeActionValue({ target, cluster, scope, duration }) });
+      specs.push({
+        text: `:no_bell: Silence ${duration.replace(/^(\d+)/, '$1 ')}`,
+        actionId: `${ACTION_IDS.silence}_${duration}`,
+        value: encodeActionValue({ target, cluster, scope, duration }),
+      });
     }
   }
   if (incidentThread) {
     const value = encodeActionValue({ target, cluster, thread: incidentThread });
-    specs.push({ text: ':raised_hand: Acknowledge', actionId: ACTION_IDS.acknowledge, value, style: 'primary' }, { text: ':white_check_mark: Resolved', actionId: ACTION_IDS.resolve, value });
+    specs.push(
+      { text: ':raised_hand: Acknowledge', actionId: ACTION_IDS.acknowledge, value, style: 'primary' },
+      { text: ':white_check_mark: Resolved', actionId: ACTION_IDS.resolve, value },
+    );
   }
   return specs;
 }
@@ -128,7 +163,8 @@ function silencedLine(findings: readonly Finding[], summary: SilenceSummary | un
     });
     parts.push(`:no_bell: ${plural(held.length, 'problem')} silenced here: ${shown.join(', ')}${held.length > shown.length ? ` +${held.length - shown.length}` : ''}`);
   }
-  for (const e of (summary?.expired ?? []).slice(0, 3)) parts.push(`:alarm_clock: silence ${inlineCode(escapeMrkdwn(e.silenceId))} (${escapeMrkdwn(truncate(e.reason, 100))}) expired ${escapeMrkdwn(shortTime(e.expiredAt))}`);
+  for (const e of (summary?.expired ?? []).slice(0, 3))
+    parts.push(`:alarm_clock: silence ${inlineCode(escapeMrkdwn(e.silenceId))} (${escapeMrkdwn(truncate(e.reason, 100))}) expired ${escapeMrkdwn(shortTime(e.expiredAt))}`);
   return parts.join(' · ');
 }
 
@@ -162,7 +198,8 @@ function problemReply(group: ProblemGroup, shown?: ShownInParent): SlackMessage 
   const [firstLine = '', ...moreLines] = cause.detail.split('\n');
   const detail = shown && firstLine === shown.verdict ? moreLines.join('\n').trim() : cause.detail;
   // The root cause's title is already the start of the parent's header: its reply opens with what is new.
-  const headline = shown && shown.verdict.startsWith(cause.title) ? `${STATUS_EMOJI[cause.status]} *Why netcheck says so* ${inlineCode(escapeMrkdwn(cause.code))}` : findingHeadline(cause);
+  const headline =
+    shown && shown.verdict.startsWith(cause.title) ? `${STATUS_EMOJI[cause.status]} *Why netcheck says so* ${inlineCode(escapeMrkdwn(cause.code))}` : findingHeadline(cause);
   builder.tryAdd(section(detail ? `${headline}\n${escapeMrkdwn(truncate(detail, SLACK_LIMITS.sectionText - 400))}` : headline));
   if (cause.remediation !== '' && cause.remediation !== shown?.fix) builder.tryAdd(section(`*Fix*\n${codeBlock(escapeMrkdwn(cause.remediation), FIX_CHARS)}`));
   const evidence = evidenceBlock(cause.evidence);
@@ -244,7 +281,13 @@ function moreProblemsReply(groups: ProblemGroup[]): SlackMessage {
 
 /** "unknown, because no node agent reported (…)" → "no node agent reported": what one reason reads like in a tally. */
 function skipReason(detail: string): string {
-  return truncate(detail.replace(/^unknown,?\s*(because\s*)?/i, '').split(/[.;\n]/)[0]!.trim(), 120);
+  return truncate(
+    detail
+      .replace(/^unknown,?\s*(because\s*)?/i, '')
+      .split(/[.;\n]/)[0]!
+      .trim(),
+    120,
+  );
 }
 
 /**
@@ -268,7 +311,11 @@ function passSkipReply(passes: Finding[], skips: Finding[], canShowAll: boolean)
   }
   if (notApplicable > 0) parts.push(`${plural(notApplicable, 'check')} not applicable`);
   parts.push(canShowAll ? '*Show all checks* lists each with its reason' : '`netcheck … -o json` lists each with its reason');
-  const counts = [passes.length > 0 ? `${passes.length} passed` : '', unknown.length > 0 ? `${unknown.length} could not run` : '', notApplicable > 0 ? `${notApplicable} not applicable` : ''].filter(Boolean);
+  const counts = [
+    passes.length > 0 ? `${passes.length} passed` : '',
+    unknown.length > 0 ? `${unknown.length} could not run` : '',
+    notApplicable > 0 ? `${notApplicable} not applicable` : '',
+  ].filter(Boolean);
   return { text: fallbackText(`Checks: ${counts.join(', ')}`), blocks: [context(parts.join(' · '))] };
 }
 
@@ -281,7 +328,9 @@ export function renderSlackAllChecks(report: Report): SlackMessage {
   const builder = new MessageBuilder();
   const label = reportLabel(report.target);
   builder.tryAdd(section(`:mag: *All checks for ${escapeMrkdwn(label)}* — fresh run at ${escapeMrkdwn(shortTime(report.startedAt))}: ${countsLine(report.counts)}`));
-  const problems = report.findings.filter(isProblem).map((f) => `• ${STATUS_EMOJI[f.status]} ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.title, 200))}${f.silenced ? ' (silenced)' : ''}`);
+  const problems = report.findings
+    .filter(isProblem)
+    .map((f) => `• ${STATUS_EMOJI[f.status]} ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.title, 200))}${f.silenced ? ' (silenced)' : ''}`);
   const passes = view.passes.map((f) => `• ${inlineCode(escapeMrkdwn(f.code))} — ${escapeMrkdwn(truncate(f.title, 200))}`);
   const unknown = view.skips.filter((f) => /^unknown\b/i.test(f.detail));
   const notApplicable = view.skips.filter((f) => !/^unknown\b/i.test(f.detail));
@@ -379,7 +428,10 @@ function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems:
 
   const top = [
     ...clusterProblems.map((f) => `• ${STATUS_EMOJI[f.status]} *${escapeMrkdwn(truncate(f.title, 300))}* (cluster-wide)`),
-    ...sweep.problems.map((p) => `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}*${verificationTag(p, sweep)} — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}${sinceNote(p, sweep, ctx)}`),
+    ...sweep.problems.map(
+      (p) =>
+        `• ${STATUS_EMOJI[p.status]} *${escapeMrkdwn(`${p.namespace}/${p.name}`)}*${verificationTag(p, sweep)} — ${escapeMrkdwn(truncate(serviceProblemLine(p), 300))}${sinceNote(p, sweep, ctx)}`,
+    ),
   ];
   if (top.length > 0) {
     const shown = top.slice(0, TOP_PROBLEMS);
@@ -408,7 +460,11 @@ function addSilenceRows(builder: MessageBuilder, listed: SilenceListing[], clust
 
 /** `/netcheck silences`: this channel's silences, each removable. */
 export function renderSlackSilences(listed: SilenceListing[], cluster: string): SlackMessage {
-  if (listed.length === 0) return { text: fallbackText(`No silences in this channel (cluster ${cluster})`), blocks: [context(`:bell: No silences in this channel on cluster ${inlineCode(escapeMrkdwn(cluster))}: every problem counts.`)] };
+  if (listed.length === 0)
+    return {
+      text: fallbackText(`No silences in this channel (cluster ${cluster})`),
+      blocks: [context(`:bell: No silences in this channel on cluster ${inlineCode(escapeMrkdwn(cluster))}: every problem counts.`)],
+    };
   const builder = new MessageBuilder();
   builder.tryAdd(section(`:no_bell: *${plural(listed.length, 'silence')} in this channel* on cluster ${inlineCode(escapeMrkdwn(cluster))}`));
   addSilenceRows(builder, listed, cluster, SLACK_LIMITS.blocksPerMessage);
@@ -422,10 +478,25 @@ function addSilenceListing(builder: MessageBuilder, sweep: SweepReport, ctx: Sum
   const quiet = sweep.silences?.services ?? [];
   const expired = sweep.silences?.expired ?? [];
   if (listed.length === 0 && held === 0 && expired.length === 0) return;
-  const heldText = held > 0 ? ` — holding ${plural(held, 'problem')}${quiet.length > 0 ? `; ${plural(quiet.length, 'service')} fully silenced (${quiet.slice(0, 5).map((q) => escapeMrkdwn(q)).join(', ')}${quiet.length > 5 ? ', …' : ''})` : ''}` : '';
+  const heldText =
+    held > 0
+      ? ` — holding ${plural(held, 'problem')}${
+          quiet.length > 0
+            ? `; ${plural(quiet.length, 'service')} fully silenced (${quiet
+                .slice(0, 5)
+                .map((q) => escapeMrkdwn(q))
+                .join(', ')}${quiet.length > 5 ? ', …' : ''})`
+            : ''
+        }`
+      : '';
   builder.tryAdd(section(`:no_bell: *${plural(listed.length, 'silence')} in this channel*${heldText}`));
   addSilenceRows(builder, listed, ctx.cluster, SILENCES_LISTED);
-  for (const e of expired.slice(0, 3)) builder.tryAdd(context(`:alarm_clock: silence ${inlineCode(escapeMrkdwn(e.silenceId))} (${escapeMrkdwn(truncate(e.reason, 100))}) expired ${escapeMrkdwn(shortTime(e.expiredAt))}: what it held is counted again`));
+  for (const e of expired.slice(0, 3))
+    builder.tryAdd(
+      context(
+        `:alarm_clock: silence ${inlineCode(escapeMrkdwn(e.silenceId))} (${escapeMrkdwn(truncate(e.reason, 100))}) expired ${escapeMrkdwn(shortTime(e.expiredAt))}: what it held is counted again`,
+      ),
+    );
 }
 
 function changesText(changes: SweepReport['changes']): string {
@@ -468,7 +539,9 @@ function groupByNamespace(problems: ServiceResult[]): Map<string, ServiceResult[
 
 function statusCounts(results: ServiceResult[]): string {
   const count = (s: ReportStatus) => results.filter((r) => r.status === s).length;
-  return [count('fail') ? `${count('fail')} failing` : '', count('error') ? `${count('error')} errors` : '', count('warn') ? `${count('warn')} warning` : ''].filter(Boolean).join(', ');
+  return [count('fail') ? `${count('fail')} failing` : '', count('error') ? `${count('error')} errors` : '', count('warn') ? `${count('warn')} warning` : '']
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** " _(unverified)_" after a service the sweep did not diagnose in full. */
@@ -508,7 +581,17 @@ export type SlackFollowUp =
   /** The alert resolved; `report` is the fresh re-check. */
   | { kind: 'resolved'; alertName?: string; report: Report }
   /** Another notification, and the re-check found no problem the thread has not announced already. */
-  | { kind: 'unchanged'; since: string; notification: number; status: ReportStatus; verdict: string; alertNames: string[]; count?: number; silenced?: number; acknowledgedBy?: string };
+  | {
+      kind: 'unchanged';
+      since: string;
+      notification: number;
+      status: ReportStatus;
+      verdict: string;
+      alertNames: string[];
+      count?: number;
+      silenced?: number;
+      acknowledgedBy?: string;
+    };
 
 /** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st. */
 export function ordinal(n: number): string {
@@ -522,9 +605,16 @@ export function renderSlackFollowUp(followUp: SlackFollowUp): SlackMessage {
     const state = followUp.status === 'ok' ? 'still quiet' : followUp.status === 'error' ? 'still unchecked' : 'still failing';
     const alert = followUp.alertNames[0] ? `${escapeMrkdwn(truncate(followUp.alertNames[0], 100))}: ` : '';
     const alerts = followUp.count !== undefined ? ` (${plural(followUp.count, 'alert')})` : '';
-    const held = (followUp.silenced ? ` · :no_bell: ${followUp.silenced} silenced here` : '') + (followUp.acknowledgedBy ? ` · :raised_hand: acknowledged by ${mention(followUp.acknowledgedBy)}` : '');
+    const held =
+      (followUp.silenced ? ` · :no_bell: ${followUp.silenced} silenced here` : '') +
+      (followUp.acknowledgedBy ? ` · :raised_hand: acknowledged by ${mention(followUp.acknowledgedBy)}` : '');
     const line = `:repeat: ${alert}${state} since ${escapeMrkdwn(shortTime(followUp.since))}, ${ordinal(followUp.notification)} notification${alerts} — nothing new: ${STATUS_EMOJI[followUp.status]} ${escapeMrkdwn(truncate(followUp.verdict, 1000))}${held}`;
-    return { text: fallbackText(`${followUp.alertNames[0] ? `${followUp.alertNames[0]}: ` : ''}${state} since ${shortTime(followUp.since)}, ${ordinal(followUp.notification)} notification — nothing new`), blocks: [context(line)] };
+    return {
+      text: fallbackText(
+        `${followUp.alertNames[0] ? `${followUp.alertNames[0]}: ` : ''}${state} since ${shortTime(followUp.since)}, ${ordinal(followUp.notification)} notification — nothing new`,
+      ),
+      blocks: [context(line)],
+    };
   }
   if (followUp.kind === 'more-alerts') {
     const names = [...new Set(followUp.alertNames)];

@@ -2,7 +2,20 @@
 // non-TTY); this module only takes the flag. Cluster strings are stripped of control characters
 // so an object name cannot smuggle escape sequences into someone's terminal.
 import { formatDuration, mrkdwnToPlain, plural, stripControl, truncate } from './mrkdwn.js';
-import { countsLine, sourceLine, isProblem, primaryRemediation, serviceProblemLine, serviceRef, serviceVerificationTag, sweepUnverifiedLine, reportLabel, verdictLine, viewReport, type ProblemGroup } from './report-view.js';
+import {
+  countsLine,
+  sourceLine,
+  isProblem,
+  primaryRemediation,
+  serviceProblemLine,
+  serviceRef,
+  serviceVerificationTag,
+  sweepUnverifiedLine,
+  reportLabel,
+  verdictLine,
+  viewReport,
+  type ProblemGroup,
+} from './report-view.js';
 import { messageBlocks, type Block, type SlackMessage, type SlackThread } from './slack-budget.js';
 import { expiredNote, silenceCountsLine, silencedFindings, silenceNote } from './silences.js';
 import type { AnyReport, Finding, Report, ReportStatus, SweepReport } from '../model/index.js';
@@ -48,7 +61,12 @@ export function renderText(report: Report, opts: TextOptions): string {
   const status = STATUS_MARK[report.status];
   const out: string[] = [];
   out.push(`${paint(status.style, `${status.mark} ${report.status.toUpperCase()}`)}  ${paint('bold', clean(verdictLine(report)))}`);
-  out.push(paint('dim', `${clean(reportLabel(report.target))} · cluster ${clean(report.target.cluster)} · ${formatDuration(report.durationMs)} · ${countsLine(report.counts)}${report.silences ? ` · ${silenceCountsLine(report.silences)}` : ''}${report.source ? ` · ${clean(sourceLine(report))}` : ''}`));
+  out.push(
+    paint(
+      'dim',
+      `${clean(reportLabel(report.target))} · cluster ${clean(report.target.cluster)} · ${formatDuration(report.durationMs)} · ${countsLine(report.counts)}${report.silences ? ` · ${silenceCountsLine(report.silences)}` : ''}${report.source ? ` · ${clean(sourceLine(report))}` : ''}`,
+    ),
+  );
   const fix = report.status === 'ok' ? '' : primaryRemediation(report);
   if (fix !== '') out.push('', paint('bold', 'Fix:'), indent(clean(fix), '  '));
 
@@ -178,7 +196,13 @@ export function replyText(message: SlackMessage): string {
 
 function messageText(message: SlackMessage, prefix: string): string {
   const blocks = messageBlocks(message);
-  const body = blocks.length > 0 ? blocks.map(blockText).filter((t) => t !== '').join('\n') : mrkdwnToPlain(message.text);
+  const body =
+    blocks.length > 0
+      ? blocks
+          .map(blockText)
+          .filter((t) => t !== '')
+          .join('\n')
+      : mrkdwnToPlain(message.text);
   return indent(clean(body), prefix);
 }
 
@@ -189,13 +213,22 @@ function blockText(block: Block): string {
     case 'section': {
       const text = block.text ? mrkdwnToPlain(block.text.text) : '';
       const fields = (block.fields ?? []).map((f) => mrkdwnToPlain(f.text)).join('\n');
-      const accessory = block.accessory && 'text' in block.accessory && block.accessory.text && typeof block.accessory.text === 'object' && 'text' in block.accessory.text ? ` [${mrkdwnToPlain(block.accessory.text.text)}]` : '';
+      const accessory =
+        block.accessory && 'text' in block.accessory && block.accessory.text && typeof block.accessory.text === 'object' && 'text' in block.accessory.text
+          ? ` [${mrkdwnToPlain(block.accessory.text.text)}]`
+          : '';
       return [text + accessory, fields].filter(Boolean).join('\n');
     }
     case 'context':
-      return block.elements.map((e) => ('text' in e && typeof e.text === 'string' ? mrkdwnToPlain(e.text) : '')).filter(Boolean).join(' · ');
+      return block.elements
+        .map((e) => ('text' in e && typeof e.text === 'string' ? mrkdwnToPlain(e.text) : ''))
+        .filter(Boolean)
+        .join(' · ');
     case 'actions':
-      return block.elements.map((e) => ('text' in e && e.text && typeof e.text === 'object' && 'text' in e.text ? `[${mrkdwnToPlain(e.text.text)}]` : '')).filter(Boolean).join(' ');
+      return block.elements
+        .map((e) => ('text' in e && e.text && typeof e.text === 'object' && 'text' in e.text ? `[${mrkdwnToPlain(e.text.text)}]` : ''))
+        .filter(Boolean)
+        .join(' ');
     case 'divider':
       return '────────';
     case 'markdown':

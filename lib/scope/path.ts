@@ -175,7 +175,15 @@ function addressesOf(service: ServiceFact | undefined, slices: EndpointSliceFact
         }
       }
     }
-    return { service, ip, port: port.port, protocol: port.protocol, ...(port.name ? { portName: port.name } : {}), expectedBackends: [...expected].sort(), expectedBackendsByNode: byNode };
+    return {
+      service,
+      ip,
+      port: port.port,
+      protocol: port.protocol,
+      ...(port.name ? { portName: port.name } : {}),
+      expectedBackends: [...expected].sort(),
+      expectedBackendsByNode: byNode,
+    };
   });
 }
 

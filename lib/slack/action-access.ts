@@ -22,5 +22,14 @@ export function clickerOf(body: unknown): string | undefined {
 /** Undefined when the clicker may; otherwise the refusal to show them (plain text). */
 export function refuseAction(deps: ActionAccessDeps, click: { body: unknown; channel: string; action: string; target: TargetSpec; cluster: string }): string | undefined {
   const user = clickerOf(click.body);
-  return authorize({ policy: deps.access, log: deps.log, at: 'button', channel: click.channel, ...(user ? { user } : {}), target: click.target, cluster: click.cluster, trigger: click.action }).refusal;
+  return authorize({
+    policy: deps.access,
+    log: deps.log,
+    at: 'button',
+    channel: click.channel,
+    ...(user ? { user } : {}),
+    target: click.target,
+    cluster: click.cluster,
+    trigger: click.action,
+  }).refusal;
 }

@@ -95,6 +95,6 @@ export function silenceScopeFor(finding: Pick<Finding, 'code' | 'subjects'>, tar
 /** "svc shop/payments", "node node-2", "namespace shop": the silenced subject as people say it. */
 export function scopeLabel(scope: Omit<SilenceScope, 'code'>): string {
   const where = scope.namespace && scope.name ? `${scope.namespace}/${scope.name}` : (scope.name ?? scope.namespace ?? 'everything');
-  const kind = scope.kind === 'service' ? 'svc' : scope.kind ?? (scope.name ? '' : 'namespace');
+  const kind = scope.kind === 'service' ? 'svc' : (scope.kind ?? (scope.name ? '' : 'namespace'));
   return kind ? `${kind} ${where}` : where;
 }

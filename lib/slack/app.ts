@@ -63,7 +63,13 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
     }
     // The clicker is checked, in the channel of the click, for what the button asks: a button's
     // value and the original requester's permission are no proof.
-    const refusal = refuseAction(deps, { body: { user: click.user }, channel: click.channel, action: fields.action?.kind ?? fields.trigger, target: fields.target, cluster: fields.cluster });
+    const refusal = refuseAction(deps, {
+      body: { user: click.user },
+      channel: click.channel,
+      action: fields.action?.kind ?? fields.trigger,
+      target: fields.target,
+      cluster: fields.cluster,
+    });
     if (refusal) {
       await click.tell(`:no_entry: ${refusal}`);
       return;
@@ -95,7 +101,8 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
   };
 
   /** Acks first (Slack allows 3 s), then reads the click; an unusable one is answered, never a 500. */
-  const onClick = <T>(schema: z.ZodType<T>, act: (click: Click, value: T) => Promise<void>) =>
+  const onClick =
+    <T>(schema: z.ZodType<T>, act: (click: Click, value: T) => Promise<void>) =>
     async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction> & { ack: () => Promise<void> }) => {
       await ack();
       const tell = async (text: string) => {
@@ -132,15 +139,38 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
     };
 
   // The legacy action id stays "rerun": its value and the dedup id prefix are unchanged for old messages.
-  app.action(ACTION_IDS.rerun, onClick(actionValueSchemas.target, (click, v) => startWork({ ...click, actionId: 'rerun' }, { trigger: 'rerun', target: v.target, cluster: v.cluster })));
-  app.action(ACTION_IDS.showChecks, onClick(actionValueSchemas.target, (click, v) => startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'show-checks' } })));
+  app.action(
+    ACTION_IDS.rerun,
+    onClick(actionValueSchemas.target, (click, v) => startWork({ ...click, actionId: 'rerun' }, { trigger: 'rerun', target: v.target, cluster: v.cluster })),
+  );
+  app.action(
+    ACTION_IDS.showChecks,
+    onClick(actionValueSchemas.target, (click, v) => startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'show-checks' } })),
+  );
   app.action(
     new RegExp(`^${ACTION_IDS.silence}_(1h|1d|7d)$`),
-    onClick(actionValueSchemas.silence, (click, v) => startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'silence', scope: v.scope, duration: v.duration } })),
+    onClick(actionValueSchemas.silence, (click, v) =>
+      startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'silence', scope: v.scope, duration: v.duration } }),
+    ),
   );
-  app.action(ACTION_IDS.unsilence, onClick(actionValueSchemas.unsilence, (click, v) => startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'unsilence', silenceId: v.silenceId } })));
-  app.action(ACTION_IDS.acknowledge, onClick(actionValueSchemas.incident, (click, v) => startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'acknowledge', thread: v.thread } })));
-  app.action(ACTION_IDS.resolve, onClick(actionValueSchemas.incident, (click, v) => startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'resolve', thread: v.thread } })));
+  app.action(
+    ACTION_IDS.unsilence,
+    onClick(actionValueSchemas.unsilence, (click, v) =>
+      startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'unsilence', silenceId: v.silenceId } }),
+    ),
+  );
+  app.action(
+    ACTION_IDS.acknowledge,
+    onClick(actionValueSchemas.incident, (click, v) =>
+      startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'acknowledge', thread: v.thread } }),
+    ),
+  );
+  app.action(
+    ACTION_IDS.resolve,
+    onClick(actionValueSchemas.incident, (click, v) =>
+      startWork(click, { trigger: 'button', target: v.target, cluster: v.cluster, action: { kind: 'resolve', thread: v.thread } }),
+    ),
+  );
   // A link button opens its URL in the browser and still sends a click, which must be acknowledged.
   app.action(ACTION_IDS.docs, async ({ ack }) => {
     await ack();
@@ -158,7 +188,17 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
       deps.log.info('channel_created ignored', { eventId, reason: result.ignored });
       return;
     }
-    const access = authorize({ policy: deps.access, log: deps.log, at: 'door', channel: result.job.reply.channel, automated: true, target: result.job.target, cluster: result.job.cluster, trigger: 'channel', jobId: result.job.id });
+    const access = authorize({
+      policy: deps.access,
+      log: deps.log,
+      at: 'door',
+      channel: result.job.reply.channel,
+      automated: true,
+      target: result.job.target,
+      cluster: result.job.cluster,
+      trigger: 'channel',
+      jobId: result.job.id,
+    });
     if (access.refusal) return;
     // A failure here throws: Bolt answers 500 and Slack retries the event; the FIFO
     // deduplication id (the event id) keeps retries that did land from doubling the report.

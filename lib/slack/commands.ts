@@ -58,10 +58,20 @@ export async function handleSlashCommand(command: SlashCommandFields, deps: Slas
   // it decides again there.
   // Listing and removing silences is judged as a cluster-wide request: it concerns the channel.
   const asked = parsed.kind === 'target' ? parsed.target : ({ kind: 'cluster' } as const);
-  const access = authorize({ policy: deps.access, log: deps.log, at: 'door', channel: command.channel_id, user: command.user_id, target: asked, cluster: routed.cluster, trigger: 'slash' });
+  const access = authorize({
+    policy: deps.access,
+    log: deps.log,
+    at: 'door',
+    channel: command.channel_id,
+    user: command.user_id,
+    target: asked,
+    cluster: routed.cluster,
+    trigger: 'slash',
+  });
   if (access.refusal) return ephemeral(`:no_entry: ${access.refusal}`);
   // Silences live in the worker's state: listing or removing one is a job like any other.
-  const action = parsed.kind === 'silences' ? { kind: 'list-silences' as const } : parsed.kind === 'unsilence' ? { kind: 'unsilence' as const, silenceId: parsed.silenceId } : undefined;
+  const action =
+    parsed.kind === 'silences' ? { kind: 'list-silences' as const } : parsed.kind === 'unsilence' ? { kind: 'unsilence' as const, silenceId: parsed.silenceId } : undefined;
   const built = buildJob({
     trigger: 'slash',
     target: asked,
@@ -86,6 +96,9 @@ export async function handleSlashCommand(command: SlashCommandFields, deps: Slas
     return ephemeral(':x: netcheck could not queue this check (the job queue is unavailable). Please try again in a minute.');
   }
   deps.log.info('job queued', { jobId: job.id, trigger: job.trigger, target: job.target, cluster: job.cluster });
-  if (action) return ephemeral(`:no_bell: Asking cluster ${job.cluster}'s worker${action.kind === 'unsilence' ? ` to remove silence ${action.silenceId}` : ' for the silences of this channel'}… the answer will appear here.`);
+  if (action)
+    return ephemeral(
+      `:no_bell: Asking cluster ${job.cluster}'s worker${action.kind === 'unsilence' ? ` to remove silence ${action.silenceId}` : ' for the silences of this channel'}… the answer will appear here.`,
+    );
   return ephemeral(`:mag: Checking ${describeTarget(job.target)} on cluster ${job.cluster}… results will appear here in a thread.`);
 }

@@ -30,7 +30,12 @@ export function guardSlackRequest(event: APIGatewayProxyEventV2, signingSecret: 
   const contentType = headers['content-type'];
   if (contentType) headers['content-type'] = contentType.split(';')[0]!.trim().toLowerCase();
   const body = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  const verified = isValidSlackRequest({ signingSecret, body: body ?? '', headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts }, nowMilliseconds: nowSeconds * 1000 });
+  const verified = isValidSlackRequest({
+    signingSecret,
+    body: body ?? '',
+    headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts },
+    nowMilliseconds: nowSeconds * 1000,
+  });
   if (!verified) return reject('bad signature');
   const malformed = malformedBody(headers['content-type'], body ?? '');
   if (malformed) return { ok: false, response: { statusCode: 400, headers: { 'content-type': 'text/plain' }, body: `bad request: ${malformed}` } };
@@ -94,7 +99,9 @@ export function unhandledSlackRequest(
   const json = parseJson(payload) as Record<string, unknown>;
   if (json.type !== 'block_actions') return { reason: `interaction type ${String(json.type).slice(0, 40)}` };
   const actions = (json.actions ?? []) as unknown[];
-  const ours = actions.some((a) => isObject(a) && typeof a.action_id === 'string' && handled.actions.some((id) => a.action_id === id || (a.action_id as string).startsWith(`${id}_`)));
+  const ours = actions.some(
+    (a) => isObject(a) && typeof a.action_id === 'string' && handled.actions.some((id) => a.action_id === id || (a.action_id as string).startsWith(`${id}_`)),
+  );
   return ours ? undefined : { reason: 'no action of ours' };
 }
 

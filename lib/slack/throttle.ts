@@ -10,9 +10,7 @@ export interface ThrottleLimits {
   windowSeconds: number;
 }
 
-export type ThrottleVerdict =
-  | { ok: true }
-  | { ok: false; scope: 'user' | 'channel'; limit: number; windowSeconds: number; retryAfterSeconds: number };
+export type ThrottleVerdict = { ok: true } | { ok: false; scope: 'user' | 'channel'; limit: number; windowSeconds: number; retryAfterSeconds: number };
 
 export interface Throttle {
   /** Counts one check for this user and channel if both are under their limits. */

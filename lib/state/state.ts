@@ -123,7 +123,10 @@ const storedSilenceSchema = z.object({
 
 const stateSchema = z.object({
   version: z.literal(1),
-  summaries: z.record(z.string(), z.object({ at: z.string(), findings: z.array(findingRefSchema), since: z.record(z.string(), z.string()).optional(), droppedFindings: z.number().int().optional() })),
+  summaries: z.record(
+    z.string(),
+    z.object({ at: z.string(), findings: z.array(findingRefSchema), since: z.record(z.string(), z.string()).optional(), droppedFindings: z.number().int().optional() }),
+  ),
   threads: z.record(z.string(), threadSchema),
   seen: z.array(z.string()),
   // Absent in documents written before Slack silences existed.
@@ -147,7 +150,10 @@ export function parseState(text: string | undefined): { state: State; problem?: 
   }
   const result = stateSchema.safeParse(json);
   if (!result.success) {
-    return { state: emptyState(), problem: `stored state has an unexpected shape (${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}); starting from empty state` };
+    return {
+      state: emptyState(),
+      problem: `stored state has an unexpected shape (${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}); starting from empty state`,
+    };
   }
   return { state: result.data };
 }
@@ -190,7 +196,15 @@ export function compactState(state: State, now: Date): State {
   for (const [cluster, summary] of Object.entries(state.summaries)) {
     const findings = keepWorst(summary.findings, MAX_SUMMARY_FINDINGS).map((ref) => ({ ...ref, title: ref.title.slice(0, MAX_TITLE) }));
     const dropped = (summary.droppedFindings ?? 0) + summary.findings.length - findings.length;
-    const since = summary.since ? Object.fromEntries(findings.flatMap((ref) => { const key = refIdentity(ref); const at = summary.since?.[key]; return at ? [[key, at]] : []; })) : undefined;
+    const since = summary.since
+      ? Object.fromEntries(
+          findings.flatMap((ref) => {
+            const key = refIdentity(ref);
+            const at = summary.since?.[key];
+            return at ? [[key, at]] : [];
+          }),
+        )
+      : undefined;
     summaries[cluster] = { at: summary.at, findings, ...(since ? { since } : {}), ...(dropped ? { droppedFindings: dropped } : {}) };
   }
   const progressCutoff = now.getTime() - PROGRESS_TTL_MS;

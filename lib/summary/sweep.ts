@@ -85,10 +85,20 @@ class ClusterIndex {
     };
     if (systems && this.clusterPolicySystems) {
       const cluster = this.clusterPolicySystems;
-      const calico = groupBy(systems.calico.filter((p) => p.namespace !== undefined), (p) => p.namespace as string);
-      const cilium = groupBy(systems.cilium.filter((p) => p.namespace !== undefined), (p) => p.namespace as string);
+      const calico = groupBy(
+        systems.calico.filter((p) => p.namespace !== undefined),
+        (p) => p.namespace as string,
+      );
+      const cilium = groupBy(
+        systems.cilium.filter((p) => p.namespace !== undefined),
+        (p) => p.namespace as string,
+      );
       for (const namespace of new Set([...calico.keys(), ...cilium.keys()])) {
-        this.policySystemsByNamespace.set(namespace, { ...cluster, calico: [...(calico.get(namespace) ?? NONE), ...cluster.calico], cilium: [...(cilium.get(namespace) ?? NONE), ...cluster.cilium] });
+        this.policySystemsByNamespace.set(namespace, {
+          ...cluster,
+          calico: [...(calico.get(namespace) ?? NONE), ...cluster.calico],
+          cilium: [...(cilium.get(namespace) ?? NONE), ...cluster.cilium],
+        });
       }
     }
   }
@@ -462,7 +472,10 @@ export function applyDiagnoses(sweep: SweepReport, outcomes: readonly DiagnosisO
     }
   }
   // Whatever was not in `outcomes` lay beyond the limit (or the caller could not probe at all).
-  const unprobed = limit > 0 ? `not among the ${limit} services this sweep probes (warnings first); netcheck svc <name> -n <namespace> diagnoses it in full` : (sweep.verification.reason ?? API_ONLY);
+  const unprobed =
+    limit > 0
+      ? `not among the ${limit} services this sweep probes (warnings first); netcheck svc <name> -n <namespace> diagnoses it in full`
+      : (sweep.verification.reason ?? API_ONLY);
   // Fewer outcomes than the limit: every flagged service was tried, so only failed ones are left.
   const firstFailure = failed.values().next();
   const sweepReason = limit > 0 && outcomes.length < limit && !firstFailure.done ? `${failed.size} of the diagnoses failed (${firstFailure.value})` : unprobed;

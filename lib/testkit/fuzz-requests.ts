@@ -57,8 +57,7 @@ export function createFuzzer(seed: number, secrets: FuzzSecrets) {
   };
   /** Printable ASCII only: fetch refuses other bytes in header values before anything is sent. */
   const headerJunk = (length: number): string => Array.from({ length: 1 + int(length) }, () => String.fromCharCode(0x21 + int(94))).join('');
-  const junkValue = (): unknown =>
-    pick([() => junk(), () => int(1e9) - 5e8, () => null, () => true, () => [junk(), int(9)], () => ({ [junk(8)]: junk() }), () => undefined])();
+  const junkValue = (): unknown => pick([() => junk(), () => int(1e9) - 5e8, () => null, () => true, () => [junk(), int(9)], () => ({ [junk(8)]: junk() }), () => undefined])();
 
   /** Text the /netcheck grammar cannot accept: always ends in an unknown option. */
   const badCommandText = (): string => {
@@ -140,10 +139,19 @@ export function createFuzzer(seed: number, secrets: FuzzSecrets) {
       // channel_created for names that are no incident channel, or without an event id.
       const name = chance(0.5) ? `team-${junk(10)}` : `x${junk(20)}`;
       const event = { type: 'channel_created', channel: { id: chance(0.7) ? `C0${int(1e6)}` : junkValue(), name, created: int(2e9), creator: 'U0X' } };
-      return { body: JSON.stringify({ type: 'event_callback', team_id: 'T0', api_app_id: 'A0', ...(chance(0.5) ? { event_id: `Ev${int(1e9)}` } : {}), event_time: int(2e9), event }), contentType: 'application/json', kind: 'channel-created' };
+      return {
+        body: JSON.stringify({ type: 'event_callback', team_id: 'T0', api_app_id: 'A0', ...(chance(0.5) ? { event_id: `Ev${int(1e9)}` } : {}), event_time: int(2e9), event }),
+        contentType: 'application/json',
+        kind: 'channel-created',
+      };
     }
     if (variant === 4) return { body: JSON.stringify({ type: 'url_verification', challenge: junkValue() }), contentType: 'application/json', kind: 'url-verification' };
-    if (variant === 5) return { body: JSON.stringify({ type: pick(['event_callback', 'app_rate_limited', junk(10)]), event: junkValue(), [junk(6)]: junkValue() }), contentType: 'application/json', kind: 'odd-event' };
+    if (variant === 5)
+      return {
+        body: JSON.stringify({ type: pick(['event_callback', 'app_rate_limited', junk(10)]), event: junkValue(), [junk(6)]: junkValue() }),
+        contentType: 'application/json',
+        kind: 'odd-event',
+      };
     return { body: JSON.stringify(junkValue()) ?? 'null', contentType: 'application/json', kind: 'json-value' };
   }
 
@@ -168,7 +176,16 @@ export function createFuzzer(seed: number, secrets: FuzzSecrets) {
       commonLabels: { alertname: 'Fuzz' },
       commonAnnotations: {},
       externalURL: 'http://alertmanager',
-      alerts: [{ status: 'firing', labels: { service: 'payments', namespace: 'shop' }, annotations: {}, startsAt: '2026-11-26T08:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'f' }],
+      alerts: [
+        {
+          status: 'firing',
+          labels: { service: 'payments', namespace: 'shop' },
+          annotations: {},
+          startsAt: '2026-11-26T08:00:00Z',
+          endsAt: '0001-01-01T00:00:00Z',
+          fingerprint: 'f',
+        },
+      ],
     };
     const variant = int(6);
     if (variant === 0) return { body: junk(300), kind: 'not-json' };

@@ -10,15 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import {
-  apiGroupList,
-  apiResourceList,
-  findResourceType,
-  findResourceTypeByKind,
-  groupVersion,
-  type ResourceType,
-  type Served,
-} from './kube-resources.js';
+import { apiGroupList, apiResourceList, findResourceType, findResourceTypeByKind, groupVersion, type ResourceType, type Served } from './kube-resources.js';
 import { parseFieldSelector, parseLabelSelector, type FieldMatcher, type LabelMatcher } from './kube-selectors.js';
 import { buildTable } from './kube-tables.js';
 
@@ -254,9 +246,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   let resourceVersion = 1;
   const startedAt = new Date().toISOString();
   const orderOf =
-    opts.listOrder === 'name'
-      ? (namespace: string, name: string) => `${name}/${namespace}`
-      : (namespace: string, name: string) => ResourceStore.keyOf(namespace, name);
+    opts.listOrder === 'name' ? (namespace: string, name: string) => `${name}/${namespace}` : (namespace: string, name: string) => ResourceStore.keyOf(namespace, name);
 
   const storeFor = (type: ResourceType): ResourceStore => {
     let store = stores.get(type);
@@ -295,12 +285,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   for (const obj of opts.objects ?? []) upsert(obj);
 
   const denied = (verb: DenyVerb, type: ResourceType, namespace: string | undefined): boolean =>
-    deny.some(
-      (r) =>
-        (r.verb === '*' || r.verb === verb) &&
-        r.resource === type.resource &&
-        (r.namespace === undefined || r.namespace === namespace),
-    );
+    deny.some((r) => (r.verb === '*' || r.verb === verb) && r.resource === type.resource && (r.namespace === undefined || r.namespace === namespace));
 
   const authorize = (verb: DenyVerb, type: ResourceType, namespace: string | undefined, name?: string): void => {
     if (!denied(verb, type, namespace)) return;
@@ -320,13 +305,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       kind: type.resource,
     });
 
-  const list = (
-    res: ServerResponse,
-    type: ResourceType,
-    namespace: string | undefined,
-    query: URLSearchParams,
-    wantsTable: boolean,
-  ): void => {
+  const list = (res: ServerResponse, type: ResourceType, namespace: string | undefined, query: URLSearchParams, wantsTable: boolean): void => {
     let labelMatch: LabelMatcher | undefined;
     let fieldMatch: FieldMatcher | undefined;
     const labelSelector = query.get('labelSelector');
@@ -570,7 +549,11 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     },
     list(kind, namespace) {
       const type = findResourceTypeByKind(kind);
-      return type ? storeFor(type).sorted(type.namespaced ? namespace : undefined).map((s) => s.obj) : [];
+      return type
+        ? storeFor(type)
+            .sorted(type.namespaced ? namespace : undefined)
+            .map((s) => s.obj)
+        : [];
     },
     async close() {
       server.closeAllConnections();

@@ -49,9 +49,23 @@ export function nodeObject(n: NodeSpec): KubeObject {
         { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', lastHeartbeatTime: CREATED, lastTransitionTime: CREATED },
         ready
           ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: CREATED, lastTransitionTime: CREATED }
-          : { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: CREATED, lastTransitionTime: CREATED },
+          : {
+              type: 'Ready',
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastHeartbeatTime: CREATED,
+              lastTransitionTime: CREATED,
+            },
       ],
-      nodeInfo: { kubeletVersion: version, kubeProxyVersion: version, containerRuntimeVersion: 'containerd://2.1.4', osImage: 'Debian GNU/Linux 12 (bookworm)', architecture: 'amd64', operatingSystem: 'linux' },
+      nodeInfo: {
+        kubeletVersion: version,
+        kubeProxyVersion: version,
+        containerRuntimeVersion: 'containerd://2.1.4',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+      },
     },
   };
 }
@@ -110,10 +124,7 @@ export function serviceObject(s: ServiceSpec): KubeObject {
   };
 }
 
-export type ContainerState =
-  | { kind: 'running' }
-  | { kind: 'crashloop'; restartCount: number }
-  | { kind: 'waiting'; reason: string; message?: string };
+export type ContainerState = { kind: 'running' } | { kind: 'crashloop'; restartCount: number } | { kind: 'waiting'; reason: string; message?: string };
 
 export interface ContainerSpec {
   name: string;
@@ -168,7 +179,9 @@ export function podObject(p: PodSpec): KubeObject {
       labels: p.labels,
       creationTimestamp: CREATED,
       ...(p.owner
-        ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: `${p.namespace}-${p.owner.name}`, controller: true, blockOwnerDeletion: true }] }
+        ? {
+            ownerReferences: [{ apiVersion: 'apps/v1', kind: p.owner.kind, name: p.owner.name, uid: `${p.namespace}-${p.owner.name}`, controller: true, blockOwnerDeletion: true }],
+          }
         : {}),
     },
     spec: {

@@ -3,10 +3,7 @@
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-type LabelRequirement =
-  | { key: string; op: 'eq' | 'neq'; value: string }
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | 'notexists' };
+type LabelRequirement = { key: string; op: 'eq' | 'neq'; value: string } | { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | 'notexists' };
 
 export type LabelMatcher = (labels: Record<string, string> | undefined) => boolean;
 
@@ -107,7 +104,18 @@ const FIELD_PATHS: Record<string, (obj: KubeObjectLike) => string | undefined> =
 const FIELDS_BY_RESOURCE: Record<string, string[]> = {
   pods: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'status.podIP'],
   // The core/v1 Event's selectable fields, as the real server's event strategy lists them.
-  events: ['metadata.name', 'metadata.namespace', 'involvedObject.kind', 'involvedObject.name', 'involvedObject.namespace', 'involvedObject.uid', 'reason', 'type', 'source', 'reportingComponent'],
+  events: [
+    'metadata.name',
+    'metadata.namespace',
+    'involvedObject.kind',
+    'involvedObject.name',
+    'involvedObject.namespace',
+    'involvedObject.uid',
+    'reason',
+    'type',
+    'source',
+    'reportingComponent',
+  ],
 };
 const GENERIC_FIELDS = ['metadata.name', 'metadata.namespace'];
 

@@ -88,19 +88,14 @@ const COLUMNS: Record<string, Column[]> = {
     },
     ageColumn,
   ],
-  nodes: [
-    nameColumn,
-    { name: 'Status', type: 'string', cell: nodeStatus },
-    ageColumn,
-    { name: 'Version', type: 'string', cell: (o) => o.status?.nodeInfo?.kubeletVersion ?? '' },
-  ],
+  nodes: [nameColumn, { name: 'Status', type: 'string', cell: nodeStatus }, ageColumn, { name: 'Version', type: 'string', cell: (o) => o.status?.nodeInfo?.kubeletVersion ?? '' }],
   endpoints: [
     nameColumn,
     {
       name: 'Endpoints',
       type: 'string',
       cell: (o) => {
-        const subsets = ((o as { subsets?: { addresses?: { ip: string }[]; ports?: { port: number }[] }[] }).subsets ?? []);
+        const subsets = (o as { subsets?: { addresses?: { ip: string }[]; ports?: { port: number }[] }[] }).subsets ?? [];
         const pairs = subsets.flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports ?? []).map((p) => `${a.ip}:${p.port}`)));
         return pairs.length ? pairs.join(',') : '<none>';
       },

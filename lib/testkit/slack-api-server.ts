@@ -197,7 +197,8 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
   const messageContent = (args: Record<string, unknown>) => {
     const blocks = parseBlocks(args.blocks);
     const rawText = typeof args.text === 'string' ? args.text : '';
-    const hasAttachments = typeof args.attachments === 'string' ? args.attachments !== '' && args.attachments !== '[]' : Array.isArray(args.attachments) && args.attachments.length > 0;
+    const hasAttachments =
+      typeof args.attachments === 'string' ? args.attachments !== '' && args.attachments !== '[]' : Array.isArray(args.attachments) && args.attachments.length > 0;
     if (rawText === '' && (!blocks || blocks.length === 0) && !hasAttachments) throw new SlackApiError('no_text');
     if (blocks) validateBlocks(blocks);
     const attachments = parseAttachments(args.attachments);
@@ -231,7 +232,16 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
 
   const methods: Record<string, (args: Record<string, unknown>) => { status?: number; headers?: Record<string, string>; body: Record<string, unknown> }> = {
     'auth.test': () => ({
-      body: { ok: true, url: 'https://netcheck-test.slack.com/', team: 'netcheck-test', user: 'netcheck', team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: BOT_ID, is_enterprise_install: false },
+      body: {
+        ok: true,
+        url: 'https://netcheck-test.slack.com/',
+        team: 'netcheck-test',
+        user: 'netcheck',
+        team_id: TEAM_ID,
+        user_id: BOT_USER_ID,
+        bot_id: BOT_ID,
+        is_enterprise_install: false,
+      },
     }),
 
     'chat.postMessage': (args) => {
@@ -260,7 +270,7 @@ export async function startSlackApiServer(opts: SlackApiServerOptions = {}): Pro
       };
       if (parent) {
         // Replies to a reply land in the parent's thread, as in Slack.
-        const root = parent.thread_ts ? findMessage(channel.id, parent.thread_ts) ?? parent : parent;
+        const root = parent.thread_ts ? (findMessage(channel.id, parent.thread_ts) ?? parent) : parent;
         message.thread_ts = root.ts;
         root.thread_ts = root.ts;
         root.reply_count = (root.reply_count ?? 0) + 1;
@@ -566,7 +576,8 @@ function parseAttachments(value: unknown): Record<string, unknown>[] | null {
 /** Slack reads a hex colour or good/warning/danger; blocks inside follow the message rules. */
 function validateAttachment(attachment: Record<string, unknown>): void {
   const color = attachment.color;
-  if (color !== undefined && (typeof color !== 'string' || !/^(#?[0-9a-fA-F]{6}|good|warning|danger)$/.test(color))) throw new SlackApiError('invalid_attachments', { errors: [`bad color ${String(color)}`] });
+  if (color !== undefined && (typeof color !== 'string' || !/^(#?[0-9a-fA-F]{6}|good|warning|danger)$/.test(color)))
+    throw new SlackApiError('invalid_attachments', { errors: [`bad color ${String(color)}`] });
   if (attachment.blocks !== undefined) {
     if (!Array.isArray(attachment.blocks)) throw new SlackApiError('invalid_attachments');
     validateBlocks(attachment.blocks);
@@ -656,7 +667,8 @@ function element(value: unknown, pointer: string, problems: Problems): void {
     problems.push(`must be an object [json-pointer:${pointer}]`);
     return;
   }
-  if (el.action_id !== undefined && (typeof el.action_id !== 'string' || el.action_id.length > 255)) problems.push(`must be less than 256 characters [json-pointer:${pointer}/action_id]`);
+  if (el.action_id !== undefined && (typeof el.action_id !== 'string' || el.action_id.length > 255))
+    problems.push(`must be less than 256 characters [json-pointer:${pointer}/action_id]`);
   if (el.type === 'button') {
     textObject(el.text, `${pointer}/text`, 75, ['plain_text'], problems);
     if (el.value !== undefined && (typeof el.value !== 'string' || el.value.length > 2000)) problems.push(`must be less than 2001 characters [json-pointer:${pointer}/value]`);

@@ -23,7 +23,10 @@ export async function startSqsEmulator(): Promise<SqsEmulator> {
   const counts = new Map<string, number>();
   app.addHook('onRequest', async (request) => {
     // JSON protocol: the action is named in X-Amz-Target, e.g. "AmazonSQS.SendMessage".
-    const action = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const action =
+      String(request.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
     counts.set(action, (counts.get(action) ?? 0) + 1);
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

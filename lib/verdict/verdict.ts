@@ -154,7 +154,10 @@ export function buildReport(facts: Facts, findings: Finding[], timing: Timing, e
   if (rootFinding) placeGroup(rootFinding);
   for (const status of STATUS_ORDER) {
     const ofStatus = findings.filter((f) => f.status === status && !placed.has(f));
-    ofStatus.filter((f) => !causeOf.has(f)).sort(byCausality).forEach(placeGroup);
+    ofStatus
+      .filter((f) => !causeOf.has(f))
+      .sort(byCausality)
+      .forEach(placeGroup);
     // A symptom whose cause has a milder status brings its cause (and siblings) up with it.
     ofStatus.sort(byCausality).forEach((f) => placeGroup(causeOf.get(f) ?? f));
   }
@@ -190,9 +193,7 @@ export function buildReport(facts: Facts, findings: Finding[], timing: Timing, e
     findings: ordered.map(output),
     groups,
     counts,
-    ...(source
-      ? { source: { description: source.description, ...(source.node ? { node: source.node } : {}), ...(source.pod ? { pod: source.pod } : {}) } }
-      : {}),
+    ...(source ? { source: { description: source.description, ...(source.node ? { node: source.node } : {}), ...(source.pod ? { pod: source.pod } : {}) } } : {}),
     startedAt: timing.startedAt,
     durationMs: timing.durationMs,
     ...(facts.apiRequests !== undefined ? { apiRequests: facts.apiRequests } : {}),

@@ -33,7 +33,18 @@ export async function checkJobAccess(job: Job, access: WorkerAccess, log: Log): 
   const user = job.requester.id;
   const refuse = (rule: string, reason: string): JobAccess => {
     access.onRefused?.(rule);
-    log.warn('access refused', { audit: 'access', decisionPoint: 'worker', outcome: 'refused', rule, reason, user: user ?? null, channel: job.reply.channel, cluster: job.cluster, trigger: job.trigger, jobId: job.id });
+    log.warn('access refused', {
+      audit: 'access',
+      decisionPoint: 'worker',
+      outcome: 'refused',
+      rule,
+      reason,
+      user: user ?? null,
+      channel: job.reply.channel,
+      cluster: job.cluster,
+      trigger: job.trigger,
+      jobId: job.id,
+    });
     return { allowed: false, rule, refusal: `netcheck will not run this job: ${reason}. Nothing was checked.` };
   };
 

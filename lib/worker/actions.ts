@@ -20,7 +20,13 @@ export function engineWithSilences(engine: EngineDeps, slack: readonly StoredSil
 export function silenceListings(silences: readonly StoredSilence[], channel: string, now: Date): SilenceListing[] {
   return silences
     .filter((s) => s.channel === channel && !isExpired(s, now))
-    .map((s) => ({ id: s.id, code: s.codes?.join(', ') || 'every code', scope: scopeLabel(s), ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}), ...(s.createdBy ? { createdBy: s.createdBy } : {}) }));
+    .map((s) => ({
+      id: s.id,
+      code: s.codes?.join(', ') || 'every code',
+      scope: scopeLabel(s),
+      ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}),
+      ...(s.createdBy ? { createdBy: s.createdBy } : {}),
+    }));
 }
 
 const who = (job: Job): string => job.requester.id ?? job.requester.name ?? 'someone';
@@ -40,7 +46,8 @@ async function actionNote(job: Job, action: JobAction, deps: RunJobDeps): Promis
   const now = new Date();
   switch (action.kind) {
     case 'show-checks': {
-      if (job.target.kind === 'cluster') return renderSlackNote(':warning: Show all checks is for one target; a cluster summary lists its problems in the thread.', 'Show all checks is for one target');
+      if (job.target.kind === 'cluster')
+        return renderSlackNote(':warning: Show all checks is for one target; a cluster summary lists its problems in the thread.', 'Show all checks is for one target');
       const silences = await deps.state.silences();
       const report = await run({ ...job.target, cluster: job.cluster }, engineWithSilences(deps.engine, silences, job.reply.channel));
       return renderSlackAllChecks(report);
@@ -71,7 +78,11 @@ async function actionNote(job: Job, action: JobAction, deps: RunJobDeps): Promis
       return renderSlackSilences(silenceListings(await deps.state.silences(), job.reply.channel, now), job.cluster);
     case 'unsilence': {
       const removed = await deps.state.removeSilence(action.silenceId);
-      if (!removed) return renderSlackNote(`:information_source: Silence ${inlineCode(escapeMrkdwn(action.silenceId))} is already gone (removed, or expired over a week ago).`, `Silence ${action.silenceId} is already gone`);
+      if (!removed)
+        return renderSlackNote(
+          `:information_source: Silence ${inlineCode(escapeMrkdwn(action.silenceId))} is already gone (removed, or expired over a week ago).`,
+          `Silence ${action.silenceId} is already gone`,
+        );
       const what = `${inlineCode(escapeMrkdwn(removed.codes?.join(', ') || 'every code'))} on *${escapeMrkdwn(scopeLabel(removed))}*`;
       return renderSlackNote(`:bell: ${by} removed silence ${inlineCode(removed.id)}: ${what} counts again here.`, `${who(job)} removed silence ${removed.id}`);
     }
@@ -79,10 +90,17 @@ async function actionNote(job: Job, action: JobAction, deps: RunJobDeps): Promis
     case 'resolve': {
       const mark = action.kind === 'acknowledge' ? 'acknowledged' : 'resolved';
       const thread = await deps.state.markIncident(action.thread, mark, who(job));
-      if (!thread) return renderSlackNote(':information_source: netcheck no longer tracks this incident thread (idle for a week); nothing to mark.', 'Incident thread no longer tracked');
+      if (!thread)
+        return renderSlackNote(':information_source: netcheck no longer tracks this incident thread (idle for a week); nothing to mark.', 'Incident thread no longer tracked');
       return mark === 'acknowledged'
-        ? renderSlackNote(`:raised_hand: Acknowledged by ${by} at ${shortTime(now.toISOString())}. Further notifications keep coming into this thread.`, `Acknowledged by ${who(job)}`)
-        : renderSlackNote(`:white_check_mark: Marked resolved by ${by} at ${shortTime(now.toISOString())}. A new notification for this group re-checks and reports here.`, `Marked resolved by ${who(job)}`);
+        ? renderSlackNote(
+            `:raised_hand: Acknowledged by ${by} at ${shortTime(now.toISOString())}. Further notifications keep coming into this thread.`,
+            `Acknowledged by ${who(job)}`,
+          )
+        : renderSlackNote(
+            `:white_check_mark: Marked resolved by ${by} at ${shortTime(now.toISOString())}. A new notification for this group re-checks and reports here.`,
+            `Marked resolved by ${who(job)}`,
+          );
     }
   }
 }

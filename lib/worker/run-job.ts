@@ -248,7 +248,7 @@ async function recordProgress(job: Job, progress: Omit<JobProgress, 'at'>, deps:
   try {
     await deps.state.saveProgress(job.id, progress);
   } catch (error) {
-    deps.logger.warn('could not record the answer\'s progress; a redelivery may repeat a message', { jobId: job.id, error: String(error) });
+    deps.logger.warn("could not record the answer's progress; a redelivery may repeat a message", { jobId: job.id, error: String(error) });
   }
 }
 
@@ -461,12 +461,7 @@ async function tellRefusal(job: Job, refusal: string, deps: RunJobDeps): Promise
 
 /** A channel the bot is not in and cannot join (private channels, DMs), with a live response_url. */
 function canUseResponseUrl(job: Job, error: unknown): boolean {
-  return (
-    error instanceof SlackPostError &&
-    error.code === 'not_in_channel' &&
-    !!job.reply.responseUrl &&
-    Date.now() - Date.parse(job.requestedAt) <= RESPONSE_URL_TTL_MS
-  );
+  return error instanceof SlackPostError && error.code === 'not_in_channel' && !!job.reply.responseUrl && Date.now() - Date.parse(job.requestedAt) <= RESPONSE_URL_TTL_MS;
 }
 
 /**
@@ -479,7 +474,12 @@ async function viaResponseUrl(job: Job, thread: SlackThread, deps: RunJobDeps): 
   if (!url) return null;
   const invite: SlackMessage = {
     text: 'netcheck is not in this channel, so this answer is visible to you only. Invite it with /invite @netcheck to get threads here.',
-    blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: ':lock: netcheck is not in this channel, so this answer is visible to you only. `/invite @netcheck` to get threads here.' }] }],
+    blocks: [
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: ':lock: netcheck is not in this channel, so this answer is visible to you only. `/invite @netcheck` to get threads here.' }],
+      },
+    ],
   };
   const messages = [thread.parent, ...thread.replies.slice(0, RESPONSE_URL_USES - 2), invite];
   for (const message of messages) await postToResponseUrl(url, message);

@@ -101,7 +101,11 @@ describe('Dockerfile structure', () => {
     expect(uid).toMatch(/^\d+$/);
     expect(Number(uid)).toBeGreaterThan(0);
     expect(gid === '' || Number(gid) > 0).toBe(true);
-    expect(of(runtime(), 'ENV').map((env) => env.args).join(' ')).toMatch(/NODE_ENV=production/);
+    expect(
+      of(runtime(), 'ENV')
+        .map((env) => env.args)
+        .join(' '),
+    ).toMatch(/NODE_ENV=production/);
   });
 
   it('keeps dev dependencies and the package manager out of the final stage', () => {

@@ -54,8 +54,7 @@ async function renderError(values: Record<string, string>): Promise<string> {
   throw new Error(`helm template succeeded with ${JSON.stringify(values)}`);
 }
 
-const find = (objects: Json[], kind: string, nameSuffix = '') =>
-  objects.find((object) => object.kind === kind && String(object.metadata.name).endsWith(nameSuffix));
+const find = (objects: Json[], kind: string, nameSuffix = '') => objects.find((object) => object.kind === kind && String(object.metadata.name).endsWith(nameSuffix));
 
 beforeAll(async () => {
   binDir = await mkdtemp(join(tmpdir(), 'netcheck-helm-'));
@@ -108,9 +107,7 @@ describe('helm chart', () => {
   it('grants read-only access cluster-wide to what the checks read, and never Secrets', async () => {
     const objects = await render();
     const clusterRole = find(objects, 'ClusterRole')!;
-    const granted = clusterRole.rules.flatMap((rule: Json) =>
-      rule.resources.map((resource: string) => `${rule.apiGroups.join(',') || 'core'}/${resource}`),
-    );
+    const granted = clusterRole.rules.flatMap((rule: Json) => rule.resources.map((resource: string) => `${rule.apiGroups.join(',') || 'core'}/${resource}`));
     expect(granted.sort()).toEqual([
       'apps/daemonsets',
       'cilium.io/ciliumclusterwidenetworkpolicies',
@@ -138,9 +135,7 @@ describe('helm chart', () => {
 
   it('allows writes only to the worker state ConfigMap, which the chart creates', async () => {
     const objects = await render({ ...REQUIRED, 'worker.stateConfigMap': 'nc-state' });
-    const rules = objects
-      .filter((object) => object.kind === 'Role' || object.kind === 'ClusterRole')
-      .flatMap((object) => object.rules as Json[]);
+    const rules = objects.filter((object) => object.kind === 'Role' || object.kind === 'ClusterRole').flatMap((object) => object.rules as Json[]);
     for (const rule of rules) {
       expect(rule.resources).not.toContain('secrets');
       expect([...rule.verbs, ...rule.resources, ...rule.apiGroups]).not.toContain('*');
@@ -244,16 +239,17 @@ describe('helm chart', () => {
   });
 
   it('sets only environment variables the worker and agent code read', async () => {
-    const files = (await readdir(join(repo, 'lib'), { recursive: true }))
-      .filter((file) => file.endsWith('.ts'))
-      .map((file) => join(repo, 'lib', file));
+    const files = (await readdir(join(repo, 'lib'), { recursive: true })).filter((file) => file.endsWith('.ts')).map((file) => join(repo, 'lib', file));
     const read = async (paths: string[]) => (await Promise.all(paths.map((path) => readFile(path, 'utf8')))).join('\n');
     const workerCode = await read([join(repo, 'bin/worker.ts'), ...files]);
     const agentCode = await read([join(repo, 'bin/agent.ts'), ...files]);
     // Read by the Powertools logger itself rather than by our code.
     const external = new Set(['POWERTOOLS_LOG_LEVEL']);
     const objects = await render();
-    for (const [kind, code] of [['Deployment', workerCode], ['DaemonSet', agentCode]] as const) {
+    for (const [kind, code] of [
+      ['Deployment', workerCode],
+      ['DaemonSet', agentCode],
+    ] as const) {
       const names: string[] = find(objects, kind)!.spec.template.spec.containers[0].env.map((variable: Json) => variable.name);
       const unread = names.filter((name) => !external.has(name) && !code.includes(name));
       withContext(`${kind} sets variables no code reads`, () => expect(unread).toEqual([]));

@@ -68,7 +68,7 @@ describe('health server', () => {
     expect(body).toContain('netcheck_slack_errors_total{method="chat.postMessage",error="channel_not_found"} 1');
   });
 
-  it('keeps registries apart so one worker never sees another worker\'s counts', async () => {
+  it("keeps registries apart so one worker never sees another worker's counts", async () => {
     const first = createWorkerMetrics();
     const second = createWorkerMetrics();
     recordJob(first, 'node', 'ok', 1);
@@ -86,9 +86,7 @@ describe('health server', () => {
   });
 
   it('rejects an invalid port with a message naming it', async () => {
-    await expect(startHealthServer({ port: 70000, host: '127.0.0.1', isReady: () => true })).rejects.toThrow(
-      /health port .* got 70000/,
-    );
+    await expect(startHealthServer({ port: 70000, host: '127.0.0.1', isReady: () => true })).rejects.toThrow(/health port .* got 70000/);
   });
 
   it('stops listening after close', async () => {

@@ -46,7 +46,14 @@ function rbacOf(method: string, path: string, query: Record<string, string>): { 
   const [group, rest] = parts[0] === 'api' ? ['core', parts.slice(2)] : [parts[1]!, parts.slice(3)];
   const namespaced = rest[0] === 'namespaces' && rest.length > 2;
   const [resource, name] = namespaced ? [rest[2]!, rest[3]] : [rest[0]!, rest[1]];
-  const verb = method === 'GET' ? (query.watch === 'true' ? 'watch' : name ? 'get' : 'list') : ({ PUT: 'update', PATCH: 'patch', POST: 'create', DELETE: 'delete' } as Record<string, string>)[method]!;
+  const verb =
+    method === 'GET'
+      ? query.watch === 'true'
+        ? 'watch'
+        : name
+          ? 'get'
+          : 'list'
+      : ({ PUT: 'update', PATCH: 'patch', POST: 'create', DELETE: 'delete' } as Record<string, string>)[method]!;
   return { triple: `${verb} ${group}/${resource}`, namespaced, ...(name ? { name } : {}) };
 }
 
@@ -58,7 +65,11 @@ async function render(extra: string[] = []): Promise<Json[]> {
 }
 
 const grantsOf = (rules: Json[]) =>
-  new Set(rules.flatMap((rule) => (rule.apiGroups as string[]).flatMap((g) => (rule.resources as string[]).flatMap((r) => (rule.verbs as string[]).map((v) => `${v} ${g || 'core'}/${r}`)))));
+  new Set(
+    rules.flatMap((rule) =>
+      (rule.apiGroups as string[]).flatMap((g) => (rule.resources as string[]).flatMap((r) => (rule.verbs as string[]).map((v) => `${v} ${g || 'core'}/${r}`))),
+    ),
+  );
 
 beforeAll(async () => {
   binDir = await mkdtemp(join(tmpdir(), 'netcheck-rbac-'));
@@ -71,7 +82,14 @@ beforeAll(async () => {
   const kc = loadKubeConfig({ kubeconfigPath: demo.kubeconfigPath });
   const engine: EngineDeps = {
     kc,
-    probes: { enabled: true, timeoutMs: 1000, concurrency: 8, clusterDomain: 'cluster.local', dnsServer: demo.dnsServer, source: { namespace: 'netcheck', description: 'the worker' } },
+    probes: {
+      enabled: true,
+      timeoutMs: 1000,
+      concurrency: 8,
+      clusterDomain: 'cluster.local',
+      dnsServer: demo.dnsServer,
+      source: { namespace: 'netcheck', description: 'the worker' },
+    },
     agents: { port: demo.agents.port, token: demo.agents.token, timeoutMs: 2000 },
   };
   demo.api.requests.length = 0;

@@ -47,8 +47,7 @@ let outputs: Record<string, { Value: unknown }> = {};
 
 const byType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const actionsOf = (statement: Statement) => [statement.Action].flat();
-const policyStatements = (roleId: string) =>
-  (resources[roleId]?.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
+const policyStatements = (roleId: string) => (resources[roleId]?.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
 
 /** Evaluates the few intrinsics our templates use, with fake queue URLs for Refs. */
 function evaluate(value: unknown): unknown {
@@ -74,22 +73,22 @@ describe('packaged CloudFormation template', () => {
       custom: { netcheck: Json & { clusters: Json[] } };
     };
     Object.assign(config.custom.netcheck, { alertChannels: { 'team-network': 'C0NETWORK1' } });
-  config.custom.netcheck.clusters.push({
-    name: 'staging-eu',
-    schedule: 'cron(30 6 ? * * *)',
-    summaryChannel: 'C0STAGING1',
-    oidcProvider: STAGING_OIDC,
-  });
+    config.custom.netcheck.clusters.push({
+      name: 'staging-eu',
+      schedule: 'cron(30 6 ? * * *)',
+      summaryChannel: 'C0STAGING1',
+      oidcProvider: STAGING_OIDC,
+    });
     await writeFile(join(workDir, 'serverless.yml'), stringify(config));
 
     // serverless-esbuild leaves per-function build folders in the temp dir; keep them in workDir.
     const tmp = join(workDir, 'tmp');
     await mkdir(tmp);
-    await run(
-      join(repo, 'node_modules/.bin/osls'),
-      ['package', '--package', outDir, '--stage', 'test', `--param=ssmKmsKeyArn=${KMS_KEY}`, '--param=summaryChannel=C0SUMMARY1'],
-      { cwd: workDir, env: { ...process.env, TMPDIR: tmp, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 120_000 },
-    );
+    await run(join(repo, 'node_modules/.bin/osls'), ['package', '--package', outDir, '--stage', 'test', `--param=ssmKmsKeyArn=${KMS_KEY}`, '--param=summaryChannel=C0SUMMARY1'], {
+      cwd: workDir,
+      env: { ...process.env, TMPDIR: tmp, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      timeout: 120_000,
+    });
     const template = JSON.parse(await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
       Resources: typeof resources;
       Outputs: typeof outputs;
@@ -113,7 +112,10 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('creates a FIFO job queue with a FIFO dead-letter queue after 3 receives, per cluster', () => {
-    for (const [cluster, id] of [['prod', 'Prod'], ['staging-eu', 'StagingEu']]) {
+    for (const [cluster, id] of [
+      ['prod', 'Prod'],
+      ['staging-eu', 'StagingEu'],
+    ]) {
       const queue = resources[`${id}JobQueue`]?.Properties;
       const deadLetters = resources[`${id}DeadLetterQueue`]?.Properties;
       expect(queue).toMatchObject({ QueueName: `netcheck-test-${cluster}.fifo`, FifoQueue: true });
@@ -157,8 +159,7 @@ describe('packaged CloudFormation template', () => {
   });
 
   it('passes secrets by SSM parameter name, never by value', () => {
-    const variables = (name: string) =>
-      (resources[`${name}LambdaFunction`]?.Properties.Environment as { Variables: Json }).Variables;
+    const variables = (name: string) => (resources[`${name}LambdaFunction`]?.Properties.Environment as { Variables: Json }).Variables;
     expect(variables('Slack')).toMatchObject({ SLACK_SIGNING_SECRET_PARAM: '/netcheck/test/slack-signing-secret' });
     expect(variables('Alerts')).toMatchObject({ ALERTMANAGER_TOKEN_PARAM: '/netcheck/test/alertmanager-token' });
     expect(JSON.parse(String(variables('Alerts').NETCHECK_ALERT_CHANNELS))).toEqual({ 'team-network': 'C0NETWORK1' });
@@ -210,9 +211,7 @@ describe('packaged CloudFormation template', () => {
       expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('sqs:'))).toEqual(['sqs:SendMessage']);
       expect(granted('ssm:GetParameter').flatMap((statement) => statement.Resource)).toEqual(expectedParameters[id]);
       // The only ARN that ends in ":*" is the function's own log group (its streams).
-      expect(granted('logs:PutLogEvents').flatMap((statement) => statement.Resource)).toEqual([
-        { 'Fn::GetAtt': [`${id}LogGroup`, 'Arn'] },
-      ]);
+      expect(granted('logs:PutLogEvents').flatMap((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [`${id}LogGroup`, 'Arn'] }]);
       const decrypt = granted('kms:Decrypt');
       if (expectedParameters[id]?.length) {
         expect(decrypt).toEqual([
@@ -241,9 +240,7 @@ describe('packaged CloudFormation template', () => {
     const statements = policyStatements('StagingEuWorkerRole');
     expect(statements.flatMap((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': ['StagingEuJobQueue', 'Arn'] }]);
     expect(statements.flatMap(actionsOf)).not.toContain('sqs:SendMessage');
-    expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['ProdQueueUrl', 'StagingEuQueueUrl', 'StagingEuWorkerRoleArn']),
-    );
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ProdQueueUrl', 'StagingEuQueueUrl', 'StagingEuWorkerRoleArn']));
   });
 
   it('keeps 30 days of logs per function', () => {
@@ -394,9 +391,15 @@ describe('cluster configuration errors', () => {
 
   it('judges custom.netcheck.access with the schema the handlers use, and ships it as JSON', async () => {
     const badCluster = { default: 'deny', channels: { C0123ABCD: { clusters: ['staging'], namespaces: ['*'], commands: ['*'] } } };
-    await expect(generator.resources(context({ ...valid, access: badCluster }))).rejects.toThrow(/access: channels\.C0123ABCD\.clusters: "staging" is not one of the clusters \(prod\)/);
+    await expect(generator.resources(context({ ...valid, access: badCluster }))).rejects.toThrow(
+      /access: channels\.C0123ABCD\.clusters: "staging" is not one of the clusters \(prod\)/,
+    );
     await expect(generator.resources(context({ ...valid, access: { default: 'perhaps' } }))).rejects.toThrow(/access: default:/);
-    const policy = { default: 'deny', contact: '#platform', channels: { C0123ABCD: { clusters: ['prod'], namespaces: ['shop', { selector: { matchLabels: { team: 'shop' } } }], commands: ['svc'] } } };
+    const policy = {
+      default: 'deny',
+      contact: '#platform',
+      channels: { C0123ABCD: { clusters: ['prod'], namespaces: ['shop', { selector: { matchLabels: { team: 'shop' } } }], commands: ['svc'] } },
+    };
     const built = (await generator.resources(context({ ...valid, access: policy }))) as { Outputs: { AccessPolicy: { Value: string } } };
     const shipped = JSON.parse(built.Outputs.AccessPolicy.Value);
     expect(shipped).toMatchObject({ default: 'deny', contact: '#platform', channels: { C0123ABCD: { clusters: ['prod'], commands: ['svc'] } }, users: {}, groups: {} });

@@ -79,10 +79,7 @@ beforeAll(async () => {
 
 describe('Slack app manifest', () => {
   it('finds Slack method calls in the code (the scanner is not blind)', () => {
-    expect(methodsCalled("await client.chat.postMessage({}); web.apiCall('users.info', {})")).toEqual([
-      'chat.postMessage',
-      'users.info',
-    ]);
+    expect(methodsCalled("await client.chat.postMessage({}); web.apiCall('users.info', {})")).toEqual(['chat.postMessage', 'users.info']);
     expect(sources.some((source) => methodsCalled(source.text).includes('chat.postMessage'))).toBe(true);
   });
 

@@ -40,10 +40,24 @@ const COMMANDS = {
 // G0PLAT by Bob and Carol hang on membership of S0SRE, which only the worker (holding the bot
 // token) can read: the door queues them and the worker decides (access-worker.test.ts).
 const QUEUED = new Set([
-  'C0SHOP U0ALICE svc', 'C0SHOP U0ALICE dns', 'C0SHOP U0BOB svc', 'C0SHOP U0BOB dns', 'C0SHOP U0CAROL svc', 'C0SHOP U0CAROL dns',
-  'G0PLAT U0ALICE svc', 'G0PLAT U0ALICE dns', 'G0PLAT U0ALICE node', 'G0PLAT U0ALICE cluster',
-  'G0PLAT U0BOB svc', 'G0PLAT U0BOB dns', 'G0PLAT U0BOB node', 'G0PLAT U0BOB cluster',
-  'G0PLAT U0CAROL svc', 'G0PLAT U0CAROL dns', 'G0PLAT U0CAROL node', 'G0PLAT U0CAROL cluster',
+  'C0SHOP U0ALICE svc',
+  'C0SHOP U0ALICE dns',
+  'C0SHOP U0BOB svc',
+  'C0SHOP U0BOB dns',
+  'C0SHOP U0CAROL svc',
+  'C0SHOP U0CAROL dns',
+  'G0PLAT U0ALICE svc',
+  'G0PLAT U0ALICE dns',
+  'G0PLAT U0ALICE node',
+  'G0PLAT U0ALICE cluster',
+  'G0PLAT U0BOB svc',
+  'G0PLAT U0BOB dns',
+  'G0PLAT U0BOB node',
+  'G0PLAT U0BOB cluster',
+  'G0PLAT U0CAROL svc',
+  'G0PLAT U0CAROL dns',
+  'G0PLAT U0CAROL node',
+  'G0PLAT U0CAROL cluster',
 ]);
 
 let sqs: SqsEmulator;
@@ -129,7 +143,9 @@ describe('the access policy at the door', () => {
           } else {
             withContext(cell, () => expect(queued).toBe(0));
             expect(json.response_type).toBe('ephemeral');
-            withContext(cell, () => expect(json.text).toMatch(/^:no_entry: netcheck will not run .* Nothing was queued\.\nThis channel (may ask|has no rule).*\nAccess is granted by #platform-help\.$/s));
+            withContext(cell, () =>
+              expect(json.text).toMatch(/^:no_entry: netcheck will not run .* Nothing was queued\.\nThis channel (may ask|has no rule).*\nAccess is granted by #platform-help\.$/s),
+            );
           }
         }
       }

@@ -138,7 +138,11 @@ describe('the worker enforces the policy where the data is', () => {
       event: { type: 'channel_created', channel: { id: 'C0INC42', name: 'inc-42-payroll', created: Math.floor(Date.now() / 1000), creator: 'U0ALICE' } },
     });
     const d = deletes();
-    const res = await fetch(`${stack.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...slackSignatureHeaders(stack.signingSecret, body) }, body });
+    const res = await fetch(`${stack.url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...slackSignatureHeaders(stack.signingSecret, body) },
+      body,
+    });
     expect(res.status).toBe(200);
     const baseline = await threadIn('C0INC42', /baseline/i, d);
     expect(baseline).toMatch(/shop\/payments/);

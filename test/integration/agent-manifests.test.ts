@@ -43,11 +43,7 @@ const daemonSet = (): Json => objects.find((object) => object.kind === 'DaemonSe
 
 describe('deploy/agent manifests', () => {
   it('build with kustomize into a namespace, a ServiceAccount and a DaemonSet, each valid against the Kubernetes models', () => {
-    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
-      'DaemonSet/netcheck-agent',
-      'Namespace/netcheck',
-      'ServiceAccount/netcheck-agent',
-    ]);
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(['DaemonSet/netcheck-agent', 'Namespace/netcheck', 'ServiceAccount/netcheck-agent']);
     for (const object of objects) withContext(`${object.kind}/${object.metadata.name}`, () => expect(validateManifest(object)).toEqual([]));
     // No Role or binding anywhere: the agent has no API permissions.
     expect(objects.some((object) => /Role/.test(String(object.kind)))).toBe(false);

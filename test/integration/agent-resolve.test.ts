@@ -64,7 +64,13 @@ describe('agent /resolve', () => {
   it("resolves through the given server from the node's network, read by resolveVia", async () => {
     const options = { port: agent.port, token: TOKEN, timeoutMs: 2000, probeTimeoutMs: 1000 };
     const server = { host: '127.0.0.1', port: dns.address().port };
-    expect(await resolveVia(node, server, NAME, options)).toMatchObject({ purpose: 'node-resolve', node: 'node-1', outcome: 'resolved', addresses: ['10.96.0.1'], server: `127.0.0.1:${server.port}` });
+    expect(await resolveVia(node, server, NAME, options)).toMatchObject({
+      purpose: 'node-resolve',
+      node: 'node-1',
+      outcome: 'resolved',
+      addresses: ['10.96.0.1'],
+      server: `127.0.0.1:${server.port}`,
+    });
     expect(await resolveVia(node, server, 'nothing.shop.svc.cluster.local', options)).toMatchObject({ outcome: 'nxdomain', node: 'node-1' });
   });
 

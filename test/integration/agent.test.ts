@@ -80,7 +80,7 @@ describe('agent server', () => {
     });
   }
 
-  it('serves this machine\'s kernel facts with the token', async () => {
+  it("serves this machine's kernel facts with the token", async () => {
     const response = await fetch(`${agent.url}/facts`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(response.status).toBe(200);
     const facts = (await response.json()) as Awaited<ReturnType<typeof readNodeFacts>>;
@@ -135,9 +135,14 @@ describe('agent server', () => {
     const bounded = await startAgentServer({ host: '127.0.0.1', port: 0, token: TOKEN, maxConnections: 2 });
     try {
       const boundedPort = Number(new URL(bounded.url).port);
-      const open = await Promise.all([0, 1].map(() => new Promise<ReturnType<typeof connect>>((resolve) => {
-        const socket = connect({ host: '127.0.0.1', port: boundedPort }, () => resolve(socket));
-      })));
+      const open = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<ReturnType<typeof connect>>((resolve) => {
+              const socket = connect({ host: '127.0.0.1', port: boundedPort }, () => resolve(socket));
+            }),
+        ),
+      );
       const third = connect({ host: '127.0.0.1', port: boundedPort });
       third.on('error', () => undefined);
       third.resume();
@@ -185,8 +190,7 @@ describe('fetchNodeAgents', () => {
   });
 
   it('reports a body that is not JSON, or not node facts, as error', async () => {
-    const ask = (server: HttpServer) =>
-      fetchNodeAgents([node('n1')], ['n1'], { port: (server.address() as AddressInfo).port, token: TOKEN, timeoutMs: 10_000 });
+    const ask = (server: HttpServer) => fetchNodeAgents([node('n1')], ['n1'], { port: (server.address() as AddressInfo).port, token: TOKEN, timeoutMs: 10_000 });
     const [html] = await ask(notJson);
     expect(html).toMatchObject({ status: 'error' });
     expect(html?.detail).toMatch(/answered something that is not JSON: <html>/);
@@ -380,7 +384,7 @@ describe('agent /facts with Service addresses', () => {
     expect((await fetch(`${spy.url}/transfer?peer=127.0.0.1:1&bytes=10`)).status).toBe(401);
   });
 
-  it('passes the engine\'s Service addresses through fetchNodeAgents', async () => {
+  it("passes the engine's Service addresses through fetchNodeAgents", async () => {
     requests.length = 0;
     const [result] = await fetchNodeAgents([node('n1')], ['n1'], {
       port: spy.port,
@@ -400,7 +404,9 @@ describe('agent /facts with Service addresses', () => {
 
   it('still parses the answer of an agent older than the netfilter reader', async () => {
     const old = createHttpServer((_request, response) => {
-      void readNodeFacts().then((facts) => response.end(JSON.stringify({ ...facts, interfaces: facts.interfaces.map((i) => ({ ...i, kind: i.kind === 'pod' ? 'other' : i.kind })) })));
+      void readNodeFacts().then((facts) =>
+        response.end(JSON.stringify({ ...facts, interfaces: facts.interfaces.map((i) => ({ ...i, kind: i.kind === 'pod' ? 'other' : i.kind })) })),
+      );
     });
     const port = await listen(old);
     try {
@@ -462,7 +468,15 @@ describe('agent /bulk and /transfer', () => {
   });
 
   it('rejects a bad peer or size with 400 and refuses HEAD', async () => {
-    for (const query of ['bytes=10', 'peer=127.0.0.2&bytes=10', 'peer=node-b:9807&bytes=10', 'peer=127.0.0.2:0&bytes=10', `peer=127.0.0.2:${first.port}&bytes=0`, `peer=127.0.0.2:${first.port}&bytes=99999999`, `peer=[127.0.0.2]:${first.port}&bytes=10`]) {
+    for (const query of [
+      'bytes=10',
+      'peer=127.0.0.2&bytes=10',
+      'peer=node-b:9807&bytes=10',
+      'peer=127.0.0.2:0&bytes=10',
+      `peer=127.0.0.2:${first.port}&bytes=0`,
+      `peer=127.0.0.2:${first.port}&bytes=99999999`,
+      `peer=[127.0.0.2]:${first.port}&bytes=10`,
+    ]) {
       const response = await fetch(`${first.url}/transfer?${query}`, { headers: auth });
       withContext(query, () => expect(response.status).toBe(400));
       expect(((await response.json()) as { error: string }).error.length).toBeGreaterThan(0);

@@ -57,7 +57,11 @@ describe('netcheck CLI', () => {
     expect(report.rootCause!.summary).toContain('app=payments');
     for (const finding of report.findings) {
       const verdictKeys = new Set(['explainedBy', 'causeId']);
-      expect(Object.keys(finding).filter((k) => !verdictKeys.has(k)).sort()).toEqual(['code', 'detail', 'docs', 'evidence', 'id', 'layer', 'remediation', 'status', 'subjects', 'title']);
+      expect(
+        Object.keys(finding)
+          .filter((k) => !verdictKeys.has(k))
+          .sort(),
+      ).toEqual(['code', 'detail', 'docs', 'evidence', 'id', 'layer', 'remediation', 'status', 'subjects', 'title']);
     }
   });
 

@@ -46,7 +46,12 @@ function elementsOf(m: StoredMessage): Element[] {
   return blocks.flatMap((b) => [...(b.elements ?? []), ...(b.accessory ? [b.accessory] : [])]).filter((e) => typeof e.action_id === 'string');
 }
 
-async function click(message: StoredMessage, channel: string, element: Pick<Element, 'action_id' | 'value'>, opts: { secret?: string; triggerId?: string; responseId?: string } = {}): Promise<number> {
+async function click(
+  message: StoredMessage,
+  channel: string,
+  element: Pick<Element, 'action_id' | 'value'>,
+  opts: { secret?: string; triggerId?: string; responseId?: string } = {},
+): Promise<number> {
   const payload = {
     type: 'block_actions',
     team: { id: 'T0LOCAL', domain: 'local' },
@@ -82,11 +87,27 @@ async function slash(text: string, channel: string): Promise<string> {
 }
 
 async function postAlert(): Promise<number> {
-  const alert = { status: 'firing', labels: { alertname: 'PaymentsDown', service: 'payments', namespace: 'shop', slack_channel: CHANNEL }, annotations: {}, startsAt: '2026-12-01T08:14:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'fp1' };
+  const alert = {
+    status: 'firing',
+    labels: { alertname: 'PaymentsDown', service: 'payments', namespace: 'shop', slack_channel: CHANNEL },
+    annotations: {},
+    startsAt: '2026-12-01T08:14:00Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    fingerprint: 'fp1',
+  };
   const res = await fetch(`${stack.url}/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.alertmanagerToken}` },
-    body: JSON.stringify({ version: '4', groupKey: GROUP_KEY, status: 'firing', receiver: 'netcheck', groupLabels: {}, commonLabels: alert.labels, commonAnnotations: {}, alerts: [alert] }),
+    body: JSON.stringify({
+      version: '4',
+      groupKey: GROUP_KEY,
+      status: 'firing',
+      receiver: 'netcheck',
+      groupLabels: {},
+      commonLabels: alert.labels,
+      commonAnnotations: {},
+      alerts: [alert],
+    }),
   });
   await res.text();
   return res.status;
@@ -94,7 +115,14 @@ async function postAlert(): Promise<number> {
 
 /** Alertmanager's next notification for the group, past SQS's 5-minute deduplication window. */
 async function notifyAgain(n: number): Promise<void> {
-  const job = createJob({ trigger: 'alert', target, cluster: stack.cluster, requester: { source: 'alertmanager' }, reply: { channel: CHANNEL }, alert: { groupKey: GROUP_KEY, status: 'firing', alertnames: ['PaymentsDown'], count: n } });
+  const job = createJob({
+    trigger: 'alert',
+    target,
+    cluster: stack.cluster,
+    requester: { source: 'alertmanager' },
+    reply: { channel: CHANNEL },
+    alert: { groupKey: GROUP_KEY, status: 'firing', alertnames: ['PaymentsDown'], count: n },
+  });
   await new JobQueue(stack.sqs.client, stack.queueUrl).send(job, { deduplicationId: `${alertDeduplicationId(stack.cluster, GROUP_KEY, target, 'firing')}-${n}` });
 }
 
@@ -111,12 +139,21 @@ describe('an incident report and its buttons', () => {
     parent = await slack.waitFor((s) => s.messages(CHANNEL).find(isAnswered), 30_000);
     // The thread's last reply is the collapsed passed/skipped line: wait for the whole thread.
     await newReply(CHANNEL, parent.ts, /checks? passed/);
-    expect(parent.blocks).toEqual([expect.objectContaining({ type: 'header', text: expect.objectContaining({ type: 'plain_text', text: expect.stringContaining('app=payment') }) })]);
+    expect(parent.blocks).toEqual([
+      expect.objectContaining({ type: 'header', text: expect.objectContaining({ type: 'plain_text', text: expect.stringContaining('app=payment') }) }),
+    ]);
     const [bar] = parent.attachments as { color: string; blocks: unknown[] }[];
     expect(bar!.color).toBe('#e01e5a');
     expect(JSON.stringify(bar!.blocks)).toContain('*Fix*\\n```kubectl -n shop patch svc payments');
     expect(elementsOf(parent).map((e) => e.action_id)).toEqual([
-      ACTION_IDS.rerun, ACTION_IDS.docs, ACTION_IDS.showChecks, `${ACTION_IDS.silence}_1h`, `${ACTION_IDS.silence}_1d`, `${ACTION_IDS.silence}_7d`, ACTION_IDS.acknowledge, ACTION_IDS.resolve,
+      ACTION_IDS.rerun,
+      ACTION_IDS.docs,
+      ACTION_IDS.showChecks,
+      `${ACTION_IDS.silence}_1h`,
+      `${ACTION_IDS.silence}_1d`,
+      `${ACTION_IDS.silence}_7d`,
+      ACTION_IDS.acknowledge,
+      ACTION_IDS.resolve,
     ]);
     expect(button(ACTION_IDS.docs).url).toMatch(/^https:\/\//);
     // The replies do not say the parent's verdict and fix again.
@@ -153,7 +190,11 @@ describe('an incident report and its buttons', () => {
     expect(textOf(still)).toContain('1 silenced here');
     expect(textOf(still)).toContain('acknowledged by <@U0ALICE>');
     // No second copy of the report: a re-posted thread would put a FAIL parent into it.
-    expect(replies(CHANNEL, parent.ts).filter((m) => /^FAIL: .*\(svc shop\/payments, cluster /.test(m.text)).map((m) => m.text)).toEqual([]);
+    expect(
+      replies(CHANNEL, parent.ts)
+        .filter((m) => /^FAIL: .*\(svc shop\/payments, cluster /.test(m.text))
+        .map((m) => m.text),
+    ).toEqual([]);
   });
 
   it('the silence holds only in its channel', async () => {
@@ -225,7 +266,9 @@ describe('an incident report and its buttons', () => {
     expect(limited.length).toBeGreaterThan(0);
     for (const refused of limited) {
       const retryAfterMs = Number((refused.response as { retry_after?: number }).retry_after ?? 1) * 1000;
-      const landed = posts.find((c) => c.at > refused.at && c.status === 200 && c.args.channel === refused.args.channel && c.args.text === refused.args.text && c.args.thread_ts === refused.args.thread_ts);
+      const landed = posts.find(
+        (c) => c.at > refused.at && c.status === 200 && c.args.channel === refused.args.channel && c.args.text === refused.args.text && c.args.thread_ts === refused.args.thread_ts,
+      );
       withContext(`a retry of "${String(refused.args.text).slice(0, 60)}"`, () => expect(landed).toBeDefined());
       expect(landed!.at - refused.at).toBeGreaterThanOrEqual(retryAfterMs - 50);
     }

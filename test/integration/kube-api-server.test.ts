@@ -84,8 +84,7 @@ describe('test API server with @kubernetes/client-node', () => {
   });
 
   it('filters by equality and set-based label selectors', async () => {
-    const names = async (labelSelector: string) =>
-      (await core.listPodForAllNamespaces({ labelSelector })).items.map((p) => p.metadata?.name as string);
+    const names = async (labelSelector: string) => (await core.listPodForAllNamespaces({ labelSelector })).items.map((p) => p.metadata?.name as string);
     expect(await names('app in (cart,checkout)')).toHaveLength(4);
     expect((await names('app=payments')).every((n) => n.startsWith('payments-'))).toBe(true);
     expect(await names('app=payment')).toEqual([]);
@@ -134,9 +133,7 @@ describe('test API server with @kubernetes/client-node', () => {
     const { code, body } = await apiError(core.listNamespacedService({ namespace: 'shop' }));
     expect(code).toBe(403);
     expect(body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, details: { kind: 'services' } });
-    expect(body.message).toBe(
-      'services is forbidden: User "system:serviceaccount:netcheck:netcheck" cannot list resource "services" in API group "" in the namespace "shop"',
-    );
+    expect(body.message).toBe('services is forbidden: User "system:serviceaccount:netcheck:netcheck" cannot list resource "services" in API group "" in the namespace "shop"');
     expect((await core.listNamespacedService({ namespace: 'kube-system' })).items).toHaveLength(1);
     expect((await core.readNamespacedService({ namespace: 'shop', name: 'cart' })).metadata?.name).toBe('cart');
 
@@ -153,9 +150,7 @@ describe('test API server with @kubernetes/client-node', () => {
       body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'netcheck-state' }, data: { summary: '{}' } },
     });
     expect(created.metadata?.resourceVersion).toMatch(/^\d+$/);
-    const again = await apiError(
-      core.createNamespacedConfigMap({ namespace: 'netcheck', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'netcheck-state' } } }),
-    );
+    const again = await apiError(core.createNamespacedConfigMap({ namespace: 'netcheck', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'netcheck-state' } } }));
     expect(again.code).toBe(409);
     expect(again.body).toMatchObject({ reason: 'AlreadyExists', details: { name: 'netcheck-state', kind: 'configmaps' } });
 
@@ -167,9 +162,7 @@ describe('test API server with @kubernetes/client-node', () => {
     expect(Number(replaced.metadata?.resourceVersion)).toBeGreaterThan(Number(created.metadata?.resourceVersion));
     expect(replaced.metadata?.uid).toBe(created.metadata?.uid);
 
-    const stale = await apiError(
-      core.replaceNamespacedConfigMap({ namespace: 'netcheck', name: 'netcheck-state', body: { ...created, data: { summary: 'lost update' } } }),
-    );
+    const stale = await apiError(core.replaceNamespacedConfigMap({ namespace: 'netcheck', name: 'netcheck-state', body: { ...created, data: { summary: 'lost update' } } }));
     expect(stale.code).toBe(409);
     expect(stale.body.reason).toBe('Conflict');
     expect(stale.body.message).toBe(
@@ -181,9 +174,7 @@ describe('test API server with @kubernetes/client-node', () => {
   it('logs every request with method, path and query', async () => {
     server.requests.length = 0;
     await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=cart', limit: 10 });
-    expect(server.requests).toEqual([
-      { method: 'GET', path: '/api/v1/namespaces/shop/pods', query: { labelSelector: 'app=cart', limit: '10' }, status: 200 },
-    ]);
+    expect(server.requests).toEqual([{ method: 'GET', path: '/api/v1/namespaces/shop/pods', query: { labelSelector: 'app=cart', limit: '10' }, status: 200 }]);
   });
 });
 

@@ -10,20 +10,75 @@ import { loadKubeConfig } from '../../lib/kube/config.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
 import { eventObject } from '../../lib/testkit/kube-objects.js';
 
-const sandboxMessage = 'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4c1e": plugin type="aws-cni" failed (add): add cmd: failed to assign an IP address to container';
+const sandboxMessage =
+  'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4c1e": plugin type="aws-cni" failed (add): add cmd: failed to assign an IP address to container';
 
 const events = [
-  eventObject({ namespace: 'shop', name: 'payments-a.1', involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' }, reason: 'FailedCreatePodSandBox', message: sandboxMessage, count: 7 }),
+  eventObject({
+    namespace: 'shop',
+    name: 'payments-a.1',
+    involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' },
+    reason: 'FailedCreatePodSandBox',
+    message: sandboxMessage,
+    count: 7,
+  }),
   // Normal pod events and warnings nobody reads for networking stay out of the facts.
-  eventObject({ namespace: 'shop', name: 'payments-a.2', involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' }, reason: 'Pulled', type: 'Normal', message: 'Successfully pulled image' }),
-  eventObject({ namespace: 'shop', name: 'payments-a.3', involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' }, reason: 'BackOff', message: 'Back-off pulling image' }),
-  eventObject({ namespace: 'shop', name: 'payments.1', involvedObject: { kind: 'Service', name: 'payments', namespace: 'shop' }, reason: 'FailedToUpdateEndpointSlices', message: 'Error updating Endpoint Slices for Service shop/payments: forbidden', component: 'endpoint-slice-controller' }),
+  eventObject({
+    namespace: 'shop',
+    name: 'payments-a.2',
+    involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' },
+    reason: 'Pulled',
+    type: 'Normal',
+    message: 'Successfully pulled image',
+  }),
+  eventObject({
+    namespace: 'shop',
+    name: 'payments-a.3',
+    involvedObject: { kind: 'Pod', name: 'payments-a', namespace: 'shop' },
+    reason: 'BackOff',
+    message: 'Back-off pulling image',
+  }),
+  eventObject({
+    namespace: 'shop',
+    name: 'payments.1',
+    involvedObject: { kind: 'Service', name: 'payments', namespace: 'shop' },
+    reason: 'FailedToUpdateEndpointSlices',
+    message: 'Error updating Endpoint Slices for Service shop/payments: forbidden',
+    component: 'endpoint-slice-controller',
+  }),
   // Another Service's events are not this job's.
-  eventObject({ namespace: 'shop', name: 'cart.1', involvedObject: { kind: 'Service', name: 'cart', namespace: 'shop' }, reason: 'FailedToUpdateEndpointSlices', message: 'Error updating Endpoint Slices for Service shop/cart' }),
+  eventObject({
+    namespace: 'shop',
+    name: 'cart.1',
+    involvedObject: { kind: 'Service', name: 'cart', namespace: 'shop' },
+    reason: 'FailedToUpdateEndpointSlices',
+    message: 'Error updating Endpoint Slices for Service shop/cart',
+  }),
   // Another namespace's pods neither.
-  eventObject({ namespace: 'web', name: 'frontend-x.1', involvedObject: { kind: 'Pod', name: 'frontend-x', namespace: 'web' }, reason: 'FailedCreatePodSandBox', message: sandboxMessage }),
-  eventObject({ namespace: 'default', name: 'node-3.1', involvedObject: { kind: 'Node', name: 'node-3' }, reason: 'CIDRNotAvailable', type: 'Normal', message: 'Node node-3 status is now: CIDRNotAvailable', component: 'cidrAllocator' }),
-  eventObject({ namespace: 'default', name: 'node-3.2', involvedObject: { kind: 'Node', name: 'node-3' }, reason: 'NodeReady', type: 'Normal', message: 'Node node-3 status is now: NodeReady' }),
+  eventObject({
+    namespace: 'web',
+    name: 'frontend-x.1',
+    involvedObject: { kind: 'Pod', name: 'frontend-x', namespace: 'web' },
+    reason: 'FailedCreatePodSandBox',
+    message: sandboxMessage,
+  }),
+  eventObject({
+    namespace: 'default',
+    name: 'node-3.1',
+    involvedObject: { kind: 'Node', name: 'node-3' },
+    reason: 'CIDRNotAvailable',
+    type: 'Normal',
+    message: 'Node node-3 status is now: CIDRNotAvailable',
+    component: 'cidrAllocator',
+  }),
+  eventObject({
+    namespace: 'default',
+    name: 'node-3.2',
+    involvedObject: { kind: 'Node', name: 'node-3' },
+    reason: 'NodeReady',
+    type: 'Normal',
+    message: 'Node node-3 status is now: NodeReady',
+  }),
 ];
 
 describe('gathering events', () => {
@@ -87,7 +142,13 @@ describe('gathering events', () => {
 
   it('stops at its page bound and says the events were truncated', async () => {
     const noisy = Array.from({ length: 1_100 }, (_, i) =>
-      eventObject({ namespace: 'shop', name: `noisy-${String(i).padStart(5, '0')}`, involvedObject: { kind: 'Pod', name: `batch-${i}`, namespace: 'shop' }, reason: 'Unhealthy', message: 'Readiness probe failed: connection refused' }),
+      eventObject({
+        namespace: 'shop',
+        name: `noisy-${String(i).padStart(5, '0')}`,
+        involvedObject: { kind: 'Pod', name: `batch-${i}`, namespace: 'shop' },
+        reason: 'Unhealthy',
+        message: 'Readiness probe failed: connection refused',
+      }),
     );
     for (const e of noisy) server.upsert(e);
     try {

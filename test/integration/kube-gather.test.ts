@@ -80,7 +80,14 @@ describe('gatherObjects', () => {
     const facts = await gatherObjects(kc, svc('cart'));
     const cart = facts.pods.find((p) => p.labels.app === 'cart')!;
     expect(cart).toMatchObject({ phase: 'Running', ready: false, ownerKind: 'ReplicaSet' });
-    expect(cart.containers[0]).toMatchObject({ state: 'waiting', reason: 'CrashLoopBackOff', restartCount: 14, ready: false, lastTerminationReason: 'Error', hasReadinessProbe: true });
+    expect(cart.containers[0]).toMatchObject({
+      state: 'waiting',
+      reason: 'CrashLoopBackOff',
+      restartCount: 14,
+      ready: false,
+      lastTerminationReason: 'Error',
+      hasReadinessProbe: true,
+    });
     expect(cart.containers[0]!.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(Object.keys(cart)).not.toContain('metadata');
   });
@@ -96,7 +103,7 @@ describe('gatherObjects', () => {
       expect(server.requests.map((r) => r.path).sort()).toEqual(small.sort());
       const gets = server.requests.filter((r) => r.query.limit === undefined);
       // Discovery once per job (which policy systems the cluster serves), and two objects by name, whatever the cluster's size: the kube-dns Service and CoreDNS's Corefile.
-      expect(gets.map((r) => r.path).sort()).toEqual(["/api/v1/namespaces/kube-system/configmaps/coredns", "/api/v1/namespaces/kube-system/services/kube-dns", "/apis"]);
+      expect(gets.map((r) => r.path).sort()).toEqual(['/api/v1/namespaces/kube-system/configmaps/coredns', '/api/v1/namespaces/kube-system/services/kube-dns', '/apis']);
     } finally {
       for (let i = 0; i < 1500; i++) server.remove('Pod', 'shop', `batch-${String(i).padStart(4, '0')}`);
     }
@@ -151,10 +158,7 @@ describe('gatherObjects', () => {
       { verb: 'get', resource: 'endpoints', namespace: 'shop' },
     ]);
     const facts = await gatherObjects(kc, svc('checkout'));
-    expect(facts.accessErrors.map((e) => `${e.verb} ${e.resource} ${e.group ?? ''} ${e.status}`)).toEqual([
-      'list endpointslices discovery.k8s.io 403',
-      'get endpoints  403',
-    ]);
+    expect(facts.accessErrors.map((e) => `${e.verb} ${e.resource} ${e.group ?? ''} ${e.status}`)).toEqual(['list endpointslices discovery.k8s.io 403', 'get endpoints  403']);
     expect(facts.endpointSlices).toEqual([]);
   });
 

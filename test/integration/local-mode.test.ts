@@ -47,9 +47,11 @@ beforeAll(async () => {
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   // Ready once its own first command has been answered in Slack.
-  await slack.waitFor((s) => s.messages('C0LOCAL').length > 0, 90_000).catch((error: Error) => {
-    throw new Error(`${error.message}\nnpm start said:\n${output}`);
-  });
+  await slack
+    .waitFor((s) => s.messages('C0LOCAL').length > 0, 90_000)
+    .catch((error: Error) => {
+      throw new Error(`${error.message}\nnpm start said:\n${output}`);
+    });
 }, 120_000);
 
 afterAll(async () => {
@@ -68,7 +70,16 @@ afterAll(async () => {
 
 describe('npm start against another Slack API, cluster and port', () => {
   it('acks a signed /netcheck and threads the result at that API (latency: bench/pipeline.ts)', async () => {
-    const body = new URLSearchParams({ command: '/netcheck', text: 'svc payments -n shop', channel_id: 'C0TEAM', user_id: 'U0BOB', user_name: 'bob', response_url: slack.responseUrl('bob'), team_id: 'T1', trigger_id: '1.2' }).toString();
+    const body = new URLSearchParams({
+      command: '/netcheck',
+      text: 'svc payments -n shop',
+      channel_id: 'C0TEAM',
+      user_id: 'U0BOB',
+      user_name: 'bob',
+      response_url: slack.responseUrl('bob'),
+      team_id: 'T1',
+      trigger_id: '1.2',
+    }).toString();
     const res = await fetch(`http://127.0.0.1:${port}/slack/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...slackSignatureHeaders(SECRET, body) },

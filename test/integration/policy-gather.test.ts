@@ -27,7 +27,10 @@ function policies() {
       types: ['Ingress'],
       ingress: [{ action: 'Deny', source: { namespaceSelector: "projectcalico.org/name == 'netcheck'" } }, { action: 'Pass' }],
     }),
-    policyObject('projectcalico.org/v3', 'NetworkPolicy', 'shop-allow-web', 'shop', { selector: "app == 'cart'", ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['8000:8100'] } }] }),
+    policyObject('projectcalico.org/v3', 'NetworkPolicy', 'shop-allow-web', 'shop', {
+      selector: "app == 'cart'",
+      ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['8000:8100'] } }],
+    }),
     policyObject('projectcalico.org/v3', 'NetworkPolicy', 'other-namespace', 'web', { selector: 'all()', ingress: [{ action: 'Deny' }] }),
     policyObject('cilium.io/v2', 'CiliumNetworkPolicy', 'cart-from-cluster', 'shop', {
       endpointSelector: { matchLabels: { app: 'cart' } },
@@ -40,7 +43,14 @@ function policies() {
     policyObject('policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy', 'allow-monitoring', undefined, {
       priority: 20,
       subject: { namespaces: {} },
-      ingress: [{ name: 'monitoring', action: 'Allow', from: [{ namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ portRange: { protocol: 'TCP', start: 9000, end: 9100 } }] }],
+      ingress: [
+        {
+          name: 'monitoring',
+          action: 'Allow',
+          from: [{ namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+          ports: [{ portRange: { protocol: 'TCP', start: 9000, end: 9100 } }],
+        },
+      ],
     }),
     policyObject('policy.networking.k8s.io/v1alpha1', 'BaselineAdminNetworkPolicy', 'default', undefined, {
       subject: { namespaces: {} },
@@ -79,13 +89,25 @@ describe('policy systems through the API', () => {
   it('reads every served system: the namespaces in scope and the cluster-wide policies, converted', async () => {
     const facts = await gatherObjects(kc, target);
     const systems = facts.policySystems!;
-    expect(systems.apis.map((a) => `${a.group}/${a.version}:${a.state}`)).toEqual(['projectcalico.org/v3:served', 'cilium.io/v2:served', 'policy.networking.k8s.io/v1alpha1:served']);
+    expect(systems.apis.map((a) => `${a.group}/${a.version}:${a.state}`)).toEqual([
+      'projectcalico.org/v3:served',
+      'cilium.io/v2:served',
+      'policy.networking.k8s.io/v1alpha1:served',
+    ]);
     expect(systems.calicoTiers).toEqual([{ name: 'security', order: 100 }]);
     // The web namespace is neither the target's nor the client's: its policy is not read.
     expect(systems.calico.map((p) => `${p.kind}/${p.namespace ?? ''}/${p.name}`).sort()).toEqual(['GlobalNetworkPolicy//security.quarantine', 'NetworkPolicy/shop/shop-allow-web']);
-    expect(systems.calico.find((p) => p.kind === 'GlobalNetworkPolicy')).toMatchObject({ tier: 'security', order: 10, types: ['Ingress'], ingress: [{ action: 'Deny' }, { action: 'Pass' }] });
+    expect(systems.calico.find((p) => p.kind === 'GlobalNetworkPolicy')).toMatchObject({
+      tier: 'security',
+      order: 10,
+      types: ['Ingress'],
+      ingress: [{ action: 'Deny' }, { action: 'Pass' }],
+    });
     expect(systems.cilium.find((p) => p.kind === 'CiliumClusterwideNetworkPolicy')?.specs[0]?.egressDeny?.[0]?.cidrSet).toEqual([{ cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] }]);
-    expect(systems.cilium.find((p) => p.kind === 'CiliumNetworkPolicy')?.specs[0]?.ingress?.[0]).toMatchObject({ entities: ['cluster'], toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }] });
+    expect(systems.cilium.find((p) => p.kind === 'CiliumNetworkPolicy')?.specs[0]?.ingress?.[0]).toMatchObject({
+      entities: ['cluster'],
+      toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }],
+    });
     expect(systems.admin.map((p) => `${p.kind}/${p.name}/${p.priority ?? '-'}`)).toEqual(['AdminNetworkPolicy/allow-monitoring/20', 'BaselineAdminNetworkPolicy/default/-']);
     expect(facts.accessErrors).toEqual([]);
     const paths = server.requests.map((r) => r.path);
@@ -134,7 +156,10 @@ describe('policy systems the cluster does not serve', () => {
     const crd = policies()
       .filter((o) => o.apiVersion === 'projectcalico.org/v3')
       .map((o) => ({ ...o, apiVersion: 'crd.projectcalico.org/v1' }));
-    const server = await startKubeApiServer({ objects: [...demoObjects({ block: 253, apiServer: { host: '127.0.0.1', port: 6443 } }), ...crd], serveGroups: ['crd.projectcalico.org'] });
+    const server = await startKubeApiServer({
+      objects: [...demoObjects({ block: 253, apiServer: { host: '127.0.0.1', port: 6443 } }), ...crd],
+      serveGroups: ['crd.projectcalico.org'],
+    });
     try {
       const facts = await gatherObjects(loadKubeConfig({ kubeconfigPath: server.kubeconfigPath }), target);
       expect(facts.policySystems?.apis[0]).toMatchObject({ group: 'crd.projectcalico.org', state: 'served' });

@@ -46,7 +46,12 @@ describe('Slack poster', () => {
     const first = await poster.postThread('C0OPS', thread('first run'));
     const rerun = await poster.postThread('C0OPS', thread('re-run verdict', 're-run cause'), { threadTs: first.ts });
     expect(s.thread('C0OPS', first.ts).map((m) => m.text)).toEqual(['first run', 're-run verdict', 're-run cause']);
-    expect(s.messages('C0OPS').filter((m) => m.thread_ts === first.ts && m.ts !== first.ts).map((m) => m.ts)).toEqual([rerun.ts, ...rerun.replyTs]);
+    expect(
+      s
+        .messages('C0OPS')
+        .filter((m) => m.thread_ts === first.ts && m.ts !== first.ts)
+        .map((m) => m.ts),
+    ).toEqual([rerun.ts, ...rerun.replyTs]);
     const replyTs = await poster.postReply('C0OPS', first.ts, message('2 more alerts in this group'));
     expect(s.thread('C0OPS', first.ts).at(-1)).toMatchObject({ ts: replyTs, text: '2 more alerts in this group', thread_ts: first.ts });
   });
@@ -79,7 +84,9 @@ describe('Slack poster', () => {
 
   it('explains that the bot must be invited when it cannot join (private channel)', async () => {
     const s = await start({ channels: [{ id: 'G0PRIV', member: false, private: true }] });
-    const error = (await posterFor(s).postThread('G0PRIV', thread('x')).catch((e: unknown) => e)) as SlackPostError;
+    const error = (await posterFor(s)
+      .postThread('G0PRIV', thread('x'))
+      .catch((e: unknown) => e)) as SlackPostError;
     expect(error).toMatchObject({ name: 'SlackPostError', code: 'not_in_channel' });
     expect(error.message).toBe('the bot is not in G0PRIV and cannot join it (method_not_supported_for_channel_type); invite it with /invite');
     expect(s.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'conversations.join']);
@@ -107,8 +114,13 @@ describe('Slack poster', () => {
 
   it('surfaces Slack validation errors with their details, and what had already been posted', async () => {
     const s = await start();
-    const bad: SlackThread = { parent: message('verdict'), replies: [message('ok reply'), { text: 'too long', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }] }] };
-    const error = (await posterFor(s).postThread('C0OPS', bad).catch((e: unknown) => e)) as SlackPostError;
+    const bad: SlackThread = {
+      parent: message('verdict'),
+      replies: [message('ok reply'), { text: 'too long', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }] }],
+    };
+    const error = (await posterFor(s)
+      .postThread('C0OPS', bad)
+      .catch((e: unknown) => e)) as SlackPostError;
     expect(error.code).toBe('invalid_blocks');
     expect(error.message).toContain('must be less than 3001 characters [json-pointer:/blocks/0/text/text]');
     expect(error.message).toContain('after the parent and 1 of 2 replies were posted');

@@ -130,7 +130,16 @@ describe('runProbes', () => {
     expect(summary).toEqual([
       { role: 'clusterIP', ip: '127.0.0.1', port: webPort, servicePort: webPort, pod: undefined, node: undefined, outcome: 'connected', detail: undefined },
       { role: 'clusterIP', ip: '127.0.0.1', port: closedPort, servicePort: closedPort, pod: undefined, node: undefined, outcome: 'refused', detail: 'ECONNREFUSED' },
-      { role: 'clusterIP', ip: '127.0.0.1', port: 514, servicePort: 514, pod: undefined, node: undefined, outcome: 'skipped', detail: 'UDP not probed: only TCP connects prove reachability' },
+      {
+        role: 'clusterIP',
+        ip: '127.0.0.1',
+        port: 514,
+        servicePort: 514,
+        pod: undefined,
+        node: undefined,
+        outcome: 'skipped',
+        detail: 'UDP not probed: only TCP connects prove reachability',
+      },
       { role: 'endpoint', ip: '127.0.0.1', port: webPort, servicePort: webPort, pod: 'web-1', node: 'node-a', outcome: 'connected', detail: undefined },
       { role: 'endpoint', ip: '127.0.0.1', port: closedPort, servicePort: closedPort, pod: 'web-1', node: 'node-a', outcome: 'refused', detail: 'ECONNREFUSED' },
     ]);
@@ -204,17 +213,29 @@ describe('runProbes', () => {
     const bad = createSocket('udp4');
     bad.on('message', (message, remote) => {
       const query = dnsPacket.decode(message);
-      bad.send(dnsPacket.encode({ type: 'response', id: query.id ?? 0, flags: dnsPacket.RECURSION_DESIRED | SERVFAIL, questions: query.questions ?? [] }), remote.port, remote.address);
+      bad.send(
+        dnsPacket.encode({ type: 'response', id: query.id ?? 0, flags: dnsPacket.RECURSION_DESIRED | SERVFAIL, questions: query.questions ?? [] }),
+        remote.port,
+        remote.address,
+      );
     });
     bad.bind(port, '127.0.0.2');
     await once(bad, 'listening');
     try {
       const objects = emptyObjectFacts();
-      const endpoint = (ip: string, pod: string, node: string, ready: boolean | null = true) => ({ addresses: [ip], ready, nodeName: node, targetRef: { kind: 'Pod', name: pod, namespace: 'kube-system' } });
+      const endpoint = (ip: string, pod: string, node: string, ready: boolean | null = true) => ({
+        addresses: [ip],
+        ready,
+        nodeName: node,
+        targetRef: { kind: 'Pod', name: pod, namespace: 'kube-system' },
+      });
       objects.dns = {
         endpointSlices: [
           {
-            ...slice([endpoint('127.0.0.1', 'coredns-a', 'node-1'), endpoint('127.0.0.2', 'coredns-b', 'node-2'), endpoint('127.0.0.4', 'coredns-d', 'node-2', false)], [{ name: 'dns', port: 53, protocol: 'UDP' }]),
+            ...slice(
+              [endpoint('127.0.0.1', 'coredns-a', 'node-1'), endpoint('127.0.0.2', 'coredns-b', 'node-2'), endpoint('127.0.0.4', 'coredns-d', 'node-2', false)],
+              [{ name: 'dns', port: 53, protocol: 'UDP' }],
+            ),
             namespace: 'kube-system',
             serviceName: 'kube-dns',
           },

@@ -53,7 +53,12 @@ describe('SQS job queue (fauxqs over HTTP)', () => {
       expect((await handled).target).toEqual({ kind: 'svc', name: 'payments', namespace: 'shop' });
       expect(await depth(queueUrl)).toBe(1); // still in flight, not deleted
       release();
-      expect(await pollUntil(() => depth(queueUrl), (n) => n === 0)).toBe(0);
+      expect(
+        await pollUntil(
+          () => depth(queueUrl),
+          (n) => n === 0,
+        ),
+      ).toBe(0);
     } finally {
       await consumer.stop();
     }
@@ -122,7 +127,12 @@ describe('SQS job queue (fauxqs over HTTP)', () => {
     consumer.start();
     try {
       await done;
-      expect(await pollUntil(() => depth(queueUrl), (n) => n === 0)).toBe(0);
+      expect(
+        await pollUntil(
+          () => depth(queueUrl),
+          (n) => n === 0,
+        ),
+      ).toBe(0);
     } finally {
       await consumer.stop();
     }

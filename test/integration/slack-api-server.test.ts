@@ -127,7 +127,11 @@ describe('Slack API server: Block Kit limits', () => {
 
   it('rejects more than 50 blocks', async () => {
     const s = await start();
-    await expectInvalid(s, Array.from({ length: 51 }, () => ({ type: 'divider' })), '/blocks');
+    await expectInvalid(
+      s,
+      Array.from({ length: 51 }, () => ({ type: 'divider' })),
+      '/blocks',
+    );
     expect((await call(s, 'chat.postMessage', { channel: 'C1', text: 'x', blocks: Array.from({ length: 50 }, () => ({ type: 'divider' })) })).body.ok).toBe(true);
   });
 
@@ -192,7 +196,7 @@ describe('Slack API server: rate limits, response URLs, waiting', () => {
     expect(s.messages('C1').map((m) => m.text)).toEqual(['1', '2']);
   });
 
-  it('chat.update keeps the channel and ts, refuses a message the bot did not post, and shares the channel\'s rate bucket with postMessage', async () => {
+  it("chat.update keeps the channel and ts, refuses a message the bot did not post, and shares the channel's rate bucket with postMessage", async () => {
     const s = await start({ rateLimit: { perSecond: 1, burst: 2 } });
     const posted = await call(s, 'chat.postMessage', { channel: 'C1', text: 'checking…' });
     const ts = String(posted.body.ts);
@@ -216,7 +220,11 @@ describe('Slack API server: rate limits, response URLs, waiting', () => {
     const url = s.responseUrl('cmd-1');
     const statuses: number[] = [];
     for (let i = 1; i <= 6; i++) {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `update ${i}`, response_type: 'ephemeral' }) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: `update ${i}`, response_type: 'ephemeral' }),
+      });
       statuses.push(response.status);
       await response.text();
     }

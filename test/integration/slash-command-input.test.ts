@@ -15,13 +15,24 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 beforeAll(async () => {
   sqs = await startSqsEmulator();
   const { queueUrl } = await sqs.createQueue('slash-input.fifo');
-  deps = { routing: { queues: { demo: queueUrl }, defaultCluster: 'demo', channelClusters: {} }, access: OPEN_POLICY, queueFor: createQueueRouter(sqs.client, { demo: queueUrl }), log: silent };
+  deps = {
+    routing: { queues: { demo: queueUrl }, defaultCluster: 'demo', channelClusters: {} },
+    access: OPEN_POLICY,
+    queueFor: createQueueRouter(sqs.client, { demo: queueUrl }),
+    log: silent,
+  };
 });
 afterAll(async () => {
   await sqs?.close();
 });
 
-const base: SlashCommandFields = { text: 'svc payments -n shop', channel_id: 'C0ABC', user_id: 'U0ABC', user_name: 'alice', response_url: 'https://hooks.slack.com/commands/T0/1/x' };
+const base: SlashCommandFields = {
+  text: 'svc payments -n shop',
+  channel_id: 'C0ABC',
+  user_id: 'U0ABC',
+  user_name: 'alice',
+  response_url: 'https://hooks.slack.com/commands/T0/1/x',
+};
 
 describe('handleSlashCommand with odd but signed input', () => {
   for (const [label, change, field] of [

@@ -31,12 +31,14 @@ describe('engine sweep with probes', () => {
     for (const name of ['inventory', 'ledger', 'payments', 'cart']) {
       const single = await run({ kind: 'svc', namespace: 'shop', name, cluster: 'demo' }, deps);
       const entry = sweep.problems.find((p) => p.namespace === 'shop' && p.name === name);
-      withContext(name, () => expect({ status: entry?.status, rootCause: entry?.rootCause?.code, subjects: entry?.rootCause?.subjects, verified: entry?.verified }).toEqual({
-        status: single.status,
-        rootCause: single.rootCause?.code,
-        subjects: single.rootCause?.subjects,
-        verified: true,
-      }));
+      withContext(name, () =>
+        expect({ status: entry?.status, rootCause: entry?.rootCause?.code, subjects: entry?.rootCause?.subjects, verified: entry?.verified }).toEqual({
+          status: single.status,
+          rootCause: single.rootCause?.code,
+          subjects: single.rootCause?.subjects,
+          verified: true,
+        }),
+      );
     }
     // What the API checks alone could not tell: a warning that is a failure, an NXDOMAIN counted ok.
     expect(sweep.problems.find((p) => p.name === 'inventory')).toMatchObject({ status: 'fail', rootCause: { code: 'target-port-mismatch' } });

@@ -55,7 +55,7 @@ const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
 const callsIn = (channel: string) => slack.calls.filter((c) => c.args.channel === channel && (c.method === 'chat.postMessage' || c.method === 'chat.update'));
 
 describe('thread progress', () => {
-  it('a job faster than Slack\'s pace shows no phase edits: the verdict is the parent\'s only edit', async () => {
+  it("a job faster than Slack's pace shows no phase edits: the verdict is the parent's only edit", async () => {
     await runJob(slashJob('C0FAST'), 1, { ...deps, progressIntervalMs: 60_000 });
     const updates = callsIn('C0FAST').filter((c) => c.method === 'chat.update');
     expect(updates).toHaveLength(1);
@@ -163,7 +163,12 @@ describe('thread progress', () => {
     expect(updates.every((c) => c.response.error === 'cant_update_message')).toBe(true);
     const thread = slack.thread('C0HUMAN', human.ts);
     expect(thread[0]!.text).toBe('can someone check payments?');
-    expect(thread.slice(1).map((m) => m.text).join('\n')).toMatch(/app=payment/);
+    expect(
+      thread
+        .slice(1)
+        .map((m) => m.text)
+        .join('\n'),
+    ).toMatch(/app=payment/);
   });
 });
 

@@ -72,7 +72,7 @@ describe('throttle per user and per channel', () => {
 });
 
 describe('throttled Re-run clicks', () => {
-  it('queues a person\'s clicks up to the limit and tells the rest, privately, the limit and when to retry', async () => {
+  it("queues a person's clicks up to the limit and tells the rest, privately, the limit and when to retry", async () => {
     const slack = await startSlackApiServer({ rateLimit: false });
     try {
       const before = await depth();

@@ -1,13 +1,5 @@
 import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
-import {
-  daemonSetObject,
-  endpointSliceObject,
-  namespaceObject,
-  networkPolicyObject,
-  nodeObject,
-  podObject,
-  serviceObject,
-} from '../../lib/testkit/kube-objects.js';
+import { daemonSetObject, endpointSliceObject, namespaceObject, networkPolicyObject, nodeObject, podObject, serviceObject } from '../../lib/testkit/kube-objects.js';
 import { CLUSTER_DOMAIN, type Lab, type LabChild, type LabService } from './lab.js';
 
 // One small cluster on the lab's data plane: every Service, pod and node the API describes is
@@ -92,7 +84,8 @@ export async function populateCluster(lab: Lab, options: ClusterOptions = {}): P
   // Cluster DNS: dnsmasq in a CoreDNS pod behind the kube-dns Service.
   const coredns = await lab.addPod('coredns-6f6b679f8f-x7k2p', { node: 'node-1', namespace: 'kube-system', host: 53, labels: { 'k8s-app': 'kube-dns' } });
   const replicas = [coredns];
-  if (options.secondDnsReplica) replicas.push(await lab.addPod('coredns-6f6b679f8f-m4q9z', { node: 'node-2', namespace: 'kube-system', host: 53, labels: { 'k8s-app': 'kube-dns' } }));
+  if (options.secondDnsReplica)
+    replicas.push(await lab.addPod('coredns-6f6b679f8f-m4q9z', { node: 'node-2', namespace: 'kube-system', host: 53, labels: { 'k8s-app': 'kube-dns' } }));
   const dnsPorts = [
     { name: 'dns', port: 53, protocol: 'UDP' as const },
     { name: 'dns-tcp', port: 53, protocol: 'TCP' as const },
@@ -114,7 +107,9 @@ export async function populateCluster(lab: Lab, options: ClusterOptions = {}): P
         nodeName: replica.node.name,
         podIP: replica.ip,
         owner: { kind: 'ReplicaSet', name: 'coredns-6f6b679f8f' },
-        containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.1', ports: dnsPorts.map(({ name, port, protocol }) => ({ name, containerPort: port, protocol })) }],
+        containers: [
+          { name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.1', ports: dnsPorts.map(({ name, port, protocol }) => ({ name, containerPort: port, protocol })) },
+        ],
       }),
     ),
     endpointSliceObject({
@@ -186,7 +181,14 @@ export async function populateCluster(lab: Lab, options: ClusterOptions = {}): P
   // Where the CLI runs: a pod on node-1.
   const client = await lab.addPod(CLIENT_POD, { node: 'node-1', namespace: 'netcheck', host: 99, labels: { app: 'netcheck' } });
   objects.push(
-    podObject({ namespace: 'netcheck', name: client.name, labels: client.labels, nodeName: client.node.name, podIP: client.ip, containers: [{ name: 'netcheck', image: 'netcheck:0.1.0' }] }),
+    podObject({
+      namespace: 'netcheck',
+      name: client.name,
+      labels: client.labels,
+      nodeName: client.node.name,
+      podIP: client.ip,
+      containers: [{ name: 'netcheck', image: 'netcheck:0.1.0' }],
+    }),
   );
 
   const records: Record<string, string> = { [`kubernetes.default.svc.${CLUSTER_DOMAIN}`]: KUBERNETES_CLUSTER_IP };

@@ -55,7 +55,12 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
       wrong: { clusterIP: WRONG, ports: http(9090), endpoints: [lab.pod('far').ip] },
       empty: { clusterIP: EMPTY, ports: http(APP_PORT), endpoints: [] },
       both: { clusterIP: BOTH, ports: http(APP_PORT), endpoints: [lab.pod('far').ip, lab.pod('near').ip] },
-      kubernetes: { namespace: 'default', clusterIP: KUBERNETES, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], endpoints: [lab.node('node-1').internalIP] },
+      kubernetes: {
+        namespace: 'default',
+        clusterIP: KUBERNETES,
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+        endpoints: [lab.node('node-1').internalIP],
+      },
     });
     setupMs = Math.round(performance.now() - started);
   });
@@ -79,7 +84,7 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
     expect([...show(fromClient), ...show(fromClient2)].filter((line) => !line.endsWith(' connected'))).toEqual([]);
   }
 
-  it('programs kube-proxy\'s iptables-mode chains, which keep the old semantics (ClusterIP works, wrong targetPort and no endpoints refused)', async () => {
+  it("programs kube-proxy's iptables-mode chains, which keep the old semantics (ClusterIP works, wrong targetPort and no endpoints refused)", async () => {
     const far = lab.pod('far').ip;
     const near = lab.pod('near').ip;
     const svc = kubeProxyChain('SVC', 'shop/web:http', 'TCP');
@@ -111,12 +116,14 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
     await expectHealthy();
   });
 
-  it('stale kube-proxy on the client\'s node: DNAT to a gone pod IP times out there (EHOSTUNREACH after ~3 s), the other node still connects', async () => {
+  it("stale kube-proxy on the client's node: DNAT to a gone pod IP times out there (EHOSTUNREACH after ~3 s), the other node still connects", async () => {
     const ghost = '10.244.2.200';
     await expectHealthy();
     await lab.setServiceOverride('node-1', 'web', { endpoints: [ghost] });
     try {
-      expect(await iptablesSave('node-1', 'nat')).toContain(`-A ${kubeProxyChain('SEP', 'shop/web:http', 'TCP', `${ghost}:${APP_PORT}`)} -p tcp -m comment --comment "shop/web:http" -m tcp -j DNAT --to-destination ${ghost}:${APP_PORT}`);
+      expect(await iptablesSave('node-1', 'nat')).toContain(
+        `-A ${kubeProxyChain('SEP', 'shop/web:http', 'TCP', `${ghost}:${APP_PORT}`)} -p tcp -m comment --comment "shop/web:http" -m tcp -j DNAT --to-destination ${ghost}:${APP_PORT}`,
+      );
       expect((await iptablesSave('node-2', 'nat')).some((line) => line.endsWith(`--to-destination ${lab.pod('far').ip}:${APP_PORT}`))).toBe(true);
       const [quick, patient, otherNode] = await Promise.all([
         lab.probeTcp('client', [target(WEB)], { timeoutMs: PROBE_MS }),
@@ -134,18 +141,26 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
     await expectHealthy();
   });
 
-  it('FORWARD policy DROP on the endpoint\'s node: new flows time out, same-node bridged ones there too, an established one lives on', async () => {
+  it("FORWARD policy DROP on the endpoint's node: new flows time out, same-node bridged ones there too, an established one lives on", async () => {
     await expectHealthy();
     const far = lab.pod('far');
     // A connection opened before the policy flip, echoing every 100 ms: KUBE-FORWARD's
     // RELATED,ESTABLISHED accept keeps it alive, which is what rescues old flows but not new ones.
-    const echo = await lab.spawnIn(far.ns, process.execPath, ['-e', `require('node:net').createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen(8082, () => console.log('ready'))`], {
-      ready: /^ready$/m,
-    });
+    const echo = await lab.spawnIn(
+      far.ns,
+      process.execPath,
+      ['-e', `require('node:net').createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen(8082, () => console.log('ready'))`],
+      {
+        ready: /^ready$/m,
+      },
+    );
     const talker = await lab.spawnIn(
       lab.pod('client').ns,
       process.execPath,
-      ['-e', `const s = require('node:net').connect(8082, '${far.ip}', () => console.log('ready')); s.on('error', (e) => console.log('error ' + e.code)); s.on('data', (d) => console.log('echo ' + d.length)); setInterval(() => s.write('x'), 100);`],
+      [
+        '-e',
+        `const s = require('node:net').connect(8082, '${far.ip}', () => console.log('ready')); s.on('error', (e) => console.log('error ' + e.code)); s.on('data', (d) => console.log('echo ' + d.length)); setInterval(() => s.write('x'), 100);`,
+      ],
       { ready: /^ready$/m },
     );
     const echoes = () => (talker.output().match(/^echo /gm) ?? []).length;
@@ -158,12 +173,7 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
         // Bridged pod→pod on node-2 crosses FORWARD too (bridge-nf-call-iptables=1).
         lab.probeTcp('client-2', [target(lab.pod('far').ip, APP_PORT)], { timeoutMs: PROBE_MS }),
       ]);
-      expect(show(fromClient)).toEqual([
-        `${lab.pod('far').ip}:${APP_PORT} timeout`,
-        `${WEB}:80 timeout`,
-        `${lab.pod('near').ip}:${APP_PORT} connected`,
-        `${NEAR}:80 connected`,
-      ]);
+      expect(show(fromClient)).toEqual([`${lab.pod('far').ip}:${APP_PORT} timeout`, `${WEB}:80 timeout`, `${lab.pod('near').ip}:${APP_PORT} connected`, `${NEAR}:80 connected`]);
       expect(show(fromClient2)).toEqual([`${lab.pod('far').ip}:${APP_PORT} timeout`]);
       // ~15 echoes during the 1.5 s probes on the connection made before the flip.
       expect(echoes() - before).toBeGreaterThanOrEqual(5);
@@ -175,7 +185,7 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
     await expectHealthy();
   });
 
-  it('a foreign DROP rule in FORWARD on the endpoint\'s node: timeout, and the client node\'s conntrack keeps the ClusterIP flow [UNREPLIED]', async () => {
+  it("a foreign DROP rule in FORWARD on the endpoint's node: timeout, and the client node's conntrack keeps the ClusterIP flow [UNREPLIED]", async () => {
     const far = lab.pod('far').ip;
     const client = lab.pod('client').ip;
     await expectHealthy();
@@ -198,12 +208,16 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
     await expectHealthy();
   });
 
-  it('the client\'s node loses its route to the other pod CIDR: ENETUNREACH at once, for the pod IP and the ClusterIP', async () => {
+  it("the client's node loses its route to the other pod CIDR: ENETUNREACH at once, for the pod IP and the ClusterIP", async () => {
     await expectHealthy();
     await lab.deleteRoute('node-1', lab.node('node-2').podCIDR);
     try {
       const results = await lab.probeTcp('client', [target(lab.pod('far').ip, APP_PORT), target(WEB), target(lab.pod('near').ip, APP_PORT)], { timeoutMs: PROBE_MS });
-      expect(show(results)).toEqual([`${lab.pod('far').ip}:${APP_PORT} unreachable ENETUNREACH`, `${WEB}:80 unreachable ENETUNREACH`, `${lab.pod('near').ip}:${APP_PORT} connected`]);
+      expect(show(results)).toEqual([
+        `${lab.pod('far').ip}:${APP_PORT} unreachable ENETUNREACH`,
+        `${WEB}:80 unreachable ENETUNREACH`,
+        `${lab.pod('near').ip}:${APP_PORT} connected`,
+      ]);
       expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(500);
     } finally {
       await lab.restoreRoutes('node-1');
@@ -211,7 +225,7 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
     await expectHealthy();
   });
 
-  it('asymmetric routing over a second link: strict rp_filter on the endpoint\'s node drops (iface or all), loose lets it through', async () => {
+  it("asymmetric routing over a second link: strict rp_filter on the endpoint's node drops (iface or all), loose lets it through", async () => {
     const far = lab.pod('far').ip;
     const node2 = lab.node('node-2').ns;
     await expectHealthy();
@@ -237,17 +251,12 @@ describeNetlab('network lab: data-plane faults on real packets (bridge CNI, node
     await expectHealthy();
   });
 
-  it('ip_forward=0 on the client\'s node: routed traffic times out (a same-node ClusterIP too), bridged same-node pod→pod still connects', async () => {
+  it("ip_forward=0 on the client's node: routed traffic times out (a same-node ClusterIP too), bridged same-node pod→pod still connects", async () => {
     await expectHealthy();
     await lab.sysctl(lab.node('node-1').ns, 'net.ipv4.ip_forward', 0);
     try {
       const results = await lab.probeTcp('client', [target(lab.pod('far').ip, APP_PORT), target(WEB), target(lab.pod('near').ip, APP_PORT), target(NEAR)], { timeoutMs: PROBE_MS });
-      expect(show(results)).toEqual([
-        `${lab.pod('far').ip}:${APP_PORT} timeout`,
-        `${WEB}:80 timeout`,
-        `${lab.pod('near').ip}:${APP_PORT} connected`,
-        `${NEAR}:80 timeout`,
-      ]);
+      expect(show(results)).toEqual([`${lab.pod('far').ip}:${APP_PORT} timeout`, `${WEB}:80 timeout`, `${lab.pod('near').ip}:${APP_PORT} connected`, `${NEAR}:80 timeout`]);
     } finally {
       await lab.sysctl(lab.node('node-1').ns, 'net.ipv4.ip_forward', 1);
     }
@@ -316,10 +325,13 @@ describeNetlab('network lab: data-plane faults on real packets (routed CNI, a ro
     expect(show(await lab.probeTcp('client', allTargets(), { timeoutMs: PROBE_MS })).filter((line) => !line.endsWith(' connected'))).toEqual([]);
   });
 
-  it('stale kube-proxy on the client\'s node with a routed CNI: the gone pod IP hits node-2\'s blackhole route, a plain timeout (no EHOSTUNREACH)', async () => {
+  it("stale kube-proxy on the client's node with a routed CNI: the gone pod IP hits node-2's blackhole route, a plain timeout (no EHOSTUNREACH)", async () => {
     await lab.setServiceOverride('node-1', 'web', { endpoints: ['10.244.2.200'] });
     try {
-      const [patient, direct] = await Promise.all([lab.probeTcp('client', [target(WEB)], { timeoutMs: 4000 }), lab.probeTcp('client', [target(lab.pod('far').ip, APP_PORT)], { timeoutMs: PROBE_MS })]);
+      const [patient, direct] = await Promise.all([
+        lab.probeTcp('client', [target(WEB)], { timeoutMs: 4000 }),
+        lab.probeTcp('client', [target(lab.pod('far').ip, APP_PORT)], { timeoutMs: PROBE_MS }),
+      ]);
       expect(show(patient)).toEqual([`${WEB}:80 timeout`]);
       expect(show(direct)).toEqual([`${lab.pod('far').ip}:${APP_PORT} connected`]);
     } finally {
@@ -342,10 +354,7 @@ describeNetlab('network lab: data-plane faults on real packets (routed CNI, a ro
     try {
       await lab.setRouterMtu(1400);
       expect(lab.router).toMatchObject({ mtu: 1400, dropFragNeeded: true });
-      const [stalled, handshakes] = await Promise.all([
-        transfers(2000),
-        lab.probeTcp('node-2', [target(lab.node('node-1').internalIP, NODE_BULK_PORT)], { timeoutMs: PROBE_MS }),
-      ]);
+      const [stalled, handshakes] = await Promise.all([transfers(2000), lab.probeTcp('node-2', [target(lab.node('node-1').internalIP, NODE_BULK_PORT)], { timeoutMs: PROBE_MS })]);
       expect(show(handshakes)).toEqual([`${lab.node('node-1').internalIP}:${NODE_BULK_PORT} connected`]);
       for (const result of [stalled.node, stalled.pod]) {
         expect(result).toMatchObject({ outcome: 'stalled', connected: true });

@@ -44,7 +44,7 @@ describeNetlab('network lab: one bad CoreDNS replica among two', () => {
     expect(direct?.evidence.join('\n')).toContain(cluster.dnsReplica!.pod);
   });
 
-  it("the node-2 replica answers NXDOMAIN for every cluster name: coredns-endpoint-failing names it and its node", async () => {
+  it('the node-2 replica answers NXDOMAIN for every cluster name: coredns-endpoint-failing names it and its node', async () => {
     const replica = cluster.dnsReplica!;
     await replica.child.stop();
     // Same server, no records: dnsmasq still owns cluster.local, so every name is NXDOMAIN there.

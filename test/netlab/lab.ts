@@ -712,7 +712,15 @@ export class Lab {
 
   /** kube-proxy's iptables-mode rules (the shape `iptables-save` shows on a real node) plus the lab's own. */
   private netfilterRules(node: LabNode): string {
-    const natChains = [':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-POSTROUTING - [0:0]', ':KUBE-MARK-MASQ - [0:0]'];
+    const natChains = [
+      ':PREROUTING ACCEPT [0:0]',
+      ':INPUT ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ':POSTROUTING ACCEPT [0:0]',
+      ':KUBE-SERVICES - [0:0]',
+      ':KUBE-POSTROUTING - [0:0]',
+      ':KUBE-MARK-MASQ - [0:0]',
+    ];
     const nat = [
       '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
       '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
@@ -757,7 +765,10 @@ export class Lab {
       const name = service.name ?? key;
       // internalTrafficPolicy Local: only this node's endpoints; none here (but some elsewhere) is
       // kube-proxy's "has no local endpoints" DROP in the filter table, not the REJECT.
-      const endpoints = service.internalTrafficPolicy === 'Local' ? service.endpoints.filter((ip) => [...this.pods.values()].some((p) => p.ip === ip && p.node.index === node.index)) : service.endpoints;
+      const endpoints =
+        service.internalTrafficPolicy === 'Local'
+          ? service.endpoints.filter((ip) => [...this.pods.values()].some((p) => p.ip === ip && p.node.index === node.index))
+          : service.endpoints;
       for (const port of service.ports) {
         const protocol = port.protocol.toLowerCase();
         const spn = quotable(servicePortName(namespace, name, port.name ?? `p${port.port}`));

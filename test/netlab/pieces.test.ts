@@ -102,7 +102,7 @@ describeNetlab('network lab: node facts, probes and agent', () => {
     ]);
   });
 
-  it('classifies a wrong targetPort and kube-proxy\'s REJECT for a Service without endpoints as refused', async () => {
+  it("classifies a wrong targetPort and kube-proxy's REJECT for a Service without endpoints as refused", async () => {
     const wrong = await probeFromClient(objects([service('web-wrong-port', WRONG_PORT_IP)]), 'web-wrong-port');
     expect(wrong.tcp).toMatchObject([{ role: 'clusterIP', outcome: 'refused', detail: 'ECONNREFUSED' }]);
     const empty = await probeFromClient(objects([service('web-empty', EMPTY_IP)]), 'web-empty');
@@ -191,11 +191,7 @@ describeNetlab('network lab: node facts, probes and agent', () => {
         ['node-1', 'ok', true],
         ['node-2', 'ok', false],
       ]);
-      const refused = await lab.callIn<NodeAgentFact[]>(lab.pod('client').ns, 'fetchNodeAgents', [
-        nodes,
-        names,
-        { port: AGENT_PORT, token: 'e'.repeat(64), timeoutMs: 3000 },
-      ]);
+      const refused = await lab.callIn<NodeAgentFact[]>(lab.pod('client').ns, 'fetchNodeAgents', [nodes, names, { port: AGENT_PORT, token: 'e'.repeat(64), timeoutMs: 3000 }]);
       expect(refused.map(({ node, status, facts }) => [node, status, facts])).toEqual([
         ['node-1', 'unauthorized', undefined],
         ['node-2', 'unauthorized', undefined],

@@ -34,7 +34,10 @@ describeNetlab('network lab: a Calico GlobalNetworkPolicy enforced in the node n
         order: 10,
         selector: "app == 'web'",
         types: ['Ingress'],
-        ingress: [{ action: 'Deny', protocol: 'TCP', source: { namespaceSelector: "projectcalico.org/name == 'netcheck'" }, destination: { ports: [APP_PORT] } }, { action: 'Pass' }],
+        ingress: [
+          { action: 'Deny', protocol: 'TCP', source: { namespaceSelector: "projectcalico.org/name == 'netcheck'" }, destination: { ports: [APP_PORT] } },
+          { action: 'Pass' },
+        ],
       }),
     ];
     // Calico's enforcement on web's node; pay's drop (its NetworkPolicy) stays as populateCluster set it.

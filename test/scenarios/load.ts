@@ -154,7 +154,8 @@ function fillPolicySystems(raw: Loose): Loose {
       for (const section of ['ingress', 'ingressDeny', 'egress', 'egressDeny']) {
         list(spec[section], `${where}.cilium[${i}].specs[${j}].${section}`).forEach((rule, k) => {
           const bad = Object.keys(rule).filter((key) => !['endpoints', 'cidr', 'cidrSet', 'entities', 'toPorts', 'unsupported'].includes(key));
-          if (bad.length) throw new FixtureError(`${where}.cilium[${i}].specs[${j}].${section}[${k}]: unknown key(s) ${bad.join(', ')} (use endpoints, cidr, cidrSet, entities, toPorts)`);
+          if (bad.length)
+            throw new FixtureError(`${where}.cilium[${i}].specs[${j}].${section}[${k}]: unknown key(s) ${bad.join(', ')} (use endpoints, cidr, cidrSet, entities, toPorts)`);
         });
       }
     });

@@ -57,8 +57,16 @@ describe('decide', () => {
   });
 
   it('refuses another namespace, another cluster and another command by the channel rule', () => {
-    expect(decide(teamPolicy, ask({ namespaces: ['kube-system'], user: 'U0ALICE' }))).toMatchObject({ outcome: 'refused', rule: 'channel:C0SHOP', reason: 'channel C0SHOP is not granted namespace kube-system' });
-    expect(decide(teamPolicy, ask({ cluster: 'prod', user: 'U0ALICE' }))).toMatchObject({ outcome: 'refused', rule: 'channel:C0SHOP', reason: 'channel C0SHOP is not granted cluster prod' });
+    expect(decide(teamPolicy, ask({ namespaces: ['kube-system'], user: 'U0ALICE' }))).toMatchObject({
+      outcome: 'refused',
+      rule: 'channel:C0SHOP',
+      reason: 'channel C0SHOP is not granted namespace kube-system',
+    });
+    expect(decide(teamPolicy, ask({ cluster: 'prod', user: 'U0ALICE' }))).toMatchObject({
+      outcome: 'refused',
+      rule: 'channel:C0SHOP',
+      reason: 'channel C0SHOP is not granted cluster prod',
+    });
     expect(decide(teamPolicy, ask({ command: 'cluster', namespaces: [] }))).toMatchObject({ outcome: 'refused', rule: 'channel:C0SHOP' });
   });
 
@@ -157,8 +165,23 @@ describe('audit line', () => {
     const refusedRequest = ask({ cluster: 'prod' });
     auditDecision(log, { at: 'door', request: refusedRequest, decision: decide(teamPolicy, refusedRequest), target: 'svc payments in shop', trigger: 'slash' }, new Date(0));
     auditDecision(log, { at: 'worker', request: ask({}), decision: decide(teamPolicy, ask({}), { groups: [] }), target: 'svc payments in shop', jobId: 'j1' });
-    expect(lines.map((l) => [l.level, l.message])).toEqual([['warn', 'access refused'], ['info', 'access allowed']]);
-    expect(lines[0]!.extra).toMatchObject({ audit: 'access', decisionPoint: 'door', outcome: 'refused', rule: 'channel:C0SHOP', user: 'U0BOB', channel: 'C0SHOP', command: 'svc', cluster: 'prod', namespaces: ['shop'], target: 'svc payments in shop', AccessRefusals: 1 });
+    expect(lines.map((l) => [l.level, l.message])).toEqual([
+      ['warn', 'access refused'],
+      ['info', 'access allowed'],
+    ]);
+    expect(lines[0]!.extra).toMatchObject({
+      audit: 'access',
+      decisionPoint: 'door',
+      outcome: 'refused',
+      rule: 'channel:C0SHOP',
+      user: 'U0BOB',
+      channel: 'C0SHOP',
+      command: 'svc',
+      cluster: 'prod',
+      namespaces: ['shop'],
+      target: 'svc payments in shop',
+      AccessRefusals: 1,
+    });
     expect(lines[0]!.extra._aws).toMatchObject({ Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'netcheck', Metrics: [{ Name: 'AccessRefusals', Unit: 'Count' }] }] });
     expect(lines[1]!.extra).toMatchObject({ outcome: 'allowed', rule: 'channel:C0SHOP + everyone', jobId: 'j1' });
     expect(lines[1]!.extra).not.toHaveProperty('_aws');

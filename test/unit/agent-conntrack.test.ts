@@ -113,7 +113,8 @@ describe('readConntrackEntries', () => {
   it('makes a missing tool or a permission error unknown, never zero', async () => {
     const denied = runner(() => ({
       ok: false,
-      reason: 'conntrack -L -p tcp -d 10.96.0.20 --dport 80 exited with status 1: conntrack v1.4.7 (conntrack-tools): Operation failed: sorry, you must be root or get CAP_NET_ADMIN capability to do this',
+      reason:
+        'conntrack -L -p tcp -d 10.96.0.20 --dport 80 exited with status 1: conntrack v1.4.7 (conntrack-tools): Operation failed: sorry, you must be root or get CAP_NET_ADMIN capability to do this',
       stderr: '',
       code: 1,
     }));

@@ -26,10 +26,12 @@ describe('parseIpvsadm', () => {
 });
 
 describe('ipvsServiceRules', () => {
-  const answering = (stdout: string): ToolRunner => async (request) => {
-    expect(request.command).toBe('ipvsadm');
-    return { ok: true, stdout, stderr: '', code: 0 };
-  };
+  const answering =
+    (stdout: string): ToolRunner =>
+    async (request) => {
+      expect(request.command).toBe('ipvsadm');
+      return { ok: true, stdout, stderr: '', code: 0 };
+    };
 
   it('reads the backends kube-proxy programmed for one ClusterIP', async () => {
     const rules = await ipvsServiceRules({ ip: '10.96.0.20', port: 80, protocol: 'TCP' }, answering(RECORDED), 1000);

@@ -158,9 +158,14 @@ describe('parseIptables', () => {
   });
 
   it('reads the matches kube-proxy writes, keeping quoted comments whole', () => {
-    expect(
-      ruleMatches('-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ABCDEF0123456789'),
-    ).toEqual({ destination: '10.96.0.20/32', negatedDestination: false, protocol: 'tcp', dport: 80, comment: 'shop/web:http cluster IP', matchSets: [] });
+    expect(ruleMatches('-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ABCDEF0123456789')).toEqual({
+      destination: '10.96.0.20/32',
+      negatedDestination: false,
+      protocol: 'tcp',
+      dport: 80,
+      comment: 'shop/web:http cluster IP',
+      matchSets: [],
+    });
     expect(ruleMatches('-A KUBE-SVC-X ! -d 10.96.0.20/32 -j KUBE-MARK-MASQ').negatedDestination).toBe(true);
     expect(ruleMatches('-A KUBE-SEP-X -p tcp -m tcp -j DNAT --to-destination [fd00::a]:8080').toDestination).toBe('[fd00::a]:8080');
   });
@@ -169,7 +174,7 @@ describe('parseIptables', () => {
 describe('netfilter facts from iptables-save (kube-proxy iptables mode)', () => {
   const snapshot = netfilterFromDumps({ iptablesSave: IPTABLES_SAVE });
 
-  it('reports the FORWARD DROP policy and only the drops that are neither kube-proxy\'s nor a CNI\'s', () => {
+  it("reports the FORWARD DROP policy and only the drops that are neither kube-proxy's nor a CNI's", () => {
     expect(snapshot.facts).toMatchObject({
       sources: ['iptables-nft'],
       forwardPolicy: 'drop',
@@ -196,7 +201,7 @@ describe('netfilter facts from iptables-save (kube-proxy iptables mode)', () => 
     expect(rules?.detail).toContain('shop/web:http cluster IP');
   });
 
-  it('reports kube-proxy\'s REJECT for a Service without endpoints, a DNAT straight in KUBE-SERVICES, and addresses it never programmed', async () => {
+  it("reports kube-proxy's REJECT for a Service without endpoints, a DNAT straight in KUBE-SERVICES, and addresses it never programmed", async () => {
     const [rejected, direct, missing, wrongProtocol] = await snapshot.serviceRules([empty, dns, unknownAddress, { ...web, protocol: 'UDP' }]);
     expect(rejected).toMatchObject({ mode: 'iptables', found: true, backends: [], rejects: true });
     expect(rejected?.detail).toContain('shop/empty:http has no endpoints');
@@ -210,7 +215,7 @@ describe('netfilter facts from iptables-save (kube-proxy iptables mode)', () => 
 describe('netfilter facts from nft -j (kube-proxy nftables mode)', () => {
   const snapshot = netfilterFromDumps({ nftRuleset: NFT_KUBE_PROXY });
 
-  it('sees the forward drop policy and the firewall\'s drops, not kube-proxy\'s reject-chain', () => {
+  it("sees the forward drop policy and the firewall's drops, not kube-proxy's reject-chain", () => {
     expect(snapshot.facts).toMatchObject({ sources: ['nft'], forwardPolicy: 'drop', forwardDropChains: ['inet firewall fw-forward'], kubeProxyMode: 'nftables' });
     expect(snapshot.facts?.foreignDrops).toEqual([
       { table: 'inet firewall', chain: 'fw-forward', hook: 'forward', verdict: 'drop', text: 'iifname "eth0" tcp dport { 22, 443 } drop' },
@@ -231,11 +236,27 @@ describe('netfilter facts from nft -j (kube-proxy nftables mode)', () => {
       'meta l4proto tcp dnat to 10.244.2.10:8080',
     );
     expect(
-      renderNftRule([{ vmap: { key: { numgen: { mode: 'random', mod: 2, offset: 0 } }, data: { set: [[0, { goto: { target: 'endpoint-a' } }], [1, { goto: { target: 'endpoint-b' } }]] } } }]),
+      renderNftRule([
+        {
+          vmap: {
+            key: { numgen: { mode: 'random', mod: 2, offset: 0 } },
+            data: {
+              set: [
+                [0, { goto: { target: 'endpoint-a' } }],
+                [1, { goto: { target: 'endpoint-b' } }],
+              ],
+            },
+          },
+        },
+      ]),
     ).toBe('numgen random mod 2 vmap { 0 : goto endpoint-a, 1 : goto endpoint-b }');
-    expect(renderNftRule([{ match: { op: '!=', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: '10.244.0.0', len: 16 } } } }, { counter: { packets: 0, bytes: 0 } }, { jump: { target: 'mark-for-masquerade' } }])).toBe(
-      'ip saddr != 10.244.0.0/16 jump mark-for-masquerade',
-    );
+    expect(
+      renderNftRule([
+        { match: { op: '!=', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: '10.244.0.0', len: 16 } } } },
+        { counter: { packets: 0, bytes: 0 } },
+        { jump: { target: 'mark-for-masquerade' } },
+      ]),
+    ).toBe('ip saddr != 10.244.0.0/16 jump mark-for-masquerade');
   });
 
   it('reads a forward base chain with policy drop and no drop rules', () => {
@@ -265,7 +286,13 @@ describe('legacy tables, IPVS and nodes without kube-proxy', () => {
     const facts = netfilterFromDumps({ iptablesSave: IPTABLES_SAVE, legacySave: LEGACY_SAVE }).facts;
     expect(facts?.sources).toEqual(['iptables-nft', 'iptables-legacy']);
     expect(facts?.legacyRuleCount).toBe(2);
-    expect(facts?.foreignDrops).toContainEqual({ table: 'iptables-legacy filter', chain: 'FORWARD', hook: 'forward', verdict: 'drop', text: '-A FORWARD -d 10.244.9.0/24 -j DROP' });
+    expect(facts?.foreignDrops).toContainEqual({
+      table: 'iptables-legacy filter',
+      chain: 'FORWARD',
+      hook: 'forward',
+      verdict: 'drop',
+      text: '-A FORWARD -d 10.244.9.0/24 -j DROP',
+    });
   });
 
   it('does not count legacy rules on a legacy-only node, where they are the ruleset', async () => {
@@ -389,7 +416,12 @@ describe('readNetfilter on a live node (scripted tools)', () => {
   });
 
   it('is null with a reason, never an empty ruleset, when no tool answers', async () => {
-    const denied: ToolResult = { ok: false, reason: 'nft -j list chains exited with status 1: Operation not permitted (you must be root)', stderr: 'Operation not permitted (you must be root)\n', code: 1 };
+    const denied: ToolResult = {
+      ok: false,
+      reason: 'nft -j list chains exited with status 1: Operation not permitted (you must be root)',
+      stderr: 'Operation not permitted (you must be root)\n',
+      code: 1,
+    };
     const snapshot = await readNetfilter({ run: scripted({ nft: denied }), procRoot: NO_LEGACY });
     expect(snapshot.facts).toBeNull();
     expect(snapshot.unknown.netfilter).toMatch(/^unknown, because no netfilter tool answered: nft -j list chains exited with status 1: Operation not permitted/);
@@ -408,9 +440,16 @@ describe('readNetfilter on a live node (scripted tools)', () => {
       await mkdir(join(proc, 'net'));
       await writeFile(join(proc, 'net/ip_tables_names'), 'filter\n');
       const run = scripted({
-        'nft -j list chains': ok(JSON.stringify({ nftables: [{ chain: { family: 'inet', table: 'filter', name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } }] })),
+        'nft -j list chains': ok(
+          JSON.stringify({ nftables: [{ chain: { family: 'inet', table: 'filter', name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } }] }),
+        ),
         'nft -j list table inet filter': ok(NFT_POLICY_DROP.replace('"policy": "drop"', '"policy": "accept"')),
-        'iptables-legacy-save': { ok: false, reason: 'iptables-legacy-save exited with status 1: iptables-save v1.8.9 (legacy): Cannot initialize: Permission denied (you must be root)', stderr: '', code: 1 },
+        'iptables-legacy-save': {
+          ok: false,
+          reason: 'iptables-legacy-save exited with status 1: iptables-save v1.8.9 (legacy): Cannot initialize: Permission denied (you must be root)',
+          stderr: '',
+          code: 1,
+        },
       });
       const snapshot = await readNetfilter({ run, procRoot: proc });
       expect(snapshot.facts?.forwardPolicy).toBeNull();
@@ -429,13 +468,27 @@ describe('readNetfilter on a live node (scripted tools)', () => {
 
   it('reads a table iptables-nft calls incompatible through nft instead', async () => {
     const run = scripted({
-      'nft -j list chains': ok(JSON.stringify({ nftables: [{ chain: { family: 'ip', table: 'filter', name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } }] })),
-      'iptables-nft -t filter -S': { ok: false, reason: "iptables-nft -t filter -S exited with status 1: iptables v1.8.9 (nf_tables): table `filter' is incompatible, use 'nft' tool.", stderr: '', code: 1 },
+      'nft -j list chains': ok(
+        JSON.stringify({ nftables: [{ chain: { family: 'ip', table: 'filter', name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } }] }),
+      ),
+      'iptables-nft -t filter -S': {
+        ok: false,
+        reason: "iptables-nft -t filter -S exited with status 1: iptables v1.8.9 (nf_tables): table `filter' is incompatible, use 'nft' tool.",
+        stderr: '',
+        code: 1,
+      },
       'nft -j list table ip filter': ok(
         JSON.stringify({
           nftables: [
             { chain: { family: 'ip', table: 'filter', name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } },
-            { rule: { family: 'ip', table: 'filter', chain: 'forward', expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: '@blocked' } }, { drop: null }] } },
+            {
+              rule: {
+                family: 'ip',
+                table: 'filter',
+                chain: 'forward',
+                expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: '@blocked' } }, { drop: null }],
+              },
+            },
           ],
         }),
       ),
@@ -472,7 +525,14 @@ describe('readNetfilter on a live node (scripted tools)', () => {
 
   it('tells IPVS mode from the ipset match in KUBE-SERVICES when nothing else marks it', async () => {
     const run = scripted({
-      'nft -j list chains': ok(JSON.stringify({ nftables: [{ chain: { family: 'ip', table: 'nat', name: 'PREROUTING', type: 'nat', hook: 'prerouting', prio: -100, policy: 'accept' } }, { chain: { family: 'ip', table: 'nat', name: 'KUBE-SERVICES' } }] })),
+      'nft -j list chains': ok(
+        JSON.stringify({
+          nftables: [
+            { chain: { family: 'ip', table: 'nat', name: 'PREROUTING', type: 'nat', hook: 'prerouting', prio: -100, policy: 'accept' } },
+            { chain: { family: 'ip', table: 'nat', name: 'KUBE-SERVICES' } },
+          ],
+        }),
+      ),
       'iptables-nft -t nat -S KUBE-SERVICES': ok(dashS(IPVS_SAVE, 'nat', 'KUBE-SERVICES')),
     });
     const snapshot = await readNetfilter({ run, procRoot: NO_LEGACY });

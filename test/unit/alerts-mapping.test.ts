@@ -36,10 +36,7 @@ describe('targetFromAlert', () => {
   it('never passes invalid names on: bad values are skipped with a note', () => {
     const out = targetFromAlert({ service: 'web', namespace: 'Shop!', node: 'node_1', pod: 'x' }, {});
     expect(out.target).toEqual({ kind: 'cluster' });
-    expect(out.notes).toEqual([
-      'label namespace="Shop!" ignored: not a DNS label',
-      'label node="node_1" ignored: not a valid node name',
-    ]);
+    expect(out.notes).toEqual(['label namespace="Shop!" ignored: not a DNS label', 'label node="node_1" ignored: not a valid node name']);
   });
 
   it('turns a pod alert into a cluster sweep and says so', () => {

@@ -56,9 +56,12 @@ describe('check registry', () => {
   });
 
   it('turns a check that throws into an error finding instead of crashing the report', () => {
-    const facts = buildFacts({ kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' }, {
-      services: [{ name: 'payments', namespace: 'shop', selector: { app: 'payments' }, ports: [{ port: 80 }] }],
-    });
+    const facts = buildFacts(
+      { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' },
+      {
+        services: [{ name: 'payments', namespace: 'shop', selector: { app: 'payments' }, ports: [{ port: 80 }] }],
+      },
+    );
     // A gatherer bug: pods missing entirely. Pod-reading checks throw; the report must still come back.
     const broken = { ...facts, pods: undefined } as unknown as Facts;
     const findings = runChecks(broken);

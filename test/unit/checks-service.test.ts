@@ -75,10 +75,23 @@ describe('pods-not-ready diagnosis', () => {
   it('names each reason a pod does not serve', () => {
     expect(diagnosePod(pod({ deletionTimestamp: '2026-11-26T06:00:00Z', ready: true }))?.kind).toBe('terminating');
     expect(
-      diagnosePod(pod({ phase: 'Pending', containers: [{ name: 'api', ports: [], ready: false, restartCount: 0, state: 'waiting', reason: 'CreateContainerConfigError', message: 'secret "db-creds" not found' }] })),
+      diagnosePod(
+        pod({
+          phase: 'Pending',
+          containers: [{ name: 'api', ports: [], ready: false, restartCount: 0, state: 'waiting', reason: 'CreateContainerConfigError', message: 'secret "db-creds" not found' }],
+        }),
+      ),
     ).toMatchObject({ kind: 'config-error', reason: 'CreateContainerConfigError: secret "db-creds" not found' });
     expect(
-      diagnosePod(pod({ conditions: [{ type: 'ContainersReady', status: 'True' }, { type: 'example.com/lb-ready', status: 'False' }], containers: [{ name: 'api', ports: [], ready: true, restartCount: 0, state: 'running' }] })),
+      diagnosePod(
+        pod({
+          conditions: [
+            { type: 'ContainersReady', status: 'True' },
+            { type: 'example.com/lb-ready', status: 'False' },
+          ],
+          containers: [{ name: 'api', ports: [], ready: true, restartCount: 0, state: 'running' }],
+        }),
+      ),
     ).toMatchObject({ kind: 'readiness-gate', reason: 'readiness gate example.com/lb-ready is False' });
     expect(diagnosePod(pod({ ready: true, containers: [{ name: 'api', ports: [], ready: true, restartCount: 2, state: 'running' }] }))).toBeUndefined();
   });

@@ -7,7 +7,10 @@ function ds(namespace: string, name: string, labels: Record<string, string>, ima
 }
 
 const kubeProxy = ds('kube-system', 'kube-proxy', { 'k8s-app': 'kube-proxy' }, ['registry.k8s.io/kube-proxy:v1.31.2']);
-const flannel = ds('kube-flannel', 'kube-flannel-ds', { app: 'flannel', 'k8s-app': 'flannel' }, ['docker.io/flannel/flannel:v0.26.1', 'docker.io/flannel/flannel-cni-plugin:v1.5.1-flannel2']);
+const flannel = ds('kube-flannel', 'kube-flannel-ds', { app: 'flannel', 'k8s-app': 'flannel' }, [
+  'docker.io/flannel/flannel:v0.26.1',
+  'docker.io/flannel/flannel-cni-plugin:v1.5.1-flannel2',
+]);
 const flannelRenamed = ds('kube-system', 'flannel', { app: 'flannel' }, ['docker.io/flannel/flannel:v0.26.1']);
 const flannelByImage = ds('kube-system', 'pod-network', {}, ['quay.io/coreos/flannel:v0.15.1', 'docker.io/flannel/flannel:v0.22.0']);
 const calico = ds('calico-system', 'calico-node', { 'k8s-app': 'calico-node' }, ['docker.io/calico/node:v3.28.2', 'docker.io/calico/cni:v3.28.2']);

@@ -32,9 +32,10 @@ describe('handler config', () => {
     expect(problems(() => loadHandlerConfig({}))).toEqual(['NETCHECK_QUEUES (or NETCHECK_QUEUE_URL) is required']);
     expect(problems(() => loadHandlerConfig({ NETCHECK_QUEUES: '{nope' }))[0]).toMatch(/^NETCHECK_QUEUES: must be JSON/);
     expect(problems(() => loadHandlerConfig({ NETCHECK_QUEUES: '{"Prod":"http://x/q"}' }))).toContain('NETCHECK_QUEUES: cluster name "Prod" must be a DNS label');
-    expect(
-      problems(() => loadHandlerConfig({ NETCHECK_QUEUES: '{"prod":"http://x/q"}', NETCHECK_DEFAULT_CLUSTER: 'dev', NETCHECK_CHANNEL_CLUSTERS: '{"C1":"qa"}' })),
-    ).toEqual(['NETCHECK_DEFAULT_CLUSTER: "dev" has no queue in NETCHECK_QUEUES', 'NETCHECK_CHANNEL_CLUSTERS: channel C1 names unknown cluster "qa"']);
+    expect(problems(() => loadHandlerConfig({ NETCHECK_QUEUES: '{"prod":"http://x/q"}', NETCHECK_DEFAULT_CLUSTER: 'dev', NETCHECK_CHANNEL_CLUSTERS: '{"C1":"qa"}' }))).toEqual([
+      'NETCHECK_DEFAULT_CLUSTER: "dev" has no queue in NETCHECK_QUEUES',
+      'NETCHECK_CHANNEL_CLUSTERS: channel C1 names unknown cluster "qa"',
+    ]);
   });
 });
 

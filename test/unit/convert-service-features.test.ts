@@ -3,7 +3,10 @@ import { toEndpointSliceFact, toPodFact, toServiceFact } from '../../lib/kube/co
 
 describe('converting the Service features that silently drop traffic', () => {
   it('keeps sessionAffinity ClientIP, ipFamilies and ipFamilyPolicy; None and junk are dropped', () => {
-    const svc = toServiceFact({ metadata: { name: 'a', namespace: 'shop' }, spec: { sessionAffinity: 'ClientIP', ipFamilies: ['IPv6', 'IPv4', 'IPX'], ipFamilyPolicy: 'RequireDualStack', internalTrafficPolicy: 'Local' } });
+    const svc = toServiceFact({
+      metadata: { name: 'a', namespace: 'shop' },
+      spec: { sessionAffinity: 'ClientIP', ipFamilies: ['IPv6', 'IPv4', 'IPX'], ipFamilyPolicy: 'RequireDualStack', internalTrafficPolicy: 'Local' },
+    });
     expect(svc).toMatchObject({ sessionAffinity: 'ClientIP', ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack', internalTrafficPolicy: 'Local' });
     const plain = toServiceFact({ metadata: { name: 'b', namespace: 'shop' }, spec: { sessionAffinity: 'None', ipFamilyPolicy: 'Sometimes' } });
     expect(plain.sessionAffinity).toBeUndefined();
@@ -28,7 +31,10 @@ describe('converting the Service features that silently drop traffic', () => {
   });
 
   it('keeps what topology-aware routing is asked for and the zone hints endpoints carry', () => {
-    const svc = toServiceFact({ metadata: { name: 'a', namespace: 'shop', annotations: { 'service.kubernetes.io/topology-mode': 'Auto' } }, spec: { trafficDistribution: 'PreferClose' } });
+    const svc = toServiceFact({
+      metadata: { name: 'a', namespace: 'shop', annotations: { 'service.kubernetes.io/topology-mode': 'Auto' } },
+      spec: { trafficDistribution: 'PreferClose' },
+    });
     expect(svc).toMatchObject({ topologyMode: 'Auto', trafficDistribution: 'PreferClose' });
     const legacy = toServiceFact({ metadata: { name: 'b', namespace: 'shop', annotations: { 'service.kubernetes.io/topology-aware-hints': 'auto' } }, spec: {} });
     expect(legacy.topologyMode).toBe('auto');

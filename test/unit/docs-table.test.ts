@@ -28,7 +28,10 @@ function tableRows(markdown: string): Row[] {
     .filter((line) => line.startsWith('| `'))
     .map((line) => {
       // Cells are split on " | "; the table's texts never contain that sequence.
-      const cells = line.slice(1, -1).split(' | ').map((c) => c.trim());
+      const cells = line
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim());
       return { code: (cells[0] ?? '').replace(/`/g, ''), layer: cells[1] ?? '', meaning: cells[2] ?? '', fix: cells.slice(3).join(' | ') };
     });
 }

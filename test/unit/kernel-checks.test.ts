@@ -130,7 +130,18 @@ describe('ip-forward-disabled', () => {
   it('only explains symptoms on the node where forwarding is off', () => {
     const f = facts([ok('node-1', { ipForward: false }), ok('node-2', { ipForward: false })], {}, { kind: 'cluster', cluster: 'test' });
     const cause = only(ipForward, f);
-    const symptom = (node: string): Finding => ({ id: `endpoint-timeout@${node}`, code: 'endpoint-timeout', layer: 'dataplane', status: 'fail', title: '', detail: '', evidence: [], remediation: '', docs: '', subjects: [{ kind: 'node', name: node }] });
+    const symptom = (node: string): Finding => ({
+      id: `endpoint-timeout@${node}`,
+      code: 'endpoint-timeout',
+      layer: 'dataplane',
+      status: 'fail',
+      title: '',
+      detail: '',
+      evidence: [],
+      remediation: '',
+      docs: '',
+      subjects: [{ kind: 'node', name: node }],
+    });
     expect(ipForward.explainsFinding?.(cause, symptom('node-2'), f)).toBe(true);
     expect(ipForward.explainsFinding?.(cause, symptom('node-3'), f)).toBe(false);
   });
@@ -185,7 +196,10 @@ describe('rp-filter-strict', () => {
     expect(only(rpFilter, facts([strict])).status).toBe('warn');
   });
 
-  const cni = [{ name: 'eth0', mtu: 1500, kind: 'primary' as const }, { name: 'flannel.1', mtu: 1450, kind: 'cni' as const }];
+  const cni = [
+    { name: 'eth0', mtu: 1500, kind: 'primary' as const },
+    { name: 'flannel.1', mtu: 1450, kind: 'cni' as const },
+  ];
   const run = (all: number, iface: number) => only(rpFilter, facts([ok('node-2', { interfaces: cni, rpFilter: { all, default: 0, interfaces: { 'flannel.1': iface } } })]));
   it('uses the higher of conf/all and conf/<iface>', () => {
     expect(run(0, 0).status).toBe('pass');
@@ -200,7 +214,17 @@ describe('rp-filter-strict', () => {
 
 describe('mtu-mismatch', () => {
   const run = (name: string, overlayMtu: number, primaryMtu = 1500) =>
-    only(mtu, facts([ok('node-2', { interfaces: [{ name: 'ens5', mtu: primaryMtu, kind: 'primary' }, { name, mtu: overlayMtu, kind: 'cni' }] })]));
+    only(
+      mtu,
+      facts([
+        ok('node-2', {
+          interfaces: [
+            { name: 'ens5', mtu: primaryMtu, kind: 'primary' },
+            { name, mtu: overlayMtu, kind: 'cni' },
+          ],
+        }),
+      ]),
+    );
   it('accounts for each encapsulation overhead', () => {
     expect(run('flannel.1', 1450).status).toBe('pass');
     expect(run('flannel.1', 1451).status).toBe('warn');
@@ -219,7 +243,11 @@ describe('pod-cidr-route-missing', () => {
   const flannel = ds('kube-flannel-ds', { app: 'flannel' }, ['docker.io/flannel/flannel:v0.26.1']);
   const run = (routes: NodeKernelFacts['routes'], sets = [flannel]) => only(podCidrRoute, facts([ok('node-2', { routes })], { systemDaemonSets: sets }));
   it('a default route does not count as a route to a pod CIDR', () => {
-    const result = run([{ destination: 'default', gateway: '172.18.0.1' }, { destination: '0.0.0.0/0', gateway: '172.18.0.1' }, { destination: '10.244.2.0/24', device: 'cni0' }]);
+    const result = run([
+      { destination: 'default', gateway: '172.18.0.1' },
+      { destination: '0.0.0.0/0', gateway: '172.18.0.1' },
+      { destination: '10.244.2.0/24', device: 'cni0' },
+    ]);
     expect(result.status).toBe('fail');
     expect(result.detail).toContain('node-2: no route to 10.244.1.0/24 (node-1), 10.244.3.0/24 (node-3)');
   });

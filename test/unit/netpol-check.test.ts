@@ -24,13 +24,25 @@ function facts(policies: NetworkPolicyFact[], source: ProbeFacts['source'] | nul
   return {
     target: { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' },
     collectedAt: '2026-11-26T07:00:00.000Z',
-    services: [{ namespace: 'shop', name: 'payments', type: 'ClusterIP', clusterIP: '10.96.41.7', selector: { app: 'payments' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] }],
+    services: [
+      {
+        namespace: 'shop',
+        name: 'payments',
+        type: 'ClusterIP',
+        clusterIP: '10.96.41.7',
+        selector: { app: 'payments' },
+        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+      },
+    ],
     sameNameElsewhere: [],
     pods,
     endpointSlices: [],
     nodes: [],
     networkPolicies: policies,
-    namespaces: [{ name: 'shop', labels: {} }, { name: 'netcheck', labels: {} }],
+    namespaces: [
+      { name: 'shop', labels: {} },
+      { name: 'netcheck', labels: {} },
+    ],
     systemDaemonSets: [],
     systemPods: [],
     probes: { enabled: true, ...(source ? { source } : {}), tcp: [], dns: [] },

@@ -1,13 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ipInCidr, type NamespaceFact, type NetworkPolicyFact, type PodFact } from '../../lib/model/index.js';
-import {
-  type Connection,
-  type Endpoint,
-  effectivePolicyTypes,
-  evaluateConnection,
-  explainDenial,
-  podEndpoint,
-} from '../../lib/checks/lib/netpol.js';
+import { type Connection, type Endpoint, effectivePolicyTypes, evaluateConnection, explainDenial, podEndpoint } from '../../lib/checks/lib/netpol.js';
 
 const namespaces: NamespaceFact[] = [
   { name: 'shop', labels: { team: 'payments' } },
@@ -15,7 +8,13 @@ const namespaces: NamespaceFact[] = [
   { name: 'netcheck', labels: {} },
 ];
 
-function pod(namespace: string, name: string, labels: Record<string, string>, ip: string, ports: { name?: string; containerPort: number; protocol?: 'TCP' | 'UDP' }[] = []): PodFact {
+function pod(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  ip: string,
+  ports: { name?: string; containerPort: number; protocol?: 'TCP' | 'UDP' }[] = [],
+): PodFact {
   return {
     namespace,
     name,
@@ -77,10 +76,7 @@ const cases: Case[] = [
   },
   {
     name: 'policies are additive: default deny plus an allow from web',
-    policies: [
-      policy({ name: 'default-deny', podSelector: {} }),
-      policy({ name: 'allow-web', ingress: [{ peers: [{ podSelector: { matchLabels: { app: 'web' } } }] }] }),
-    ],
+    policies: [policy({ name: 'default-deny', podSelector: {} }), policy({ name: 'allow-web', ingress: [{ peers: [{ podSelector: { matchLabels: { app: 'web' } } }] }] })],
     connection: to(frontend),
     allowed: true,
   },
@@ -126,9 +122,7 @@ const cases: Case[] = [
   },
   {
     name: 'matchExpressions NotIn excludes the frontend tier',
-    policies: [
-      policy({ name: 'no-frontend', ingress: [{ peers: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['frontend'] }] } }] }] }),
-    ],
+    policies: [policy({ name: 'no-frontend', ingress: [{ peers: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['frontend'] }] } }] }] })],
     connection: to(frontend),
     allowed: false,
   },

@@ -109,9 +109,7 @@ describe('readNodeFacts', () => {
     expect(facts.bridgeNetfilterLoaded).toBe(false);
     expect(facts.bridgeNfCallIptables).toBeNull();
     expect(facts.bridgeNfCallIp6tables).toBeNull();
-    expect(facts.unknown.bridgeNfCallIptables).toBe(
-      `unknown, because ${join(proc, 'sys/net/bridge')} does not exist (br_netfilter not loaded)`,
-    );
+    expect(facts.unknown.bridgeNfCallIptables).toBe(`unknown, because ${join(proc, 'sys/net/bridge')} does not exist (br_netfilter not loaded)`);
   });
 
   it('says br_netfilter is not loaded when /proc/sys/net/bridge is empty (a mount hiding it)', async () => {
@@ -146,17 +144,7 @@ describe('readNodeFacts', () => {
       routes: [],
     });
     expect(Object.keys(facts.unknown).sort()).toEqual(
-      [
-        'bridgeNfCallIp6tables',
-        'bridgeNfCallIptables',
-        'conntrack',
-        'interfaces',
-        'ipForward',
-        'ipv6Forward',
-        'routes',
-        'rpFilter.all',
-        'rpFilter.default',
-      ].sort(),
+      ['bridgeNfCallIp6tables', 'bridgeNfCallIptables', 'conntrack', 'interfaces', 'ipForward', 'ipv6Forward', 'routes', 'rpFilter.all', 'rpFilter.default'].sort(),
     );
     expect(facts.unknown.ipForward).toBe(`unknown, because ${join(proc, 'sys/net/ipv4/ip_forward')} does not exist`);
   });

@@ -13,7 +13,13 @@ const namespaces = [
   { name: 'web', labels: { team: 'web' } },
 ];
 const nodes = [{ name: 'node-1', labels: { zone: 'a' }, ready: true, networkUnavailable: null, internalIP: '192.168.1.1', podCIDRs: [], unschedulable: false, taints: [] }];
-const api: Endpoint = { namespace: 'shop', labels: { app: 'api' }, ip: '10.0.1.5', containerPorts: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }], description: 'pod shop/api' };
+const api: Endpoint = {
+  namespace: 'shop',
+  labels: { app: 'api' },
+  ip: '10.0.1.5',
+  containerPorts: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+  description: 'pod shop/api',
+};
 const client: Endpoint = { namespace: 'web', labels: { app: 'frontend' }, ip: '10.0.2.7', description: 'pod web/frontend' };
 const outside: Endpoint = { ip: '203.0.113.9', description: '203.0.113.9' };
 
@@ -66,20 +72,34 @@ describe('Calico order, tiers, Pass and Log', () => {
   });
 
   it('lower order first within a tier; Log goes on to the next rule', () => {
-    const v = decide({ calico: [gnp('b-deny', 20, 'default', [{ action: 'Deny' }]), gnp('a-allow', 10, 'default', [{ action: 'Log' }, { action: 'Allow', protocol: 'TCP', destination: { ports: ['8000:8100'] } }])] });
+    const v = decide({
+      calico: [
+        gnp('b-deny', 20, 'default', [{ action: 'Deny' }]),
+        gnp('a-allow', 10, 'default', [{ action: 'Log' }, { action: 'Allow', protocol: 'TCP', destination: { ports: ['8000:8100'] } }]),
+      ],
+    });
     expect(v.allowed).toBe(true);
     expect(v.ingress?.decidedBy[0]).toMatchObject({ policy: { name: 'a-allow' }, rule: { index: 1 } });
   });
 
   it('Pass skips to the next tier, where the NetworkPolicy (default tier) admits on the named port', () => {
-    const v = decide({ calicoTiers: [{ name: 'security', order: 100 }], calico: [gnp('pass-web', 1, 'security', [{ action: 'Pass', source: { namespaceSelector: "team == 'web'" } }, { action: 'Deny' }])] }, { networkPolicies: [allowWeb] });
+    const v = decide(
+      {
+        calicoTiers: [{ name: 'security', order: 100 }],
+        calico: [gnp('pass-web', 1, 'security', [{ action: 'Pass', source: { namespaceSelector: "team == 'web'" } }, { action: 'Deny' }])],
+      },
+      { networkPolicies: [allowWeb] },
+    );
     expect(v.allowed).toBe(true);
     expect(v.ingress?.decidedBy[0]?.policy).toMatchObject({ kind: 'NetworkPolicy', name: 'allow-web' });
   });
 
   it('a tier whose policies decide nothing denies, unless its defaultAction is Pass', () => {
     const policies = [gnp('only-monitoring', 1, 'security', [{ action: 'Allow', source: { namespaceSelector: "team == 'monitoring'" } }])];
-    expect(decide({ calicoTiers: [{ name: 'security', order: 100 }], calico: policies }).ingress).toMatchObject({ allowed: false, reason: expect.stringContaining('end of the tier') });
+    expect(decide({ calicoTiers: [{ name: 'security', order: 100 }], calico: policies }).ingress).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('end of the tier'),
+    });
     expect(decide({ calicoTiers: [{ name: 'security', order: 100, defaultAction: 'Pass' }], calico: policies }).allowed).toBe(true);
   });
 
@@ -147,9 +167,26 @@ describe('AdminNetworkPolicy and the baseline', () => {
   });
 
   it('egress: a BANP deny of the world loses to a NetworkPolicy egress allow, and decides where nothing else does', () => {
-    const banp = { kind: 'BaselineAdminNetworkPolicy' as const, name: 'default', subject: { namespaces: {} }, ingress: [], egress: [{ name: 'no-internet', action: 'Deny' as const, peers: [{ networks: ['0.0.0.0/0'] }] }] };
-    const egressAllow: NetworkPolicyFact = { namespace: 'shop', name: 'egress-out', podSelector: {}, policyTypes: ['Egress'], ingress: [], egress: [{ peers: [{ ipBlock: { cidr: '203.0.113.0/24' } }] }] };
-    expect(decide({ admin: [banp] }, { source: api, destination: outside }).egress).toMatchObject({ allowed: false, stage: 'baseline', decidedBy: [{ rule: { name: 'no-internet' } }] });
+    const banp = {
+      kind: 'BaselineAdminNetworkPolicy' as const,
+      name: 'default',
+      subject: { namespaces: {} },
+      ingress: [],
+      egress: [{ name: 'no-internet', action: 'Deny' as const, peers: [{ networks: ['0.0.0.0/0'] }] }],
+    };
+    const egressAllow: NetworkPolicyFact = {
+      namespace: 'shop',
+      name: 'egress-out',
+      podSelector: {},
+      policyTypes: ['Egress'],
+      ingress: [],
+      egress: [{ peers: [{ ipBlock: { cidr: '203.0.113.0/24' } }] }],
+    };
+    expect(decide({ admin: [banp] }, { source: api, destination: outside }).egress).toMatchObject({
+      allowed: false,
+      stage: 'baseline',
+      decidedBy: [{ rule: { name: 'no-internet' } }],
+    });
     expect(decide({ admin: [banp] }, { source: api, destination: outside, networkPolicies: [egressAllow] }).egress).toMatchObject({ allowed: true, stage: 'namespace' });
   });
 });

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CODES, type Code, type Finding, type Report, type ServiceResult, type SweepReport } from '../../lib/model/index.js';
 import { grouped, testFinding } from './report-fixtures.js';
-import { messageBlocks, renderSlackAllChecks, renderSlackFollowUp, renderSlackJobFailure, renderSlackSummary, renderSlackThread, RERUN_ACTION_ID, STATUS_COLOR, type SlackMessage, type SlackThread } from '../../lib/render/slack.js';
+import {
+  messageBlocks,
+  renderSlackAllChecks,
+  renderSlackFollowUp,
+  renderSlackJobFailure,
+  renderSlackSummary,
+  renderSlackThread,
+  RERUN_ACTION_ID,
+  STATUS_COLOR,
+  type SlackMessage,
+  type SlackThread,
+} from '../../lib/render/slack.js';
 import { ACTION_IDS, actionValueSchemas, parseActionValue } from '../../lib/slack/actions.js';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { withContext } from '../support/with-context.js';
@@ -149,8 +160,8 @@ describe('renderSlackThread', () => {
     expect(passReply).not.toContain('no DNS probe requested for svc jobs');
     expect(passReply).toContain('1 check could not run — because the agent on node-3 did not answer');
     // The parent says the root cause's fix; its reply does not repeat it.
-    expect(allText(thread.parent)).toContain("sysctl -w net.ipv4.ip_forward=1");
-    expect(rootReply).not.toContain("sysctl -w net.ipv4.ip_forward=1");
+    expect(allText(thread.parent)).toContain('sysctl -w net.ipv4.ip_forward=1');
+    expect(rootReply).not.toContain('sysctl -w net.ipv4.ip_forward=1');
     await expectAcceptedBySlack(thread);
   });
 
@@ -178,7 +189,14 @@ describe('renderSlackThread', () => {
   it('keeps a pathological report (200 problems, 10 KB evidence) inside every Block Kit limit', async () => {
     const big = 'e'.repeat(10_240);
     const findings = [
-      ...Array.from({ length: 200 }, (_, i) => f(CODES[i % CODES.length] as Code, i % 3 === 0 ? 'warn' : 'fail', { title: `problem ${i} ${'t'.repeat(400)}`, detail: big, evidence: [big, ...Array.from({ length: 50 }, (_, j) => `line ${j}`)], remediation: big })),
+      ...Array.from({ length: 200 }, (_, i) =>
+        f(CODES[i % CODES.length] as Code, i % 3 === 0 ? 'warn' : 'fail', {
+          title: `problem ${i} ${'t'.repeat(400)}`,
+          detail: big,
+          evidence: [big, ...Array.from({ length: 50 }, (_, j) => `line ${j}`)],
+          remediation: big,
+        }),
+      ),
       ...Array.from({ length: 60 }, (_, i) => f(CODES[i % CODES.length] as Code, 'pass')),
       ...Array.from({ length: 80 }, (_, i) => f(CODES[i % CODES.length] as Code, 'skip', { detail: `unknown, because reason ${i} ${'r'.repeat(300)}` })),
     ];
@@ -196,7 +214,9 @@ describe('renderSlackThread', () => {
 
   it('lists as many explained symptoms as fit and counts the rest', async () => {
     const cause = f('kube-proxy-unhealthy', 'fail', { remediation: 'kubectl -n kube-system rollout restart ds/kube-proxy' });
-    const symptoms = Array.from({ length: 300 }, (_, i) => f('endpoint-timeout', 'fail', { title: `endpoint ${i} times out`, detail: 'd'.repeat(400), explainedBy: 'kube-proxy-unhealthy' }));
+    const symptoms = Array.from({ length: 300 }, (_, i) =>
+      f('endpoint-timeout', 'fail', { title: `endpoint ${i} times out`, detail: 'd'.repeat(400), explainedBy: 'kube-proxy-unhealthy' }),
+    );
     const thread = renderSlackThread(report([cause, ...symptoms]), { cluster: 'prod' });
     expect(thread.replies).toHaveLength(1);
     const reply = thread.replies[0]!;
@@ -211,7 +231,12 @@ describe('renderSlackThread', () => {
   });
 
   it('explains an error report (we could not read something) without claiming health', async () => {
-    const r = report([f('api-access-denied', 'error', { title: 'cannot list pods in shop', detail: 'pods is forbidden: User "system:serviceaccount:netcheck:netcheck" cannot list resource "pods"' })]);
+    const r = report([
+      f('api-access-denied', 'error', {
+        title: 'cannot list pods in shop',
+        detail: 'pods is forbidden: User "system:serviceaccount:netcheck:netcheck" cannot list resource "pods"',
+      }),
+    ]);
     const thread = renderSlackThread(r, { cluster: 'prod' });
     expect(thread.parent.text).toMatch(/^ERROR: could not finish checking svc shop\/payments: cannot list pods in shop/);
     expect(allText(thread.parent)).toContain(':exclamation:');
@@ -232,7 +257,9 @@ describe('the parent message', () => {
   it('has a header with the verdict, a colour bar for the status, the fix as code, the context and every button', async () => {
     const thread = renderSlackThread(withNode(), { cluster: 'prod', requester: 'U0ALICE', trigger: 'alert', buttons: { target, cluster: 'prod', incidentThread: 'thr-1' } });
     const { parent } = thread;
-    expect(parent.blocks).toEqual([{ type: 'header', text: { type: 'plain_text', text: ':red_circle: IP forwarding is off on node-2, so 3 endpoints of shop/payments time out', emoji: true } }]);
+    expect(parent.blocks).toEqual([
+      { type: 'header', text: { type: 'plain_text', text: ':red_circle: IP forwarding is off on node-2, so 3 endpoints of shop/payments time out', emoji: true } },
+    ]);
     expect(parent.attachments).toHaveLength(1);
     expect(parent.attachments![0]!.color).toBe(STATUS_COLOR.fail);
     const inBar = JSON.stringify(parent.attachments![0]!.blocks);
@@ -240,13 +267,24 @@ describe('the parent message', () => {
     for (const part of ['*svc shop/payments*', 'cluster `prod`', '2.3 s', 'requested by <@U0ALICE>', 'via alert']) expect(inBar).toContain(part);
     const buttons = buttonsOf(parent);
     expect(buttons.map((b) => b.action_id)).toEqual([
-      ACTION_IDS.rerun, ACTION_IDS.docs, ACTION_IDS.showChecks, `${ACTION_IDS.silence}_1h`, `${ACTION_IDS.silence}_1d`, `${ACTION_IDS.silence}_7d`, ACTION_IDS.acknowledge, ACTION_IDS.resolve,
+      ACTION_IDS.rerun,
+      ACTION_IDS.docs,
+      ACTION_IDS.showChecks,
+      `${ACTION_IDS.silence}_1h`,
+      `${ACTION_IDS.silence}_1d`,
+      `${ACTION_IDS.silence}_7d`,
+      ACTION_IDS.acknowledge,
+      ACTION_IDS.resolve,
     ]);
     expect(buttons.find((b) => b.action_id === ACTION_IDS.docs)?.url).toBe('https://netcheck.dev/docs/ip-forward-disabled');
     // Silence holds the root cause's code on what it is about: node-2, not the whole code.
     const silence = parseActionValue(actionValueSchemas.silence, buttons.find((b) => b.action_id === `${ACTION_IDS.silence}_1d`)!.value!);
     expect(silence).toEqual({ target, cluster: 'prod', scope: { code: 'ip-forward-disabled', kind: 'node', name: 'node-2' }, duration: '1d' });
-    expect(parseActionValue(actionValueSchemas.incident, buttons.find((b) => b.action_id === ACTION_IDS.acknowledge)!.value!)).toEqual({ target, cluster: 'prod', thread: 'thr-1' });
+    expect(parseActionValue(actionValueSchemas.incident, buttons.find((b) => b.action_id === ACTION_IDS.acknowledge)!.value!)).toEqual({
+      target,
+      cluster: 'prod',
+      thread: 'thr-1',
+    });
     expect(parseActionValue(actionValueSchemas.target, buttons[0]!.value!)).toEqual({ target, cluster: 'prod' });
     await expectAcceptedBySlack(thread);
   });
@@ -264,7 +302,10 @@ describe('the parent message', () => {
   it('keeps 253-character names and a 10 KB verdict inside the header, button and value limits', async () => {
     const node = `n${'x'.repeat(251)}z`;
     const cause = f('ip-forward-disabled', 'fail', { title: `IP forwarding is off on ${node}`, detail: 'd'.repeat(10_000), subjects: [{ kind: 'node', name: node }] });
-    const r = report([cause], { target: { kind: 'node', name: node, cluster: 'prod' }, rootCause: { id: cause.id, code: cause.code, summary: 's'.repeat(10_000), remediation: 'r'.repeat(10_000), subjects: cause.subjects, explains: [] } });
+    const r = report([cause], {
+      target: { kind: 'node', name: node, cluster: 'prod' },
+      rootCause: { id: cause.id, code: cause.code, summary: 's'.repeat(10_000), remediation: 'r'.repeat(10_000), subjects: cause.subjects, explains: [] },
+    });
     const thread = renderSlackThread(r, { cluster: 'prod', buttons: { target: { kind: 'node', name: node }, cluster: 'prod', incidentThread: 't'.repeat(32) } });
     for (const message of [thread.parent, ...thread.replies]) expectWithinBudget(message);
     for (const b of buttonsOf(thread.parent)) expect((b.value ?? '').length).toBeLessThanOrEqual(2000);
@@ -275,7 +316,9 @@ describe('the parent message', () => {
 
   it('names what silences hold and which silences ran out', () => {
     const held = f('pods-not-ready', 'fail', { silenced: { silenceId: 's-1', reason: 'known', expiresAt: '2026-11-27T08:14:00Z' } });
-    const r = report([held, f('no-ready-endpoints', 'pass')], { silences: { silenced: 1, expired: [{ silenceId: 's-0', reason: 'old deploy', expiredAt: '2026-11-25T00:00:00Z' }] } });
+    const r = report([held, f('no-ready-endpoints', 'pass')], {
+      silences: { silenced: 1, expired: [{ silenceId: 's-0', reason: 'old deploy', expiredAt: '2026-11-25T00:00:00Z' }] },
+    });
     const text = allText(renderSlackThread(r, { cluster: 'prod' }).parent);
     expect(text).toContain(':no_bell: 1 problem silenced here: `pods-not-ready` until Nov 27 08:14 UTC');
     expect(text).toContain('silence `s-0` (old deploy) expired Nov 25 00:00 UTC');
@@ -300,7 +343,14 @@ function service(namespace: string, name: string, status: ServiceResult['status'
     namespace,
     name,
     status,
-    rootCause: { id: 'no-ready-endpoints:no ready endpoints', code: 'no-ready-endpoints', summary, remediation: `kubectl -n ${namespace} describe svc ${name}`, subjects: [], explains: [] },
+    rootCause: {
+      id: 'no-ready-endpoints:no ready endpoints',
+      code: 'no-ready-endpoints',
+      summary,
+      remediation: `kubectl -n ${namespace} describe svc ${name}`,
+      subjects: [],
+      explains: [],
+    },
     findings: [f('no-ready-endpoints', status === 'warn' ? 'warn' : 'fail', { title: summary })],
     verified: true,
   };
@@ -352,7 +402,13 @@ describe('renderSlackSummary', () => {
   });
 
   it('says "first summary" when there is nothing to compare with, and "all healthy" for a clean cluster', async () => {
-    const clean = sweep({ status: 'ok', problems: [], clusterFindings: [f('kube-proxy-unhealthy', 'pass')], changes: undefined, counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 10, unverified: 0, warn: 0, fail: 0, error: 0 } });
+    const clean = sweep({
+      status: 'ok',
+      problems: [],
+      clusterFindings: [f('kube-proxy-unhealthy', 'pass')],
+      changes: undefined,
+      counts: { namespaces: 3, services: 10, nodes: 2, pods: 30, ok: 10, unverified: 0, warn: 0, fail: 0, error: 0 },
+    });
     const thread = renderSlackSummary(clean, { cluster: 'prod', title: 'Incident baseline' });
     expect(allText(thread.parent)).toContain('All 10 services look healthy');
     expect(allText(thread.parent)).toContain('first summary');
@@ -390,7 +446,10 @@ describe('renderSlackSummary', () => {
   });
 
   it('says since when a problem earlier summaries saw has been failing, and nothing for a new one', () => {
-    const thread = renderSlackSummary(sweep(), { cluster: 'prod', firstSeen: (code, subject) => (subject === 'shop/payments' ? '2026-11-20T08:00:00Z' : subject === 'shop/cart' ? '2026-11-26T08:00:00Z' : undefined) });
+    const thread = renderSlackSummary(sweep(), {
+      cluster: 'prod',
+      firstSeen: (code, subject) => (subject === 'shop/payments' ? '2026-11-20T08:00:00Z' : subject === 'shop/cart' ? '2026-11-26T08:00:00Z' : undefined),
+    });
     const text = allText(thread.parent);
     expect(text).toContain('all 3 pods CrashLoopBackOff · _failing since Nov 20 08:00 UTC_');
     // First seen by this very sweep: new, not "since".
@@ -399,7 +458,10 @@ describe('renderSlackSummary', () => {
 
   it('lists the silences of its channel, each with an Unsilence button, and what they hold', async () => {
     const silenced = sweep({ silences: { silenced: 2, expired: [], services: ['shop/cart'] } });
-    const thread = renderSlackSummary(silenced, { cluster: 'prod', silences: [{ id: 's-abc', code: 'selector-matches-no-pods', scope: 'svc shop/cart', expiresAt: '2026-11-27T08:00:00Z', createdBy: 'U0ALICE' }] });
+    const thread = renderSlackSummary(silenced, {
+      cluster: 'prod',
+      silences: [{ id: 's-abc', code: 'selector-matches-no-pods', scope: 'svc shop/cart', expiresAt: '2026-11-27T08:00:00Z', createdBy: 'U0ALICE' }],
+    });
     const text = allText(thread.parent);
     expect(text).toContain('1 silence in this channel* — holding 2 problems; 1 service fully silenced (shop/cart)');
     expect(text).toContain('`selector-matches-no-pods` on *svc shop/cart* until Nov 27 08:00 UTC · by <@U0ALICE>');
@@ -436,7 +498,14 @@ describe('renderSlackFollowUp', () => {
 
 describe('an unchanged problem in a follow-up', () => {
   it('says since when and which notification, instead of the whole thread again', async () => {
-    const note = renderSlackFollowUp({ kind: 'unchanged', since: '2026-11-26T08:14:00Z', notification: 3, status: 'fail', verdict: 'Selector app=payment matches no pods', alertNames: ['PaymentsDown'] });
+    const note = renderSlackFollowUp({
+      kind: 'unchanged',
+      since: '2026-11-26T08:14:00Z',
+      notification: 3,
+      status: 'fail',
+      verdict: 'Selector app=payment matches no pods',
+      alertNames: ['PaymentsDown'],
+    });
     expect(note.text).toBe('PaymentsDown: still failing since Nov 26 08:14 UTC, 3rd notification — nothing new');
     expect(note.blocks).toHaveLength(1);
     await expectAcceptedBySlack({ parent: note, replies: [] });

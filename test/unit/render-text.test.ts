@@ -8,7 +8,10 @@ import { renderSummaryText, renderText, renderThreadText } from '../../lib/rende
 import { withContext } from '../support/with-context.js';
 
 const f = (code: Code, status: Finding['status'], extra: Partial<Finding> = {}): Finding =>
-  testFinding(code, status, extra, { remediation: status === 'pass' || status === 'skip' ? '' : `fix ${code}`, subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }] });
+  testFinding(code, status, extra, {
+    remediation: status === 'pass' || status === 'skip' ? '' : `fix ${code}`,
+    subjects: [{ kind: 'service', name: 'payments', namespace: 'shop' }],
+  });
 
 const failing: Report = {
   kind: 'diagnosis',
@@ -47,7 +50,20 @@ describe('renderText', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('✖ FAIL  IP forwarding is off on node-2, so 2 endpoints of shop/payments time out');
     expect(lines[1]).toBe('svc shop/payments · cluster prod · 1.5 s · 3 fail · 1 warn · 2 pass · 1 skip');
-    const order = ['Fix:', "  ssh node-2 'sysctl -w net.ipv4.ip_forward=1'", 'Root cause', '  ✖ IP forwarding is off on node-2 [ip-forward-disabled]', '    explains 2 symptoms:', '      ✖ 10.244.2.7:8080 times out [endpoint-timeout]', '      ✖ 10.244.2.8:8080 times out [endpoint-timeout]', 'Other problems', '  ⚠ payments-7d9 restarted 4 times [pods-not-ready]', '✔ 2 checks passed: selector-matches-no-pods, no-ready-endpoints', '- 1 check skipped:', '    dns-service-name-failed: no DNS probe for svc jobs'];
+    const order = [
+      'Fix:',
+      "  ssh node-2 'sysctl -w net.ipv4.ip_forward=1'",
+      'Root cause',
+      '  ✖ IP forwarding is off on node-2 [ip-forward-disabled]',
+      '    explains 2 symptoms:',
+      '      ✖ 10.244.2.7:8080 times out [endpoint-timeout]',
+      '      ✖ 10.244.2.8:8080 times out [endpoint-timeout]',
+      'Other problems',
+      '  ⚠ payments-7d9 restarted 4 times [pods-not-ready]',
+      '✔ 2 checks passed: selector-matches-no-pods, no-ready-endpoints',
+      '- 1 check skipped:',
+      '    dns-service-name-failed: no DNS probe for svc jobs',
+    ];
     let at = -1;
     for (const expected of order) {
       const index = lines.indexOf(expected, at + 1);
@@ -86,13 +102,23 @@ const sweep: SweepReport = {
   durationMs: 12_000,
   apiRequests: 21,
   counts: { namespaces: 4, services: 20, nodes: 3, pods: 60, ok: 18, unverified: 0, warn: 0, fail: 2, error: 0 },
-  clusterFindings: [f('cluster-dns-down', 'fail', { title: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' }), f('kube-proxy-unhealthy', 'pass')],
+  clusterFindings: [
+    f('cluster-dns-down', 'fail', { title: 'CoreDNS has 0 of 2 pods ready', remediation: 'kubectl -n kube-system rollout restart deploy/coredns' }),
+    f('kube-proxy-unhealthy', 'pass'),
+  ],
   problems: [
     {
       namespace: 'shop',
       name: 'payments',
       status: 'fail',
-      rootCause: { id: 'no-ready-endpoints:no ready endpoints', code: 'no-ready-endpoints', summary: 'no ready endpoints', remediation: 'kubectl -n shop get pods', subjects: [], explains: [] },
+      rootCause: {
+        id: 'no-ready-endpoints:no ready endpoints',
+        code: 'no-ready-endpoints',
+        summary: 'no ready endpoints',
+        remediation: 'kubectl -n shop get pods',
+        subjects: [],
+        explains: [],
+      },
       findings: [f('pods-not-ready', 'fail'), f('no-ready-endpoints', 'fail', { title: 'no ready endpoints' })],
       verified: true,
     },
@@ -136,7 +162,9 @@ describe('renderSummaryText', () => {
     };
     const lines = renderSummaryText(mixed, { color: false });
     expect(lines).toContain('2 failing, 0 errors, 0 warning, 8 unverified of 20 services');
-    expect(lines).toContain('? 8 services pass the API checks but are unverified and 1 problem below is unverified; 11 probed in full — not among the 11 services this sweep probes');
+    expect(lines).toContain(
+      '? 8 services pass the API checks but are unverified and 1 problem below is unverified; 11 probed in full — not among the 11 services this sweep probes',
+    );
     expect(lines).toContain('  ✖ shop/payments — no ready endpoints');
     expect(lines).toContain('  ✖ web/cart (unverified: its diagnosis failed: timeout) — selector matches no pods');
   });
@@ -176,7 +204,12 @@ describe('toJson', () => {
     });
     expect(json.findings).toHaveLength(failing.findings.length);
     const contract = ['code', 'detail', 'docs', 'evidence', 'id', 'layer', 'remediation', 'status', 'subjects', 'title'];
-    for (const finding of json.findings) expect(Object.keys(finding).filter((k) => k !== 'explainedBy' && k !== 'causeId').sort()).toEqual(contract);
+    for (const finding of json.findings)
+      expect(
+        Object.keys(finding)
+          .filter((k) => k !== 'explainedBy' && k !== 'causeId')
+          .sort(),
+      ).toEqual(contract);
     expect(json.findings[1]).toEqual({
       id: 'endpoint-timeout:10.244.2.7:8080 times out',
       code: 'endpoint-timeout',

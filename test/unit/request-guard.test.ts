@@ -7,11 +7,15 @@ import { withContext } from '../support/with-context.js';
 const now = 1_764_140_000;
 const SECRET = 'test-signing-secret';
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
-const event = (headers: Record<string, string>, body = 'a=1', isBase64Encoded = false) =>
-  ({ headers, body, isBase64Encoded }) as unknown as APIGatewayProxyEventV2;
+const event = (headers: Record<string, string>, body = 'a=1', isBase64Encoded = false) => ({ headers, body, isBase64Encoded }) as unknown as APIGatewayProxyEventV2;
 /** Slack's v0 signature over the raw body, as Slack computes it. */
 const sign = (ts: number, body: string) => `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-const signed = (ts: number, extra: Record<string, string> = {}, body = 'a=1') => ({ ...FORM, 'X-Slack-Request-Timestamp': String(ts), 'X-Slack-Signature': sign(ts, body), ...extra });
+const signed = (ts: number, extra: Record<string, string> = {}, body = 'a=1') => ({
+  ...FORM,
+  'X-Slack-Request-Timestamp': String(ts),
+  'X-Slack-Signature': sign(ts, body),
+  ...extra,
+});
 const guard = (e: APIGatewayProxyEventV2) => guardSlackRequest(e, SECRET, now);
 
 describe('guardSlackRequest', () => {

@@ -33,9 +33,7 @@ describe('scenarios', () => {
       for (const subject of want.rootCauseSubjects ?? []) {
         // Subjects may carry more than the fixture names (a pod's IP and node): match what it names.
         withContext(`root cause names ${subject.kind} ${subject.name}`, () =>
-          expect(report.rootCause?.subjects).toContainEqual(
-            expect.objectContaining(subject.namespace === undefined ? { kind: subject.kind, name: subject.name } : subject),
-          ),
+          expect(report.rootCause?.subjects).toContainEqual(expect.objectContaining(subject.namespace === undefined ? { kind: subject.kind, name: subject.name } : subject)),
         );
       }
       for (const [code, status] of Object.entries(want.findings ?? {})) {

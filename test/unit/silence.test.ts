@@ -5,15 +5,39 @@ import { silenceSweep } from '../../lib/summary/silence.js';
 import { buildReport } from '../../lib/verdict/verdict.js';
 import { buildFacts } from '../scenarios/load.js';
 
-const facts = buildFacts({ kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' }, {
-  services: [{ namespace: 'shop', name: 'payments', type: 'ClusterIP', clusterIP: '10.96.0.10', selector: { app: 'payments' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], labels: { team: 'payments' } }],
-});
+const facts = buildFacts(
+  { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'test' },
+  {
+    services: [
+      {
+        namespace: 'shop',
+        name: 'payments',
+        type: 'ClusterIP',
+        clusterIP: '10.96.0.10',
+        selector: { app: 'payments' },
+        ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }],
+        labels: { team: 'payments' },
+      },
+    ],
+  },
+);
 const now = new Date('2026-12-01T12:00:00Z');
 const service: Subject = { kind: 'service', name: 'payments', namespace: 'shop' };
 const node2: Subject = { kind: 'node', name: 'node-2' };
 
 function make(code: Code, status: FindingStatus, subjects: Subject[]): Finding {
-  return { id: findingId(code, subjects), code, layer: code === 'ip-forward-disabled' ? 'kernel' : 'dataplane', status, title: code, detail: code, evidence: [], remediation: '', docs: '', subjects };
+  return {
+    id: findingId(code, subjects),
+    code,
+    layer: code === 'ip-forward-disabled' ? 'kernel' : 'dataplane',
+    status,
+    title: code,
+    detail: code,
+    evidence: [],
+    remediation: '',
+    docs: '',
+    subjects,
+  };
 }
 
 const silence = (extra: Partial<Silence>): Silence => ({ id: 's1', reason: 'known, ticket OPS-1', ...extra });
@@ -60,12 +84,17 @@ describe('silences', () => {
     expect(labelsOf({ kind: 'service', name: 'no-such', namespace: 'shop' })).toBeUndefined();
   });
 
-  it('takes a fully silenced service out of a sweep\'s problems, names it, and recounts', () => {
+  it("takes a fully silenced service out of a sweep's problems, names it, and recounts", () => {
     const inventory: Subject = { kind: 'service', name: 'inventory', namespace: 'shop' };
     const timeout = make('endpoint-timeout', 'fail', [service]);
     const notReady = make('pods-not-ready', 'warn', [inventory]);
     const sweep: SweepReport = {
-      kind: 'sweep', cluster: 'test', status: 'fail', startedAt: now.toISOString(), durationMs: 1, apiRequests: 1,
+      kind: 'sweep',
+      cluster: 'test',
+      status: 'fail',
+      startedAt: now.toISOString(),
+      durationMs: 1,
+      apiRequests: 1,
       counts: { namespaces: 1, services: 3, nodes: 1, pods: 3, ok: 1, unverified: 0, warn: 1, fail: 1, error: 0 },
       clusterFindings: [],
       verification: { probed: 2, limit: 20 },

@@ -9,7 +9,16 @@ import { createMemoryStateStore } from '../../lib/state/store.js';
 // acknowledgements — through the registry and the serialised form the ConfigMap holds.
 
 const silence = (id: string, expiresAt: string): StoredSilence => ({
-  id, codes: ['selector-matches-no-pods'], kind: 'service', namespace: 'shop', name: 'payments', reason: 'silenced from Slack for 1h', expiresAt, createdBy: 'U0ALICE', createdAt: '2026-12-01T08:00:00.000Z', channel: 'C0INC',
+  id,
+  codes: ['selector-matches-no-pods'],
+  kind: 'service',
+  namespace: 'shop',
+  name: 'payments',
+  reason: 'silenced from Slack for 1h',
+  expiresAt,
+  createdBy: 'U0ALICE',
+  createdAt: '2026-12-01T08:00:00.000Z',
+  channel: 'C0INC',
 });
 
 describe('Slack state', () => {
@@ -47,7 +56,11 @@ describe('Slack state', () => {
     const thread = await registry.threadFor('group');
     expect(thread?.announced).toEqual({ a: '2026-12-01T08:14:00.000Z', b: '2026-12-01T08:14:00.000Z', c: '2026-12-01T08:44:00.000Z' });
     expect(await registry.markIncident(threadId('group'), 'acknowledged', 'U0ALICE')).toMatchObject({ acknowledged: { by: 'U0ALICE', at: '2026-12-01T08:44:00.000Z' } });
-    expect(await registry.markIncident(threadId('group'), 'resolved', 'U0BOB')).toMatchObject({ lastStatus: 'resolved', resolved: { by: 'U0BOB' }, acknowledged: { by: 'U0ALICE' } });
+    expect(await registry.markIncident(threadId('group'), 'resolved', 'U0BOB')).toMatchObject({
+      lastStatus: 'resolved',
+      resolved: { by: 'U0BOB' },
+      acknowledged: { by: 'U0ALICE' },
+    });
     expect(await registry.markIncident('no-such-thread', 'resolved', 'U0BOB')).toBeUndefined();
   });
 
@@ -72,9 +85,26 @@ describe('Slack state', () => {
 describe('what a Silence button holds', () => {
   const svc = { kind: 'svc' as const, namespace: 'shop', name: 'payments' };
   it("is the code on the target's own object when the finding names it, else on the finding's first subject", () => {
-    expect(silenceScopeFor({ code: 'selector-matches-no-pods', subjects: [{ kind: 'pod', namespace: 'shop', name: 'p-1' }, { kind: 'service', namespace: 'shop', name: 'payments' }] }, svc)).toEqual({ code: 'selector-matches-no-pods', kind: 'service', namespace: 'shop', name: 'payments' });
-    expect(silenceScopeFor({ code: 'ip-forward-disabled', subjects: [{ kind: 'node', name: 'node-2' }] }, svc)).toEqual({ code: 'ip-forward-disabled', kind: 'node', name: 'node-2' });
-    expect(silenceScopeFor({ code: 'cluster-dns-down', subjects: [{ kind: 'daemonset', namespace: 'kube-system', name: 'coredns' }] }, { kind: 'dns', namespace: 'shop' })).toEqual({ code: 'cluster-dns-down', kind: 'daemonset', namespace: 'kube-system', name: 'coredns' });
+    expect(
+      silenceScopeFor(
+        {
+          code: 'selector-matches-no-pods',
+          subjects: [
+            { kind: 'pod', namespace: 'shop', name: 'p-1' },
+            { kind: 'service', namespace: 'shop', name: 'payments' },
+          ],
+        },
+        svc,
+      ),
+    ).toEqual({ code: 'selector-matches-no-pods', kind: 'service', namespace: 'shop', name: 'payments' });
+    expect(silenceScopeFor({ code: 'ip-forward-disabled', subjects: [{ kind: 'node', name: 'node-2' }] }, svc)).toEqual({
+      code: 'ip-forward-disabled',
+      kind: 'node',
+      name: 'node-2',
+    });
+    expect(silenceScopeFor({ code: 'cluster-dns-down', subjects: [{ kind: 'daemonset', namespace: 'kube-system', name: 'coredns' }] }, { kind: 'dns', namespace: 'shop' })).toEqual(
+      { code: 'cluster-dns-down', kind: 'daemonset', namespace: 'kube-system', name: 'coredns' },
+    );
     expect(silenceScopeFor({ code: 'pods-not-ready', subjects: [] }, svc)).toBeUndefined();
   });
 

@@ -67,9 +67,7 @@ describe('toFindingRefs', () => {
   });
 
   it('keeps the worst status when the same problem appears twice', () => {
-    const refs = toFindingRefs(
-      sweep([finding('node-mtu', 'warn', [{ kind: 'node', name: 'node-1' }]), finding('node-mtu', 'fail', [{ kind: 'node', name: 'node-1' }])]),
-    );
+    const refs = toFindingRefs(sweep([finding('node-mtu', 'warn', [{ kind: 'node', name: 'node-1' }]), finding('node-mtu', 'fail', [{ kind: 'node', name: 'node-1' }])]));
     expect(refs).toEqual([{ code: 'node-mtu', subject: 'node-1', status: 'fail', title: 'node-mtu' }]);
   });
 });

@@ -12,16 +12,7 @@ import { demoObjects } from '../../lib/demo/objects.js';
 import type { Facts, NodeAgentFact } from '../../lib/model/index.js';
 import { deriveClusterFacts } from '../../lib/gather/kube.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
-import {
-  toDaemonSetFact,
-  toEndpointSliceFact,
-  toNamespaceFact,
-  toNetworkPolicyFact,
-  toNodeFact,
-  toPodFact,
-  toServiceFact,
-  type RawObject,
-} from '../../lib/kube/convert.js';
+import { toDaemonSetFact, toEndpointSliceFact, toNamespaceFact, toNetworkPolicyFact, toNodeFact, toPodFact, toServiceFact, type RawObject } from '../../lib/kube/convert.js';
 import { ClusterSweep, probeFlagged, SERVICE_CODES, sweepCluster, type ServiceKey } from '../../lib/summary/sweep.js';
 import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
 import { nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
@@ -94,7 +85,13 @@ describe('sweepCluster', () => {
       concurrency: 2,
       diagnose: async (service) => {
         diagnosed.push(service);
-        const facts: Facts = { ...objects, target: { kind: 'svc', ...service, cluster: 'demo' }, collectedAt: STARTED_AT, probes: { enabled: false, skipReason: 'no probes in this test', tcp: [], dns: [] }, nodeAgents: [] };
+        const facts: Facts = {
+          ...objects,
+          target: { kind: 'svc', ...service, cluster: 'demo' },
+          collectedAt: STARTED_AT,
+          probes: { enabled: false, skipReason: 'no probes in this test', tcp: [], dns: [] },
+          nodeAgents: [],
+        };
         return buildReport(facts, runChecks(facts), { startedAt: STARTED_AT, durationMs: 0 }, explains);
       },
     });
@@ -190,4 +187,3 @@ describe('sweepCluster', () => {
     expect(() => forbidden(svcScenarios[0]!).systemPods).toThrow(/read facts.systemPods/);
   });
 });
-

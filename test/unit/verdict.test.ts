@@ -13,7 +13,18 @@ const node = (name: string): Subject => ({ kind: 'node', name });
 const port: Subject = { kind: 'port', name: 'payments:80', namespace: 'shop', service: 'payments', port: 80 };
 
 function make(code: Code, status: FindingStatus, subjects: Subject[], detail = `${code} detail`): Finding {
-  return { id: findingId(code, subjects), code, layer: checkByCode(code)?.layer ?? 'dataplane', status, title: `${code} title`, detail, evidence: [], remediation: status === 'fail' || status === 'warn' ? `fix ${code}` : '', docs: '', subjects };
+  return {
+    id: findingId(code, subjects),
+    code,
+    layer: checkByCode(code)?.layer ?? 'dataplane',
+    status,
+    title: `${code} title`,
+    detail,
+    evidence: [],
+    remediation: status === 'fail' || status === 'warn' ? `fix ${code}` : '',
+    docs: '',
+    subjects,
+  };
 }
 
 function codes(findings: Finding[]): string[] {
@@ -22,7 +33,12 @@ function codes(findings: Finding[]): string[] {
 
 describe('buildReport', () => {
   it('reports a healthy service as ok with no root cause', () => {
-    const report = buildReport(facts, [make('clusterip-refused', 'pass', [service]), make('pods-not-ready', 'skip', []), make('service-not-found', 'pass', [service])], timing, explains);
+    const report = buildReport(
+      facts,
+      [make('clusterip-refused', 'pass', [service]), make('pods-not-ready', 'skip', []), make('service-not-found', 'pass', [service])],
+      timing,
+      explains,
+    );
     expect(report.status).toBe('ok');
     expect(report.rootCause).toBeNull();
     expect(report.counts).toEqual({ pass: 2, warn: 0, fail: 0, skip: 1, error: 0 });
@@ -116,10 +132,7 @@ describe('buildReport', () => {
   });
 
   it('does not link a warning about other pods to a pod-level symptom', () => {
-    const findings = [
-      make('endpoint-refused', 'fail', [service, pod('cart-a')]),
-      make('pods-not-ready', 'warn', [service, pod('cart-c')]),
-    ];
+    const findings = [make('endpoint-refused', 'fail', [service, pod('cart-a')]), make('pods-not-ready', 'warn', [service, pod('cart-c')])];
     const report = buildReport(facts, findings, timing, explains);
     expect(report.rootCause?.code).toBe('endpoint-refused');
     expect(report.findings.every((f) => f.explainedBy === undefined)).toBe(true);
@@ -150,8 +163,7 @@ describe('buildReport', () => {
 });
 
 describe('DNS symptoms of endpoint loss', () => {
-  const dnsFailure = (svc: Subject) =>
-    make('dns-service-name-failed', 'fail', [svc, { kind: 'dns', name: `${svc.name}.${svc.namespace}.svc.cluster.local` }]);
+  const dnsFailure = (svc: Subject) => make('dns-service-name-failed', 'fail', [svc, { kind: 'dns', name: `${svc.name}.${svc.namespace}.svc.cluster.local` }]);
 
   it('links missing endpoints to a failing name only for a headless service', () => {
     const withService = (clusterIP: string) =>

@@ -1,5 +1,15 @@
-import { CNIS, isKubeProxyDaemonSet, isKubeProxyPod, matchesCni, matchesLabels, type CniComponent, type CniKind, type DaemonSetFact, type Facts, type PodFact } from '../../model/index.js';
-
+import {
+  CNIS,
+  isKubeProxyDaemonSet,
+  isKubeProxyPod,
+  matchesCni,
+  matchesLabels,
+  type CniComponent,
+  type CniKind,
+  type DaemonSetFact,
+  type Facts,
+  type PodFact,
+} from '../../model/index.js';
 
 export interface CniDetection {
   kind: CniKind;

@@ -21,9 +21,7 @@ export function sliceEvidence(slice: EndpointSliceFact): string {
   const kind = slice.source === 'endpoints' ? 'endpoints' : 'endpointslice';
   const ports = slice.ports.map((p) => `${p.name ? `${p.name}:` : ''}${p.port}/${p.protocol}`).join(',') || '<no ports>';
   const endpoints = slice.endpoints.length
-    ? slice.endpoints
-        .map((e) => `${e.addresses.join(',')}${e.ready === false ? ' (not ready)' : ''}${e.targetRef ? ` ${e.targetRef.name}` : ''}`)
-        .join('; ')
+    ? slice.endpoints.map((e) => `${e.addresses.join(',')}${e.ready === false ? ' (not ready)' : ''}${e.targetRef ? ` ${e.targetRef.name}` : ''}`).join('; ')
     : '<none>';
   return `${kind} ${slice.namespace}/${slice.name}: ports ${ports}; endpoints ${endpoints}`;
 }

@@ -6,9 +6,7 @@ import { finding, skipped } from './finding.js';
 import { symptomNodes } from './subjects.js';
 import type { Facts, Finding, NodeAgentFact, NodeKernelFacts, Subject, TcpProbeFact } from '../../model/index.js';
 
-export type AgentReading =
-  | { node: string; known: true; facts: NodeKernelFacts }
-  | { node: string; known: false; reason: string };
+export type AgentReading = { node: string; known: true; facts: NodeKernelFacts } | { node: string; known: false; reason: string };
 
 /** Kernel facts of one node, or why they are unknown ("unknown, because the agent on node-2 did not answer"). */
 export function agentReading(facts: Facts, node: string): AgentReading {
@@ -42,10 +40,7 @@ export function nodesForKernelChecks(facts: Facts): { onPath: Set<string>; all: 
   return { onPath, all: [...all].sort() };
 }
 
-export type NodeJudgement =
-  | { state: 'problem'; evidence: string; severity?: 'warn' | 'fail' }
-  | { state: 'ok'; evidence: string }
-  | { state: 'unknown'; reason: string };
+export type NodeJudgement = { state: 'problem'; evidence: string; severity?: 'warn' | 'fail' } | { state: 'ok'; evidence: string } | { state: 'unknown'; reason: string };
 
 export type NodeAssessment = NodeJudgement & { node: string; onPath: boolean };
 

@@ -1,4 +1,17 @@
-import { formatLabels, ipInCidr, matchesSelector, type LabelSelector, type Labels, type NamespaceFact, type NetworkPolicyFact, type NetworkPolicyPeerFact, type NetworkPolicyPortFact, type NetworkPolicyRuleFact, type PodFact, type Protocol } from '../../model/index.js';
+import {
+  formatLabels,
+  ipInCidr,
+  matchesSelector,
+  type LabelSelector,
+  type Labels,
+  type NamespaceFact,
+  type NetworkPolicyFact,
+  type NetworkPolicyPeerFact,
+  type NetworkPolicyPortFact,
+  type NetworkPolicyRuleFact,
+  type PodFact,
+  type Protocol,
+} from '../../model/index.js';
 
 // NetworkPolicy semantics, per https://kubernetes.io/docs/concepts/services-networking/network-policies/ :
 // a pod is isolated for a direction once any policy of that direction selects it; then a connection
@@ -123,9 +136,7 @@ export function portMatches(policyPort: NetworkPolicyPortFact, connection: Conne
     const last = policyPort.endPort ?? policyPort.port;
     return connection.port >= policyPort.port && connection.port <= last;
   }
-  return (connection.destination.containerPorts ?? []).some(
-    (p) => p.name === policyPort.port && p.protocol === connection.protocol && p.containerPort === connection.port,
-  );
+  return (connection.destination.containerPorts ?? []).some((p) => p.name === policyPort.port && p.protocol === connection.protocol && p.containerPort === connection.port);
 }
 
 function evaluateRule(
@@ -163,9 +174,7 @@ function evaluateDirection(
   const selecting = policies
     .filter((p) => effectivePolicyTypes(p).includes(direction) && selectsPod(p, pod.namespace, pod.labels))
     .map((policy): PolicyOutcome => {
-      const rules = (direction === 'Ingress' ? policy.ingress : policy.egress).map((rule, i) =>
-        evaluateRule(rule, i, policy, direction, connection, namespaces),
-      );
+      const rules = (direction === 'Ingress' ? policy.ingress : policy.egress).map((rule, i) => evaluateRule(rule, i, policy, direction, connection, namespaces));
       return { policy, admits: rules.some((r) => r.admits), rules };
     });
   return { direction, selecting, allowed: selecting.length === 0 || selecting.some((p) => p.admits) };

@@ -3,16 +3,7 @@ import type { ContainerFact, PodFact } from '../../model/index.js';
 // the pod's phase, conditions and container states.
 
 export type PodProblemKind =
-  | 'terminating'
-  | 'unschedulable'
-  | 'image-pull'
-  | 'config-error'
-  | 'crash-loop'
-  | 'readiness-probe'
-  | 'readiness-gate'
-  | 'not-started'
-  | 'failed'
-  | 'restarting';
+  'terminating' | 'unschedulable' | 'image-pull' | 'config-error' | 'crash-loop' | 'readiness-probe' | 'readiness-gate' | 'not-started' | 'failed' | 'restarting';
 
 export interface PodProblem {
   kind: PodProblemKind;
@@ -54,9 +45,7 @@ export function diagnosePod(pod: PodFact): PodProblem | undefined {
   if (config) {
     return { kind: 'config-error', reason: withMessage(config.reason as string, config.message), serving: false, container: config.name };
   }
-  const crashing =
-    waiting(pod, ['CrashLoopBackOff']) ??
-    pod.containers.find((c) => !c.ready && c.state === 'terminated' && c.reason !== 'Completed');
+  const crashing = waiting(pod, ['CrashLoopBackOff']) ?? pod.containers.find((c) => !c.ready && c.state === 'terminated' && c.reason !== 'Completed');
   if (crashing) {
     const last = crashing.lastTerminationReason ?? (crashing.state === 'terminated' ? crashing.reason : undefined);
     const lastText = last ? `last exit: ${last}, ` : '';
@@ -77,9 +66,7 @@ export function diagnosePod(pod: PodFact): PodProblem | undefined {
       const probe = unready.hasReadinessProbe === false ? 'container running but not ready' : 'readiness probe failing';
       return { kind: 'readiness-probe', reason: `${probe} (container ${unready.name})`, serving: false, container: unready.name };
     }
-    const gate = pod.conditions.find(
-      (c) => c.status !== 'True' && !['Ready', 'ContainersReady', 'PodScheduled', 'Initialized'].includes(c.type),
-    );
+    const gate = pod.conditions.find((c) => c.status !== 'True' && !['Ready', 'ContainersReady', 'PodScheduled', 'Initialized'].includes(c.type));
     if (containersReady?.status === 'True' && gate) {
       return { kind: 'readiness-gate', reason: withMessage(`readiness gate ${gate.type} is ${gate.status}`, gate.message), serving: false };
     }

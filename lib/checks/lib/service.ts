@@ -1,7 +1,18 @@
 // Lookups shared by the service checks: which Service the job is about, which pods and
 // EndpointSlices belong to it, and how to name them as finding subjects.
 import { targetService } from '../../scope/path.js';
-import { isTerminalPod, matchesLabels, targetLabel, type AccessErrorFact, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../../model/index.js';
+import {
+  isTerminalPod,
+  matchesLabels,
+  targetLabel,
+  type AccessErrorFact,
+  type EndpointSliceFact,
+  type Facts,
+  type PodFact,
+  type ServiceFact,
+  type ServicePortFact,
+  type Subject,
+} from '../../model/index.js';
 
 export function targetRef(facts: Facts): string {
   const target = facts.target;
@@ -41,9 +52,7 @@ export function isHeadless(svc: ServiceFact): boolean {
 
 /** An access error that means `resource` in `namespace` was not read, so its absence proves nothing. */
 export function accessDenied(facts: Facts, resource: string, namespace: string | undefined): AccessErrorFact | undefined {
-  return facts.accessErrors.find(
-    (err) => err.resource === resource && (err.namespace === undefined || err.namespace === namespace),
-  );
+  return facts.accessErrors.find((err) => err.resource === resource && (err.namespace === undefined || err.namespace === namespace));
 }
 
 export function describeAccessError(err: AccessErrorFact): string {

@@ -7,7 +7,11 @@ import { allOf, anyOf, isPodEnd, otherEnd, type CommonPolicy, type CommonRule, t
 // Allow, Deny or Pass. ANPs are evaluated before any NetworkPolicy, lowest priority number first;
 // the single BANP "default" after them, for what nothing else decided.
 
-function podsMatch(pods: { namespaceSelector: import('../../../model/index.js').LabelSelector; podSelector: import('../../../model/index.js').LabelSelector }, pod: PodEnd, ctx: PolicyContext): boolean {
+function podsMatch(
+  pods: { namespaceSelector: import('../../../model/index.js').LabelSelector; podSelector: import('../../../model/index.js').LabelSelector },
+  pod: PodEnd,
+  ctx: PolicyContext,
+): boolean {
   return matchesSelector(pods.namespaceSelector, ctx.namespaceLabels(pod.namespace)) && matchesSelector(pods.podSelector, pod.labels);
 }
 
@@ -28,7 +32,8 @@ function peerMatches(peer: AdminPeerFact, connection: Connection, direction: Dir
 function portMatches(port: AdminPortFact, connection: Connection): boolean {
   if (port.portNumber) return port.portNumber.protocol === connection.protocol && port.portNumber.port === connection.port;
   if (port.portRange) return port.portRange.protocol === connection.protocol && connection.port >= port.portRange.start && connection.port <= port.portRange.end;
-  if (port.namedPort !== undefined) return (connection.destination.containerPorts ?? []).some((c) => c.name === port.namedPort && c.containerPort === connection.port && c.protocol === connection.protocol);
+  if (port.namedPort !== undefined)
+    return (connection.destination.containerPorts ?? []).some((c) => c.name === port.namedPort && c.containerPort === connection.port && c.protocol === connection.protocol);
   return false;
 }
 

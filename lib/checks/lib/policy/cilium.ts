@@ -1,4 +1,13 @@
-import { ipInCidr, matchesSelector, type CiliumPolicyFact, type CiliumPortFact, type CiliumRuleFact, type CiliumRuleSetFact, type LabelSelector, type Labels } from '../../../model/index.js';
+import {
+  ipInCidr,
+  matchesSelector,
+  type CiliumPolicyFact,
+  type CiliumPortFact,
+  type CiliumRuleFact,
+  type CiliumRuleSetFact,
+  type LabelSelector,
+  type Labels,
+} from '../../../model/index.js';
 import type { Connection, Direction, Endpoint } from '../netpol.js';
 import { describeSelector } from '../netpol.js';
 import { anyOf, isPodEnd, otherEnd, type CommonPolicy, type CommonRule, type Match, type PodEnd, type PolicyContext } from './types.js';

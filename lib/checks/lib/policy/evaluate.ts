@@ -4,7 +4,20 @@ import { fromAdminPolicy } from './admin.js';
 import { fromCalicoPolicy } from './calico.js';
 import { fromCiliumPolicy } from './cilium.js';
 import { fromNetworkPolicy } from './kubernetes.js';
-import { isPodEnd, otherEnd, policyContext, policyLabel, portText, ruleLabel, type CommonPolicy, type CommonRule, type Match, type PodEnd, type PolicyContext, type PolicyRef } from './types.js';
+import {
+  isPodEnd,
+  otherEnd,
+  policyContext,
+  policyLabel,
+  portText,
+  ruleLabel,
+  type CommonPolicy,
+  type CommonRule,
+  type Match,
+  type PodEnd,
+  type PolicyContext,
+  type PolicyRef,
+} from './types.js';
 
 // One evaluator for every policy system, in the precedence the cluster enforces:
 //   1. AdminNetworkPolicy, lowest priority number first: the first matching rule's Allow or Deny
@@ -130,7 +143,8 @@ function compileExtended(systems: Facts['policySystems']): Extended {
   // Same priority: the API leaves the order undefined; netcheck takes the name order.
   admin.sort((a, b) => byOrderThenName({ order: a.priority, name: a.name }, { order: b.priority, name: b.name }));
   const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
-  for (const t of systems?.calicoTiers ?? []) tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
+  for (const t of systems?.calicoTiers ?? [])
+    tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
   const compiled = {
     admin: admin.map((p) => translated(p, fromAdminPolicy)),
     baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map((p) => translated(p, fromAdminPolicy)),
@@ -148,10 +162,7 @@ export function compilePolicies(facts: Pick<Facts, 'networkPolicies' | 'policySy
   return { ...compileExtended(facts.policySystems), kubernetes, ctx: policyContext(facts.namespaces, facts.nodes, facts.pods) };
 }
 
-type StageResult =
-  | { kind: 'allow' | 'deny'; decidedBy: Decision[]; reason: string }
-  | { kind: 'pass' | 'none' }
-  | { kind: 'unknown'; reason: string };
+type StageResult = { kind: 'allow' | 'deny'; decidedBy: Decision[]; reason: string } | { kind: 'pass' | 'none' } | { kind: 'unknown'; reason: string };
 
 interface Walk {
   pod: PodEnd;
@@ -205,7 +216,8 @@ function orderedStage(policies: CommonPolicy[], walk: Walk, allowPass: boolean):
       if (m === false) continue;
       if (m !== true) return { kind: 'unknown', reason: unknownReason(policy, rule, m) };
       if (rule.action === 'Pass' && allowPass) return { kind: 'pass' };
-      if (rule.action === 'Allow' || rule.action === 'Deny') return { kind: rule.action === 'Allow' ? 'allow' : 'deny', decidedBy: [decision(policy, rule)], reason: ruleReason(walk, policy, rule) };
+      if (rule.action === 'Allow' || rule.action === 'Deny')
+        return { kind: rule.action === 'Allow' ? 'allow' : 'deny', decidedBy: [decision(policy, rule)], reason: ruleReason(walk, policy, rule) };
     }
   }
   return { kind: 'none' };

@@ -79,7 +79,15 @@ export function allowRule(ref: PolicyRef, direction: Direction, other: Endpoint,
     }
     case 'admin': {
       const peer = pod
-        ? ['      - pods:', '          namespaceSelector:', '            matchLabels:', `              kubernetes.io/metadata.name: ${pod.namespace}`, '          podSelector:', '            matchLabels:', ...yamlLabels(pod.labels, '              ')]
+        ? [
+            '      - pods:',
+            '          namespaceSelector:',
+            '            matchLabels:',
+            `              kubernetes.io/metadata.name: ${pod.namespace}`,
+            '          podSelector:',
+            '            matchLabels:',
+            ...yamlLabels(pod.labels, '              '),
+          ]
         : other.ip && !ingress
           ? ['      - networks:', `          - ${cidrOf(other.ip)}`]
           : [];
