@@ -14,6 +14,7 @@ import { MIN_AGENT_TOKEN_LENGTH } from '../lib/agent/token.js';
 //   NODE_NAME                  this node's Kubernetes name (downward API spec.nodeName), reported
 //                              as the receiving end of transfers; optional, NODE_IP otherwise.
 //   NETCHECK_AGENT_POD_PROBES  "on" serves /probe: TCP probes from inside a pod's network namespace
+//   NETCHECK_AGENT_NETNS_PREFIX  with pod probes: search only pinned namespaces named so (e.g. "cni-")
 //                              (needs CAP_SYS_ADMIN and /var/run/netns mounted); off by default.
 
 const DEFAULT_AGENT_PORT = 9807;
@@ -24,6 +25,7 @@ interface AgentConfig {
   token: string;
   nodeName?: string;
   podProbes: boolean;
+  podNetnsPrefix?: string;
 }
 
 function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -65,9 +67,12 @@ function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
   const podProbesText = env.NETCHECK_AGENT_POD_PROBES ?? 'off';
   if (podProbesText !== 'on' && podProbesText !== 'off') problems.push(`NETCHECK_AGENT_POD_PROBES must be on or off (got "${podProbesText.slice(0, 20)}")`);
   const podProbes = podProbesText === 'on';
+  const prefix = env.NETCHECK_AGENT_NETNS_PREFIX;
+  if (prefix !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(prefix)) problems.push('NETCHECK_AGENT_NETNS_PREFIX must be 1–64 letters, digits, ".", "_" or "-"');
 
   if (problems.length > 0 || token === undefined) throw new Error(`netcheck agent: invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  return nodeName ? { host, port, token, nodeName, podProbes } : { host, port, token, podProbes };
+  const extra = { ...(nodeName ? { nodeName } : {}), ...(prefix ? { podNetnsPrefix: prefix } : {}) };
+  return { host, port, token, podProbes, ...extra };
 }
 
 async function main(): Promise<void> {

@@ -43,6 +43,8 @@ Promise.all(targets.map((target) => new Promise((resolve) => {
 export interface PodProbeOptions {
   run?: ToolRunner;
   netnsDir?: string;
+  /** Only pinned namespaces whose name starts with this are candidates (containerd and CRI-O pin theirs as `cni-…`). */
+  netnsPrefix?: string;
   nodeBinary?: string;
 }
 
@@ -52,7 +54,7 @@ export async function findPodNetns(podIP: string, options: PodProbeOptions = {})
   const dir = options.netnsDir ?? '/var/run/netns';
   let names: string[];
   try {
-    names = (await readdir(dir)).slice(0, MAX_NAMESPACES);
+    names = (await readdir(dir)).filter((name) => !options.netnsPrefix || name.startsWith(options.netnsPrefix)).slice(0, MAX_NAMESPACES);
   } catch (error) {
     return { unknown: `unknown, because ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): is it mounted into the agent?` };
   }
@@ -66,8 +68,12 @@ export async function findPodNetns(podIP: string, options: PodProbeOptions = {})
       return undefined;
     }
   });
-  const netns = holders.find((n): n is string => n !== undefined);
-  return netns ? { netns } : { unknown: `unknown, because no network namespace under ${dir} holds ${podIP}` };
+  const found = holders.filter((n): n is string => n !== undefined);
+  // A pod IP is unique on its node; two holders mean something else pins namespaces here, and
+  // probing the wrong one would report another network's path as the pod's.
+  if (found.length > 1)
+    return { unknown: `unknown, because ${found.length} network namespaces under ${dir} hold ${podIP} (${found.slice(0, 3).join(', ')}): cannot tell which is the pod's` };
+  return found[0] ? { netns: found[0] } : { unknown: `unknown, because no network namespace under ${dir} holds ${podIP}` };
 }
 
 export async function probeFromPod(

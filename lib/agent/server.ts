@@ -29,6 +29,8 @@ export interface AgentServerOptions {
   maxConnections?: number;
   /** Opt-in: serve /probe, TCP probes from inside a pod's network namespace (needs CAP_SYS_ADMIN). */
   podProbes?: boolean;
+  /** With podProbes: only pinned namespaces with this name prefix are searched for the pod. */
+  podNetnsPrefix?: string;
   probeFromPod?: typeof probeFromPod;
 }
 
@@ -203,7 +205,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         const targets = url.searchParams.getAll('target').map((t) => parseAddress(t, 'target'));
         if (targets.length === 0 || targets.length > MAX_POD_PROBE_TARGETS) throw new BadRequest(`give 1–${MAX_POD_PROBE_TARGETS} target=<ip>:<port>`);
         const timeoutMs = integerParam(url.searchParams, 'timeoutMs', 1, MAX_TRANSFER_TIMEOUT_MS, 2_000);
-        sendJson(response, 200, await (options.probeFromPod ?? probeFromPod)(pod[0] as string, targets, timeoutMs));
+        sendJson(
+          response,
+          200,
+          await (options.probeFromPod ?? probeFromPod)(pod[0] as string, targets, timeoutMs, options.podNetnsPrefix ? { netnsPrefix: options.podNetnsPrefix } : {}),
+        );
         return;
       }
       if (path === '/resolve') {

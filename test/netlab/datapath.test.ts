@@ -169,7 +169,8 @@ datapathLab('network lab: the data path, bridge CNI', {}, ({ lab, diagnose }) =>
       const inPod = await diagnose('from-client-in-pod', ['svc', 'web', '-n', 'shop', ...from, '--probe-in-pod'], 'node-2');
       expect(inPod.source?.description).toMatch(/inside its network namespace, through node-1's agent/);
       expectRoot(inPod, 'ip-forward-disabled', 'node-1', 'node-2');
-      expect(inPod.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('fail');
+      const timeout = inPod.findings.find((f) => f.code === 'endpoint-timeout');
+      withContext(JSON.stringify(timeout), () => expect(timeout?.status).toBe('fail'));
       expect(inPod.findings.find((f) => f.code === 'endpoint-timeout')?.explainedBy).toBe('ip-forward-disabled');
     } finally {
       await lab().sysctl(node.ns, 'net.ipv4.ip_forward', 1);

@@ -985,7 +985,8 @@ export class Lab {
         NETCHECK_AGENT_PORT: String(options.port),
         NODE_IP: node.internalIP,
         NODE_NAME: node.name,
-        ...(options.podProbes ? { NETCHECK_AGENT_POD_PROBES: 'on' } : {}),
+        // Labs run side by side and all pin under /var/run/netns: each agent looks only at its own lab's pods.
+        ...(options.podProbes ? { NETCHECK_AGENT_POD_PROBES: 'on', NETCHECK_AGENT_NETNS_PREFIX: `${this.prefix}-p` } : {}),
       },
       maskBridgeSysctls: options.maskBridgeSysctls ?? false,
     });
