@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startDemoCluster } from '../lib/demo/cluster.js';
+import { median, option } from './figures.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const cli = `${repo}dist/netcheck.mjs`;
@@ -18,18 +19,6 @@ const OVERHEAD_TARGET_MS = 250;
 /** GNU time reports the child's peak RSS; without it the figure is left out, not guessed. */
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 interface Sample {
