@@ -36,10 +36,6 @@ function brokenNodes(facts: Facts, names: readonly string[]): Broken[] {
   return broken;
 }
 
-function scopeNodes(facts: Facts): { nodes: string[]; description: string } {
-  return nodesInScope(facts);
-}
-
 const check: Check = {
   code: 'pod-cidr-unavailable',
   title: 'Node has no pod CIDR',
@@ -65,7 +61,7 @@ const check: Check = {
   run(facts: Facts): Finding[] {
     const unknown = unreadable(facts, 'nodes');
     if (unknown) return [skipped(check, unknown)];
-    const scope = scopeNodes(facts);
+    const scope = nodesInScope(facts);
     if (scope.nodes.length === 0) return [skipped(check, `Nothing to check: no ${scope.description}.`)];
     const broken = brokenNodes(facts, scope.nodes);
     if (broken.length === 0) {

@@ -13,21 +13,14 @@ export interface ActionAccessDeps {
   log: Log;
 }
 
-/** The clicking user's id from an interaction payload, when it has a usable one. */
-export function clickerOf(body: unknown): string | undefined {
-  const id = (body as { user?: { id?: unknown } } | undefined)?.user?.id;
-  return typeof id === 'string' && id ? id : undefined;
-}
-
 /** Undefined when the clicker may; otherwise the refusal to show them (plain text). */
-export function refuseAction(deps: ActionAccessDeps, click: { body: unknown; channel: string; action: string; target: TargetSpec; cluster: string }): string | undefined {
-  const user = clickerOf(click.body);
+export function refuseAction(deps: ActionAccessDeps, click: { user?: string; channel: string; action: string; target: TargetSpec; cluster: string }): string | undefined {
   return authorize({
     policy: deps.access,
     log: deps.log,
     at: 'button',
     channel: click.channel,
-    ...(user ? { user } : {}),
+    ...(click.user ? { user: click.user } : {}),
     target: click.target,
     cluster: click.cluster,
     trigger: click.action,

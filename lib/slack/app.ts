@@ -64,7 +64,7 @@ export function createSlackApp(deps: SlackAppDeps): { receiver: AwsLambdaReceive
     // The clicker is checked, in the channel of the click, for what the button asks: a button's
     // value and the original requester's permission are no proof.
     const refusal = refuseAction(deps, {
-      body: { user: click.user },
+      ...(click.user.id ? { user: click.user.id } : {}),
       channel: click.channel,
       action: fields.action?.kind ?? fields.trigger,
       target: fields.target,
