@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isParent, textOf } from '../support/slack-messages.js';
 import { createJob } from '../../lib/jobs/schema.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
 import { JobQueue } from '../../lib/queue/sqs.js';
@@ -55,8 +56,6 @@ afterAll(async () => {
   await slack?.close();
 });
 
-const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 const threadText = (channel: string, parent: StoredMessage) => slack.thread(channel, parent.ts).map(textOf).join('\n');
 let counter = 0;
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isParent, isAnswered, textOf } from '../support/slack-messages.js';
 import { withContext } from '../support/with-context.js';
 import { alertDeduplicationId } from '../../lib/jobs/alerts.js';
 import { createJob } from '../../lib/jobs/schema.js';
@@ -33,11 +34,7 @@ afterAll(async () => {
   await slack?.close();
 });
 
-const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
-/** A parent whose progress edits are over: the verdict replaced "Checking …". */
-const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.text);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 const newReply = (channel: string, ts: string, pattern: RegExp, timeoutMs = 30_000) => slack.waitFor(() => replies(channel, ts).find((m) => pattern.test(textOf(m))), timeoutMs);
 
 type Element = { type: string; action_id: string; value?: string; url?: string; style?: string };

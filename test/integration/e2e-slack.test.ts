@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isParent, isAnswered, textOf } from '../support/slack-messages.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
 import { slackSignatureHeaders, slashCommandBody } from '../../lib/slack/signing.js';
-import { startSlackApiServer, type SlackApiServer, type StoredMessage } from '../../lib/testkit/slack-api-server.js';
+import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { withContext } from '../support/with-context.js';
 
 // The whole loop over real sockets: signed Slack request → Lambda handler behind a local API
@@ -51,13 +52,9 @@ async function postSlack(body: string, opts: { contentType?: string; secret?: st
 const slash = (text: string, channelId: string, extra: { contentType?: string; secret?: string; timestamp?: number; path?: Endpoint } = {}) =>
   postSlack(slashCommandBody({ text, channelId, userId: 'U0ALICE', userName: 'alice' }), { path: '/slack/commands', ...extra });
 
-const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
-// The parent is posted at once as progress ("Checking …") and edited into the verdict when the job is done.
-const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.text);
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
 const firstParent = (channel: string) => slack.waitFor((s) => s.messages(channel).find(isAnswered), 20_000);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 
 const sends = () => stack.sqs.calls('SendMessage');
 

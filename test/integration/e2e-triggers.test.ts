@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isParent, isAnswered, textOf } from '../support/slack-messages.js';
 import { alertDeduplicationId } from '../../lib/jobs/alerts.js';
 import { createJob } from '../../lib/jobs/schema.js';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.js';
 import { JobQueue } from '../../lib/queue/sqs.js';
 import { slackSignatureHeaders } from '../../lib/slack/signing.js';
 import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
-import { startSlackApiServer, type SlackApiServer, type StoredMessage } from '../../lib/testkit/slack-api-server.js';
+import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 
 // The two triggers nobody types: Alertmanager notifications (storms collapse into one thread,
 // follow-ups and the resolution reply inside it) and new incident channels; plus the daily
@@ -30,12 +31,8 @@ afterAll(async () => {
   await slack?.close();
 });
 
-const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
-// The parent is posted at once as progress ("Checking …") and edited into the verdict when the job is done.
-const isAnswered = (m: StoredMessage) => isParent(m) && !/^Checking /.test(m.text);
 const parents = (channel: string) => slack.messages(channel).filter(isParent);
 const replies = (channel: string, ts: string) => slack.thread(channel, ts).slice(1);
-const textOf = (m: StoredMessage) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}\n${JSON.stringify(m.attachments ?? [])}`;
 
 const GROUP_KEY = '{}/{severity="critical"}:{alertname="PaymentsErrorRate"}';
 

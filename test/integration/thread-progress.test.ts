@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isParent } from '../support/slack-messages.js';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 import { createJob, type Job } from '../../lib/jobs/schema.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
 import { createSlackPoster } from '../../lib/post/slack.js';
 import { createStateRegistry } from '../../lib/state/registry.js';
 import { createConfigMapStateStore } from '../../lib/state/store.js';
-import { startSlackApiServer, type SlackApiServer, type StoredMessage } from '../../lib/testkit/slack-api-server.js';
+import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { runJob, type RunJobDeps } from '../../lib/worker/run-job.js';
 
 // How and when a job's answer reaches Slack, with real parts (demo cluster over HTTP, the state in
@@ -51,7 +52,6 @@ const slashJob = (channel: string, extra: Partial<Pick<Job, 'reply'>> = {}) =>
     reply: { channel, ...extra.reply },
   });
 
-const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
 const callsIn = (channel: string) => slack.calls.filter((c) => c.args.channel === channel && (c.method === 'chat.postMessage' || c.method === 'chat.update'));
 
 describe('thread progress', () => {

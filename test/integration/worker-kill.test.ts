@@ -3,13 +3,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isParent } from '../support/slack-messages.js';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 import { createJob, type Job } from '../../lib/jobs/schema.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
 import { JobQueue } from '../../lib/queue/sqs.js';
 import { parseState } from '../../lib/state/state.js';
 import { STATE_KEY } from '../../lib/state/store.js';
-import { startSlackApiServer, type SlackApiCall, type SlackApiServer, type StoredMessage } from '../../lib/testkit/slack-api-server.js';
+import { startSlackApiServer, type SlackApiCall, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { startSqsEmulator, type SqsEmulator } from '../../lib/testkit/sqs-emulator.js';
 
 // The worker as a real child process (bin/worker.ts under node itself, so SIGKILL hits the worker
@@ -95,7 +96,6 @@ const slashJob = (channel: string): Job =>
     reply: { channel },
   });
 
-const isParent = (m: StoredMessage) => !m.thread_ts || m.thread_ts === m.ts;
 const repliesIn = (channel: string) => slack.messages(channel).filter((m) => !isParent(m));
 
 async function answered(jobId: string, timeoutMs: number): Promise<void> {
