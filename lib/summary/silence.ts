@@ -1,10 +1,9 @@
-import { applySilences, reportStatus, type ExpiredSilence, type ReportStatus, type ServiceResult, type Silence, type SilenceContext, type SweepReport } from '../model/index.js';
+import { applySilences, reportStatus, type ExpiredSilence, type ServiceResult, type Silence, type SilenceContext, type SweepReport } from '../model/index.js';
+import { worst } from './sweep.js';
 
 // Silences over a finished sweep: the sweep keeps no facts once a namespace is checked, so the
 // silences apply to what it reports. A service whose every problem is silenced leaves the problem
 // list and is named in `silences.services` instead — counted, never dropped.
-
-const WORST_FIRST: ReportStatus[] = ['fail', 'warn', 'error', 'ok'];
 
 export function silenceSweep(report: SweepReport, silences: readonly Silence[], context: SilenceContext): SweepReport {
   const expired = new Map<string, ExpiredSilence>();
@@ -35,10 +34,9 @@ export function silenceSweep(report: SweepReport, silences: readonly Silence[], 
     if (status === 'ok') quiet.push(`${problem.namespace}/${problem.name}`);
     else problems.push(result);
   }
-  const statuses = [reportStatus(cluster.findings), ...problems.map((p) => p.status)];
   return {
     ...report,
-    status: WORST_FIRST.find((s) => statuses.includes(s)) ?? 'ok',
+    status: worst([reportStatus(cluster.findings), ...problems.map((p) => p.status)]),
     counts,
     clusterFindings: cluster.findings,
     problems,

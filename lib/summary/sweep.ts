@@ -209,7 +209,8 @@ class ServiceView implements Facts {
   }
 }
 
-function worst(statuses: Iterable<ReportStatus>): ReportStatus {
+/** The worst of these statuses: fail, then warn, then error, else ok. */
+export function worst(statuses: Iterable<ReportStatus>): ReportStatus {
   let result: ReportStatus = 'ok';
   for (const s of statuses) if (STATUS_RANK[s] < STATUS_RANK[result]) result = s;
   return result;
