@@ -6,11 +6,12 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { EngineDeps } from '../engine.js';
 import type { AnyReport, NodeKernelFacts, Silence, TargetSource, TargetSpec } from '../model/index.js';
 import { VERSION } from '../version.js';
+import type { Lazy } from './lazy.js';
 
 // `netcheck` on a laptop or in CI: the same engine as the worker, printed as text, JSON, JUnit or
 // Markdown. Start-up matters (`--help` is Node's own start plus commander): everything beyond
 // commander — the model and its zod schemas, the engine, the renderers — is imported by the
-// command that needs it. Exit codes: 0 ok (or below --fail-on), 1 problems at or above --fail-on, 2 usage,
+// command that needs it, through lazy.ts. Exit codes: 0 ok (or below --fail-on), 1 problems at or above --fail-on, 2 usage,
 // configuration or access errors.
 
 export interface CliIo {
@@ -51,6 +52,12 @@ interface GlobalOptions {
 
 class UsageError extends Error {}
 
+/** One of the modules only some commands need (lazy.ts), imported on first use. */
+async function load<K extends keyof Lazy>(name: K): Promise<Awaited<ReturnType<Lazy[K]>>> {
+  const { lazy } = await import('./lazy.js');
+  return (await lazy[name]()) as Awaited<ReturnType<Lazy[K]>>;
+}
+
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
@@ -67,7 +74,7 @@ const list = (value: string, previous: string[] | undefined) => [
 ];
 
 async function validTarget(input: TargetSpec | Record<string, unknown>): Promise<TargetSpec> {
-  const [{ targetSpecSchema }, { formatZodError }] = await Promise.all([import('../model/index.js'), import('../jobs/schema.js')]);
+  const [{ targetSpecSchema }, { formatZodError }] = await Promise.all([load('model'), load('jobSchema')]);
   const parsed = targetSpecSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(formatZodError(parsed.error));
   return parsed.data;
@@ -107,7 +114,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let loaded: Promise<KubeConfig> | undefined;
   const kube: KubeAccess = {
     config: () =>
-      (loaded ??= import('../kube/config.js').then(({ loadKubeConfig }) => {
+      (loaded ??= load('kubeConfig').then(({ loadKubeConfig }) => {
         const opts = program.opts<GlobalOptions>();
         // Only an explicit flag is attributed to the flag; $KUBECONFIG is read (and named in errors) by the loader.
         return loadKubeConfig({ ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}), context: opts.context, env: io.env });
@@ -122,7 +129,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   const source = async (text: string | undefined, namespace: string): Promise<{ from?: TargetSource }> => {
     if (text === undefined) return {};
-    const { parseSource } = await import('../model/index.js');
+    const { parseSource } = await load('model');
     const parsed = parseSource(text, namespace);
     if (!parsed.ok) throw new UsageError(parsed.error);
     return { from: parsed.value };
@@ -208,7 +215,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
  * so what they leave out is still shown and counted (as silenced), never silently dropped.
  */
 async function silencesFor(opts: GlobalOptions, io: CliIo): Promise<Silence[]> {
-  const { CODES } = await import('../model/index.js');
+  const { CODES } = await load('model');
   const known = new Set<string>(CODES);
   for (const [flag, codes] of [
     ['--only', opts.only],
@@ -222,7 +229,7 @@ async function silencesFor(opts: GlobalOptions, io: CliIo): Promise<Silence[]> {
   const defaultFile = join(io.cwd ?? process.cwd(), DEFAULT_CONFIG_FILE);
   const file = opts.config ?? (existsSync(defaultFile) ? defaultFile : undefined);
   if (file) {
-    const { loadSilenceFile } = await import('../silences/file.js');
+    const { loadSilenceFile } = await load('silenceFile');
     list.push(...(await loadSilenceFile(file, opts.config ?? DEFAULT_CONFIG_FILE)));
   }
   if (opts.skip?.length) list.push({ id: '--skip', codes: [...new Set(opts.skip)], reason: 'skipped with --skip', createdBy: 'the command line' });
@@ -234,7 +241,7 @@ async function silencesFor(opts: GlobalOptions, io: CliIo): Promise<Silence[]> {
 }
 
 async function engineDeps(opts: GlobalOptions, io: CliIo, kube: KubeAccess, silences: Silence[], onPhase?: EngineDeps['onPhase']): Promise<{ deps: EngineDeps; cluster: string }> {
-  const [kc, { AGENT_TIMEOUT_MS }] = await Promise.all([kube.config(), import('../agent/token.js')]);
+  const [kc, { AGENT_TIMEOUT_MS }] = await Promise.all([kube.config(), load('agentToken')]);
   const token = opts.agentTokenFile ? (await readFile(opts.agentTokenFile, 'utf8')).trim() : io.env.NETCHECK_AGENT_TOKEN;
   const cluster = kc.getCurrentContext() || 'default';
   return {
@@ -275,7 +282,7 @@ async function diagnoseAndPrint(targetOf: () => Promise<TargetSpec>, opts: Globa
     const silences = await silencesFor(opts, io);
     // The engine (Kubernetes client and all) loads only when a diagnosis runs: --help, usage errors
     // and node-facts stay fast.
-    const [engine, ctx] = await Promise.all([import('../engine.js'), engineDeps(opts, io, kube, silences, progress?.phase)]);
+    const [engine, ctx] = await Promise.all([load('engine'), engineDeps(opts, io, kube, silences, progress?.phase)]);
     report = await engine.run({ ...target, cluster: ctx.cluster }, ctx.deps);
   } catch (error) {
     progress?.done();
@@ -291,19 +298,19 @@ async function diagnoseAndPrint(targetOf: () => Promise<TargetSpec>, opts: Globa
 async function render(report: AnyReport, format: OutputFormat, opts: { color: boolean; failOn: 'warn' | 'fail' }): Promise<string> {
   switch (format) {
     case 'json': {
-      const { toJson, sweepToJson } = await import('../render/json.js');
+      const { toJson, sweepToJson } = await load('renderJson');
       return `${JSON.stringify(report.kind === 'diagnosis' ? toJson(report) : sweepToJson(report), null, 2)}\n`;
     }
     case 'junit': {
-      const { renderJunit } = await import('../render/junit.js');
+      const { renderJunit } = await load('renderJunit');
       return renderJunit(report, { failOn: opts.failOn });
     }
     case 'markdown': {
-      const { renderMarkdown } = await import('../render/markdown.js');
+      const { renderMarkdown } = await load('renderMarkdown');
       return renderMarkdown(report);
     }
     case 'text': {
-      const { renderSummaryText, renderText } = await import('../render/terminal.js');
+      const { renderSummaryText, renderText } = await load('renderTerminal');
       return report.kind === 'diagnosis' ? renderText(report, { color: opts.color }) : renderSummaryText(report, { color: opts.color });
     }
   }

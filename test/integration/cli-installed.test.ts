@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -176,6 +176,37 @@ describe('the installed CLI', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/-A and -n exclude each other/);
   });
+
+  it('a diagnosis writes its code cache under $XDG_CACHE_HOME/netcheck; warm, corrupt, disabled and unwritable caches give the same report', async () => {
+    const xdg = mkdtempSync(join(work, 'xdg-'));
+    const dir = join(xdg, 'netcheck');
+    const svc = async (env: Record<string, string> = {}) => {
+      const r = await netcheck(['svc', 'payments', '-n', 'shop', '-o', 'json'], { env: { XDG_CACHE_HOME: xdg, ...env } });
+      const report = JSON.parse(r.stdout) as JsonReport;
+      return { code: r.code, stderr: r.stderr, status: report.status, rootCause: report.rootCause?.code, findings: report.findings.map((f) => `${f.code}:${f.status}`).sort() };
+    };
+    expect((await netcheck(['--help'], { env: { XDG_CACHE_HOME: xdg } })).code).toBe(0);
+    withContext('--help loads none of the lazy modules, so writes no cache', () => expect(existsSync(dir)).toBe(false));
+    const cold = await svc();
+    expect(cold).toMatchObject({ code: 1, stderr: '', rootCause: 'selector-matches-no-pods' });
+    const [cacheName, ...more] = readdirSync(dir);
+    expect(more).toEqual([]);
+    expect(cacheName).toMatch(new RegExp(`^${pkg.version.replace(/\./g, '\\.')}-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`));
+    const cacheFile = join(dir, cacheName!);
+    const written = readFileSync(cacheFile);
+    expect(await svc()).toEqual(cold);
+    expect(readFileSync(cacheFile).equals(written)).toBe(true);
+    const corrupted = Buffer.from(written);
+    for (let i = corrupted.length - 1; i > corrupted.length / 2; i -= 101) corrupted[i]! ^= 0xff;
+    writeFileSync(cacheFile, corrupted);
+    expect(await svc()).toEqual(cold);
+    withContext('the corrupted cache is replaced by a sound one', () => expect(readFileSync(cacheFile).equals(corrupted)).toBe(false));
+    expect(await svc()).toEqual(cold);
+    expect(await svc({ NETCHECK_CODE_CACHE: 'off' })).toEqual(cold);
+    const aFile = join(work, 'not-a-directory');
+    writeFileSync(aFile, '');
+    expect(await svc({ XDG_CACHE_HOME: aFile })).toEqual(cold);
+  }, 60_000);
 
   it('--fail-on fail lets a warn-only report pass; fail and error still fail', async () => {
     const { exitCodeFor } = await import('../../lib/cli/main.js');
