@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
 import { parse } from 'yaml';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
+import { startKubeApiServer } from '../../lib/testkit/kube-api-server.js';
 
 // The CLI as installed: the bundle `npm run build` writes (what `npm i -g`, npx and krew run), in
 // child processes against the demo cluster through a kubeconfig. Also what `npm pack` would ship.
@@ -175,6 +176,52 @@ describe('the installed CLI', () => {
     const both = await netcheck(['cluster', '-A', '-n', 'shop']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/-A and -n exclude each other/);
+  });
+
+  // The bundle keeps only the parts of the Kubernetes client it uses: the credential plugins must be among them.
+  const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const idToken = `${base64url({ alg: 'none' })}.${base64url({ sub: 'someone', exp: Math.floor(Date.now() / 1000) + 3600 })}.x`;
+  const execCredential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'token-from-the-exec-plugin' } };
+  it.each([
+    {
+      how: 'an exec credential plugin',
+      token: execCredential.status.token,
+      user: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: process.execPath,
+          args: ['-e', `console.log(${JSON.stringify(JSON.stringify(execCredential))})`],
+          interactiveMode: 'Never',
+        },
+      },
+    },
+    {
+      how: 'an oidc auth-provider (an unexpired id-token)',
+      token: idToken,
+      user: { 'auth-provider': { name: 'oidc', config: { 'id-token': idToken, 'client-id': 'netcheck', 'idp-issuer-url': 'https://issuer.invalid' } } },
+    },
+  ])('$how in the kubeconfig authenticates the bundled CLI', async ({ how, token, user }) => {
+    const api = await startKubeApiServer({ token });
+    try {
+      const kubeconfig = join(work, `kubeconfig-${how.split(' ')[1]}`);
+      writeFileSync(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'c', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'u', user }],
+          contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+          'current-context': 'c',
+        }),
+      );
+      const run = await netcheck(['svc', 'payments', '-n', 'shop', '--no-probes', '-o', 'json'], { env: { KUBECONFIG: kubeconfig } });
+      expect(api.requests.length).toBeGreaterThan(0);
+      withContext('every request carried the token', () => expect(api.requests.filter((r) => r.status === 401)).toEqual([]));
+      expect((JSON.parse(run.stdout) as JsonReport).rootCause?.code).toBe('service-not-found');
+    } finally {
+      await api.close();
+    }
   });
 
   it('a diagnosis writes its code cache under $XDG_CACHE_HOME/netcheck; warm, corrupt, disabled and unwritable caches give the same report', async () => {
