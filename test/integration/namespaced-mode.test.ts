@@ -6,6 +6,7 @@ import { loadKubeConfig } from '../../lib/kube/config.js';
 import type { ReadScope } from '../../lib/model/index.js';
 import { createSlackPoster } from '../../lib/post/slack.js';
 import { sweepToJson } from '../../lib/render/json.js';
+import { renderSlackSummary } from '../../lib/render/slack.js';
 import { renderSummaryText } from '../../lib/render/terminal.js';
 import { createStateRegistry } from '../../lib/state/registry.js';
 import { createMemoryStateStore } from '../../lib/state/store.js';
@@ -118,6 +119,7 @@ describe('namespaced mode under the chart’s own Roles', () => {
     expect(sweep.unseen).toBe(unseen);
     expect(sweepToJson(sweep).unseen).toBe(unseen);
     expect(renderSummaryText(sweep, { color: false })).toContain(`? ${unseen}`);
+    expect(JSON.stringify(renderSlackSummary(sweep, { cluster: 'demo' }).parent)).toContain(`:grey_question: ${unseen}`);
   });
 
   it('refuses a job about a namespace outside the scope, reading nothing there, and tells the requester why', async () => {
