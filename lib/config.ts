@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { OPEN_POLICY, parseAccessPolicyJson, type AccessPolicy } from './access/policy.js';
 import { MIN_AGENT_TOKEN_LENGTH } from './agent/token.js';
-import { RFC1123_LABEL, dnsSubdomain, isDnsLabel } from './model/index.js';
+import { CLUSTER_DNS, RFC1123_LABEL, dnsSubdomain, isDnsLabel, type ReadScope } from './model/index.js';
 
 // Configuration comes from the environment and is validated at start: a bad or missing value
 // stops the process with a message naming the variable, instead of failing on the first request.
@@ -37,6 +37,7 @@ const csv = z.string().transform((s) =>
     .filter(Boolean),
 );
 const url = z.url();
+const namespaceList = csv.pipe(z.array(z.string().regex(RFC1123_LABEL, 'must be a comma-separated list of DNS labels')));
 const port = z.coerce.number().int().min(0).max(65535);
 const clusterName = z.string().regex(RFC1123_LABEL, 'must be a DNS label (lowercase letters, digits, "-")');
 
@@ -179,6 +180,8 @@ export interface WorkerConfig {
   jobDeadlineMs: number;
   /** The silence file (the chart's `silences` value, mounted from a ConfigMap); same format as the CLI's .netcheck.yaml. */
   silencesFile?: string;
+  /** Namespaced mode (the chart's rbac.scope=namespaced): the namespaces its Roles grant. Absent: cluster-wide. */
+  readScope?: ReadScope;
 }
 
 const labelList = z.string().transform((raw, ctx) => {
@@ -225,9 +228,15 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43_200).optional(),
       NETCHECK_JOB_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(3_600).optional(),
       NETCHECK_SILENCES_FILE: z.string().min(1).optional(),
+      NETCHECK_READ_SCOPE: z.enum(['cluster', 'namespaced']).optional(),
+      NETCHECK_READ_NAMESPACES: namespaceList.optional(),
+      NETCHECK_SYSTEM_NAMESPACES: namespaceList.optional(),
     },
     env,
   );
+  const namespaced = raw.NETCHECK_READ_SCOPE === 'namespaced';
+  // Namespaced without namespaces would answer every job "unknown": refuse to start instead.
+  if (namespaced && !raw.NETCHECK_READ_NAMESPACES?.length) throw new ConfigError(['NETCHECK_READ_NAMESPACES is required when NETCHECK_READ_SCOPE=namespaced']);
   return {
     cluster: raw.NETCHECK_CLUSTER ?? 'default',
     access: accessPolicyFrom(env),
@@ -256,6 +265,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     // The slowest job (a cluster sweep) must end well inside the queue's 300 s visibility timeout.
     jobDeadlineMs: (raw.NETCHECK_JOB_DEADLINE_SECONDS ?? 240) * 1000,
     ...(raw.NETCHECK_SILENCES_FILE ? { silencesFile: raw.NETCHECK_SILENCES_FILE } : {}),
+    ...(namespaced ? { readScope: { namespaces: raw.NETCHECK_READ_NAMESPACES ?? [], systemNamespaces: raw.NETCHECK_SYSTEM_NAMESPACES ?? [CLUSTER_DNS.namespace] } } : {}),
   };
 }
 

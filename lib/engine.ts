@@ -9,12 +9,14 @@ import {
   applySilences,
   isSystemNamespace,
   labelsFromFacts,
+  outsideScopeReason,
   type AnyReport,
   type DnsProbeFact,
   type Facts,
   type NamespaceVisibility,
   type NodeAgentFact,
   type ProbeSource,
+  type ReadScope,
   type Report,
   type Silence,
   type SweepReport,
@@ -48,6 +50,11 @@ export interface EngineDeps {
    * gather, before any check or renderer sees them. Unset: everything (the CLI, your own kubeconfig).
    */
   visible?: NamespaceVisibility;
+  /**
+   * Namespaced mode (the chart's rbac.scope=namespaced): the only namespaces netcheck may read.
+   * The gatherers read per namespace and what lies outside is unknown. Unset: cluster-wide.
+   */
+  readScope?: ReadScope;
   /** Progress for long runs (CLI spinner); never required. */
   onPhase?: (phase: 'gather' | 'probe' | 'check') => void;
 }
@@ -185,7 +192,11 @@ function withinScope(objects: ObjectFacts, visible: NamespaceVisibility): Object
 export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Facts> {
   deps.onPhase?.('gather');
   const placeSource = deps.probes.enabled && !deps.probes.source?.node;
-  const gathered = await gatherObjects(deps.kc, target, { probeNamespace: deps.probes.source?.namespace, ...(placeSource ? { sourceAddresses: [...localAddresses()] } : {}) });
+  const gathered = await gatherObjects(deps.kc, target, {
+    probeNamespace: deps.probes.source?.namespace,
+    ...(placeSource ? { sourceAddresses: [...localAddresses()] } : {}),
+    ...(deps.readScope ? { readScope: deps.readScope } : {}),
+  });
   assertReachable(gathered);
   const objects = deps.visible ? withinScope(gathered, deps.visible) : gathered;
   deps.onPhase?.('probe');
@@ -234,15 +245,19 @@ async function sweep(target: Extract<Target, { kind: 'cluster' }>, deps: EngineD
     ...(deps.visible ? { visible: deps.visible } : {}),
     ...(target.namespaces ? { namespaces: target.namespaces } : {}),
   });
-  const objects = await gatherClusterByNamespace(deps.kc, sweeper);
+  const objects = await gatherClusterByNamespace(deps.kc, sweeper, deps.readScope ? { readScope: deps.readScope } : {});
   assertReachable(objects);
   deps.onPhase?.('probe');
   // Probing 10k ClusterIPs would dominate a sweep; it keeps to DNS, which every service depends on.
   const [probes, nodeAgents] = await Promise.all([runProbes(objects, target, deps.probes), gatherAgents({ ...objects, target, probes: {} }, deps)]);
   deps.onPhase?.('check');
   const report = sweeper.finish({ nodeAgents, dnsProbes: probes.dns });
-  const silenced = (swept: SweepReport) =>
-    deps.silences ? silenceSweep(swept, deps.silences.list, { now: new Date(), ...(deps.silences.channel ? { channel: deps.silences.channel } : {}) }) : swept;
+  const readScope = deps.readScope;
+  const unseen = readScope ? { unseen: outsideScopeReason(readScope, 'the other namespaces, so their services were not swept, nor the cluster-wide network policies') } : {};
+  const silenced = (swept: SweepReport) => {
+    const scoped = { ...swept, ...unseen };
+    return deps.silences ? silenceSweep(scoped, deps.silences.list, { now: new Date(), ...(deps.silences.channel ? { channel: deps.silences.channel } : {}) }) : scoped;
+  };
   if (probeLimit === 0) return silenced(report);
   deps.onPhase?.('probe');
   // Silences apply once, to the finished sweep, so the probed services are diagnosed without them.

@@ -13,13 +13,19 @@ function ruleFor(err: AccessErrorFact) {
   return { apiGroups: [err.group ?? ''], resources: [err.resource], verbs: ['get', 'list'] };
 }
 
-function describe(err: AccessErrorFact): { title: string; detail: string; remediation: string } {
+/** Namespaced mode has no ClusterRole to patch: the rule belongs in the chart's Role of that namespace. */
+const NAMESPACED_ROLE = 'netcheck-reader';
+
+function describe(err: AccessErrorFact, namespaced: boolean): { title: string; detail: string; remediation: string } {
   const permission = `${err.verb} ${err.resource}${err.group ? `.${err.group}` : ''} ${where(err)}`;
   if (err.status === 403) {
     return {
       title: `Not allowed to ${permission}`,
       detail: `netcheck may not ${permission} (403 Forbidden); checks that need ${err.resource} are skipped, the rest still ran`,
-      remediation: `kubectl patch clusterrole ${NETCHECK_CLUSTER_ROLE} --type=json -p '${JSON.stringify([{ op: 'add', path: '/rules/-', value: ruleFor(err) }])}'`,
+      remediation:
+        namespaced && err.namespace
+          ? `kubectl -n ${err.namespace} patch role ${NAMESPACED_ROLE} --type=json -p '${JSON.stringify([{ op: 'add', path: '/rules/-', value: ruleFor(err) }])}'   # or add ${err.namespace} to the chart's rbac.namespaces`
+          : `kubectl patch clusterrole ${NETCHECK_CLUSTER_ROLE} --type=json -p '${JSON.stringify([{ op: 'add', path: '/rules/-', value: ruleFor(err) }])}'`,
     };
   }
   if (err.status === 401) {
@@ -55,7 +61,7 @@ const check: Check = {
       return [finding(check, { status: 'pass', detail: 'every API read was allowed' })];
     }
     return facts.accessErrors.map((err): Finding => {
-      const text = describe(err);
+      const text = describe(err, facts.readScope !== undefined);
       return finding(check, {
         status: 'error',
         title: text.title,

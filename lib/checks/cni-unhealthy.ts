@@ -3,7 +3,7 @@ import { finding, skipped } from './lib/finding.js';
 import { unreadable } from './lib/access.js';
 import { symptomNodes } from './lib/subjects.js';
 import type { Check } from './types.js';
-import type { Facts, Finding, PodFact, Subject } from '../model/index.js';
+import { outsideScopeReason, type Facts, type Finding, type PodFact, type Subject } from '../model/index.js';
 import { nodesInScope } from '../scope/path.js';
 
 function podHealthy(pod: PodFact): boolean {
@@ -60,7 +60,9 @@ const check: Check = {
       return [
         skipped(
           check,
-          `unknown, because no known CNI (Flannel, Calico, Cilium, Weave Net, Canal) was recognised among the system DaemonSets (${seen}); its health cannot be judged.`,
+          facts.readScope
+            ? `${outsideScopeReason(facts.readScope, `DaemonSets outside ${facts.readScope.systemNamespaces.join(', ')}`)}, and no known CNI was recognised there (${seen}): add the CNI's namespace to the chart's rbac.systemNamespaces.`
+            : `unknown, because no known CNI (Flannel, Calico, Cilium, Weave Net, Canal) was recognised among the system DaemonSets (${seen}); its health cannot be judged.`,
         ),
       ];
     }

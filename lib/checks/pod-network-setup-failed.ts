@@ -15,6 +15,7 @@ import {
   type PodFact,
   type SandboxNetworkFailure,
   type Subject,
+  outsideScopeReason,
 } from '../model/index.js';
 import { backendPods, targetService } from '../scope/path.js';
 
@@ -109,8 +110,12 @@ const check: Check = {
   run(facts: Facts): Finding[] {
     const pods = podsInScope(facts);
     const waiting = pods.filter(awaitingSandbox);
+    // A node job's pods come from every namespace, which namespaced mode cannot list: say whose were judged.
+    const partial = facts.readScope && facts.target.kind === 'node' ? ` ${outsideScopeReason(facts.readScope, "the node's pods of other namespaces")}.` : '';
     if (waiting.length === 0) {
-      return [finding(check, { status: 'pass', detail: pods.length ? `None of the ${plural(pods.length, 'pod')} in scope waits for its sandbox.` : 'No pod in scope.' })];
+      return [
+        finding(check, { status: 'pass', detail: `${pods.length ? `None of the ${plural(pods.length, 'pod')} in scope waits for its sandbox.` : 'No pod in scope.'}${partial}` }),
+      ];
     }
     if (!facts.events) return [skipped(check, `unknown, because no events were read for this job; ${plural(waiting.length, 'pod')} wait in Pending`)];
     const stuck: Stuck[] = [];

@@ -1,7 +1,7 @@
 import type { Check } from './types.js';
 import { finding, skipped } from './lib/finding.js';
 import { accessDenied, describeAccessError, serviceSubject } from './lib/service.js';
-import { closeMatches } from '../model/index.js';
+import { closeMatches, outsideScopeReason } from '../model/index.js';
 import { targetService } from '../scope/path.js';
 
 const check: Check = {
@@ -34,6 +34,8 @@ const check: Check = {
       inNamespace.length ? `services in ${namespace}: ${inNamespace.slice(0, 20).join(', ')}${inNamespace.length > 20 ? ', …' : ''}` : `namespace ${namespace} has no services`,
     );
     for (const other of elsewhere) evidence.push(`kubectl -n ${other} get svc ${name} → found`);
+    // Namespaced mode: "no such name elsewhere" holds only for the namespaces it may read.
+    if (facts.readScope) evidence.push(`a service named ${name} in any other namespace: ${outsideScopeReason(facts.readScope, 'the other namespaces')}`);
 
     let remediation = `kubectl -n ${namespace} get svc`;
     if (similar[0]) remediation = `kubectl -n ${namespace} get svc ${similar[0]}   # use the existing name in your client config`;

@@ -5,7 +5,7 @@
 
 import type { RawObject } from '../kube/convert.js';
 import { KubeApiError, type KubeReader, type ListPage } from '../kube/reader.js';
-import { isNetworkEvent, type AccessErrorFact, type EventFact, type EventsFact, type Target } from '../model/index.js';
+import { isNetworkEvent, NODE_EVENTS_NAMESPACE, type AccessErrorFact, type EventFact, type EventsFact, type ReadScope, type Target } from '../model/index.js';
 
 /** One field-selected read: events in a namespace, or cluster-wide when `namespace` is absent. */
 export interface EventRead {
@@ -29,27 +29,34 @@ const SYSTEM_NAMESPACE = 'kube-system';
  * events sit in "default", or wherever the reporter put them). Names were validated with the
  * target before any of this runs.
  */
-export function eventReadsFor(target: Target): EventRead[] {
+export function eventReadsFor(target: Target, scope?: ReadScope): EventRead[] {
+  // Namespaced mode may not list events cluster-wide: node events are read where they are
+  // recorded, and pod sandbox failures in each namespace it may read.
+  const nodeEvents = scope ? { namespace: NODE_EVENTS_NAMESPACE } : {};
   switch (target.kind) {
     case 'svc':
       return [
         { namespace: target.namespace, fieldSelector: POD_WARNINGS },
         { namespace: target.namespace, fieldSelector: `involvedObject.kind=Service,involvedObject.name=${target.name}` },
-        { fieldSelector: 'involvedObject.kind=Node' },
+        { ...nodeEvents, fieldSelector: 'involvedObject.kind=Node' },
       ];
     case 'dns':
       return [
         { namespace: SYSTEM_NAMESPACE, fieldSelector: POD_WARNINGS },
         { namespace: SYSTEM_NAMESPACE, fieldSelector: 'involvedObject.kind=Service,involvedObject.name=kube-dns' },
-        { fieldSelector: 'involvedObject.kind=Node' },
+        { ...nodeEvents, fieldSelector: 'involvedObject.kind=Node' },
       ];
-    case 'node':
+    case 'node': {
+      const sandboxFailures = `${POD_WARNINGS},reason=FailedCreatePodSandBox`;
       return [
-        { fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name}` },
+        { ...nodeEvents, fieldSelector: `involvedObject.kind=Node,involvedObject.name=${target.name}` },
         // Pods on the node in any namespace: sandbox failures are the node's CNI speaking.
-        { fieldSelector: `${POD_WARNINGS},reason=FailedCreatePodSandBox` },
+        ...(scope
+          ? scope.namespaces.filter((n) => n !== SYSTEM_NAMESPACE).map((namespace) => ({ namespace, fieldSelector: sandboxFailures }))
+          : [{ fieldSelector: sandboxFailures }]),
         { namespace: SYSTEM_NAMESPACE, fieldSelector: POD_WARNINGS },
       ];
+    }
     case 'cluster':
       return [];
   }

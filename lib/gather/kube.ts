@@ -32,7 +32,10 @@ import {
   type CorefileFact,
   type DaemonSetFact,
   type EndpointSliceFact,
+  type NamespaceFact,
   type PodFact,
+  type ReadScope,
+  scopeNamespaces,
   type ServiceFact,
   type Target,
 } from '../model/index.js';
@@ -52,6 +55,11 @@ export interface GatherObjectsOptions {
    * (by `status.podIP`) is the source, with its labels and node.
    */
   sourceAddresses?: readonly string[];
+  /**
+   * Namespaced mode: read only these namespaces (and the probe namespace), never list anything
+   * cluster-wide but nodes, and get the namespaces by name. Absent: cluster-wide lists.
+   */
+  readScope?: ReadScope;
 }
 
 /** At most this many of this machine's addresses are looked up as pod IPs (a laptop has many). */
@@ -176,10 +184,15 @@ function podsOfSystemComponents(pods: PodFact[], daemonSets: DaemonSetFact[]): P
 }
 
 /** System DaemonSets and their pods, from the system namespaces only (bounded by node count, not app pods). */
-async function gatherSystem(g: Gatherer, facts: ObjectFacts): Promise<void> {
+async function gatherSystem(g: Gatherer, facts: ObjectFacts, scope: ReadScope | undefined): Promise<void> {
   const daemonSets: DaemonSetFact[] = [];
   const pods: PodFact[] = [];
-  await Promise.all(SYSTEM_NAMESPACES.flatMap((namespace) => [g.list({ ...DAEMONSETS, namespace }, toDaemonSetFact, daemonSets), g.list({ ...PODS, namespace }, toPodFact, pods)]));
+  await Promise.all(
+    (scope?.systemNamespaces ?? SYSTEM_NAMESPACES).flatMap((namespace) => [
+      g.list({ ...DAEMONSETS, namespace }, toDaemonSetFact, daemonSets),
+      g.list({ ...PODS, namespace }, toPodFact, pods),
+    ]),
+  );
   facts.systemDaemonSets = daemonSets.filter(isSystemDaemonSet);
   facts.systemPods = podsOfSystemComponents(pods, facts.systemDaemonSets);
 }
@@ -214,6 +227,29 @@ async function readCorefile(reader: KubeReader): Promise<CorefileFact> {
 }
 
 /**
+ * The namespaces' labels: listed cluster-wide, or in namespaced mode (which may not list
+ * namespaces) got one by one by name; a 404 is a namespace that does not exist.
+ */
+async function gatherNamespaces(g: Gatherer, scope: ReadScope | undefined, names: readonly string[], out: NamespaceFact[], listSpec: ListSpec = NAMESPACES): Promise<void> {
+  if (!scope) {
+    await g.list(listSpec, toNamespaceFact, out);
+    return;
+  }
+  const found = await Promise.all([...new Set(names)].map((name) => g.get(NAMESPACES, name)));
+  for (const namespace of found) if (namespace) out.push(toNamespaceFact(namespace));
+}
+
+/** Services named `name` outside `namespace`: one cluster-wide list, or one per namespace of the scope. */
+async function gatherSameName(g: Gatherer, scope: ReadScope | undefined, namespace: string, name: string, out: ServiceFact[]): Promise<void> {
+  const fieldSelector = `metadata.name=${name}`;
+  if (!scope) {
+    await g.list({ ...SERVICES, fieldSelector }, toServiceFact, out);
+    return;
+  }
+  await Promise.all(scope.namespaces.filter((n) => n !== namespace).map((n) => g.list({ ...SERVICES, namespace: n, fieldSelector }, toServiceFact, out)));
+}
+
+/**
  * Read what the checks need for `target` from the Kubernetes API behind `kc`.
  * Throws only for an invalid target (names are validated before any request); API failures
  * become `accessErrors`, a missing namespace/service/node is simply absent from the facts.
@@ -224,7 +260,9 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   const g = new Gatherer(reader);
   const facts = emptyObjectFacts();
   // Alongside the lists, not after them: the events are evidence, never an input the lists wait on.
-  const eventReads = eventReadsFor(target);
+  const scope = opts.readScope;
+  if (scope) facts.readScope = scope;
+  const eventReads = eventReadsFor(target, scope);
   const events = eventReads.length ? gatherEvents(reader, eventReads) : undefined;
 
   switch (target.kind) {
@@ -234,7 +272,7 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       const elsewhere: ServiceFact[] = [];
       await Promise.all([
         g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
-        g.list({ ...SERVICES, fieldSelector: `metadata.name=${name}` }, toServiceFact, elsewhere),
+        gatherSameName(g, scope, namespace, name, elsewhere),
         g.list({ ...PODS, namespace }, toPodFact, facts.pods),
         g.slices({ namespace, service: name }, facts.endpointSlices),
         g.list(NODES, toNodeFact, facts.nodes),
@@ -246,11 +284,14 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
               ...(target.from ? [g.list({ ...PODS, namespace: sourceNamespace }, toPodFact, facts.pods)] : []),
             ]
           : []),
-        g.list(NAMESPACES, toNamespaceFact, facts.namespaces),
-        gatherSystem(g, facts),
+        gatherNamespaces(g, scope, [namespace, ...(sourceNamespace && isDnsLabel(sourceNamespace) ? [sourceNamespace] : [])], facts.namespaces),
+        gatherSystem(g, facts, scope),
         gatherDns(g, facts, true),
         // Calico, Cilium and admin policies of the target's and the client's namespaces, and the cluster-wide ones.
-        gatherPolicySystems(g, { namespaces: [...new Set([namespace, ...(sourceNamespace && isDnsLabel(sourceNamespace) ? [sourceNamespace] : [])])] }).then((p) => {
+        gatherPolicySystems(g, {
+          namespaces: [...new Set([namespace, ...(sourceNamespace && isDnsLabel(sourceNamespace) ? [sourceNamespace] : [])])],
+          namespacedOnly: scope !== undefined,
+        }).then((p) => {
           facts.policySystems = p;
         }),
       ]);
@@ -258,7 +299,8 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       // An ExternalName that names an in-cluster Service is checked against the API, probes or not.
       const service = facts.services.find((s) => s.name === name && s.namespace === namespace);
       const referenced = service?.type === 'ExternalName' ? inClusterServiceName(service.externalName) : undefined;
-      if (referenced) {
+      // Outside the scope it stays "not looked up": the check then resolves the name instead.
+      if (referenced && (!scope || scope.namespaces.includes(referenced.namespace))) {
         const found: ServiceFact[] = [];
         if (await g.list({ ...SERVICES, namespace: referenced.namespace, fieldSelector: `metadata.name=${referenced.name}` }, toServiceFact, found))
           facts.referencedServices = found;
@@ -270,8 +312,10 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       await Promise.all([
         // Every node, not only this one: its routes are judged against the other nodes' pod CIDRs.
         g.list(NODES, toNodeFact, facts.nodes),
-        g.list({ ...PODS, fieldSelector: `spec.nodeName=${name}` }, toPodFact, facts.pods),
-        gatherSystem(g, facts),
+        ...(scope
+          ? scopeNamespaces(scope).map((namespace) => g.list({ ...PODS, namespace, fieldSelector: `spec.nodeName=${name}` }, toPodFact, facts.pods))
+          : [g.list({ ...PODS, fieldSelector: `spec.nodeName=${name}` }, toPodFact, facts.pods)]),
+        gatherSystem(g, facts, scope),
         // kube-proxy's rules on the node are compared for the one Service every pod uses.
         gatherDns(g, facts),
       ]);
@@ -282,25 +326,29 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
       await Promise.all([
         // The --from client's pods, wherever it lives.
         ...(target.from ? [g.list({ ...PODS, namespace: target.from.namespace }, toPodFact, facts.pods)] : []),
-        g.list({ ...NAMESPACES, fieldSelector: `metadata.name=${namespace}` }, toNamespaceFact, facts.namespaces),
+        gatherNamespaces(g, scope, [namespace], facts.namespaces, { ...NAMESPACES, fieldSelector: `metadata.name=${namespace}` }),
         g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
         g.list(NODES, toNodeFact, facts.nodes),
         // Egress policies in the namespace and ingress policies around CoreDNS both can block DNS.
         g.list({ ...POLICIES, namespace }, toNetworkPolicyFact, facts.networkPolicies),
         ...(namespace === DNS_NAMESPACE ? [] : [g.list({ ...POLICIES, namespace: DNS_NAMESPACE }, toNetworkPolicyFact, facts.networkPolicies)]),
-        gatherSystem(g, facts),
+        gatherSystem(g, facts, scope),
         gatherDns(g, facts, true),
-        gatherPolicySystems(g, { namespaces: [...new Set([namespace, DNS_NAMESPACE])] }).then((p) => {
+        gatherPolicySystems(g, { namespaces: [...new Set([namespace, DNS_NAMESPACE])], namespacedOnly: scope !== undefined }).then((p) => {
           facts.policySystems = p;
         }),
       ]);
       break;
     }
     case 'cluster':
-      await gatherCluster(g, facts, NO_SINK, () => true);
+      await gatherCluster(g, facts, NO_SINK, () => true, scope);
       break;
   }
-  if (target.kind === 'svc' || target.kind === 'dns') await gatherSourcePods(g, facts, target.from ? [] : (opts.sourceAddresses ?? []));
+  // Namespaced mode looks for this machine's pod only where the worker runs (it may list pods nowhere else).
+  if (target.kind === 'svc' || target.kind === 'dns') {
+    const sourceAddresses = target.from || (scope && !opts.probeNamespace) ? [] : (opts.sourceAddresses ?? []);
+    await gatherSourcePods(g, facts, sourceAddresses, scope ? opts.probeNamespace : undefined);
+  }
   if (events) {
     const read = await events;
     facts.events = read.events;
@@ -311,13 +359,14 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   return facts;
 }
 
-async function gatherSourcePods(g: Gatherer, facts: ObjectFacts, addresses: readonly string[]): Promise<void> {
+/** `inNamespace`: namespaced mode looks for this machine's pod only where the worker runs. */
+async function gatherSourcePods(g: Gatherer, facts: ObjectFacts, addresses: readonly string[], inNamespace?: string): Promise<void> {
   const wanted = addresses.filter((a) => isIP(a) === 4 || isIP(a) === 6).slice(0, MAX_SOURCE_ADDRESSES);
   if (wanted.length === 0) return;
   const found: PodFact[] = [];
   // A lookup that fails leaves the source unplaced; it is not an access error the checks care about.
   const lookup = new Gatherer(g.reader);
-  await Promise.all(wanted.map((ip) => lookup.list({ ...PODS, fieldSelector: `status.podIP=${ip}` }, toPodFact, found)));
+  await Promise.all(wanted.map((ip) => lookup.list({ ...PODS, ...(inNamespace ? { namespace: inNamespace } : {}), fieldSelector: `status.podIP=${ip}` }, toPodFact, found)));
   const known = new Set(facts.pods.map((p) => `${p.namespace}/${p.name}`));
   for (const pod of found) if (!pod.hostNetwork && !known.has(`${pod.namespace}/${pod.name}`)) facts.pods.push(pod);
 }
@@ -389,7 +438,8 @@ class PodsByNamespace {
  * before the services and slices would have to be held, which made garbage collection the
  * sweep's largest cost. Against a slow API server this costs the other lists' round trips once.
  */
-async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSink, keepPods: (namespace: string) => boolean): Promise<void> {
+async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSink, keepPods: (namespace: string) => boolean, scope?: ReadScope): Promise<void> {
+  if (scope) return gatherScopedCluster(g, facts, sink, keepPods, scope);
   const daemonSets: DaemonSetFact[] = [];
   const kept = new Map<string, PodFact[]>();
   const handOver = (namespace: string, pods: PodFact[]) => {
@@ -422,6 +472,44 @@ async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSin
   facts.systemPods = systemPodsOf(facts.pods, facts.systemDaemonSets);
 }
 
+/**
+ * A sweep in namespaced mode: the same facts, read per namespace of the scope (tenants, then the
+ * system namespaces), the cluster DNS Service and slices by name. Each namespace's pod list is
+ * complete on its own, so it goes to `sink` when it ends.
+ */
+async function gatherScopedCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSink, keepPods: (namespace: string) => boolean, scope: ReadScope): Promise<void> {
+  const daemonSets: DaemonSetFact[] = [];
+  const tenants = scope.namespaces;
+  await Promise.all([
+    ...tenants.flatMap((namespace) => [
+      g.list({ ...SERVICES, namespace }, toServiceFact, facts.services),
+      g.slices({ namespace }, facts.endpointSlices),
+      g.list({ ...POLICIES, namespace }, toNetworkPolicyFact, facts.networkPolicies),
+    ]),
+    g.list(NODES, toNodeFact, facts.nodes),
+    gatherNamespaces(g, scope, scopeNamespaces(scope), facts.namespaces),
+    ...scope.systemNamespaces.map((namespace) => g.list({ ...DAEMONSETS, namespace }, toDaemonSetFact, daemonSets)),
+    gatherDns(g, facts),
+    gatherPolicySystems(g, { namespaces: tenants, namespacedOnly: true }).then((p) => {
+      facts.policySystems = p;
+    }),
+  ]);
+  const dns = facts.dns;
+  Object.assign(facts, deriveClusterFacts(facts, daemonSets));
+  // The DNS Service is no tenant's: it was read by name, not with the services.
+  if (dns) facts.dns = dns;
+  sink.begin(facts);
+  const kept: PodFact[] = [];
+  for (const namespace of scopeNamespaces(scope)) {
+    const pods: PodFact[] = [];
+    await g.list({ ...PODS, namespace }, toPodFact, pods);
+    if (keepPods(namespace)) for (const pod of pods) kept.push(pod);
+    if (pods.length) sink.namespace(namespace, pods);
+  }
+  facts.pods = kept;
+  facts.systemPods = systemPodsOf(facts.pods, facts.systemDaemonSets);
+}
+
 const NO_SINK: NamespaceSink = { begin() {}, namespace() {} };
 
 /**
@@ -433,7 +521,8 @@ export async function gatherClusterByNamespace(kc: KubeConfig, sink: NamespaceSi
   const g = new Gatherer(reader);
   const facts = emptyObjectFacts();
   facts.accessErrors = g.accessErrors;
-  await gatherCluster(g, facts, sink, isSystemNamespace);
+  if (opts.readScope) facts.readScope = opts.readScope;
+  await gatherCluster(g, facts, sink, isSystemNamespace, opts.readScope);
   facts.apiRequests = reader.requests;
   return facts;
 }

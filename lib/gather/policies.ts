@@ -28,7 +28,12 @@ const CANDIDATES: readonly GroupChoice[][] = [
 
 export interface PolicyScope {
   /** Namespaces whose namespaced policies are read; undefined = every namespace (a sweep). */
-  namespaces?: string[];
+  namespaces?: readonly string[];
+  /**
+   * Namespaced mode: the cluster-scoped policies (GlobalNetworkPolicy, CCNP, ANP/BANP, tiers) are
+   * not read at all, and a system that has them is "out-of-scope" — its verdicts unknown.
+   */
+  namespacedOnly?: boolean;
 }
 
 interface ApiGroupList {
@@ -46,12 +51,21 @@ async function discover(g: Gatherer): Promise<{ served: Set<string> } | { error:
   }
 }
 
+interface PolicyList {
+  spec: ListSpec;
+  read: (o: RawObject) => void;
+  /** The kind, when it is cluster-scoped (namespaced mode cannot read it). */
+  clusterKind?: string;
+}
+
 /** Lists in one group; 404 → not installed (no access error), other failures kept as access errors. */
-async function listGroup(g: Gatherer, choice: GroupChoice, lists: { spec: ListSpec; read: (o: RawObject) => void }[]): Promise<PolicyApiFact> {
+async function listGroup(g: Gatherer, choice: GroupChoice, all: PolicyList[], namespacedOnly: boolean): Promise<PolicyApiFact> {
+  const lists = namespacedOnly ? all.filter((l) => !l.clusterKind) : all;
+  const unseen = namespacedOnly ? [...new Set(all.flatMap((l) => (l.clusterKind ? [l.clusterKind] : [])))] : [];
   const attempt = new Gatherer(g.reader);
   const results = await Promise.all(lists.map(({ spec, read }) => attempt.list(spec, (o) => o, { push: read })));
   const api: PolicyApiFact = { ...choice, state: 'served' };
-  if (results.every(Boolean)) return api;
+  if (results.every(Boolean)) return unseen.length ? { ...api, state: 'out-of-scope', detail: unseen.join(', ') } : api;
   const errors = attempt.accessErrors;
   if (errors.every((e) => e.status === 404)) return { ...api, state: 'not-installed', detail: 'its lists answered 404' };
   g.accessErrors.push(...errors.filter((e) => e.status !== 404));
@@ -59,13 +73,20 @@ async function listGroup(g: Gatherer, choice: GroupChoice, lists: { spec: ListSp
   return { ...api, state: first?.status === 403 ? 'forbidden' : 'unknown', ...(first ? { detail: `${first.resource}.${first.group}: ${first.status} ${first.message}` } : {}) };
 }
 
-function specsFor(choice: GroupChoice, scope: PolicyScope, out: PolicySystemsFact): { spec: ListSpec; read: (o: RawObject) => void }[] {
+function specsFor(choice: GroupChoice, scope: PolicyScope, out: PolicySystemsFact): PolicyList[] {
   const { group, version } = choice;
-  const namespaced = (resource: string, read: (o: RawObject) => void) =>
+  const namespaced = (resource: string, read: (o: RawObject) => void): PolicyList[] =>
     scope.namespaces === undefined
       ? [{ spec: { resource, group, version }, read }]
       : scope.namespaces.map((namespace) => ({ spec: { resource, group, version, namespace }, read }));
-  const cluster = (resource: string, read: (o: RawObject) => void) => [{ spec: { resource, group, version }, read }];
+  const kinds: Record<string, string> = {
+    globalnetworkpolicies: 'GlobalNetworkPolicy',
+    tiers: 'Tier',
+    ciliumclusterwidenetworkpolicies: 'CiliumClusterwideNetworkPolicy',
+    adminnetworkpolicies: 'AdminNetworkPolicy',
+    baselineadminnetworkpolicies: 'BaselineAdminNetworkPolicy',
+  };
+  const cluster = (resource: string, read: (o: RawObject) => void): PolicyList[] => [{ spec: { resource, group, version }, read, clusterKind: kinds[resource] ?? resource }];
   switch (choice.system) {
     case 'calico': {
       const push = (kind: CalicoPolicyFact['kind']) => (o: RawObject) => out.calico.push(toCalicoPolicyFact(o, kind, group));
@@ -100,7 +121,7 @@ export async function gatherPolicySystems(g: Gatherer, scope: PolicyScope): Prom
     CANDIDATES.map(async (choices) => {
       const choice = choices.find((c) => discovery.served.has(`${c.group}/${c.version}`));
       if (!choice) return { ...(choices[0] as GroupChoice), state: 'not-installed' as const };
-      return listGroup(g, choice, specsFor(choice, scope, out));
+      return listGroup(g, choice, specsFor(choice, scope, out), scope.namespacedOnly === true);
     }),
   );
   return out;

@@ -3,6 +3,7 @@
 // deliberately slim copies of Kubernetes objects (only the fields checks use) so a cluster-wide
 // sweep can keep 100k pods in memory, and so scenario fixtures stay short enough to read.
 
+import type { ReadScope } from './read-scope.js';
 import type { Target } from './target.js';
 import type { PolicySystemsFact } from './policies.js';
 
@@ -450,4 +451,6 @@ export interface Facts {
   accessErrors: AccessErrorFact[];
   /** How many API requests the gather made (a bound we test). */
   apiRequests?: number;
+  /** Namespaced mode: the only namespaces netcheck could read. Absent: it reads cluster-wide. */
+  readScope?: ReadScope;
 }

@@ -13,3 +13,4 @@ export * from './pods.js';
 export * from './addresses.js';
 export * from './events.js';
 export * from './fingerprint.js';
+export * from './read-scope.js';

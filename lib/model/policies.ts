@@ -15,9 +15,11 @@ export interface PolicyApiFact {
   version: string;
   /**
    * served: listed; not-installed: discovery does not offer it (or its list said 404);
-   * forbidden: offered, but netcheck may not list it (403); unknown: discovery or the list failed otherwise.
+   * forbidden: offered, but netcheck may not list it (403); unknown: discovery or the list failed otherwise;
+   * out-of-scope: offered, but netcheck runs namespaced and may not read its cluster-wide policies
+   * (`detail` names them), so whatever they decide is unknown.
    */
-  state: 'served' | 'not-installed' | 'forbidden' | 'unknown';
+  state: 'served' | 'not-installed' | 'forbidden' | 'unknown' | 'out-of-scope';
   detail?: string;
 }
 

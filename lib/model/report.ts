@@ -117,6 +117,11 @@ export interface SweepReport {
   /** Services that are not ok, worst first. */
   problems: ServiceResult[];
   verification: SweepVerification;
+  /**
+   * What the sweep could not see, as one "unknown, because …" (namespaced mode: the other
+   * namespaces and the cluster-wide policies). Absent: it read the whole cluster.
+   */
+  unseen?: string;
   /** What changed since the previous summary; absent on the first run or for ad-hoc baselines. */
   changes?: { since: string; added: FindingRef[]; resolved: FindingRef[] };
   silences?: SilenceSummary;

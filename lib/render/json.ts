@@ -87,6 +87,8 @@ export interface JsonSweep extends JsonEnvelope {
   changes: { since: string; added: FindingRef[]; resolved: FindingRef[] } | null;
   /** Every problem service, worst first. */
   services: JsonSweepService[];
+  /** What the sweep could not see ("unknown, because …", namespaced mode); null: the whole cluster. */
+  unseen: string | null;
   verification: { probed: number; limit: number; reason: string | null };
 }
 
@@ -154,6 +156,7 @@ export function sweepToJson(sweep: SweepReport): JsonSweep {
       unverifiedReason: p.verified ? null : (p.unverifiedReason ?? sweep.verification.reason ?? null),
     })),
     verification: { probed: sweep.verification.probed, limit: sweep.verification.limit, reason: sweep.verification.reason ?? null },
+    unseen: sweep.unseen ?? null,
     silences: jsonSilences(sweep.silences),
   };
 }

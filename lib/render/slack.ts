@@ -425,6 +425,7 @@ function summaryParent(sweep: SweepReport, ctx: SummaryContext, clusterProblems:
   );
   const unverifiedLine = sweepUnverifiedLine(sweep);
   if (unverifiedLine) builder.tryAdd(context(`:grey_question: ${escapeMrkdwn(truncate(unverifiedLine, 500))}`));
+  if (sweep.unseen) builder.tryAdd(context(`:grey_question: ${escapeMrkdwn(truncate(sweep.unseen, 500))}`));
 
   const top = [
     ...clusterProblems.map((f) => `• ${STATUS_EMOJI[f.status]} *${escapeMrkdwn(truncate(f.title, 300))}* (cluster-wide)`),

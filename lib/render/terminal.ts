@@ -151,6 +151,7 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
   );
   const unverifiedLine = sweepUnverifiedLine(sweep);
   if (unverifiedLine) out.push(`${paint('yellow', '?')} ${clean(unverifiedLine)}`);
+  if (sweep.unseen) out.push(`${paint('yellow', '?')} ${clean(sweep.unseen)}`);
   if (clusterProblems.length > 0) {
     out.push('', paint('bold', 'Cluster-wide'));
     for (const f of clusterProblems) {

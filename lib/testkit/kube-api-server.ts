@@ -26,6 +26,19 @@ export interface DenyRule {
   namespace?: string;
 }
 
+/**
+ * One RBAC rule as a Role or ClusterRole holds it, with where it is bound: `namespace` for a
+ * RoleBinding's Role, absent for a ClusterRoleBinding (every namespace and the cluster scope).
+ */
+export interface RbacGrant {
+  namespace?: string;
+  apiGroups: readonly string[];
+  resources: readonly string[];
+  verbs: readonly string[];
+  /** Only these objects, and only for verbs that name one (a list never matches, as in Kubernetes). */
+  resourceNames?: readonly string[];
+}
+
 export interface RequestLogEntry {
   method: string;
   path: string;
@@ -65,6 +78,11 @@ export interface KubeApiServerHandle {
   /** Delete by kind ("Service"), namespace ("" for cluster-scoped) and name; false when absent. */
   remove(kind: string, namespace: string, name: string): boolean;
   setDeny(rules: DenyRule[]): void;
+  /**
+   * Enforce RBAC: with grants set, a request no grant allows gets 403, as from a real API server
+   * with those Roles bound (deny rules still apply on top). `undefined` allows everything again.
+   */
+  setRbac(grants: readonly RbacGrant[] | undefined): void;
   /** Current stored copy of an object, or undefined. */
   get(kind: string, namespace: string, name: string): KubeObject | undefined;
   /** Stored objects of a kind (in one namespace, or all), in list order. */
@@ -243,6 +261,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   const served: Served = (type) => !type.optional || optionalGroups.has(type.group);
   const requests: RequestLogEntry[] = [];
   let deny: DenyRule[] = opts.deny ?? [];
+  let rbac: readonly RbacGrant[] | undefined;
   let resourceVersion = 1;
   const startedAt = new Date().toISOString();
   const orderOf =
@@ -284,11 +303,22 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
 
   for (const obj of opts.objects ?? []) upsert(obj);
 
-  const denied = (verb: DenyVerb, type: ResourceType, namespace: string | undefined): boolean =>
+  const granted = (verb: DenyVerb, type: ResourceType, namespace: string | undefined, name: string | undefined): boolean =>
+    rbac === undefined ||
+    rbac.some(
+      (g) =>
+        (g.namespace === undefined || (type.namespaced && g.namespace === namespace)) &&
+        g.apiGroups.includes(type.group) &&
+        (g.resources.includes(type.resource) || g.resources.includes('*')) &&
+        (g.verbs.includes(verb) || g.verbs.includes('*')) &&
+        (!g.resourceNames?.length || (name !== undefined && g.resourceNames.includes(name))),
+    );
+  const denied = (verb: DenyVerb, type: ResourceType, namespace: string | undefined, name?: string): boolean =>
+    !granted(verb, type, namespace, name) ||
     deny.some((r) => (r.verb === '*' || r.verb === verb) && r.resource === type.resource && (r.namespace === undefined || r.namespace === namespace));
 
   const authorize = (verb: DenyVerb, type: ResourceType, namespace: string | undefined, name?: string): void => {
-    if (!denied(verb, type, namespace)) return;
+    if (!denied(verb, type, namespace, name)) return;
     const named = name ? ` "${name}"` : '';
     throw new HttpError(
       403,
@@ -542,6 +572,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     },
     setDeny(rules) {
       deny = rules;
+    },
+    setRbac(grants) {
+      rbac = grants;
     },
     get(kind, namespace, name) {
       const type = findResourceTypeByKind(kind);

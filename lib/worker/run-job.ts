@@ -1,7 +1,18 @@
 import { run, type EngineDeps } from '../engine.js';
 import { alertThreadKey } from '../jobs/alerts.js';
 import type { Job } from '../jobs/schema.js';
-import { describeTarget, findingFingerprint, onCluster, targetKey, targetLabel, type Finding, type Report, type SweepReport } from '../model/index.js';
+import {
+  describeTarget,
+  findingFingerprint,
+  namespacesOutsideScope,
+  onCluster,
+  outsideScopeRefusal,
+  targetKey,
+  targetLabel,
+  type Finding,
+  type Report,
+  type SweepReport,
+} from '../model/index.js';
 import { plural } from '../render/mrkdwn.js';
 import { isProblem, verdictLine } from '../render/report-view.js';
 import { engineWithSilences, runAction, silenceListings } from './actions.js';
@@ -89,6 +100,15 @@ export async function runJob(job: Job, attempt: number, deps: RunJobDeps): Promi
     const posted = await postFailure(job, deps, `this worker serves cluster "${deps.cluster}", not "${job.cluster}"`);
     await rememberAnswered(job, deps);
     return { status: 'error', posted };
+  }
+  const readScope = deps.engine.readScope;
+  const outside = readScope ? namespacesOutsideScope(job.target, readScope) : [];
+  if (readScope && outside.length) {
+    // Not a failure to retry: its Roles will not reach that namespace on any attempt.
+    log.warn('job outside the namespaced scope refused', { jobId: job.id, outside, scope: readScope.namespaces });
+    await tellRefusal(job, outsideScopeRefusal(outside, readScope), deps);
+    await rememberAnswered(job, deps);
+    return { status: 'refused', posted: null };
   }
   let scoped = deps.engine;
   let summaryKey = job.cluster;

@@ -61,6 +61,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       },
     },
     agents: await agentAccess(config),
+    ...(config.readScope ? { readScope: config.readScope } : {}),
   };
   const access: WorkerAccess = {
     policy: config.access,

@@ -12,6 +12,9 @@ import { run, type EngineDeps } from '../../lib/engine.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
 import { createConfigMapStateStore } from '../../lib/state/store.js';
 import { kubeNamespaceLabels } from '../../lib/worker/access.js';
+import type { ReadScope } from '../../lib/model/index.js';
+import type { RbacGrant } from '../../lib/testkit/kube-api-server.js';
+import { grantsOfChart } from '../support/chart.js';
 
 // Least privilege, measured: the worker's real code (every engine target, the state store, the
 // access policy's namespace lookup) runs against our Kubernetes API server, which logs every
@@ -38,14 +41,16 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 let binDir = '';
 let helm = '';
 let demo: DemoCluster;
+let engine: EngineDeps;
 const observed = new Set<string>();
 
 /** "verb group/resource" of one API request path, as RBAC sees it. */
-function rbacOf(method: string, path: string, query: Record<string, string>): { triple: string; namespaced: boolean; name?: string } {
+function rbacOf(method: string, path: string, query: Record<string, string>): { triple: string; namespaced: boolean; namespace?: string; name?: string } {
   const parts = path.split('/').filter(Boolean);
   const [group, rest] = parts[0] === 'api' ? ['core', parts.slice(2)] : [parts[1]!, parts.slice(3)];
   const namespaced = rest[0] === 'namespaces' && rest.length > 2;
   const [resource, name] = namespaced ? [rest[2]!, rest[3]] : [rest[0]!, rest[1]];
+  const namespace = namespaced ? rest[1] : undefined;
   const verb =
     method === 'GET'
       ? query.watch === 'true'
@@ -54,7 +59,7 @@ function rbacOf(method: string, path: string, query: Record<string, string>): { 
           ? 'get'
           : 'list'
       : ({ PUT: 'update', PATCH: 'patch', POST: 'create', DELETE: 'delete' } as Record<string, string>)[method]!;
-  return { triple: `${verb} ${group}/${resource}`, namespaced, ...(name ? { name } : {}) };
+  return { triple: `${verb} ${group}/${resource}`, namespaced, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
 }
 
 async function render(extra: string[] = []): Promise<Json[]> {
@@ -80,7 +85,7 @@ beforeAll(async () => {
   demo = await startDemoCluster();
   demo.api.upsert({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: STATE.namespace, name: STATE.name }, data: {} });
   const kc = loadKubeConfig({ kubeconfigPath: demo.kubeconfigPath });
-  const engine: EngineDeps = {
+  engine = {
     kc,
     probes: {
       enabled: true,
@@ -93,14 +98,7 @@ beforeAll(async () => {
     agents: { port: demo.agents.port, token: demo.agents.token, timeoutMs: 2000 },
   };
   demo.api.requests.length = 0;
-  for (const target of [
-    { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'demo' },
-    { kind: 'svc', name: 'payroll', namespace: 'shop', cluster: 'demo', from: { kind: 'deploy', name: 'checkout', namespace: 'shop' } },
-    { kind: 'svc', name: 'ledger', namespace: 'shop', cluster: 'demo' },
-    { kind: 'node', name: 'node-1', cluster: 'demo' },
-    { kind: 'dns', namespace: 'shop', cluster: 'demo' },
-    { kind: 'cluster', cluster: 'demo' },
-  ] as const) {
+  for (const target of TARGETS) {
     await run(target as Parameters<typeof run>[0], engine);
   }
   // Without EndpointSlice access the gatherer falls back to Endpoints: that read is real too.
@@ -120,6 +118,16 @@ beforeAll(async () => {
     observed.add(triple.endsWith('core/configmaps') ? `${triple} ${namespaced ? 'ns' : 'cluster'}/${name ?? '*'}` : triple);
   }
 }, 120_000);
+
+/** Every kind of job the worker runs, one of each (a svc with and without --from). */
+const TARGETS = [
+  { kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'demo' },
+  { kind: 'svc', name: 'payroll', namespace: 'shop', cluster: 'demo', from: { kind: 'deploy', name: 'checkout', namespace: 'shop' } },
+  { kind: 'svc', name: 'ledger', namespace: 'shop', cluster: 'demo' },
+  { kind: 'node', name: 'node-1', cluster: 'demo' },
+  { kind: 'dns', namespace: 'shop', cluster: 'demo' },
+  { kind: 'cluster', cluster: 'demo' },
+] as const;
 
 afterAll(async () => {
   await demo?.close();
@@ -143,5 +151,75 @@ describe('the chart grants exactly what the code calls', () => {
     // CoreDNS's Corefile is the other ConfigMap read, granted by name in its own Role (test/deploy/helm.test.ts).
     const stateCalls = [...observed].filter((t) => t.includes('core/configmaps') && !t.endsWith('ns/coredns'));
     expect(stateCalls.sort()).toEqual([`get core/configmaps ns/${STATE.name}`, `update core/configmaps ns/${STATE.name}`]);
+  });
+});
+
+describe('namespaced mode: the Roles grant exactly what a namespaced worker calls', () => {
+  const SCOPE: ReadScope = { namespaces: ['shop', 'web'], systemNamespaces: ['kube-system', 'kube-flannel'] };
+  const NAMESPACED = ['rbac.scope=namespaced', `rbac.namespaces={${SCOPE.namespaces.join(',')}}`, `rbac.systemNamespaces={${SCOPE.systemNamespaces.join(',')}}`];
+  let grants: RbacGrant[] = [];
+  /** "<where> verb group/resource name": where is "tenant" for any tenant namespace, the namespace otherwise, or "cluster". */
+  const calls = new Set<string>();
+  const refused: string[] = [];
+  const where = (namespace: string | undefined) => (namespace === undefined ? 'cluster' : SCOPE.namespaces.includes(namespace) ? 'tenant' : namespace);
+
+  beforeAll(async () => {
+    demo.api.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web', labels: { 'kubernetes.io/metadata.name': 'web' } } });
+    grants = grantsOfChart(await render(NAMESPACED), { name: 'netcheck-worker', namespace: 'netcheck' });
+    const namespacedEngine: EngineDeps = { ...engine, readScope: SCOPE };
+    demo.api.requests.length = 0;
+    // The API server enforces exactly the rendered Roles: a call they do not grant is a 403.
+    demo.api.setRbac(grants);
+    try {
+      for (const target of TARGETS) await run(target as Parameters<typeof run>[0], namespacedEngine);
+      demo.api.setDeny([{ verb: 'list', resource: 'endpointslices' }]);
+      await run({ kind: 'svc', name: 'payments', namespace: 'shop', cluster: 'demo' }, namespacedEngine);
+      await run({ kind: 'cluster', cluster: 'demo' }, namespacedEngine);
+      demo.api.setDeny([]);
+      const kc = loadKubeConfig({ kubeconfigPath: demo.kubeconfigPath });
+      const store = createConfigMapStateStore(kc, STATE);
+      await store.update((state) => state);
+      await store.read();
+      await kubeNamespaceLabels(kc)('shop');
+    } finally {
+      demo.api.setDeny([]);
+      demo.api.setRbac(undefined);
+    }
+    for (const r of demo.api.requests) {
+      if (r.path === '/apis' || r.path === '/api') continue;
+      const { triple, namespace, name } = rbacOf(r.method, r.path, r.query);
+      const call = `${where(namespace)} ${triple}`;
+      // Refusals the test provoked (no EndpointSlices) are not the chart's.
+      if (r.status === 403 && triple !== 'list discovery.k8s.io/endpointslices') refused.push(`${call} ${name ?? ''}`.trim());
+      calls.add(call);
+      if (name) calls.add(`${call} ${name}`);
+    }
+  }, 120_000);
+
+  it('every call a namespaced worker makes is granted: the API server enforcing the rendered Roles refused none', () => {
+    expect(calls.size).toBeGreaterThan(10);
+    withContext('called but not granted (403 from the enforcing server)', () => expect([...new Set(refused)]).toEqual([]));
+  });
+
+  it('every rule the namespaced chart renders is used, in the namespace it is bound to', () => {
+    const atoms = grants.flatMap((g) =>
+      g.apiGroups.flatMap((group) =>
+        g.resources.flatMap((resource) =>
+          g.verbs.flatMap((verb) => (g.resourceNames ?? ['']).map((name) => `${where(g.namespace)} ${verb} ${group || 'core'}/${resource}${name ? ` ${name}` : ''}`)),
+        ),
+      ),
+    );
+    const unused = [...new Set(atoms)].filter((atom) => !calls.has(atom) && !DUE_READS.has(atom.split(' ').slice(1, 3).join(' ').replace(/\/.*$/, '/*')));
+    withContext('granted but never called', () => expect(unused).toEqual([]));
+  });
+
+  it('lists nothing cluster-wide but nodes, and gets namespaces only by name', () => {
+    const clusterCalls = [...calls].filter((c) => c.startsWith('cluster ') && c.split(' ').length === 3);
+    expect(clusterCalls.sort()).toEqual(['cluster get core/namespaces', 'cluster list core/nodes']);
+    const clusterRules = grants.filter((g) => g.namespace === undefined);
+    expect(clusterRules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get'], resourceNames: ['shop', 'web', 'kube-system', 'kube-flannel', 'netcheck'] },
+    ]);
   });
 });

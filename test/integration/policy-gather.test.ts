@@ -135,6 +135,36 @@ describe('policy systems through the API', () => {
   });
 });
 
+describe('policy systems in namespaced mode', () => {
+  it('lists only the namespaced policies; the cluster-wide ones make the verdict unknown, said once, never the deny they hold', async () => {
+    const server = await startKubeApiServer({ objects: fixture(), serveGroups: ALL_GROUPS });
+    try {
+      const kc = loadKubeConfig({ kubeconfigPath: server.kubeconfigPath });
+      const readScope = { namespaces: ['shop'], systemNamespaces: ['kube-system'] };
+      const objects = await gatherObjects(kc, target, { readScope, probeNamespace: 'netcheck' });
+      expect(objects.policySystems?.apis.map((a) => `${a.system}:${a.state}:${a.detail ?? ''}`)).toEqual([
+        'calico:out-of-scope:GlobalNetworkPolicy, Tier',
+        'cilium:out-of-scope:CiliumClusterwideNetworkPolicy',
+        'admin:out-of-scope:AdminNetworkPolicy, BaselineAdminNetworkPolicy',
+      ]);
+      expect(objects.policySystems?.calico.map((p) => `${p.kind}/${p.namespace}/${p.name}`)).toEqual(['NetworkPolicy/shop/shop-allow-web']);
+      expect(objects.accessErrors).toEqual([]);
+      const clusterScoped = server.requests.map((r) => r.path).filter((path) => path.startsWith('/apis/') && !path.includes('/namespaces/'));
+      withContext('cluster-scoped policy lists', () => expect(clusterScoped).toEqual([]));
+      // Cluster-wide, the GlobalNetworkPolicy's deny fails this check; here it was never read.
+      const findings = runChecks(asFacts(objects));
+      const policy = findings.find((f) => f.code === 'network-policy-denies');
+      expect(policy?.status).toBe('skip');
+      expect(policy?.detail).toMatch(
+        /^unknown, because netcheck runs namespaced \(namespaces shop\) and may not read cluster-wide policies \(GlobalNetworkPolicy, Tier of projectcalico\.org\/v3; /,
+      );
+      expect(findings.find((f) => f.code === 'api-access-denied')?.status).toBe('pass');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('policy systems the cluster does not serve', () => {
   it('are "not installed", listed never, and NetworkPolicy alone decides', async () => {
     const server = await startKubeApiServer({ objects: demoObjects({ block: 252, apiServer: { host: '127.0.0.1', port: 6443 } }) });

@@ -50,6 +50,7 @@ const FACT_KEYS = [
   'accessErrors',
   'apiRequests',
   'collectedAt',
+  'readScope',
 ] as const;
 
 const scenarioSchema = z.strictObject({
@@ -239,6 +240,7 @@ export function buildFacts(target: Target, raw: Loose): Facts {
     nodeAgents: list(raw.nodeAgents, 'facts.nodeAgents').map((a, i) => fillAgent(a, `facts.nodeAgents[${i}]`, collectedAt)),
     accessErrors: list(raw.accessErrors, 'facts.accessErrors'),
     ...(raw.apiRequests !== undefined ? { apiRequests: raw.apiRequests } : {}),
+    ...(raw.readScope !== undefined ? { readScope: raw.readScope } : {}),
   };
   return facts as unknown as Facts;
 }

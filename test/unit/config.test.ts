@@ -52,6 +52,25 @@ describe('worker config', () => {
     expect(found.some((p) => p.startsWith('SLACK_BOT_TOKEN: must be a Slack bot token'))).toBe(true);
     expect(problems(() => loadWorkerConfig({}))).toEqual(['NETCHECK_QUEUE_URL is required']);
   });
+
+  it('reads cluster-wide unless the chart says namespaced, and then needs the namespaces', () => {
+    const queue = { NETCHECK_QUEUE_URL: 'http://127.0.0.1:1/q.fifo' };
+    expect(loadWorkerConfig(queue).readScope).toBeUndefined();
+    expect(loadWorkerConfig({ ...queue, NETCHECK_READ_SCOPE: 'cluster', NETCHECK_READ_NAMESPACES: 'shop' }).readScope).toBeUndefined();
+    expect(loadWorkerConfig({ ...queue, NETCHECK_READ_SCOPE: 'namespaced', NETCHECK_READ_NAMESPACES: 'shop, web' }).readScope).toEqual({
+      namespaces: ['shop', 'web'],
+      systemNamespaces: ['kube-system'],
+    });
+    expect(
+      loadWorkerConfig({ ...queue, NETCHECK_READ_SCOPE: 'namespaced', NETCHECK_READ_NAMESPACES: 'shop', NETCHECK_SYSTEM_NAMESPACES: 'kube-system,calico-system' }).readScope
+        ?.systemNamespaces,
+    ).toEqual(['kube-system', 'calico-system']);
+    expect(problems(() => loadWorkerConfig({ ...queue, NETCHECK_READ_SCOPE: 'namespaced' }))).toEqual(['NETCHECK_READ_NAMESPACES is required when NETCHECK_READ_SCOPE=namespaced']);
+    expect(problems(() => loadWorkerConfig({ ...queue, NETCHECK_READ_SCOPE: 'namespaced', NETCHECK_READ_NAMESPACES: 'shop,Web_1' }))[0]).toMatch(
+      /^NETCHECK_READ_NAMESPACES: must be a comma-separated list of DNS labels/,
+    );
+    expect(problems(() => loadWorkerConfig({ ...queue, NETCHECK_READ_SCOPE: 'tenants' }))[0]).toMatch(/^NETCHECK_READ_SCOPE:/);
+  });
 });
 
 describe('worker probe source', () => {

@@ -68,3 +68,44 @@ A pod's labels as "key=value,key=value" (what the worker reads from NETCHECK_POD
 {{- range $key, $value := $labels }}{{ $pairs = append $pairs (printf "%s=%s" $key $value) }}{{ end -}}
 {{- join "," $pairs -}}
 {{- end -}}
+
+
+{{/*
+A (Cluster)RoleBinding of the worker's ServiceAccount to the role "<fullname>-<name>".
+*/}}
+{{- define "netcheck.binding" -}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: {{ .kind }}Binding
+metadata:
+  name: {{ include "netcheck.fullname" .root }}-{{ .name }}
+  {{- with .namespace }}
+  namespace: {{ . }}
+  {{- end }}
+  labels:
+    {{- include "netcheck.labels" .root | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: {{ .kind }}
+  name: {{ include "netcheck.fullname" .root }}-{{ .name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ .root.Values.serviceAccount.name }}
+    namespace: {{ .root.Release.Namespace }}
+{{- end -}}
+
+{{/*
+The namespaced network policies of every system netcheck weighs, read where the cluster serves
+them. The cluster-scoped ones (GlobalNetworkPolicy, CCNP, admin policies) are not granted in
+namespaced mode: the checks they could decide say unknown.
+*/}}
+{{- define "netcheck.namespacedPolicyRules" -}}
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["list"]
+- apiGroups: ["projectcalico.org", "crd.projectcalico.org"]
+  resources: ["networkpolicies"]
+  verbs: ["list"]
+- apiGroups: ["cilium.io"]
+  resources: ["ciliumnetworkpolicies"]
+  verbs: ["list"]
+{{- end -}}

