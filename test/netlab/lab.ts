@@ -191,7 +191,7 @@ const LAB_TOOLS = {
 } as const;
 export type LabTool = keyof typeof LAB_TOOLS;
 
-const REQUIRED_COMMANDS = ['ip', 'iptables-nft-restore', 'dnsmasq', 'sysctl', 'mount', 'conntrack'];
+const REQUIRED_COMMANDS = ['ip', 'iptables-nft-restore', 'nft', 'dnsmasq', 'sysctl', 'mount', 'conntrack'];
 
 function findOnPath(command: string): string | undefined {
   for (const directory of (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin'])) {
@@ -211,7 +211,7 @@ function missingLabCapability(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'the network lab needs root (network namespaces, veth, iptables)';
   const missing = REQUIRED_COMMANDS.filter((command) => findOnPath(command) === undefined);
-  if (missing.length > 0) return `missing commands: ${missing.join(', ')} (Debian: apt-get install iproute2 iptables conntrack dnsmasq-base procps)`;
+  if (missing.length > 0) return `missing commands: ${missing.join(', ')} (Debian: apt-get install iproute2 iptables nftables conntrack dnsmasq-base procps)`;
   return undefined;
 }
 
