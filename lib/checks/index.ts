@@ -9,6 +9,7 @@ import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
 import corednsEndpointFailing from './coredns-endpoint-failing.js';
 import corednsConfigFault from './coredns-config-fault.js';
+import corednsUpstreamFailing from './coredns-upstream-failing.js';
 import nodelocalDnsUnhealthy from './nodelocal-dns-unhealthy.js';
 import nodeDnsResolutionFailed from './node-dns-resolution-failed.js';
 import clusteripRefused from './clusterip-refused.js';
@@ -76,6 +77,7 @@ export const checks: readonly Check[] = [
   clusterDnsDown,
   corednsEndpointFailing,
   corednsConfigFault,
+  corednsUpstreamFailing,
   nodelocalDnsUnhealthy,
   nodeDnsResolutionFailed,
   nodeportNoLocalEndpoints,

@@ -34,6 +34,8 @@ export interface ProbeOptions {
   clusterDomain: string;
   /** Defaults to the kube-dns Service's ClusterIP and DNS port. */
   dnsServer?: { host: string; port: number };
+  /** A name outside the cluster that dns jobs ask through cluster DNS and of CoreDNS's upstreams (default EXTERNAL_PROBE_NAME). */
+  externalName?: string;
   source?: ProbeFacts['source'];
   /** Opt-in: run the TCP probes from inside the --from client pod's network namespace (through its node's agent). */
   inPod?: boolean;
@@ -188,7 +190,18 @@ async function probeDns(resolver: Resolver, server: string, name: string, purpos
   }
 }
 
-function planDnsNames(service: ServiceFact | undefined, target: Target, domain: string): { name: string; purpose: DnsProbeFact['purpose'] }[] {
+/**
+ * Any name outside the cluster will do: an upstream that answers NXDOMAIN answers. A well-known
+ * one keeps "resolved" the usual outcome on a healthy cluster.
+ */
+export const EXTERNAL_PROBE_NAME = 'kubernetes.io';
+
+/** The external name a dns job asks through cluster DNS and of CoreDNS's upstreams. */
+export function externalProbeName(opts: Pick<ProbeOptions, 'externalName'>): string {
+  return opts.externalName ?? EXTERNAL_PROBE_NAME;
+}
+
+function planDnsNames(service: ServiceFact | undefined, target: Target, domain: string, external: string): { name: string; purpose: DnsProbeFact['purpose'] }[] {
   const names: { name: string; purpose: DnsProbeFact['purpose'] }[] = [];
   if (target.kind === 'svc') {
     names.push({ name: `${target.name}.${target.namespace}.svc.${domain}`, purpose: 'service' });
@@ -197,6 +210,8 @@ function planDnsNames(service: ServiceFact | undefined, target: Target, domain: 
     if (target.from && target.from.namespace !== target.namespace) names.push({ name: `${target.name}.${target.from.namespace}.svc.${domain}`, purpose: 'client-search' });
   }
   names.push({ name: `kubernetes.default.svc.${domain}`, purpose: 'kubernetes-default' });
+  // CoreDNS forwards it to its upstreams: with kubernetes.default resolving, a failure here is theirs.
+  if (target.kind === 'dns') names.push({ name: external, purpose: 'external' });
   if (service?.type === 'ExternalName' && service.externalName && isIP(service.externalName) === 0) {
     names.push({ name: service.externalName.replace(/\.$/, ''), purpose: 'external-name' });
   }
@@ -356,7 +371,7 @@ export async function runProbes(objects: ObjectFacts, target: Target, opts: Prob
         return { ...probe, ...(await probeTcp(probe.ip, probe.port, opts.timeoutMs)) };
       });
 
-  const names = planDnsNames(service, target, opts.clusterDomain);
+  const names = planDnsNames(service, target, opts.clusterDomain, externalProbeName(opts));
   const server = dnsServerOf(objects, opts);
   let dns: DnsProbeFact[];
   if (typeof server === 'string') {

@@ -229,7 +229,9 @@ export interface DnsProbeFact {
   /** client-search: the target's short name as the --from client's namespace search path expands it first. */
   /** dns-endpoint: kubernetes.default asked of one CoreDNS pod directly, past the Service (one bad replica fails one query in N). */
   /** node-resolve: kubernetes.default asked from a node's own network by its agent (one node that cannot resolve). */
-  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'node-resolve' | 'other';
+  /** external: a name outside the cluster asked through cluster DNS from the probe source (CoreDNS must forward it). */
+  /** coredns-upstream: that name asked of one of CoreDNS's `forward .` upstreams directly, from a CoreDNS pod's node by its agent. */
+  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'node-resolve' | 'external' | 'coredns-upstream' | 'other';
   type: 'A' | 'AAAA' | 'CNAME' | 'ANY';
   outcome: DnsOutcome;
   addresses?: string[];

@@ -28,6 +28,7 @@ export const CODES = [
   'cluster-dns-down',
   'coredns-endpoint-failing',
   'coredns-config-fault',
+  'coredns-upstream-failing',
   'nodelocal-dns-unhealthy',
   'node-dns-resolution-failed',
   'nodeport-no-local-endpoints',

@@ -204,7 +204,18 @@ describe('runProbes', () => {
     };
     const { dnsServer: _ignored, ...withoutServer } = options();
     const probes = await runProbes(objects, { kind: 'dns', namespace: 'shop', cluster: 'lab' }, withoutServer);
-    expect(probes.dns).toMatchObject([{ purpose: 'kubernetes-default', outcome: 'resolved', server: `127.0.0.1:${dns.address().port}` }]);
+    expect(probes.dns).toMatchObject([
+      { purpose: 'kubernetes-default', outcome: 'resolved', server: `127.0.0.1:${dns.address().port}` },
+      // A dns job also asks one name outside the cluster, which CoreDNS must forward upstream.
+      { purpose: 'external', name: 'kubernetes.io', outcome: 'nxdomain', server: `127.0.0.1:${dns.address().port}` },
+    ]);
+  });
+
+  it('asks the configured external name through cluster DNS, as sent (no search list)', async () => {
+    const probes = await runProbes(emptyObjectFacts(), { kind: 'dns', namespace: 'shop', cluster: 'lab' }, options({ externalName: 'broken.example.test' }));
+    expect(probes.dns.find((p) => p.purpose === 'external')).toMatchObject({ name: 'broken.example.test', outcome: 'servfail' });
+    expect(dnsQueries).toContain('broken.example.test');
+    expect(dnsQueries.filter((q) => q.startsWith('broken.example.test.'))).toEqual([]);
   });
 
   it('asks every ready CoreDNS endpoint directly, naming its pod and node', async () => {

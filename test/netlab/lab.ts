@@ -953,8 +953,12 @@ export class Lab {
     return JSON.parse(stdout) as LabTransferResult;
   }
 
-  /** dnsmasq answering for cluster.local from a pod, like CoreDNS. */
-  startDns(podName: string, records: Record<string, string>): Promise<LabChild> {
+  /**
+   * dnsmasq answering for cluster.local from a pod, like CoreDNS; with `upstreams` it forwards every
+   * other name to them, all at once (--all-servers), first answer wins — the outcome CoreDNS's forward
+   * reaches once its health check has taken a dead upstream out, without the wait.
+   */
+  startDns(podName: string, records: Record<string, string>, options: { upstreams?: string[] } = {}): Promise<LabChild> {
     const pod = this.pod(podName);
     const args = [
       '-k',
@@ -969,6 +973,7 @@ export class Lab {
       '--port=53',
       `--local=/${CLUSTER_DOMAIN}/`,
       ...Object.entries(records).map(([name, ip]) => `--host-record=${name},${ip}`),
+      ...(options.upstreams?.length ? ['--all-servers', ...options.upstreams.map((ip) => `--server=${ip}`)] : []),
     ];
     return this.spawnIn(pod.ns, 'dnsmasq', args, { ready: /started, version/ });
   }
