@@ -16,6 +16,7 @@ import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
 import dnsServiceNameFailed from './dns-service-name-failed.js';
+import dnsNdotsSearchExpansion from './dns-ndots-search-expansion.js';
 import endpointRefused from './endpoint-refused.js';
 import endpointTimeout from './endpoint-timeout.js';
 import noReadyEndpoints from './no-ready-endpoints.js';
@@ -74,6 +75,7 @@ export const checks: readonly Check[] = [
   pathMtuBlackhole,
   conntrackUnreplied,
   dnsServiceNameFailed,
+  dnsNdotsSearchExpansion,
   clusterDnsDown,
   corednsEndpointFailing,
   corednsConfigFault,

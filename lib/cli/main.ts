@@ -159,14 +159,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .action(async (name: string) => run(async () => validTarget({ kind: 'node', name })));
   program
     .command('dns')
-    .description('check cluster DNS as seen from a namespace')
+    .description("check cluster DNS as seen from a namespace; with a name, how that namespace's pods resolve it (search list, ndots)")
+    .argument('[name]', 'a name the client resolves, e.g. api.stripe.com (a trailing dot makes it absolute)')
     .option('-n, --namespace <namespace>', namespaceHelp)
     .option(fromOption, fromHelp)
-    .action(async (o: { namespace?: string; from?: string }) =>
+    .option('--slow', 'the complaint is slow lookups, not failing ones: judge the queries each lookup costs')
+    .action(async (name: string | undefined, o: { namespace?: string; from?: string; slow?: boolean }) =>
       run(async () => {
-        if (o.namespace !== undefined) await validTarget({ kind: 'dns', namespace: o.namespace });
+        // DNS names are case-insensitive; the validated form is lowercase.
+        const lookup = { ...(name !== undefined ? { name: name.toLowerCase() } : {}), ...(o.slow ? { slow: true } : {}) };
+        await validTarget({ kind: 'dns', namespace: o.namespace ?? 'default', ...lookup });
         const ns = await namespaceOf(o.namespace);
-        return validTarget({ kind: 'dns', namespace: ns, ...(await source(o.from, ns)) });
+        return validTarget({ kind: 'dns', namespace: ns, ...(await source(o.from, ns)), ...lookup });
       }),
     );
   program

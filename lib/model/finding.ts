@@ -25,6 +25,7 @@ export const CODES = [
   'path-mtu-blackhole',
   'conntrack-unreplied',
   'dns-service-name-failed',
+  'dns-ndots-search-expansion',
   'cluster-dns-down',
   'coredns-endpoint-failing',
   'coredns-config-fault',
