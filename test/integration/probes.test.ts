@@ -211,6 +211,25 @@ describe('runProbes', () => {
     ]);
   });
 
+  it('dns <name>: walks the search list of a default pod in the namespace, A and AAAA per candidate, until one answers', async () => {
+    const dnsTarget = { kind: 'dns' as const, namespace: 'shop', cluster: 'lab' };
+    const short = await runProbes(emptyObjectFacts(), { ...dnsTarget, name: 'web' }, options());
+    expect(short.searchExpansion).toMatchObject({ client: 'a pod in shop with default DNS settings', ndots: 5, answeredBy: `web.shop.svc.${DOMAIN}` });
+    expect(short.searchExpansion?.queries.map((q) => `${q.type} ${q.name} ${q.outcome}`)).toEqual([`A web.shop.svc.${DOMAIN} resolved`, `AAAA web.shop.svc.${DOMAIN} nodata`]);
+
+    const external = await runProbes(emptyObjectFacts(), { ...dnsTarget, name: 'example.test' }, options());
+    const asked = external.searchExpansion?.queries.map((q) => `${q.type} ${q.name}`);
+    expect(asked).toEqual(
+      [`example.test.shop.svc.${DOMAIN}`, `example.test.svc.${DOMAIN}`, `example.test.${DOMAIN}`, 'example.test'].flatMap((name) => [`A ${name}`, `AAAA ${name}`]),
+    );
+    expect(external.searchExpansion?.answeredBy).toBeUndefined();
+    // The queries really reached the server.
+    expect(dnsQueries.filter((q) => q.startsWith('example.test'))).toEqual(expect.arrayContaining([`example.test.shop.svc.${DOMAIN}`, 'example.test']));
+
+    const absolute = await runProbes(emptyObjectFacts(), { ...dnsTarget, name: 'example.test.' }, options());
+    expect(absolute.searchExpansion?.queries.map((q) => q.name)).toEqual(['example.test', 'example.test']);
+  });
+
   it('asks the configured external name through cluster DNS, as sent (no search list)', async () => {
     const probes = await runProbes(emptyObjectFacts(), { kind: 'dns', namespace: 'shop', cluster: 'lab' }, options({ externalName: 'broken.example.test' }));
     expect(probes.dns.find((p) => p.purpose === 'external')).toMatchObject({ name: 'broken.example.test', outcome: 'servfail' });
