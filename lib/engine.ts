@@ -146,7 +146,11 @@ async function runUpstreamResolves(scope: Planned, deps: EngineDeps): Promise<Dn
     .flatMap((u) => ('ip' in u ? [u] : []))
     .slice(0, MAX_UPSTREAMS);
   const agents = deps.agents;
-  const name = externalProbeName(deps.probes, scope.target);
+  const name = externalProbeName(
+    deps.probes,
+    scope.target,
+    scope.namespaces.map((n) => n.name),
+  );
   const nodes = nodesHostingClusterDns(scope)
     .slice(0, MAX_UPSTREAM_NODES)
     .flatMap((n) => scope.nodes.filter((candidate) => candidate.name === n));

@@ -43,11 +43,16 @@ const check: Check = {
     if (name.endsWith('.'))
       return [finding(check, { status: 'pass', detail: `${name} is absolute (trailing dot): asked as written, one A and one AAAA query per lookup.`, evidence: [confLine] })];
     const measured = facts.probes.enabled && facts.probes.searchExpansion?.name === name ? facts.probes.searchExpansion : undefined;
-    // "<service>.<namespace>" looks external but is the short form the search list exists for.
-    const lastLabel = name.split('.').pop() ?? '';
-    const namespaceForm = name.split('.').length === 2 && facts.namespaces.some((n) => n.name === lastLabel);
+    // A search candidate answering means a cluster name ("<service>.<namespace>" among them): the search list doing its job.
     const answeredInCluster = measured?.answeredBy !== undefined && measured.answeredBy !== name && measured.answeredBy.endsWith(`.${domain}`);
-    if (!isExternalName(name, domain) || namespaceForm || answeredInCluster) {
+    if (
+      !isExternalName(
+        name,
+        domain,
+        facts.namespaces.map((n) => n.name),
+      ) ||
+      answeredInCluster
+    ) {
       const via = answeredInCluster ? ` (it resolved as ${measured?.answeredBy})` : '';
       return [
         finding(check, {

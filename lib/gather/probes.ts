@@ -199,9 +199,9 @@ async function probeDns(resolver: Resolver, server: string, name: string, purpos
 export const EXTERNAL_PROBE_NAME = 'kubernetes.io';
 
 /** The external name a dns job asks through cluster DNS and of CoreDNS's upstreams. */
-export function externalProbeName(opts: Pick<ProbeOptions, 'externalName' | 'clusterDomain'>, target?: Target): string {
+export function externalProbeName(opts: Pick<ProbeOptions, 'externalName' | 'clusterDomain'>, target?: Target, namespaces: readonly string[] = []): string {
   // The name the person asked about, when it is one CoreDNS forwards.
-  if (target?.kind === 'dns' && target.name !== undefined && isExternalName(target.name, opts.clusterDomain)) return target.name.replace(/\.$/, '');
+  if (target?.kind === 'dns' && target.name !== undefined && isExternalName(target.name, opts.clusterDomain, namespaces)) return target.name.replace(/\.$/, '');
   return opts.externalName ?? EXTERNAL_PROBE_NAME;
 }
 
@@ -430,7 +430,16 @@ export async function runProbes(objects: ObjectFacts, target: Target, opts: Prob
         return { ...probe, ...(await probeTcp(probe.ip, probe.port, opts.timeoutMs)) };
       });
 
-  const names = planDnsNames(service, target, opts.clusterDomain, externalProbeName(opts, target));
+  const names = planDnsNames(
+    service,
+    target,
+    opts.clusterDomain,
+    externalProbeName(
+      opts,
+      target,
+      objects.namespaces.map((n) => n.name),
+    ),
+  );
   const server = dnsServerOf(objects, opts);
   let dns: DnsProbeFact[];
   if (typeof server === 'string') {

@@ -57,11 +57,16 @@ export function podResolvConf(spec: PodDnsSpec, clusterDomain: string): ResolvCo
   };
 }
 
-/** Outside the cluster: not the cluster domain nor under it (nor a bare Service-style short name). */
-export function isExternalName(name: string, clusterDomain: string): boolean {
+/**
+ * Outside the cluster: not the cluster domain nor under it, not a single label, not "<x>.svc", and
+ * (when the namespaces are known) not the "<service>.<namespace>" short form.
+ */
+export function isExternalName(name: string, clusterDomain: string, namespaces: readonly string[] = []): boolean {
   const bare = name.replace(/\.$/, '').toLowerCase();
   const domain = clusterDomain.toLowerCase();
-  return bare !== domain && !bare.endsWith(`.${domain}`) && bare.includes('.') && !/\.svc$/.test(bare);
+  const labels = bare.split('.');
+  if (labels.length === 2 && namespaces.includes(labels[1] as string) && !name.endsWith('.')) return false;
+  return bare !== domain && !bare.endsWith(`.${domain}`) && labels.length > 1 && !/\.svc$/.test(bare);
 }
 
 /**

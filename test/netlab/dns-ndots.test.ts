@@ -75,5 +75,7 @@ describeNetlab('network lab: ndots and the search list', () => {
     expect(found?.status).toBe('pass');
     expect(found?.detail).toContain('is a cluster name');
     expect(queries(found?.evidence).at(-2)).toMatch(/^A web\.shop\.svc\.cluster\.local → RESOLVED/);
+    // Nor is web.shop taken for an external name to ask CoreDNS's upstreams about.
+    expect(report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => `${f.code}: ${f.detail}`)).toEqual([]);
   });
 });

@@ -77,5 +77,9 @@ describe('isExternalName', () => {
     expect(isExternalName('payments.shop.svc.cluster.local', 'cluster.local')).toBe(false);
     expect(isExternalName('payments.shop.svc', 'cluster.local')).toBe(false);
     expect(isExternalName('payments', 'cluster.local')).toBe(false);
+    // "<service>.<namespace>" is a cluster name once the namespaces are known; absolute, it is not.
+    expect(isExternalName('payments.shop', 'cluster.local', ['shop'])).toBe(false);
+    expect(isExternalName('payments.shop.', 'cluster.local', ['shop'])).toBe(true);
+    expect(isExternalName('example.com', 'cluster.local', ['shop'])).toBe(true);
   });
 });
