@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCommand } from '../../lib/jobs/command.js';
+import { targetSpecSchema } from '../../lib/model/index.js';
 
 describe('/netcheck grammar', () => {
   for (const [text, target] of [
@@ -48,6 +49,16 @@ describe('/netcheck grammar', () => {
       expect(parseCommand(text)).toEqual({ ok: true, kind: 'help' });
     });
   }
+
+  it('a dns name and --slow travel in the job unchanged, and the job schema refuses a name no command would give', () => {
+    const parsed = parseCommand('dns api.stripe.com. -n shop --slow');
+    if (!parsed.ok || parsed.kind !== 'target') throw new Error('dns with a name did not parse');
+    expect(targetSpecSchema.parse(parsed.target)).toEqual(parsed.target);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: 'a b.example.com' }).success).toBe(false);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: `${'x'.repeat(63)}.example.com` }).success).toBe(true);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: `${'x'.repeat(64)}.example.com` }).success).toBe(false);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: `${'a.'.repeat(127)}b.` }).success).toBe(false);
+  });
 
   for (const [text, message] of [
     ['svc', /needs a service name/],
