@@ -166,6 +166,8 @@ export interface WorkerConfig {
   concurrency: number;
   probeTimeoutMs: number;
   clusterDomain: string;
+  /** The name outside the cluster dns jobs ask through CoreDNS and of its upstreams (air-gapped clusters: one their resolvers serve). */
+  dnsExternalName?: string;
   probes: boolean;
   /** SQS long-poll wait; also the longest a shutdown waits for the poll in progress. */
   pollWaitSeconds: number;
@@ -220,6 +222,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       NETCHECK_CONCURRENCY: z.coerce.number().int().min(1).max(32).optional(),
       NETCHECK_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).optional(),
       NETCHECK_CLUSTER_DOMAIN: z.string().optional(),
+      NETCHECK_DNS_EXTERNAL_NAME: dnsSubdomain.optional(),
       NETCHECK_PROBES: z.enum(['on', 'off']).optional(),
       NETCHECK_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(20).optional(),
       NETCHECK_POD_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
@@ -256,6 +259,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     concurrency: raw.NETCHECK_CONCURRENCY ?? 2,
     probeTimeoutMs: raw.NETCHECK_PROBE_TIMEOUT_MS ?? 2000,
     clusterDomain: raw.NETCHECK_CLUSTER_DOMAIN ?? 'cluster.local',
+    ...(raw.NETCHECK_DNS_EXTERNAL_NAME ? { dnsExternalName: raw.NETCHECK_DNS_EXTERNAL_NAME } : {}),
     probes: raw.NETCHECK_PROBES !== 'off',
     pollWaitSeconds: raw.NETCHECK_POLL_WAIT_SECONDS ?? 20,
     podIP: raw.NETCHECK_POD_IP,

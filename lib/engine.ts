@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { explains, runChecks } from './checks/index.js';
 import { fetchNodeAgents, probeFromPodVia, resolveVia, transferBetween } from './gather/agents.js';
 import { gatherClusterByNamespace, gatherObjects } from './gather/kube.js';
-import { localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
+import { externalProbeName, localAddresses, probeSource, runProbes, type ProbeOptions } from './gather/probes.js';
 import type { ObjectFacts } from './gather/types.js';
 import { isIP } from 'node:net';
 import {
@@ -23,7 +23,8 @@ import {
   type Target,
   type TransferProbeFact,
 } from './model/index.js';
-import { dnsPathNodes, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
+import { externalUpstreams } from './scope/corefile.js';
+import { dnsPathNodes, nodesHostingClusterDns, nodesInScope, serviceAddressesOnPath } from './scope/path.js';
 import { silenceSweep } from './summary/silence.js';
 import { ClusterSweep, probeFlagged } from './summary/sweep.js';
 import { buildReport } from './verdict/verdict.js';
@@ -136,6 +137,45 @@ async function runNodeResolves(scope: Planned, deps: EngineDeps): Promise<DnsPro
   );
 }
 
+/** CoreDNS nodes and upstreams asked at most: a handful of each tells a dead upstream from a node that cannot reach it. */
+const MAX_UPSTREAM_NODES = 4;
+const MAX_UPSTREAMS = 4;
+
+/**
+ * The Corefile's `forward .` upstreams asked directly, from each CoreDNS pod's node by its agent
+ * (dns jobs): where CoreDNS's own forwarded queries leave from. Loopback, TLS and resolv.conf
+ * targets are not asked; the check says so.
+ */
+async function runUpstreamResolves(scope: Planned, deps: EngineDeps): Promise<DnsProbeFact[]> {
+  const text = scope.dns?.corefile?.text;
+  if (!deps.probes.enabled || !deps.agents || scope.target.kind !== 'dns' || text === undefined) return [];
+  const upstreams = externalUpstreams(text)
+    .flatMap((u) => ('ip' in u ? [u] : []))
+    .slice(0, MAX_UPSTREAMS);
+  const agents = deps.agents;
+  const name = externalProbeName(
+    deps.probes,
+    scope.target,
+    scope.namespaces.map((n) => n.name),
+  );
+  const nodes = nodesHostingClusterDns(scope)
+    .slice(0, MAX_UPSTREAM_NODES)
+    .flatMap((n) => scope.nodes.filter((candidate) => candidate.name === n));
+  return Promise.all(
+    nodes.flatMap((node) =>
+      upstreams.map((u) =>
+        resolveVia(node, { host: u.ip, port: u.port }, name, {
+          port: agents.port,
+          token: agents.token,
+          timeoutMs: agents.timeoutMs,
+          probeTimeoutMs: deps.probes.timeoutMs,
+          purpose: 'coredns-upstream',
+        }),
+      ),
+    ),
+  );
+}
+
 /**
  * With --probe-in-pod and a --from client: the TCP probes run inside the client pod's network
  * namespace, through the agent on its node, so they meet exactly what the client's packets meet.
@@ -205,13 +245,15 @@ export async function gatherFacts(target: Target, deps: EngineDeps): Promise<Fac
   const source = inPod?.source ?? located;
   // One planning input for both: the scope caches (backend pods, target Service) are per object.
   const scope: Planned = { ...objects, target, probes: source ? { source } : {} };
-  const [probed, nodeAgents, transfers, nodeResolves] = await Promise.all([
+  const [probed, nodeAgents, transfers, nodeResolves, upstreamResolves] = await Promise.all([
     runProbes(objects, target, { ...deps.probes, ...(source ? { source } : {}), ...(inPod ? { connectMany: inPod.connectMany } : {}) }),
     gatherAgents(scope, deps),
     runTransfers(scope, deps),
     runNodeResolves(scope, deps),
+    runUpstreamResolves(scope, deps),
   ]);
-  const probes = nodeResolves.length ? { ...probed, dns: [...probed.dns, ...nodeResolves] } : probed;
+  const agentLookups = [...nodeResolves, ...upstreamResolves];
+  const probes = agentLookups.length ? { ...probed, dns: [...probed.dns, ...agentLookups] } : probed;
   return { ...objects, target, collectedAt: new Date().toISOString(), probes: transfers.length ? { ...probes, transfers } : probes, nodeAgents };
 }
 

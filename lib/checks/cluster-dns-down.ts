@@ -56,9 +56,12 @@ function probeLine(probe: DnsProbeFact): string {
 
 const where = (pod: PodFact) => `${pod.name} on ${pod.nodeName ?? '<unscheduled>'}`;
 
+const JUDGED_ELSEWHERE = new Set<DnsProbeFact['purpose']>(['dns-endpoint', 'node-resolve', 'external', 'coredns-upstream']);
+
 function assess(facts: Facts): Assessment {
-  // From here through the Service only: one pod asked directly, or one node's own lookup, are judged by coredns-endpoint-failing and node-dns-resolution-failed.
-  const probes = facts.probes.enabled ? facts.probes.dns.filter((p) => p.outcome !== 'skipped' && p.purpose !== 'dns-endpoint' && p.purpose !== 'node-resolve') : [];
+  // From here through the Service only, for cluster names: one pod asked directly, one node's own lookup and CoreDNS's upstreams are
+  // judged by coredns-endpoint-failing, node-dns-resolution-failed and coredns-upstream-failing.
+  const probes = facts.probes.enabled ? facts.probes.dns.filter((p) => p.outcome !== 'skipped' && !JUDGED_ELSEWHERE.has(p.purpose)) : [];
   const service = facts.dns?.service;
   const selector = service?.selector;
   const pods = facts.systemPods.filter((p) => (selector ? p.namespace === CLUSTER_DNS.namespace && matchesLabels(selector, p.labels) : isClusterDnsPod(p)));

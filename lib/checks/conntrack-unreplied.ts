@@ -16,6 +16,23 @@ interface Stuck {
   entries: ConntrackEntriesFact;
 }
 
+/**
+ * A UDP DNS address this node resolved through in this very run: its unreplied entries are
+ * lookups still in flight when the agent read conntrack (the probes and the agents' reads run
+ * at once), or history — not a path that drops.
+ */
+function resolvesNowFrom(facts: Facts, node: string, entries: ConntrackEntriesFact): boolean {
+  if (!facts.probes.enabled || entries.protocol !== 'UDP') return false;
+  const server = `${entries.ip}:${entries.port}`;
+  const sourceNode = facts.probes.source?.node;
+  return facts.probes.dns.some(
+    (p) =>
+      p.server === server &&
+      (p.outcome === 'resolved' || p.outcome === 'nxdomain') &&
+      (p.purpose === 'node-resolve' ? p.node === node : p.purpose !== 'dns-endpoint' && sourceNode === node),
+  );
+}
+
 function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown: string[] } {
   const { readings, unknown } = readingsPerAddress(
     facts,
@@ -24,8 +41,15 @@ function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown:
         unknown: kernel.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${address.ip}:${address.port}`,
       },
   );
-  const stuck = readings.filter((r) => r.value.unreplied > 0).map((r) => ({ node: r.node, entries: r.value }));
-  const clean = readings.filter((r) => r.value.unreplied === 0).map((r) => `${r.node}: ${r.value.total} conntrack entries to ${r.address.ip}:${r.address.port}, none unreplied`);
+  const answered = (r: (typeof readings)[number]) => r.value.unreplied === 0 || resolvesNowFrom(facts, r.node, r.value);
+  const stuck = readings.filter((r) => !answered(r)).map((r) => ({ node: r.node, entries: r.value }));
+  const clean = readings
+    .filter(answered)
+    .map((r) =>
+      r.value.unreplied === 0
+        ? `${r.node}: ${r.value.total} conntrack entries to ${r.address.ip}:${r.address.port}, none unreplied`
+        : `${r.node}: ${r.value.unreplied} of ${r.value.total} entries to ${r.address.ip}:${r.address.port} unreplied, but ${r.node} resolved through it during this run (lookups in flight, or history)`,
+    );
   return { stuck, clean, unknown };
 }
 

@@ -1,6 +1,7 @@
 import { finding, skipped } from './lib/finding.js';
 import { nodeSubject, podSubject, uniqueSubjects } from './lib/service.js';
 import type { Check } from './types.js';
+import { forwardTargets, isLoopbackTarget } from '../scope/corefile.js';
 import { CLUSTER_DNS, looksLikeCoreDns, type Facts, type Finding, type PodFact, type Subject } from '../model/index.js';
 
 // CoreDNS's own reason for failing, in its own words: the loop plugin's "Loop (…) detected" in a
@@ -12,27 +13,6 @@ import { CLUSTER_DNS, looksLikeCoreDns, type Facts, type Finding, type PodFact, 
 
 const NS = CLUSTER_DNS.namespace;
 const LOOP = /plugin\/loop: Loop \(([^)]*)\) detected/i;
-
-/** `forward FROM TO…` targets, comments stripped: "/etc/resolv.conf", "127.0.0.53", "tls://1.1.1.1". */
-export function forwardTargets(corefile: string): string[] {
-  const targets: string[] = [];
-  for (const raw of corefile.split('\n')) {
-    const line = raw.replace(/#.*$/, '').trim();
-    const m = /^forward\s+\S+\s+([^{]+)/.exec(line);
-    if (!m) continue;
-    for (const token of (m[1] as string).trim().split(/\s+/)) if (token) targets.push(token);
-  }
-  return targets;
-}
-
-/** A target on the loopback: 127.0.0.0/8, ::1 or localhost, with or without a scheme and port. */
-export function isLoopbackTarget(target: string): boolean {
-  const host = target
-    .replace(/^[a-z]+:\/\//i, '')
-    .replace(/^\[([^\]]+)\](:\d+)?$/, '$1')
-    .replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1');
-  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
-}
 
 function loopMessage(pod: PodFact): string | undefined {
   for (const c of pod.containers) {

@@ -9,12 +9,14 @@ import apiAccessDenied from './api-access-denied.js';
 import clusterDnsDown from './cluster-dns-down.js';
 import corednsEndpointFailing from './coredns-endpoint-failing.js';
 import corednsConfigFault from './coredns-config-fault.js';
+import corednsUpstreamFailing from './coredns-upstream-failing.js';
 import nodelocalDnsUnhealthy from './nodelocal-dns-unhealthy.js';
 import nodeDnsResolutionFailed from './node-dns-resolution-failed.js';
 import clusteripRefused from './clusterip-refused.js';
 import clusteripTimeout from './clusterip-timeout.js';
 import dnsEgressDenied from './dns-egress-denied.js';
 import dnsServiceNameFailed from './dns-service-name-failed.js';
+import dnsNdotsSearchExpansion from './dns-ndots-search-expansion.js';
 import endpointRefused from './endpoint-refused.js';
 import endpointTimeout from './endpoint-timeout.js';
 import noReadyEndpoints from './no-ready-endpoints.js';
@@ -73,9 +75,11 @@ export const checks: readonly Check[] = [
   pathMtuBlackhole,
   conntrackUnreplied,
   dnsServiceNameFailed,
+  dnsNdotsSearchExpansion,
   clusterDnsDown,
   corednsEndpointFailing,
   corednsConfigFault,
+  corednsUpstreamFailing,
   nodelocalDnsUnhealthy,
   nodeDnsResolutionFailed,
   nodeportNoLocalEndpoints,

@@ -40,6 +40,7 @@ interface GlobalOptions {
   probes: boolean;
   probeTimeout: number;
   clusterDomain: string;
+  dnsExternalName?: string;
   agentPort: number;
   agentTokenFile?: string;
   color?: boolean;
@@ -80,6 +81,14 @@ async function validTarget(input: TargetSpec | Record<string, unknown>): Promise
   return parsed.data;
 }
 
+/** --dns-external-name becomes a probe's question: a DNS name, nothing else. */
+async function validExternalName(name: string): Promise<string> {
+  const { isDnsSubdomain } = await import('../model/index.js');
+  const lower = name.toLowerCase().replace(/\.$/, '');
+  if (!isDnsSubdomain(lower)) throw new UsageError(`--dns-external-name "${name.slice(0, 80)}" is not a DNS name`);
+  return lower;
+}
+
 /** The kubeconfig, loaded once per run and only when a command needs it (a namespace default or a diagnosis). */
 interface KubeAccess {
   config(): Promise<KubeConfig>;
@@ -100,6 +109,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--no-probes', 'API-level checks only (for laptops outside the cluster network); probes show as skipped')
     .option('--probe-timeout <ms>', 'TCP/DNS probe timeout', positiveInt('--probe-timeout'), 2000)
     .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+    .option(
+      '--dns-external-name <name>',
+      'on dns: the name outside the cluster asked through CoreDNS and of its upstreams (default kubernetes.io; air-gapped: one your resolvers serve)',
+    )
     .option('--agent-port <port>', 'node agent port', positiveInt('--agent-port'), Number(io.env.NETCHECK_AGENT_PORT ?? 9807))
     .option('--agent-token-file <path>', 'file holding the node agent token (default: $NETCHECK_AGENT_TOKEN)')
     .option(
@@ -166,14 +179,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .action(async (name: string) => run(async () => validTarget({ kind: 'node', name })));
   program
     .command('dns')
-    .description('check cluster DNS as seen from a namespace')
+    .description("check cluster DNS as seen from a namespace; with a name, how that namespace's pods resolve it (search list, ndots)")
+    .argument('[name]', 'a name the client resolves, e.g. api.stripe.com (a trailing dot makes it absolute)')
     .option('-n, --namespace <namespace>', namespaceHelp)
     .option(fromOption, fromHelp)
-    .action(async (o: { namespace?: string; from?: string }) =>
+    .option('--slow', 'the complaint is slow lookups, not failing ones: judge the queries each lookup costs')
+    .action(async (name: string | undefined, o: { namespace?: string; from?: string; slow?: boolean }) =>
       run(async () => {
-        if (o.namespace !== undefined) await validTarget({ kind: 'dns', namespace: o.namespace });
+        // DNS names are case-insensitive; the validated form is lowercase.
+        const lookup = { ...(name !== undefined ? { name: name.toLowerCase() } : {}), ...(o.slow ? { slow: true } : {}) };
+        await validTarget({ kind: 'dns', namespace: o.namespace ?? 'default', ...lookup });
         const ns = await namespaceOf(o.namespace);
-        return validTarget({ kind: 'dns', namespace: ns, ...(await source(o.from, ns)) });
+        return validTarget({ kind: 'dns', namespace: ns, ...(await source(o.from, ns)), ...lookup });
       }),
     );
   program
@@ -254,6 +271,7 @@ async function engineDeps(opts: GlobalOptions, io: CliIo, kube: KubeAccess, sile
         timeoutMs: opts.probeTimeout,
         concurrency: 32,
         clusterDomain: opts.clusterDomain,
+        ...(opts.dnsExternalName ? { externalName: await validExternalName(opts.dnsExternalName) } : {}),
         source: { description: 'the machine running the netcheck CLI' },
         ...(opts.probeInPod ? { inPod: true } : {}),
       },

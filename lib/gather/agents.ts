@@ -343,10 +343,11 @@ export async function resolveVia(
   node: NodeFact,
   server: { host: string; port: number },
   name: string,
-  options: { port: number; token: string; timeoutMs: number; probeTimeoutMs: number },
+  options: { port: number; token: string; timeoutMs: number; probeTimeoutMs: number; purpose?: Extract<DnsProbeFact['purpose'], 'node-resolve' | 'coredns-upstream'> },
 ): Promise<DnsProbeFact> {
   const serverText = isIP(server.host) === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-  const skipped = (detail: string): DnsProbeFact => ({ name, purpose: 'node-resolve', type: 'A', outcome: 'skipped', server: serverText, node: node.name, detail, ms: 0 });
+  const purpose = options.purpose ?? 'node-resolve';
+  const skipped = (detail: string): DnsProbeFact => ({ name, purpose, type: 'A', outcome: 'skipped', server: serverText, node: node.name, detail, ms: 0 });
   const address = node.internalIP;
   if (!address || isIP(address) === 0) return skipped(`node ${node.name} has no InternalIP to reach its agent at`);
   const url = new URL(`http://${isIP(address) === 6 ? `[${address}]` : address}:${options.port}/resolve`);
@@ -362,7 +363,7 @@ export async function resolveVia(
     const { outcome, addresses, detail, ms } = parsed.data;
     return {
       name,
-      purpose: 'node-resolve',
+      purpose,
       type: isIP(server.host) === 6 ? 'AAAA' : 'A',
       outcome,
       server: serverText,

@@ -10,6 +10,7 @@ import {
   type PodFact,
   type ProbeFacts,
   type ProbeSource,
+  type SearchExpansionFact,
   type ServiceFact,
   type ServicePortFact,
   type Target,
@@ -19,6 +20,7 @@ import {
 } from '../model/index.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import type { ObjectFacts } from './types.js';
+import { isExternalName, podResolvConf, searchCandidates } from '../scope/resolv-conf.js';
 
 // Probes are the data-plane evidence: what actually happens when the probing source (a pod, when
 // the worker runs in-cluster) connects to a Service, its endpoints and cluster DNS. The API can
@@ -34,6 +36,8 @@ export interface ProbeOptions {
   clusterDomain: string;
   /** Defaults to the kube-dns Service's ClusterIP and DNS port. */
   dnsServer?: { host: string; port: number };
+  /** A name outside the cluster that dns jobs ask through cluster DNS and of CoreDNS's upstreams (default EXTERNAL_PROBE_NAME). */
+  externalName?: string;
   source?: ProbeFacts['source'];
   /** Opt-in: run the TCP probes from inside the --from client pod's network namespace (through its node's agent). */
   inPod?: boolean;
@@ -188,7 +192,20 @@ async function probeDns(resolver: Resolver, server: string, name: string, purpos
   }
 }
 
-function planDnsNames(service: ServiceFact | undefined, target: Target, domain: string): { name: string; purpose: DnsProbeFact['purpose'] }[] {
+/**
+ * Any name outside the cluster will do: an upstream that answers NXDOMAIN answers. A well-known
+ * one keeps "resolved" the usual outcome on a healthy cluster.
+ */
+export const EXTERNAL_PROBE_NAME = 'kubernetes.io';
+
+/** The external name a dns job asks through cluster DNS and of CoreDNS's upstreams. */
+export function externalProbeName(opts: Pick<ProbeOptions, 'externalName' | 'clusterDomain'>, target?: Target, namespaces: readonly string[] = []): string {
+  // The name the person asked about, when it is one CoreDNS forwards.
+  if (target?.kind === 'dns' && target.name !== undefined && isExternalName(target.name, opts.clusterDomain, namespaces)) return target.name.replace(/\.$/, '');
+  return opts.externalName ?? EXTERNAL_PROBE_NAME;
+}
+
+function planDnsNames(service: ServiceFact | undefined, target: Target, domain: string, external: string): { name: string; purpose: DnsProbeFact['purpose'] }[] {
   const names: { name: string; purpose: DnsProbeFact['purpose'] }[] = [];
   if (target.kind === 'svc') {
     names.push({ name: `${target.name}.${target.namespace}.svc.${domain}`, purpose: 'service' });
@@ -197,6 +214,8 @@ function planDnsNames(service: ServiceFact | undefined, target: Target, domain: 
     if (target.from && target.from.namespace !== target.namespace) names.push({ name: `${target.name}.${target.from.namespace}.svc.${domain}`, purpose: 'client-search' });
   }
   names.push({ name: `kubernetes.default.svc.${domain}`, purpose: 'kubernetes-default' });
+  // CoreDNS forwards it to its upstreams: with kubernetes.default resolving, a failure here is theirs.
+  if (target.kind === 'dns') names.push({ name: external, purpose: 'external' });
   if (service?.type === 'ExternalName' && service.externalName && isIP(service.externalName) === 0) {
     names.push({ name: service.externalName.replace(/\.$/, ''), purpose: 'external-name' });
   }
@@ -245,6 +264,61 @@ async function probeDnsEndpoint(endpoint: DnsEndpoint, name: string, timeoutMs: 
   resolver.setServers([serverText]);
   const probe = await probeDns(resolver, serverText, name, 'dns-endpoint', isIP(endpoint.ip) === 6 ? 'AAAA' : 'A');
   return { ...probe, ...(endpoint.pod ? { pod: endpoint.pod } : {}), ...(endpoint.node ? { node: endpoint.node } : {}) };
+}
+
+/**
+ * `dns <name>`: the lookup walked through the client's search list as its stub resolver would —
+ * A and AAAA at once per candidate, candidates in order until one answers — against cluster DNS,
+ * counting the queries and the time. The client's resolv.conf is derived from its pod spec
+ * (--from), or is a default pod's in the target namespace. Only ClusterFirst clients are walked:
+ * the others ask the node's resolvers, which the API does not show.
+ */
+async function probeSearchExpansion(
+  objects: ObjectFacts,
+  target: Target,
+  opts: ProbeOptions,
+  server: { host: string; port: number } | string,
+): Promise<SearchExpansionFact | undefined> {
+  if (target.kind !== 'dns' || target.name === undefined || typeof server === 'string') return undefined;
+  const sourcePod = opts.source?.pod ? objects.pods.find((p) => p.namespace === opts.source?.pod?.namespace && p.name === opts.source?.pod?.name) : undefined;
+  const spec = sourcePod ?? { namespace: target.namespace };
+  const conf = podResolvConf(spec, opts.clusterDomain);
+  if (conf.fromNode === 'whole-file' || (spec as { dnsPolicy?: string }).dnsPolicy === 'None') return undefined;
+  const serverText = isIP(server.host) === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+  const resolver = new Resolver({ timeout: opts.timeoutMs, tries: 1 });
+  resolver.setServers([serverText]);
+  const queries: SearchExpansionFact['queries'] = [];
+  const started = performance.now();
+  let answeredBy: string | undefined;
+  for (const candidate of searchCandidates(target.name, conf)) {
+    const asked = await Promise.all(
+      (['A', 'AAAA'] as const).map(async (type) => {
+        const start = performance.now();
+        try {
+          const addresses = type === 'A' ? await resolver.resolve4(candidate) : await resolver.resolve6(candidate);
+          return { name: candidate, type, outcome: addresses.length ? ('resolved' as const) : ('nodata' as const), ms: elapsed(start) };
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? '';
+          return { name: candidate, type, outcome: code === 'ENODATA' ? ('nodata' as const) : (DNS_OUTCOMES[code] ?? ('error' as const)), ms: elapsed(start) };
+        }
+      }),
+    );
+    queries.push(...asked);
+    if (asked.some((q) => q.outcome === 'resolved')) {
+      answeredBy = candidate;
+      break;
+    }
+  }
+  return {
+    name: target.name,
+    server: serverText,
+    client: sourcePod ? `pod ${sourcePod.namespace}/${sourcePod.name}` : `a pod in ${target.namespace} with default DNS settings`,
+    searches: conf.searches,
+    ndots: conf.ndots,
+    queries,
+    ...(answeredBy !== undefined ? { answeredBy } : {}),
+    ms: elapsed(started),
+  };
 }
 
 /** A `--from` source that names no running pod: the diagnosis cannot say anything about that client. */
@@ -356,7 +430,16 @@ export async function runProbes(objects: ObjectFacts, target: Target, opts: Prob
         return { ...probe, ...(await probeTcp(probe.ip, probe.port, opts.timeoutMs)) };
       });
 
-  const names = planDnsNames(service, target, opts.clusterDomain);
+  const names = planDnsNames(
+    service,
+    target,
+    opts.clusterDomain,
+    externalProbeName(
+      opts,
+      target,
+      objects.namespaces.map((n) => n.name),
+    ),
+  );
   const server = dnsServerOf(objects, opts);
   let dns: DnsProbeFact[];
   if (typeof server === 'string') {
@@ -373,6 +456,7 @@ export async function runProbes(objects: ObjectFacts, target: Target, opts: Prob
   }
   const control = `kubernetes.default.svc.${opts.clusterDomain}`;
   dns.push(...(await mapWithConcurrency(dnsEndpoints(objects, opts), opts.concurrency, (endpoint) => probeDnsEndpoint(endpoint, control, opts.timeoutMs))));
+  const searchExpansion = await probeSearchExpansion(objects, target, opts, server);
 
-  return { enabled: true, ...(opts.source ? { source: opts.source } : {}), tcp, dns };
+  return { enabled: true, ...(opts.source ? { source: opts.source } : {}), tcp, dns, ...(searchExpansion ? { searchExpansion } : {}) };
 }

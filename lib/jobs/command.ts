@@ -1,9 +1,9 @@
-import { isDnsLabel, isDnsSubdomain, parseSource, type TargetSource, type TargetSpec } from '../model/index.js';
+import { isDnsLabel, isDnsSubdomain, isLookupName, parseSource, type TargetSource, type TargetSpec } from '../model/index.js';
 
 // The `/netcheck` grammar, shared by the slash command and the `netcheck_target` alert annotation:
 //   svc <name> [-n <namespace>] [--from <source>]   (also: svc <namespace>/<name>)
 //   node <name>
-//   dns [-n <namespace>] [--from <source>]
+//   dns [<name>] [-n <namespace>] [--from <source>] [--slow]
 //   cluster
 //   help
 // `--cluster <name>` is accepted on every form.
@@ -20,14 +20,15 @@ export const USAGE = [
   'Usage: /netcheck <what> [options]',
   '  svc <name> [-n <namespace>]   diagnose a Service (default namespace: default)',
   '  node <name>                   check a node: conditions, kube-proxy, CNI, kernel settings',
-  '  dns [-n <namespace>]          check cluster DNS as seen from a namespace',
+  '  dns [<name>] [-n <namespace>] check cluster DNS as seen from a namespace; with a name, how its',
+  '                                pods resolve it (search list, ndots); --slow: the complaint is latency',
   '  cluster                       sweep the whole cluster',
   '  silences                      list the silences of this channel (made with a Silence button)',
   '  unsilence <id>                remove one (ids look like s-1a2b3c4d)',
   '  help                          show this help',
   'Options: --cluster <name> on every form picks the cluster (multi-cluster setups);',
   "  --from [<namespace>/]<pod|deploy/NAME|sts/NAME|ds/NAME|rs/NAME> on svc and dns diagnoses that client's path.",
-  'Example: /netcheck svc payments -n shop',
+  'Examples: /netcheck svc payments -n shop   ·   /netcheck dns api.stripe.com -n shop --from deploy/checkout --slow',
 ].join('\n');
 
 const SUBCOMMANDS = new Set(['svc', 'service', 'node', 'dns', 'cluster', 'help', 'silences', 'unsilence']);
@@ -60,6 +61,7 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
   let namespace: string | undefined;
   let cluster: string | undefined;
   let fromText: string | undefined;
+  let slow = false;
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!;
     const takeValue = (flag: string): string | { error: string } => {
@@ -84,6 +86,8 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
       fromText = value;
     } else if (token.startsWith('--from=')) {
       fromText = token.slice('--from='.length);
+    } else if (token === '--slow') {
+      slow = true;
     } else if (token.startsWith('-')) {
       return { ok: false, error: `unknown option "${clip(token)}"` };
     } else {
@@ -108,6 +112,7 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
   }
 
   if (fromText !== undefined && sub !== 'svc' && sub !== 'service' && sub !== 'dns') return { ok: false, error: `--from goes with svc and dns, not ${sub}` };
+  if (slow && sub !== 'dns') return { ok: false, error: `--slow goes with dns, not ${sub}` };
   const source = (ns: string): { from?: TargetSource } | { error: string } => {
     if (fromText === undefined) return {};
     const parsed = parseSource(fromText, ns);
@@ -147,14 +152,19 @@ export function parseCommand(text: string, defaults: { namespace?: string } = {}
       return { ok: true, kind: 'target', target: { kind: 'node', name }, ...(cluster ? { cluster } : {}) };
     }
     case 'dns': {
-      const extra = tooMany(0);
+      const extra = tooMany(1);
       if (extra) return { ok: false, error: extra };
+      // DNS names are case-insensitive; the validated form is lowercase.
+      const name = positional[0]?.toLowerCase();
+      if (name !== undefined && !isLookupName(name))
+        return { ok: false, error: `"${clip(positional[0] ?? '')}" is not a DNS name to look up: use letters, digits, "-" and ".", optionally ending in "." (api.stripe.com.)` };
       namespace ??= defaults.namespace ?? 'default';
       const problem = labelProblem(namespace, 'namespace');
       if (problem) return { ok: false, error: problem };
       const from = source(namespace);
       if ('error' in from) return { ok: false, error: from.error };
-      return { ok: true, kind: 'target', target: { kind: 'dns', namespace, ...from }, ...(cluster ? { cluster } : {}) };
+      const lookup = { ...(name !== undefined ? { name } : {}), ...(slow ? { slow } : {}) };
+      return { ok: true, kind: 'target', target: { kind: 'dns', namespace, ...from, ...lookup }, ...(cluster ? { cluster } : {}) };
     }
     default: {
       const extra = tooMany(0);

@@ -11,6 +11,7 @@ import type {
   NetworkPolicyRuleFact,
   NodeFact,
   PodConditionFact,
+  PodDnsConfigFact,
   PodFact,
   Protocol,
   ServiceFact,
@@ -164,6 +165,18 @@ function toContainerFact(c: RawObject, s: RawObject | undefined): ContainerFact 
 
 const POD_PHASES = new Set(['Pending', 'Running', 'Succeeded', 'Failed']);
 
+function toDnsConfig(c: RawObject): PodDnsConfigFact {
+  const config: PodDnsConfigFact = {};
+  if (Array.isArray(c.nameservers)) config.nameservers = strings(c.nameservers);
+  if (Array.isArray(c.searches)) config.searches = strings(c.searches);
+  if (Array.isArray(c.options)) {
+    config.options = arr(c.options)
+      .filter((o: RawObject) => str(o?.name))
+      .map((o: RawObject) => (str(o.value) !== undefined ? { name: o.name as string, value: o.value as string } : { name: o.name as string }));
+  }
+  return config;
+}
+
 export function toPodFact(o: RawObject): PodFact {
   const metadata = (o.metadata ?? {}) as RawObject;
   const spec = (o.spec ?? {}) as RawObject;
@@ -204,6 +217,8 @@ export function toPodFact(o: RawObject): PodFact {
     if (ips.length > 1) fact.podIPs = ips;
   }
   if (spec.hostNetwork === true) fact.hostNetwork = true;
+  if (str(spec.dnsPolicy) && spec.dnsPolicy !== 'ClusterFirst') fact.dnsPolicy = spec.dnsPolicy;
+  if (spec.dnsConfig && typeof spec.dnsConfig === 'object') fact.dnsConfig = toDnsConfig(spec.dnsConfig as RawObject);
   if (str(metadata.deletionTimestamp)) fact.deletionTimestamp = metadata.deletionTimestamp;
   if (owner && str(owner.kind)) {
     fact.ownerKind = owner.kind;

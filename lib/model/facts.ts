@@ -98,6 +98,10 @@ export interface PodFact {
   /** status.podIPs when the pod has more than one (dual-stack); podIP is the first. */
   podIPs?: string[];
   hostNetwork?: boolean;
+  /** spec.dnsPolicy when not the API's default ClusterFirst (Default, ClusterFirstWithHostNet, None). */
+  dnsPolicy?: string;
+  /** spec.dnsConfig: merged into the resolv.conf the kubelet writes for the pod. */
+  dnsConfig?: PodDnsConfigFact;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   ready: boolean;
   conditions: PodConditionFact[];
@@ -107,6 +111,12 @@ export interface PodFact {
   ownerKind?: string;
   ownerName?: string;
   createdAt?: string;
+}
+
+export interface PodDnsConfigFact {
+  nameservers?: string[];
+  searches?: string[];
+  options?: { name: string; value?: string }[];
 }
 
 export interface EndpointFact {
@@ -230,7 +240,9 @@ export interface DnsProbeFact {
   /** client-search: the target's short name as the --from client's namespace search path expands it first. */
   /** dns-endpoint: kubernetes.default asked of one CoreDNS pod directly, past the Service (one bad replica fails one query in N). */
   /** node-resolve: kubernetes.default asked from a node's own network by its agent (one node that cannot resolve). */
-  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'node-resolve' | 'other';
+  /** external: a name outside the cluster asked through cluster DNS from the probe source (CoreDNS must forward it). */
+  /** coredns-upstream: that name asked of one of CoreDNS's `forward .` upstreams directly, from a CoreDNS pod's node by its agent. */
+  purpose: 'service' | 'kubernetes-default' | 'external-name' | 'client-search' | 'dns-endpoint' | 'node-resolve' | 'external' | 'coredns-upstream' | 'other';
   type: 'A' | 'AAAA' | 'CNAME' | 'ANY';
   outcome: DnsOutcome;
   addresses?: string[];
@@ -263,6 +275,23 @@ export interface ProbeFacts {
   dns: DnsProbeFact[];
   /** Node-to-node bulk transfers through the agents (source node ↔ endpoint nodes). */
   transfers?: TransferProbeFact[];
+  /** `dns <name>`: the name resolved through the client's search list, query by query, as its resolver would. */
+  searchExpansion?: SearchExpansionFact;
+}
+
+/** One lookup walked through a resolv.conf search list (A and AAAA per candidate, in order, until one answers). */
+export interface SearchExpansionFact {
+  name: string;
+  server: string;
+  /** The resolv.conf it followed (derived from the pod spec) and whose: "pod shop/checkout-…", "a pod in shop with default DNS settings". */
+  client: string;
+  searches: string[];
+  ndots: number;
+  /** nodata: the name exists without that record type (an AAAA asked of an IPv4-only name). */
+  queries: { name: string; type: 'A' | 'AAAA'; outcome: DnsOutcome | 'nodata'; ms: number }[];
+  /** The candidate that answered, if any. */
+  answeredBy?: string;
+  ms: number;
 }
 
 /** Kernel/network facts of one node, read by the node agent (lib/agent). */

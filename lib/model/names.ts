@@ -14,6 +14,15 @@ export const SUBDOMAIN_RULE = 'must be a DNS name: lowercase letters, digits, "-
 export const dnsLabel = z.string().regex(RFC1123_LABEL, LABEL_RULE);
 export const dnsSubdomain = z.string().regex(RFC1123_SUBDOMAIN, SUBDOMAIN_RULE);
 
+/** A name to look up: a DNS name (lowercase), optionally absolute (one trailing dot, as a resolver reads it). */
+export const LOOKUP_NAME_RULE = 'must be a DNS name to look up: lowercase letters, digits, "-" and ".", at most 253 characters, optionally ending in "."';
+export function isLookupName(value: string): boolean {
+  const bare = value.endsWith('.') ? value.slice(0, -1) : value;
+  // A resolver refuses a label over 63 octets; the subdomain rule alone does not bound labels.
+  return RFC1123_SUBDOMAIN.test(bare) && bare.split('.').every((label) => label.length <= 63);
+}
+export const lookupName = z.string().refine(isLookupName, LOOKUP_NAME_RULE);
+
 export const isDnsLabel = (value: string): boolean => RFC1123_LABEL.test(value);
 export const isDnsSubdomain = (value: string): boolean => RFC1123_SUBDOMAIN.test(value);
 

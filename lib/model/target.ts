@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { dnsLabel, dnsSubdomain } from './names.js';
+import { dnsLabel, dnsSubdomain, lookupName } from './names.js';
 
 // What a diagnosis is about. One union for the job schema, the engine, the checks and the
 // renderers: a `svc` target always has its name and namespace, so no layer re-validates it.
@@ -14,7 +14,8 @@ export type TargetSource = z.infer<typeof sourceSchema>;
 export const targetSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('svc'), name: dnsLabel, namespace: dnsLabel, from: sourceSchema.optional() }),
   z.object({ kind: z.literal('node'), name: dnsSubdomain }),
-  z.object({ kind: z.literal('dns'), namespace: dnsLabel, from: sourceSchema.optional() }),
+  /** `name`: one name the client resolves (its search list and ndots judged); `slow`: the complaint is latency, not failure. */
+  z.object({ kind: z.literal('dns'), namespace: dnsLabel, from: sourceSchema.optional(), name: lookupName.optional(), slow: z.boolean().optional() }),
   /** `namespaces` narrows a sweep's services to those namespaces; cluster-wide checks still run. */
   z.object({ kind: z.literal('cluster'), namespaces: z.array(dnsLabel).min(1).optional() }),
 ]);
@@ -42,7 +43,7 @@ export function targetKey(target: TargetSpec): string {
     case 'node':
       return `node/${target.name}`;
     case 'dns':
-      return `dns/${target.namespace}${sourceKey(target.from)}`;
+      return `dns/${target.namespace}${target.name ? `/${target.name}` : ''}${target.slow ? '/slow' : ''}${sourceKey(target.from)}`;
     case 'cluster':
       return target.namespaces ? `cluster/${[...target.namespaces].sort().join(',')}` : 'cluster';
   }
@@ -62,7 +63,7 @@ export function targetLabel(target: TargetSpec): string {
     case 'node':
       return `node ${target.name}`;
     case 'dns':
-      return `dns from ${target.namespace}${from}`;
+      return `dns${target.name ? ` ${target.name}` : ''} from ${target.namespace}${from}`;
     case 'cluster':
       return target.namespaces ? `cluster (namespaces ${target.namespaces.join(', ')})` : 'cluster';
   }
@@ -77,7 +78,7 @@ export function describeTarget(target: TargetSpec): string {
     case 'node':
       return `node ${target.name}`;
     case 'dns':
-      return `dns in ${target.namespace}${from}`;
+      return `dns${target.name ? ` ${target.name}` : ''} in ${target.namespace}${from}${target.slow ? ' (slow lookups)' : ''}`;
     case 'cluster':
       return 'cluster';
   }

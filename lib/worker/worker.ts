@@ -52,6 +52,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       timeoutMs: config.probeTimeoutMs,
       concurrency: 32,
       clusterDomain: config.clusterDomain,
+      ...(config.dnsExternalName ? { externalName: config.dnsExternalName } : {}),
       source: deps.probeSource ?? {
         namespace: config.namespace,
         podLabels: config.podLabels,

@@ -204,7 +204,37 @@ describe('runProbes', () => {
     };
     const { dnsServer: _ignored, ...withoutServer } = options();
     const probes = await runProbes(objects, { kind: 'dns', namespace: 'shop', cluster: 'lab' }, withoutServer);
-    expect(probes.dns).toMatchObject([{ purpose: 'kubernetes-default', outcome: 'resolved', server: `127.0.0.1:${dns.address().port}` }]);
+    expect(probes.dns).toMatchObject([
+      { purpose: 'kubernetes-default', outcome: 'resolved', server: `127.0.0.1:${dns.address().port}` },
+      // A dns job also asks one name outside the cluster, which CoreDNS must forward upstream.
+      { purpose: 'external', name: 'kubernetes.io', outcome: 'nxdomain', server: `127.0.0.1:${dns.address().port}` },
+    ]);
+  });
+
+  it('dns <name>: walks the search list of a default pod in the namespace, A and AAAA per candidate, until one answers', async () => {
+    const dnsTarget = { kind: 'dns' as const, namespace: 'shop', cluster: 'lab' };
+    const short = await runProbes(emptyObjectFacts(), { ...dnsTarget, name: 'web' }, options());
+    expect(short.searchExpansion).toMatchObject({ client: 'a pod in shop with default DNS settings', ndots: 5, answeredBy: `web.shop.svc.${DOMAIN}` });
+    expect(short.searchExpansion?.queries.map((q) => `${q.type} ${q.name} ${q.outcome}`)).toEqual([`A web.shop.svc.${DOMAIN} resolved`, `AAAA web.shop.svc.${DOMAIN} nodata`]);
+
+    const external = await runProbes(emptyObjectFacts(), { ...dnsTarget, name: 'example.test' }, options());
+    const asked = external.searchExpansion?.queries.map((q) => `${q.type} ${q.name}`);
+    expect(asked).toEqual(
+      [`example.test.shop.svc.${DOMAIN}`, `example.test.svc.${DOMAIN}`, `example.test.${DOMAIN}`, 'example.test'].flatMap((name) => [`A ${name}`, `AAAA ${name}`]),
+    );
+    expect(external.searchExpansion?.answeredBy).toBeUndefined();
+    // The queries really reached the server.
+    expect(dnsQueries.filter((q) => q.startsWith('example.test'))).toEqual(expect.arrayContaining([`example.test.shop.svc.${DOMAIN}`, 'example.test']));
+
+    const absolute = await runProbes(emptyObjectFacts(), { ...dnsTarget, name: 'example.test.' }, options());
+    expect(absolute.searchExpansion?.queries.map((q) => q.name)).toEqual(['example.test', 'example.test']);
+  });
+
+  it('asks the configured external name through cluster DNS, as sent (no search list)', async () => {
+    const probes = await runProbes(emptyObjectFacts(), { kind: 'dns', namespace: 'shop', cluster: 'lab' }, options({ externalName: 'broken.example.test' }));
+    expect(probes.dns.find((p) => p.purpose === 'external')).toMatchObject({ name: 'broken.example.test', outcome: 'servfail' });
+    expect(dnsQueries).toContain('broken.example.test');
+    expect(dnsQueries.filter((q) => q.startsWith('broken.example.test.'))).toEqual([]);
   });
 
   it('asks every ready CoreDNS endpoint directly, naming its pod and node', async () => {

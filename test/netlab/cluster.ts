@@ -41,6 +41,20 @@ const KUBERNETES_CLUSTER_IP = '10.96.0.1';
 export interface ClusterOptions {
   /** A second CoreDNS replica on node-2 behind kube-dns (its dnsmasq is `dnsReplica`). */
   secondDnsReplica?: boolean;
+  /**
+   * Two resolvers outside the cluster (dnsmasq in namespaces on node-2 no API object describes),
+   * a Corefile `forward .` to both, and CoreDNS forwarding external names to them.
+   */
+  upstreams?: boolean;
+}
+
+/** What the lab's upstream resolvers answer for the external probe name. */
+export const EXTERNAL_RECORDS: Readonly<Record<string, string>> = { 'kubernetes.io': '203.0.113.7' };
+
+export interface LabUpstream {
+  pod: string;
+  ip: string;
+  child: LabChild;
 }
 
 export interface LabCluster {
@@ -48,6 +62,8 @@ export interface LabCluster {
   dns: LabChild;
   /** The node-2 replica, with its pod name and the records both replicas serve. */
   dnsReplica?: { pod: string; child: LabChild; records: Record<string, string> };
+  /** With the upstreams option: the two resolvers CoreDNS forwards to. */
+  upstreams?: LabUpstream[];
 }
 
 /** Build the pods in the lab, start their listeners, DNS and kube-proxy rules; return the API objects and the DNS server. */
@@ -249,8 +265,25 @@ export async function populateCluster(lab: Lab, options: ClusterOptions = {}): P
   const pay = lab.pod('pay-0');
   await lab.setDrops(pay.node.name, [{ destination: pay.ip, protocol: 'tcp', port: APP_PORT }]);
 
-  const dns = await lab.startDns(coredns.name, records);
+  const upstreams: LabUpstream[] = [];
+  if (options.upstreams) {
+    for (const [index, name] of ['upstream-dns-a', 'upstream-dns-b'].entries()) {
+      const pod = await lab.addPod(name, { node: 'node-2', namespace: 'outside', host: 201 + index });
+      upstreams.push({ pod: name, ip: pod.ip, child: await lab.startDns(name, { ...EXTERNAL_RECORDS }) });
+    }
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'coredns', namespace: 'kube-system' },
+      data: {
+        Corefile: `.:53 {\n    errors\n    kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa\n    forward . ${upstreams.map((u) => u.ip).join(' ')}\n    cache 30\n    loop\n}\n`,
+      },
+    });
+  }
+  const dnsOptions = upstreams.length ? { upstreams: upstreams.map((u) => u.ip) } : {};
+  const dns = await lab.startDns(coredns.name, records, dnsOptions);
   const second = replicas[1];
-  if (!second) return { objects, dns };
-  return { objects, dns, dnsReplica: { pod: second.name, child: await lab.startDns(second.name, records), records } };
+  const extra = upstreams.length ? { upstreams } : {};
+  if (!second) return { objects, dns, ...extra };
+  return { objects, dns, dnsReplica: { pod: second.name, child: await lab.startDns(second.name, records, dnsOptions), records }, ...extra };
 }

@@ -191,7 +191,7 @@ const LAB_TOOLS = {
 } as const;
 export type LabTool = keyof typeof LAB_TOOLS;
 
-const REQUIRED_COMMANDS = ['ip', 'iptables-nft-restore', 'dnsmasq', 'sysctl', 'mount', 'conntrack'];
+const REQUIRED_COMMANDS = ['ip', 'iptables-nft-restore', 'nft', 'dnsmasq', 'sysctl', 'mount', 'conntrack'];
 
 function findOnPath(command: string): string | undefined {
   for (const directory of (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin'])) {
@@ -211,7 +211,7 @@ function missingLabCapability(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'the network lab needs root (network namespaces, veth, iptables)';
   const missing = REQUIRED_COMMANDS.filter((command) => findOnPath(command) === undefined);
-  if (missing.length > 0) return `missing commands: ${missing.join(', ')} (Debian: apt-get install iproute2 iptables conntrack dnsmasq-base procps)`;
+  if (missing.length > 0) return `missing commands: ${missing.join(', ')} (Debian: apt-get install iproute2 iptables nftables conntrack dnsmasq-base procps)`;
   return undefined;
 }
 
@@ -953,8 +953,12 @@ export class Lab {
     return JSON.parse(stdout) as LabTransferResult;
   }
 
-  /** dnsmasq answering for cluster.local from a pod, like CoreDNS. */
-  startDns(podName: string, records: Record<string, string>): Promise<LabChild> {
+  /**
+   * dnsmasq answering for cluster.local from a pod, like CoreDNS; with `upstreams` it forwards every
+   * other name to them, all at once (--all-servers), first answer wins — the outcome CoreDNS's forward
+   * reaches once its health check has taken a dead upstream out, without the wait.
+   */
+  startDns(podName: string, records: Record<string, string>, options: { upstreams?: string[] } = {}): Promise<LabChild> {
     const pod = this.pod(podName);
     const args = [
       '-k',
@@ -969,6 +973,7 @@ export class Lab {
       '--port=53',
       `--local=/${CLUSTER_DOMAIN}/`,
       ...Object.entries(records).map(([name, ip]) => `--host-record=${name},${ip}`),
+      ...(options.upstreams?.length ? ['--all-servers', ...options.upstreams.map((ip) => `--server=${ip}`)] : []),
     ];
     return this.spawnIn(pod.ns, 'dnsmasq', args, { ready: /started, version/ });
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCommand } from '../../lib/jobs/command.js';
+import { targetSpecSchema } from '../../lib/model/index.js';
 
 describe('/netcheck grammar', () => {
   for (const [text, target] of [
@@ -10,6 +11,9 @@ describe('/netcheck grammar', () => {
     ['node ip-10-0-1-23.ec2.internal', { kind: 'node', name: 'ip-10-0-1-23.ec2.internal' }],
     ['dns -n shop', { kind: 'dns', namespace: 'shop' }],
     ['dns', { kind: 'dns', namespace: 'default' }],
+    ['dns api.stripe.com -n shop', { kind: 'dns', namespace: 'shop', name: 'api.stripe.com' }],
+    ['dns API.Stripe.com. -n shop --slow', { kind: 'dns', namespace: 'shop', name: 'api.stripe.com.', slow: true }],
+    ['dns --slow', { kind: 'dns', namespace: 'default', slow: true }],
     ['cluster', { kind: 'cluster' }],
     ['  SVC   payments   -n   shop  ', { kind: 'svc', name: 'payments', namespace: 'shop' }],
   ] as const) {
@@ -46,6 +50,16 @@ describe('/netcheck grammar', () => {
     });
   }
 
+  it('a dns name and --slow travel in the job unchanged, and the job schema refuses a name no command would give', () => {
+    const parsed = parseCommand('dns api.stripe.com. -n shop --slow');
+    if (!parsed.ok || parsed.kind !== 'target') throw new Error('dns with a name did not parse');
+    expect(targetSpecSchema.parse(parsed.target)).toEqual(parsed.target);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: 'a b.example.com' }).success).toBe(false);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: `${'x'.repeat(63)}.example.com` }).success).toBe(true);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: `${'x'.repeat(64)}.example.com` }).success).toBe(false);
+    expect(targetSpecSchema.safeParse({ kind: 'dns', namespace: 'shop', name: `${'a.'.repeat(127)}b.` }).success).toBe(false);
+  });
+
   for (const [text, message] of [
     ['svc', /needs a service name/],
     ['svc Payments', /not a valid service name/],
@@ -79,10 +93,20 @@ describe('/netcheck grammar', () => {
     expect(parseCommand('svc payments -n shop --from web/pod/frontend-7d9f-x2k')).toMatchObject({ target: { from: { kind: 'pod', name: 'frontend-7d9f-x2k', namespace: 'web' } } });
     expect(parseCommand('svc payments -n shop --from=web/sts/db')).toMatchObject({ target: { from: { kind: 'sts', name: 'db', namespace: 'web' } } });
     expect(parseCommand('dns -n shop --from checkout-7d9f-x2k')).toMatchObject({ target: { kind: 'dns', from: { kind: 'pod', name: 'checkout-7d9f-x2k', namespace: 'shop' } } });
+    expect(parseCommand('dns api.stripe.com -n shop --from deploy/checkout --slow')).toEqual({
+      ok: true,
+      kind: 'target',
+      target: { kind: 'dns', namespace: 'shop', from: { kind: 'deploy', name: 'checkout', namespace: 'shop' }, name: 'api.stripe.com', slow: true },
+    });
   });
 
   for (const [text, message] of [
     ['node node-1 --from deploy/x', /--from goes with svc and dns/],
+    ['svc payments --slow', /--slow goes with dns/],
+    ['dns api_stripe.com', /not a DNS name to look up/],
+    ['dns api..stripe.com', /not a DNS name to look up/],
+    ['dns a.example.com b.example.com', /unexpected "b.example.com" after dns a.example.com/],
+    ['dns $(reboot)', /not a DNS name to look up/],
     ['svc payments --from a/b/c/d', /too many parts/],
     ['svc payments --from web/cronjob/x', /not a workload kind/],
     ['svc payments --from Web/deploy/x', /namespace/],

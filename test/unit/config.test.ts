@@ -45,6 +45,13 @@ describe('worker config', () => {
     expect(config).toMatchObject({ cluster: 'default', agentPort: 9807, concurrency: 2, probes: true, clusterDomain: 'cluster.local' });
   });
 
+  it('takes the external DNS name dns jobs ask (air-gapped clusters), and only a DNS name', () => {
+    const base = { NETCHECK_QUEUE_URL: 'http://127.0.0.1:1/q.fifo' };
+    expect(loadWorkerConfig(base).dnsExternalName).toBeUndefined();
+    expect(loadWorkerConfig({ ...base, NETCHECK_DNS_EXTERNAL_NAME: 'registry.corp.example' }).dnsExternalName).toBe('registry.corp.example');
+    expect(problems(() => loadWorkerConfig({ ...base, NETCHECK_DNS_EXTERNAL_NAME: 'a b' }))[0]).toMatch(/^NETCHECK_DNS_EXTERNAL_NAME: must be a DNS name/);
+  });
+
   it('names the variable that is wrong', () => {
     const found = problems(() => loadWorkerConfig({ NETCHECK_QUEUE_URL: 'not a url', NETCHECK_AGENT_PORT: '99999', SLACK_BOT_TOKEN: 'abc' }));
     expect(found.some((p) => p.startsWith('NETCHECK_QUEUE_URL:'))).toBe(true);
