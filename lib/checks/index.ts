@@ -36,6 +36,7 @@ import kubeProxyRulesStale from './kube-proxy-rules-stale.js';
 import kubeProxyUnhealthy from './kube-proxy-unhealthy.js';
 import loadbalancerPending from './loadbalancer-pending.js';
 import mtuMismatch from './mtu-mismatch.js';
+import hostportWithoutPortmap from './hostport-without-portmap.js';
 import networkPolicyDenies from './network-policy-denies.js';
 import nodeAgentUnreachable from './node-agent-unreachable.js';
 import nodeNetworkUnavailable from './node-network-unavailable.js';
@@ -92,6 +93,7 @@ export const checks: readonly Check[] = [
   rpFilterStrict,
   conntrackTableFull,
   mtuMismatch,
+  hostportWithoutPortmap,
   forwardBlockedByNetfilter,
   kubeProxyUnhealthy,
   kubeProxyRulesStale,

@@ -44,6 +44,7 @@ export const CODES = [
   'rp-filter-strict',
   'conntrack-table-full',
   'mtu-mismatch',
+  'hostport-without-portmap',
   'forward-blocked-by-netfilter',
   'kube-proxy-rules-stale',
   'kube-proxy-unhealthy',
