@@ -119,6 +119,7 @@ describe('helm chart', () => {
       'core/pods',
       'core/services',
       'crd.projectcalico.org/globalnetworkpolicies',
+      'crd.projectcalico.org/hostendpoints',
       'crd.projectcalico.org/networkpolicies',
       'crd.projectcalico.org/tiers',
       'discovery.k8s.io/endpointslices',
@@ -126,6 +127,7 @@ describe('helm chart', () => {
       'policy.networking.k8s.io/adminnetworkpolicies',
       'policy.networking.k8s.io/baselineadminnetworkpolicies',
       'projectcalico.org/globalnetworkpolicies',
+      'projectcalico.org/hostendpoints',
       'projectcalico.org/networkpolicies',
       'projectcalico.org/tiers',
     ]);
