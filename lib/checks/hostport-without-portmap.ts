@@ -104,6 +104,8 @@ const check: Check = {
   layer: 'kernel',
   docs: 'https://www.cni.dev/plugins/current/meta/portmap/',
   appliesTo: ['svc', 'node'],
+  // Node agents' answers (uplink interface, CNI config): a sweep's per-service views hold none.
+  needsPathAgents: true,
   run(facts: Facts): Finding[] {
     const scope = podsInScope(facts);
     if ('skip' in scope) return [skipped(check, scope.skip)];

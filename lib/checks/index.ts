@@ -38,6 +38,7 @@ import loadbalancerPending from './loadbalancer-pending.js';
 import mtuMismatch from './mtu-mismatch.js';
 import hostportWithoutPortmap from './hostport-without-portmap.js';
 import networkPolicyDenies from './network-policy-denies.js';
+import calicoHostEndpointDenies from './calico-host-endpoint-denies.js';
 import nodeAgentUnreachable from './node-agent-unreachable.js';
 import nodeNetworkUnavailable from './node-network-unavailable.js';
 import nodeNotFound from './node-not-found.js';
@@ -100,6 +101,7 @@ export const checks: readonly Check[] = [
   cniUnhealthy,
   podNetworkSetupFailed,
   networkPolicyDenies,
+  calicoHostEndpointDenies,
   dnsEgressDenied,
 ];
 

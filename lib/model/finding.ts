@@ -51,6 +51,7 @@ export const CODES = [
   'cni-unhealthy',
   'pod-network-setup-failed',
   'network-policy-denies',
+  'calico-host-endpoint-denies',
   'dns-egress-denied',
 ] as const;
 export type Code = (typeof CODES)[number];

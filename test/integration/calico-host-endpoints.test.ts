@@ -4,12 +4,14 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { demoObjects } from '../../lib/demo/objects.js';
+import { runChecks } from '../../lib/checks/index.js';
+import { demoObjects, nodeName } from '../../lib/demo/objects.js';
 import { gatherObjects } from '../../lib/gather/kube.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
-import type { Target } from '../../lib/model/index.js';
+import type { Facts, Target } from '../../lib/model/index.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
 import { policyObject } from '../../lib/testkit/kube-objects.js';
+import { withContext } from '../support/with-context.js';
 
 const target: Target = { kind: 'svc', name: 'checkout', namespace: 'shop', cluster: 'test' };
 
@@ -88,6 +90,59 @@ describe('Calico HostEndpoints from the CRDs', () => {
       ]);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('calico-host-endpoint-denies on what the gather read', () => {
+  const firewall = (ports: number[]) =>
+    policyObject('projectcalico.org/v3', 'GlobalNetworkPolicy', 'host-firewall', undefined, {
+      selector: "host-endpoint == 'all'",
+      applyOnForward: true,
+      types: ['Ingress'],
+      ingress: ports.map((port) => ({ action: 'Allow', protocol: 'TCP', destination: { ports: [port] } })),
+    });
+  const heps = [0, 1, 2].map((i) => hostEndpoint('projectcalico.org/v3', `${nodeName(i)}-all`, nodeName(i), { interfaceName: '*' }, { 'host-endpoint': 'all' }));
+  let server: KubeApiServerHandle;
+  let kc: KubeConfig;
+
+  beforeAll(async () => {
+    server = await startKubeApiServer({
+      objects: [...demoObjects({ block: 247, apiServer: { host: '127.0.0.1', port: 6443 } }), ...heps, firewall([22])],
+      serveGroups: ['projectcalico.org'],
+    });
+    kc = loadKubeConfig({ kubeconfigPath: server.kubeconfigPath });
+  });
+  afterAll(() => server.close());
+
+  async function judge(): Promise<ReturnType<typeof runChecks>[number] | undefined> {
+    const objects = await gatherObjects(kc, target);
+    const facts: Facts = {
+      ...objects,
+      target,
+      collectedAt: '2026-12-01T00:00:00.000Z',
+      probes: { enabled: true, source: { description: 'netcheck worker pod', namespace: 'netcheck', podLabels: { app: 'netcheck' }, ip: '127.247.9.9' }, tcp: [], dns: [] },
+      nodeAgents: [],
+    };
+    return runChecks(facts).find((f) => f.code === 'calico-host-endpoint-denies');
+  }
+
+  it("fails when an applyOnForward firewall selecting the host endpoints forgets the pods' port, naming both", async () => {
+    const result = await judge();
+    withContext(String(result?.detail), () => expect(result?.status).toBe('fail'));
+    expect(result?.subjects).toContainEqual({ kind: 'networkpolicy', name: 'host-firewall', policyKind: 'GlobalNetworkPolicy.projectcalico.org' });
+    expect(result?.subjects).toContainEqual(expect.objectContaining({ kind: 'networkpolicy', policyKind: 'HostEndpoint.projectcalico.org' }));
+    expect(result?.detail).toContain('no rule allows TCP 8080');
+    expect(result?.remediation).toContain('applyOnForward: true');
+  });
+
+  it('passes once the firewall allows the port', async () => {
+    server.upsert(firewall([22, 8080]));
+    try {
+      const result = await judge();
+      withContext(String(result?.detail), () => expect(result?.status).toBe('pass'));
+    } finally {
+      server.upsert(firewall([22]));
     }
   });
 });
