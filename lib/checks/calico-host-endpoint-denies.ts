@@ -1,3 +1,4 @@
+import { unreadable } from './lib/access.js';
 import { finding, skipped } from './lib/finding.js';
 import { agentReading } from './lib/kernel.js';
 import { namespaceLabels } from './lib/netpol.js';
@@ -71,7 +72,11 @@ function flowsOf(facts: Facts, svc: ServiceFact, backends: PodFact[], unknown: s
     let found = covering.get(name);
     if (found) return found;
     const node = nodes.get(name);
-    if (!node) return [];
+    if (!node) {
+      unknown.push(`unknown, because node ${name} is not among the nodes read, so its HostEndpoints cannot be matched`);
+      covering.set(name, []);
+      return [];
+    }
     const result = hostEndpointsOf(systems, node, primaryInterface(facts, name));
     unknown.push(...result.unknown.map((u) => u.reason));
     covering.set(name, (found = result.covering));
@@ -85,7 +90,7 @@ function flowsOf(facts: Facts, svc: ServiceFact, backends: PodFact[], unknown: s
       if (target === undefined || !pod.nodeName || pod.nodeName === from.node) continue;
       const node = nodes.get(pod.nodeName);
       // Arriving at the backend's node through its host endpoint: a host process, or forwarded on to the pod.
-      for (const hep of node ? heps(pod.nodeName) : []) {
+      for (const hep of heps(pod.nodeName)) {
         const destination = pod.hostNetwork ? hostEnd(node as NodeFact, hep) : podEnd(pod);
         flows.push({
           flow: {
@@ -105,7 +110,7 @@ function flowsOf(facts: Facts, svc: ServiceFact, backends: PodFact[], unknown: s
       }
       // Leaving the client's node through its host endpoint: the host itself, or a pod's traffic forwarded out.
       const clientNode = from.node ? nodes.get(from.node) : undefined;
-      for (const hep of clientNode ? heps(clientNode.name) : []) {
+      for (const hep of from.node ? heps(from.node) : []) {
         const source = from.hostNetwork ? hostEnd(clientNode as NodeFact, hep) : from.end;
         flows.push({
           flow: {
@@ -220,6 +225,8 @@ const check: Check = {
     if (systems.calicoHostEndpoints.length === 0) return [finding(check, { status: 'pass', detail: 'No Calico HostEndpoint exists: Calico polices no node interface.' })];
     const selected = servicePods(facts);
     if ('skip' in selected) return [skipped(check, selected.skip)];
+    const nodesUnread = unreadable(facts, 'nodes');
+    if (nodesUnread) return [skipped(check, nodesUnread)];
     const { svc, pods } = selected;
     const unknown: string[] = [];
     const ctx: HostPolicyContext = { systems, namespaceLabels: (name) => namespaceLabels(facts.namespaces, name) };

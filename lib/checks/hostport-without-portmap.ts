@@ -1,3 +1,4 @@
+import { unreadable } from './lib/access.js';
 import { kubeProxyReplacedByCilium } from './lib/cni.js';
 import { finding, skipped } from './lib/finding.js';
 import { agentReading } from './lib/kernel.js';
@@ -41,6 +42,9 @@ function hostPortUses(pods: PodFact[]): HostPortUse[] {
 function podsInScope(facts: Facts): PodFact[] | { skip: string } {
   if (facts.target.kind === 'node') {
     const node = facts.target.name;
+    // No pods read is not "no hostPort pods".
+    const denied = unreadable(facts, 'pods');
+    if (denied) return { skip: denied };
     return facts.pods.filter((p) => p.nodeName === node);
   }
   const selected = servicePods(facts);

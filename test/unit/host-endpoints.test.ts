@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import check from '../../lib/checks/calico-host-endpoint-denies.js';
 import { hostEndpointsOf, judgeHostFlow, type HostFlow, type HostPolicyContext } from '../../lib/checks/lib/policy/host-endpoints.js';
+import { loadScenario } from '../scenarios/load.js';
 import type { CalicoHostEndpointFact, CalicoPolicyFact, NodeFact, PolicySystemsFact } from '../../lib/model/index.js';
 import { withContext } from '../support/with-context.js';
 
@@ -117,5 +121,29 @@ describe('hostEndpointsOf', () => {
     const unknown = hostEndpointsOf(systems([byName]), NODE, undefined);
     expect(unknown.covering).toEqual([]);
     expect(unknown.unknown[0]?.reason).toContain('no agent said which interface');
+  });
+});
+
+describe('calico-host-endpoint-denies without the facts it needs', () => {
+  const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios', 'calico-host-endpoint-denies--hostnetwork-backend-no-policy.yaml');
+
+  it("is unknown when the nodes, a backend's node or the HostEndpoints could not be read, never a pass", () => {
+    const { facts } = loadScenario(fixture);
+    const noNodes = check.run({ ...facts, nodes: [], accessErrors: [{ verb: 'list', resource: 'nodes', status: 403, message: 'forbidden' }] })[0];
+    expect(noNodes?.status).toBe('skip');
+    const missingNode = check.run({ ...facts, nodes: facts.nodes.filter((n) => n.name !== 'node-2') })[0];
+    expect(missingNode?.status).toBe('skip');
+    expect(missingNode?.detail).toContain('node node-2 is not among the nodes read');
+    const systems = facts.policySystems!;
+    const unread = check.run({
+      ...facts,
+      policySystems: {
+        ...systems,
+        calicoHostEndpoints: undefined,
+        calicoHostEndpointsUnknown: 'unknown, because hostendpoints.projectcalico.org could not be listed (403 forbidden)',
+      },
+    })[0];
+    expect(unread?.status).toBe('skip');
+    expect(unread?.detail).toContain('could not be listed');
   });
 });

@@ -164,6 +164,15 @@ describe('hostport-without-portmap', () => {
     expect(beside?.remediation).toContain('cni.chainingMode=portmap');
   });
 
+  it('is unknown, not "no hostPort pods", when the pods could not be listed', () => {
+    const facts = scenario({});
+    const denied = { ...facts, pods: [], accessErrors: [{ verb: 'list' as const, resource: 'pods', status: 403, message: 'forbidden' }] };
+    const [result] = check.run(denied);
+    expect(result?.status).toBe('skip');
+    expect(result?.detail).not.toMatch(/^Not applicable/);
+    expect(result?.detail).toContain('pods');
+  });
+
   it('ignores hostNetwork pods, whose hostPort is the node port itself', () => {
     const [result] = check.run(scenario({ hostNetwork: true, cni: { dir: '/etc/cni/net.d', files: [] } }));
     expect(result?.status).toBe('skip');
