@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { readAgentFacts } from '../lib/agent/facts.js';
 import { startAgentServer } from '../lib/agent/server.js';
 import { MIN_AGENT_TOKEN_LENGTH } from '../lib/agent/token.js';
 
@@ -16,6 +18,8 @@ import { MIN_AGENT_TOKEN_LENGTH } from '../lib/agent/token.js';
 //   NETCHECK_AGENT_POD_PROBES  "on" serves /probe: TCP probes from inside a pod's network namespace
 //   NETCHECK_AGENT_NETNS_PREFIX  with pod probes: search only pinned namespaces named so (e.g. "cni-")
 //                              (needs CAP_SYS_ADMIN and /var/run/netns mounted); off by default.
+//   NETCHECK_AGENT_CNI_CONF_DIR  the node's CNI configuration directory as mounted into the agent,
+//                              default /etc/cni/net.d (read-only: which plugins handle hostPorts).
 
 const DEFAULT_AGENT_PORT = 9807;
 
@@ -26,6 +30,7 @@ interface AgentConfig {
   nodeName?: string;
   podProbes: boolean;
   podNetnsPrefix?: string;
+  cniConfDir?: string;
 }
 
 function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -70,8 +75,12 @@ function readAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
   const prefix = env.NETCHECK_AGENT_NETNS_PREFIX;
   if (prefix !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(prefix)) problems.push('NETCHECK_AGENT_NETNS_PREFIX must be 1–64 letters, digits, ".", "_" or "-"');
 
+  const cniConfDir = env.NETCHECK_AGENT_CNI_CONF_DIR;
+  if (cniConfDir !== undefined && (!isAbsolute(cniConfDir) || cniConfDir.length > 256))
+    problems.push(`NETCHECK_AGENT_CNI_CONF_DIR must be an absolute path (got "${cniConfDir.slice(0, 60)}")`);
+
   if (problems.length > 0 || token === undefined) throw new Error(`netcheck agent: invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  const extra = { ...(nodeName ? { nodeName } : {}), ...(prefix ? { podNetnsPrefix: prefix } : {}) };
+  const extra = { ...(nodeName ? { nodeName } : {}), ...(prefix ? { podNetnsPrefix: prefix } : {}), ...(cniConfDir ? { cniConfDir } : {}) };
   return { host, port, token, podProbes, ...extra };
 }
 
@@ -83,7 +92,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(2);
   }
-  const agent = await startAgentServer(config);
+  const { cniConfDir, ...serverConfig } = config;
+  const agent = await startAgentServer({ ...serverConfig, ...(cniConfDir ? { readFacts: (request) => readAgentFacts(request, { cniConfDir }) } : {}) });
   process.stdout.write(`${JSON.stringify({ msg: 'netcheck agent listening', url: agent.url })}\n`);
   const stop = (signal: NodeJS.Signals): void => {
     process.stdout.write(`${JSON.stringify({ msg: 'netcheck agent stopping', signal })}\n`);

@@ -1,3 +1,4 @@
+import { readCniConfig } from './cni-config.js';
 import { readConntrackEntries } from './conntrack.js';
 import { readNetfilter, type NetfilterSnapshot } from './netfilter.js';
 import { readNodeFacts, type NodeFactsRoots } from './node-facts.js';
@@ -16,6 +17,8 @@ export interface AgentFactsOptions extends NodeFactsRoots {
   run?: ToolRunner;
   /** Per tool call. */
   toolTimeoutMs?: number;
+  /** Directory standing in for /etc/cni/net.d. */
+  cniConfDir?: string;
 }
 
 export type ReadAgentFacts = (request: AgentFactsRequest) => Promise<NodeKernelFacts>;
@@ -23,12 +26,13 @@ export type ReadAgentFacts = (request: AgentFactsRequest) => Promise<NodeKernelF
 export async function readAgentFacts(request: AgentFactsRequest, options: AgentFactsOptions = {}): Promise<NodeKernelFacts> {
   const node = await readNodeFacts(options);
   const tools = { ...(options.run ? { run: options.run } : {}), ...(options.toolTimeoutMs ? { timeoutMs: options.toolTimeoutMs } : {}) };
-  const [netfilter, conntrack] = await Promise.all([
+  const [netfilter, conntrack, cniConfig] = await Promise.all([
     readNetfilter({ ...tools, ...(options.procRoot ? { procRoot: options.procRoot } : {}), interfaceNames: node.interfaces.map((iface) => iface.name) }),
     readConntrackEntries(request.services, tools),
+    readCniConfig(options.cniConfDir ? { dir: options.cniConfDir } : {}),
   ]);
   const serviceRules = await netfilter.serviceRules(request.services);
-  return withNetfilter(node, netfilter, serviceRules, conntrack.entries, conntrack.unknown);
+  return { ...withNetfilter(node, netfilter, serviceRules, conntrack.entries, conntrack.unknown), cniConfig };
 }
 
 function withNetfilter(

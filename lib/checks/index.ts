@@ -38,7 +38,9 @@ import kubeProxyRulesStale from './kube-proxy-rules-stale.js';
 import kubeProxyUnhealthy from './kube-proxy-unhealthy.js';
 import loadbalancerPending from './loadbalancer-pending.js';
 import mtuMismatch from './mtu-mismatch.js';
+import hostportWithoutPortmap from './hostport-without-portmap.js';
 import networkPolicyDenies from './network-policy-denies.js';
+import calicoHostEndpointDenies from './calico-host-endpoint-denies.js';
 import nodeAgentUnreachable from './node-agent-unreachable.js';
 import nodeNetworkUnavailable from './node-network-unavailable.js';
 import nodeNotFound from './node-not-found.js';
@@ -96,12 +98,14 @@ export const checks: readonly Check[] = [
   rpFilterStrict,
   conntrackTableFull,
   mtuMismatch,
+  hostportWithoutPortmap,
   forwardBlockedByNetfilter,
   kubeProxyUnhealthy,
   kubeProxyRulesStale,
   cniUnhealthy,
   podNetworkSetupFailed,
   networkPolicyDenies,
+  calicoHostEndpointDenies,
   dnsEgressDenied,
 ];
 

@@ -100,6 +100,22 @@ const nodeKernelFactsSchema = z.object({
       }),
     )
     .optional(),
+  // Optional: agents older than the CNI config reader.
+  cniConfig: z
+    .object({
+      dir: z.string(),
+      files: z.array(
+        z.object({
+          file: z.string(),
+          name: z.string().optional(),
+          plugins: z.array(z.object({ type: z.string(), portMappings: z.boolean() })),
+          unknown: z.string().optional(),
+        }),
+      ),
+      truncated: z.boolean().optional(),
+      unknown: z.string().optional(),
+    })
+    .optional(),
   unknown: z.record(z.string(), z.string()),
   readAt: z.string(),
 }) satisfies z.ZodType<NodeKernelFacts>;

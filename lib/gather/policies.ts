@@ -5,7 +5,7 @@
 
 import type { CalicoPolicyFact, PolicyApiFact, PolicySystem, PolicySystemsFact } from '../model/index.js';
 import { emptyPolicySystems } from '../model/index.js';
-import { toAdminPolicyFact, toCalicoPolicyFact, toCalicoTierFact, toCiliumPolicyFact } from '../kube/policy-convert.js';
+import { toAdminPolicyFact, toCalicoHostEndpointFact, toCalicoPolicyFact, toCalicoTierFact, toCiliumPolicyFact } from '../kube/policy-convert.js';
 import type { RawObject } from '../kube/convert.js';
 import { KubeApiError } from '../kube/reader.js';
 import { Gatherer, type ListSpec } from './kube.js';
@@ -109,6 +109,33 @@ function specsFor(choice: GroupChoice, scope: PolicyScope, out: PolicySystemsFac
   }
 }
 
+/**
+ * Calico's HostEndpoints, in the group its policies came from. Listed apart from the policies: a
+ * chart that predates the hostendpoints rule must not turn every Calico policy into "unknown".
+ */
+/** HostEndpoints are cluster-scoped: a namespaced netcheck may not list them. */
+const NAMESPACED_HOST_ENDPOINTS = 'unknown, because netcheck runs namespaced and may not list the cluster-scoped Calico HostEndpoints';
+
+async function listHostEndpoints(g: Gatherer, choice: GroupChoice, out: PolicySystemsFact): Promise<void> {
+  const attempt = new Gatherer(g.reader);
+  const endpoints: PolicySystemsFact['calicoHostEndpoints'] = [];
+  const ok = await attempt.list({ resource: 'hostendpoints', group: choice.group, version: choice.version }, (o) => o, {
+    push: (o) => endpoints.push(toCalicoHostEndpointFact(o, choice.group)),
+  });
+  if (ok) {
+    out.calicoHostEndpoints = endpoints;
+    return;
+  }
+  const error = attempt.accessErrors[0];
+  // No HostEndpoint resource served: nothing can sit under host-endpoint policy.
+  if (error?.status === 404) {
+    out.calicoHostEndpoints = [];
+    return;
+  }
+  g.accessErrors.push(...attempt.accessErrors);
+  out.calicoHostEndpointsUnknown = `unknown, because hostendpoints.${choice.group} could not be listed${error ? ` (${error.status} ${error.message})` : ''}`;
+}
+
 /** Every policy system the cluster serves, read for `scope`. Never throws: failures are facts. */
 export async function gatherPolicySystems(g: Gatherer, scope: PolicyScope): Promise<PolicySystemsFact> {
   const out = emptyPolicySystems();
@@ -121,7 +148,11 @@ export async function gatherPolicySystems(g: Gatherer, scope: PolicyScope): Prom
     CANDIDATES.map(async (choices) => {
       const choice = choices.find((c) => discovery.served.has(`${c.group}/${c.version}`));
       if (!choice) return { ...(choices[0] as GroupChoice), state: 'not-installed' as const };
-      return listGroup(g, choice, specsFor(choice, scope, out), scope.namespacedOnly === true);
+      const namespacedOnly = scope.namespacedOnly === true;
+      if (choice.system === 'calico' && namespacedOnly) out.calicoHostEndpointsUnknown = NAMESPACED_HOST_ENDPOINTS;
+      const listHosts = choice.system === 'calico' && !namespacedOnly;
+      const [api] = await Promise.all([listGroup(g, choice, specsFor(choice, scope, out), namespacedOnly), listHosts ? listHostEndpoints(g, choice, out) : undefined]);
+      return api;
     }),
   );
   return out;

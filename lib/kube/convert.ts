@@ -146,6 +146,8 @@ function toContainerFact(c: RawObject, s: RawObject | undefined): ContainerFact 
     const p = rawPorts[i];
     const port: ContainerFact['ports'][number] = { containerPort: num(p?.containerPort) ?? 0, protocol: protocol(p?.protocol) };
     if (str(p?.name)) port.name = p.name;
+    const hostPort = num(p?.hostPort);
+    if (hostPort) port.hostPort = hostPort;
     ports[i] = port;
   }
   const fact: ContainerFact = {

@@ -10,6 +10,7 @@ import type {
   AdminPortFact,
   AdminRuleFact,
   CalicoEntityFact,
+  CalicoHostEndpointFact,
   CalicoPolicyFact,
   CalicoRuleFact,
   CalicoTierFact,
@@ -76,6 +77,22 @@ export function toCalicoPolicyFact(o: RawObject, kind: CalicoPolicyFact['kind'],
   if (str(spec.selector) !== undefined) fact.selector = spec.selector;
   if (kind === 'GlobalNetworkPolicy' && str(spec.namespaceSelector) !== undefined) fact.namespaceSelector = spec.namespaceSelector;
   if (spec.doNotTrack === true || spec.preDNAT === true || spec.applyOnForward === true) fact.hostOnly = true;
+  if (spec.preDNAT === true) fact.preDNAT = true;
+  if (spec.applyOnForward === true) fact.applyOnForward = true;
+  if (spec.doNotTrack === true) fact.doNotTrack = true;
+  return fact;
+}
+
+export function toCalicoHostEndpointFact(o: RawObject, group: string): CalicoHostEndpointFact {
+  const spec = (o.spec ?? {}) as RawObject;
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries((o.metadata?.labels ?? {}) as Record<string, unknown>)) if (typeof value === 'string') labels[key] = value;
+  const fact: CalicoHostEndpointFact = { group, name: str(o.metadata?.name) ?? '', labels, node: str(spec.node) ?? '' };
+  if (str(spec.interfaceName)) fact.interfaceName = spec.interfaceName;
+  const ips = arr(spec.expectedIPs).filter((ip): ip is string => typeof ip === 'string');
+  if (ips.length) fact.expectedIPs = ips;
+  const profiles = arr(spec.profiles).filter((p): p is string => typeof p === 'string');
+  if (profiles.length) fact.profiles = profiles;
   return fact;
 }
 

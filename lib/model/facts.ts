@@ -62,6 +62,8 @@ export interface ContainerPortFact {
   name?: string;
   containerPort: number;
   protocol: Protocol;
+  /** Port on the node's addresses forwarded to this container port; only the CNI's portMappings plugin (portmap) makes it real. */
+  hostPort?: number;
 }
 
 export interface ContainerFact {
@@ -317,9 +319,42 @@ export interface NodeKernelFacts {
   serviceRules?: ServiceRulesFact[];
   /** Connection-tracking entries towards the addresses the engine asked about. */
   conntrackEntries?: ConntrackEntriesFact[];
+  /** The node's CNI configuration directory; absent from agents older than the reader. */
+  cniConfig?: CniConfigFact;
   /** field → why it could not be read ("unknown, because …"). */
   unknown: Record<string, string>;
   readAt: string;
+}
+
+/**
+ * The CNI configuration the container runtime reads (/etc/cni/net.d): containerd and CRI-O load
+ * the lexically first .conf/.conflist/.json file, so `files[0]` is the active network.
+ */
+export interface CniConfigFact {
+  dir: string;
+  /** Config files in the runtime's order (lexical), at most the reader's bound. */
+  files: CniConfigFileFact[];
+  /** More config files than the reader looked at. */
+  truncated?: boolean;
+  /** Set when the directory could not be read ("unknown, because …"); `files` is then empty. */
+  unknown?: string;
+}
+
+export interface CniConfigFileFact {
+  /** File name inside `dir`. */
+  file: string;
+  /** The network name (`name`). */
+  name?: string;
+  /** The plugin chain in order; a single-plugin .conf is a chain of one. */
+  plugins: CniPluginFact[];
+  /** Set when the file could not be read or parsed ("unknown, because …"); `plugins` is then empty. */
+  unknown?: string;
+}
+
+export interface CniPluginFact {
+  type: string;
+  /** `capabilities.portMappings: true`: the runtime hands this plugin the pod's hostPorts. */
+  portMappings: boolean;
 }
 
 /** One netfilter rule that drops or rejects, as the node's tool prints it. */

@@ -46,12 +46,14 @@ export const CODES = [
   'rp-filter-strict',
   'conntrack-table-full',
   'mtu-mismatch',
+  'hostport-without-portmap',
   'forward-blocked-by-netfilter',
   'kube-proxy-rules-stale',
   'kube-proxy-unhealthy',
   'cni-unhealthy',
   'pod-network-setup-failed',
   'network-policy-denies',
+  'calico-host-endpoint-denies',
   'dns-egress-denied',
 ] as const;
 export type Code = (typeof CODES)[number];

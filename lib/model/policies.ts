@@ -72,6 +72,28 @@ export interface CalicoPolicyFact {
   egress: CalicoRuleFact[];
   /** doNotTrack, preDNAT, applyOnForward: host-endpoint policies, not applied to pods. */
   hostOnly?: boolean;
+  /** Host endpoints: applied before kube-proxy's DNAT (NodePort traffic still addressed to the node). */
+  preDNAT?: boolean;
+  /** Host endpoints: applied to traffic forwarded through the host, not only to its own processes. */
+  applyOnForward?: boolean;
+  doNotTrack?: boolean;
+}
+
+/**
+ * A Calico HostEndpoint: a node interface (or all of them, "*") under Calico policy. Traffic to
+ * and from the host's own processes through it is denied unless a policy selecting it allows it
+ * (Felix's failsafe ports excepted); forwarded traffic only once applyOnForward policies select it.
+ */
+export interface CalicoHostEndpointFact {
+  group: string;
+  name: string;
+  labels: Record<string, string>;
+  /** spec.node: the Calico (usually Kubernetes) node name. */
+  node: string;
+  /** "eth0", or "*" for every interface; undefined = the interface owning expectedIPs. */
+  interfaceName?: string;
+  expectedIPs?: string[];
+  profiles?: string[];
 }
 
 export interface CalicoTierFact {
@@ -175,6 +197,10 @@ export interface PolicySystemsFact {
   apis: PolicyApiFact[];
   calicoTiers: CalicoTierFact[];
   calico: CalicoPolicyFact[];
+  /** Absent: not read (no Calico, or an older gather). */
+  calicoHostEndpoints?: CalicoHostEndpointFact[];
+  /** Set when the HostEndpoints could not be read ("unknown, because …"). */
+  calicoHostEndpointsUnknown?: string;
   cilium: CiliumPolicyFact[];
   admin: AdminPolicyFact[];
 }

@@ -40,6 +40,7 @@ function policyCrds(): ResourceType[] {
     { resource: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', group, version, namespaced: true, shortNames: [], optional: true },
     { resource: 'globalnetworkpolicies', singular: 'globalnetworkpolicy', kind: 'GlobalNetworkPolicy', group, version, namespaced: false, shortNames: [], optional: true },
     { resource: 'tiers', singular: 'tier', kind: 'Tier', group, version, namespaced: false, shortNames: [], optional: true },
+    { resource: 'hostendpoints', singular: 'hostendpoint', kind: 'HostEndpoint', group, version, namespaced: false, shortNames: [], optional: true },
   ];
   return [
     ...calico('projectcalico.org', 'v3'),

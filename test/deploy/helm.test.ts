@@ -119,6 +119,7 @@ describe('helm chart', () => {
       'core/pods',
       'core/services',
       'crd.projectcalico.org/globalnetworkpolicies',
+      'crd.projectcalico.org/hostendpoints',
       'crd.projectcalico.org/networkpolicies',
       'crd.projectcalico.org/tiers',
       'discovery.k8s.io/endpointslices',
@@ -126,6 +127,7 @@ describe('helm chart', () => {
       'policy.networking.k8s.io/adminnetworkpolicies',
       'policy.networking.k8s.io/baselineadminnetworkpolicies',
       'projectcalico.org/globalnetworkpolicies',
+      'projectcalico.org/hostendpoints',
       'projectcalico.org/networkpolicies',
       'projectcalico.org/tiers',
     ]);
@@ -197,7 +199,10 @@ describe('helm chart', () => {
     });
     expect(pod.hostPID).toBeUndefined();
     expect(pod.hostIPC).toBeUndefined();
-    expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([]);
+    // The one host directory: the CNI configuration, read-only, never created on the node.
+    expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([{ name: 'cni-config', hostPath: { path: '/etc/cni/net.d', type: 'Directory' } }]);
+    expect(container.volumeMounts).toContainEqual({ name: 'cni-config', mountPath: '/host/etc/cni/net.d', readOnly: true });
+    expect(container.env).toContainEqual({ name: 'NETCHECK_AGENT_CNI_CONF_DIR', value: '/host/etc/cni/net.d' });
     expect(container.resources.requests).toHaveProperty('cpu');
     expect(container.resources.limits).toHaveProperty('memory');
     expect(container.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
@@ -210,8 +215,17 @@ describe('helm chart', () => {
     expect(container.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'SYS_ADMIN'] });
     expect(container.securityContext.privileged).toBe(false);
     expect(container.env).toContainEqual({ name: 'NETCHECK_AGENT_POD_PROBES', value: 'on' });
-    expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([{ name: 'netns', hostPath: { path: '/var/run/netns', type: 'Directory' } }]);
+    expect(pod.volumes.filter((volume: Json) => volume.hostPath).map((volume: Json) => volume.name)).toEqual(['netns', 'cni-config']);
+    expect(pod.volumes).toContainEqual({ name: 'netns', hostPath: { path: '/var/run/netns', type: 'Directory' } });
     expect(container.volumeMounts).toContainEqual({ name: 'netns', mountPath: '/var/run/netns', readOnly: true, mountPropagation: 'HostToContainer' });
+  });
+
+  it('mounts the CNI configuration from agent.cniConfDir, and not at all when it is empty', async () => {
+    const k3s = find(await render({ ...REQUIRED, 'agent.cniConfDir': '/var/lib/rancher/k3s/agent/etc/cni/net.d' }), 'DaemonSet')!.spec.template.spec;
+    expect(k3s.volumes).toContainEqual({ name: 'cni-config', hostPath: { path: '/var/lib/rancher/k3s/agent/etc/cni/net.d', type: 'Directory' } });
+    const off = find(await render({ ...REQUIRED, 'agent.cniConfDir': '' }), 'DaemonSet')!.spec.template.spec;
+    expect(off.volumes.filter((volume: Json) => volume.hostPath)).toEqual([]);
+    expect(off.containers[0].env.map((e: Json) => e.name)).not.toContain('NETCHECK_AGENT_CNI_CONF_DIR');
   });
 
   it('probes the worker health server and hands the worker its whole environment contract', async () => {

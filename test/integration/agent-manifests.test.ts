@@ -54,7 +54,10 @@ describe('deploy/agent manifests', () => {
     const [container] = pod.containers;
     expect(pod.hostNetwork).toBe(true);
     expect(pod.automountServiceAccountToken).toBe(false);
-    expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([]);
+    // One host directory, read-only and never created: the CNI configuration the runtime loads.
+    expect(pod.volumes.filter((volume: Json) => volume.hostPath)).toEqual([{ name: 'cni-config', hostPath: { path: '/etc/cni/net.d', type: 'Directory' } }]);
+    expect(container.volumeMounts).toContainEqual({ name: 'cni-config', mountPath: '/host/etc/cni/net.d', readOnly: true });
+    expect(container.env).toContainEqual({ name: 'NETCHECK_AGENT_CNI_CONF_DIR', value: '/host/etc/cni/net.d' });
     // uid 0 because Kubernetes hands added capabilities only to root; every other capability dropped.
     expect(container.securityContext).toMatchObject({
       runAsUser: 0,

@@ -980,7 +980,7 @@ export class Lab {
 
   /** The node agent (bin/agent.ts, bundled) inside a node namespace, bound to the node's InternalIP. */
   /** The node agent; `podProbes` turns on its opt-in probes from pod namespaces (pinned under /var/run/netns, as the lab's are). */
-  startAgent(nodeName: string, options: { token: string; port: number; maskBridgeSysctls?: boolean; podProbes?: boolean }): Promise<LabChild> {
+  startAgent(nodeName: string, options: { token: string; port: number; maskBridgeSysctls?: boolean; podProbes?: boolean; cniConfDir?: string }): Promise<LabChild> {
     const node = this.node(nodeName);
     return this.spawnIn(node.ns, process.execPath, [this.tool('agent')], {
       ready: /netcheck agent listening/,
@@ -992,6 +992,8 @@ export class Lab {
         NODE_NAME: node.name,
         // Labs run side by side and all pin under /var/run/netns: each agent looks only at its own lab's pods.
         ...(options.podProbes ? { NETCHECK_AGENT_POD_PROBES: 'on', NETCHECK_AGENT_NETNS_PREFIX: `${this.prefix}-p` } : {}),
+        // A node's /etc/cni/net.d stand-in: the host's real one (if any) says nothing about the lab.
+        ...(options.cniConfDir ? { NETCHECK_AGENT_CNI_CONF_DIR: options.cniConfDir } : {}),
       },
       maskBridgeSysctls: options.maskBridgeSysctls ?? false,
     });

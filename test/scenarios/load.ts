@@ -138,7 +138,7 @@ function fillEvent(event: Loose, where: string): Loose {
 /** Calico, Cilium and admin policies with the defaults their API servers and CRDs apply. */
 function fillPolicySystems(raw: Loose): Loose {
   const where = 'facts.policySystems';
-  const unknownKeys = Object.keys(raw).filter((k) => !['apis', 'calicoTiers', 'calico', 'cilium', 'admin'].includes(k));
+  const unknownKeys = Object.keys(raw).filter((k) => !['apis', 'calicoTiers', 'calico', 'calicoHostEndpoints', 'calicoHostEndpointsUnknown', 'cilium', 'admin'].includes(k));
   if (unknownKeys.length) throw new FixtureError(`${where}: unknown key(s) ${unknownKeys.join(', ')}`);
   const calico = list(raw.calico, `${where}.calico`).map((p, i) => {
     need(p, ['kind', 'name'], `${where}.calico[${i}]`);
@@ -166,7 +166,17 @@ function fillPolicySystems(raw: Loose): Loose {
     need(p, ['kind', 'name', 'subject'], `${where}.admin[${i}]`);
     return { ...p, ingress: list(p.ingress, `${where}.admin[${i}].ingress`), egress: list(p.egress, `${where}.admin[${i}].egress`) };
   });
-  return { apis: list(raw.apis, `${where}.apis`), calicoTiers: list(raw.calicoTiers, `${where}.calicoTiers`), calico, cilium, admin };
+  const hostEndpoints =
+    raw.calicoHostEndpoints === undefined
+      ? {}
+      : {
+          calicoHostEndpoints: list(raw.calicoHostEndpoints, `${where}.calicoHostEndpoints`).map((h, i) => {
+            need(h, ['name', 'node'], `${where}.calicoHostEndpoints[${i}]`);
+            return { group: 'projectcalico.org', labels: {}, ...h };
+          }),
+        };
+  const hostEndpointsUnknown = raw.calicoHostEndpointsUnknown === undefined ? {} : { calicoHostEndpointsUnknown: raw.calicoHostEndpointsUnknown };
+  return { apis: list(raw.apis, `${where}.apis`), calicoTiers: list(raw.calicoTiers, `${where}.calicoTiers`), calico, ...hostEndpoints, ...hostEndpointsUnknown, cilium, admin };
 }
 
 /** Kernel facts not named in a fixture are "unknown" (null), never a healthy default. */
