@@ -61,7 +61,7 @@ function judgeNode(facts: Facts, node: string): NodeResult {
   const cni = reading.facts.cniConfig;
   if (!cni) return { state: 'unknown', reason: `unknown, because the agent on ${node} does not report its CNI configuration (an agent older than the reader)` };
   if (cni.unknown) return { state: 'unknown', reason: `${cni.unknown} on ${node}` };
-  const active = cni.files[0];
+  const [active, ...ignored] = cni.files;
   if (!active) return { state: 'unknown', reason: `unknown, because ${cni.dir} on ${node} holds no CNI configuration file (.conf, .conflist, .json)` };
   if (active.unknown) return { state: 'unknown', reason: `${active.unknown} (${cni.dir} on ${node}, the file the runtime loads first)` };
   const chain = `${node}: ${cni.dir}/${describeChain(active)}`;
@@ -72,7 +72,7 @@ function judgeNode(facts: Facts, node: string): NodeResult {
   }
   // Cilium beside kube-proxy may still run its hostPort feature (older "partial" replacement): a warning, not a verdict.
   // A stale file sorting first hides the CNI's own chain: the fix is to move it, not to edit it.
-  const shadowed = cni.files.slice(1).find((f) => !f.unknown && f.plugins.some((p) => p.portMappings))?.file;
+  const shadowed = ignored.find((f) => !f.unknown && f.plugins.some((p) => p.portMappings))?.file;
   return {
     state: 'problem',
     severity: cilium ? 'warn' : 'fail',
