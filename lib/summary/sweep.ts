@@ -11,6 +11,7 @@
 // their results then are exactly the single diagnosis's.
 
 import { checks, explains, runChecks } from '../checks/index.js';
+import { withNamespacedPolicies } from '../checks/lib/policy/evaluate.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import {
   compareText,
@@ -67,7 +68,7 @@ class ClusterIndex {
   readonly servicesByName: Map<string, ServiceFact[]>;
   readonly slicesByService: Map<string, EndpointSliceFact[]>;
   readonly policiesByNamespace: Map<string, NetworkPolicyFact[]>;
-  /** Calico, Cilium and admin policies per namespace: its namespaced ones and every cluster-wide one. */
+  /** Calico, Cilium and admin policies per namespace: its namespaced ones and every cluster-wide one (compiled once for all). */
   readonly policySystemsByNamespace: Map<string, PolicySystemsFact>;
   readonly clusterPolicySystems: PolicySystemsFact | undefined;
 
@@ -94,11 +95,7 @@ class ClusterIndex {
         (p) => p.namespace as string,
       );
       for (const namespace of new Set([...calico.keys(), ...cilium.keys()])) {
-        this.policySystemsByNamespace.set(namespace, {
-          ...cluster,
-          calico: [...(calico.get(namespace) ?? NONE), ...cluster.calico],
-          cilium: [...(cilium.get(namespace) ?? NONE), ...cluster.cilium],
-        });
+        this.policySystemsByNamespace.set(namespace, withNamespacedPolicies(cluster, { calico: calico.get(namespace) ?? NONE, cilium: cilium.get(namespace) ?? NONE }));
       }
     }
   }
