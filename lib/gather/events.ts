@@ -5,7 +5,7 @@
 
 import type { RawObject } from '../kube/convert.js';
 import { KubeApiError, type KubeReader, type ListPage } from '../kube/reader.js';
-import { isNetworkEvent, type AccessErrorFact, type EventFact, type EventsFact, type Target } from '../model/index.js';
+import { isNetworkEvent, NETWORK_EVENT_REASONS, type AccessErrorFact, type EventFact, type EventsFact, type Target } from '../model/index.js';
 
 /** One field-selected read: events in a namespace, or cluster-wide when `namespace` is absent. */
 export interface EventRead {
@@ -51,9 +51,31 @@ export function eventReadsFor(target: Target): EventRead[] {
         { namespace: SYSTEM_NAMESPACE, fieldSelector: POD_WARNINGS },
       ];
     case 'cluster':
-      return [];
+      return sweepEventReads();
   }
 }
+
+/**
+ * Left out of a sweep: readiness failures are evidence only (no check decides on them) and the
+ * noisiest reason of all; read cluster-wide they would be most of what is read.
+ */
+const NOT_SWEPT = new Set<string>(['Unhealthy']);
+
+/**
+ * A sweep's reads: cluster-wide, one per reason that some check decides on. A field selector
+ * takes one value per field, hence one read per reason; every Warning of a large cluster (probe
+ * failures, back-offs, scheduling) would fill any bound before the few that matter, while these
+ * reasons are rare where all is well. Node events are CIDR reasons only (NodeReady and the like
+ * would be thousands on a large cluster).
+ */
+export function sweepEventReads(): EventRead[] {
+  return Object.entries(NETWORK_EVENT_REASONS).flatMap(([kind, reasons]) =>
+    reasons.filter((reason) => !NOT_SWEPT.has(reason)).map((reason) => ({ fieldSelector: `involvedObject.kind=${kind},reason=${reason}` })),
+  );
+}
+
+/** A sweep's bound per read: more than one diagnosis reads, still a fixed number of pages (8 reads × 4 pages). */
+export const SWEEP_EVENT_PAGES: Required<EventReadOptions> = { pageSize: 500, maxPages: 4 };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

@@ -17,7 +17,7 @@ import {
 } from '../kube/convert.js';
 import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.js';
 import { emptyObjectFacts, type ObjectFacts } from './types.js';
-import { eventReadsFor, gatherEvents } from './events.js';
+import { eventReadsFor, gatherEvents, SWEEP_EVENT_PAGES, sweepEventReads } from './events.js';
 import { gatherPolicySystems } from './policies.js';
 import {
   assertValidTarget,
@@ -224,7 +224,8 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   const g = new Gatherer(reader);
   const facts = emptyObjectFacts();
   // Alongside the lists, not after them: the events are evidence, never an input the lists wait on.
-  const eventReads = eventReadsFor(target);
+  // A cluster gather reads its own (gatherCluster): a sweep needs them before its first namespace.
+  const eventReads = target.kind === 'cluster' ? [] : eventReadsFor(target);
   const events = eventReads.length ? gatherEvents(reader, eventReads) : undefined;
 
   switch (target.kind) {
@@ -327,7 +328,7 @@ async function gatherSourcePods(g: Gatherer, facts: ObjectFacts, addresses: read
  * its pods go instead of holding every pod of a large cluster at once.
  */
 export interface NamespaceSink {
-  /** Every list but the pods is in: services, slices, nodes, policies, namespaces, DaemonSets. */
+  /** Every list but the pods is in: services, slices, nodes, policies, namespaces, DaemonSets, the network events. */
   begin(objects: ObjectFacts): void;
   /**
    * Every pod of `namespace`, after begin(). Called once per namespace that has pods, in list order;
@@ -405,6 +406,10 @@ async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSin
     g.list(DAEMONSETS, toDaemonSetFact, daemonSets),
     gatherPolicySystems(g, {}).then((p) => {
       facts.policySystems = p;
+    }),
+    gatherEvents(g.reader, sweepEventReads(), SWEEP_EVENT_PAGES).then((read) => {
+      facts.events = read.events;
+      if (read.accessError) g.accessErrors.push(read.accessError);
     }),
   ]);
   Object.assign(facts, deriveClusterFacts(facts, daemonSets));
