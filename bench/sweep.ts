@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { sweepEventReads } from '../lib/gather/events.js';
 import { gatherClusterByNamespace } from '../lib/gather/kube.js';
 import { loadKubeConfig } from '../lib/kube/config.js';
 import { createKubeReader } from '../lib/kube/reader.js';
@@ -78,11 +79,13 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
     result = await measured(async () => {
       const reader = createKubeReader(kc, { pageSize: PAGE_SIZE });
       let items = 0;
-      // The sweep asks discovery which policy CRD groups are served and lists those: so does the floor.
+      // The sweep asks discovery which policy CRD groups are served and lists those, and reads the
+      // network events one reason at a time: so does the floor.
       const discovery = await reader.get<{ groups?: { name?: string; preferredVersion?: { groupVersion?: string } }[] }>('/apis');
       const served = new Set((discovery.groups ?? []).map((g) => g.preferredVersion?.groupVersion));
       const crdLists = POLICY_CRD_LISTS.filter((path) => served.has(path.split('/').slice(2, 4).join('/')));
-      await Promise.all([...CLUSTER_LISTS, ...crdLists].map((path) => reader.listAll(path, {}, (page) => (items += page.length))));
+      const eventLists = sweepEventReads().map((read) => reader.listAll('/api/v1/events', { fieldSelector: read.fieldSelector }, (page) => (items += page.length)));
+      await Promise.all([...[...CLUSTER_LISTS, ...crdLists].map((path) => reader.listAll(path, {}, (page) => (items += page.length))), ...eventLists]);
       return { items, requests: reader.requests };
     });
   } else if (what === 'sweep') {
@@ -103,6 +106,9 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
         status: report.status,
         counts: report.counts,
         problems: report.problems.length,
+        rootCauses: Object.fromEntries(
+          Object.entries(report.problems.reduce<Record<string, number>>((n, p) => ((n[p.rootCause?.code ?? 'none'] = (n[p.rootCause?.code ?? 'none'] ?? 0) + 1), n), {})).sort(),
+        ),
         worst: report.problems.slice(0, 3).map((p) => `${p.namespace}/${p.name} ${p.status} ${p.rootCause?.code ?? ''}`),
       };
     });
