@@ -74,7 +74,7 @@ export function sweepEventReads(): EventRead[] {
   );
 }
 
-/** A sweep's bound per read: more than one diagnosis reads, still a fixed number of pages (8 reads × 4 pages). */
+/** A sweep's bound per read: more than one diagnosis reads, still a fixed number of pages per reason. */
 export const SWEEP_EVENT_PAGES: Required<EventReadOptions> = { pageSize: 500, maxPages: 4 };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
