@@ -245,6 +245,31 @@ describe('sweepCluster', () => {
       );
     });
 
+    it("takes a node's missing pod CIDR for certain once the controller's CIDRNotAvailable says why", () => {
+      const withoutCidr = () => {
+        const facts = objectFacts(shop());
+        facts.nodes = facts.nodes.map((n) => (n.name === 'node-3' ? { ...n, podCIDRs: [] } : n));
+        return facts;
+      };
+      const cidrFinding = (report: ReturnType<typeof sweepCluster>) => report.clusterFindings.find((f) => f.code === 'pod-cidr-unavailable');
+      const without = sweepCluster(withoutCidr(), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      expect(cidrFinding(without)?.status).toBe('warn');
+      const event = toEventFact(
+        eventObject({
+          namespace: 'default',
+          name: 'node-3.cidr',
+          involvedObject: { kind: 'Node', name: 'node-3' },
+          reason: 'CIDRNotAvailable',
+          type: 'Normal',
+          message: 'Node node-3 status is now: CIDRNotAvailable',
+          component: 'cidrAllocator',
+        }) as RawObject,
+      );
+      const report = sweepCluster({ ...withoutCidr(), events: { items: [event] } }, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      expect(cidrFinding(report)).toMatchObject({ status: 'fail', subjects: [{ kind: 'node', name: 'node-3' }] });
+      expect(cidrFinding(report)?.detail).toContain('CIDRNotAvailable');
+    });
+
     it('says unknown for waiting pods when the events could not be read', () => {
       const facts = {
         ...objectFacts([...shop(), ...stuckSearch('shop')]),
