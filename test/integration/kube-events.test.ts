@@ -8,8 +8,9 @@ import { demoObjects } from '../../lib/demo/objects.js';
 import { gatherClusterByNamespace, gatherObjects } from '../../lib/gather/kube.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
+import { run } from '../../lib/engine.js';
 import { ClusterSweep } from '../../lib/summary/sweep.js';
-import { eventObject, podObject, serviceObject } from '../../lib/testkit/kube-objects.js';
+import { eventObject, namespaceObject, podObject, serviceObject } from '../../lib/testkit/kube-objects.js';
 
 const sandboxMessage =
   'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4c1e": plugin type="aws-cni" failed (add): add cmd: failed to assign an IP address to container';
@@ -165,11 +166,11 @@ describe('gathering events', () => {
 
   describe('in a sweep', () => {
     // A Service whose pods wait for their sandbox: the events say why, and only they do.
-    const stuck = [
-      serviceObject({ namespace: 'shop', name: 'search', clusterIP: '127.250.3.30', selector: { app: 'search' }, ports: [{ port: 9200 }] }),
+    const stuckIn = (namespace: string, clusterIP: string) => [
+      serviceObject({ namespace, name: 'search', clusterIP, selector: { app: 'search' }, ports: [{ port: 9200 }] }),
       ...[0, 1].map((i) =>
         podObject({
-          namespace: 'shop',
+          namespace,
           name: `search-7b9d-${i}`,
           labels: { app: 'search' },
           nodeName: 'node-2',
@@ -180,14 +181,15 @@ describe('gathering events', () => {
       ),
       ...[0, 1].map((i) =>
         eventObject({
-          namespace: 'shop',
+          namespace,
           name: `search-7b9d-${i}.1`,
-          involvedObject: { kind: 'Pod', name: `search-7b9d-${i}`, namespace: 'shop' },
+          involvedObject: { kind: 'Pod', name: `search-7b9d-${i}`, namespace },
           reason: 'FailedCreatePodSandBox',
           message: sandboxMessage,
         }),
       ),
     ];
+    const stuck = stuckIn('shop', '127.250.3.30');
     beforeAll(() => stuck.forEach((o) => server.upsert(o)));
     afterAll(() => stuck.forEach((o) => server.remove(o.kind, o.metadata.namespace ?? '', o.metadata.name)));
 
@@ -227,6 +229,21 @@ describe('gathering events', () => {
       const search = report.problems.find((p) => p.namespace === 'shop' && p.name === 'search');
       expect(search).toMatchObject({ status: 'fail', rootCause: { code: 'pod-network-setup-failed' } });
       expect(search?.findings.find((f) => f.code === 'pod-network-setup-failed')?.evidence.join('\n')).toContain('event FailedCreatePodSandBox on pod shop/search-7b9d-0');
+    });
+
+    it("through the engine, a channel's scope keeps another namespace's services and events out of its sweep", async () => {
+      const team = [namespaceObject('search-team', { team: 'search' }), ...stuckIn('search-team', '127.250.3.31')];
+      team.forEach((o) => server.upsert(o));
+      try {
+        const deps = { kc, probes: { enabled: false, skipReason: 'probes disabled for this test', timeoutMs: 1000, concurrency: 4, clusterDomain: 'cluster.local' } };
+        const everything = await run({ kind: 'cluster', cluster: 'test' }, deps);
+        expect(everything.problems.find((p) => p.namespace === 'search-team')?.rootCause?.code).toBe('pod-network-setup-failed');
+        const shopOnly = await run({ kind: 'cluster', cluster: 'test' }, { ...deps, visible: (namespace) => namespace !== 'search-team' });
+        expect(shopOnly.problems.find((p) => p.namespace === 'shop' && p.name === 'search')?.rootCause?.code).toBe('pod-network-setup-failed');
+        expect(JSON.stringify(shopOnly)).not.toContain('search-team');
+      } finally {
+        team.forEach((o) => server.remove(o.kind, o.metadata.namespace ?? '', o.metadata.name));
+      }
     });
 
     it('a refused events read is one access error, said once, and every service is still checked', async () => {
