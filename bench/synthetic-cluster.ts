@@ -1,7 +1,10 @@
 // A synthetic cluster for the sweep benchmark: by default 10,000 Services over 200 namespaces,
 // 100,000 app pods (10 per Service), 2,000 nodes, their EndpointSlices, kube-proxy and Calico
 // DaemonSets with one pod per node, CoreDNS, and two NetworkPolicies per namespace, with a few
-// faults sprinkled deterministically (selector typos, crash-looping pods, wrong targetPorts).
+// faults sprinkled deterministically (selector typos, crash-looping pods, wrong targetPorts, pods
+// waiting for a sandbox the CNI cannot set up), and ~5,000 Events: the sandbox failures (most of
+// them old, about pods that recovered) among the noise every cluster has (image pulls, back-offs,
+// readiness failures, node status).
 //
 // Run as a child process (`--serve`) it loads the objects into the test API server and reports
 // its URL over IPC, so the benchmark's RSS and CPU figures are the sweep's own.
@@ -10,7 +13,17 @@
 
 import type { KubeObject } from '../lib/testkit/kube-api-server.js';
 import { startKubeApiServer } from '../lib/testkit/kube-api-server.js';
-import { daemonSetObject, endpointSliceObject, namespaceObject, networkPolicyObject, nodeObject, podObject, policyObject, serviceObject } from '../lib/testkit/kube-objects.js';
+import {
+  daemonSetObject,
+  endpointSliceObject,
+  eventObject,
+  namespaceObject,
+  networkPolicyObject,
+  nodeObject,
+  podObject,
+  policyObject,
+  serviceObject,
+} from '../lib/testkit/kube-objects.js';
 import { OPTIONAL_GROUPS } from '../lib/testkit/kube-resources.js';
 
 export interface SyntheticClusterSize {
@@ -26,6 +39,19 @@ export const FULL_SIZE: SyntheticClusterSize = { namespaces: 200, servicesPerNam
 const SELECTOR_TYPO_EVERY = 97;
 const CRASHLOOP_EVERY = 89;
 const WRONG_TARGET_PORT_EVERY = 193;
+/** Every n-th service's first pod waits for its sandbox (IPAM exhausted on its node). */
+const SANDBOX_STUCK_EVERY = 101;
+/** Every n-th pod had a sandbox failure once and recovered: an old event the sweep must not blame. */
+const SANDBOX_RECOVERED_EVERY = 100;
+/** Events per namespace that no sweep read selects (pulls, back-offs, readiness failures). */
+const NOISE_EVENTS_PER_NAMESPACE = 10;
+const NOISE_REASONS = [
+  { reason: 'Pulled', type: 'Normal', message: 'Successfully pulled image in 1.2s' },
+  { reason: 'BackOff', type: 'Warning', message: 'Back-off restarting failed container' },
+  { reason: 'Unhealthy', type: 'Warning', message: 'Readiness probe failed: dial tcp: connect: connection refused' },
+] as const;
+const SANDBOX_FAILURE =
+  'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type="calico" failed (add): failed to allocate for range 0: no IP addresses available in range set';
 
 const ip = (base: number, n: number): string => `${base}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 /** Node i owns 100.<hi>.<lo>.0/24; its pods take addresses from it. */
@@ -85,6 +111,15 @@ export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE,
   const nodeName = (i: number) => `node-${String(i).padStart(4, '0')}`;
   for (let i = 0; i < size.nodes; i++) {
     yield nodeObject({ name: nodeName(i), internalIP: ip(10, i + 1), podCIDR: `${ip(100, podCIDRBase(i))}/24` });
+    yield eventObject({
+      namespace: 'default',
+      name: `${nodeName(i)}.ready`,
+      involvedObject: { kind: 'Node', name: nodeName(i) },
+      reason: 'NodeReady',
+      type: 'Normal',
+      message: `Node ${nodeName(i)} status is now: NodeReady`,
+      component: 'kubelet',
+    });
   }
   for (const ns of ['default', 'kube-system', 'calico-system']) yield namespaceObject(ns);
 
@@ -153,6 +188,11 @@ export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE,
   for (let n = 0; n < size.namespaces; n++) {
     const namespace = `team-${String(n).padStart(3, '0')}`;
     yield namespaceObject(namespace, { team: namespace });
+    for (let e = 0; e < NOISE_EVENTS_PER_NAMESPACE; e++) {
+      const noise = NOISE_REASONS[e % NOISE_REASONS.length]!;
+      const app = `svc-${String(e % size.servicesPerNamespace).padStart(3, '0')}`;
+      yield eventObject({ namespace, name: `${app}.noise-${e}`, involvedObject: { kind: 'Pod', name: `${app}-noise-${e}`, namespace }, ...noise });
+    }
     yield networkPolicyObject(namespace, 'default-deny-ingress', { podSelector: {}, policyTypes: ['Ingress'] });
     yield networkPolicyObject(namespace, 'allow-same-namespace', {
       podSelector: {},
@@ -165,6 +205,7 @@ export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE,
       const typo = serviceNumber % SELECTOR_TYPO_EVERY === 5;
       const crashing = serviceNumber % CRASHLOOP_EVERY === 7;
       const wrongPort = serviceNumber % WRONG_TARGET_PORT_EVERY === 11;
+      const sandboxStuck = serviceNumber % SANDBOX_STUCK_EVERY === 13;
       yield serviceObject({
         namespace,
         name: app,
@@ -176,14 +217,26 @@ export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE,
       for (let r = 0; r < size.podsPerService; r++, podNumber++) {
         const node = podNumber % size.nodes;
         const slot = 1 + Math.floor(podNumber / size.nodes);
-        const pod = { name: `${app}-${hash}-${r.toString(36).padStart(5, 'q')}`, ip: ip(100, podCIDRBase(node) + slot), node: nodeName(node) };
-        pods.push(pod);
+        const pending = sandboxStuck && r === 0;
+        const pod = { name: `${app}-${hash}-${r.toString(36).padStart(5, 'q')}`, ip: pending ? '' : ip(100, podCIDRBase(node) + slot), node: nodeName(node) };
+        if (!pending) pods.push(pod);
+        if (pending || podNumber % SANDBOX_RECOVERED_EVERY === 3) {
+          yield eventObject({
+            namespace,
+            name: `${pod.name}.sandbox`,
+            involvedObject: { kind: 'Pod', name: pod.name, namespace },
+            reason: 'FailedCreatePodSandBox',
+            message: SANDBOX_FAILURE,
+            count: pending ? 12 : 1,
+          });
+        }
         yield podObject({
           namespace,
           name: pod.name,
           labels: { app, 'pod-template-hash': hash },
           nodeName: pod.node,
           podIP: pod.ip,
+          pending,
           owner: { kind: 'ReplicaSet', name: `${app}-${hash}` },
           containers: [
             {
@@ -226,7 +279,7 @@ async function serveOverIpc(): Promise<void> {
     serveGroups: policyCrds > 0 ? OPTIONAL_GROUPS.filter((g) => g !== 'crd.projectcalico.org') : [],
   });
   const counts: Record<string, number> = {};
-  const kinds = ['Namespace', 'Service', 'Pod', 'Node', 'EndpointSlice', 'NetworkPolicy', 'DaemonSet'];
+  const kinds = ['Namespace', 'Service', 'Pod', 'Node', 'EndpointSlice', 'NetworkPolicy', 'DaemonSet', 'Event'];
   if (policyCrds > 0)
     kinds.push(
       'NetworkPolicy.projectcalico.org',

@@ -25,10 +25,13 @@ interface Broken {
 function brokenNodes(facts: Facts, names: readonly string[]): Broken[] {
   const allocating = facts.nodes.some((n) => n.podCIDRs.length > 0);
   const broken: Broken[] = [];
+  // A sweep asks about every node: one pass over the nodes and the events, not one per node.
+  const byName = new Map(facts.nodes.map((n) => [n.name, n]));
+  const cidrEvents = facts.events && { ...facts.events, items: facts.events.items.filter((e) => e.involvedObject.kind === 'Node' && CIDR_REASONS.has(e.reason)) };
   for (const name of names) {
-    const node = facts.nodes.find((n) => n.name === name);
+    const node = byName.get(name);
     if (!node) continue;
-    const events = eventsAbout(facts.events, 'Node', name).filter((e) => CIDR_REASONS.has(e.reason));
+    const events = cidrEvents?.items.length ? eventsAbout(cidrEvents, 'Node', name) : [];
     const missing = allocating && node.podCIDRs.length === 0;
     // An event from before the node got its CIDR is history, not a fault.
     if (missing || (events.length > 0 && node.podCIDRs.length === 0)) broken.push({ node, missing, events });

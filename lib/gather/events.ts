@@ -5,7 +5,16 @@
 
 import type { RawObject } from '../kube/convert.js';
 import { KubeApiError, type KubeReader, type ListPage } from '../kube/reader.js';
-import { isNetworkEvent, NODE_EVENTS_NAMESPACE, type AccessErrorFact, type EventFact, type EventsFact, type ReadScope, type Target } from '../model/index.js';
+import {
+  isNetworkEvent,
+  NETWORK_EVENT_REASONS,
+  NODE_EVENTS_NAMESPACE,
+  type AccessErrorFact,
+  type EventFact,
+  type EventsFact,
+  type ReadScope,
+  type Target,
+} from '../model/index.js';
 
 /** One field-selected read: events in a namespace, or cluster-wide when `namespace` is absent. */
 export interface EventRead {
@@ -58,9 +67,40 @@ export function eventReadsFor(target: Target, scope?: ReadScope): EventRead[] {
       ];
     }
     case 'cluster':
-      return [];
+      return sweepEventReads(scope);
   }
 }
+
+/**
+ * Left out of a sweep: readiness failures are evidence only (no check decides on them) and the
+ * noisiest reason of all; read cluster-wide they would be most of what is read.
+ */
+const NOT_SWEPT = new Set<string>(['Unhealthy']);
+
+/**
+ * A sweep's reads: cluster-wide, one per reason that some check decides on. A field selector
+ * takes one value per field, hence one read per reason; every Warning of a large cluster (probe
+ * failures, back-offs, scheduling) would fill any bound before the few that matter, while these
+ * reasons are rare where all is well. Node events are CIDR reasons only (NodeReady and the like
+ * would be thousands on a large cluster). Namespaced mode may not list events cluster-wide: each
+ * reason is read in the namespaces it may read (its tenants and the DNS namespace), node reasons
+ * where node events are recorded.
+ */
+export function sweepEventReads(scope?: ReadScope): EventRead[] {
+  const podNamespaces = scope ? [...new Set([...scope.namespaces, SYSTEM_NAMESPACE])] : [];
+  return Object.entries(NETWORK_EVENT_REASONS).flatMap(([kind, reasons]) =>
+    reasons
+      .filter((reason) => !NOT_SWEPT.has(reason))
+      .flatMap((reason) => {
+        const fieldSelector = `involvedObject.kind=${kind},reason=${reason}`;
+        if (!scope) return [{ fieldSelector }];
+        return (kind === 'Node' ? [NODE_EVENTS_NAMESPACE] : podNamespaces).map((namespace) => ({ namespace, fieldSelector }));
+      }),
+  );
+}
+
+/** A sweep's bound per read: more than one diagnosis reads, still a fixed number of pages per reason. */
+export const SWEEP_EVENT_PAGES: Required<EventReadOptions> = { pageSize: 500, maxPages: 4 };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

@@ -17,7 +17,7 @@ import {
 } from '../kube/convert.js';
 import { createKubeReader, KubeApiError, type KubeReader } from '../kube/reader.js';
 import { emptyObjectFacts, type ObjectFacts } from './types.js';
-import { eventReadsFor, gatherEvents } from './events.js';
+import { eventReadsFor, gatherEvents, SWEEP_EVENT_PAGES, sweepEventReads } from './events.js';
 import { gatherPolicySystems } from './policies.js';
 import {
   assertValidTarget,
@@ -262,7 +262,8 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   // Alongside the lists, not after them: the events are evidence, never an input the lists wait on.
   const scope = opts.readScope;
   if (scope) facts.readScope = scope;
-  const eventReads = eventReadsFor(target, scope);
+  // A cluster gather reads its own (gatherCluster): a sweep needs them before its first namespace.
+  const eventReads = target.kind === 'cluster' ? [] : eventReadsFor(target, scope);
   const events = eventReads.length ? gatherEvents(reader, eventReads) : undefined;
 
   switch (target.kind) {
@@ -376,7 +377,7 @@ async function gatherSourcePods(g: Gatherer, facts: ObjectFacts, addresses: read
  * its pods go instead of holding every pod of a large cluster at once.
  */
 export interface NamespaceSink {
-  /** Every list but the pods is in: services, slices, nodes, policies, namespaces, DaemonSets. */
+  /** Every list but the pods is in: services, slices, nodes, policies, namespaces, DaemonSets, the network events. */
   begin(objects: ObjectFacts): void;
   /**
    * Every pod of `namespace`, after begin(). Called once per namespace that has pods, in list order;
@@ -427,6 +428,13 @@ class PodsByNamespace {
   }
 }
 
+/** The sweep's bounded event reads (one per reason that a check decides on). */
+async function gatherSweepEvents(g: Gatherer, facts: ObjectFacts, scope?: ReadScope): Promise<void> {
+  const read = await gatherEvents(g.reader, sweepEventReads(scope), SWEEP_EVENT_PAGES);
+  facts.events = read.events;
+  if (read.accessError) g.accessErrors.push(read.accessError);
+}
+
 /**
  * Everything, cluster-wide, one paginated list per resource. The pods come last and go to `sink`
  * namespace by namespace while their list is still arriving; `facts.pods` keeps only the
@@ -456,6 +464,7 @@ async function gatherCluster(g: Gatherer, facts: ObjectFacts, sink: NamespaceSin
     gatherPolicySystems(g, {}).then((p) => {
       facts.policySystems = p;
     }),
+    gatherSweepEvents(g, facts),
   ]);
   Object.assign(facts, deriveClusterFacts(facts, daemonSets));
   sink.begin(facts);
@@ -493,6 +502,7 @@ async function gatherScopedCluster(g: Gatherer, facts: ObjectFacts, sink: Namesp
     gatherPolicySystems(g, { namespaces: tenants, namespacedOnly: true }).then((p) => {
       facts.policySystems = p;
     }),
+    gatherSweepEvents(g, facts, scope),
   ]);
   const dns = facts.dns;
   Object.assign(facts, deriveClusterFacts(facts, daemonSets));

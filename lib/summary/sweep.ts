@@ -11,12 +11,15 @@
 // their results then are exactly the single diagnosis's.
 
 import { checks, explains, runChecks } from '../checks/index.js';
+import { withNamespacedPolicies } from '../checks/lib/policy/evaluate.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import {
   compareText,
+  isSystemNamespace,
   reportStatus,
   type DnsProbeFact,
   type EndpointSliceFact,
+  type EventsFact,
   type Facts,
   type Finding,
   type NamespaceVisibility,
@@ -67,11 +70,25 @@ class ClusterIndex {
   readonly servicesByName: Map<string, ServiceFact[]>;
   readonly slicesByService: Map<string, EndpointSliceFact[]>;
   readonly policiesByNamespace: Map<string, NetworkPolicyFact[]>;
-  /** Calico, Cilium and admin policies per namespace: its namespaced ones and every cluster-wide one. */
+  /** Calico, Cilium and admin policies per namespace: its namespaced ones and every cluster-wide one (compiled once for all). */
   readonly policySystemsByNamespace: Map<string, PolicySystemsFact>;
   readonly clusterPolicySystems: PolicySystemsFact | undefined;
+  /** Events about a namespace's pods and Services; a namespace without any shares `noEvents`. */
+  private readonly eventsByNamespace = new Map<string, EventsFact>();
+  private readonly noEvents: EventsFact | undefined;
 
   constructor(objects: ObjectFacts) {
+    const events = objects.events;
+    if (events) {
+      // What the reads said of themselves holds for every namespace's share.
+      const { items: _all, ...about } = events;
+      this.noEvents = { ...about, items: NONE };
+      for (const [namespace, items] of groupBy(
+        events.items.filter((e) => e.involvedObject.kind !== 'Node'),
+        (e) => e.involvedObject.namespace ?? e.namespace,
+      ))
+        this.eventsByNamespace.set(namespace, { ...about, items });
+    }
     this.servicesByNamespace = groupBy(objects.services, (s) => s.namespace);
     this.servicesByName = groupBy(objects.services, (s) => s.name);
     this.slicesByService = groupBy(objects.endpointSlices, (s) => `${s.namespace}/${s.serviceName}`);
@@ -94,13 +111,14 @@ class ClusterIndex {
         (p) => p.namespace as string,
       );
       for (const namespace of new Set([...calico.keys(), ...cilium.keys()])) {
-        this.policySystemsByNamespace.set(namespace, {
-          ...cluster,
-          calico: [...(calico.get(namespace) ?? NONE), ...cluster.calico],
-          cilium: [...(cilium.get(namespace) ?? NONE), ...cluster.cilium],
-        });
+        this.policySystemsByNamespace.set(namespace, withNamespacedPolicies(cluster, { calico: calico.get(namespace) ?? NONE, cilium: cilium.get(namespace) ?? NONE }));
       }
     }
+  }
+
+  /** The events a namespace's service checks read: its pods' and Services' (node events are for the cluster-level checks). */
+  eventsIn(namespace: string): EventsFact | undefined {
+    return this.eventsByNamespace.get(namespace) ?? this.noEvents;
   }
 }
 
@@ -165,6 +183,7 @@ class ServiceView implements Facts {
   readonly systemPods: PodFact[] = NONE;
   readonly dns: Facts['dns'];
   readonly probes = NO_PROBES;
+  readonly events: EventsFact | undefined;
   readonly nodeAgents: NodeAgentFact[] = NONE;
   readonly accessErrors: Facts['accessErrors'];
   /** Endpoints or selected pods, whichever is more: how many backends a problem touches. */
@@ -195,6 +214,7 @@ class ServiceView implements Facts {
     this.namespaces = objects.namespaces;
     this.systemDaemonSets = objects.systemDaemonSets;
     this.dns = objects.dns;
+    this.events = index.eventsIn(service.namespace);
     // Service checks consult these so an unreadable list is never read as "no endpoints";
     // the finding about the access error itself comes once, from the cluster-level checks.
     this.accessErrors = objects.accessErrors;
@@ -287,17 +307,31 @@ export class ClusterSweep implements NamespaceSink {
 
   begin(objects: ObjectFacts): void {
     this.objects = objects;
+    this.clusterEvents = objects.events;
     const { visible, namespaces: wanted } = this.options;
     if (visible || wanted) {
       const labels = new Map(objects.namespaces.map((n) => [n.name, n.labels]));
       const sees = (namespace: string) => (!wanted || wanted.includes(namespace)) && (!visible || visible(namespace, labels.get(namespace)));
       this.hidden = (namespace) => !sees(namespace);
-      this.index = new ClusterIndex({ ...objects, services: objects.services.filter((s) => sees(s.namespace)) });
+      // Another namespace's events say what its pods are called and what fails there: not for this channel.
+      const events = objects.events && {
+        ...objects.events,
+        items: objects.events.items.filter((e) => {
+          if (e.involvedObject.kind === 'Node') return true;
+          const namespace = e.involvedObject.namespace ?? e.namespace;
+          return isSystemNamespace(namespace) || sees(namespace);
+        }),
+      };
+      this.clusterEvents = events;
+      this.index = new ClusterIndex({ ...objects, services: objects.services.filter((s) => sees(s.namespace)), ...(events ? { events } : {}) });
       this.shownNamespaces = objects.namespaces.filter((n) => sees(n.name)).length;
     } else {
       this.index = new ClusterIndex(objects);
     }
   }
+
+  /** The events the cluster-level checks see: all of them, or those of the namespaces in scope and the nodes'. */
+  private clusterEvents: EventsFact | undefined;
 
   /** A namespace outside the channel's scope: its pods are passed over and it is never reported. */
   private hidden: (namespace: string) => boolean = () => false;
@@ -369,6 +403,7 @@ export class ClusterSweep implements NamespaceSink {
 
     const clusterFacts: Facts = {
       ...objects,
+      ...(this.clusterEvents ? { events: this.clusterEvents } : {}),
       target: { kind: 'cluster', cluster: options.cluster },
       collectedAt: options.startedAt,
       probes: extras.dnsProbes?.length

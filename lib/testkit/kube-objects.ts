@@ -143,9 +143,12 @@ export interface PodSpec {
   containers: ContainerSpec[];
   owner?: { kind: string; name: string };
   hostNetwork?: boolean;
+  /** Scheduled but still waiting for its sandbox: Pending, no address yet, containers ContainerCreating. */
+  pending?: boolean;
 }
 
 export function podObject(p: PodSpec): KubeObject {
+  if (p.pending) return pendingPodObject(p);
   const statuses = p.containers.map((c) => {
     const state = c.state ?? { kind: 'running' };
     const base = { name: c.name, image: c.image, imageID: `${c.image}@sha256:${'0'.repeat(64)}`, containerID: `containerd://${p.name}-${c.name}` };
@@ -210,6 +213,19 @@ export function podObject(p: PodSpec): KubeObject {
       containerStatuses: statuses,
       startTime: CREATED,
       qosClass: 'BestEffort',
+    },
+  };
+}
+
+function pendingPodObject(p: PodSpec): KubeObject {
+  const running = podObject({ ...p, pending: false, containers: p.containers.map((c) => ({ ...c, state: { kind: 'waiting', reason: 'ContainerCreating' } })) });
+  const { podIP: _none, podIPs: _noneEither, conditions, ...status } = running.status as Record<string, unknown> & { conditions: { type: string }[] };
+  return {
+    ...running,
+    status: {
+      ...status,
+      phase: 'Pending',
+      conditions: conditions.map((c) => (c.type === 'PodReadyToStartContainers' ? { ...c, status: 'False' } : c)),
     },
   };
 }

@@ -5,10 +5,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { demoObjects } from '../../lib/demo/objects.js';
-import { gatherObjects } from '../../lib/gather/kube.js';
+import { gatherClusterByNamespace, gatherObjects } from '../../lib/gather/kube.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
-import { eventObject } from '../../lib/testkit/kube-objects.js';
+import { run } from '../../lib/engine.js';
+import { ClusterSweep } from '../../lib/summary/sweep.js';
+import { eventObject, namespaceObject, podObject, serviceObject } from '../../lib/testkit/kube-objects.js';
 
 const sandboxMessage =
   'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4c1e": plugin type="aws-cni" failed (add): add cmd: failed to assign an IP address to container';
@@ -160,5 +162,98 @@ describe('gathering events', () => {
     } finally {
       for (const e of noisy) server.remove('Event', 'shop', e.metadata.name);
     }
+  });
+
+  describe('in a sweep', () => {
+    // A Service whose pods wait for their sandbox: the events say why, and only they do.
+    const stuckIn = (namespace: string, clusterIP: string) => [
+      serviceObject({ namespace, name: 'search', clusterIP, selector: { app: 'search' }, ports: [{ port: 9200 }] }),
+      ...[0, 1].map((i) =>
+        podObject({
+          namespace,
+          name: `search-7b9d-${i}`,
+          labels: { app: 'search' },
+          nodeName: 'node-2',
+          podIP: '',
+          pending: true,
+          containers: [{ name: 'search', image: 'search:1', ports: [{ containerPort: 9200 }] }],
+        }),
+      ),
+      ...[0, 1].map((i) =>
+        eventObject({
+          namespace,
+          name: `search-7b9d-${i}.1`,
+          involvedObject: { kind: 'Pod', name: `search-7b9d-${i}`, namespace },
+          reason: 'FailedCreatePodSandBox',
+          message: sandboxMessage,
+        }),
+      ),
+    ];
+    const stuck = stuckIn('shop', '127.250.3.30');
+    beforeAll(() => stuck.forEach((o) => server.upsert(o)));
+    afterAll(() => stuck.forEach((o) => server.remove(o.kind, o.metadata.namespace ?? '', o.metadata.name)));
+
+    const sweep = async () => {
+      const sweeper = new ClusterSweep({ cluster: 'test', startedAt: '2026-11-26T08:00:00.000Z' });
+      const objects = await gatherClusterByNamespace(kc, sweeper);
+      return { objects, report: sweeper.finish({ nodeAgents: [] }) };
+    };
+
+    it('reads the network reasons cluster-wide, one bounded field-selected list each, and names the failure of pods waiting for their sandbox', async () => {
+      const { objects, report } = await sweep();
+      expect(objects.accessErrors).toEqual([]);
+      const reads = server.requests.filter((r) => r.path.endsWith('/events'));
+      expect(reads.map((r) => `${r.path}?${r.query.fieldSelector}`).sort()).toEqual(
+        [
+          'involvedObject.kind=Node,reason=CIDRAssignmentFailed',
+          'involvedObject.kind=Node,reason=CIDRNotAvailable',
+          'involvedObject.kind=Pod,reason=FailedCreatePodSandBox',
+          'involvedObject.kind=Pod,reason=NetworkNotReady',
+          'involvedObject.kind=Service,reason=FailedToCreateEndpoint',
+          'involvedObject.kind=Service,reason=FailedToUpdateEndpoint',
+          'involvedObject.kind=Service,reason=FailedToUpdateEndpointSlices',
+          'involvedObject.kind=Service,reason=TopologyAwareHintsDisabled',
+        ].map((selector) => `/api/v1/events?${selector}`),
+      );
+      expect(reads.every((r) => Number(r.query.limit) > 0 && r.status === 200)).toBe(true);
+      // The server did the filtering: nothing else was sent, every namespace's network events were.
+      expect(objects.events?.items.map((e) => `${e.involvedObject.namespace ?? ''}/${e.involvedObject.name}:${e.reason}`).sort()).toEqual([
+        '/node-3:CIDRNotAvailable',
+        'shop/cart:FailedToUpdateEndpointSlices',
+        'shop/payments-a:FailedCreatePodSandBox',
+        'shop/payments:FailedToUpdateEndpointSlices',
+        'shop/search-7b9d-0:FailedCreatePodSandBox',
+        'shop/search-7b9d-1:FailedCreatePodSandBox',
+        'web/frontend-x:FailedCreatePodSandBox',
+      ]);
+      const search = report.problems.find((p) => p.namespace === 'shop' && p.name === 'search');
+      expect(search).toMatchObject({ status: 'fail', rootCause: { code: 'pod-network-setup-failed' } });
+      expect(search?.findings.find((f) => f.code === 'pod-network-setup-failed')?.evidence.join('\n')).toContain('event FailedCreatePodSandBox on pod shop/search-7b9d-0');
+    });
+
+    it("through the engine, a channel's scope keeps another namespace's services and events out of its sweep", async () => {
+      const team = [namespaceObject('search-team', { team: 'search' }), ...stuckIn('search-team', '127.250.3.31')];
+      team.forEach((o) => server.upsert(o));
+      try {
+        const deps = { kc, probes: { enabled: false, skipReason: 'probes disabled for this test', timeoutMs: 1000, concurrency: 4, clusterDomain: 'cluster.local' } };
+        const everything = await run({ kind: 'cluster', cluster: 'test' }, deps);
+        expect(everything.problems.find((p) => p.namespace === 'search-team')?.rootCause?.code).toBe('pod-network-setup-failed');
+        const shopOnly = await run({ kind: 'cluster', cluster: 'test' }, { ...deps, visible: (namespace) => namespace !== 'search-team' });
+        expect(shopOnly.problems.find((p) => p.namespace === 'shop' && p.name === 'search')?.rootCause?.code).toBe('pod-network-setup-failed');
+        expect(JSON.stringify(shopOnly)).not.toContain('search-team');
+      } finally {
+        team.forEach((o) => server.remove(o.kind, o.metadata.namespace ?? '', o.metadata.name));
+      }
+    });
+
+    it('a refused events read is one access error, said once, and every service is still checked', async () => {
+      server.setDeny([{ verb: 'list', resource: 'events' }]);
+      const { objects, report } = await sweep();
+      expect(objects.accessErrors.map((e) => `${e.verb} ${e.resource} ${e.status}`)).toEqual(['list events 403']);
+      expect(objects.events?.unknown).toMatch(/^unknown, because listing events failed \(403: /);
+      expect(report.clusterFindings.filter((f) => f.code === 'api-access-denied')).toHaveLength(1);
+      expect(report.counts.services).toBe(objects.services.length);
+      expect(report.problems.find((p) => p.name === 'search')?.rootCause?.code).not.toBe('pod-network-setup-failed');
+    });
   });
 });

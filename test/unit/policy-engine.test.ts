@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
 import { calicoSelector, CalicoSelectorError } from '../../lib/checks/lib/policy/calico-selector.js';
-import { compilePolicies, decideConnection } from '../../lib/checks/lib/policy/evaluate.js';
+import { compilePolicies, decideConnection, withNamespacedPolicies } from '../../lib/checks/lib/policy/evaluate.js';
 import type { Endpoint } from '../../lib/checks/lib/netpol.js';
 import { emptyPolicySystems, type NetworkPolicyFact, type PolicySystemsFact } from '../../lib/model/index.js';
 
@@ -210,5 +210,70 @@ describe('the sweep index', () => {
       }
     }
     expect(applied).toBeGreaterThan(5);
+  });
+
+  it("a namespace's set made from the cluster-wide one offers what a plain set of the same policies offers, in order, and shares its compile", () => {
+    const calico = (name: string, selector: string, namespace?: string): PolicySystemsFact['calico'][number] => ({
+      kind: namespace ? 'NetworkPolicy' : 'GlobalNetworkPolicy',
+      group: 'projectcalico.org',
+      name,
+      ...(namespace ? { namespace } : {}),
+      tier: 'default',
+      selector,
+      types: ['Ingress'],
+      ingress: [{ action: 'Allow' }],
+      egress: [],
+    });
+    const cilium = (name: string, matchLabels: Record<string, string>, namespace?: string): PolicySystemsFact['cilium'][number] => ({
+      kind: namespace ? 'CiliumNetworkPolicy' : 'CiliumClusterwideNetworkPolicy',
+      name,
+      ...(namespace ? { namespace } : {}),
+      specs: [{ endpointSelector: { matchLabels }, ingress: [{ endpoints: [{}] }] }],
+    });
+    const admin = (name: string, namespace: string): PolicySystemsFact['admin'][number] => ({
+      kind: 'AdminNetworkPolicy',
+      name,
+      priority: 10,
+      subject: { pods: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, podSelector: { matchLabels: { app: 'api' } } } },
+      ingress: [{ name: 'all', action: 'Allow', peers: [{ namespaces: {} }] }],
+      egress: [],
+    });
+    const clusterWide: PolicySystemsFact = {
+      ...emptyPolicySystems(),
+      calico: [
+        calico('gnp-shop-api', "app == 'api' && projectcalico.org/namespace == 'shop'"),
+        calico('gnp-web-api', "app == 'api' && projectcalico.org/namespace == 'web'"),
+        calico('gnp-all', 'all()'),
+      ],
+      cilium: [cilium('ccnp-shop-api', { app: 'api', 'k8s:io.kubernetes.pod.namespace': 'shop' }), cilium('ccnp-api', { app: 'api' })],
+      admin: [admin('anp-shop', 'shop'), admin('anp-web', 'web')],
+    };
+    const own = { calico: [calico('np-api', "app == 'api'", 'shop')], cilium: [cilium('cnp-api', { app: 'api' }, 'shop')] };
+    const plain = compilePolicies({
+      networkPolicies: [],
+      policySystems: { ...clusterWide, calico: [...own.calico, ...clusterWide.calico], cilium: [...own.cilium, ...clusterWide.cilium] },
+      namespaces,
+      nodes,
+      pods: [],
+    });
+    const derived = compilePolicies({ networkPolicies: [], policySystems: withNamespacedPolicies(clusterWide, own), namespaces, nodes, pods: [] });
+    const shared = compilePolicies({ networkPolicies: [], policySystems: clusterWide, namespaces, nodes, pods: [] });
+    const names = (set: typeof plain, pod: Endpoint) => set.beyond.candidates(pod as never).map((p) => p.ref.name);
+    const applying = (set: typeof plain, pod: Endpoint) =>
+      set.beyond
+        .candidates(pod as never)
+        .filter((p) => p.appliesTo(pod as never, 'Ingress', set.ctx) !== false)
+        .map((p) => p.ref.name);
+    for (const pod of [api, client, { ...api, namespace: 'web', description: 'pod web/api' }]) {
+      withContext(pod.description, () => expect(applying(derived, pod)).toEqual(applying(plain, pod)));
+      // The namespace+label index offers no policy of another namespace, and everything that applies.
+      withContext(pod.description, () => expect(names(derived, pod)).toEqual(names(plain, pod)));
+    }
+    expect(names(derived, api)).toEqual(['anp-shop', 'np-api', 'gnp-shop-api', 'gnp-all', 'cnp-api', 'ccnp-shop-api', 'ccnp-api']);
+    expect(names(derived, { ...api, namespace: 'web', description: 'pod web/api' })).toEqual(['anp-web', 'gnp-web-api', 'gnp-all', 'ccnp-api']);
+    // The cluster-wide policies are translated once, whichever namespace's set holds them.
+    expect(derived.admin).toBe(shared.admin);
+    expect(derived.calico.slice(own.calico.length)).toEqual(shared.calico);
+    expect(derived.calico[1]).toBe(shared.calico[0]);
   });
 });

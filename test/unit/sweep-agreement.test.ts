@@ -137,4 +137,19 @@ describe('sweep and single diagnosis agree on every service fixture', () => {
       countsAddUp(probed);
     });
   }
+
+  // Issue #14: the sweep reads the events too, so a cause only the events name is named without probes.
+  const eventCaused = scenarios.filter((s) => singleDiagnosis(s.facts).rootCause?.code === 'pod-network-setup-failed');
+  it('has fixtures whose root cause only the events name', () => expect(eventCaused.length).toBeGreaterThan(0));
+  for (const scenario of eventCaused) {
+    it(`${scenario.file}: the API-only sweep names the event-decided root cause and its subjects, as the single diagnosis does`, () => {
+      const key = targetOf(scenario);
+      const single = singleDiagnosis(scenario.facts);
+      const entry = entryOf(apiSweep(scenario.facts, 0).report, key);
+      expect({ rootCause: entry?.rootCause?.code, subjects: entry?.rootCause?.subjects }).toEqual({ rootCause: single.rootCause?.code, subjects: single.rootCause?.subjects });
+      // The events decide it: without them the sweep could not.
+      const { events: _unread, ...withoutEvents } = scenario.facts;
+      expect(entryOf(apiSweep(withoutEvents, 0).report, key)?.rootCause?.code).not.toBe('pod-network-setup-failed');
+    });
+  }
 });

@@ -9,13 +9,14 @@ import { withContext } from '../support/with-context.js';
 import { explains, runChecks } from '../../lib/checks/index.js';
 import { buildReport } from '../../lib/verdict/verdict.js';
 import { demoObjects } from '../../lib/demo/objects.js';
-import type { Facts, NodeAgentFact } from '../../lib/model/index.js';
+import type { EventsFact, Facts, NodeAgentFact } from '../../lib/model/index.js';
 import { deriveClusterFacts } from '../../lib/gather/kube.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import { toDaemonSetFact, toEndpointSliceFact, toNamespaceFact, toNetworkPolicyFact, toNodeFact, toPodFact, toServiceFact, type RawObject } from '../../lib/kube/convert.js';
 import { ClusterSweep, probeFlagged, SERVICE_CODES, sweepCluster, type ServiceKey } from '../../lib/summary/sweep.js';
 import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
-import { nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
+import { eventObject, namespaceObject, nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
+import { toEventFact } from '../../lib/gather/events.js';
 import { loadScenario } from '../scenarios/load.js';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
@@ -185,5 +186,114 @@ describe('sweepCluster', () => {
     }
     // The guard itself bites: a check that reads them is caught.
     expect(() => forbidden(svcScenarios[0]!).systemPods).toThrow(/read facts.systemPods/);
+  });
+
+  describe('with events', () => {
+    const sandboxMessage =
+      'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "9f2": plugin type="flannel" failed (add): failed to allocate for range 0: no IP addresses available in range set';
+    /** A "search" service in `namespace` whose two pods wait for their sandbox on node-2. */
+    const stuckSearch = (namespace: string): KubeObject[] => [
+      ...(namespace === 'shop' ? [] : [namespaceObject(namespace, { team: namespace })]),
+      serviceObject({ namespace, name: 'search', clusterIP: namespace === 'shop' ? '127.250.3.30' : '127.250.3.31', selector: { app: 'search' }, ports: [{ port: 9200 }] }),
+      ...[0, 1].map((i) =>
+        podObject({
+          namespace,
+          name: `search-7b9d-${i}`,
+          labels: { app: 'search' },
+          nodeName: 'node-2',
+          podIP: '',
+          pending: true,
+          containers: [{ name: 'search', image: 'search:1', ports: [{ containerPort: 9200 }] }],
+        }),
+      ),
+    ];
+    const sandboxEvents = (namespace: string): EventsFact['items'] =>
+      [0, 1].map((i) =>
+        toEventFact(
+          eventObject({
+            namespace,
+            name: `search-7b9d-${i}.1`,
+            involvedObject: { kind: 'Pod', name: `search-7b9d-${i}`, namespace },
+            reason: 'FailedCreatePodSandBox',
+            message: sandboxMessage,
+            count: 4,
+          }) as RawObject,
+        ),
+      );
+    const searchIn = (report: ReturnType<typeof sweepCluster>, namespace: string) => report.problems.find((p) => p.namespace === namespace && p.name === 'search');
+
+    it('names the pod network failure of pods waiting for their sandbox, where without events it could only say unknown', () => {
+      const without = sweepCluster(objectFacts([...shop(), ...stuckSearch('shop')]), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      // Without events the check can only say unknown, which is no problem: the sweep blames a symptom.
+      expect(searchIn(without, 'shop')?.rootCause?.code).not.toBe('pod-network-setup-failed');
+
+      const facts = { ...objectFacts([...shop(), ...stuckSearch('shop')]), events: { items: sandboxEvents('shop') } };
+      const report = sweepCluster(facts, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      const search = searchIn(report, 'shop');
+      expect(search).toMatchObject({ status: 'fail', rootCause: { code: 'pod-network-setup-failed' } });
+      const setup = search?.findings.find((f) => f.code === 'pod-network-setup-failed');
+      expect(setup?.detail).toContain('no pod IP address left');
+      expect(setup?.subjects).toEqual(
+        expect.arrayContaining([
+          { kind: 'pod', namespace: 'shop', name: 'search-7b9d-0', node: 'node-2' },
+          { kind: 'node', name: 'node-2' },
+        ]),
+      );
+      // Only the Pending pods' own events count: the rest of the demo is as it was.
+      expect(report.problems.filter((p) => p.name !== 'search').map((p) => `${p.name} ${p.rootCause?.code}`)).toEqual(
+        without.problems.filter((p) => p.name !== 'search').map((p) => `${p.name} ${p.rootCause?.code}`),
+      );
+    });
+
+    it("takes a node's missing pod CIDR for certain once the controller's CIDRNotAvailable says why", () => {
+      const withoutCidr = () => {
+        const facts = objectFacts(shop());
+        facts.nodes = facts.nodes.map((n) => (n.name === 'node-3' ? { ...n, podCIDRs: [] } : n));
+        return facts;
+      };
+      const cidrFinding = (report: ReturnType<typeof sweepCluster>) => report.clusterFindings.find((f) => f.code === 'pod-cidr-unavailable');
+      const without = sweepCluster(withoutCidr(), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      expect(cidrFinding(without)?.status).toBe('warn');
+      const event = toEventFact(
+        eventObject({
+          namespace: 'default',
+          name: 'node-3.cidr',
+          involvedObject: { kind: 'Node', name: 'node-3' },
+          reason: 'CIDRNotAvailable',
+          type: 'Normal',
+          message: 'Node node-3 status is now: CIDRNotAvailable',
+          component: 'cidrAllocator',
+        }) as RawObject,
+      );
+      const report = sweepCluster({ ...withoutCidr(), events: { items: [event] } }, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      expect(cidrFinding(report)).toMatchObject({ status: 'fail', subjects: [{ kind: 'node', name: 'node-3' }] });
+      expect(cidrFinding(report)?.detail).toContain('CIDRNotAvailable');
+    });
+
+    it('says unknown for waiting pods when the events could not be read', () => {
+      const facts = {
+        ...objectFacts([...shop(), ...stuckSearch('shop')]),
+        events: { items: [], unknown: 'unknown, because listing events failed (403: events is forbidden)' },
+        accessErrors: [{ verb: 'list' as const, resource: 'events', status: 403, message: 'events is forbidden' }],
+      };
+      const report = sweepCluster(facts, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      // Said once, at the cluster level; the service is not judged by the events it could not read.
+      const denied = report.clusterFindings.filter((f) => f.code === 'api-access-denied');
+      expect(denied).toHaveLength(1);
+      expect(JSON.stringify(denied[0])).toContain('events');
+      expect(report.problems.flatMap((p) => p.findings).filter((f) => f.code === 'api-access-denied')).toEqual([]);
+      expect(searchIn(report, 'shop')?.rootCause?.code).not.toBe('pod-network-setup-failed');
+    });
+
+    it("keeps another namespace's events from a channel that may not see it", () => {
+      const objects = [...shop(), ...stuckSearch('shop'), ...stuckSearch('web')];
+      const facts = { ...objectFacts(objects), events: { items: [...sandboxEvents('shop'), ...sandboxEvents('web')] } };
+      const all = sweepCluster(facts, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      expect(searchIn(all, 'web')?.rootCause?.code).toBe('pod-network-setup-failed');
+
+      const scoped = sweepCluster(facts, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT, visible: (namespace) => namespace !== 'web' });
+      expect(searchIn(scoped, 'shop')?.rootCause?.code).toBe('pod-network-setup-failed');
+      expect(JSON.stringify(scoped)).not.toMatch(/\bweb\b/);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { Facts } from '../../../model/index.js';
+import type { CalicoPolicyFact, CiliumPolicyFact, Facts, PolicySystemsFact } from '../../../model/index.js';
 import type { Connection, Direction } from '../netpol.js';
 import { fromAdminPolicy } from './admin.js';
 import { fromCalicoPolicy } from './calico.js';
@@ -80,33 +80,67 @@ export interface PolicyIndex {
   candidates(pod: PodEnd): CommonPolicy[];
 }
 
-/** Policies by the namespace or label their hint names, so a pod meets only those that could select it. */
+/**
+ * Policies by the namespace and label their hint names, so a pod meets only those that could
+ * select it. A hint naming both files the policy under the pair: a cluster-wide policy for one
+ * namespace's app is then weighed only for that namespace's pods carrying that label.
+ */
 function indexPolicies(policies: CommonPolicy[]): PolicyIndex {
+  if (policies.length === 0) return NO_POLICIES;
   const always: number[] = [];
   const byNamespace = new Map<string, number[]>();
   const byLabel = new Map<string, Map<string, number[]>>();
+  const byNamespaceLabel = new Map<string, Map<string, Map<string, number[]>>>();
   const add = <K>(map: Map<K, number[]>, key: K, i: number) => {
     const list = map.get(key);
     if (list) list.push(i);
     else map.set(key, [i]);
   };
+  const labelMap = <K>(map: Map<K, Map<string, Map<string, number[]>>>, key: K) => {
+    let labels = map.get(key);
+    if (!labels) map.set(key, (labels = new Map()));
+    return labels;
+  };
   policies.forEach((p, i) => {
     const label = p.hint?.label;
+    const namespace = p.hint?.namespace;
     if (label) {
-      let values = byLabel.get(label.key);
-      if (!values) byLabel.set(label.key, (values = new Map()));
+      const byKey = namespace !== undefined ? labelMap(byNamespaceLabel, namespace) : byLabel;
+      let values = byKey.get(label.key);
+      if (!values) byKey.set(label.key, (values = new Map()));
       add(values, label.value, i);
-    } else if (p.hint?.namespace !== undefined) add(byNamespace, p.hint.namespace, i);
+    } else if (namespace !== undefined) add(byNamespace, namespace, i);
     else always.push(i);
   });
   return {
     candidates(pod) {
       const ids = [...always, ...(byNamespace.get(pod.namespace) ?? [])];
+      const inNamespace = byNamespaceLabel.get(pod.namespace);
       for (const key in pod.labels) {
-        const found = byLabel.get(key)?.get(pod.labels[key] as string);
+        const value = pod.labels[key] as string;
+        const found = byLabel.get(key)?.get(value);
         if (found) ids.push(...found);
+        const foundHere = inNamespace?.get(key)?.get(value);
+        if (foundHere) ids.push(...foundHere);
       }
+      if (ids.length === 0) return NONE;
       return ids.sort((a, b) => a - b).map((i) => policies[i] as CommonPolicy);
+    },
+  };
+}
+
+const NONE: CommonPolicy[] = [];
+const NO_POLICIES: PolicyIndex = { candidates: () => NONE };
+
+/** The indexes one after another: each list's candidates in its own order, the lists in theirs. */
+function chained(indexes: PolicyIndex[]): PolicyIndex {
+  const parts = indexes.filter((i) => i !== NO_POLICIES);
+  if (parts.length <= 1) return parts[0] ?? NO_POLICIES;
+  return {
+    candidates(pod) {
+      const out: CommonPolicy[] = [];
+      for (const part of parts) for (const p of part.candidates(pod)) out.push(p);
+      return out;
     },
   };
 }
@@ -121,7 +155,13 @@ function byOrderThenName(a: { order?: number; name: string }, b: { order?: numbe
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-type Extended = Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'tiers' | 'beyond'>;
+type Extended = Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'tiers' | 'beyond'> & {
+  /** `beyond` in its parts (Calico, Cilium), for a namespace's set to put its own policies before. */
+  calicoIndex: PolicyIndex;
+  ciliumIndex: PolicyIndex;
+  adminIndex: PolicyIndex;
+  baselineIndex: PolicyIndex;
+};
 
 const extendedCache = new WeakMap<object, Extended>();
 const translations = new WeakMap<object, CommonPolicy | CommonPolicy[]>();
@@ -135,25 +175,70 @@ function translated<F extends object, T extends CommonPolicy | CommonPolicy[]>(f
 const kubernetesCache = new WeakMap<object, CommonPolicy[]>();
 const NO_SYSTEMS = {};
 
+/** How a namespace's policy systems were made from the cluster-wide ones (withNamespacedPolicies). */
+interface Derivation {
+  clusterWide: PolicySystemsFact;
+  calico: CalicoPolicyFact[];
+  cilium: CiliumPolicyFact[];
+}
+const derivations = new WeakMap<PolicySystemsFact, Derivation>();
+
+/**
+ * One namespace's policy systems for a sweep: its own Calico and Cilium policies, then every
+ * cluster-wide one. The same facts a gather of that namespace would hold, but compiled from the
+ * cluster-wide set, which is translated and indexed once per sweep rather than once per namespace.
+ */
+export function withNamespacedPolicies(clusterWide: PolicySystemsFact, own: { calico: CalicoPolicyFact[]; cilium: CiliumPolicyFact[] }): PolicySystemsFact {
+  const systems = { ...clusterWide, calico: [...own.calico, ...clusterWide.calico], cilium: [...own.cilium, ...clusterWide.cilium] };
+  derivations.set(systems, { clusterWide, calico: own.calico, cilium: own.cilium });
+  return systems;
+}
+
+function extended(parts: Omit<Extended, 'beyond'>): Extended {
+  return { ...parts, beyond: chained([parts.adminIndex, parts.calicoIndex, parts.ciliumIndex, parts.baselineIndex]) };
+}
+
 /** The Calico, Cilium and admin policies, translated once per policySystems object (a sweep shares it between services). */
 function compileExtended(systems: Facts['policySystems']): Extended {
   const cached = extendedCache.get(systems ?? NO_SYSTEMS);
   if (cached) return cached;
-  const admin = (systems?.admin ?? []).filter((p) => p.kind === 'AdminNetworkPolicy');
-  // Same priority: the API leaves the order undefined; netcheck takes the name order.
-  admin.sort((a, b) => byOrderThenName({ order: a.priority, name: a.name }, { order: b.priority, name: b.name }));
-  const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
-  for (const t of systems?.calicoTiers ?? [])
-    tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
-  const compiled = {
-    admin: admin.map((p) => translated(p, fromAdminPolicy)),
-    baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map((p) => translated(p, fromAdminPolicy)),
-    calico: (systems?.calico ?? []).map((p) => translated(p, fromCalicoPolicy)),
-    cilium: (systems?.cilium ?? []).flatMap((p) => translated(p, fromCiliumPolicy)),
-  };
-  const extended: Extended = { ...compiled, tiers, beyond: indexPolicies([...compiled.admin, ...compiled.calico, ...compiled.cilium, ...compiled.baseline]) };
-  extendedCache.set(systems ?? NO_SYSTEMS, extended);
-  return extended;
+  const derived = systems && derivations.get(systems);
+  let result: Extended;
+  if (derived) {
+    const base = compileExtended(derived.clusterWide);
+    const calico = derived.calico.map((p) => translated(p, fromCalicoPolicy));
+    const cilium = derived.cilium.flatMap((p) => translated(p, fromCiliumPolicy));
+    result = extended({
+      ...base,
+      calico: [...calico, ...base.calico],
+      cilium: [...cilium, ...base.cilium],
+      calicoIndex: chained([indexPolicies(calico), base.calicoIndex]),
+      ciliumIndex: chained([indexPolicies(cilium), base.ciliumIndex]),
+    });
+  } else {
+    const admin = (systems?.admin ?? []).filter((p) => p.kind === 'AdminNetworkPolicy');
+    // Same priority: the API leaves the order undefined; netcheck takes the name order.
+    admin.sort((a, b) => byOrderThenName({ order: a.priority, name: a.name }, { order: b.priority, name: b.name }));
+    const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
+    for (const t of systems?.calicoTiers ?? [])
+      tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
+    const compiled = {
+      admin: admin.map((p) => translated(p, fromAdminPolicy)),
+      baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map((p) => translated(p, fromAdminPolicy)),
+      calico: (systems?.calico ?? []).map((p) => translated(p, fromCalicoPolicy)),
+      cilium: (systems?.cilium ?? []).flatMap((p) => translated(p, fromCiliumPolicy)),
+    };
+    result = extended({
+      ...compiled,
+      tiers,
+      adminIndex: indexPolicies(compiled.admin),
+      calicoIndex: indexPolicies(compiled.calico),
+      ciliumIndex: indexPolicies(compiled.cilium),
+      baselineIndex: indexPolicies(compiled.baseline),
+    });
+  }
+  extendedCache.set(systems ?? NO_SYSTEMS, result);
+  return result;
 }
 
 export function compilePolicies(facts: Pick<Facts, 'networkPolicies' | 'policySystems' | 'namespaces' | 'nodes' | 'pods'>): CompiledPolicies {

@@ -53,8 +53,9 @@ export interface CommonPolicy {
   placement?: string;
   /**
    * What a pod must have for the policy to apply, when the selector says so plainly: a
-   * namespace, or a label (of the pod's own Kubernetes labels). An index hint for a sweep, which
-   * weighs every cluster-wide policy for every service; appliesTo always decides.
+   * namespace, a label (of the pod's own Kubernetes labels), or both (then both are required). An
+   * index hint for a sweep, which weighs every cluster-wide policy for every service; appliesTo
+   * always decides.
    */
   hint?: { namespace?: string; label?: { key: string; value: string } };
 }
