@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
-import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, EXTERNAL_RECORDS, populateCluster, type LabCluster } from './cluster.js';
-import { buildLab, describeNetlab, type Lab } from './lab.js';
+import { EXTERNAL_RECORDS } from './cluster.js';
+import { startDiagnosisLab } from './diagnosis-lab.js';
+import { describeNetlab, type Lab } from './lab.js';
 
 // ndots:5 on real packets (kubernetes#33554): web-0 in shop is a ClusterFirst pod, so an external
 // name with two dots or fewer walks shop.svc.cluster.local, svc.cluster.local and cluster.local
@@ -20,22 +21,16 @@ interface JsonReport {
 
 describeNetlab('network lab: ndots and the search list', () => {
   let lab: Lab;
-  let cluster: LabCluster;
-  let kubeconfigPath: string;
+  let diagnose: (args: string[]) => Promise<JsonReport>;
 
   beforeAll(async () => {
-    lab = await buildLab();
-    cluster = await populateCluster(lab, { upstreams: true });
-    ({ kubeconfigPath } = await lab.startKubeApi('node-1', cluster.objects, API_SERVER_PORT));
-    for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT });
+    ({ lab, diagnose } = await startDiagnosisLab<JsonReport>({ upstreams: true }, TOKEN));
   });
 
   afterAll(async () => {
     if (lab) await lab.teardown();
   });
 
-  const diagnose = async (args: string[]): Promise<JsonReport> =>
-    (await lab.runNetcheckJson<JsonReport>(CLIENT_POD, args, { KUBECONFIG: kubeconfigPath, NETCHECK_AGENT_TOKEN: TOKEN, NETCHECK_AGENT_PORT: String(AGENT_PORT) })).report;
   const ndots = (report: JsonReport) => report.findings.find((f) => f.code === 'dns-ndots-search-expansion');
   const queries = (evidence: string[] = []) => evidence.filter((line) => /^(A|AAAA) \S+ → /.test(line));
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
-import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, populateCluster, type LabCluster } from './cluster.js';
-import { buildLab, describeNetlab, type Lab } from './lab.js';
+import { startDiagnosisLab } from './diagnosis-lab.js';
+import { describeNetlab, type Lab } from './lab.js';
 
 // One node alone cannot resolve (goldpinger#46): node-2 drops DNS towards the CoreDNS pod (on
 // node-1) in its own OUTPUT and FORWARD paths, the way a host firewall or a half-applied rule set
@@ -21,22 +21,16 @@ interface JsonReport {
 
 describeNetlab('network lab: one node cannot resolve', () => {
   let lab: Lab;
-  let cluster: LabCluster;
-  let kubeconfigPath: string;
+  let diagnose: (args: string[]) => Promise<JsonReport>;
 
   beforeAll(async () => {
-    lab = await buildLab();
-    cluster = await populateCluster(lab);
-    ({ kubeconfigPath } = await lab.startKubeApi('node-1', cluster.objects, API_SERVER_PORT));
-    for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT });
+    ({ lab, diagnose } = await startDiagnosisLab<JsonReport>({}, TOKEN));
   });
 
   afterAll(async () => {
     if (lab) await lab.teardown();
   });
 
-  const diagnose = async (args: string[]): Promise<JsonReport> =>
-    (await lab.runNetcheckJson<JsonReport>(CLIENT_POD, args, { KUBECONFIG: kubeconfigPath, NETCHECK_AGENT_TOKEN: TOKEN, NETCHECK_AGENT_PORT: String(AGENT_PORT) })).report;
   const failing = (report: JsonReport) => report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => `${f.code}: ${f.detail}`);
 
   /** Drop UDP and TCP 53 towards `ip` from `node` itself (OUTPUT) and from its pods (FORWARD). */

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
-import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, populateCluster, type LabCluster } from './cluster.js';
-import { buildLab, describeNetlab, type Lab } from './lab.js';
+import { type LabCluster } from './cluster.js';
+import { startDiagnosisLab } from './diagnosis-lab.js';
+import { describeNetlab, type Lab } from './lab.js';
 
 // Two CoreDNS replicas (dnsmasq in a pod on each node) behind kube-dns, kube-proxy splitting
 // lookups between them at random. One replica going bad fails about one lookup in two through
@@ -19,21 +20,16 @@ interface JsonReport {
 describeNetlab('network lab: one bad CoreDNS replica among two', () => {
   let lab: Lab;
   let cluster: LabCluster;
-  let kubeconfigPath: string;
+  let diagnose: (args: string[]) => Promise<JsonReport>;
 
   beforeAll(async () => {
-    lab = await buildLab();
-    cluster = await populateCluster(lab, { secondDnsReplica: true });
-    ({ kubeconfigPath } = await lab.startKubeApi('node-1', cluster.objects, API_SERVER_PORT));
-    for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT });
+    ({ lab, cluster, diagnose } = await startDiagnosisLab<JsonReport>({ secondDnsReplica: true }, TOKEN));
   });
 
   afterAll(async () => {
     if (lab) await lab.teardown();
   });
 
-  const diagnose = async (args: string[]): Promise<JsonReport> =>
-    (await lab.runNetcheckJson<JsonReport>(CLIENT_POD, args, { KUBECONFIG: kubeconfigPath, NETCHECK_AGENT_TOKEN: TOKEN, NETCHECK_AGENT_PORT: String(AGENT_PORT) })).report;
   const failing = (report: JsonReport) => report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => `${f.code}: ${f.detail}`);
 
   it('both replicas answer: ok, and each was asked directly', async () => {

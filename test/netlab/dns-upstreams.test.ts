@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
-import { AGENT_PORT, API_SERVER_PORT, CLIENT_POD, EXTERNAL_RECORDS, populateCluster, type LabCluster, type LabUpstream } from './cluster.js';
-import { buildLab, describeNetlab, type Lab } from './lab.js';
+import { EXTERNAL_RECORDS, type LabCluster, type LabUpstream } from './cluster.js';
+import { startDiagnosisLab } from './diagnosis-lab.js';
+import { describeNetlab, type Lab } from './lab.js';
 
 // CoreDNS (dnsmasq in a node-1 pod) forwards names outside the cluster to two resolvers outside
 // it (dnsmasq on node-2, named by the Corefile's `forward .`). One going away is a partial
@@ -21,24 +22,18 @@ interface JsonReport {
 describeNetlab('network lab: CoreDNS upstreams', () => {
   let lab: Lab;
   let cluster: LabCluster;
-  let kubeconfigPath: string;
+  let diagnoseDns: (args: string[]) => Promise<JsonReport>;
   let upstreams: LabUpstream[];
 
   beforeAll(async () => {
-    lab = await buildLab();
-    cluster = await populateCluster(lab, { upstreams: true });
+    ({ lab, cluster, diagnose: diagnoseDns } = await startDiagnosisLab<JsonReport>({ upstreams: true }, TOKEN));
     upstreams = cluster.upstreams ?? [];
-    ({ kubeconfigPath } = await lab.startKubeApi('node-1', cluster.objects, API_SERVER_PORT));
-    for (const node of lab.nodes) await lab.startAgent(node.name, { token: TOKEN, port: AGENT_PORT });
   });
 
   afterAll(async () => {
     if (lab) await lab.teardown();
   });
 
-  const diagnose = async (): Promise<JsonReport> =>
-    (await lab.runNetcheckJson<JsonReport>(CLIENT_POD, ['dns', '-n', 'shop'], { KUBECONFIG: kubeconfigPath, NETCHECK_AGENT_TOKEN: TOKEN, NETCHECK_AGENT_PORT: String(AGENT_PORT) }))
-      .report;
   const failing = (report: JsonReport) => report.findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => `${f.code}: ${f.detail}`);
   const upstreamFinding = (report: JsonReport) => report.findings.find((f) => f.code === 'coredns-upstream-failing');
 
@@ -49,7 +44,7 @@ describeNetlab('network lab: CoreDNS upstreams', () => {
   };
 
   it('both upstreams answer: nothing is flagged, and both were asked from CoreDNS node-1', async () => {
-    const report = await diagnose();
+    const report = await diagnoseDns(['dns', '-n', 'shop']);
     expect(failing(report)).toEqual([]);
     const found = upstreamFinding(report);
     expect(found?.status).toBe('pass');
@@ -61,7 +56,7 @@ describeNetlab('network lab: CoreDNS upstreams', () => {
     const [dead, alive] = upstreams as [LabUpstream, LabUpstream];
     await stop(dead);
     try {
-      const report = await diagnose();
+      const report = await diagnoseDns(['dns', '-n', 'shop']);
       const found = upstreamFinding(report);
       withContext(JSON.stringify(failing(report)), () => expect(found?.status).toBe('warn'));
       expect(found?.subjects).toContainEqual({ kind: 'ip', name: dead.ip });
@@ -78,7 +73,7 @@ describeNetlab('network lab: CoreDNS upstreams', () => {
   it('both upstreams dead: external names fail while kubernetes.default resolves, and both are named', async () => {
     for (const upstream of upstreams) await stop(upstream);
     try {
-      const report = await diagnose();
+      const report = await diagnoseDns(['dns', '-n', 'shop']);
       withContext(JSON.stringify(failing(report)), () => expect(report.rootCause?.code).toBe('coredns-upstream-failing'));
       expect(report.status).toBe('fail');
       for (const upstream of upstreams) expect(report.rootCause?.subjects).toContainEqual({ kind: 'ip', name: upstream.ip });
@@ -90,6 +85,6 @@ describeNetlab('network lab: CoreDNS upstreams', () => {
     } finally {
       for (const upstream of upstreams) await restart(upstream);
     }
-    expect(failing(await diagnose())).toEqual([]);
+    expect(failing(await diagnoseDns(['dns', '-n', 'shop']))).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ function namespaceLabels(ctx: PolicyContext, name: string): Labels {
 }
 
 /** A selector that does not parse matches nothing netcheck can vouch for: unknown. */
-function selects(text: string | undefined, labels: Labels): Match {
+export function calicoSelects(text: string | undefined, labels: Labels): Match {
   try {
     return calicoSelector(text)(labels);
   } catch (e) {
@@ -54,14 +54,14 @@ function entityMatches(policy: CalicoPolicyFact, entity: CalicoEntityFact | unde
   if (entity.selector !== undefined || entity.namespaceSelector !== undefined) {
     if (!isPodEnd(end)) checks.push(false);
     else {
-      if (entity.namespaceSelector !== undefined) checks.push(selects(entity.namespaceSelector, namespaceLabels(ctx, end.namespace)));
+      if (entity.namespaceSelector !== undefined) checks.push(calicoSelects(entity.namespaceSelector, namespaceLabels(ctx, end.namespace)));
       // A namespaced policy's selectors stay in its namespace unless a namespaceSelector widens them.
       else if (policy.namespace !== undefined) checks.push(end.namespace === policy.namespace);
-      if (entity.selector !== undefined) checks.push(selects(entity.selector, podLabels(end, ctx)));
+      if (entity.selector !== undefined) checks.push(calicoSelects(entity.selector, podLabels(end, ctx)));
     }
   }
   if (entity.notSelector !== undefined && isPodEnd(end)) {
-    const m = selects(entity.notSelector, podLabels(end, ctx));
+    const m = calicoSelects(entity.notSelector, podLabels(end, ctx));
     checks.push(typeof m === 'boolean' ? !m : m);
   }
   if (isDestination) {
@@ -134,8 +134,8 @@ export function fromCalicoPolicy(policy: CalicoPolicyFact): CommonPolicy {
       // preDNAT, doNotTrack and applyOnForward policies are for host endpoints, not pods.
       if (policy.hostOnly || !policy.types.includes(direction)) return false;
       if (policy.namespace !== undefined && policy.namespace !== pod.namespace) return false;
-      const checks: Match[] = [selects(policy.selector, podLabels(pod, ctx))];
-      if (policy.namespace === undefined && policy.namespaceSelector !== undefined) checks.push(selects(policy.namespaceSelector, namespaceLabels(ctx, pod.namespace)));
+      const checks: Match[] = [calicoSelects(policy.selector, podLabels(pod, ctx))];
+      if (policy.namespace === undefined && policy.namespaceSelector !== undefined) checks.push(calicoSelects(policy.namespaceSelector, namespaceLabels(ctx, pod.namespace)));
       return allOf(checks);
     },
     isolates: () => true,

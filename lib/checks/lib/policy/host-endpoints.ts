@@ -9,8 +9,7 @@ import {
   type PolicySystemsFact,
   type Protocol,
 } from '../../../model/index.js';
-import { calicoSelector, CalicoSelectorError } from './calico-selector.js';
-import { calicoKind } from './calico.js';
+import { calicoKind, calicoSelects } from './calico.js';
 import type { Match } from './types.js';
 
 // Calico host-endpoint policy, apart from the pod policy engine (evaluate.ts): a HostEndpoint
@@ -84,15 +83,6 @@ const protocolName = (p: string | number) => PROTOCOL_NUMBERS[String(p).toUpperC
 /** Calico's own default-tier order, as evaluate.ts orders tiers. */
 const DEFAULT_TIER_ORDER = 1_000_000;
 
-function selects(text: string | undefined, labels: Labels): Match {
-  try {
-    return calicoSelector(text)(labels);
-  } catch (e) {
-    if (e instanceof CalicoSelectorError) return { unknown: e.message };
-    throw e;
-  }
-}
-
 function and(matches: Match[]): Match {
   let unknown: Match | undefined;
   for (const m of matches) {
@@ -138,7 +128,7 @@ function selectingPolicies(flow: HostFlow, systems: PolicySystemsFact): CalicoPo
   const selected: CalicoPolicyFact[] = [];
   for (const policy of systems.calico) {
     if (policy.kind !== 'GlobalNetworkPolicy' || policy.namespaceSelector !== undefined || !policy.types.includes(flow.direction)) continue;
-    const m = selects(policy.selector, flow.hostEndpoint.labels);
+    const m = calicoSelects(policy.selector, flow.hostEndpoint.labels);
     if (typeof m === 'object') return { unknown: `unknown, because ${policy.name}'s selector cannot be evaluated: ${m.unknown}` };
     if (m) selected.push(policy);
   }
@@ -156,7 +146,7 @@ function entityMatches(entity: CalicoEntityFact | undefined, end: HostFlowEnd, p
   if (entity.nets?.length) checks.push(nets(entity.nets));
   if (entity.notNets?.length) checks.push(not(nets(entity.notNets)));
   const bySelector = (text: string): Match => {
-    if (end.labels) return selects(text, end.labels);
+    if (end.labels) return calicoSelects(text, end.labels);
     // An address no Calico endpoint owns never matches a selector; one netcheck cannot place might.
     return end.ip === undefined ? { unknown: `it matches Calico endpoints by selector and ${end.description} is not one netcheck knows` } : false;
   };
@@ -165,7 +155,7 @@ function entityMatches(entity: CalicoEntityFact | undefined, end: HostFlowEnd, p
   if (entity.namespaceSelector !== undefined) {
     checks.push(
       end.namespace !== undefined
-        ? selects(entity.namespaceSelector, { ...ctx.namespaceLabels(end.namespace), 'projectcalico.org/name': end.namespace })
+        ? calicoSelects(entity.namespaceSelector, { ...ctx.namespaceLabels(end.namespace), 'projectcalico.org/name': end.namespace })
         : { unknown: `it matches by namespaceSelector and ${end.description} is not a pod` },
     );
   }
