@@ -34,7 +34,7 @@ import {
   type PolicyIndex,
 } from './lib/policy/evaluate.js';
 import { editPolicyFix, policyApisLine, policyApisUnknown, policySubject } from './lib/policy/explain.js';
-import { policyContext, policyLabel, ruleLabel, type PolicyContext } from './lib/policy/types.js';
+import { policyContext, policyLabel, ruleLabel, type PodEnd, type PolicyContext } from './lib/policy/types.js';
 import { podSubject } from './lib/service.js';
 import { sharesPodsElseSubject } from './lib/subjects.js';
 import type { Check } from './types.js';
@@ -348,7 +348,15 @@ function policiesApplyingTo(facts: Facts, index: PolicyIndex, pod: PodFact): [la
   let found = byShape.get(shape);
   if (!found) {
     const ctx = selectionContext(facts.namespaces);
-    const end = podEndpoint(pod);
+    // What appliesTo and the index read of a pod: its namespace and labels (the description only
+    // if a message needs it), not the container ports and label text podEndpoint also builds.
+    const end: PodEnd = {
+      namespace: pod.namespace,
+      labels: pod.labels,
+      get description() {
+        return podEndpoint(pod).description;
+      },
+    };
     found = [];
     for (const policy of index.candidates(end)) {
       if (policy.appliesTo(end, 'Ingress', ctx) !== false) found.push([policyLabel(policy.ref), `${policyLabel(policy.ref)}${policy.placement ? ` (${policy.placement})` : ''}`]);
