@@ -148,16 +148,25 @@ function selectChecks(codes: readonly string[] | undefined): readonly Check[] {
  */
 export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}): Finding[] {
   const findings: Finding[] = [];
-  const ids = new Map<string, number>();
   // One check may emit several findings on the same subjects (one per failed request): the
-  // second and later get "#2", "#3", in the check's own stable order.
+  // second and later get "#2", "#3", in the check's own stable order. Counted only once an id
+  // repeats: a sweep runs this for 10k services, nearly all without a repeat.
+  const ids = new Set<string>();
+  let repeats: Map<string, number> | undefined;
   const push = (f: Finding) => {
-    const seen = (ids.get(f.id) ?? 0) + 1;
-    ids.set(f.id, seen);
-    findings.push(seen === 1 ? f : { ...f, id: `${f.id}#${seen}` });
+    if (!ids.has(f.id)) {
+      ids.add(f.id);
+      findings.push(f);
+      return;
+    }
+    repeats ??= new Map();
+    const seen = (repeats.get(f.id) ?? 1) + 1;
+    repeats.set(f.id, seen);
+    findings.push({ ...f, id: `${f.id}#${seen}` });
   };
+  const kind = facts.target.kind;
   for (const check of selectChecks(opts.codes)) {
-    if (!check.appliesTo.includes(facts.target.kind)) continue;
+    if (!check.appliesTo.includes(kind)) continue;
     try {
       for (const f of check.run(facts)) push(f);
     } catch (err) {

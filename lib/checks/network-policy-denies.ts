@@ -24,9 +24,17 @@ import {
   selectsPod,
 } from './lib/netpol.js';
 import { unreadable } from './lib/access.js';
-import { decideConnection, hasPolicySystems, policiesOf as compiledPolicies, type ConnectionVerdict, type DirectionVerdict } from './lib/policy/evaluate.js';
+import {
+  decideConnection,
+  hasPolicySystems,
+  policiesOf as compiledPolicies,
+  policySystemsOf,
+  type ConnectionVerdict,
+  type DirectionVerdict,
+  type PolicyIndex,
+} from './lib/policy/evaluate.js';
 import { editPolicyFix, policyApisLine, policyApisUnknown, policySubject } from './lib/policy/explain.js';
-import { policyLabel, ruleLabel } from './lib/policy/types.js';
+import { policyContext, policyLabel, ruleLabel, type PodEnd, type PolicyContext } from './lib/policy/types.js';
 import { podSubject } from './lib/service.js';
 import { sharesPodsElseSubject } from './lib/subjects.js';
 import type { Check } from './types.js';
@@ -310,27 +318,69 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
   return count === 0;
 }
 
+const selectionContexts = new WeakMap<Facts['namespaces'], PolicyContext>();
+
+/** What appliesTo reads (the namespaces' labels), one per namespace list: no per-service pod or node index. */
+function selectionContext(namespaces: Facts['namespaces']): PolicyContext {
+  let ctx = selectionContexts.get(namespaces);
+  if (!ctx) selectionContexts.set(namespaces, (ctx = policyContext(namespaces, NO_NODES, NO_PODS)));
+  return ctx;
+}
+const NO_NODES: Facts['nodes'] = [];
+const NO_PODS: PodFact[] = [];
+
+/** Per policy index, per namespace list: the policies applying to a namespace's pods of one label set. */
+const applyingByShape = new WeakMap<PolicyIndex, WeakMap<Facts['namespaces'], Map<string, [label: string, text: string][]>>>();
+
+/**
+ * The Calico, Cilium and admin policies that may apply at ingress to this pod, as (label, text)
+ * in the index's order. Which ones apply depends only on the pod's namespace and labels and on the
+ * namespaces' labels, so a sweep's services whose pods look alike share one answer rather than
+ * each building the policy context and weighing every candidate again.
+ */
+function policiesApplyingTo(facts: Facts, index: PolicyIndex, pod: PodFact): [label: string, text: string][] {
+  let byNamespaces = applyingByShape.get(index);
+  if (!byNamespaces) applyingByShape.set(index, (byNamespaces = new WeakMap()));
+  let byShape = byNamespaces.get(facts.namespaces);
+  if (!byShape) byNamespaces.set(facts.namespaces, (byShape = new Map()));
+  let shape = pod.namespace;
+  for (const k in pod.labels) shape += `\u0000${k}\u0001${pod.labels[k] as string}`;
+  let found = byShape.get(shape);
+  if (!found) {
+    const ctx = selectionContext(facts.namespaces);
+    // What appliesTo and the index read of a pod: its namespace and labels (the description only
+    // if a message needs it), not the container ports and label text podEndpoint also builds.
+    const end: PodEnd = {
+      namespace: pod.namespace,
+      labels: pod.labels,
+      get description() {
+        return podEndpoint(pod).description;
+      },
+    };
+    found = [];
+    for (const policy of index.candidates(end)) {
+      if (policy.appliesTo(end, 'Ingress', ctx) !== false) found.push([policyLabel(policy.ref), `${policyLabel(policy.ref)}${policy.placement ? ` (${policy.placement})` : ''}`]);
+    }
+    byShape.set(shape, found);
+  }
+  return found;
+}
+
 /**
  * Without a client to speak for, Calico, Cilium and admin policies that select the backend pods
  * cannot be judged (their rules name clients, ordered deny and pass included): say which ones
  * apply, never pass. Replicas share labels, so a few distinct label sets stand for the pods.
  */
 function beyondNetworkPolicy(facts: Facts, pods: PodFact[]): Finding | null {
-  const set = compiledPolicies(facts);
-  if (!hasPolicySystems(set)) return null;
+  const systems = policySystemsOf(facts);
+  if (!hasPolicySystems(systems)) return null;
   const shapes: PodFact[] = [];
   for (const pod of pods) {
     if (!shapes.some((kept) => sameLabels(kept.labels, pod.labels))) shapes.push(pod);
     if (shapes.length === 3) break;
   }
   const applying = new Map<string, string>();
-  for (const pod of shapes) {
-    const end = podEndpoint(pod);
-    for (const policy of set.beyond.candidates(end)) {
-      if (policy.appliesTo(end, 'Ingress', set.ctx) !== false)
-        applying.set(policyLabel(policy.ref), `${policyLabel(policy.ref)}${policy.placement ? ` (${policy.placement})` : ''}`);
-    }
-  }
+  for (const pod of shapes) for (const [label, text] of policiesApplyingTo(facts, systems.beyond, pod)) applying.set(label, text);
   if (applying.size === 0) return null;
   const list = [...applying.values()];
   return skipped(

@@ -137,6 +137,9 @@ export interface Finding {
 
 /** The stable part of an id: code and the sorted subject keys (not the title, which carries counts). */
 export function findingId(code: Code, subjects: readonly Subject[]): string {
+  // Most findings name no subject or one (a sweep makes ~100k of them): no set, no sort then.
+  if (subjects.length === 0) return code;
+  if (subjects.length === 1) return `${code}@${subjectKey(subjects[0] as Subject)}`;
   const keys = [...new Set(subjects.map(subjectKey))].sort();
   return keys.length ? `${code}@${keys.join(',')}` : code;
 }

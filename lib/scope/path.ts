@@ -40,47 +40,64 @@ export function backendPods(facts: ScopeFacts): PodFact[] {
 /** Facts are read-only while checks run; every node and policy check asks for the same pods. */
 const backendPodsCache = new WeakMap<ScopeFacts, PodFact[]>();
 
-/** A lookup whose map is built on the first call: most callers never need it. */
-function lazyIndex(pods: PodFact[], keyOf: (pod: PodFact) => string | undefined): (key: string) => PodFact | undefined {
-  let index: Map<string, PodFact> | undefined;
-  return (key) => {
-    if (!index) {
-      index = new Map();
-      for (const pod of pods) {
-        const k = keyOf(pod);
-        if (k !== undefined) index.set(k, pod);
+/** Every pod in `pods` of this namespace: a sweep's view holds one namespace's pods already, and needs no copy then. */
+function podsOfNamespace(pods: PodFact[], namespace: string): PodFact[] {
+  for (let i = 0; i < pods.length; i++) {
+    if ((pods[i] as PodFact).namespace !== namespace) return pods.filter((p) => p.namespace === namespace);
+  }
+  return pods;
+}
+
+/** The pod an endpoint names (by targetRef, else by address); the indexes are built on first need: a sweep asks for ~10 pods per service. */
+class PodLookup {
+  private byName: Map<string, PodFact> | undefined;
+  private byIP: Map<string, PodFact> | undefined;
+  constructor(private readonly pods: PodFact[]) {}
+
+  of(endpoint: EndpointSliceFact['endpoints'][number]): PodFact | undefined {
+    if (endpoint.targetRef?.kind === 'Pod') {
+      if (!this.byName) {
+        this.byName = new Map();
+        for (const pod of this.pods) this.byName.set(pod.name, pod);
       }
+      const pod = this.byName.get(endpoint.targetRef.name);
+      if (pod) return pod;
     }
-    return index.get(key);
-  };
+    // Endpoints nearly always name their pod; the IP index is for those that do not.
+    for (const address of endpoint.addresses) {
+      if (!this.byIP) {
+        this.byIP = new Map();
+        for (const pod of this.pods) if (pod.podIP) this.byIP.set(pod.podIP, pod);
+      }
+      const pod = this.byIP.get(address);
+      if (pod) return pod;
+    }
+    return undefined;
+  }
 }
 
 function findBackendPods(facts: ScopeFacts): PodFact[] {
   const service = targetService(facts);
   if (!service) return [];
-  const sameNamespace = (p: PodFact) => p.namespace === service.namespace;
-  // A sweep's view holds one namespace's pods already: no copy then.
-  const inNamespace = facts.pods.every(sameNamespace) ? facts.pods : facts.pods.filter(sameNamespace);
-  // Endpoints nearly always name their pod; the IP index is for those that do not.
-  const podNamed = lazyIndex(inNamespace, (p) => p.name);
-  const podAt = lazyIndex(inNamespace, (p) => p.podIP || undefined);
+  const inNamespace = podsOfNamespace(facts.pods, service.namespace);
+  const lookup = new PodLookup(inNamespace);
   const pods: PodFact[] = [];
   const seen = new Set<string>();
-  const add = (pod: PodFact) => {
-    if (seen.has(pod.name)) return;
-    seen.add(pod.name);
-    pods.push(pod);
-  };
   for (const slice of targetEndpointSlices(facts)) {
     for (const endpoint of slice.endpoints) {
-      let pod = endpoint.targetRef?.kind === 'Pod' ? podNamed(endpoint.targetRef.name) : undefined;
-      for (let i = 0; !pod && i < endpoint.addresses.length; i++) pod = podAt(endpoint.addresses[i] as string);
-      if (pod) add(pod);
+      const pod = lookup.of(endpoint);
+      if (pod && !seen.has(pod.name)) {
+        seen.add(pod.name);
+        pods.push(pod);
+      }
     }
   }
   if (service.selector) {
     for (const pod of inNamespace) {
-      if (matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp && !isTerminalPod(pod)) add(pod);
+      if (!seen.has(pod.name) && matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp && !isTerminalPod(pod)) {
+        seen.add(pod.name);
+        pods.push(pod);
+      }
     }
   }
   // Slices list replicas in name order as a rule: checking that is cheaper than sorting.

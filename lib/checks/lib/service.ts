@@ -35,8 +35,18 @@ export function missingServiceReason(facts: Facts): string {
 export function selectedPods(facts: Facts, svc: ServiceFact): PodFact[] {
   const selector = svc.selector;
   if (!selector) return [];
-  return facts.pods.filter((pod) => pod.namespace === svc.namespace && !isTerminalPod(pod) && matchesLabels(selector, pod.labels));
+  let bySvc = selections.get(facts);
+  if (!bySvc) selections.set(facts, (bySvc = new Map()));
+  let pods = bySvc.get(svc);
+  if (!pods) bySvc.set(svc, (pods = facts.pods.filter((pod) => pod.namespace === svc.namespace && !isTerminalPod(pod) && matchesLabels(selector, pod.labels))));
+  return pods;
 }
+
+/**
+ * Facts are read-only while checks run, and half a dozen service checks ask for the same selection
+ * (a sweep: 10k services): one filter per facts object and Service. Callers must not modify it.
+ */
+const selections = new WeakMap<Facts, Map<ServiceFact, PodFact[]>>();
 
 export function serviceSlices(facts: Facts, svc: ServiceFact): EndpointSliceFact[] {
   return facts.endpointSlices.filter((slice) => slice.namespace === svc.namespace && slice.serviceName === svc.name);

@@ -420,11 +420,20 @@ export function decideConnection(set: CompiledPolicies, connection: Connection):
 }
 
 /** Are there policies beyond NetworkPolicy to weigh? Without them the NetworkPolicy texts stay as they were. */
-export function hasPolicySystems(set: CompiledPolicies): boolean {
+export function hasPolicySystems(set: Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium'>): boolean {
   return set.admin.length + set.baseline.length + set.calico.length + set.cilium.length > 0;
 }
 
 const compiled = new WeakMap<object, CompiledPolicies>();
+
+/**
+ * The Calico, Cilium and admin policies alone (no NetworkPolicies, no context), shared by every
+ * facts object holding the same policySystems: a sweep asks this of 10k services, which need the
+ * per-service context (compilePolicies) only when some policy could apply.
+ */
+export function policySystemsOf(facts: Pick<Facts, 'policySystems'>): Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'beyond'> {
+  return compileExtended(facts.policySystems);
+}
 
 /** compilePolicies, once per facts object (a check run and its texts share it). */
 export function policiesOf(facts: Pick<Facts, 'networkPolicies' | 'policySystems' | 'namespaces' | 'nodes' | 'pods'>): CompiledPolicies {

@@ -44,7 +44,11 @@ export interface CommonPolicy {
   /** Calico tier and order (NetworkPolicies sit in tier default at order 1000, as Calico enforces them). */
   tier?: string;
   order?: number;
-  /** Does the policy apply to this pod in this direction? */
+  /**
+   * Does the policy apply to this pod in this direction? A matter of the pod's namespace and labels
+   * and the namespaces' labels only (ctx.namespaceLabels, ctx.labelsFor): callers may answer it
+   * once for pods that look alike, with a context holding no pods or nodes.
+   */
   appliesTo(pod: PodEnd, direction: Direction, ctx: PolicyContext): Match;
   /** Additive systems (NetworkPolicy, Cilium): does applying make the pod default-deny in that direction? */
   isolates(direction: Direction): boolean;
