@@ -8,6 +8,7 @@ import { kubeNamespaceLabels } from '../../lib/worker/access.js';
 import type { ReadScope } from '../../lib/model/index.js';
 import type { RbacGrant } from '../../lib/testkit/kube-api-server.js';
 import { extractHelm, grantsOfChart, type Helm } from '../support/chart.js';
+import { workerEngineDeps } from '../support/demo-engine.js';
 
 // Least privilege, measured: the worker's real code (every engine target, the state store, the
 // access policy's namespace lookup) runs against our Kubernetes API server, which logs every
@@ -63,19 +64,9 @@ beforeAll(async () => {
 
   demo = await startDemoCluster();
   demo.api.upsert({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: STATE.namespace, name: STATE.name }, data: {} });
-  const kc = loadKubeConfig({ kubeconfigPath: demo.kubeconfigPath });
-  engine = {
-    kc,
-    probes: {
-      enabled: true,
-      timeoutMs: 1000,
-      concurrency: 8,
-      clusterDomain: 'cluster.local',
-      dnsServer: demo.dnsServer,
-      source: { namespace: 'netcheck', description: 'the worker' },
-    },
-    agents: { port: demo.agents.port, token: demo.agents.token, timeoutMs: 2000 },
-  };
+  engine = workerEngineDeps(demo);
+  const kc = engine.kc;
+
   demo.api.requests.length = 0;
   for (const target of TARGETS) {
     await run(target as Parameters<typeof run>[0], engine);

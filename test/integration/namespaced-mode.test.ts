@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoCluster, type DemoCluster } from '../../lib/demo/cluster.js';
 import { run, type EngineDeps } from '../../lib/engine.js';
 import { createJob } from '../../lib/jobs/schema.js';
-import { loadKubeConfig } from '../../lib/kube/config.js';
 import type { ReadScope } from '../../lib/model/index.js';
 import { createSlackPoster } from '../../lib/post/slack.js';
 import { sweepToJson } from '../../lib/render/json.js';
@@ -16,6 +15,7 @@ import { runJob, type RunJobDeps } from '../../lib/worker/run-job.js';
 import { extractHelm, grantsOfChart, type Helm } from '../support/chart.js';
 import { isAnswered, textOf } from '../support/slack-messages.js';
 import { withContext } from '../support/with-context.js';
+import { workerEngineDeps } from '../support/demo-engine.js';
 
 // Namespaced mode end to end over real sockets: the chart is rendered by the real helm with
 // rbac.scope=namespaced, our API server enforces exactly the Roles it renders, and the unmodified
@@ -53,19 +53,8 @@ beforeAll(async () => {
   }
   const objects = await helm.render(VALUES);
   demo.api.setRbac(grantsOfChart(objects, { name: 'netcheck-worker', namespace: 'netcheck' }));
-  engine = {
-    kc: loadKubeConfig({ kubeconfigPath: demo.kubeconfigPath }),
-    probes: {
-      enabled: true,
-      timeoutMs: 1000,
-      concurrency: 8,
-      clusterDomain: 'cluster.local',
-      dnsServer: demo.dnsServer,
-      source: { namespace: 'netcheck', description: 'the worker' },
-    },
-    agents: { port: demo.agents.port, token: demo.agents.token, timeoutMs: 2000 },
-    readScope: SCOPE,
-  };
+  engine = { ...workerEngineDeps(demo), readScope: SCOPE };
+
   deps = {
     cluster: 'demo',
     engine,
