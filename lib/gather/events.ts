@@ -67,7 +67,8 @@ export function eventReadsFor(target: Target, scope?: ReadScope): EventRead[] {
       ];
     }
     case 'cluster':
-      return sweepEventReads(scope);
+      // A cluster gather reads its own (sweepEventReads, in gatherCluster): a sweep needs them before its first namespace.
+      return [];
   }
 }
 

@@ -262,8 +262,7 @@ export async function gatherObjects(kc: KubeConfig, target: Target, opts: Gather
   // Alongside the lists, not after them: the events are evidence, never an input the lists wait on.
   const scope = opts.readScope;
   if (scope) facts.readScope = scope;
-  // A cluster gather reads its own (gatherCluster): a sweep needs them before its first namespace.
-  const eventReads = target.kind === 'cluster' ? [] : eventReadsFor(target, scope);
+  const eventReads = eventReadsFor(target, scope);
   const events = eventReads.length ? gatherEvents(reader, eventReads) : undefined;
 
   switch (target.kind) {
