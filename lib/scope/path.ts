@@ -1,7 +1,7 @@
 // Which objects and nodes a target's data path crosses: the engine asks exactly these nodes'
 // agents, and the checks judge exactly these nodes, so none reads "unknown" for want of a question.
 // Pure functions of the gathered objects and the target; used before and after the gather.
-import { compareText, isClusterDnsPod, isTerminalPod, matchesLabels, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact } from '../model/index.js';
+import { compareText, isClusterDnsPod, isTerminalPod, podsSelectedBy, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact } from '../model/index.js';
 
 /** What scope planning reads: the API objects, the target, and the probe source when known. */
 export type ScopeFacts = Pick<Facts, 'target' | 'services' | 'pods' | 'endpointSlices' | 'nodes' | 'systemPods' | 'dns'> & {
@@ -76,11 +76,20 @@ class PodLookup {
   }
 }
 
+/** One lookup per pod list: a sweep's services of a namespace share theirs. */
+const podLookups = new WeakMap<PodFact[], PodLookup>();
+
+function lookupIn(pods: PodFact[]): PodLookup {
+  let lookup = podLookups.get(pods);
+  if (!lookup) podLookups.set(pods, (lookup = new PodLookup(pods)));
+  return lookup;
+}
+
 function findBackendPods(facts: ScopeFacts): PodFact[] {
   const service = targetService(facts);
   if (!service) return [];
   const inNamespace = podsOfNamespace(facts.pods, service.namespace);
-  const lookup = new PodLookup(inNamespace);
+  const lookup = lookupIn(inNamespace);
   const pods: PodFact[] = [];
   const seen = new Set<string>();
   for (const slice of targetEndpointSlices(facts)) {
@@ -93,8 +102,8 @@ function findBackendPods(facts: ScopeFacts): PodFact[] {
     }
   }
   if (service.selector) {
-    for (const pod of inNamespace) {
-      if (!seen.has(pod.name) && matchesLabels(service.selector, pod.labels) && !pod.deletionTimestamp && !isTerminalPod(pod)) {
+    for (const pod of podsSelectedBy(inNamespace, service.namespace, service.selector)) {
+      if (!seen.has(pod.name) && !pod.deletionTimestamp && !isTerminalPod(pod)) {
         seen.add(pod.name);
         pods.push(pod);
       }

@@ -15,7 +15,9 @@ import { withNamespacedPolicies } from '../checks/lib/policy/evaluate.js';
 import { mapWithConcurrency } from '../concurrency.js';
 import {
   compareText,
+  inClusterServiceName,
   isSystemNamespace,
+  podsSelectedBy,
   reportStatus,
   type DnsProbeFact,
   type EndpointSliceFact,
@@ -122,46 +124,6 @@ class ClusterIndex {
   }
 }
 
-/** One namespace's pods, indexed by label; dropped once the namespace's services are checked. */
-class NamespacePods {
-  /** label key → label value → pods carrying that label. */
-  private readonly byLabel = new Map<string, Map<string, PodFact[]>>();
-
-  /** Only the label keys some selector uses are indexed (usually just "app", not the pod-template-hash). */
-  constructor(
-    readonly all: PodFact[],
-    services: ServiceFact[],
-  ) {
-    for (const service of services) for (const k in service.selector) if (!this.byLabel.has(k)) this.byLabel.set(k, new Map());
-    // Nested maps rather than "key=value" strings: no string is built per label of 100k pods.
-    for (const pod of all) {
-      for (const k in pod.labels) {
-        const byValue = this.byLabel.get(k);
-        if (!byValue) continue;
-        const v = pod.labels[k] as string;
-        const list = byValue.get(v);
-        if (list) list.push(pod);
-        else byValue.set(v, [pod]);
-      }
-    }
-  }
-
-  /** Pods a Service selector matches: the rarest label's pods, filtered by the rest. */
-  selected(selector: Record<string, string>): PodFact[] {
-    let smallest: PodFact[] | undefined;
-    for (const k in selector) {
-      const list = this.byLabel.get(k)?.get(selector[k] as string);
-      if (!list) return NONE;
-      if (!smallest || list.length < smallest.length) smallest = list;
-    }
-    if (!smallest) return NONE;
-    return smallest.filter((pod) => {
-      for (const k in selector) if (pod.labels[k] !== selector[k]) return false;
-      return true;
-    });
-  }
-}
-
 const NO_PROBES: Facts['probes'] = { enabled: false, skipReason: 'the cluster sweep reads the API only; run netcheck on one service to probe it', tcp: [], dns: [] };
 
 /**
@@ -193,10 +155,11 @@ class ServiceView implements Facts {
     private readonly service: ServiceFact,
     objects: ObjectFacts,
     private readonly index: ClusterIndex,
-    namespacePods: NamespacePods,
+    namespacePods: PodFact[],
     options: SweepOptions,
+    private readonly servicesRead: (namespace: string) => boolean,
   ) {
-    const selected = service.selector ? namespacePods.selected(service.selector) : NONE;
+    const selected = service.selector ? podsSelectedBy(namespacePods, service.namespace, service.selector) : NONE;
     const slices = index.slicesByService.get(`${service.namespace}/${service.name}`) ?? NONE;
     let endpoints = 0;
     for (const slice of slices) endpoints += slice.endpoints.length;
@@ -204,9 +167,10 @@ class ServiceView implements Facts {
     this.target = { kind: 'svc', name: service.name, namespace: service.namespace, cluster: options.cluster };
     this.collectedAt = options.startedAt;
     this.services = index.servicesByNamespace.get(service.namespace) ?? NONE;
-    // The service checks look at pods through the selector; only "selector matches no pods"
-    // looks further (the namespace's pods, for a did-you-mean), and only when nothing matched.
-    this.pods = selected.length ? selected : namespacePods.all;
+    // The namespace's pods, as a single diagnosis lists them: a policy may admit pods no selector
+    // of this Service picks, and "selector matches no pods" looks for the nearest labels. Lookups
+    // by selector go through a label index of this list (podsSelectedBy), not a scan per Service.
+    this.pods = namespacePods;
     this.endpointSlices = slices;
     this.nodes = objects.nodes;
     this.networkPolicies = index.policiesByNamespace.get(service.namespace) ?? NONE;
@@ -224,6 +188,17 @@ class ServiceView implements Facts {
    * Only "service not found" reads this, and in a sweep every Service is found: computing it on
    * demand spares 10k filters over the ~200 same-named Services of a templated cluster.
    */
+  /**
+   * An ExternalName's in-cluster target, looked up as a single diagnosis does: from the services
+   * the sweep read, but only in a namespace it read them in and the channel may see; elsewhere it
+   * stays unknown (never "does not exist", never a hint that it does).
+   */
+  get referencedServices(): ServiceFact[] | undefined {
+    const referenced = this.service.type === 'ExternalName' ? inClusterServiceName(this.service.externalName) : undefined;
+    if (!referenced || !this.servicesRead(referenced.namespace)) return undefined;
+    return (this.index.servicesByNamespace.get(referenced.namespace) ?? NONE).filter((s) => s.name === referenced.name);
+  }
+
   get sameNameElsewhere(): ServiceFact[] {
     return (this.index.servicesByName.get(this.service.name) ?? NONE).filter((s) => s.namespace !== this.service.namespace);
   }
@@ -333,6 +308,12 @@ export class ClusterSweep implements NamespaceSink {
   /** The events the cluster-level checks see: all of them, or those of the namespaces in scope and the nodes'. */
   private clusterEvents: EventsFact | undefined;
 
+  /** Namespaces whose Services the sweep read and the channel may see. */
+  private readonly servicesRead = (namespace: string): boolean => {
+    const scope = this.objects?.readScope;
+    return !this.hidden(namespace) && (!scope || scope.namespaces.includes(namespace));
+  };
+
   /** A namespace outside the channel's scope: its pods are passed over and it is never reported. */
   private hidden: (namespace: string) => boolean = () => false;
   private shownNamespaces: number | undefined;
@@ -346,9 +327,8 @@ export class ClusterSweep implements NamespaceSink {
     this.outcomes.set(namespace, outcome);
     const services = index.servicesByNamespace.get(namespace);
     if (!services) return;
-    const indexed = new NamespacePods(pods, services);
     for (const service of services) {
-      const facts = new ServiceView(service, objects, index, indexed, options);
+      const facts = new ServiceView(service, objects, index, pods, options, this.servicesRead);
       const findings = runChecks(facts, { codes: SERVICE_CODES });
       // Most services are fine: the verdict's causal ordering is only worth building for the rest.
       const status = reportStatus(findings);

@@ -12,7 +12,7 @@ import { withContext } from '../support/with-context.js';
 import { explains, runChecks } from '../../lib/checks/index.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import type { Facts, Report, ServiceResult, SweepReport } from '../../lib/model/index.js';
-import { ClusterSweep, probeFlagged, type ServiceKey } from '../../lib/summary/sweep.js';
+import { ClusterSweep, probeFlagged, SERVICE_CODES, type ServiceKey } from '../../lib/summary/sweep.js';
 import { buildReport } from '../../lib/verdict/verdict.js';
 import { loadScenario, type Scenario } from '../scenarios/load.js';
 
@@ -24,6 +24,7 @@ const scenarios = readdirSync(dir)
   .filter((s) => s.facts.target.kind === 'svc');
 
 const PROBE_LIMIT = 20;
+const PROBLEM_STATUSES = ['fail', 'warn', 'error'];
 
 /** What `netcheck svc` decides from these facts (the engine's diagnose() after its gather). */
 function singleDiagnosis(facts: Facts): Report {
@@ -89,6 +90,21 @@ describe('sweep and single diagnosis agree on every service fixture', () => {
       expect(report.verification).toEqual({ probed: 0, limit: 0, reason: expect.stringMatching(/not probed/) });
       countsAddUp(report);
     });
+
+    if (!scenario.facts.probes.enabled) {
+      // Nothing was probed either way: the sweep's API checks see what the single diagnosis's see,
+      // so each problem one reports the other reports too (a sweep sees the namespace's pods, the
+      // policies and events as a single diagnosis does, not a cut of them).
+      it(`${scenario.file}: an unprobed fixture's API problems are the single diagnosis's`, () => {
+        const problemsOf = (findings: readonly { code: string; status: string }[]) =>
+          findings
+            .filter((f) => (SERVICE_CODES as readonly string[]).includes(f.code) && PROBLEM_STATUSES.includes(f.status))
+            .map((f) => `${f.code}: ${f.status}`)
+            .sort();
+        const sweepEntry = entryOf(apiSweep(scenario.facts, 0).report, key);
+        expect(problemsOf(sweepEntry?.findings ?? [])).toEqual(problemsOf(singleDiagnosis(scenario.facts).findings));
+      });
+    }
 
     it(`${scenario.file}: with probes the flagged service gets the single diagnosis's status, root cause and subjects`, async () => {
       const single = singleDiagnosis(scenario.facts);

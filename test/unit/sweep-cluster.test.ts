@@ -285,6 +285,30 @@ describe('sweepCluster', () => {
       expect(searchIn(report, 'shop')?.rootCause?.code).not.toBe('pod-network-setup-failed');
     });
 
+    it("judges an ExternalName's in-cluster target from the services it read, and not in a namespace the channel may not see", () => {
+      const ledger = serviceObject({ namespace: 'shop', name: 'ledger-books', type: 'ExternalName', externalName: 'ledger-db.web.svc.cluster.local' });
+      const ledgerIn = (report: ReturnType<typeof sweepCluster>) => report.problems.find((p) => p.namespace === 'shop' && p.name === 'ledger-books');
+      const externalName = (report: ReturnType<typeof sweepCluster>) => ledgerIn(report)?.findings.find((f) => f.code === 'externalname-unresolvable');
+
+      const missing = sweepCluster(objectFacts([...shop(), ledger]), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      expect(ledgerIn(missing)?.rootCause?.code).toBe('externalname-unresolvable');
+      expect(externalName(missing)?.title).toContain('web/ledger-db, which does not exist');
+
+      const target = serviceObject({ namespace: 'web', name: 'ledger-db', clusterIP: '10.96.9.9', selector: { app: 'ledger-db' }, ports: [{ port: 5432 }] });
+      const present = sweepCluster(objectFacts([...shop(), ledger, target]), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      expect(externalName(present)).toBeUndefined();
+
+      // Hidden from the channel: neither "does not exist" nor a hint that it does.
+      const hidden = sweepCluster(objectFacts([...shop(), ledger]), {
+        cluster: 'demo',
+        nodeAgents: healthyAgents,
+        startedAt: STARTED_AT,
+        visible: (namespace) => namespace !== 'web',
+      });
+      expect(externalName(hidden)).toBeUndefined();
+      expect(JSON.stringify(hidden)).not.toContain('does not exist');
+    });
+
     it("keeps another namespace's events from a channel that may not see it", () => {
       const objects = [...shop(), ...stuckSearch('shop'), ...stuckSearch('web')];
       const facts = { ...objectFacts(objects), events: { items: [...sandboxEvents('shop'), ...sandboxEvents('web')] } };

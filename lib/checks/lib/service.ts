@@ -3,7 +3,7 @@
 import { targetService } from '../../scope/path.js';
 import {
   isTerminalPod,
-  matchesLabels,
+  podsSelectedBy,
   targetLabel,
   type AccessErrorFact,
   type EndpointSliceFact,
@@ -38,7 +38,7 @@ export function selectedPods(facts: Facts, svc: ServiceFact): PodFact[] {
   let bySvc = selections.get(facts);
   if (!bySvc) selections.set(facts, (bySvc = new Map()));
   let pods = bySvc.get(svc);
-  if (!pods) bySvc.set(svc, (pods = facts.pods.filter((pod) => pod.namespace === svc.namespace && !isTerminalPod(pod) && matchesLabels(selector, pod.labels))));
+  if (!pods) bySvc.set(svc, (pods = podsSelectedBy(facts.pods, svc.namespace, selector).filter((pod) => !isTerminalPod(pod))));
   return pods;
 }
 
