@@ -148,38 +148,39 @@ function selectChecks(codes: readonly string[] | undefined): readonly Check[] {
  */
 export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}): Finding[] {
   const findings: Finding[] = [];
-  // One check may emit several findings on the same subjects (one per failed request): the
-  // second and later get "#2", "#3", in the check's own stable order. Counted only once an id
-  // repeats: a sweep runs this for 10k services, nearly all without a repeat.
-  const ids = new Set<string>();
-  let repeats: Map<string, number> | undefined;
-  const push = (f: Finding) => {
-    if (!ids.has(f.id)) {
-      ids.add(f.id);
-      findings.push(f);
-      return;
-    }
-    repeats ??= new Map();
-    const seen = (repeats.get(f.id) ?? 1) + 1;
-    repeats.set(f.id, seen);
-    findings.push({ ...f, id: `${f.id}#${seen}` });
-  };
   const kind = facts.target.kind;
   for (const check of selectChecks(opts.codes)) {
     if (!check.appliesTo.includes(kind)) continue;
+    let out: Finding[];
     try {
-      for (const f of check.run(facts)) push(f);
+      out = check.run(facts);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      push(
+      out = [
         finding(check, {
           status: 'error',
           title: `Check ${check.code} crashed`,
           detail: `the check threw: ${message}`,
           remediation: 'report this as a netcheck bug with the facts (--json) attached',
         }),
-      );
+      ];
     }
+    if (out.length === 1) findings.push(out[0] as Finding);
+    else pushNumbered(findings, out);
   }
   return findings;
+}
+
+/**
+ * One check may emit several findings on the same subjects (one per failed request): the second
+ * and later get "#2", "#3", in the check's own stable order. An id starts with its check's code,
+ * so only one check's own findings can repeat: a sweep's 250k single findings need no set.
+ */
+function pushNumbered(findings: Finding[], out: Finding[]): void {
+  const seen = new Map<string, number>();
+  for (const f of out) {
+    const count = (seen.get(f.id) ?? 0) + 1;
+    seen.set(f.id, count);
+    findings.push(count === 1 ? f : { ...f, id: `${f.id}#${count}` });
+  }
 }

@@ -29,6 +29,8 @@ describe('scenarios', () => {
       withContext(overview, () => expect(report.status).toBe(want.status));
       withContext(overview, () => expect(report.rootCause?.code ?? null).toBe(want.rootCause));
       withContext('no check crashed', () => expect(findings.filter((f) => f.status === 'error' && /^Check \S+ crashed$/.test(f.title))).toEqual([]));
+      // A check naming the same subjects twice numbers the repeats ("#2"): every id is the report's only one.
+      withContext('finding ids are unique', () => expect(new Set(findings.map((f) => f.id)).size).toBe(findings.length));
 
       for (const subject of want.rootCauseSubjects ?? []) {
         // Subjects may carry more than the fixture names (a pod's IP and node): match what it names.
