@@ -89,6 +89,8 @@ const analyses = new WeakMap<Facts, Analysis | null>();
 
 /** Memoised per facts object: run() and the denial text both need it. */
 function analyse(facts: Facts): Analysis | null {
+  // Without a probe source (every Service of a sweep) there is nothing to analyse or remember.
+  if (!facts.probes.source) return null;
   if (analyses.has(facts)) return analyses.get(facts) ?? null;
   const service = targetService(facts);
   const source = probingSource(facts);

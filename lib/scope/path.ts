@@ -40,12 +40,25 @@ export function backendPods(facts: ScopeFacts): PodFact[] {
 /** Facts are read-only while checks run; every node and policy check asks for the same pods. */
 const backendPodsCache = new WeakMap<ScopeFacts, PodFact[]>();
 
+/** Per pod list, its pods by namespace: a sweep's 50 services of a namespace share one list. */
+const podsByNamespace = new WeakMap<PodFact[], Map<string, PodFact[]>>();
+
 /** Every pod in `pods` of this namespace: a sweep's view holds one namespace's pods already, and needs no copy then. */
 function podsOfNamespace(pods: PodFact[], namespace: string): PodFact[] {
-  for (let i = 0; i < pods.length; i++) {
-    if ((pods[i] as PodFact).namespace !== namespace) return pods.filter((p) => p.namespace === namespace);
+  let byNamespace = podsByNamespace.get(pods);
+  if (!byNamespace) podsByNamespace.set(pods, (byNamespace = new Map()));
+  let found = byNamespace.get(namespace);
+  if (!found) {
+    found = pods;
+    for (let i = 0; i < pods.length; i++) {
+      if ((pods[i] as PodFact).namespace !== namespace) {
+        found = pods.filter((p) => p.namespace === namespace);
+        break;
+      }
+    }
+    byNamespace.set(namespace, found);
   }
-  return pods;
+  return found;
 }
 
 /** The pod an endpoint names (by targetRef, else by address); the indexes are built on first need: a sweep asks for ~10 pods per service. */
