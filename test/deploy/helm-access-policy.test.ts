@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { extractHelm, type Helm } from '../support/chart.js';
+import { describe, expect, it } from '@jest/globals';
+import { helmForFile } from '../support/chart.js';
 import { stringify } from 'yaml';
 import { accessPolicySchema, OPEN_POLICY, type AccessPolicyInput } from '../../lib/access/policy.js';
 import { accessPolicyFrom, ConfigError } from '../../lib/config.js';
@@ -29,14 +29,7 @@ const POLICY: AccessPolicyInput = {
 };
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let helm: Helm;
-
-beforeAll(async () => {
-  helm = await extractHelm();
-}, 90_000);
-afterAll(async () => {
-  if (helm) await helm.close();
-});
+const helm = helmForFile();
 
 /** helm template with REQUIRED as a values file, and the policy text (if any) through --set-file. */
 async function render(policyText?: string): Promise<Json[]> {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { loadWorkerConfig } from '../../lib/config.js';
-import { extractHelm, grantsOfChart, type Helm } from '../support/chart.js';
+import { grantsOfChart, helmForFile } from '../support/chart.js';
 import { validateManifest } from './k8s-schema.js';
 import { withContext } from '../support/with-context.js';
 
@@ -13,13 +13,7 @@ const REQUIRED = ['clusterName=prod', 'aws.region=eu-west-1', 'aws.queueUrl=http
 const NAMESPACED = [...REQUIRED, 'rbac.scope=namespaced', 'rbac.namespaces={shop,web}'];
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let helm: Helm;
-beforeAll(async () => {
-  helm = await extractHelm();
-}, 90_000);
-afterAll(async () => {
-  await helm?.close();
-});
+const helm = helmForFile();
 
 async function renderError(values: string[]): Promise<string> {
   return helm.render(values).then(

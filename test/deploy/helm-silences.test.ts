@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { extractHelm, type Helm } from '../support/chart.js';
+import { describe, expect, it } from '@jest/globals';
+import { helmForFile } from '../support/chart.js';
 import { withContext } from '../support/with-context.js';
 import { stringify } from 'yaml';
 import { parseSilenceFile } from '../../lib/silences/file.js';
@@ -15,14 +15,7 @@ const REQUIRED = {
 };
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let helm: Helm;
-
-beforeAll(async () => {
-  helm = await extractHelm();
-}, 90_000);
-afterAll(async () => {
-  if (helm) await helm.close();
-});
+const helm = helmForFile();
 
 async function render(values: Json): Promise<Json[]> {
   return helm.template(['-f', await helm.file('.yaml', stringify(values))]);

@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CHART, extractHelm, type Helm } from '../support/chart.js';
+import { describe, expect, it } from '@jest/globals';
+import { CHART, helmForFile } from '../support/chart.js';
 import { validateManifest } from './k8s-schema.js';
 import { loadWorkerConfig } from '../../lib/config.js';
 import { withContext } from '../support/with-context.js';
@@ -22,7 +22,7 @@ const REQUIRED = {
 const READ_VERBS = ['get', 'list'];
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-let helm: Helm;
+const helm = helmForFile();
 
 function setArgs(values: Record<string, string>): string[] {
   // --set, not --set-string: numbers must reach values.schema.json as numbers, as from a values file.
@@ -43,14 +43,6 @@ async function renderError(values: Record<string, string>): Promise<string> {
 }
 
 const find = (objects: Json[], kind: string, nameSuffix = '') => objects.find((object) => object.kind === kind && String(object.metadata.name).endsWith(nameSuffix));
-
-beforeAll(async () => {
-  helm = await extractHelm();
-}, 90_000);
-
-afterAll(async () => {
-  if (helm) await helm.close();
-});
 
 describe('helm chart', () => {
   it('passes helm lint', async () => {

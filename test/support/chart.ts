@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import type { RbacGrant } from '../../lib/testkit/kube-api-server.js';
 
@@ -57,6 +58,30 @@ export async function extractHelm(): Promise<Helm> {
       return path;
     },
     close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * One helm for a whole test file: extracted before its first test and removed after its last (the
+ * hooks are registered here). Its methods may be called from the tests and their helpers.
+ */
+export function helmForFile(): Omit<Helm, 'close'> {
+  let helm: Helm | undefined;
+  beforeAll(async () => {
+    helm = await extractHelm();
+  }, 90_000);
+  afterAll(async () => {
+    await helm?.close();
+  });
+  const extracted = (): Helm => {
+    if (!helm) throw new Error('helm is extracted in beforeAll: call it from a test');
+    return helm;
+  };
+  return {
+    render: (values, namespace) => extracted().render(values, namespace),
+    template: (args, namespace) => extracted().template(args, namespace),
+    run: (args) => extracted().run(args),
+    file: (suffix, text) => extracted().file(suffix, text),
   };
 }
 
