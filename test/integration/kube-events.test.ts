@@ -10,7 +10,8 @@ import { loadKubeConfig } from '../../lib/kube/config.js';
 import { startKubeApiServer, type KubeApiServerHandle } from '../../lib/testkit/kube-api-server.js';
 import { run } from '../../lib/engine.js';
 import { ClusterSweep } from '../../lib/summary/sweep.js';
-import { eventObject, namespaceObject, podObject, serviceObject } from '../../lib/testkit/kube-objects.js';
+import { eventObject, namespaceObject } from '../../lib/testkit/kube-objects.js';
+import { stuckSearch, stuckSearchEvents } from '../support/stuck-search.js';
 
 const sandboxMessage =
   'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4c1e": plugin type="aws-cni" failed (add): add cmd: failed to assign an IP address to container';
@@ -166,29 +167,7 @@ describe('gathering events', () => {
 
   describe('in a sweep', () => {
     // A Service whose pods wait for their sandbox: the events say why, and only they do.
-    const stuckIn = (namespace: string, clusterIP: string) => [
-      serviceObject({ namespace, name: 'search', clusterIP, selector: { app: 'search' }, ports: [{ port: 9200 }] }),
-      ...[0, 1].map((i) =>
-        podObject({
-          namespace,
-          name: `search-7b9d-${i}`,
-          labels: { app: 'search' },
-          nodeName: 'node-2',
-          podIP: '',
-          pending: true,
-          containers: [{ name: 'search', image: 'search:1', ports: [{ containerPort: 9200 }] }],
-        }),
-      ),
-      ...[0, 1].map((i) =>
-        eventObject({
-          namespace,
-          name: `search-7b9d-${i}.1`,
-          involvedObject: { kind: 'Pod', name: `search-7b9d-${i}`, namespace },
-          reason: 'FailedCreatePodSandBox',
-          message: sandboxMessage,
-        }),
-      ),
-    ];
+    const stuckIn = (namespace: string, clusterIP: string) => [...stuckSearch(namespace, clusterIP), ...stuckSearchEvents(namespace, sandboxMessage)];
     const stuck = stuckIn('shop', '127.250.3.30');
     beforeAll(() => stuck.forEach((o) => server.upsert(o)));
     afterAll(() => stuck.forEach((o) => server.remove(o.kind, o.metadata.namespace ?? '', o.metadata.name)));

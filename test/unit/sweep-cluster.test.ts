@@ -18,6 +18,7 @@ import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
 import { eventObject, namespaceObject, nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
 import { toEventFact } from '../../lib/gather/events.js';
 import { loadScenario } from '../scenarios/load.js';
+import { stuckSearch, stuckSearchEvents } from '../support/stuck-search.js';
 
 const scenarioDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 
@@ -192,42 +193,19 @@ describe('sweepCluster', () => {
     const sandboxMessage =
       'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "9f2": plugin type="flannel" failed (add): failed to allocate for range 0: no IP addresses available in range set';
     /** A "search" service in `namespace` whose two pods wait for their sandbox on node-2. */
-    const stuckSearch = (namespace: string): KubeObject[] => [
+    const stuckSearchIn = (namespace: string): KubeObject[] => [
       ...(namespace === 'shop' ? [] : [namespaceObject(namespace, { team: namespace })]),
-      serviceObject({ namespace, name: 'search', clusterIP: namespace === 'shop' ? '127.250.3.30' : '127.250.3.31', selector: { app: 'search' }, ports: [{ port: 9200 }] }),
-      ...[0, 1].map((i) =>
-        podObject({
-          namespace,
-          name: `search-7b9d-${i}`,
-          labels: { app: 'search' },
-          nodeName: 'node-2',
-          podIP: '',
-          pending: true,
-          containers: [{ name: 'search', image: 'search:1', ports: [{ containerPort: 9200 }] }],
-        }),
-      ),
+      ...stuckSearch(namespace, namespace === 'shop' ? '127.250.3.30' : '127.250.3.31'),
     ];
-    const sandboxEvents = (namespace: string): EventsFact['items'] =>
-      [0, 1].map((i) =>
-        toEventFact(
-          eventObject({
-            namespace,
-            name: `search-7b9d-${i}.1`,
-            involvedObject: { kind: 'Pod', name: `search-7b9d-${i}`, namespace },
-            reason: 'FailedCreatePodSandBox',
-            message: sandboxMessage,
-            count: 4,
-          }) as RawObject,
-        ),
-      );
+    const sandboxEvents = (namespace: string): EventsFact['items'] => stuckSearchEvents(namespace, sandboxMessage, 4).map((e) => toEventFact(e as RawObject));
     const searchIn = (report: ReturnType<typeof sweepCluster>, namespace: string) => report.problems.find((p) => p.namespace === namespace && p.name === 'search');
 
     it('names the pod network failure of pods waiting for their sandbox, where without events it could only say unknown', () => {
-      const without = sweepCluster(objectFacts([...shop(), ...stuckSearch('shop')]), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
+      const without = sweepCluster(objectFacts([...shop(), ...stuckSearchIn('shop')]), { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
       // Without events the check can only say unknown, which is no problem: the sweep blames a symptom.
       expect(searchIn(without, 'shop')?.rootCause?.code).not.toBe('pod-network-setup-failed');
 
-      const facts = { ...objectFacts([...shop(), ...stuckSearch('shop')]), events: { items: sandboxEvents('shop') } };
+      const facts = { ...objectFacts([...shop(), ...stuckSearchIn('shop')]), events: { items: sandboxEvents('shop') } };
       const report = sweepCluster(facts, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
       const search = searchIn(report, 'shop');
       expect(search).toMatchObject({ status: 'fail', rootCause: { code: 'pod-network-setup-failed' } });
@@ -272,7 +250,7 @@ describe('sweepCluster', () => {
 
     it('says unknown for waiting pods when the events could not be read', () => {
       const facts = {
-        ...objectFacts([...shop(), ...stuckSearch('shop')]),
+        ...objectFacts([...shop(), ...stuckSearchIn('shop')]),
         events: { items: [], unknown: 'unknown, because listing events failed (403: events is forbidden)' },
         accessErrors: [{ verb: 'list' as const, resource: 'events', status: 403, message: 'events is forbidden' }],
       };
@@ -310,7 +288,7 @@ describe('sweepCluster', () => {
     });
 
     it("keeps another namespace's events from a channel that may not see it", () => {
-      const objects = [...shop(), ...stuckSearch('shop'), ...stuckSearch('web')];
+      const objects = [...shop(), ...stuckSearchIn('shop'), ...stuckSearchIn('web')];
       const facts = { ...objectFacts(objects), events: { items: [...sandboxEvents('shop'), ...sandboxEvents('web')] } };
       const all = sweepCluster(facts, { cluster: 'demo', nodeAgents: healthyAgents, startedAt: STARTED_AT });
       expect(searchIn(all, 'web')?.rootCause?.code).toBe('pod-network-setup-failed');
