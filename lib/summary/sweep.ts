@@ -185,10 +185,6 @@ class ServiceView implements Facts {
   }
 
   /**
-   * Only "service not found" reads this, and in a sweep every Service is found: computing it on
-   * demand spares 10k filters over the ~200 same-named Services of a templated cluster.
-   */
-  /**
    * An ExternalName's in-cluster target, looked up as a single diagnosis does: from the services
    * the sweep read, but only in a namespace it read them in and the channel may see; elsewhere it
    * stays unknown (never "does not exist", never a hint that it does).
@@ -199,6 +195,10 @@ class ServiceView implements Facts {
     return (this.index.servicesByNamespace.get(referenced.namespace) ?? NONE).filter((s) => s.name === referenced.name);
   }
 
+  /**
+   * Only "service not found" reads this, and in a sweep every Service is found: computing it on
+   * demand spares 10k filters over the ~200 same-named Services of a templated cluster.
+   */
   get sameNameElsewhere(): ServiceFact[] {
     return (this.index.servicesByName.get(this.service.name) ?? NONE).filter((s) => s.namespace !== this.service.namespace);
   }
