@@ -392,8 +392,20 @@ function beyondNetworkPolicy(facts: Facts, pods: PodFact[]): Finding | null {
 }
 
 function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], ingressPolicies: Facts['networkPolicies']): Finding {
-  const beyond = beyondNetworkPolicy(facts, pods);
-  if (beyond) return beyond;
+  const byNetworkPolicies = networkPoliciesWithoutSource(facts, service, pods, ingressPolicies);
+  // Weighing the other systems' policies only ever turns this into "unknown". A sweep keeps
+  // problems only, so for a NetworkPolicy answer that is none it would change nothing it reports:
+  // most of a sweep's policy work, spared (the pass it did not weigh becomes a skip).
+  if (facts.keeps === 'problems') {
+    if (byNetworkPolicies.status === 'skip') return byNetworkPolicies;
+    if (byNetworkPolicies.status === 'pass')
+      return skipped(check, `not weighed beyond NetworkPolicy: a sweep keeps problems only, and the NetworkPolicies raise none for ${service.namespace}/${service.name}.`);
+  }
+  return beyondNetworkPolicy(facts, pods) ?? byNetworkPolicies;
+}
+
+/** What the namespace's NetworkPolicies alone say of the backend pods, for the clients inside the cluster. */
+function networkPoliciesWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], ingressPolicies: Facts['networkPolicies']): Finding {
   if (ingressPolicies.length === 0) {
     return finding(check, { status: 'pass', detail: `No ingress NetworkPolicy selects the pods of ${service.namespace}/${service.name}: they accept traffic from anywhere.` });
   }

@@ -517,4 +517,10 @@ export interface Facts {
   apiRequests?: number;
   /** Namespaced mode: the only namespaces netcheck could read. Absent: it reads cluster-wide. */
   readScope?: ReadScope;
+  /**
+   * What the caller keeps of the findings. `problems` (a sweep's per-Service view): only fail, warn
+   * and error reach anyone, so a check may spare work that would only word a pass or a skip, and
+   * answers with a skip then, never a pass it did not weigh. Absent: every finding is reported.
+   */
+  keeps?: 'problems';
 }

@@ -148,6 +148,8 @@ class ServiceView implements Facts {
   readonly events: EventsFact | undefined;
   readonly nodeAgents: NodeAgentFact[] = NONE;
   readonly accessErrors: Facts['accessErrors'];
+  /** The sweep reports only the problems of a Service: its passes and skips are dropped unread. */
+  readonly keeps = 'problems';
   /** Endpoints or selected pods, whichever is more: how many backends a problem touches. */
   readonly size: number;
 

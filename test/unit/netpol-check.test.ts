@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import type { Facts, NetworkPolicyFact, PodFact, ProbeFacts } from '../../lib/model/index.js';
+import { emptyPolicySystems, type Facts, type NetworkPolicyFact, type PodFact, type ProbeFacts } from '../../lib/model/index.js';
 import check from '../../lib/checks/network-policy-denies.js';
 
 function pod(name: string, node: string, ip: string, extra: Partial<PodFact> = {}): PodFact {
@@ -112,6 +112,49 @@ describe('network-policy-denies', () => {
     expect(dead?.status).toBe('warn');
     expect(dead?.detail).toContain('matches no pod in shop');
     expect(dead?.subjects).toContainEqual({ kind: 'networkpolicy', name: 'allow-web', namespace: 'shop', policyKind: 'NetworkPolicy' });
+  });
+
+  describe('in a sweep, which keeps problems only', () => {
+    // An AdminNetworkPolicy over every pod of the namespace: weighing it makes a single diagnosis
+    // without a client "unknown", and is what a sweep spares where NetworkPolicies raise no problem.
+    const withAdminPolicy = (f: Facts, keeps?: 'problems'): Facts => ({
+      ...f,
+      policySystems: {
+        ...emptyPolicySystems(),
+        apis: [{ system: 'admin', group: 'policy.networking.k8s.io', version: 'v1alpha1', state: 'served' }],
+        admin: [
+          {
+            kind: 'AdminNetworkPolicy',
+            name: 'tenants',
+            priority: 5,
+            subject: { namespaces: {} },
+            ingress: [{ name: 'same-tenant', action: 'Allow', peers: [{ namespaces: { matchLabels: { team: 'shop' } } }] }],
+            egress: [],
+          },
+        ],
+      },
+      ...(keeps ? { keeps } : {}),
+    });
+
+    it('answers a skip, never a pass, where the NetworkPolicies raise nothing and other policies were not weighed', () => {
+      const single = check.run(withAdminPolicy(facts([], null)))[0];
+      expect(single).toMatchObject({ status: 'skip', detail: expect.stringContaining('AdminNetworkPolicy tenants (priority 5)') });
+      const swept = check.run(withAdminPolicy(facts([], null), 'problems'))[0];
+      expect(swept?.status).toBe('skip');
+      expect(swept?.detail).toMatch(/^not weighed beyond NetworkPolicy: a sweep keeps problems only/);
+      // Without any other policy, a single diagnosis passes; the sweep, which weighed nothing beyond, still skips.
+      expect(check.run(facts([], null))[0]?.status).toBe('pass');
+      expect(check.run({ ...facts([], null), keeps: 'problems' })[0]?.status).toBe('skip');
+    });
+
+    it('gives the problems exactly as a single diagnosis does', () => {
+      // Default deny alone fails both ways; under an admin policy that applies, both say unknown.
+      for (const f of [facts([defaultDeny], null), withAdminPolicy(facts([defaultDeny], null))]) {
+        expect(check.run({ ...f, keeps: 'problems' })).toEqual(check.run(f));
+      }
+      expect(check.run(facts([defaultDeny], null))[0]?.status).toBe('fail');
+      expect(check.run(withAdminPolicy(facts([defaultDeny], null)))[0]?.detail).toMatch(/^unknown for a given client/);
+    });
   });
 
   it('a target port that resolves on no pod is unknown, not a pass', () => {
