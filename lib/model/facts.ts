@@ -519,8 +519,9 @@ export interface Facts {
   readScope?: ReadScope;
   /**
    * What the caller keeps of the findings. `problems` (a sweep's per-Service view): only fail, warn
-   * and error reach anyone, so a check may spare work that would only word a pass or a skip, and
-   * answers with a skip then, never a pass it did not weigh. Absent: every finding is reported.
+   * and error reach anyone, so a check may spare work that would only word a pass or a skip (its
+   * evidence; a weighing that could only turn it into another skip), but never reports a pass it
+   * did not weigh: it answers a skip then. Absent: every finding is reported.
    */
   keeps?: 'problems';
 }
