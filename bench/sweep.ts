@@ -8,7 +8,7 @@
 //   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl] [-- --policy-crds=300 (0: none)]
 //                       [-- --cpu-prof=DIR (a V8 CPU profile of each sweep child, for chrome://inspect or speedscope)]
 //
-// Floor, gather and sweep alternate, and each side's best run is compared (every pair is printed too): on a
+// Floor, gather and sweep alternate, and each side's best run is compared (every floor/sweep pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
