@@ -455,8 +455,8 @@ function clusterClientsFinding(facts: Facts, service: ServiceFact, ingressPolici
         const text = describePeer(peer, policy.namespace);
         admitted.push(`${policy.namespace}/${policy.name}: ${text} on ${ports}`);
         if (peer.ipBlock) continue;
-        const namespaces = peer.namespaceSelector ? facts.namespaces.filter((n) => matchesSelector(peer.namespaceSelector as LabelSelector, n.labels)) : undefined;
-        if (namespaces && namespaces.length === 0 && facts.namespaces.length > 0) dead.push({ policy, peer: text });
+        const namespaceSelector = peer.namespaceSelector;
+        if (namespaceSelector && facts.namespaces.length > 0 && !facts.namespaces.some((n) => matchesSelector(namespaceSelector, n.labels))) dead.push({ policy, peer: text });
         else if (
           !peer.namespaceSelector &&
           peer.podSelector &&
