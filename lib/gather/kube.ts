@@ -519,7 +519,8 @@ async function gatherScopedCluster(g: Gatherer, facts: ObjectFacts, sink: Namesp
   facts.systemPods = systemPodsOf(facts.pods, facts.systemDaemonSets);
 }
 
-const NO_SINK: NamespaceSink = { begin() {}, namespace() {} };
+/** A sink that takes nothing: a gather that keeps every pod itself (and the sweep benchmark's gather alone). */
+export const NO_SINK: NamespaceSink = { begin() {}, namespace() {} };
 
 /**
  * A cluster sweep's gather: as `gatherObjects` for a cluster target, but each namespace's pods go
