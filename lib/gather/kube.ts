@@ -537,11 +537,6 @@ export async function gatherClusterByNamespace(kc: KubeConfig, sink: NamespaceSi
   return facts;
 }
 
-/**
- * The parts of a cluster-wide ObjectFacts that come from the other lists: system DaemonSets and
- * their pods, and the kube-dns Service with its slices. Pure; the sweep's tests use it to build
- * facts from fixtures without an API server.
- */
 /** Pods of system components among `pods`: the DNS pods and the system DaemonSets' pods, in system namespaces. */
 function systemPodsOf(pods: PodFact[], systemDaemonSets: DaemonSetFact[]): PodFact[] {
   return podsOfSystemComponents(
@@ -550,6 +545,11 @@ function systemPodsOf(pods: PodFact[], systemDaemonSets: DaemonSetFact[]): PodFa
   );
 }
 
+/**
+ * The parts of a cluster-wide ObjectFacts that come from the other lists: system DaemonSets and
+ * their pods, and the kube-dns Service with its slices. Pure; the sweep's tests use it to build
+ * facts from fixtures without an API server.
+ */
 export function deriveClusterFacts(
   lists: Pick<ObjectFacts, 'services' | 'pods' | 'endpointSlices'>,
   daemonSets: DaemonSetFact[],
