@@ -106,7 +106,155 @@ export function* policyCrdObjects(size: SyntheticClusterSize, count: number): Ge
   });
 }
 
-export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE, policyCrds = 0): Generator<KubeObject> {
+/**
+ * How much of a pod the API server returns. "slim": only the fields the sweep reads and a few
+ * more. "full": also what a real API server adds to every Deployment pod — managedFields, the
+ * service-account token volume, default tolerations, resources, env, the scheduler's and kubelet's
+ * fields — about 3× the bytes, which the floor has to fetch and parse too.
+ */
+export type PodShape = 'slim' | 'full';
+
+/** A slim pod as a real API server would return it (PodShape "full"); the fields the sweep reads are unchanged. */
+function withApiServerFields(pod: KubeObject, serial: number): KubeObject {
+  const metadata = pod.metadata as Record<string, unknown> & { name: string; labels?: Record<string, string> };
+  const spec = pod.spec as { containers: Record<string, unknown>[]; nodeName?: string };
+  const status = pod.status as { containerStatuses?: Record<string, unknown>[] } & Record<string, unknown>;
+  const uid = (n: number) => `${n.toString(16).padStart(8, '0')}-5b1e-4c3a-9d7f-${((n * 2654435761) % 2 ** 32).toString(16).padStart(12, '0')}`;
+  const labelFields = Object.fromEntries(Object.keys(metadata.labels ?? {}).map((k) => [`f:${k}`, {}]));
+  const containerName = String(spec.containers[0]?.name ?? 'app');
+  const createdAt = String(metadata.creationTimestamp ?? '');
+  const volume = `kube-api-access-${serial.toString(36).padStart(5, 'x').slice(-5)}`;
+  return {
+    ...pod,
+    metadata: {
+      ...metadata,
+      generateName: metadata.name.replace(/[^-]+$/, ''),
+      uid: uid(serial),
+      resourceVersion: String(100_000 + serial),
+      managedFields: [
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: createdAt,
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:generateName': {}, 'f:labels': { '.': {}, ...labelFields }, 'f:ownerReferences': { '.': {}, [`k:{"uid":"${uid(serial + 7)}"}`]: {} } },
+            'f:spec': {
+              'f:containers': {
+                [`k:{"name":"${containerName}"}`]: {
+                  '.': {},
+                  'f:env': { '.': {}, 'k:{"name":"LOG_LEVEL"}': { '.': {}, 'f:name': {}, 'f:value': {} }, 'k:{"name":"POD_NAME"}': { '.': {}, 'f:name': {}, 'f:valueFrom': {} } },
+                  'f:image': {},
+                  'f:imagePullPolicy': {},
+                  'f:name': {},
+                  'f:ports': { '.': {}, 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:name': {}, 'f:protocol': {} } },
+                  'f:readinessProbe': { '.': {}, 'f:periodSeconds': {}, 'f:tcpSocket': { '.': {}, 'f:port': {} } },
+                  'f:resources': { '.': {}, 'f:limits': { '.': {}, 'f:memory': {} }, 'f:requests': { '.': {}, 'f:cpu': {}, 'f:memory': {} } },
+                  'f:terminationMessagePath': {},
+                  'f:terminationMessagePolicy': {},
+                },
+              },
+              'f:dnsPolicy': {},
+              'f:enableServiceLinks': {},
+              'f:restartPolicy': {},
+              'f:schedulerName': {},
+              'f:securityContext': {},
+              'f:terminationGracePeriodSeconds': {},
+            },
+          },
+        },
+        {
+          manager: 'kubelet',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: createdAt,
+          fieldsType: 'FieldsV1',
+          subresource: 'status',
+          fieldsV1: {
+            'f:status': {
+              'f:conditions': Object.fromEntries(
+                ['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'Ready'].map((t) => [
+                  `k:{"type":"${t}"}`,
+                  { '.': {}, 'f:lastProbeTime': {}, 'f:lastTransitionTime': {}, 'f:status': {}, 'f:type': {} },
+                ]),
+              ),
+              'f:containerStatuses': {},
+              'f:hostIP': {},
+              'f:hostIPs': {},
+              'f:phase': {},
+              'f:podIP': {},
+              'f:podIPs': { '.': {}, [`k:{"ip":"${String(status.podIP ?? '')}"}`]: { '.': {}, 'f:ip': {} } },
+              'f:startTime': {},
+            },
+          },
+        },
+      ],
+    },
+    spec: {
+      ...spec,
+      volumes: [
+        {
+          name: volume,
+          projected: {
+            defaultMode: 420,
+            sources: [
+              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        },
+      ],
+      containers: spec.containers.map((c) => ({
+        ...c,
+        env: [
+          { name: 'LOG_LEVEL', value: 'info' },
+          { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+        ],
+        resources: { limits: { memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+        volumeMounts: [{ name: volume, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+        imagePullPolicy: 'IfNotPresent',
+      })),
+      terminationGracePeriodSeconds: 30,
+      serviceAccountName: 'default',
+      serviceAccount: 'default',
+      securityContext: {},
+      schedulerName: 'default-scheduler',
+      tolerations: [
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      ],
+      priority: 0,
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+    },
+    status: {
+      ...status,
+      ...(spec.nodeName ? { hostIP: '10.0.0.1', hostIPs: [{ ip: '10.0.0.1' }] } : {}),
+      startTime: createdAt,
+      qosClass: 'Burstable',
+      ...(status.containerStatuses
+        ? {
+            containerStatuses: status.containerStatuses.map((c) => ({
+              ...c,
+              lastState: c.lastState ?? {},
+              volumeMounts: [{ name: volume, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true, recursiveReadOnly: 'Disabled' }],
+            })),
+          }
+        : {}),
+    },
+  };
+}
+
+export function* syntheticClusterObjects(size: SyntheticClusterSize = FULL_SIZE, policyCrds = 0, podShape: PodShape = 'slim'): Generator<KubeObject> {
+  if (podShape === 'full') {
+    let serial = 0;
+    for (const object of syntheticClusterObjects(size, policyCrds)) yield object.kind === 'Pod' ? withApiServerFields(object, serial++) : object;
+    return;
+  }
   if (policyCrds > 0) yield* policyCrdObjects(size, policyCrds);
   const nodeName = (i: number) => `node-${String(i).padStart(4, '0')}`;
   for (let i = 0; i < size.nodes; i++) {
@@ -273,9 +421,11 @@ async function serveOverIpc(): Promise<void> {
   const crdsArg = process.argv.find((a) => a.startsWith('--policy-crds='));
   const policyCrds = crdsArg ? Number(crdsArg.slice('--policy-crds='.length)) : DEFAULT_POLICY_CRDS;
   if (!(Number.isInteger(policyCrds) && policyCrds >= 0)) throw new Error(`--policy-crds must be a whole number, got ${crdsArg}`);
+  const shapeArg = process.argv.find((a) => a.startsWith('--pod-shape='))?.slice('--pod-shape='.length) ?? 'slim';
+  if (shapeArg !== 'slim' && shapeArg !== 'full') throw new Error(`--pod-shape must be slim or full, got ${shapeArg}`);
   const started = performance.now();
   const server = await startKubeApiServer({
-    objects: [...syntheticClusterObjects(size, policyCrds)],
+    objects: [...syntheticClusterObjects(size, policyCrds, shapeArg)],
     serveGroups: policyCrds > 0 ? OPTIONAL_GROUPS.filter((g) => g !== 'crd.projectcalico.org') : [],
   });
   const counts: Record<string, number> = {};
