@@ -2,7 +2,7 @@
 // the chart's memory and CPU limits (cgroup v2, or v1's memory and cpu controllers) and the
 // chart's NODE_OPTIONS. Node sizes V8's heap from the memory limit when it starts, so a child
 // must be in the group before node runs: it is started through `sh`, which joins the group and
-// then execs node. Needs root (or a delegated cgroup); the group is removed by name afterwards.
+// then execs node. Needs root (or a delegated cgroup); the group is removed afterwards.
 
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
@@ -68,8 +68,10 @@ export async function createLimitedGroup(name: string, limits: WorkerLimits): Pr
   };
   try {
     if (existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))) {
+      // Enabling controllers would change the machine for everything else on it: say what is missing instead.
       const enabled = (await readFile(join(CGROUP_ROOT, 'cgroup.subtree_control'), 'utf8')).split(/\s+/);
-      for (const controller of ['memory', 'cpu']) if (!enabled.includes(controller)) await writeFile(join(CGROUP_ROOT, 'cgroup.subtree_control'), `+${controller}`);
+      const missing = ['memory', 'cpu'].filter((controller) => !enabled.includes(controller));
+      if (missing.length) throw new Error(`the ${missing.join(' and ')} controllers are not enabled in ${CGROUP_ROOT}/cgroup.subtree_control`);
       const dir = await made(join(CGROUP_ROOT, name));
       await writeFile(join(dir, 'memory.max'), String(limits.memoryBytes));
       await writeFile(join(dir, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
