@@ -6,8 +6,9 @@
 // them old, about pods that recovered) among the noise every cluster has (image pulls, back-offs,
 // readiness failures, node status).
 //
-// Run as a child process (`--serve`) it loads the objects into the test API server and reports
-// its URL over IPC, so the benchmark's RSS and CPU figures are the sweep's own.
+// Run as a child process (`--serve [--scale=…] [--policy-crds=…] [--pod-shape=slim|full]`) it
+// loads the objects into the test API server and reports its URL over IPC, so the benchmark's RSS
+// and CPU figures are the sweep's own.
 //
 // Addresses are data only: the sweep makes no probes, so nothing ever connects to them.
 
