@@ -49,13 +49,7 @@ function podsOfNamespace(pods: PodFact[], namespace: string): PodFact[] {
   if (!byNamespace) podsByNamespace.set(pods, (byNamespace = new Map()));
   let found = byNamespace.get(namespace);
   if (!found) {
-    found = pods;
-    for (let i = 0; i < pods.length; i++) {
-      if ((pods[i] as PodFact).namespace !== namespace) {
-        found = pods.filter((p) => p.namespace === namespace);
-        break;
-      }
-    }
+    found = pods.every((p) => p.namespace === namespace) ? pods : pods.filter((p) => p.namespace === namespace);
     byNamespace.set(namespace, found);
   }
   return found;
