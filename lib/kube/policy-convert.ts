@@ -6,6 +6,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- raw API JSON is read defensively field by field */
 import type {
   AdminPeerFact,
+  AdminPodsFact,
   AdminPolicyFact,
   AdminPortFact,
   AdminRuleFact,
@@ -154,17 +155,40 @@ export function toCiliumPolicyFact(o: RawObject, kind: CiliumPolicyFact['kind'])
 
 // AdminNetworkPolicy / BaselineAdminNetworkPolicy
 
-function adminPods(v: RawObject): { namespaceSelector: ReturnType<typeof labelSelector>; podSelector: ReturnType<typeof labelSelector> } {
-  return { namespaceSelector: labelSelector(v?.namespaceSelector), podSelector: labelSelector(v?.podSelector) };
+/** A namespace selector as v1alpha1 has it, or as API v0.1.1 had it ({namespaceSelector}, sameLabels, notSameLabels); undefined when unsupported is filled. */
+function adminNamespaces(v: RawObject, field: string, unsupported: string[]): ReturnType<typeof labelSelector> | undefined {
+  const relational = present(v ?? {}, ['sameLabels', 'notSameLabels', 'related']);
+  if (relational.length) {
+    unsupported.push(...relational.map((k) => `${field}.${k}`));
+    return undefined;
+  }
+  // Read as a plain label selector, v0.1.1's wrapper would select every namespace.
+  return labelSelector(v?.namespaceSelector !== undefined ? v.namespaceSelector : v);
 }
+
+function adminPods(v: RawObject, field: string, unsupported: string[]): AdminPodsFact | undefined {
+  // v0.1.1 peers: pods.namespaces wraps the namespace selector; v1alpha1 since: pods.namespaceSelector.
+  const namespaceSelector = v?.namespaces !== undefined ? adminNamespaces(v.namespaces, `${field}.namespaces`, unsupported) : labelSelector(v?.namespaceSelector);
+  return namespaceSelector && { namespaceSelector, podSelector: labelSelector(v?.podSelector) };
+}
+
+const ADMIN_PEERS = ['namespaces', 'pods', 'nodes', 'networks'];
 
 function adminPeer(p: RawObject): AdminPeerFact {
   const peer: AdminPeerFact = {};
-  if (p?.namespaces) peer.namespaces = labelSelector(p.namespaces);
-  if (p?.pods) peer.pods = adminPods(p.pods);
+  const unsupported: string[] = [];
+  if (p?.namespaces) {
+    const namespaces = adminNamespaces(p.namespaces, 'namespaces', unsupported);
+    if (namespaces) peer.namespaces = namespaces;
+  }
+  if (p?.pods) {
+    const pods = adminPods(p.pods, 'pods', unsupported);
+    if (pods) peer.pods = pods;
+  }
   if (p?.nodes) peer.nodes = labelSelector(p.nodes);
   if (Array.isArray(p?.networks)) peer.networks = strings(p.networks);
-  const unsupported = present(p ?? {}, ['domainNames']);
+  // domainNames, and any peer type newer than netcheck: the API asks consumers to fail closed on those.
+  unsupported.push(...Object.keys(p ?? {}).filter((k) => !ADMIN_PEERS.includes(k)));
   if (unsupported.length) peer.unsupported = unsupported;
   return peer;
 }
@@ -176,7 +200,8 @@ function adminProtocol(v: unknown): 'TCP' | 'UDP' | 'SCTP' {
 function adminPort(p: RawObject): AdminPortFact {
   if (p?.portNumber) return { portNumber: { protocol: adminProtocol(p.portNumber.protocol), port: num(p.portNumber.port) ?? 0 } };
   if (p?.portRange) return { portRange: { protocol: adminProtocol(p.portRange.protocol), start: num(p.portRange.start) ?? 0, end: num(p.portRange.end) ?? 0 } };
-  return { namedPort: str(p?.namedPort) ?? '' };
+  if (str(p?.namedPort) !== undefined) return { namedPort: p.namedPort };
+  return { unsupported: Object.keys(p ?? {}).join(', ') || 'an empty port' };
 }
 
 function adminRule(r: RawObject, peersField: 'from' | 'to'): AdminRuleFact {
@@ -192,8 +217,18 @@ function adminRule(r: RawObject, peersField: 'from' | 'to'): AdminRuleFact {
 export function toAdminPolicyFact(o: RawObject, kind: AdminPolicyFact['kind']): AdminPolicyFact {
   const spec = (o.spec ?? {}) as RawObject;
   const subject: AdminPolicyFact['subject'] = {};
+  const unsupported: string[] = [];
   if (spec.subject?.namespaces) subject.namespaces = labelSelector(spec.subject.namespaces);
-  if (spec.subject?.pods) subject.pods = adminPods(spec.subject.pods);
+  if (spec.subject?.pods) {
+    const pods = adminPods(spec.subject.pods, 'subject.pods', unsupported);
+    if (pods) subject.pods = pods;
+  }
+  unsupported.push(
+    ...Object.keys(spec.subject ?? {})
+      .filter((k) => k !== 'namespaces' && k !== 'pods')
+      .map((k) => `subject.${k}`),
+  );
+  if (unsupported.length) subject.unsupported = unsupported;
   return {
     kind,
     name: str(o.metadata?.name) ?? '',

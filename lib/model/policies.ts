@@ -162,7 +162,7 @@ export interface AdminPeerFact {
   nodes?: LabelSelector;
   /** Egress only: CIDRs. */
   networks?: string[];
-  /** domainNames and other peers netcheck does not evaluate. */
+  /** domainNames, v0.1.1's sameLabels / notSameLabels, and other peers netcheck does not evaluate. */
   unsupported?: string[];
 }
 
@@ -170,6 +170,8 @@ export interface AdminPortFact {
   portNumber?: { protocol: 'TCP' | 'UDP' | 'SCTP'; port: number };
   namedPort?: string;
   portRange?: { protocol: 'TCP' | 'UDP' | 'SCTP'; start: number; end: number };
+  /** A port of a kind netcheck does not know (the fields it had): whether it matches is unknown. */
+  unsupported?: string;
 }
 
 export interface AdminRuleFact {
@@ -186,7 +188,8 @@ export interface AdminPolicyFact {
   name: string;
   /** AdminNetworkPolicy only: lower numbers first. */
   priority?: number;
-  subject: { namespaces?: LabelSelector; pods?: AdminPodsFact };
+  /** `unsupported`: subject fields netcheck does not evaluate (whom the policy applies to is then unknown). */
+  subject: { namespaces?: LabelSelector; pods?: AdminPodsFact; unsupported?: string[] };
   ingress: AdminRuleFact[];
   egress: AdminRuleFact[];
 }

@@ -201,3 +201,26 @@ describe('policy systems the cluster does not serve', () => {
     }
   });
 });
+
+describe('AdminNetworkPolicies stored in API v0.1.1 shape', () => {
+  it('a Deny from namespaces {namespaceSelector: team=batch} binds those namespaces only, not the netcheck client', async () => {
+    const anp = policyObject('policy.networking.k8s.io/v1alpha1', 'AdminNetworkPolicy', 'deny-batch', undefined, {
+      priority: 5,
+      subject: { namespaces: {} },
+      ingress: [{ name: 'no-batch', action: 'Deny', from: [{ namespaces: { namespaceSelector: { matchLabels: { team: 'batch' } } } }] }],
+    });
+    const server = await startKubeApiServer({
+      objects: [...demoObjects({ block: 246, apiServer: { host: '127.0.0.1', port: 6443 } }), anp],
+      serveGroups: ['policy.networking.k8s.io'],
+    });
+    try {
+      const facts = await gatherObjects(loadKubeConfig({ kubeconfigPath: server.kubeconfigPath }), target);
+      expect(facts.policySystems?.admin[0]?.ingress[0]?.peers).toEqual([{ namespaces: { matchLabels: { team: 'batch' } } }]);
+      const result = runChecks(asFacts(facts)).find((f) => f.code === 'network-policy-denies');
+      withContext(String(result?.detail), () => expect(result?.status).toBe('pass'));
+      expect(result?.subjects).not.toContainEqual(expect.objectContaining({ name: 'deny-batch' }));
+    } finally {
+      await server.close();
+    }
+  });
+});

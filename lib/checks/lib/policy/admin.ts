@@ -29,7 +29,8 @@ function peerMatches(peer: AdminPeerFact, connection: Connection, direction: Dir
   return anyOf(checks);
 }
 
-function portMatches(port: AdminPortFact, connection: Connection): boolean {
+function portMatches(port: AdminPortFact, connection: Connection): Match {
+  if (port.unsupported !== undefined) return { unknown: `its port (${port.unsupported}) is of a kind netcheck does not evaluate` };
   if (port.portNumber) return port.portNumber.protocol === connection.protocol && port.portNumber.port === connection.port;
   if (port.portRange) return port.portRange.protocol === connection.protocol && connection.port >= port.portRange.start && connection.port <= port.portRange.end;
   if (port.namedPort !== undefined)
@@ -50,7 +51,8 @@ function describePeer(peer: AdminPeerFact): string {
 function describePort(port: AdminPortFact): string {
   if (port.portNumber) return `${port.portNumber.port}/${port.portNumber.protocol}`;
   if (port.portRange) return `${port.portRange.start}-${port.portRange.end}/${port.portRange.protocol}`;
-  return `port "${port.namedPort}"`;
+  if (port.namedPort !== undefined) return `port "${port.namedPort}"`;
+  return `port (${port.unsupported})`;
 }
 
 function toRule(rule: AdminRuleFact, index: number, direction: Direction): CommonRule {
@@ -63,7 +65,7 @@ function toRule(rule: AdminRuleFact, index: number, direction: Direction): Commo
     action: rule.action,
     text: `${rule.action} ${preposition} ${rule.peers.map(describePeer).join(' or ') || 'nothing'}; ${rule.ports?.length ? rule.ports.map(describePort).join(', ') : 'all ports'}`,
     matches(connection, ctx) {
-      const ports: Match = !rule.ports?.length || rule.ports.some((p) => portMatches(p, connection));
+      const ports: Match = !rule.ports?.length || anyOf(rule.ports.map((p) => portMatches(p, connection)));
       return allOf([ports, anyOf(rule.peers.map((p) => peerMatches(p, connection, direction, ctx)))]);
     },
   };
@@ -84,6 +86,8 @@ export function fromAdminPolicy(policy: AdminPolicyFact): CommonPolicy {
     ...(baseline ? {} : { placement: `priority ${policy.priority ?? 'none'}` }),
     appliesTo(pod, direction, ctx) {
       if ((direction === 'Ingress' ? policy.ingress : policy.egress).length === 0) return false;
+      if (policy.subject.unsupported?.length)
+        return { unknown: `its ${policy.subject.unsupported.join(', ')} ${policy.subject.unsupported.length === 1 ? 'is' : 'are'} not evaluated by netcheck` };
       if (policy.subject.namespaces) return matchesSelector(policy.subject.namespaces, ctx.namespaceLabels(pod.namespace));
       if (policy.subject.pods) return podsMatch(policy.subject.pods, pod, ctx);
       return false;
