@@ -20,7 +20,8 @@ interface Client {
 function clientsOf(facts: Facts, namespace: string, policies: NetworkPolicyFact[]): { clients: Client[]; unjudged: string[] } {
   const source = facts.probes.source;
   if (source?.pod && source.namespace === namespace && source.podLabels) {
-    return { clients: [{ endpoint: { namespace, labels: source.podLabels, description: source.description }, who: source.description }], unjudged: [] };
+    const serviceAccount = source.serviceAccount ? { serviceAccount: source.serviceAccount } : {};
+    return { clients: [{ endpoint: { namespace, labels: source.podLabels, ...serviceAccount, description: source.description }, who: source.description }], unjudged: [] };
   }
   const clients: Client[] = [];
   const unjudged: string[] = [];
@@ -125,7 +126,13 @@ function beyondNetworkPolicy(facts: Facts, namespace: string): Finding | null {
       `unknown for a given client, because Calico, Cilium or admin network policies are in the cluster and their egress rules are judged per client; use --from <client> to check one.`,
     );
   }
-  const client = { namespace, labels: source.podLabels, ...(source.ip ? { ip: source.ip } : {}), description: source.description };
+  const client = {
+    namespace,
+    labels: source.podLabels,
+    ...(source.serviceAccount ? { serviceAccount: source.serviceAccount } : {}),
+    ...(source.ip ? { ip: source.ip } : {}),
+    description: source.description,
+  };
   const destination = dnsDestination(facts);
   const blocked: { port: string; reason: string; fix: string; trace: string[]; subjects: Subject[] }[] = [];
   const admitted: string[] = [];

@@ -219,6 +219,9 @@ export function toPodFact(o: RawObject): PodFact {
     if (ips.length > 1) fact.podIPs = ips;
   }
   if (spec.hostNetwork === true) fact.hostNetwork = true;
+  // Calico and Cilium policies may select by it; the API server sets it on every pod (deprecated spec.serviceAccount: older objects).
+  const serviceAccount = str(spec.serviceAccountName) ?? str(spec.serviceAccount);
+  if (serviceAccount) fact.serviceAccountName = serviceAccount;
   if (str(spec.dnsPolicy) && spec.dnsPolicy !== 'ClusterFirst') fact.dnsPolicy = spec.dnsPolicy;
   if (spec.dnsConfig && typeof spec.dnsConfig === 'object') fact.dnsConfig = toDnsConfig(spec.dnsConfig as RawObject);
   if (str(metadata.deletionTimestamp)) fact.deletionTimestamp = metadata.deletionTimestamp;

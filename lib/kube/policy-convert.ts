@@ -45,7 +45,14 @@ function calicoEntity(v: unknown): CalicoEntityFact | undefined {
   const ports = (p: unknown) => arr(p).filter((x) => typeof x === 'number' || typeof x === 'string');
   if (Array.isArray(e.ports)) fact.ports = ports(e.ports);
   if (Array.isArray(e.notPorts)) fact.notPorts = ports(e.notPorts);
-  const unsupported = present(e, ['serviceAccounts', 'services']);
+  if (e.serviceAccounts && typeof e.serviceAccounts === 'object') {
+    const accounts = e.serviceAccounts as RawObject;
+    fact.serviceAccounts = {
+      ...(Array.isArray(accounts.names) ? { names: strings(accounts.names) } : {}),
+      ...(str(accounts.selector) !== undefined ? { selector: accounts.selector } : {}),
+    };
+  }
+  const unsupported = present(e, ['services']);
   if (unsupported.length) fact.unsupported = unsupported;
   return fact;
 }
@@ -77,6 +84,7 @@ export function toCalicoPolicyFact(o: RawObject, kind: CalicoPolicyFact['kind'],
   if (num(spec.order) !== undefined) fact.order = spec.order;
   if (str(spec.selector) !== undefined) fact.selector = spec.selector;
   if (kind === 'GlobalNetworkPolicy' && str(spec.namespaceSelector) !== undefined) fact.namespaceSelector = spec.namespaceSelector;
+  if (str(spec.serviceAccountSelector) !== undefined) fact.serviceAccountSelector = spec.serviceAccountSelector;
   if (spec.doNotTrack === true || spec.preDNAT === true || spec.applyOnForward === true) fact.hostOnly = true;
   if (spec.preDNAT === true) fact.preDNAT = true;
   if (spec.applyOnForward === true) fact.applyOnForward = true;

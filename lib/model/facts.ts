@@ -100,6 +100,8 @@ export interface PodFact {
   /** status.podIPs when the pod has more than one (dual-stack); podIP is the first. */
   podIPs?: string[];
   hostNetwork?: boolean;
+  /** spec.serviceAccountName; undefined = not known (the API server always sets one). */
+  serviceAccountName?: string;
   /** spec.dnsPolicy when not the API's default ClusterFirst (Default, ClusterFirstWithHostNet, None). */
   dnsPolicy?: string;
   /** spec.dnsConfig: merged into the resolv.conf the kubelet writes for the pod. */
@@ -261,6 +263,8 @@ export interface ProbeSource {
   /** The source pod's namespace and labels, when the probes run as (or for) a pod. */
   namespace?: string;
   podLabels?: Labels;
+  /** The source pod's service account, when the pod is known (Calico and Cilium policies may select by it). */
+  serviceAccount?: string;
   ip?: string;
   /** The node the probe packets leave from: its kernel and kube-proxy rules are on the path. */
   node?: string;

@@ -37,7 +37,9 @@ export interface CalicoEntityFact {
   /** Numbers, "start:end" ranges or named ports. */
   ports?: (number | string)[];
   notPorts?: (number | string)[];
-  /** serviceAccounts, services: fields present that netcheck does not evaluate. */
+  /** Pods running as these service accounts: by name, and by a Calico selector over the accounts' labels. */
+  serviceAccounts?: { names?: string[]; selector?: string };
+  /** services: fields present that netcheck does not evaluate. */
   unsupported?: string[];
 }
 
@@ -67,6 +69,8 @@ export interface CalicoPolicyFact {
   selector?: string;
   /** GlobalNetworkPolicy: the namespaces whose endpoints it applies to. */
   namespaceSelector?: string;
+  /** Only endpoints whose service account this Calico selector matches (over the account's labels). */
+  serviceAccountSelector?: string;
   types: ('Ingress' | 'Egress')[];
   ingress: CalicoRuleFact[];
   egress: CalicoRuleFact[];

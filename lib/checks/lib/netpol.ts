@@ -24,6 +24,8 @@ export type Direction = 'Ingress' | 'Egress';
 export interface Endpoint {
   namespace?: string;
   labels?: Labels;
+  /** A pod's service account; undefined = not a pod, or not known. */
+  serviceAccount?: string;
   ip?: string;
   /** Container ports, to resolve named ports when this end is the destination. */
   containerPorts?: PodFact['containers'][number]['ports'];
@@ -206,6 +208,7 @@ export function podEndpoint(pod: PodFact): Endpoint & { namespace: string; label
   return {
     namespace: pod.namespace,
     labels: pod.labels,
+    serviceAccount: pod.serviceAccountName,
     ip: pod.podIP,
     containerPorts: pod.containers.flatMap((c) => c.ports),
     description: `pod ${pod.namespace}/${pod.name} (${formatLabels(pod.labels)})`,

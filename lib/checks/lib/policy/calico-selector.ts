@@ -53,6 +53,8 @@ function tokenize(text: string): Token[] {
 
 class Parser {
   private pos = 0;
+  /** The label keys the selector reads. */
+  readonly keys = new Set<string>();
   constructor(private readonly tokens: Token[]) {}
 
   private peek(offset = 0): Token | undefined {
@@ -135,6 +137,7 @@ class Parser {
       this.next();
       if (token.text === 'has') {
         const key = this.expect('ident').text;
+        this.keys.add(key);
         this.expect('punct', ')');
         return (labels) => Object.prototype.hasOwnProperty.call(labels, key);
       }
@@ -143,6 +146,7 @@ class Parser {
       return token.text === 'all' ? () => true : () => false;
     }
     const key = token.text;
+    this.keys.add(key);
     const op = this.next();
     if (op.text === '==' || op.text === '!=') {
       const value = this.expect('string').text;
@@ -170,15 +174,15 @@ class Parser {
   }
 }
 
-const compiled = new Map<string, CalicoSelector | CalicoSelectorError>();
+const compiled = new Map<string, { select: CalicoSelector; keys: ReadonlySet<string> } | CalicoSelectorError>();
 
-/** Compiles (once per text) a Calico selector; throws CalicoSelectorError when it does not parse. */
-export function calicoSelector(text: string | undefined): CalicoSelector {
+function compile(text: string | undefined): { select: CalicoSelector; keys: ReadonlySet<string> } {
   const source = (text ?? '').trim();
   let entry = compiled.get(source);
   if (!entry) {
     try {
-      entry = new Parser(tokenize(source)).parse();
+      const parser = new Parser(tokenize(source));
+      entry = { select: parser.parse(), keys: parser.keys };
     } catch (e) {
       entry = e instanceof CalicoSelectorError ? e : new CalicoSelectorError(String(e));
     }
@@ -186,6 +190,16 @@ export function calicoSelector(text: string | undefined): CalicoSelector {
   }
   if (entry instanceof CalicoSelectorError) throw new CalicoSelectorError(`selector "${source}" does not parse: ${entry.message}`);
   return entry;
+}
+
+/** Compiles (once per text) a Calico selector; throws CalicoSelectorError when it does not parse. */
+export function calicoSelector(text: string | undefined): CalicoSelector {
+  return compile(text).select;
+}
+
+/** The label keys a selector reads; throws CalicoSelectorError when it does not parse. */
+export function calicoSelectorKeys(text: string | undefined): ReadonlySet<string> {
+  return compile(text).keys;
 }
 
 /**

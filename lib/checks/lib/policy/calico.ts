@@ -1,7 +1,7 @@
 import { ipInCidr, type CalicoEntityFact, type CalicoPolicyFact, type CalicoRuleFact, type Labels } from '../../../model/index.js';
 import type { Connection, Direction, Endpoint } from '../netpol.js';
-import { calicoSelector, CalicoSelectorError, requiredLabels } from './calico-selector.js';
-import { allOf, isPodEnd, type CommonPolicy, type CommonRule, type Match, type PolicyContext } from './types.js';
+import { calicoSelector, CalicoSelectorError, calicoSelectorKeys, requiredLabels } from './calico-selector.js';
+import { allOf, isPodEnd, type CommonPolicy, type CommonRule, type Match, type PodEnd, type PolicyContext } from './types.js';
 
 // Calico NetworkPolicy and GlobalNetworkPolicy in the common form. Rules carry their own action
 // (Allow, Deny, Pass, Log) and match source and destination entities regardless of direction;
@@ -34,6 +34,35 @@ export function calicoSelects(text: string | undefined, labels: Labels): Match {
   }
 }
 
+/** The label Calico gives every service account its name under; their other labels netcheck does not read. */
+const SERVICE_ACCOUNT_NAME = 'projectcalico.org/name';
+
+function unknownServiceAccount(end: PodEnd): Match {
+  return { unknown: `the service account of ${end.description} is not known` };
+}
+
+/** A selector over service accounts (serviceAccountSelector, serviceAccounts.selector): decidable on the account's name alone. */
+function serviceAccountSelects(selector: string, end: PodEnd): Match {
+  let keys: ReadonlySet<string>;
+  try {
+    keys = calicoSelectorKeys(selector);
+  } catch (e) {
+    if (e instanceof CalicoSelectorError) return { unknown: e.message };
+    throw e;
+  }
+  if ([...keys].some((k) => k !== SERVICE_ACCOUNT_NAME)) return { unknown: `its service account selector "${selector}" reads the accounts' labels, which netcheck does not read` };
+  if (keys.size === 0) return calicoSelects(selector, {});
+  if (end.serviceAccount === undefined) return unknownServiceAccount(end);
+  return calicoSelects(selector, { [SERVICE_ACCOUNT_NAME]: end.serviceAccount });
+}
+
+function serviceAccountsMatch(accounts: NonNullable<CalicoEntityFact['serviceAccounts']>, end: PodEnd): Match {
+  const checks: Match[] = [];
+  if (accounts.names?.length) checks.push(end.serviceAccount === undefined ? unknownServiceAccount(end) : accounts.names.includes(end.serviceAccount));
+  if (accounts.selector !== undefined) checks.push(serviceAccountSelects(accounts.selector, end));
+  return allOf(checks);
+}
+
 function portMatches(ports: (number | string)[], connection: Connection): Match {
   return ports.some((p) => {
     if (typeof p === 'number') return connection.port === p;
@@ -51,13 +80,14 @@ function entityMatches(policy: CalicoPolicyFact, entity: CalicoEntityFact | unde
   const checks: Match[] = [];
   if (entity.nets?.length) checks.push(end.ip !== undefined && entity.nets.some((n) => ipInCidr(end.ip as string, n)));
   if (entity.notNets?.length) checks.push(end.ip === undefined || !entity.notNets.some((n) => ipInCidr(end.ip as string, n)));
-  if (entity.selector !== undefined || entity.namespaceSelector !== undefined) {
+  if (entity.selector !== undefined || entity.namespaceSelector !== undefined || entity.serviceAccounts !== undefined) {
     if (!isPodEnd(end)) checks.push(false);
     else {
       if (entity.namespaceSelector !== undefined) checks.push(calicoSelects(entity.namespaceSelector, namespaceLabels(ctx, end.namespace)));
       // A namespaced policy's selectors stay in its namespace unless a namespaceSelector widens them.
       else if (policy.namespace !== undefined) checks.push(end.namespace === policy.namespace);
       if (entity.selector !== undefined) checks.push(calicoSelects(entity.selector, podLabels(end, ctx)));
+      if (entity.serviceAccounts !== undefined) checks.push(serviceAccountsMatch(entity.serviceAccounts, end));
     }
   }
   if (entity.notSelector !== undefined && isPodEnd(end)) {
@@ -86,6 +116,8 @@ function describeEntity(entity: CalicoEntityFact | undefined): string {
   if (entity.notNets?.length) parts.push(`notNets ${entity.notNets.join(',')}`);
   if (entity.ports?.length) parts.push(`ports ${entity.ports.join(',')}`);
   if (entity.notPorts?.length) parts.push(`notPorts ${entity.notPorts.join(',')}`);
+  if (entity.serviceAccounts?.names?.length) parts.push(`serviceAccounts ${entity.serviceAccounts.names.join(',')}`);
+  if (entity.serviceAccounts?.selector !== undefined) parts.push(`serviceAccounts selector ${entity.serviceAccounts.selector || 'all()'}`);
   return parts.length ? parts.join(' ') : 'any';
 }
 
@@ -136,6 +168,7 @@ export function fromCalicoPolicy(policy: CalicoPolicyFact): CommonPolicy {
       if (policy.namespace !== undefined && policy.namespace !== pod.namespace) return false;
       const checks: Match[] = [calicoSelects(policy.selector, podLabels(pod, ctx))];
       if (policy.namespace === undefined && policy.namespaceSelector !== undefined) checks.push(calicoSelects(policy.namespaceSelector, namespaceLabels(ctx, pod.namespace)));
+      if (policy.serviceAccountSelector !== undefined) checks.push(serviceAccountSelects(policy.serviceAccountSelector, pod));
       return allOf(checks);
     },
     isolates: () => true,

@@ -21,6 +21,7 @@ import { anyOf, isPodEnd, otherEnd, type CommonPolicy, type CommonRule, type Mat
 
 const NAMESPACE_KEY = 'io.kubernetes.pod.namespace';
 const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
+const SERVICE_ACCOUNT_KEY = 'io.cilium.k8s.policy.serviceaccount';
 
 function stripSource(key: string): string {
   return key.replace(/^(k8s|any|container|reserved):/, '');
@@ -41,8 +42,20 @@ function ciliumLabels(pod: PodEnd, ctx: PolicyContext): Labels {
   return ctx.labelsFor('cilium', pod, () => {
     const labels: Labels = { ...pod.labels, [NAMESPACE_KEY]: pod.namespace };
     for (const [k, v] of Object.entries(ctx.namespaceLabels(pod.namespace))) labels[`${NAMESPACE_LABELS_PREFIX}${k}`] = v;
+    if (pod.serviceAccount !== undefined) labels[SERVICE_ACCOUNT_KEY] = pod.serviceAccount;
     return labels;
   });
+}
+
+function mentions(selector: LabelSelector, key: string): boolean {
+  return (selector.matchLabels !== undefined && key in selector.matchLabels) || (selector.matchExpressions ?? []).some((e) => e.key === key);
+}
+
+/** Does a (normalised) selector pick this pod? Unknown when it asks for a service account netcheck does not know. */
+function selects(selector: LabelSelector, pod: PodEnd, ctx: PolicyContext): Match {
+  if (pod.serviceAccount === undefined && mentions(selector, SERVICE_ACCOUNT_KEY))
+    return { unknown: `it selects by service account (${SERVICE_ACCOUNT_KEY}) and that of ${pod.description} is not known` };
+  return matchesSelector(selector, ciliumLabels(pod, ctx));
 }
 
 /** What Cilium's entities mean for the other end, as far as netcheck can tell it apart. */
@@ -114,8 +127,7 @@ function toRule(policy: CiliumPolicyFact, rule: CiliumRuleFact, index: number, d
       const otherIsPod = isPodEnd(other) || (other.ip !== undefined && ctx.podIPs.has(other.ip));
       const peers: Match[] = [];
       if (isPodEnd(other)) {
-        const labels = ciliumLabels(other, ctx);
-        for (const e of endpoints) peers.push((e.anyNamespace || other.namespace === policy.namespace) && matchesSelector(e.selector, labels));
+        for (const e of endpoints) peers.push((e.anyNamespace || other.namespace === policy.namespace) && selects(e.selector, other, ctx));
       }
       // CIDR rules select addresses outside the cluster's endpoints; pods are matched by identity.
       if (other.ip !== undefined && !otherIsPod) {
@@ -158,7 +170,7 @@ export function fromCiliumPolicy(policy: CiliumPolicyFact): CommonPolicy[] {
       appliesTo(pod, direction, ctx) {
         if (!selector || !specApplies(spec, direction)) return false;
         if (policy.namespace !== undefined && pod.namespace !== policy.namespace) return false;
-        return matchesSelector(selector, ciliumLabels(pod, ctx));
+        return selects(selector, pod, ctx);
       },
       isolates(direction) {
         const flag = direction === 'Ingress' ? spec.enableDefaultDeny?.ingress : spec.enableDefaultDeny?.egress;

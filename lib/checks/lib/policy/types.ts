@@ -102,13 +102,18 @@ export function policyContext(namespaces: NamespaceFact[], nodes: NodeFact[], po
     }
     return podIndex;
   };
-  const systemLabels = { calico: new WeakMap<Labels, Labels>(), cilium: new WeakMap<Labels, Labels>() };
+  type Built = { namespace: string; serviceAccount: string | undefined; labels: Labels };
+  const systemLabels = { calico: new WeakMap<Labels, Built>(), cilium: new WeakMap<Labels, Built>() };
   return {
     namespaces,
     labelsFor(system, pod, build) {
       const cache = systemLabels[system];
-      let labels = cache.get(pod.labels);
-      if (!labels) cache.set(pod.labels, (labels = build()));
+      // By the pod's own labels object, but a system's view adds the namespace and service account:
+      // an endpoint made from the same labels with other ones gets its own.
+      const built = cache.get(pod.labels);
+      if (built && built.namespace === pod.namespace && built.serviceAccount === pod.serviceAccount) return built.labels;
+      const labels = build();
+      cache.set(pod.labels, { namespace: pod.namespace, serviceAccount: pod.serviceAccount, labels });
       return labels;
     },
     namespaceLabels(name) {

@@ -1,0 +1,136 @@
+import { describe, expect, it } from '@jest/globals';
+import { compilePolicies, decideConnection } from '../../lib/checks/lib/policy/evaluate.js';
+import type { Endpoint } from '../../lib/checks/lib/netpol.js';
+import { toAdminPolicyFact, toCalicoPolicyFact, toCiliumPolicyFact } from '../../lib/kube/policy-convert.js';
+import { toPodFact } from '../../lib/kube/convert.js';
+import { emptyPolicySystems, type PolicySystemsFact } from '../../lib/model/index.js';
+
+// Policy objects as the API serves them, through the converters into the engine: the shapes
+// older CRD versions still serve, and the service-account selectors, must never be read as
+// "selects everything" or "selects nothing".
+
+const namespaces = [
+  { name: 'shop', labels: { team: 'payments' } },
+  { name: 'web', labels: { team: 'web' } },
+  { name: 'batch', labels: { team: 'batch' } },
+];
+const api: Endpoint = {
+  namespace: 'shop',
+  labels: { app: 'api' },
+  serviceAccount: 'api',
+  ip: '10.0.1.5',
+  containerPorts: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+  description: 'pod shop/api',
+};
+const frontend: Endpoint = { namespace: 'web', labels: { app: 'frontend' }, serviceAccount: 'frontend', ip: '10.0.2.7', description: 'pod web/frontend' };
+
+function decide(systems: Partial<PolicySystemsFact>, source: Endpoint = frontend, destination: Endpoint = api) {
+  const set = compilePolicies({ networkPolicies: [], policySystems: { ...emptyPolicySystems(), ...systems }, namespaces, nodes: [], pods: [] });
+  return decideConnection(set, { source, destination, port: 8080, protocol: 'TCP' });
+}
+
+describe('AdminNetworkPolicy objects of API v0.1.1 (peers wrap their namespace selector)', () => {
+  const anp = (peer: unknown, ports?: unknown[]) =>
+    toAdminPolicyFact(
+      {
+        metadata: { name: 'deny-batch' },
+        spec: {
+          priority: 5,
+          subject: { namespaces: { matchLabels: { team: 'payments' } } },
+          ingress: [{ name: 'no-batch', action: 'Deny', from: [peer], ...(ports ? { ports } : {}) }],
+        },
+      },
+      'AdminNetworkPolicy',
+    );
+
+  it('namespaces.namespaceSelector selects only those namespaces, not every one', () => {
+    const old = anp({ namespaces: { namespaceSelector: { matchLabels: { team: 'batch' } } } });
+    expect(old.ingress[0]?.peers[0]?.namespaces).toEqual({ matchLabels: { team: 'batch' } });
+    expect(decide({ admin: [old] }).ingress).toMatchObject({ allowed: true, stage: 'none' });
+    expect(decide({ admin: [old] }, { ...frontend, namespace: 'batch' }).ingress).toMatchObject({ allowed: false, stage: 'admin' });
+  });
+
+  it('pods.namespaces.namespaceSelector likewise', () => {
+    const old = anp({ pods: { namespaces: { namespaceSelector: { matchLabels: { team: 'batch' } } }, podSelector: { matchLabels: { app: 'frontend' } } } });
+    expect(old.ingress[0]?.peers[0]?.pods).toEqual({ namespaceSelector: { matchLabels: { team: 'batch' } }, podSelector: { matchLabels: { app: 'frontend' } } });
+    expect(decide({ admin: [old] }).ingress?.allowed).toBe(true);
+    expect(decide({ admin: [old] }, { ...frontend, namespace: 'batch' }).ingress?.allowed).toBe(false);
+  });
+
+  it('the current shape reads the same', () => {
+    const current = anp({ pods: { namespaceSelector: { matchLabels: { team: 'batch' } }, podSelector: { matchLabels: { app: 'frontend' } } } });
+    expect(decide({ admin: [current] }).ingress?.allowed).toBe(true);
+    expect(decide({ admin: [current] }, { ...frontend, namespace: 'batch' }).ingress?.allowed).toBe(false);
+  });
+
+  it('sameLabels, a peer type netcheck does not know, or a port it does not know: unknown, never allowed', () => {
+    for (const policy of [
+      anp({ namespaces: { sameLabels: ['team'] } }),
+      anp({ namespaces: { notSameLabels: ['team'] } }),
+      anp({ serviceAccounts: { names: ['frontend'] } }),
+      anp({ namespaces: {} }, [{ portSet: [8080] }]),
+    ]) {
+      const v = decide({ admin: [policy] }).ingress;
+      expect(v).toMatchObject({ allowed: null, stage: 'admin' });
+      expect(v?.reason).toMatch(/^unknown, because AdminNetworkPolicy deny-batch/);
+    }
+  });
+
+  it('a subject netcheck does not know makes whom the policy binds unknown', () => {
+    const policy = toAdminPolicyFact(
+      { metadata: { name: 'future' }, spec: { priority: 1, subject: { serviceAccounts: { names: ['api'] } }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] } },
+      'AdminNetworkPolicy',
+    );
+    expect(decide({ admin: [policy] }).ingress).toMatchObject({ allowed: null });
+  });
+});
+
+describe('service accounts', () => {
+  it('a pod keeps its service account (spec.serviceAccountName, or the deprecated spec.serviceAccount)', () => {
+    const pod = (spec: Record<string, unknown>) => toPodFact({ metadata: { name: 'p', namespace: 'shop' }, spec, status: { phase: 'Running' } });
+    expect(pod({ serviceAccountName: 'api' }).serviceAccountName).toBe('api');
+    expect(pod({ serviceAccount: 'legacy' }).serviceAccountName).toBe('legacy');
+    expect(pod({}).serviceAccountName).toBeUndefined();
+  });
+
+  const calico = (spec: Record<string, unknown>) =>
+    toCalicoPolicyFact({ metadata: { name: 'api-identity', namespace: 'shop' }, spec: { selector: "app == 'api'", ...spec } }, 'NetworkPolicy', 'projectcalico.org');
+
+  it('Calico rule serviceAccounts.names admits the named account only', () => {
+    const policy = calico({ ingress: [{ action: 'Allow', source: { namespaceSelector: 'all()', serviceAccounts: { names: ['frontend'] } } }] });
+    expect(decide({ calico: [policy] }).ingress?.allowed).toBe(true);
+    expect(decide({ calico: [policy] }, { ...frontend, serviceAccount: 'default' }).ingress).toMatchObject({ allowed: false, reason: expect.stringMatching(/end of the tier/) });
+    // Without namespaceSelector a namespaced policy's service accounts are its namespace's.
+    const local = calico({ ingress: [{ action: 'Allow', source: { serviceAccounts: { names: ['frontend'] } } }] });
+    expect(decide({ calico: [local] }).ingress?.allowed).toBe(false);
+    expect(decide({ calico: [policy] }, { ...frontend, serviceAccount: undefined }).ingress?.unknown).toMatch(/service account of pod web\/frontend is not known/);
+  });
+
+  it("Calico serviceAccountSelector: by the account's name it is judged; by its labels it is unknown", () => {
+    const byName = calico({ serviceAccountSelector: "projectcalico.org/name == 'legacy'", ingress: [{ action: 'Deny' }] });
+    expect(decide({ calico: [byName] }).ingress).toMatchObject({ allowed: true, stage: 'none' });
+    expect(decide({ calico: [byName] }, frontend, { ...api, serviceAccount: 'legacy' }).ingress).toMatchObject({ allowed: false, stage: 'namespace' });
+    const byLabel = calico({ serviceAccountSelector: "role == 'batch'", ingress: [{ action: 'Deny' }] });
+    expect(decide({ calico: [byLabel] }).ingress?.unknown).toMatch(/reads the accounts' labels/);
+    const selectorRule = calico({
+      ingress: [{ action: 'Allow', source: { namespaceSelector: 'all()', serviceAccounts: { selector: "projectcalico.org/name in {'frontend', 'cron'}" } } }],
+    });
+    expect(decide({ calico: [selectorRule] }).ingress?.allowed).toBe(true);
+  });
+
+  it('Cilium selects by io.cilium.k8s.policy.serviceaccount; unknown when the pod’s account is not known', () => {
+    const policy = toCiliumPolicyFact(
+      {
+        metadata: { name: 'api-from-frontend-sa', namespace: 'shop' },
+        spec: {
+          endpointSelector: { matchLabels: { app: 'api' } },
+          ingress: [{ fromEndpoints: [{ matchLabels: { 'k8s:io.cilium.k8s.policy.serviceaccount': 'frontend', 'k8s:io.kubernetes.pod.namespace': 'web' } }] }],
+        },
+      },
+      'CiliumNetworkPolicy',
+    );
+    expect(decide({ cilium: [policy] }).ingress?.allowed).toBe(true);
+    expect(decide({ cilium: [policy] }, { ...frontend, serviceAccount: 'default' }).ingress?.allowed).toBe(false);
+    expect(decide({ cilium: [policy] }, { ...frontend, serviceAccount: undefined }).ingress).toMatchObject({ allowed: null });
+  });
+});
