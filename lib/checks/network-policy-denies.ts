@@ -337,7 +337,7 @@ const applyingByShape = new WeakMap<PolicyIndex, WeakMap<Facts['namespaces'], Ma
 
 /**
  * The Calico, Cilium and admin policies that may apply at ingress to this pod, as (label, text)
- * in the index's order. Which ones apply depends only on the pod's namespace and labels and on the
+ * in the index's order. Which ones apply depends only on the pod's namespace, labels and service account and on the
  * namespaces' labels, so a sweep's services whose pods look alike share one answer rather than
  * each building the policy context and weighing every candidate again.
  */
@@ -346,16 +346,17 @@ function policiesApplyingTo(facts: Facts, index: PolicyIndex, pod: PodFact): [la
   if (!byNamespaces) applyingByShape.set(index, (byNamespaces = new WeakMap()));
   let byShape = byNamespaces.get(facts.namespaces);
   if (!byShape) byNamespaces.set(facts.namespaces, (byShape = new Map()));
-  let shape = pod.namespace;
+  let shape = `${pod.namespace}\u0000${pod.serviceAccountName ?? ''}`;
   for (const k in pod.labels) shape += `\u0000${k}\u0001${pod.labels[k] as string}`;
   let found = byShape.get(shape);
   if (!found) {
     const ctx = selectionContext(facts.namespaces);
-    // What appliesTo and the index read of a pod: its namespace and labels (the description only
-    // if a message needs it), not the container ports and label text podEndpoint also builds.
+    // What appliesTo and the index read of a pod: its namespace, labels and service account (the
+    // description only if a message needs it), not the container ports and label text podEndpoint also builds.
     const end: PodEnd = {
       namespace: pod.namespace,
       labels: pod.labels,
+      serviceAccount: pod.serviceAccountName,
       get description() {
         return podEndpoint(pod).description;
       },

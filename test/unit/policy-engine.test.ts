@@ -191,6 +191,66 @@ describe('AdminNetworkPolicy and the baseline', () => {
   });
 });
 
+describe('admin policies in Calico tiers (Calico enforcing AdminNetworkPolicy itself)', () => {
+  const denyWeb = {
+    kind: 'AdminNetworkPolicy' as const,
+    name: 'deny-web',
+    priority: 5,
+    subject: { namespaces: { matchLabels: { team: 'payments' } } },
+    ingress: [{ name: 'no-web', action: 'Deny' as const, peers: [{ namespaces: { matchLabels: { team: 'web' } } }] }],
+    egress: [],
+  };
+  const calicoPolicy = (name: string, tier: string, order: number, action: 'Allow' | 'Deny' | 'Pass') => ({
+    kind: 'GlobalNetworkPolicy' as const,
+    group: 'projectcalico.org',
+    name,
+    tier,
+    order,
+    selector: "app == 'api'",
+    types: ['Ingress' as const],
+    ingress: [{ action, source: { namespaceSelector: "team == 'web'" } }],
+    egress: [],
+  });
+  const calicoAdminTiers = [
+    { name: 'adminnetworkpolicy', order: 1000, defaultAction: 'Pass' as const },
+    { name: 'baselineadminnetworkpolicy', order: 10_000_000, defaultAction: 'Pass' as const },
+  ];
+
+  it('a Calico tier ordered before 1,000 decides before any AdminNetworkPolicy', () => {
+    const systems = {
+      calicoTiers: [{ name: 'security', order: 100 }, ...calicoAdminTiers],
+      calico: [calicoPolicy('security.allow-web', 'security', 1, 'Allow')],
+      admin: [denyWeb],
+    };
+    expect(decide(systems).ingress).toMatchObject({ allowed: true, stage: 'namespace', decidedBy: [{ policy: { name: 'security.allow-web' } }] });
+    // Without Calico's admin tier in the list, the admin stage comes first, as the API specifies.
+    expect(decide({ ...systems, calicoTiers: [{ name: 'security', order: 100 }] }).ingress).toMatchObject({ allowed: false, stage: 'admin' });
+  });
+
+  it('in the admin tier, Calico policies and AdminNetworkPolicies are ordered together (priority as order)', () => {
+    const early = decide({ calicoTiers: calicoAdminTiers, calico: [calicoPolicy('adminnetworkpolicy.allow-web', 'adminnetworkpolicy', 3, 'Allow')], admin: [denyWeb] });
+    expect(early.ingress).toMatchObject({ allowed: true, decidedBy: [{ policy: { name: 'adminnetworkpolicy.allow-web' } }] });
+    const late = decide({ calicoTiers: calicoAdminTiers, calico: [calicoPolicy('adminnetworkpolicy.allow-web', 'adminnetworkpolicy', 7, 'Allow')], admin: [denyWeb] });
+    expect(late.ingress).toMatchObject({ allowed: false, stage: 'admin', decidedBy: [{ policy: { name: 'deny-web' }, placement: 'tier adminnetworkpolicy, priority 5' }] });
+  });
+
+  it('the admin tier ends in Pass; the baseline tier comes after the default tier, and a tier after it after that', () => {
+    const banp = {
+      kind: 'BaselineAdminNetworkPolicy' as const,
+      name: 'default',
+      subject: { namespaces: {} },
+      ingress: [{ name: 'allow-web', action: 'Allow' as const, peers: [{ namespaces: { matchLabels: { team: 'web' } } }] }],
+      egress: [],
+    };
+    const v = decide({
+      calicoTiers: [...calicoAdminTiers, { name: 'late', order: 20_000_000 }],
+      calico: [calicoPolicy('late.deny-web', 'late', 1, 'Deny')],
+      admin: [{ ...denyWeb, ingress: [{ ...denyWeb.ingress[0]!, peers: [{ namespaces: { matchLabels: { team: 'nobody' } } }] }] }, banp],
+    });
+    expect(v.ingress).toMatchObject({ allowed: true, stage: 'baseline', decidedBy: [{ policy: { kind: 'BaselineAdminNetworkPolicy' } }] });
+  });
+});
+
 describe('the sweep index', () => {
   it('offers every policy that applies to a pod (hints only narrow, never decide)', async () => {
     const { loadScenario } = await import('../scenarios/load.js');

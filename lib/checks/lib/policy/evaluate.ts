@@ -29,6 +29,10 @@ import {
 //      any matching allow; a pod selected for a direction and admitted by nothing is denied.
 //      Without Calico or Cilium policies, NetworkPolicy alone.
 //   3. BaselineAdminNetworkPolicy, for what no earlier stage decided; then the default: allowed.
+// Calico (3.30+) enforces the admin policies itself, as two tiers of its own (adminnetworkpolicy
+// at order 1,000, baselineadminnetworkpolicy at 10,000,000, both ending in Pass; kube-admin and
+// kube-baseline in later releases): where its tiers say so, they are ordered among the other
+// tiers, and a Calico tier ordered before 1,000 decides before any AdminNetworkPolicy.
 // A rule netcheck cannot judge (a field it does not evaluate) that could decide makes the
 // direction unknown, never allowed.
 
@@ -71,6 +75,8 @@ export interface CompiledPolicies {
   calico: CommonPolicy[];
   cilium: CommonPolicy[];
   tiers: Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>;
+  /** Calico's own tiers for the admin policies, when its tiers list them: the policies are then evaluated in them. */
+  calicoAdminTiers: { admin?: string; baseline?: string };
   /** The admin, Calico, Cilium and baseline policies that may apply to a pod (by their hints), in that order. */
   beyond: PolicyIndex;
   ctx: PolicyContext;
@@ -155,7 +161,7 @@ function byOrderThenName(a: { order?: number; name: string }, b: { order?: numbe
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-type Extended = Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'tiers' | 'beyond'> & {
+type Extended = Pick<CompiledPolicies, 'admin' | 'baseline' | 'calico' | 'cilium' | 'tiers' | 'calicoAdminTiers' | 'beyond'> & {
   /** `beyond` in its parts (Calico, Cilium), for a namespace's set to put its own policies before. */
   calicoIndex: PolicyIndex;
   ciliumIndex: PolicyIndex;
@@ -222,6 +228,9 @@ function compileExtended(systems: Facts['policySystems']): Extended {
     const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
     for (const t of systems?.calicoTiers ?? [])
       tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
+    const adminTier = passTier(tiers, CALICO_ADMIN_TIERS);
+    const baselineTier = passTier(tiers, CALICO_BASELINE_TIERS);
+    const calicoAdminTiers = { ...(adminTier !== undefined ? { admin: adminTier } : {}), ...(baselineTier !== undefined ? { baseline: baselineTier } : {}) };
     const compiled = {
       admin: admin.map((p) => translated(p, fromAdminPolicy)),
       baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map((p) => translated(p, fromAdminPolicy)),
@@ -231,6 +240,7 @@ function compileExtended(systems: Facts['policySystems']): Extended {
     result = extended({
       ...compiled,
       tiers,
+      calicoAdminTiers,
       adminIndex: indexPolicies(compiled.admin),
       calicoIndex: indexPolicies(compiled.calico),
       ciliumIndex: indexPolicies(compiled.cilium),
@@ -239,6 +249,43 @@ function compileExtended(systems: Facts['policySystems']): Extended {
   }
   extendedCache.set(systems ?? NO_SYSTEMS, result);
   return result;
+}
+
+/** Calico's tiers for AdminNetworkPolicies and the BaselineAdminNetworkPolicy, newest name first. */
+const CALICO_ADMIN_TIERS = ['kube-admin', 'adminnetworkpolicy'];
+const CALICO_BASELINE_TIERS = ['kube-baseline', 'baselineadminnetworkpolicy'];
+/** Within its tier Calico orders the BaselineAdminNetworkPolicy as if it had this order. */
+const CALICO_BASELINE_ORDER = 1000;
+
+/** The first of `names` among the tiers; Calico fixes its default action to Pass whatever the object says. */
+function passTier(tiers: CompiledPolicies['tiers'], names: string[]): string | undefined {
+  const name = names.find((n) => tiers.has(n));
+  if (name !== undefined) tiers.set(name, { ...tiers.get(name), defaultAction: 'Pass' });
+  return name;
+}
+
+/** The admin policies placed in Calico's tiers for them, ordered there as Calico orders them. */
+function inCalicoTier(policy: CommonPolicy, tier: string, order: number | undefined): CommonPolicy {
+  return { ...policy, tier, ...(order !== undefined ? { order } : {}), placement: `tier ${tier}, ${policy.placement ?? `order ${order ?? 'none'}`}` };
+}
+
+const calicoPlaced = new WeakMap<CompiledPolicies, CommonPolicy[]>();
+
+/** Every policy Calico evaluates in its tiers when it enforces the admin policies itself; undefined when it does not (or has no policies of its own). */
+function calicoTiered(set: CompiledPolicies): CommonPolicy[] | undefined {
+  const { admin, baseline } = set.calicoAdminTiers;
+  if (admin === undefined || set.calico.length === 0) return undefined;
+  let placed = calicoPlaced.get(set);
+  if (!placed) {
+    placed = [
+      ...set.admin.map((p) => inCalicoTier(p, admin, p.priority)),
+      ...set.calico,
+      ...set.kubernetes,
+      ...(baseline !== undefined ? set.baseline.map((p) => inCalicoTier(p, baseline, CALICO_BASELINE_ORDER)) : []),
+    ];
+    calicoPlaced.set(set, placed);
+  }
+  return placed;
 }
 
 export function compilePolicies(facts: Pick<Facts, 'networkPolicies' | 'policySystems' | 'namespaces' | 'nodes' | 'pods'>): CompiledPolicies {
@@ -402,12 +449,27 @@ function verdict(walk: Walk, stage: Stage, result: StageResult): DirectionVerdic
 
 export function decideDirection(set: CompiledPolicies, pod: PodEnd, direction: Direction, connection: Connection): DirectionVerdict {
   const walk: Walk = { pod, direction, connection, ctx: set.ctx, trace: [] };
+  const tiered = calicoTiered(set);
+  if (tiered) {
+    const result = calicoStage(tiered, walk, set.tiers);
+    const stage = result.kind === 'allow' || result.kind === 'deny' ? stageOf(result.decidedBy) : 'namespace';
+    if (result.kind !== 'none' && result.kind !== 'pass') return verdict(walk, stage, result);
+    // Calico evaluated the admin policies it knows the tiers of; a baseline without its tier comes after.
+    const baseline = set.calicoAdminTiers.baseline !== undefined ? ({ kind: 'none' } as const) : orderedStage(set.baseline, walk, false);
+    return verdict(walk, baseline.kind === 'none' ? 'none' : 'baseline', baseline);
+  }
   const admin = orderedStage(set.admin, walk, true);
   if (admin.kind !== 'none' && admin.kind !== 'pass') return verdict(walk, 'admin', admin);
   const namespace = namespaceStage(set, walk);
   if (namespace.kind !== 'none' && namespace.kind !== 'pass') return verdict(walk, 'namespace', namespace);
   const baseline = orderedStage(set.baseline, walk, false);
   return verdict(walk, baseline.kind === 'none' ? 'none' : 'baseline', baseline);
+}
+
+/** Which stage a decision belongs to, when Calico evaluated every stage in its tiers. */
+function stageOf(decidedBy: Decision[]): Stage {
+  const kind = decidedBy[0]?.policy.kind;
+  return kind === 'AdminNetworkPolicy' ? 'admin' : kind === 'BaselineAdminNetworkPolicy' ? 'baseline' : 'namespace';
 }
 
 /** Would the policies let this connection through? The source's egress and the destination's ingress must both. */

@@ -45,7 +45,7 @@ export interface CommonPolicy {
   tier?: string;
   order?: number;
   /**
-   * Does the policy apply to this pod in this direction? A matter of the pod's namespace and labels
+   * Does the policy apply to this pod in this direction? A matter of the pod's namespace, labels and service account
    * and the namespaces' labels only (ctx.namespaceLabels, ctx.labelsFor): callers may answer it
    * once for pods that look alike, with a context holding no pods or nodes.
    */
