@@ -85,7 +85,9 @@ export function toCalicoPolicyFact(o: RawObject, kind: CalicoPolicyFact['kind'],
   if (str(spec.selector) !== undefined) fact.selector = spec.selector;
   if (kind === 'GlobalNetworkPolicy' && str(spec.namespaceSelector) !== undefined) fact.namespaceSelector = spec.namespaceSelector;
   if (str(spec.serviceAccountSelector) !== undefined) fact.serviceAccountSelector = spec.serviceAccountSelector;
-  if (spec.doNotTrack === true || spec.preDNAT === true || spec.applyOnForward === true) fact.hostOnly = true;
+  // Felix gives pods the normal policies only: untracked and pre-DNAT ones go to host endpoints
+  // alone, while an applyOnForward policy is a normal one that also polices forwarded host traffic.
+  if (spec.doNotTrack === true || spec.preDNAT === true) fact.hostOnly = true;
   if (spec.preDNAT === true) fact.preDNAT = true;
   if (spec.applyOnForward === true) fact.applyOnForward = true;
   if (spec.doNotTrack === true) fact.doNotTrack = true;

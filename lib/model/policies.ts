@@ -74,7 +74,7 @@ export interface CalicoPolicyFact {
   types: ('Ingress' | 'Egress')[];
   ingress: CalicoRuleFact[];
   egress: CalicoRuleFact[];
-  /** doNotTrack, preDNAT, applyOnForward: host-endpoint policies, not applied to pods. */
+  /** doNotTrack, preDNAT: host-endpoint policies, not applied to pods (applyOnForward ones still are). */
   hostOnly?: boolean;
   /** Host endpoints: applied before kube-proxy's DNAT (NodePort traffic still addressed to the node). */
   preDNAT?: boolean;

@@ -87,7 +87,7 @@ describe('judgeHostFlow', () => {
     // A normal policy without applyOnForward never sees forwarded traffic.
     const localOnly = gnp('host-only', { ingress: [{ action: 'Allow', destination: { ports: [22] } }] });
     expect(judgeHostFlow(nodePort(), ctx([localOnly])).outcome).toBe('allowed');
-    const forward = { ...localOnly, name: 'host-firewall', applyOnForward: true, hostOnly: true };
+    const forward = { ...localOnly, name: 'host-firewall', applyOnForward: true };
     const verdict = judgeHostFlow(nodePort(), ctx([forward]));
     withContext(verdict.reason, () => expect(verdict).toMatchObject({ outcome: 'denied', endOfTier: [{ name: 'host-firewall' }] }));
     // The forward policy sees the pod's port after DNAT, not the NodePort.

@@ -85,6 +85,37 @@ describe('AdminNetworkPolicy objects of API v0.1.1 (peers wrap their namespace s
   });
 });
 
+describe('Calico host-endpoint flags', () => {
+  const firewall = (flags: Record<string, boolean>) =>
+    toCalicoPolicyFact(
+      {
+        metadata: { name: 'host-firewall' },
+        spec: { selector: 'all()', ...flags, types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [22] } }] },
+      },
+      'GlobalNetworkPolicy',
+      'projectcalico.org',
+    );
+
+  it('an applyOnForward policy is still a normal one: its selector binds pods too (Felix puts it in their tiers)', () => {
+    const policy = firewall({ applyOnForward: true });
+    expect(policy).toMatchObject({ applyOnForward: true });
+    expect(policy.hostOnly).toBeUndefined();
+    expect(decide({ calico: [policy] }).ingress).toMatchObject({ allowed: false, reason: expect.stringMatching(/end of the tier/) });
+  });
+
+  it('pre-DNAT and untracked policies bind host endpoints only', () => {
+    const hostFlags: Record<string, boolean>[] = [
+      { preDNAT: true, applyOnForward: true },
+      { doNotTrack: true, applyOnForward: true },
+    ];
+    for (const flags of hostFlags) {
+      const policy = firewall(flags);
+      expect(policy.hostOnly).toBe(true);
+      expect(decide({ calico: [policy] }).ingress).toMatchObject({ allowed: true, stage: 'none' });
+    }
+  });
+});
+
 describe('service accounts', () => {
   it('a pod keeps its service account (spec.serviceAccountName, or the deprecated spec.serviceAccount)', () => {
     const pod = (spec: Record<string, unknown>) => toPodFact({ metadata: { name: 'p', namespace: 'shop' }, spec, status: { phase: 'Running' } });

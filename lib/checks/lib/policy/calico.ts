@@ -163,7 +163,7 @@ export function fromCalicoPolicy(policy: CalicoPolicyFact): CommonPolicy {
     placement: `tier ${policy.tier}, order ${policy.order ?? 'none'}`,
     ...(hint ? { hint } : {}),
     appliesTo(pod, direction, ctx) {
-      // preDNAT, doNotTrack and applyOnForward policies are for host endpoints, not pods.
+      // preDNAT and doNotTrack policies are for host endpoints, not pods.
       if (policy.hostOnly || !policy.types.includes(direction)) return false;
       if (policy.namespace !== undefined && policy.namespace !== pod.namespace) return false;
       const checks: Match[] = [calicoSelects(policy.selector, podLabels(pod, ctx))];
