@@ -67,8 +67,8 @@ function calicoRule(r: RawObject): CalicoRuleFact {
   if (source) rule.source = source;
   if (destination) rule.destination = destination;
   // icmp/notICMP only matter for ICMP, which netcheck never probes; http narrows an allowed TCP connection.
-  const unsupported = present(r ?? {}, ['ipVersion']);
-  if (unsupported.length) rule.unsupported = unsupported;
+  if (r?.ipVersion === 4 || r?.ipVersion === 6) rule.ipVersion = r.ipVersion;
+  else if (r?.ipVersion !== undefined && r?.ipVersion !== null) rule.unsupported = [`ipVersion ${JSON.stringify(r.ipVersion)}`];
   return rule;
 }
 

@@ -50,7 +50,9 @@ export interface CalicoRuleFact {
   notProtocol?: string | number;
   source?: CalicoEntityFact;
   destination?: CalicoEntityFact;
-  /** http, icmp, ipVersion … present but not evaluated. */
+  /** Only connections of this IP family. */
+  ipVersion?: 4 | 6;
+  /** Fields present that netcheck does not evaluate (an ipVersion other than 4 or 6). */
   unsupported?: string[];
 }
 

@@ -116,6 +116,26 @@ describe('Calico host-endpoint flags', () => {
   });
 });
 
+describe('Calico rule ipVersion', () => {
+  const policy = (ipVersion: unknown) =>
+    toCalicoPolicyFact(
+      { metadata: { name: 'api-v4', namespace: 'shop' }, spec: { selector: "app == 'api'", ingress: [{ action: 'Allow', ipVersion, source: { namespaceSelector: 'all()' } }] } },
+      'NetworkPolicy',
+      'projectcalico.org',
+    );
+
+  it("is judged by the connection's address family, not left unknown", () => {
+    expect(decide({ calico: [policy(4)] }).ingress?.allowed).toBe(true);
+    expect(decide({ calico: [policy(6)] }).ingress).toMatchObject({ allowed: false, reason: expect.stringMatching(/end of the tier/) });
+    expect(decide({ calico: [policy(6)] }, { ...frontend, ip: 'fd00::7' }, { ...api, ip: 'fd00::5' }).ingress?.allowed).toBe(true);
+  });
+
+  it('unknown when the addresses are not known, or the version is not 4 or 6', () => {
+    expect(decide({ calico: [policy(4)] }, { ...frontend, ip: undefined }, { ...api, ip: undefined }).ingress?.allowed).toBeNull();
+    expect(decide({ calico: [policy('four')] }).ingress?.unknown).toMatch(/ipVersion "four"/);
+  });
+});
+
 describe('service accounts', () => {
   it('a pod keeps its service account (spec.serviceAccountName, or the deprecated spec.serviceAccount)', () => {
     const pod = (spec: Record<string, unknown>) => toPodFact({ metadata: { name: 'p', namespace: 'shop' }, spec, status: { phase: 'Running' } });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ipInCidr, type CalicoEntityFact, type CalicoPolicyFact, type CalicoRuleFact, type Labels } from '../../../model/index.js';
 import type { Connection, Direction, Endpoint } from '../netpol.js';
 import { calicoSelector, CalicoSelectorError, calicoSelectorKeys, requiredLabels } from './calico-selector.js';
@@ -122,7 +123,7 @@ function describeEntity(entity: CalicoEntityFact | undefined): string {
 }
 
 function toRule(policy: CalicoPolicyFact, rule: CalicoRuleFact, index: number, direction: Direction): CommonRule {
-  const protocol = rule.protocol !== undefined ? ` ${protocolName(rule.protocol)}` : '';
+  const protocol = `${rule.protocol !== undefined ? ` ${protocolName(rule.protocol)}` : ''}${rule.ipVersion !== undefined ? ` IPv${rule.ipVersion}` : ''}`;
   return {
     direction,
     index,
@@ -134,6 +135,10 @@ function toRule(policy: CalicoPolicyFact, rule: CalicoRuleFact, index: number, d
       const checks: Match[] = [];
       if (rule.protocol !== undefined) checks.push(protocolName(rule.protocol) === connection.protocol);
       if (rule.notProtocol !== undefined) checks.push(protocolName(rule.notProtocol) !== connection.protocol);
+      if (rule.ipVersion !== undefined) {
+        const ip = connection.destination.ip ?? connection.source.ip;
+        checks.push(ip === undefined ? { unknown: `it matches IPv${rule.ipVersion} only and the connection's addresses are not known` } : isIP(ip) === rule.ipVersion);
+      }
       checks.push(entityMatches(policy, rule.source, connection.source, connection, false, ctx));
       checks.push(entityMatches(policy, rule.destination, connection.destination, connection, true, ctx));
       return allOf(checks);
