@@ -274,7 +274,8 @@ const calicoPlaced = new WeakMap<CompiledPolicies, CommonPolicy[]>();
 /** Every policy Calico evaluates in its tiers when it enforces the admin policies itself; undefined when it does not (or has no policies of its own). */
 function calicoTiered(set: CompiledPolicies): CommonPolicy[] | undefined {
   const { admin, baseline } = set.calicoAdminTiers;
-  if (admin === undefined || set.calico.length === 0) return undefined;
+  // Cilium policies beside Calico's are no setup Calico enforces: those keep the staged evaluation.
+  if (admin === undefined || set.calico.length === 0 || set.cilium.length > 0) return undefined;
   let placed = calicoPlaced.get(set);
   if (!placed) {
     placed = [
