@@ -184,4 +184,15 @@ describe('service accounts', () => {
     expect(decide({ cilium: [policy] }, { ...frontend, serviceAccount: 'default' }).ingress?.allowed).toBe(false);
     expect(decide({ cilium: [policy] }, { ...frontend, serviceAccount: undefined }).ingress).toMatchObject({ allowed: null });
   });
+
+  it('a Cilium selector naming the cluster (ClusterMesh policies) is unknown: the cluster name is in cilium-config, which netcheck does not read', () => {
+    const policy = toCiliumPolicyFact(
+      {
+        metadata: { name: 'api-from-cluster1', namespace: 'shop' },
+        spec: { endpointSelector: { matchLabels: { app: 'api' } }, ingress: [{ fromEndpoints: [{ matchLabels: { 'k8s:io.cilium.k8s.policy.cluster': 'cluster1' } }] }] },
+      },
+      'CiliumNetworkPolicy',
+    );
+    expect(decide({ cilium: [policy] }, { ...frontend, namespace: 'shop' }).ingress?.unknown).toMatch(/Cilium cluster name/);
+  });
 });

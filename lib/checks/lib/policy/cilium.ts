@@ -22,6 +22,8 @@ import { anyOf, isPodEnd, otherEnd, type CommonPolicy, type CommonRule, type Mat
 const NAMESPACE_KEY = 'io.kubernetes.pod.namespace';
 const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
 const SERVICE_ACCOUNT_KEY = 'io.cilium.k8s.policy.serviceaccount';
+/** Cilium labels every endpoint with its cluster's name (cluster-name in cilium-config), which netcheck cannot read. */
+const CLUSTER_KEY = 'io.cilium.k8s.policy.cluster';
 
 function stripSource(key: string): string {
   return key.replace(/^(k8s|any|container|reserved):/, '');
@@ -55,6 +57,7 @@ function mentions(selector: LabelSelector, key: string): boolean {
 function selects(selector: LabelSelector, pod: PodEnd, ctx: PolicyContext): Match {
   if (pod.serviceAccount === undefined && mentions(selector, SERVICE_ACCOUNT_KEY))
     return { unknown: `it selects by service account (${SERVICE_ACCOUNT_KEY}) and that of ${pod.description} is not known` };
+  if (mentions(selector, CLUSTER_KEY)) return { unknown: `it selects by Cilium cluster name (${CLUSTER_KEY}), which netcheck cannot read` };
   return matchesSelector(selector, ciliumLabels(pod, ctx));
 }
 
