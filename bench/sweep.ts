@@ -53,6 +53,7 @@ const POLICY_CRD_LISTS = [
   '/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies',
   '/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies',
   '/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies',
+  '/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies',
 ];
 
 interface Measurement {
@@ -103,8 +104,8 @@ async function measureInChild(what: string, kubeconfigPath: string): Promise<voi
       let items = 0;
       // The sweep asks discovery which policy CRD groups are served and lists those, and reads the
       // network events one reason at a time: so does the floor.
-      const discovery = await reader.get<{ groups?: { name?: string; preferredVersion?: { groupVersion?: string } }[] }>('/apis');
-      const served = new Set((discovery.groups ?? []).map((g) => g.preferredVersion?.groupVersion));
+      const discovery = await reader.get<{ groups?: { name?: string; versions?: { groupVersion?: string }[] }[] }>('/apis');
+      const served = new Set((discovery.groups ?? []).flatMap((g) => (g.versions ?? []).map((v) => v.groupVersion)));
       const crdLists = POLICY_CRD_LISTS.filter((path) => served.has(path.split('/').slice(2, 4).join('/')));
       // Each page's objects are let go as soon as they are counted, as the gatherer lets go of each
       // one it converts. A page still referenced while other lists' pages are parsed is copied by

@@ -63,8 +63,8 @@ export const DEFAULT_POLICY_CRDS = 300;
 
 /**
  * `count` objects of each kind: Calico NetworkPolicy and GlobalNetworkPolicy (over three tiers),
- * CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, plus the one
- * BaselineAdminNetworkPolicy. Each selects one service's pods in one namespace, so most
+ * CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, ClusterNetworkPolicy
+ * (Admin and Baseline tiers, alternating), plus the one BaselineAdminNetworkPolicy. Each selects one service's pods in one namespace, so most
  * services are selected by none and every cluster-wide one is weighed for every service.
  */
 export function* policyCrdObjects(size: SyntheticClusterSize, count: number): Generator<KubeObject> {
@@ -97,6 +97,15 @@ export function* policyCrdObjects(size: SyntheticClusterSize, count: number): Ge
       subject: { pods: { namespaceSelector: { matchLabels: { team: ns } }, podSelector: { matchLabels: { app: app(i + 4) } } } },
       ingress: [
         { name: 'same-tenant', action: 'Allow', from: [{ namespaces: { matchLabels: { team: ns } } }] },
+        { name: 'rest', action: 'Pass', from: [{ namespaces: {} }] },
+      ],
+    });
+    yield policyObject('policy.networking.k8s.io/v1beta1', 'ClusterNetworkPolicy', `tenant-cnp-${i}`, undefined, {
+      tier: i % 2 ? 'Baseline' : 'Admin',
+      priority: i % 1000,
+      subject: { pods: { namespaceSelector: { matchLabels: { team: ns } }, podSelector: { matchLabels: { app: app(i + 5) } } } },
+      ingress: [
+        { name: 'same-tenant', action: 'Accept', from: [{ namespaces: { matchLabels: { team: ns } } }], protocols: [{ tcp: { destinationPort: { number: 8080 } } }] },
         { name: 'rest', action: 'Pass', from: [{ namespaces: {} }] },
       ],
     });
@@ -439,6 +448,7 @@ async function serveOverIpc(): Promise<void> {
       'CiliumClusterwideNetworkPolicy',
       'AdminNetworkPolicy',
       'BaselineAdminNetworkPolicy',
+      'ClusterNetworkPolicy',
     );
   for (const kind of kinds) counts[kind] = server.list(kind).length;
   process.send!({ type: 'ready', url: server.url, kubeconfigPath: server.kubeconfigPath, loadMs: performance.now() - started, counts });

@@ -5,7 +5,7 @@
 
 import type { CalicoPolicyFact, PolicyApiFact, PolicySystem, PolicySystemsFact } from '../model/index.js';
 import { emptyPolicySystems } from '../model/index.js';
-import { toAdminPolicyFact, toCalicoHostEndpointFact, toCalicoPolicyFact, toCalicoTierFact, toCiliumPolicyFact } from '../kube/policy-convert.js';
+import { toAdminPolicyFact, toCalicoHostEndpointFact, toCalicoPolicyFact, toCalicoTierFact, toCiliumPolicyFact, toClusterNetworkPolicyFact } from '../kube/policy-convert.js';
 import type { RawObject } from '../kube/convert.js';
 import { KubeApiError } from '../kube/reader.js';
 import { Gatherer, type ListSpec } from './kube.js';
@@ -24,6 +24,10 @@ const CANDIDATES: readonly GroupChoice[][] = [
   ],
   [{ system: 'cilium', group: 'cilium.io', version: 'v2' }],
   [{ system: 'admin', group: 'policy.networking.k8s.io', version: 'v1alpha1' }],
+  [
+    { system: 'cluster', group: 'policy.networking.k8s.io', version: 'v1beta1' },
+    { system: 'cluster', group: 'policy.networking.k8s.io', version: 'v1alpha2' },
+  ],
 ];
 
 export interface PolicyScope {
@@ -85,6 +89,7 @@ function specsFor(choice: GroupChoice, scope: PolicyScope, out: PolicySystemsFac
     ciliumclusterwidenetworkpolicies: 'CiliumClusterwideNetworkPolicy',
     adminnetworkpolicies: 'AdminNetworkPolicy',
     baselineadminnetworkpolicies: 'BaselineAdminNetworkPolicy',
+    clusternetworkpolicies: 'ClusterNetworkPolicy',
   };
   const cluster = (resource: string, read: (o: RawObject) => void): PolicyList[] => [{ spec: { resource, group, version }, read, clusterKind: kinds[resource] ?? resource }];
   switch (choice.system) {
@@ -106,6 +111,8 @@ function specsFor(choice: GroupChoice, scope: PolicyScope, out: PolicySystemsFac
         ...cluster('adminnetworkpolicies', (o) => out.admin.push(toAdminPolicyFact(o, 'AdminNetworkPolicy'))),
         ...cluster('baselineadminnetworkpolicies', (o) => out.admin.push(toAdminPolicyFact(o, 'BaselineAdminNetworkPolicy'))),
       ];
+    case 'cluster':
+      return cluster('clusternetworkpolicies', (o) => out.admin.push(toClusterNetworkPolicyFact(o)));
   }
 }
 

@@ -6,7 +6,8 @@
 
 import type { LabelSelector } from './facts.js';
 
-export type PolicySystem = 'calico' | 'cilium' | 'admin';
+/** admin: AdminNetworkPolicy and BaselineAdminNetworkPolicy; cluster: their successor, ClusterNetworkPolicy. */
+export type PolicySystem = 'calico' | 'cilium' | 'admin' | 'cluster';
 
 /** What discovery and listing said about one policy API group. */
 export interface PolicyApiFact {
@@ -154,7 +155,9 @@ export interface CiliumPolicyFact {
   specs: CiliumRuleSetFact[];
 }
 
-// AdminNetworkPolicy and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1).
+// AdminNetworkPolicy and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1), and
+// their successor ClusterNetworkPolicy (v1alpha2, v1beta1): the same subjects, peers and rules,
+// with a tier (Admin or Baseline) and a priority in each, Accept for Allow and protocols for ports.
 
 export interface AdminPodsFact {
   namespaceSelector: LabelSelector;
@@ -190,10 +193,12 @@ export interface AdminRuleFact {
 }
 
 export interface AdminPolicyFact {
-  kind: 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy';
+  kind: 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy' | 'ClusterNetworkPolicy';
   name: string;
-  /** AdminNetworkPolicy only: lower numbers first. */
+  /** AdminNetworkPolicy and ClusterNetworkPolicy: lower numbers first. */
   priority?: number;
+  /** ClusterNetworkPolicy: evaluated before NetworkPolicy (Admin) or after it (Baseline). */
+  tier?: 'Admin' | 'Baseline';
   /** `unsupported`: subject fields netcheck does not evaluate (whom the policy applies to is then unknown). */
   subject: { namespaces?: LabelSelector; pods?: AdminPodsFact; unsupported?: string[] };
   ingress: AdminRuleFact[];

@@ -256,7 +256,8 @@ function assertKubeObject(value: unknown, where: string): asserts value is KubeO
 
 export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promise<KubeApiServerHandle> {
   const host = opts.host ?? '127.0.0.1';
-  const stores = new Map<ResourceType, ResourceStore>();
+  // One store per group and resource, as one etcd key space serves every version of a resource.
+  const stores = new Map<string, ResourceStore>();
   const optionalGroups = new Set(opts.serveGroups ?? []);
   const served: Served = (type) => !type.optional || optionalGroups.has(type.group);
   const requests: RequestLogEntry[] = [];
@@ -268,8 +269,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     opts.listOrder === 'name' ? (namespace: string, name: string) => `${name}/${namespace}` : (namespace: string, name: string) => ResourceStore.keyOf(namespace, name);
 
   const storeFor = (type: ResourceType): ResourceStore => {
-    let store = stores.get(type);
-    if (!store) stores.set(type, (store = new ResourceStore(type, orderOf)));
+    const key = `${type.group}/${type.resource}`;
+    let store = stores.get(key);
+    if (!store) stores.set(key, (store = new ResourceStore(type, orderOf)));
     return store;
   };
 

@@ -85,6 +85,17 @@ function policyCrds(): ResourceType[] {
       shortNames: ['banp'],
       optional: true,
     },
+    // The admin policies' successor, in both versions released (a cluster serves one or both).
+    ...['v1beta1', 'v1alpha2'].map((version) => ({
+      resource: 'clusternetworkpolicies',
+      singular: 'clusternetworkpolicy',
+      kind: 'ClusterNetworkPolicy',
+      group: 'policy.networking.k8s.io',
+      version,
+      namespaced: false,
+      shortNames: ['cnp'],
+      optional: true,
+    })),
   ];
 }
 
@@ -139,9 +150,12 @@ export function apiGroupList(served: Served = SERVE_BUILT_IN): object {
     kind: 'APIGroupList',
     apiVersion: 'v1',
     groups: groups.map((name) => {
-      const version = RESOURCE_TYPES.find((t) => t.group === name)!.version;
-      const gv = { groupVersion: `${name}/${version}`, version };
-      return { name, versions: [gv], preferredVersion: gv };
+      // Every version the group serves, the first one listed preferred (policy.networking.k8s.io has three).
+      const versions = [...new Set(RESOURCE_TYPES.filter((t) => t.group === name && served(t)).map((t) => t.version))].map((version) => ({
+        groupVersion: `${name}/${version}`,
+        version,
+      }));
+      return { name, versions, preferredVersion: versions[0] };
     }),
   };
 }

@@ -65,7 +65,7 @@ describe('chart rbac.scope=namespaced', () => {
     }
     // The namespaced reads of the cluster-scoped policy kinds are never granted.
     const resources = grants.flatMap((g) => g.resources);
-    for (const kind of ['globalnetworkpolicies', 'tiers', 'ciliumclusterwidenetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies'])
+    for (const kind of ['globalnetworkpolicies', 'tiers', 'ciliumclusterwidenetworkpolicies', 'adminnetworkpolicies', 'baselineadminnetworkpolicies', 'clusternetworkpolicies'])
       expect(resources).not.toContain(kind);
   });
 

@@ -104,6 +104,7 @@ describe('helm chart', () => {
       'networking.k8s.io/networkpolicies',
       'policy.networking.k8s.io/adminnetworkpolicies',
       'policy.networking.k8s.io/baselineadminnetworkpolicies',
+      'policy.networking.k8s.io/clusternetworkpolicies',
       'projectcalico.org/globalnetworkpolicies',
       'projectcalico.org/hostendpoints',
       'projectcalico.org/networkpolicies',

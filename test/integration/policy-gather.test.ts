@@ -56,6 +56,13 @@ function policies() {
       subject: { namespaces: {} },
       ingress: [{ name: 'default-deny', action: 'Deny', from: [{ namespaces: {} }] }],
     }),
+    // Stored through the older version; listed through v1beta1, as one API server serves both.
+    policyObject('policy.networking.k8s.io/v1alpha2', 'ClusterNetworkPolicy', 'baseline-isolation', undefined, {
+      tier: 'Baseline',
+      priority: 10,
+      subject: { namespaces: {} },
+      ingress: [{ name: 'isolate', action: 'Deny', from: [{ namespaces: {} }], protocols: [{ tcp: { destinationPort: { range: { start: 1, end: 1024 } } } }] }],
+    }),
   ];
 }
 
@@ -93,6 +100,7 @@ describe('policy systems through the API', () => {
       'projectcalico.org/v3:served',
       'cilium.io/v2:served',
       'policy.networking.k8s.io/v1alpha1:served',
+      'policy.networking.k8s.io/v1beta1:served',
     ]);
     expect(systems.calicoTiers).toEqual([{ name: 'security', order: 100 }]);
     // The web namespace is neither the target's nor the client's: its policy is not read.
@@ -108,7 +116,15 @@ describe('policy systems through the API', () => {
       entities: ['cluster'],
       toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }],
     });
-    expect(systems.admin.map((p) => `${p.kind}/${p.name}/${p.priority ?? '-'}`)).toEqual(['AdminNetworkPolicy/allow-monitoring/20', 'BaselineAdminNetworkPolicy/default/-']);
+    expect(systems.admin.map((p) => `${p.kind}/${p.name}/${p.priority ?? '-'}`).sort()).toEqual([
+      'AdminNetworkPolicy/allow-monitoring/20',
+      'BaselineAdminNetworkPolicy/default/-',
+      'ClusterNetworkPolicy/baseline-isolation/10',
+    ]);
+    expect(systems.admin.find((p) => p.kind === 'ClusterNetworkPolicy')).toMatchObject({
+      tier: 'Baseline',
+      ingress: [{ name: 'isolate', action: 'Deny', ports: [{ portRange: { protocol: 'TCP', start: 1, end: 1024 } }] }],
+    });
     expect(facts.accessErrors).toEqual([]);
     const paths = server.requests.map((r) => r.path);
     expect(paths).toContain('/apis');
@@ -146,6 +162,7 @@ describe('policy systems in namespaced mode', () => {
         'calico:out-of-scope:GlobalNetworkPolicy, Tier',
         'cilium:out-of-scope:CiliumClusterwideNetworkPolicy',
         'admin:out-of-scope:AdminNetworkPolicy, BaselineAdminNetworkPolicy',
+        'cluster:out-of-scope:ClusterNetworkPolicy',
       ]);
       expect(objects.policySystems?.calico.map((p) => `${p.kind}/${p.namespace}/${p.name}`)).toEqual(['NetworkPolicy/shop/shop-allow-web']);
       expect(objects.accessErrors).toEqual([]);
@@ -171,12 +188,12 @@ describe('policy systems the cluster does not serve', () => {
     try {
       const kc = loadKubeConfig({ kubeconfigPath: server.kubeconfigPath });
       const facts = await gatherObjects(kc, target);
-      expect(facts.policySystems?.apis.map((a) => a.state)).toEqual(['not-installed', 'not-installed', 'not-installed']);
+      expect(facts.policySystems?.apis.map((a) => a.state)).toEqual(['not-installed', 'not-installed', 'not-installed', 'not-installed']);
       expect(facts.accessErrors).toEqual([]);
       expect(server.requests.filter((r) => /projectcalico|cilium\.io|policy\.networking/.test(r.path))).toEqual([]);
       const result = runChecks(asFacts(facts)).find((f) => f.code === 'network-policy-denies');
       expect(result?.status).toBe('pass');
-      expect(result?.evidence.join('\n')).toContain('not installed: Calico, Cilium, AdminNetworkPolicy');
+      expect(result?.evidence.join('\n')).toContain('not installed: Calico, Cilium, AdminNetworkPolicy, ClusterNetworkPolicy');
     } finally {
       await server.close();
     }
@@ -219,6 +236,34 @@ describe('AdminNetworkPolicies stored in API v0.1.1 shape', () => {
       const result = runChecks(asFacts(facts)).find((f) => f.code === 'network-policy-denies');
       withContext(String(result?.detail), () => expect(result?.status).toBe('pass'));
       expect(result?.subjects).not.toContainEqual(expect.objectContaining({ name: 'deny-batch' }));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('ClusterNetworkPolicy (policy.networking.k8s.io v1beta1 / v1alpha2)', () => {
+  it('an Admin-tier Deny decides before the NetworkPolicies, named with its kind and rule; the fix is an Accept in its own syntax', async () => {
+    const cnp = policyObject('policy.networking.k8s.io/v1beta1', 'ClusterNetworkPolicy', 'quarantine-platform', undefined, {
+      tier: 'Admin',
+      priority: 5,
+      subject: { namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } },
+      ingress: [{ name: 'no-netcheck', action: 'Deny', from: [{ namespaces: { matchLabels: { 'kubernetes.io/metadata.name': 'netcheck' } } }] }],
+    });
+    const server = await startKubeApiServer({
+      objects: [...demoObjects({ block: 245, apiServer: { host: '127.0.0.1', port: 6443 } }), cnp],
+      serveGroups: ['policy.networking.k8s.io'],
+    });
+    try {
+      const facts = await gatherObjects(loadKubeConfig({ kubeconfigPath: server.kubeconfigPath }), target);
+      expect(facts.policySystems?.apis.find((a) => a.system === 'cluster')).toMatchObject({ version: 'v1beta1', state: 'served' });
+      expect(server.requests.map((r) => r.path)).toContain('/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies');
+      const result = runChecks(asFacts(facts)).find((f) => f.code === 'network-policy-denies');
+      withContext(String(result?.detail), () => expect(result?.status).toBe('fail'));
+      expect(result?.subjects).toContainEqual({ kind: 'networkpolicy', name: 'quarantine-platform', policyKind: 'ClusterNetworkPolicy', rule: 'ingress[0] "no-netcheck"' });
+      expect(result?.remediation).toContain('kubectl edit clusternetworkpolicy quarantine-platform');
+      expect(result?.remediation).toContain('action: Accept');
+      expect(result?.remediation).toContain('protocols:');
     } finally {
       await server.close();
     }

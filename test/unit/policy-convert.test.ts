@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { compilePolicies, decideConnection } from '../../lib/checks/lib/policy/evaluate.js';
 import type { Endpoint } from '../../lib/checks/lib/netpol.js';
-import { toAdminPolicyFact, toCalicoPolicyFact, toCiliumPolicyFact } from '../../lib/kube/policy-convert.js';
+import { toAdminPolicyFact, toCalicoPolicyFact, toCiliumPolicyFact, toClusterNetworkPolicyFact } from '../../lib/kube/policy-convert.js';
 import { toPodFact } from '../../lib/kube/convert.js';
 import { emptyPolicySystems, type PolicySystemsFact } from '../../lib/model/index.js';
 
@@ -82,6 +82,58 @@ describe('AdminNetworkPolicy objects of API v0.1.1 (peers wrap their namespace s
       'AdminNetworkPolicy',
     );
     expect(decide({ admin: [policy] }).ingress).toMatchObject({ allowed: null });
+  });
+});
+
+describe("ClusterNetworkPolicy (the admin policies' successor)", () => {
+  const cnp = (name: string, spec: Record<string, unknown>) =>
+    toClusterNetworkPolicyFact({ metadata: { name }, spec: { subject: { namespaces: { matchLabels: { team: 'payments' } } }, ...spec } });
+  const fromWeb = { namespaces: { matchLabels: { team: 'web' } } };
+
+  it('reads Accept as Allow and protocols as ports: a number, a range, every port of a protocol, a named port', () => {
+    const policy = cnp('ports', {
+      tier: 'Admin',
+      priority: 3,
+      ingress: [
+        {
+          action: 'Accept',
+          from: [fromWeb],
+          protocols: [
+            { tcp: { destinationPort: { number: 80 } } },
+            { udp: { destinationPort: { range: { start: 5000, end: 6000 } } } },
+            { sctp: {} },
+            { destinationNamedPort: 'http' },
+          ],
+        },
+      ],
+    });
+    expect(policy).toMatchObject({ kind: 'ClusterNetworkPolicy', tier: 'Admin', priority: 3 });
+    expect(policy.ingress[0]).toMatchObject({
+      action: 'Allow',
+      ports: [
+        { portNumber: { protocol: 'TCP', port: 80 } },
+        { portRange: { protocol: 'UDP', start: 5000, end: 6000 } },
+        { portRange: { protocol: 'SCTP', start: 1, end: 65535 } },
+        { namedPort: 'http' },
+      ],
+    });
+    expect(decide({ admin: [policy] }).ingress).toMatchObject({ allowed: true, stage: 'admin', reason: expect.stringContaining('Accept from namespaces team=web') });
+  });
+
+  it('Admin tier before NetworkPolicy, lowest priority first among the ANPs too; Pass hands over to the namespace level', () => {
+    const deny = cnp('deny-web', { tier: 'Admin', priority: 20, ingress: [{ action: 'Deny', from: [fromWeb] }] });
+    const anpAllow = toAdminPolicyFact(
+      { metadata: { name: 'anp-allow' }, spec: { priority: 10, subject: { namespaces: {} }, ingress: [{ action: 'Allow', from: [fromWeb] }] } },
+      'AdminNetworkPolicy',
+    );
+    expect(decide({ admin: [deny, anpAllow] }).ingress).toMatchObject({ allowed: true, decidedBy: [{ policy: { name: 'anp-allow' } }] });
+    const pass = cnp('pass-web', { tier: 'Admin', priority: 1, ingress: [{ action: 'Pass', from: [fromWeb] }] });
+    expect(decide({ admin: [pass, deny] }).ingress).toMatchObject({ allowed: true, stage: 'none' });
+  });
+
+  it('a tier or protocol netcheck does not know is unknown, never allowed', () => {
+    expect(decide({ admin: [cnp('future-tier', { tier: 'Platform', priority: 1, ingress: [{ action: 'Deny', from: [fromWeb] }] })] }).allowed).toBeNull();
+    expect(decide({ admin: [cnp('icmp', { tier: 'Admin', priority: 1, ingress: [{ action: 'Deny', from: [fromWeb], protocols: [{ icmp: {} }] }] })] }).allowed).toBeNull();
   });
 });
 

@@ -55,15 +55,17 @@ function describePort(port: AdminPortFact): string {
   return `port (${port.unsupported})`;
 }
 
-function toRule(rule: AdminRuleFact, index: number, direction: Direction): CommonRule {
+function toRule(rule: AdminRuleFact, index: number, direction: Direction, kind: AdminPolicyFact['kind']): CommonRule {
   const preposition = direction === 'Ingress' ? 'from' : 'to';
+  // In its own words: a ClusterNetworkPolicy accepts where the admin policies allowed.
+  const action = kind === 'ClusterNetworkPolicy' && rule.action === 'Allow' ? 'Accept' : rule.action;
   return {
     direction,
     index,
     section: direction.toLowerCase(),
     ...(rule.name ? { name: rule.name } : {}),
     action: rule.action,
-    text: `${rule.action} ${preposition} ${rule.peers.map(describePeer).join(' or ') || 'nothing'}; ${rule.ports?.length ? rule.ports.map(describePort).join(', ') : 'all ports'}`,
+    text: `${action} ${preposition} ${rule.peers.map(describePeer).join(' or ') || 'nothing'}; ${rule.ports?.length ? rule.ports.map(describePort).join(', ') : 'all ports'}`,
     matches(connection, ctx) {
       const ports: Match = !rule.ports?.length || anyOf(rule.ports.map((p) => portMatches(p, connection)));
       return allOf([ports, anyOf(rule.peers.map((p) => peerMatches(p, connection, direction, ctx)))]);
@@ -71,8 +73,19 @@ function toRule(rule: AdminRuleFact, index: number, direction: Direction): Commo
   };
 }
 
+/** Evaluated after NetworkPolicy: the BaselineAdminNetworkPolicy and Baseline-tier ClusterNetworkPolicies. */
+export function isBaseline(policy: Pick<AdminPolicyFact, 'kind' | 'tier'>): boolean {
+  return policy.kind === 'BaselineAdminNetworkPolicy' || (policy.kind === 'ClusterNetworkPolicy' && policy.tier === 'Baseline');
+}
+
+const RESOURCES: Record<AdminPolicyFact['kind'], string> = {
+  AdminNetworkPolicy: 'adminnetworkpolicy',
+  BaselineAdminNetworkPolicy: 'baselineadminnetworkpolicy',
+  ClusterNetworkPolicy: 'clusternetworkpolicy',
+};
+
 export function fromAdminPolicy(policy: AdminPolicyFact): CommonPolicy {
-  const baseline = policy.kind === 'BaselineAdminNetworkPolicy';
+  const baseline = isBaseline(policy);
   const namespaceSelector = policy.subject.namespaces ?? policy.subject.pods?.namespaceSelector;
   const namespace = namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
   const podLabels = policy.subject.namespaces ? undefined : policy.subject.pods?.podSelector.matchLabels;
@@ -80,10 +93,14 @@ export function fromAdminPolicy(policy: AdminPolicyFact): CommonPolicy {
   const label = labelKey !== undefined ? { key: labelKey, value: podLabels?.[labelKey] as string } : undefined;
   return {
     ...(namespace !== undefined || label ? { hint: { ...(namespace !== undefined ? { namespace } : {}), ...(label ? { label } : {}) } } : {}),
-    ref: { system: 'admin', kind: policy.kind, name: policy.name, resource: baseline ? 'baselineadminnetworkpolicy' : 'adminnetworkpolicy' },
+    ref: { system: 'admin', kind: policy.kind, name: policy.name, resource: RESOURCES[policy.kind] },
     stage: baseline ? 'baseline' : 'admin',
     ...(policy.priority !== undefined ? { priority: policy.priority } : {}),
-    ...(baseline ? {} : { placement: `priority ${policy.priority ?? 'none'}` }),
+    ...(policy.kind === 'ClusterNetworkPolicy'
+      ? { placement: `tier ${policy.tier ?? 'unknown'}, priority ${policy.priority ?? 'none'}` }
+      : baseline
+        ? {}
+        : { placement: `priority ${policy.priority ?? 'none'}` }),
     appliesTo(pod, direction, ctx) {
       if ((direction === 'Ingress' ? policy.ingress : policy.egress).length === 0) return false;
       if (policy.subject.unsupported?.length)
@@ -94,6 +111,6 @@ export function fromAdminPolicy(policy: AdminPolicyFact): CommonPolicy {
     },
     // Admin policies never isolate: what no rule matches falls through to the next stage.
     isolates: () => false,
-    rules: { Ingress: policy.ingress.map((r, i) => toRule(r, i, 'Ingress')), Egress: policy.egress.map((r, i) => toRule(r, i, 'Egress')) },
+    rules: { Ingress: policy.ingress.map((r, i) => toRule(r, i, 'Ingress', policy.kind)), Egress: policy.egress.map((r, i) => toRule(r, i, 'Egress', policy.kind)) },
   };
 }

@@ -1,6 +1,6 @@
-import type { CalicoPolicyFact, CiliumPolicyFact, Facts, PolicySystemsFact } from '../../../model/index.js';
+import type { AdminPolicyFact, CalicoPolicyFact, CiliumPolicyFact, Facts, PolicySystemsFact } from '../../../model/index.js';
 import type { Connection, Direction } from '../netpol.js';
-import { fromAdminPolicy } from './admin.js';
+import { fromAdminPolicy, isBaseline } from './admin.js';
 import { fromCalicoPolicy } from './calico.js';
 import { fromCiliumPolicy } from './cilium.js';
 import { fromNetworkPolicy } from './kubernetes.js';
@@ -43,6 +43,8 @@ export interface Decision {
   /** The rule that decided; absent when the pod is isolated (or a Calico tier ended) and no rule admits. */
   rule?: CommonRule;
   placement?: string;
+  /** Which of the three stages the deciding policy belongs to. */
+  stage: CommonPolicy['stage'];
 }
 
 export interface DirectionVerdict {
@@ -222,9 +224,10 @@ function compileExtended(systems: Facts['policySystems']): Extended {
       ciliumIndex: chained([indexPolicies(cilium), base.ciliumIndex]),
     });
   } else {
-    const admin = (systems?.admin ?? []).filter((p) => p.kind === 'AdminNetworkPolicy');
     // Same priority: the API leaves the order undefined; netcheck takes the name order.
-    admin.sort((a, b) => byOrderThenName({ order: a.priority, name: a.name }, { order: b.priority, name: b.name }));
+    const byPriority = (a: AdminPolicyFact, b: AdminPolicyFact) => byOrderThenName({ order: a.priority, name: a.name }, { order: b.priority, name: b.name });
+    const admin = (systems?.admin ?? []).filter((p) => !isBaseline(p)).sort(byPriority);
+    const baseline = (systems?.admin ?? []).filter(isBaseline).sort(byPriority);
     const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
     for (const t of systems?.calicoTiers ?? [])
       tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
@@ -233,7 +236,7 @@ function compileExtended(systems: Facts['policySystems']): Extended {
     const calicoAdminTiers = { ...(adminTier !== undefined ? { admin: adminTier } : {}), ...(baselineTier !== undefined ? { baseline: baselineTier } : {}) };
     const compiled = {
       admin: admin.map((p) => translated(p, fromAdminPolicy)),
-      baseline: (systems?.admin ?? []).filter((p) => p.kind === 'BaselineAdminNetworkPolicy').map((p) => translated(p, fromAdminPolicy)),
+      baseline: baseline.map((p) => translated(p, fromAdminPolicy)),
       calico: (systems?.calico ?? []).map((p) => translated(p, fromCalicoPolicy)),
       cilium: (systems?.cilium ?? []).flatMap((p) => translated(p, fromCiliumPolicy)),
     };
@@ -306,7 +309,7 @@ interface Walk {
 }
 
 function decision(policy: CommonPolicy, rule?: CommonRule): Decision {
-  return { policy: policy.ref, ...(rule ? { rule } : {}), ...(policy.placement ? { placement: policy.placement } : {}) };
+  return { policy: policy.ref, ...(rule ? { rule } : {}), ...(policy.placement ? { placement: policy.placement } : {}), stage: policy.stage };
 }
 
 function wanted(walk: Walk): string {
@@ -456,21 +459,21 @@ export function decideDirection(set: CompiledPolicies, pod: PodEnd, direction: D
     const stage = result.kind === 'allow' || result.kind === 'deny' ? stageOf(result.decidedBy) : 'namespace';
     if (result.kind !== 'none' && result.kind !== 'pass') return verdict(walk, stage, result);
     // Calico evaluated the admin policies it knows the tiers of; a baseline without its tier comes after.
-    const baseline = set.calicoAdminTiers.baseline !== undefined ? ({ kind: 'none' } as const) : orderedStage(set.baseline, walk, false);
+    const baseline = set.calicoAdminTiers.baseline !== undefined ? ({ kind: 'none' } as const) : orderedStage(set.baseline, walk, true);
     return verdict(walk, baseline.kind === 'none' ? 'none' : 'baseline', baseline);
   }
   const admin = orderedStage(set.admin, walk, true);
   if (admin.kind !== 'none' && admin.kind !== 'pass') return verdict(walk, 'admin', admin);
   const namespace = namespaceStage(set, walk);
   if (namespace.kind !== 'none' && namespace.kind !== 'pass') return verdict(walk, 'namespace', namespace);
-  const baseline = orderedStage(set.baseline, walk, false);
+  // A Baseline ClusterNetworkPolicy's Pass ends its tier: the default (allowed) then applies.
+  const baseline = orderedStage(set.baseline, walk, true);
   return verdict(walk, baseline.kind === 'none' ? 'none' : 'baseline', baseline);
 }
 
 /** Which stage a decision belongs to, when Calico evaluated every stage in its tiers. */
 function stageOf(decidedBy: Decision[]): Stage {
-  const kind = decidedBy[0]?.policy.kind;
-  return kind === 'AdminNetworkPolicy' ? 'admin' : kind === 'BaselineAdminNetworkPolicy' ? 'baseline' : 'namespace';
+  return decidedBy[0]?.stage ?? 'namespace';
 }
 
 /** Would the policies let this connection through? The source's egress and the destination's ingress must both. */

@@ -6,7 +6,7 @@ import { isPodEnd, policyLabel, ruleLabel, type PolicyRef } from './types.js';
 // Words for what the engine decided: the subjects naming the deciding policy, kind and rule,
 // and a fix that edits that policy in its own system's syntax — never "allow everything".
 
-const SYSTEM_NAMES: Record<string, string> = { calico: 'Calico', cilium: 'Cilium', admin: 'AdminNetworkPolicy' };
+const SYSTEM_NAMES: Record<string, string> = { calico: 'Calico', cilium: 'Cilium', admin: 'AdminNetworkPolicy', cluster: 'ClusterNetworkPolicy' };
 
 /** "unknown, because …" when a policy API the cluster offers could not be read: its policies might decide. */
 export function policyApisUnknown(facts: Pick<Facts, 'policySystems' | 'readScope'>): string | null {
@@ -95,13 +95,16 @@ export function allowRule(ref: PolicyRef, direction: Direction, other: Endpoint,
         : other.ip && !ingress
           ? ['      - networks:', `          - ${cidrOf(other.ip)}`]
           : [];
+      // ClusterNetworkPolicy says Accept, and protocols where the admin policies said ports.
+      const cluster = ref.kind === 'ClusterNetworkPolicy';
       return [
         `  - name: allow-${pod ? pod.namespace : 'client'}-${port}`,
-        '    action: Allow',
+        `    action: ${cluster ? 'Accept' : 'Allow'}`,
         `    ${ingress ? 'from' : 'to'}:`,
         ...peer,
-        '    ports:',
-        `      - portNumber: { protocol: ${protocol}, port: ${port} }`,
+        ...(cluster
+          ? ['    protocols:', `      - ${protocol.toLowerCase()}:`, '          destinationPort:', `            number: ${port}`]
+          : ['    ports:', `      - portNumber: { protocol: ${protocol}, port: ${port} }`]),
       ];
     }
     default:
@@ -128,10 +131,11 @@ export function editPolicyFix(verdict: DirectionVerdict, other: Endpoint, port: 
     const where =
       ref.system === 'calico'
         ? `above ${ruleLabel(lead.rule)} in the ${section} list (or in a policy of an earlier tier or lower order)`
-        : ref.kind === 'AdminNetworkPolicy'
+        : lead.stage === 'admin'
           ? `above ${ruleLabel(lead.rule)} in the ${section} list (rules match in order; a Pass there hands it to the namespace's NetworkPolicies instead)`
           : `above ${ruleLabel(lead.rule)} in the ${section} list (or admit it with a NetworkPolicy in the namespace, which the baseline yields to)`;
-    return [`${edit}   # ${ruleLabel(lead.rule)} (${lead.rule.text}) denies ${other.description}; add an Allow ${where}:`, ...rule].join('\n');
+    const allow = ref.kind === 'ClusterNetworkPolicy' ? 'an Accept' : 'an Allow';
+    return [`${edit}   # ${ruleLabel(lead.rule)} (${lead.rule.text}) denies ${other.description}; add ${allow} ${where}:`, ...rule].join('\n');
   }
   if (ref.system === 'kubernetes') return '';
   const target = ref.system === 'cilium' ? `the ${section} section of the rule set selecting the pod` : `the ${section} rules`;
