@@ -251,6 +251,52 @@ describe('admin policies in Calico tiers (Calico enforcing AdminNetworkPolicy it
   });
 });
 
+describe("ClusterNetworkPolicies in Calico's kube-admin and kube-baseline tiers", () => {
+  const cnp = (name: string, tier: 'Admin' | 'Baseline', priority: number, action: 'Allow' | 'Deny') => ({
+    kind: 'ClusterNetworkPolicy' as const,
+    name,
+    tier,
+    priority,
+    subject: { namespaces: { matchLabels: { team: 'payments' } } },
+    ingress: [{ action, peers: [{ namespaces: { matchLabels: { team: 'web' } } }] }],
+    egress: [],
+  });
+  const tiers = [
+    { name: 'kube-admin', order: 1000 },
+    { name: 'kube-baseline', order: 10_000_000 },
+  ];
+  // A Calico policy elsewhere makes Calico's single tier walk apply.
+  const unrelated = {
+    kind: 'GlobalNetworkPolicy' as const,
+    group: 'projectcalico.org',
+    name: 'unrelated',
+    tier: 'default',
+    selector: "app == 'nothing'",
+    types: ['Ingress' as const],
+    ingress: [{ action: 'Allow' as const }],
+    egress: [],
+  };
+
+  it('Baseline ClusterNetworkPolicies keep their priority as their order in kube-baseline', () => {
+    const accept = cnp('accept-web', 'Baseline', 5, 'Allow');
+    const deny = cnp('deny-web', 'Baseline', 10, 'Deny');
+    expect(decide({ calicoTiers: tiers, calico: [unrelated], admin: [deny, accept] }).ingress).toMatchObject({
+      allowed: true,
+      stage: 'baseline',
+      decidedBy: [{ policy: { name: 'accept-web' } }],
+    });
+    expect(decide({ calicoTiers: tiers, calico: [unrelated], admin: [{ ...deny, priority: 1 }, accept] }).ingress).toMatchObject({ allowed: false, stage: 'baseline' });
+  });
+
+  it('an Admin-tier one in kube-admin decides before the default tier', () => {
+    expect(decide({ calicoTiers: tiers, calico: [unrelated], admin: [cnp('deny-web', 'Admin', 50, 'Deny')] }, { networkPolicies: [allowWeb] }).ingress).toMatchObject({
+      allowed: false,
+      stage: 'admin',
+      decidedBy: [{ placement: 'tier kube-admin, priority 50' }],
+    });
+  });
+});
+
 describe('the sweep index', () => {
   it('offers every policy that applies to a pod (hints only narrow, never decide)', async () => {
     const { loadScenario } = await import('../scenarios/load.js');

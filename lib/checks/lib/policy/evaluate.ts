@@ -257,7 +257,7 @@ function compileExtended(systems: Facts['policySystems']): Extended {
 /** Calico's tiers for AdminNetworkPolicies and the BaselineAdminNetworkPolicy, newest name first. */
 const CALICO_ADMIN_TIERS = ['kube-admin', 'adminnetworkpolicy'];
 const CALICO_BASELINE_TIERS = ['kube-baseline', 'baselineadminnetworkpolicy'];
-/** Within its tier Calico orders the BaselineAdminNetworkPolicy as if it had this order. */
+/** Within its tier Calico orders the BaselineAdminNetworkPolicy (which has no priority) as if it had this order. */
 const CALICO_BASELINE_ORDER = 1000;
 
 /** The first of `names` among the tiers; Calico fixes its default action to Pass whatever the object says. */
@@ -269,7 +269,8 @@ function passTier(tiers: CompiledPolicies['tiers'], names: string[]): string | u
 
 /** The admin policies placed in Calico's tiers for them, ordered there as Calico orders them. */
 function inCalicoTier(policy: CommonPolicy, tier: string, order: number | undefined): CommonPolicy {
-  return { ...policy, tier, ...(order !== undefined ? { order } : {}), placement: `tier ${tier}, ${policy.placement ?? `order ${order ?? 'none'}`}` };
+  const within = policy.priority !== undefined ? `priority ${policy.priority}` : `order ${order ?? 'none'}`;
+  return { ...policy, tier, ...(order !== undefined ? { order } : {}), placement: `tier ${tier}, ${within}` };
 }
 
 const calicoPlaced = new WeakMap<CompiledPolicies, CommonPolicy[]>();
@@ -285,7 +286,8 @@ function calicoTiered(set: CompiledPolicies): CommonPolicy[] | undefined {
       ...set.admin.map((p) => inCalicoTier(p, admin, p.priority)),
       ...set.calico,
       ...set.kubernetes,
-      ...(baseline !== undefined ? set.baseline.map((p) => inCalicoTier(p, baseline, CALICO_BASELINE_ORDER)) : []),
+      // A Baseline ClusterNetworkPolicy keeps its priority as its order; the BANP has none.
+      ...(baseline !== undefined ? set.baseline.map((p) => inCalicoTier(p, baseline, p.priority ?? CALICO_BASELINE_ORDER)) : []),
     ];
     calicoPlaced.set(set, placed);
   }
