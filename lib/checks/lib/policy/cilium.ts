@@ -36,8 +36,9 @@ function normalise(selector: LabelSelector): LabelSelector {
   };
 }
 
-function namesNamespace(selector: LabelSelector): boolean {
-  return Object.keys(selector.matchLabels ?? {}).includes(NAMESPACE_KEY) || (selector.matchExpressions ?? []).some((e) => e.key === NAMESPACE_KEY);
+/** Does the selector ask about this label at all (matchLabels or an expression)? */
+function mentions(selector: LabelSelector, key: string): boolean {
+  return (selector.matchLabels !== undefined && Object.hasOwn(selector.matchLabels, key)) || (selector.matchExpressions ?? []).some((e) => e.key === key);
 }
 
 function ciliumLabels(pod: PodEnd, ctx: PolicyContext): Labels {
@@ -47,10 +48,6 @@ function ciliumLabels(pod: PodEnd, ctx: PolicyContext): Labels {
     if (pod.serviceAccount !== undefined) labels[SERVICE_ACCOUNT_KEY] = pod.serviceAccount;
     return labels;
   });
-}
-
-function mentions(selector: LabelSelector, key: string): boolean {
-  return (selector.matchLabels !== undefined && key in selector.matchLabels) || (selector.matchExpressions ?? []).some((e) => e.key === key);
 }
 
 /** Does a (normalised) selector pick this pod? Unknown when it asks for a service account netcheck does not know. */
@@ -112,7 +109,7 @@ function describeRule(rule: CiliumRuleFact, preposition: string): string {
 
 function toRule(policy: CiliumPolicyFact, rule: CiliumRuleFact, index: number, direction: Direction, deny: boolean): CommonRule {
   const section = `${direction === 'Ingress' ? 'ingress' : 'egress'}${deny ? 'Deny' : ''}`;
-  const endpoints = (rule.endpoints ?? []).map((s) => ({ selector: normalise(s), anyNamespace: policy.namespace === undefined || namesNamespace(normalise(s)) }));
+  const endpoints = (rule.endpoints ?? []).map(normalise).map((selector) => ({ selector, anyNamespace: policy.namespace === undefined || mentions(selector, NAMESPACE_KEY) }));
   const hasPeer = endpoints.length > 0 || !!rule.cidr?.length || !!rule.cidrSet?.length || !!rule.entities?.length || !!rule.unsupported?.length;
   return {
     direction,
