@@ -231,9 +231,7 @@ function compileExtended(systems: Facts['policySystems']): Extended {
     const tiers = new Map<string, { order?: number; defaultAction?: 'Deny' | 'Pass' }>([['default', { order: DEFAULT_TIER_ORDER }]]);
     for (const t of systems?.calicoTiers ?? [])
       tiers.set(t.name, { ...(t.order !== undefined ? { order: t.order } : {}), ...(t.defaultAction ? { defaultAction: t.defaultAction } : {}) });
-    const adminTier = passTier(tiers, CALICO_ADMIN_TIERS);
-    const baselineTier = passTier(tiers, CALICO_BASELINE_TIERS);
-    const calicoAdminTiers = { ...(adminTier !== undefined ? { admin: adminTier } : {}), ...(baselineTier !== undefined ? { baseline: baselineTier } : {}) };
+    const calicoAdminTiers = { admin: passTier(tiers, CALICO_ADMIN_TIERS), baseline: passTier(tiers, CALICO_BASELINE_TIERS) };
     const compiled = {
       admin: admin.map((p) => translated(p, fromAdminPolicy)),
       baseline: baseline.map((p) => translated(p, fromAdminPolicy)),
@@ -267,8 +265,9 @@ function passTier(tiers: CompiledPolicies['tiers'], names: string[]): string | u
   return name;
 }
 
-/** The admin policies placed in Calico's tiers for them, ordered there as Calico orders them. */
-function inCalicoTier(policy: CommonPolicy, tier: string, order: number | undefined): CommonPolicy {
+/** An admin policy placed in Calico's tier for it: its priority is its order there; the BANP, which has none, sits at Calico's fixed order. */
+function inCalicoTier(policy: CommonPolicy, tier: string): CommonPolicy {
+  const order = policy.priority ?? (policy.stage === 'baseline' ? CALICO_BASELINE_ORDER : undefined);
   const within = policy.priority !== undefined ? `priority ${policy.priority}` : `order ${order ?? 'none'}`;
   return { ...policy, tier, ...(order !== undefined ? { order } : {}), placement: `tier ${tier}, ${within}` };
 }
@@ -283,11 +282,10 @@ function calicoTiered(set: CompiledPolicies): CommonPolicy[] | undefined {
   let placed = calicoPlaced.get(set);
   if (!placed) {
     placed = [
-      ...set.admin.map((p) => inCalicoTier(p, admin, p.priority)),
+      ...set.admin.map((p) => inCalicoTier(p, admin)),
       ...set.calico,
       ...set.kubernetes,
-      // A Baseline ClusterNetworkPolicy keeps its priority as its order; the BANP has none.
-      ...(baseline !== undefined ? set.baseline.map((p) => inCalicoTier(p, baseline, p.priority ?? CALICO_BASELINE_ORDER)) : []),
+      ...(baseline !== undefined ? set.baseline.map((p) => inCalicoTier(p, baseline)) : []),
     ];
     calicoPlaced.set(set, placed);
   }
