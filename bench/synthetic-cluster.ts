@@ -64,8 +64,9 @@ export const DEFAULT_POLICY_CRDS = 300;
 /**
  * `count` objects of each kind: Calico NetworkPolicy and GlobalNetworkPolicy (over three tiers),
  * CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, AdminNetworkPolicy, ClusterNetworkPolicy
- * (Admin and Baseline tiers, alternating), plus the one BaselineAdminNetworkPolicy. Each selects one service's pods in one namespace, so most
- * services are selected by none and every cluster-wide one is weighed for every service.
+ * (Admin and Baseline tiers, alternating), plus the one BaselineAdminNetworkPolicy. Each selects
+ * one service's pods in one namespace, so most services are selected by none and every
+ * cluster-wide one is weighed for every service.
  */
 export function* policyCrdObjects(size: SyntheticClusterSize, count: number): Generator<KubeObject> {
   const namespace = (i: number) => `team-${String(i % size.namespaces).padStart(3, '0')}`;

@@ -20,8 +20,8 @@ interface Client {
 function clientsOf(facts: Facts, namespace: string, policies: NetworkPolicyFact[]): { clients: Client[]; unjudged: string[] } {
   const source = facts.probes.source;
   if (source?.pod && source.namespace === namespace && source.podLabels) {
-    const serviceAccount = source.serviceAccount ? { serviceAccount: source.serviceAccount } : {};
-    return { clients: [{ endpoint: { namespace, labels: source.podLabels, ...serviceAccount, description: source.description }, who: source.description }], unjudged: [] };
+    const endpoint = { namespace, labels: source.podLabels, serviceAccount: source.serviceAccount, description: source.description };
+    return { clients: [{ endpoint, who: source.description }], unjudged: [] };
   }
   const clients: Client[] = [];
   const unjudged: string[] = [];
@@ -129,7 +129,7 @@ function beyondNetworkPolicy(facts: Facts, namespace: string): Finding | null {
   const client = {
     namespace,
     labels: source.podLabels,
-    ...(source.serviceAccount ? { serviceAccount: source.serviceAccount } : {}),
+    serviceAccount: source.serviceAccount,
     ...(source.ip ? { ip: source.ip } : {}),
     description: source.description,
   };

@@ -73,7 +73,7 @@ function probingSource(facts: Facts): Endpoint | null {
   return {
     namespace: isPod ? source.namespace : undefined,
     labels: isPod ? source.podLabels : undefined,
-    ...(isPod && source.serviceAccount ? { serviceAccount: source.serviceAccount } : {}),
+    serviceAccount: isPod ? source.serviceAccount : undefined,
     ip: source.ip,
     description: isPod
       ? `${source.description} (namespace ${source.namespace}, labels ${formatLabels(source.podLabels ?? {})})`
