@@ -4,7 +4,7 @@ import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/s
 import { backendAddress, podAtBackend } from './lib/subjects.js';
 import type { Check } from './types.js';
 import type { ConntrackEntriesFact, Facts, Finding, Subject } from '../model/index.js';
-import { serviceAddressesOnPath } from '../scope/path.js';
+import { serviceAddressesOnPath, serviceAddressText } from '../scope/path.js';
 
 // The seed article's "SYN, no ACK" without a packet capture: connection-tracking entries to the
 // target's ClusterIP that the far end never answered. They say on which node the connections
@@ -38,7 +38,7 @@ function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown:
     facts,
     (kernel, address, node) =>
       kernel.conntrackEntries?.find((e) => e.ip === address.ip && e.port === address.port && e.protocol === address.protocol) ?? {
-        unknown: kernel.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${address.ip}:${address.port}`,
+        unknown: kernel.unknown['conntrack'] ?? `unknown, because the agent on ${node} did not report conntrack entries for ${serviceAddressText(address)}`,
       },
   );
   const answered = (r: (typeof readings)[number]) => r.value.unreplied === 0 || resolvesNowFrom(facts, r.node, r.value);
@@ -47,8 +47,8 @@ function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown:
     .filter(answered)
     .map((r) =>
       r.value.unreplied === 0
-        ? `${r.node}: ${r.value.total} conntrack entries to ${r.address.ip}:${r.address.port}, none unreplied`
-        : `${r.node}: ${r.value.unreplied} of ${r.value.total} entries to ${r.address.ip}:${r.address.port} unreplied, but ${r.node} resolved through it during this run (lookups in flight, or history)`,
+        ? `${r.node}: ${r.value.total} conntrack entries to ${serviceAddressText(r.address)}, none unreplied`
+        : `${r.node}: ${r.value.unreplied} of ${r.value.total} entries to ${serviceAddressText(r.address)} unreplied, but ${r.node} resolved through it during this run (lookups in flight, or history)`,
     );
   return { stuck, clean, unknown };
 }
@@ -86,7 +86,7 @@ const check: Check = {
       const to = Object.entries(entries.unrepliedTo)
         .sort((a, b) => b[1] - a[1])
         .map(([backend, count]) => backendLine(facts, backend, count));
-      return `${node}: ${entries.unreplied} of ${entries.total} connections to ${entries.ip}:${entries.port} unreplied in conntrack${to.length ? `, DNATed ${to.join(', ')}` : ''}`;
+      return `${node}: ${entries.unreplied} of ${entries.total} connections to ${serviceAddressText(entries)} unreplied in conntrack${to.length ? `, DNATed ${to.join(', ')}` : ''}`;
     });
     const service = serviceAddressesOnPath(facts)[0]?.service;
     const subjects: Subject[] = [...(service ? [serviceSubject(service)] : []), ...stuck.map((s) => nodeSubject(s.node))];

@@ -5,7 +5,7 @@ import { backendAddress, podAtBackend, symptomNodes } from './lib/subjects.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
 import type { Check } from './types.js';
 import { isKubeProxyPod, type Facts, type Finding, type ServiceRulesFact, type Subject } from '../model/index.js';
-import { nodesInScope, serviceAddressesOnPath, type PathServiceAddress } from '../scope/path.js';
+import { nodesInScope, serviceAddressesOnPath, serviceAddressText, type PathServiceAddress } from '../scope/path.js';
 
 // What kube-proxy actually programmed on the nodes of the path, against what the EndpointSlices
 // say: a ClusterIP still DNATed to a pod IP the slices no longer list (sync lag, or a stuck
@@ -14,10 +14,6 @@ import { nodesInScope, serviceAddressesOnPath, type PathServiceAddress } from '.
 // there fails; elsewhere it only warns (clients on that node are affected, this one is not).
 
 type NodeProblem = { node: string; address: PathServiceAddress; rules: ServiceRulesFact; stale: string[]; missing: string[]; line: string };
-
-function addressText(a: PathServiceAddress): string {
-  return `${a.ip}:${a.port}/${a.protocol}`;
-}
 
 function describeBackends(backends: string[]): string {
   return backends.length ? backends.join(', ') : 'none';
@@ -37,11 +33,12 @@ function compare(node: string, address: PathServiceAddress, rules: ServiceRulesF
   const where = `kube-proxy on ${node} (${rules.mode} mode)`;
   const current = `current: ${describeBackends(expectedBackends)}`;
   let line: string | null = null;
-  if (!rules.found && expected.size > 0) line = `${where} has no rule for ${addressText(address)} (${current})`;
+  if (!rules.found && expected.size > 0) line = `${where} has no rule for ${serviceAddressText(address)} (${current})`;
   else if (rules.rejects && expected.size > 0)
-    line = `${where} rejects ${addressText(address)} as having no endpoints, although the EndpointSlices list ${describeBackends(expectedBackends)}`;
-  else if (stale.length) line = `${where} sends ${addressText(address)} to ${stale.join(', ')}, which no EndpointSlice lists (${current})`;
-  else if (missing.length) line = `${where} sends ${addressText(address)} to ${describeBackends(rules.backends)} only: ${missing.join(', ')} not programmed yet (${current})`;
+    line = `${where} rejects ${serviceAddressText(address)} as having no endpoints, although the EndpointSlices list ${describeBackends(expectedBackends)}`;
+  else if (stale.length) line = `${where} sends ${serviceAddressText(address)} to ${stale.join(', ')}, which no EndpointSlice lists (${current})`;
+  else if (missing.length)
+    line = `${where} sends ${serviceAddressText(address)} to ${describeBackends(rules.backends)} only: ${missing.join(', ')} not programmed yet (${current})`;
   return line ? { node, address, rules, stale, missing, line } : null;
 }
 
@@ -63,7 +60,7 @@ function assess(facts: Facts): Assessment | { skip: string } {
   const sourceNode = facts.probes.source?.node;
   const { readings, unknown } = readingsPerAddress(facts, (kernel, address, node) => {
     const rules = kernel.serviceRules?.find((r) => r.ip === address.ip && r.port === address.port && r.protocol === address.protocol);
-    if (!rules) return { unknown: `unknown, because the agent on ${node} did not report kube-proxy's rules for ${addressText(address)}` };
+    if (!rules) return { unknown: `unknown, because the agent on ${node} did not report kube-proxy's rules for ${serviceAddressText(address)}` };
     if (rules.mode === 'unknown') return { unknown: rules.detail ?? `unknown, because kube-proxy's mode on ${node} could not be read` };
     return rules;
   });
@@ -71,7 +68,7 @@ function assess(facts: Facts): Assessment | { skip: string } {
   for (const { node, address, value: rules } of readings) {
     const problem = compare(node, address, rules);
     if (problem) result.problems.push(problem);
-    else result.ok.push({ node, line: `kube-proxy on ${node} sends ${addressText(address)} to ${describeBackends(rules.backends)} (matches the EndpointSlices)` });
+    else result.ok.push({ node, line: `kube-proxy on ${node} sends ${serviceAddressText(address)} to ${describeBackends(rules.backends)} (matches the EndpointSlices)` });
   }
   return result;
 }

@@ -178,6 +178,11 @@ export function nodesInScope(facts: ScopeFacts): NodeScope {
 }
 
 /** A Service address the path uses, with the backends kube-proxy should be sending it to. */
+/** "ip:port/protocol": a ClusterIP serves TCP and UDP on one port (DNS), and they are read apart. */
+export function serviceAddressText(a: Pick<PathServiceAddress, 'ip' | 'port' | 'protocol'>): string {
+  return `${a.ip}:${a.port}/${a.protocol}`;
+}
+
 export interface PathServiceAddress {
   service: ServiceFact;
   ip: string;

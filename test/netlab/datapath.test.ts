@@ -148,7 +148,7 @@ datapathLab('network lab: the data path, bridge CNI', {}, ({ lab, diagnose }) =>
       expect(report.findings.find((f) => f.code === 'endpoint-timeout')?.status).toBe('pass');
       const conntrack = report.findings.find((f) => f.code === 'conntrack-unreplied');
       withContext(JSON.stringify(conntrack), () => expect(conntrack?.status).toBe('fail'));
-      expect(conntrack?.detail).toMatch(/node-1: \d+ of \d+ connections to 10\.96\.0\.20:80 unreplied in conntrack, DNATed \d+ to 10\.244\.2\.77:8080/);
+      expect(conntrack?.detail).toMatch(/node-1: \d+ of \d+ connections to 10\.96\.0\.20:80\/TCP unreplied in conntrack, DNATed \d+ to 10\.244\.2\.77:8080/);
       expect(conntrack?.explainedBy).toBe('kube-proxy-rules-stale');
     } finally {
       await lab().setServiceOverride('node-1', 'web', undefined);

@@ -3,6 +3,7 @@ import type { DaemonSetFact, Facts, Finding, NodeAgentFact, NodeKernelFacts, Tar
 import type { Check } from '../../lib/checks/types.js';
 import bridgeNf from '../../lib/checks/bridge-nf-call-iptables-disabled.js';
 import conntrack from '../../lib/checks/conntrack-table-full.js';
+import conntrackUnreplied from '../../lib/checks/conntrack-unreplied.js';
 import ipForward from '../../lib/checks/ip-forward-disabled.js';
 import mtu from '../../lib/checks/mtu-mismatch.js';
 import agentUnreachable from '../../lib/checks/node-agent-unreachable.js';
@@ -259,5 +260,51 @@ describe('pod-cidr-route-missing', () => {
     const result = run([], [calico]);
     expect(result.status).toBe('skip');
     expect(result.detail).toContain('Calico');
+  });
+});
+
+describe('conntrack-unreplied', () => {
+  // kube-dns serves 53 over UDP and over TCP: one ip:port, two conntrack keys.
+  const dnsFacts = (agents: NodeAgentFact[]) =>
+    facts(
+      agents,
+      {
+        dns: {
+          service: {
+            namespace: 'kube-system',
+            name: 'kube-dns',
+            type: 'ClusterIP',
+            clusterIP: '10.96.0.10',
+            selector: { 'k8s-app': 'kube-dns' },
+            ports: [
+              { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+              { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+            ],
+          },
+          endpointSlices: [
+            {
+              namespace: 'kube-system',
+              name: 'kube-dns-a',
+              serviceName: 'kube-dns',
+              addressType: 'IPv4',
+              ports: [
+                { name: 'dns', port: 53, protocol: 'UDP' },
+                { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+              ],
+              endpoints: [{ addresses: ['10.244.2.5'], ready: true, serving: true, terminating: false, nodeName: 'node-2' }],
+              source: 'endpointslice',
+            },
+          ],
+        },
+      },
+      { kind: 'dns', namespace: 'shop', cluster: 'test' },
+    );
+
+  it('names the protocol of each address it could not read, so UDP and TCP do not read as one line twice', () => {
+    const result = only(conntrackUnreplied, dnsFacts([ok('node-2')]));
+    expect(result.status).toBe('skip');
+    const reasons = result.detail.split('; ');
+    expect(reasons).toEqual(expect.arrayContaining([expect.stringContaining('10.96.0.10:53/UDP'), expect.stringContaining('10.96.0.10:53/TCP')]));
+    expect(new Set(reasons).size).toBe(reasons.length);
   });
 });
