@@ -2,7 +2,7 @@
 // Cluster strings are stripped of control characters and escaped, so an object name cannot
 // inject markup, links or mentions into the comment.
 import { formatDuration, plural, stripControl, truncate } from './mrkdwn.js';
-import { countsLine, isProblem, primaryRemediation, reportLabel, serviceProblemLine, serviceRef, sourceLine, verdictLine, viewReport } from './report-view.js';
+import { countsLine, isProblem, primaryRemediation, reportLabel, serviceProblemLine, serviceRef, sourceLine, sweepServiceCounts, verdictLine, viewReport } from './report-view.js';
 import { expiredNote, silenceCountsLine, silencedFindings, silenceNote } from './silences.js';
 import type { AnyReport, Finding, Report, ReportStatus, SweepReport } from '../model/index.js';
 
@@ -85,10 +85,7 @@ function diagnosisMarkdown(report: Report): string {
 function sweepMarkdown(sweep: SweepReport): string {
   const c = sweep.counts;
   const out: string[] = [];
-  out.push(
-    `## ${STATUS_EMOJI[sweep.status]} cluster ${escapeMarkdown(sweep.cluster)}: ${c.fail} failing, ${c.error} errors, ${c.warn} warning of ${plural(c.services, 'service')}`,
-    '',
-  );
+  out.push(`## ${STATUS_EMOJI[sweep.status]} cluster ${escapeMarkdown(sweep.cluster)}: ${sweepServiceCounts(c)}`, '');
   const meta = [plural(c.namespaces, 'namespace'), plural(c.nodes, 'node'), plural(c.pods, 'pod'), formatDuration(sweep.durationMs)];
   if (sweep.silences) meta.push(silenceCountsLine(sweep.silences));
   out.push(`<sub>${meta.map(escapeMarkdown).join(' · ')}</sub>`);

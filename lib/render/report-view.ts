@@ -78,6 +78,17 @@ export function countsLine(counts: Partial<Record<Finding['status'], number>>): 
 }
 
 /** "shop/payments" for a service result. */
+/** "3 failing, 1 unchecked (errors), 2 warning, 9 unverified of 20 services": a sweep's services by status, zeros left out. */
+export function sweepServiceCounts(counts: SweepReport['counts']): string {
+  const parts = [
+    counts.fail > 0 ? `${counts.fail} failing` : '',
+    counts.error > 0 ? `${counts.error} unchecked (errors)` : '',
+    counts.warn > 0 ? `${counts.warn} warning` : '',
+    counts.unverified > 0 ? `${counts.unverified} unverified` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? `${parts.join(', ')} of ${plural(counts.services, 'service')}` : `${plural(counts.services, 'service')} checked`;
+}
+
 export function serviceRef(result: Pick<ServiceResult, 'namespace' | 'name'>): string {
   return `${result.namespace}/${result.name}`;
 }

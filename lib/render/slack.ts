@@ -10,6 +10,7 @@ import {
   primaryRemediation,
   serviceProblemLine,
   serviceVerificationTag,
+  sweepServiceCounts,
   sweepUnverifiedLine,
   reportLabel,
   verdictLine,
@@ -389,13 +390,7 @@ function summaryHeadline(sweep: SweepReport, clusterProblems: Finding[]): string
   if (sweep.status === 'ok' && clusterProblems.length === 0) {
     return c.unverified === 0 ? `All ${plural(c.services, 'service')} look healthy` : `No problem found in ${plural(c.services, 'service')}, ${c.unverified} of them unverified`;
   }
-  const parts = [
-    c.fail > 0 ? `${c.fail} failing` : '',
-    c.error > 0 ? `${c.error} unchecked (errors)` : '',
-    c.warn > 0 ? `${c.warn} warning` : '',
-    c.unverified > 0 ? `${c.unverified} unverified` : '',
-  ].filter(Boolean);
-  const services = parts.length > 0 ? `${parts.join(', ')} of ${plural(c.services, 'service')}` : `${plural(c.services, 'service')} checked`;
+  const services = sweepServiceCounts(c);
   const cluster = clusterProblems.length > 0 ? ` · ${plural(clusterProblems.length, 'cluster-wide problem')}` : '';
   return services + cluster;
 }

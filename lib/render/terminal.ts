@@ -10,6 +10,7 @@ import {
   serviceProblemLine,
   serviceRef,
   serviceVerificationTag,
+  sweepServiceCounts,
   sweepUnverifiedLine,
   reportLabel,
   verdictLine,
@@ -135,13 +136,12 @@ export function renderSummaryText(sweep: SweepReport, opts: TextOptions): string
   const c = sweep.counts;
   const clusterProblems = sweep.clusterFindings.filter((f) => isProblem(f) && !f.silenced);
   const out: string[] = [];
-  const unverified = c.unverified > 0 ? `, ${c.unverified} unverified` : '';
   const headline =
     sweep.status === 'ok' && clusterProblems.length === 0
       ? c.unverified === 0
         ? `all ${plural(c.services, 'service')} look healthy`
         : `no problem found in ${plural(c.services, 'service')}, ${c.unverified} of them unverified`
-      : `${c.fail} failing, ${c.error} errors, ${c.warn} warning${unverified} of ${plural(c.services, 'service')}`;
+      : sweepServiceCounts(c);
   out.push(`${paint(status.style, `${status.mark} ${sweep.status.toUpperCase()}`)}  ${paint('bold', `cluster ${clean(sweep.cluster)}: ${headline}`)}`);
   out.push(
     paint(

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Code, Finding, Report, SweepReport } from '../../lib/model/index.js';
 import { grouped, testFinding } from './report-fixtures.js';
 import { sweepToJson, toJson } from '../../lib/render/json.js';
+import { renderMarkdown } from '../../lib/render/markdown.js';
 import { truncate } from '../../lib/render/mrkdwn.js';
 import { renderSlackThread } from '../../lib/render/slack.js';
 import { renderSummaryText, renderText, renderThreadText } from '../../lib/render/terminal.js';
@@ -131,7 +132,7 @@ const sweep: SweepReport = {
 describe('renderSummaryText', () => {
   it('prints counts, cluster-wide problems, services with fixes, and changes', () => {
     const text = renderSummaryText(sweep, { color: false });
-    expect(text).toContain('✖ FAIL  cluster prod: 2 failing, 0 errors, 0 warning of 20 services');
+    expect(text).toContain('✖ FAIL  cluster prod: 2 failing of 20 services');
     expect(text).toContain('  ✖ CoreDNS has 0 of 2 pods ready [cluster-dns-down]');
     expect(text).toContain('  ✖ shop/payments — no ready endpoints');
     expect(text).toContain('    fix: kubectl -n shop get pods');
@@ -161,7 +162,9 @@ describe('renderSummaryText', () => {
       verification: { probed: 11, limit: 11, reason: 'not among the 11 services this sweep probes' },
     };
     const lines = renderSummaryText(mixed, { color: false });
-    expect(lines).toContain('2 failing, 0 errors, 0 warning, 8 unverified of 20 services');
+    expect(lines).toContain('2 failing, 8 unverified of 20 services');
+    // Every renderer counts alike: the PR comment too says how many went unverified.
+    expect(renderMarkdown(mixed)).toMatch(/^## .* cluster prod: 2 failing, 8 unverified of 20 services\n/);
     expect(lines).toContain(
       '? 8 services pass the API checks but are unverified and 1 problem below is unverified; 11 probed in full — not among the 11 services this sweep probes',
     );
