@@ -45,7 +45,7 @@ const check: Check = {
       finding(check, {
         status: 'fail',
         title: `Service ${namespace}/${name} does not exist`,
-        detail: `Service ${namespace}/${name} does not exist${hints.length ? ` — ${hints.join('; ')}` : ''}, so its name cannot resolve or route anywhere`,
+        detail: `Service ${namespace}/${name} does not exist, so its name cannot resolve or route anywhere${hints.length ? ` — ${hints.join('; ')}` : ''}`,
         evidence,
         remediation,
         subjects: [{ kind: 'service', name, namespace }],

@@ -33,6 +33,11 @@ describe('text helpers', () => {
 });
 
 describe('service-not-found', () => {
+  it('says what a missing name means before it guesses at the name meant', () => {
+    const [f] = runChecks(buildFacts({ ...target, name: 'paymnts' }, { services: [payments] }), { codes: ['service-not-found'] });
+    expect(f?.detail).toBe('Service shop/paymnts does not exist, so its name cannot resolve or route anywhere — did you mean payments?');
+  });
+
   it('does not claim the service is missing when listing services was forbidden', () => {
     const f = only('service-not-found', { accessErrors: [{ verb: 'list', resource: 'services', namespace: 'shop', status: 403, message: 'forbidden' }] });
     expect(f.status).toBe('skip');
