@@ -497,7 +497,7 @@ function addSilenceListing(builder: MessageBuilder, sweep: SweepReport, ctx: Sum
 
 function changesText(changes: SweepReport['changes']): string {
   if (!changes) return '*Changes:* first summary — nothing to compare with yet.';
-  const since = escapeMrkdwn(changes.since);
+  const since = escapeMrkdwn(shortTime(changes.since));
   if (changes.added.length === 0 && changes.resolved.length === 0) return `*Changes since ${since}:* none.`;
   const ref = (r: FindingRef) => `${inlineCode(escapeMrkdwn(r.code))} on *${escapeMrkdwn(r.subject)}* — ${escapeMrkdwn(truncate(r.title, 200))}`;
   const list = (refs: FindingRef[], emoji: string, word: string) => {

@@ -392,7 +392,7 @@ describe('renderSlackSummary', () => {
     expect(parent).toContain('12 namespaces · 140 services · 6 nodes · 900 pods');
     expect(parent).toContain('CoreDNS has 0 of 2 pods ready');
     expect(parent).toContain('*shop/payments* — no ready endpoints: all 3 pods CrashLoopBackOff');
-    expect(parent).toContain('Changes since 2026-11-25T08:00:00Z');
+    expect(parent).toContain('Changes since Nov 25 08:00 UTC');
     expect(parent).toContain(':heavy_plus_sign: *1 new*');
     expect(parent).toContain('*web/frontend*');
     expect(parent).toContain(RERUN_ACTION_ID);
