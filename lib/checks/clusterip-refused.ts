@@ -1,4 +1,4 @@
-import { countEndpoints } from './lib/endpoints.js';
+import { countEndpoints, endpointsReady } from './lib/endpoints.js';
 import { defineProbeCheck } from './lib/probes.js';
 import { serviceSlices } from './lib/service.js';
 
@@ -16,7 +16,7 @@ export default defineProbeCheck({
     const because =
       ready === 0
         ? 'because the service has no ready endpoints (kube-proxy rejects with RST)'
-        : `although ${ready} endpoints are ready: the pods refuse on the targetPort, or kube-proxy has not synced the endpoints`;
+        : `although ${endpointsReady(ready)}: the pods refuse on the targetPort, or kube-proxy has not synced the endpoints`;
     return `ClusterIP ${where} of ${svc.namespace}/${svc.name} refuses connections ${because}`;
   },
   remediation(_failing, svc) {

@@ -1,4 +1,4 @@
-import { countEndpoints } from './lib/endpoints.js';
+import { countEndpoints, endpointsReady } from './lib/endpoints.js';
 import { defineProbeCheck, nodesOf } from './lib/probes.js';
 import { serviceSlices } from './lib/service.js';
 
@@ -15,7 +15,7 @@ export default defineProbeCheck({
     const where = target ? `${target.ip}:${target.port}` : 'the ClusterIP';
     const kind = failing.every((p) => p.outcome === 'unreachable') ? 'is unreachable (no route: kube-proxy rules missing?)' : 'times out (SYN unanswered)';
     const because =
-      ready > 0 ? `although ${ready} endpoints are ready: kube-proxy rules, forwarding on the node, or a NetworkPolicy drop the traffic` : 'and the service has no ready endpoints';
+      ready > 0 ? `although ${endpointsReady(ready)}: kube-proxy rules, forwarding on the node, or a NetworkPolicy drop the traffic` : 'and the service has no ready endpoints';
     return `ClusterIP ${where} of ${svc.namespace}/${svc.name} ${kind} ${because}`;
   },
   remediation(failing) {

@@ -1,5 +1,10 @@
 import type { EndpointFact, EndpointSliceFact } from '../../model/index.js';
 
+/** "1 endpoint is ready", "3 endpoints are ready". */
+export function endpointsReady(ready: number): string {
+  return ready === 1 ? '1 endpoint is ready' : `${ready} endpoints are ready`;
+}
+
 /** EndpointSlice semantics: ready=null means "unknown" and consumers must treat it as ready. */
 function isEndpointReady(endpoint: EndpointFact): boolean {
   return endpoint.ready !== false;
