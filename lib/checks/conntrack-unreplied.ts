@@ -3,7 +3,7 @@ import { readingsPerAddress } from './lib/kernel.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
 import { backendAddress, podAtBackend } from './lib/subjects.js';
 import type { Check } from './types.js';
-import type { ConntrackEntriesFact, Facts, Finding, Subject } from '../model/index.js';
+import { plural, type ConntrackEntriesFact, type Facts, type Finding, type Subject } from '../model/index.js';
 import { serviceAddressesOnPath, serviceAddressText } from '../scope/path.js';
 
 // The seed article's "SYN, no ACK" without a packet capture: connection-tracking entries to the
@@ -47,7 +47,7 @@ function stuckEntries(facts: Facts): { stuck: Stuck[]; clean: string[]; unknown:
     .filter(answered)
     .map((r) =>
       r.value.unreplied === 0
-        ? `${r.node}: ${r.value.total} conntrack entries to ${serviceAddressText(r.address)}, none unreplied`
+        ? `${r.node}: ${plural(r.value.total, 'conntrack entry', 'conntrack entries')} to ${serviceAddressText(r.address)}, none unreplied`
         : `${r.node}: ${r.value.unreplied} of ${r.value.total} entries to ${serviceAddressText(r.address)} unreplied, but ${r.node} resolved through it during this run (lookups in flight, or history)`,
     );
   return { stuck, clean, unknown };

@@ -99,6 +99,9 @@ describe('pods-not-ready diagnosis', () => {
       ),
     ).toMatchObject({ kind: 'readiness-gate', reason: 'readiness gate example.com/lb-ready is False' });
     expect(diagnosePod(pod({ ready: true, containers: [{ name: 'api', ports: [], ready: true, restartCount: 2, state: 'running' }] }))).toBeUndefined();
+    expect(
+      diagnosePod(pod({ containers: [{ name: 'api', ports: [], ready: false, restartCount: 1, state: 'waiting', reason: 'CrashLoopBackOff', lastTerminationReason: 'Error' }] })),
+    ).toMatchObject({ kind: 'crash-loop', reason: 'CrashLoopBackOff (last exit: Error, 1 restart)' });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { ContainerFact, PodFact } from '../../model/index.js';
+import { plural, type ContainerFact, type PodFact } from '../../model/index.js';
 // Why a pod is not serving: the reasons "Debug Services" and "Debug Pods" walk through, read from
 // the pod's phase, conditions and container states.
 
@@ -51,7 +51,7 @@ export function diagnosePod(pod: PodFact): PodProblem | undefined {
     const lastText = last ? `last exit: ${last}, ` : '';
     return {
       kind: 'crash-loop',
-      reason: `${crashing.reason ?? 'CrashLoopBackOff'} (${lastText}${crashing.restartCount} restarts)`,
+      reason: `${crashing.reason ?? 'CrashLoopBackOff'} (${lastText}${plural(crashing.restartCount, 'restart')})`,
       serving: false,
       container: crashing.name,
     };
