@@ -27,6 +27,24 @@ export function truncate(value: string, max: number): string {
   return `${value.slice(0, cut)}…`;
 }
 
+const CLAUSE_BREAK = / — |: |; |, | \(/g;
+
+/**
+ * Cut where a clause ends (" — ", ": ", "; ", ", ", before a parenthesis) rather than mid-word or
+ * inside parentheses, when one ends in the second half of the room: a header then shows the
+ * cause's first clauses whole, and the section under it says all.
+ */
+export function truncateAtClause(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const room = value.slice(0, max - 1);
+  let cut = -1;
+  for (const match of room.matchAll(CLAUSE_BREAK)) {
+    const kept = room.slice(0, match.index);
+    if (match.index >= max / 2 && kept.split('(').length === kept.split(')').length) cut = match.index;
+  }
+  return cut >= 0 ? `${value.slice(0, cut)}…` : truncate(value, max);
+}
+
 /**
  * A fenced code block whose total length (fences included) stays within `max`. Backtick runs
  * inside would close the fence early, so they are broken up with a zero-width space.

@@ -1,7 +1,7 @@
 // Block Kit limits, kept as a budget a message builder spends. Slack rejects a whole message when
 // one limit is crossed, so the renderers fit content to the budget and say what they left out.
 import type { types as SlackTypes } from '@slack/bolt';
-import { escapeMrkdwn, truncate } from './mrkdwn.js';
+import { escapeMrkdwn, truncate, truncateAtClause } from './mrkdwn.js';
 
 export type Block = SlackTypes.KnownBlock;
 
@@ -121,7 +121,7 @@ export function section(mrkdwn: string): Block {
 }
 
 export function header(plain: string): Block {
-  return { type: 'header', text: { type: 'plain_text', text: truncate(plain, SLACK_LIMITS.headerText), emoji: true } };
+  return { type: 'header', text: { type: 'plain_text', text: truncateAtClause(plain, SLACK_LIMITS.headerText), emoji: true } };
 }
 
 /** A context line; each element within the per-element text limit, at most ten elements. */

@@ -13,6 +13,7 @@ import {
   type SlackMessage,
   type SlackThread,
 } from '../../lib/render/slack.js';
+import { truncateAtClause } from '../../lib/render/mrkdwn.js';
 import { ACTION_IDS, actionValueSchemas, parseActionValue } from '../../lib/slack/actions.js';
 import { startSlackApiServer, type SlackApiServer } from '../../lib/testkit/slack-api-server.js';
 import { withContext } from '../support/with-context.js';
@@ -519,5 +520,20 @@ describe('renderSlackJobFailure', () => {
     expect(allText(failure)).toContain(':exclamation: netcheck could not check svc shop/payments on cluster prod: API said &lt;!channel&gt;');
     expectWithinBudget(failure);
     await expectAcceptedBySlack({ parent: failure, replies: [] });
+  });
+});
+
+describe('a header too long for Slack (150 characters)', () => {
+  const verdict = 'IP forwarding is off on node-2: the kernel drops packets routed to pods there, so connections to its pods time out (SYN sent, no SYN-ACK). Check the node.';
+
+  it('ends where a clause ends, never inside a parenthesis', () => {
+    expect(truncateAtClause(verdict, 150)).toBe('IP forwarding is off on node-2: the kernel drops packets routed to pods there, so connections to its pods time out…');
+  });
+
+  it('cuts mid-text only when no clause ends in the second half, and always fits', () => {
+    const unbroken = `${'x'.repeat(60)}, ${'y'.repeat(200)}`;
+    expect(truncateAtClause(unbroken, 150)).toBe(`${unbroken.slice(0, 149)}…`);
+    for (const text of [verdict, unbroken, 'short']) expect(truncateAtClause(text, 150).length).toBeLessThanOrEqual(150);
+    expect(truncateAtClause('short', 150)).toBe('short');
   });
 });
