@@ -13,7 +13,7 @@
 //
 // Floor, gather and sweep alternate, and each side's best run is compared (every floor/sweep pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code. Then floor and sweep again, each measured on its second
-// run in one process, as a long-lived worker sweeps: the gap to the cold figures is what compiling our code costs a first sweep.
+// run in one process, as a long-lived worker sweeps: the warm sweep's gap to the cold one is what compiling costs a first sweep.
 
 import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
