@@ -4,7 +4,7 @@ import { readingsPerAddress } from './lib/kernel.js';
 import { backendAddress, podAtBackend, symptomNodes } from './lib/subjects.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
 import type { Check } from './types.js';
-import { isKubeProxyPod, type Facts, type Finding, type ServiceRulesFact, type Subject } from '../model/index.js';
+import { isKubeProxyPod, ObjectCache, type Facts, type Finding, type ServiceRulesFact, type Subject } from '../model/index.js';
 import { nodesInScope, serviceAddressesOnPath, serviceAddressText, type PathServiceAddress } from '../scope/path.js';
 
 // What kube-proxy actually programmed on the nodes of the path, against what the EndpointSlices
@@ -73,7 +73,7 @@ function assess(facts: Facts): Assessment | { skip: string } {
   return result;
 }
 
-const memo = new WeakMap<Facts, ReturnType<typeof assess>>();
+const memo = new ObjectCache<Facts, ReturnType<typeof assess>>();
 const assessed = (facts: Facts) => {
   let result = memo.get(facts);
   if (!result) memo.set(facts, (result = assess(facts)));

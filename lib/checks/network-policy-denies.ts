@@ -2,6 +2,7 @@ import { finding, skipped } from './lib/finding.js';
 import {
   formatLabels,
   matchesSelector,
+  ObjectCache,
   type Facts,
   type Finding,
   type LabelSelector,
@@ -86,7 +87,7 @@ function policyBoundPods(facts: Facts): PodFact[] {
   return backendPods(facts).filter((p) => !p.hostNetwork);
 }
 
-const analyses = new WeakMap<Facts, Analysis | null>();
+const analyses = new ObjectCache<Facts, Analysis | null>();
 
 /** Memoised per facts object: run() and the denial text both need it. */
 function analyse(facts: Facts): Analysis | null {

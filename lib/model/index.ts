@@ -14,3 +14,4 @@ export * from './addresses.js';
 export * from './events.js';
 export * from './fingerprint.js';
 export * from './read-scope.js';
+export * from './object-cache.js';

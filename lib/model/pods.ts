@@ -1,4 +1,5 @@
 import type { Labels, PodFact } from './facts.js';
+import { ObjectCache } from './object-cache.js';
 
 /** A Job's or Helm hook's finished pod: the endpoints controller ignores it, and so does netcheck. */
 export function isTerminalPod(pod: Pick<PodFact, 'phase'>): boolean {
@@ -6,7 +7,7 @@ export function isTerminalPod(pod: Pick<PodFact, 'phase'>): boolean {
 }
 
 /** label key → label value → the pods carrying it, per pod list; built for the keys selectors ask about. */
-const labelIndexes = new WeakMap<readonly PodFact[], Map<string, Map<string, PodFact[]>>>();
+const labelIndexes = new ObjectCache<readonly PodFact[], Map<string, Map<string, PodFact[]>>>();
 const NO_PODS: PodFact[] = [];
 
 function podsLabelled(pods: readonly PodFact[], key: string, value: string): PodFact[] {

@@ -1,7 +1,7 @@
 // Which objects and nodes a target's data path crosses: the engine asks exactly these nodes'
 // agents, and the checks judge exactly these nodes, so none reads "unknown" for want of a question.
 // Pure functions of the gathered objects and the target; used before and after the gather.
-import { compareText, isClusterDnsPod, isTerminalPod, podsSelectedBy, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact } from '../model/index.js';
+import { compareText, isClusterDnsPod, isTerminalPod, ObjectCache, podsSelectedBy, type EndpointSliceFact, type Facts, type PodFact, type ServiceFact } from '../model/index.js';
 
 /** What scope planning reads: the API objects, the target, and the probe source when known. */
 export type ScopeFacts = Pick<Facts, 'target' | 'services' | 'pods' | 'endpointSlices' | 'nodes' | 'systemPods' | 'dns'> & {
@@ -9,7 +9,7 @@ export type ScopeFacts = Pick<Facts, 'target' | 'services' | 'pods' | 'endpointS
 };
 
 /** Facts are read-only while checks run, and every service check starts by asking for the Service. */
-const targetServices = new WeakMap<ScopeFacts, ServiceFact | undefined>();
+const targetServices = new ObjectCache<ScopeFacts, ServiceFact | undefined>();
 
 export function targetService(facts: ScopeFacts): ServiceFact | undefined {
   if (targetServices.has(facts)) return targetServices.get(facts);
@@ -38,10 +38,10 @@ export function backendPods(facts: ScopeFacts): PodFact[] {
 }
 
 /** Facts are read-only while checks run; every node and policy check asks for the same pods. */
-const backendPodsCache = new WeakMap<ScopeFacts, PodFact[]>();
+const backendPodsCache = new ObjectCache<ScopeFacts, PodFact[]>();
 
 /** Per pod list, its pods by namespace: a sweep's 50 services of a namespace share one list. */
-const podsByNamespace = new WeakMap<PodFact[], Map<string, PodFact[]>>();
+const podsByNamespace = new ObjectCache<PodFact[], Map<string, PodFact[]>>();
 
 /** Every pod in `pods` of this namespace: a sweep's view holds one namespace's pods already, and needs no copy then. */
 function podsOfNamespace(pods: PodFact[], namespace: string): PodFact[] {
@@ -84,7 +84,7 @@ class PodLookup {
 }
 
 /** One lookup per pod list: a sweep's services of a namespace share theirs. */
-const podLookups = new WeakMap<PodFact[], PodLookup>();
+const podLookups = new ObjectCache<PodFact[], PodLookup>();
 
 function lookupIn(pods: PodFact[]): PodLookup {
   let lookup = podLookups.get(pods);
@@ -248,7 +248,7 @@ function addressesOnPath(facts: ScopeFacts): PathServiceAddress[] {
 }
 
 /** Several checks ask per facts object (kube-proxy rules, conntrack): computed once. */
-const pathAddresses = new WeakMap<ScopeFacts, PathServiceAddress[]>();
+const pathAddresses = new ObjectCache<ScopeFacts, PathServiceAddress[]>();
 
 /** The nodes a DNS lookup crosses: the probe source's (where kube-dns's ClusterIP is DNATed) and the DNS pods'. */
 export function dnsPathNodes(facts: ScopeFacts): string[] {

@@ -4,6 +4,7 @@ import {
   isKubeProxyPod,
   matchesCni,
   matchesLabels,
+  ObjectCache,
   type CniComponent,
   type CniKind,
   type DaemonSetFact,
@@ -73,7 +74,7 @@ export function daemonSetPods(ds: DaemonSetFact, pods: PodFact[]): PodFact[] {
  * A DaemonSet's pods on one node. A cluster sweep asks this for every node of every Service
  * against the same system pod list, so the list is grouped by node once per (pods, DaemonSet).
  */
-const byNodeCache = new WeakMap<PodFact[], WeakMap<DaemonSetFact, Map<string | undefined, PodFact[]>>>();
+const byNodeCache = new ObjectCache<PodFact[], WeakMap<DaemonSetFact, Map<string | undefined, PodFact[]>>>();
 
 export function daemonSetPodsOnNode(ds: DaemonSetFact, pods: PodFact[], node: string): PodFact[] {
   let perDs = byNodeCache.get(pods);

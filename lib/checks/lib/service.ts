@@ -3,6 +3,7 @@
 import { targetService } from '../../scope/path.js';
 import {
   isTerminalPod,
+  ObjectCache,
   podsSelectedBy,
   targetLabel,
   type AccessErrorFact,
@@ -46,7 +47,7 @@ export function selectedPods(facts: Facts, svc: ServiceFact): PodFact[] {
  * Facts are read-only while checks run, and half a dozen service checks ask for the same selection
  * (a sweep: 10k services): one filter per facts object and Service. Callers must not modify it.
  */
-const selections = new WeakMap<Facts, Map<ServiceFact, PodFact[]>>();
+const selections = new ObjectCache<Facts, Map<ServiceFact, PodFact[]>>();
 
 export function serviceSlices(facts: Facts, svc: ServiceFact): EndpointSliceFact[] {
   return facts.endpointSlices.filter((slice) => slice.namespace === svc.namespace && slice.serviceName === svc.name);

@@ -1,4 +1,4 @@
-import type { Labels, NamespaceFact, NodeFact, PodFact } from '../../../model/index.js';
+import { ObjectCache, type Labels, type NamespaceFact, type NodeFact, type PodFact } from '../../../model/index.js';
 import { namespaceLabels, type Connection, type Direction, type Endpoint } from '../netpol.js';
 
 // The common rule form every policy system is translated into (one module per system), and the
@@ -103,7 +103,7 @@ export function policyContext(namespaces: NamespaceFact[], nodes: NodeFact[], po
     return podIndex;
   };
   type Built = { namespace: string; serviceAccount: string | undefined; labels: Labels };
-  const systemLabels = { calico: new WeakMap<Labels, Built>(), cilium: new WeakMap<Labels, Built>() };
+  const systemLabels = { calico: new ObjectCache<Labels, Built>(), cilium: new ObjectCache<Labels, Built>() };
   return {
     namespaces,
     labelsFor(system, pod, build) {
