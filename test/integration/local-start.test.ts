@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import { withContext } from '../support/with-context.js';
@@ -54,6 +55,61 @@ function listen(): Promise<{ server: Server; port: number }> {
 }
 
 describe('npm start never surprises', () => {
+  it('stops whole on a SIGTERM to npm alone, as a supervisor sends it: no process left, its files removed', async () => {
+    const { server, port } = await listen();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const child = spawn('npm', ['start', '--', '--serve'], {
+      cwd: repo,
+      env: { ...process.env, SLACK_BOT_TOKEN: '', SLACK_API_URL: '', PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: only the teardown of a failed run signals all of it
+    });
+    let output = '';
+    // The pipes close once every process holding them has exited: npm, its shell, tsx and the demo.
+    let exitedAll = false;
+    const closed = Promise.all([child.stdout, child.stderr].map((stream) => new Promise((resolve) => stream.once('close', resolve)))).then(() => {
+      exitedAll = true;
+    });
+    const serving = new Promise<void>((resolve) => {
+      const onData = (d: Buffer) => {
+        output += d.toString();
+        if (output.includes('Serving (stdin is not a terminal')) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+    });
+    // One deadline for the whole run, cleared on success: a timer left behind must not signal a
+    // process group whose number the system may have handed out again.
+    let failed: (reason: Error) => void = () => {};
+    const deadline = new Promise<never>((_, reject) => (failed = reject));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      failed(new Error(`npm start did not stop on a SIGTERM to npm within 90 s:\n${output}`));
+    }, 90_000);
+    try {
+      await Promise.race([serving, deadline]);
+      const kubeconfigDir = /KUBECONFIG=(\S+)\/kubeconfig/.exec(output)?.[1];
+      expect(kubeconfigDir && existsSync(kubeconfigDir)).toBe(true);
+      process.kill(child.pid!, 'SIGTERM');
+      await Promise.race([closed, deadline]);
+      expect(existsSync(kubeconfigDir!)).toBe(false);
+    } finally {
+      clearTimeout(timer);
+      // A failed expectation before the end leaves the group running: it is still ours to stop.
+      if (!exitedAll) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+  }, 200_000);
+
   it('ignores a KUBECONFIG in the environment, saying so; with stdin no terminal it runs the demo once and exits 0', async () => {
     const { server, port } = await listen();
     const free = port;
