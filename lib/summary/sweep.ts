@@ -17,6 +17,7 @@ import {
   compareText,
   inClusterServiceName,
   isSystemNamespace,
+  plural,
   podsSelectedBy,
   reportStatus,
   type DnsProbeFact,
@@ -492,7 +493,7 @@ export function applyDiagnoses(sweep: SweepReport, outcomes: readonly DiagnosisO
   // Whatever was not in `outcomes` lay beyond the limit (or the caller could not probe at all).
   const unprobed =
     limit > 0
-      ? `not among the ${limit} services this sweep probes (warnings first); netcheck svc <name> -n <namespace> diagnoses it in full`
+      ? `not among the ${plural(limit, 'service')} this sweep probes (warnings first); netcheck svc <name> -n <namespace> diagnoses it in full`
       : (sweep.verification.reason ?? API_ONLY);
   // Fewer outcomes than the limit: every flagged service was tried, so only failed ones are left.
   const firstFailure = failed.values().next();

@@ -13,7 +13,7 @@ import type { EventsFact, Facts, NodeAgentFact } from '../../lib/model/index.js'
 import { deriveClusterFacts } from '../../lib/gather/kube.js';
 import type { ObjectFacts } from '../../lib/gather/types.js';
 import { toDaemonSetFact, toEndpointSliceFact, toNamespaceFact, toNetworkPolicyFact, toNodeFact, toPodFact, toServiceFact, type RawObject } from '../../lib/kube/convert.js';
-import { ClusterSweep, probeFlagged, SERVICE_CODES, sweepCluster, type ServiceKey } from '../../lib/summary/sweep.js';
+import { applyDiagnoses, ClusterSweep, probeFlagged, SERVICE_CODES, sweepCluster, type ServiceKey } from '../../lib/summary/sweep.js';
 import type { KubeObject } from '../../lib/testkit/kube-api-server.js';
 import { eventObject, namespaceObject, nodeObject, podObject, serviceObject, endpointSliceObject } from '../../lib/testkit/kube-objects.js';
 import { toEventFact } from '../../lib/gather/events.js';
@@ -105,6 +105,7 @@ describe('sweepCluster', () => {
       withContext(p.name, () => expect(p.unverifiedReason).toContain('not among the 2 services'));
     }
     expect(probed.counts).toMatchObject({ ok: 1, unverified: 3, warn: 1, fail: 3 });
+    expect(applyDiagnoses(report, [], 1).verification.reason).toContain('not among the 1 service this sweep probes');
   });
 
   it('ranks failures before warnings and bigger services first', () => {
