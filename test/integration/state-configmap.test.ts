@@ -37,14 +37,17 @@ const storedText = (api: KubeApiServerHandle) => (api.get('ConfigMap', NAMESPACE
 describe('ConfigMap state store', () => {
   it('persists across runs: a new store on a new client reads what the last one wrote', async () => {
     const api = await start();
+    // Registry and store share one clock: the store prunes expired threads by its own, so a store
+    // on the real clock made this test fail once the real date was a week past day 1.
     const day1 = new Date('2026-11-25T08:00:00Z');
-    const first = createStateRegistry(newStore(api), { now: () => day1 });
+    const day2 = new Date('2026-11-26T08:00:00Z');
+    const first = createStateRegistry(newStore(api, { now: () => day1 }), { now: () => day1 });
     const findings: FindingRef[] = [{ code: 'svc-no-endpoints', subject: 'shop/payments', status: 'fail', title: 'Service has no endpoints' }];
     await first.saveSummary('prod', { at: day1.toISOString(), findings });
     await first.rememberThread('prod\ngroup-1\nsvc/shop/payments', { channel: 'C0INC', ts: '1795000000.000100', status: 'firing' });
     await first.markSeen('job-1');
 
-    const second = createStateRegistry(newStore(api), { now: () => new Date('2026-11-26T08:00:00Z') });
+    const second = createStateRegistry(newStore(api, { now: () => day2 }), { now: () => day2 });
     expect(await second.lastSummary('prod')).toEqual({ at: day1.toISOString(), findings });
     expect(await second.threadFor('prod\ngroup-1\nsvc/shop/payments')).toMatchObject({ channel: 'C0INC', ts: '1795000000.000100', lastStatus: 'firing' });
     expect(await second.threadFor('prod\ngroup-2\nsvc/shop/payments')).toBeUndefined();
