@@ -10,12 +10,14 @@
 //                       [-- --cpu-prof=DIR (a V8 CPU profile of each sweep child, for chrome://inspect or speedscope)]
 //                       [-- --limits=chart [-- --node-options=…]] (the children in a cgroup with the Helm chart's worker
 //                       memory and CPU limits and its NODE_OPTIONS, or these; needs root)
+//                       [-- --node=PATH (the measured children on this Node binary, e.g. the image's Node 22:
+//                       `npm exec --package=node@22 -- which node` prints one; the synthetic API server stays on this one)]
 //
 // Floor, gather and sweep alternate, and each side's best run is compared (every floor/sweep pair is printed too): on a
 // shared machine the slow runs measure the neighbours, not the code. Then floor and sweep again, each measured on its second
 // run in one process, as a long-lived worker sweeps: the warm sweep's gap to the cold one is what compiling costs a first sweep.
 
-import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
@@ -229,6 +231,8 @@ interface ChildPlacement {
   group?: LimitedGroup;
   /** NODE_OPTIONS for the children under the chart's limits (the chart's own, unless --node-options says otherwise). */
   nodeOptions?: string;
+  /** The Node binary the children run on: this process's own unless --node names another. */
+  nodeBinary: string;
 }
 
 async function runMeasurement(what: string, kubeconfigPath: string, placement: ChildPlacement, opts: { profileDir?: string; warm?: boolean } = {}): Promise<Measurement> {
@@ -237,11 +241,11 @@ async function runMeasurement(what: string, kubeconfigPath: string, placement: C
   const args = [`--measure=${what}`, `--kubeconfig=${kubeconfigPath}`, ...(opts.warm ? ['--warm'] : [])];
   const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
   const child = placement.group
-    ? spawn('sh', placement.group.wrap([process.execPath, ...execArgv, join(here, 'sweep.ts'), ...args]), {
+    ? spawn('sh', placement.group.wrap([placement.nodeBinary, ...execArgv, join(here, 'sweep.ts'), ...args]), {
         stdio,
         env: { ...process.env, NODE_OPTIONS: placement.nodeOptions ?? '' },
       })
-    : fork(join(here, 'sweep.ts'), args, { execArgv, stdio });
+    : fork(join(here, 'sweep.ts'), args, { execPath: placement.nodeBinary, execArgv, stdio });
   try {
     const result = await waitForMessage(child, (m): m is Measurement => typeof (m as Measurement)?.wallMs === 'number');
     // The profile is written as the child exits: a kill would lose it. A control group is removed only once empty.
@@ -303,9 +307,13 @@ async function main(): Promise<void> {
   const limitsArg = arg('limits');
   if (limitsArg !== undefined && limitsArg !== 'chart') throw new Error(`--limits takes only "chart" (the Helm chart's worker limits), got ${limitsArg}`);
   const limits = limitsArg ? await chartWorkerLimits(join(here, '../deploy/helm/netcheck/values.yaml')) : undefined;
+  const nodeBinary = arg('node') ?? process.execPath;
+  const nodeVersion = spawnSync(nodeBinary, ['--version'], { encoding: 'utf8' });
+  if (nodeVersion.status !== 0) throw new Error(`--node=${nodeBinary} does not run: ${nodeVersion.error?.message ?? nodeVersion.stderr}`);
   const placement: ChildPlacement = limits
-    ? { group: await createLimitedGroup(`netcheck-bench-${process.pid}`, limits), nodeOptions: arg('node-options') ?? limits.nodeOptions }
-    : {};
+    ? { group: await createLimitedGroup(`netcheck-bench-${process.pid}`, limits), nodeOptions: arg('node-options') ?? limits.nodeOptions, nodeBinary }
+    : { nodeBinary };
+  console.log(`floor, gather and sweep run on Node ${nodeVersion.stdout.trim()} (${nodeBinary})`);
   if (limits) {
     console.log(
       `floor, gather and sweep run under the chart's worker limits: memory ${(limits.memoryBytes / 2 ** 20).toFixed(0)} MiB, ${limits.cpus} CPU, NODE_OPTIONS=${JSON.stringify(placement.nodeOptions)}`,
