@@ -15,6 +15,7 @@ import type {
   PodFact,
   Protocol,
   ServiceFact,
+  ServicePortFact,
 } from '../model/index.js';
 // Raw API JSON → slim facts (lib/facts/types.ts). Only the fields checks read survive, so a
 // 100k-pod sweep holds facts, not API objects. Inputs are untrusted JSON: every read tolerates a
@@ -63,6 +64,20 @@ export function labelSelector(v: unknown): LabelSelector {
   return out;
 }
 
+function toServicePort(p: RawObject): ServicePortFact {
+  const port = num(p.port) ?? 0;
+  const targetPort = typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? p.targetPort : port;
+  const fact: ServicePortFact = str(p.name) ? { name: p.name, port, targetPort, protocol: protocol(p.protocol) } : { port, targetPort, protocol: protocol(p.protocol) };
+  if (num(p.nodePort)) fact.nodePort = p.nodePort;
+  if (str(p.appProtocol)) fact.appProtocol = p.appProtocol;
+  return fact;
+}
+
+function toEndpointPort(p: RawObject): EndpointSliceFact['ports'][number] {
+  const port = num(p.port) ?? 0;
+  return str(p.name) ? { name: p.name, port, protocol: protocol(p.protocol) } : { port, protocol: protocol(p.protocol) };
+}
+
 export function toServiceFact(o: RawObject): ServiceFact {
   const spec = (o.spec ?? {}) as RawObject;
   const type = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(spec.type) ? spec.type : 'ClusterIP';
@@ -71,14 +86,7 @@ export function toServiceFact(o: RawObject): ServiceFact {
     name: str(o.metadata?.name) ?? '',
     type,
     selector: spec.selector && Object.keys(spec.selector).length ? labels(spec.selector) : null,
-    ports: arr(spec.ports).map((p) => ({
-      ...(str(p.name) ? { name: p.name } : {}),
-      port: num(p.port) ?? 0,
-      targetPort: typeof p.targetPort === 'number' || typeof p.targetPort === 'string' ? p.targetPort : (num(p.port) ?? 0),
-      protocol: protocol(p.protocol),
-      ...(num(p.nodePort) ? { nodePort: p.nodePort } : {}),
-      ...(str(p.appProtocol) ? { appProtocol: p.appProtocol } : {}),
-    })),
+    ports: arr(spec.ports).map(toServicePort),
   };
   if (str(spec.clusterIP)) fact.clusterIP = spec.clusterIP;
   if (Array.isArray(spec.clusterIPs)) fact.clusterIPs = spec.clusterIPs.filter((ip: unknown) => typeof ip === 'string');
@@ -297,7 +305,7 @@ export function toEndpointSliceFact(o: RawObject): EndpointSliceFact {
     name: str(o.metadata?.name) ?? '',
     serviceName: str(o.metadata?.labels?.['kubernetes.io/service-name']) ?? '',
     addressType,
-    ports: arr(o.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), port: num(p.port) ?? 0, protocol: protocol(p.protocol) })),
+    ports: arr(o.ports).map(toEndpointPort),
     endpoints: arr(o.endpoints).map((e) => toEndpointFact(e ?? {})),
     source: 'endpointslice',
   };
@@ -328,7 +336,7 @@ export function endpointsToSliceFacts(o: RawObject): EndpointSliceFact[] {
       name: `${name}-endpoints-${i}`,
       serviceName: name,
       addressType: ipv6 ? 'IPv6' : 'IPv4',
-      ports: arr(subset.ports).map((p) => ({ ...(str(p.name) ? { name: p.name } : {}), port: num(p.port) ?? 0, protocol: protocol(p.protocol) })),
+      ports: arr(subset.ports).map(toEndpointPort),
       endpoints,
       source: 'endpoints',
     };
