@@ -1,7 +1,7 @@
 import { finding, skipped } from './lib/finding.js';
 import { serviceSlices, serviceSubject, selectedPods } from './lib/service.js';
 import type { Check } from './types.js';
-import type { Facts, Finding, PodFact } from '../model/index.js';
+import type { EndpointSliceFact, Facts, Finding, PodFact } from '../model/index.js';
 import { targetService } from '../scope/path.js';
 
 // A dual-stack (or IPv6) Service gets one ClusterIP per family in spec.ipFamilies, and the
@@ -13,6 +13,13 @@ type Family = 'IPv4' | 'IPv6';
 
 function familyOf(ip: string): Family {
   return ip.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+/** Ready endpoints (ready unknown counts as ready) in the slices of one address family. */
+function readyEndpoints(slices: EndpointSliceFact[], family: Family): number {
+  let ready = 0;
+  for (const slice of slices) if (slice.addressType === family) for (const endpoint of slice.endpoints) if (endpoint.ready !== false) ready++;
+  return ready;
 }
 
 function podFamilies(pod: PodFact): Set<Family> {
@@ -34,8 +41,7 @@ const check: Check = {
     const families: Family[] = svc.ipFamilies?.length ? svc.ipFamilies : [...new Set((svc.clusterIPs ?? []).filter((ip) => ip && ip !== 'None').map(familyOf))];
     if (families.length === 0) return [skipped(check, `unknown, because ${ref} states no IP family and has no ClusterIP`)];
     const slices = serviceSlices(facts, svc);
-    const readyIn = (family: Family) => slices.filter((s) => s.addressType === family).reduce((n, s) => n + s.endpoints.filter((e) => e.ready !== false).length, 0);
-    const counts = families.map((family) => ({ family, ready: readyIn(family) }));
+    const counts = families.map((family) => ({ family, ready: readyEndpoints(slices, family) }));
     if (counts.every((c) => c.ready === 0)) return [skipped(check, `Not judged: ${ref} has no ready endpoint in any family (see no-ready-endpoints).`)];
     const missing = counts.filter((c) => c.ready === 0).map((c) => c.family);
     if (missing.length === 0)

@@ -126,18 +126,25 @@ export function explains(cause: Finding, symptom: Finding, facts: Facts): boolea
   return (check.explainsFinding ?? sharesSubject)(cause, symptom, facts);
 }
 
-/** Selections by `codes` array: a sweep passes the same array for each of 10k services. */
-const selections = new WeakMap<readonly string[], readonly Check[]>();
+/**
+ * Selections by `codes` array and target kind: a sweep passes the same array for each of 10k
+ * services, and asking every check whether it applies cost more than the loop around it.
+ */
+const selections = new WeakMap<readonly string[], Map<Facts['target']['kind'], readonly Check[]>>();
+const allByKind = new Map<Facts['target']['kind'], readonly Check[]>();
 
-function selectChecks(codes: readonly string[] | undefined): readonly Check[] {
-  if (!codes) return checks;
-  let selected = selections.get(codes);
-  if (!selected) {
-    const unknown = codes.filter((code) => !byCode.has(code));
+function selectChecks(codes: readonly string[] | undefined, kind: Facts['target']['kind']): readonly Check[] {
+  let byKind = codes ? selections.get(codes) : allByKind;
+  if (!byKind) {
+    const unknown = codes!.filter((code) => !byCode.has(code));
     if (unknown.length) throw new Error(`unknown check code(s): ${unknown.join(', ')}; known: ${[...byCode.keys()].join(', ')}`);
-    const wanted = new Set(codes);
-    selected = checks.filter((check) => wanted.has(check.code));
-    selections.set(codes, selected);
+    selections.set(codes!, (byKind = new Map()));
+  }
+  let selected = byKind.get(kind);
+  if (!selected) {
+    const wanted = codes && new Set(codes);
+    selected = checks.filter((check) => (!wanted || wanted.has(check.code)) && check.appliesTo.includes(kind));
+    byKind.set(kind, selected);
   }
   return selected;
 }
@@ -148,9 +155,7 @@ function selectChecks(codes: readonly string[] | undefined): readonly Check[] {
  */
 export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}): Finding[] {
   const findings: Finding[] = [];
-  const kind = facts.target.kind;
-  for (const check of selectChecks(opts.codes)) {
-    if (!check.appliesTo.includes(kind)) continue;
+  for (const check of selectChecks(opts.codes, facts.target.kind)) {
     let out: Finding[];
     try {
       out = check.run(facts);

@@ -25,15 +25,15 @@ const check: Check = {
     const ns = svc.namespace;
     const slices = serviceSlices(facts, svc);
     const { total, ready } = countEndpoints(slices);
+    const subjects = [serviceSubject(svc)];
+    const passed = `${ready} of ${total} endpoint addresses ready`;
+    // A sweep drops passes: describing every slice of 10k healthy Services would be for nobody.
+    if (ready > 0 && facts.keeps === 'problems') return [finding(check, { status: 'pass', detail: passed, subjects })];
     const command = `kubectl -n ${ns} get endpointslices -l kubernetes.io/service-name=${svc.name} -o wide`;
     // The endpointslice controller's own complaints (FailedToUpdateEndpointSlices …) about this Service.
     const controllerEvents = eventsAbout(facts.events, 'Service', svc.name, ns).filter((e) => e.reason !== 'TopologyAwareHintsDisabled');
-    const evidence = () => [...(slices.length ? slices.map(sliceEvidence) : [`${command} → No resources found`]), ...controllerEvents.slice(0, 3).map((e) => eventLine(e))];
-    const subjects = [serviceSubject(svc)];
-    if (ready > 0) {
-      // A sweep drops passes: describing every slice of 10k healthy Services would be for nobody.
-      return [finding(check, { status: 'pass', detail: `${ready} of ${total} endpoint addresses ready`, evidence: facts.keeps === 'problems' ? [] : evidence(), subjects })];
-    }
+    const evidence = [...(slices.length ? slices.map(sliceEvidence) : [`${command} → No resources found`]), ...controllerEvents.slice(0, 3).map((e) => eventLine(e))];
+    if (ready > 0) return [finding(check, { status: 'pass', detail: passed, evidence, subjects })];
     const why =
       slices.length === 0
         ? controllerEvents[0]
@@ -47,7 +47,7 @@ const check: Check = {
         status: 'fail',
         title: `${ns}/${svc.name} has no ready endpoints`,
         detail: `Service ${ns}/${svc.name} has no ready endpoints — ${why}, so connections to it are refused or hang`,
-        evidence: evidence(),
+        evidence,
         remediation: `${command}   # then see why the selected pods are missing or not ready: kubectl -n ${ns} get pods -o wide`,
         subjects,
       }),

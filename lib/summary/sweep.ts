@@ -71,7 +71,8 @@ const NONE: never[] = [];
 class ClusterIndex {
   readonly servicesByNamespace: Map<string, ServiceFact[]>;
   readonly servicesByName: Map<string, ServiceFact[]>;
-  readonly slicesByService: Map<string, EndpointSliceFact[]>;
+  /** By namespace, then Service name: looked up for each of 10k Services without building a key string. */
+  readonly slicesByService = new Map<string, Map<string, EndpointSliceFact[]>>();
   readonly policiesByNamespace: Map<string, NetworkPolicyFact[]>;
   /** Calico, Cilium and admin policies per namespace: its namespaced ones and every cluster-wide one (compiled once for all). */
   readonly policySystemsByNamespace: Map<string, PolicySystemsFact>;
@@ -94,7 +95,11 @@ class ClusterIndex {
     }
     this.servicesByNamespace = groupBy(objects.services, (s) => s.namespace);
     this.servicesByName = groupBy(objects.services, (s) => s.name);
-    this.slicesByService = groupBy(objects.endpointSlices, (s) => `${s.namespace}/${s.serviceName}`);
+    for (const [namespace, slices] of groupBy(objects.endpointSlices, (s) => s.namespace))
+      this.slicesByService.set(
+        namespace,
+        groupBy(slices, (s) => s.serviceName),
+      );
     this.policiesByNamespace = groupBy(objects.networkPolicies, (p) => p.namespace);
     const systems = objects.policySystems;
     this.policySystemsByNamespace = new Map();
@@ -163,7 +168,7 @@ class ServiceView implements Facts {
     private readonly servicesRead: (namespace: string) => boolean,
   ) {
     const selected = service.selector ? podsSelectedBy(namespacePods, service.namespace, service.selector) : NONE;
-    const slices = index.slicesByService.get(`${service.namespace}/${service.name}`) ?? NONE;
+    const slices = index.slicesByService.get(service.namespace)?.get(service.name) ?? NONE;
     let endpoints = 0;
     for (const slice of slices) endpoints += slice.endpoints.length;
     this.size = Math.max(endpoints, selected.length);
