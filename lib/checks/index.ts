@@ -131,19 +131,19 @@ export function explains(cause: Finding, symptom: Finding, facts: Facts): boolea
  * services, and asking every check whether it applies cost more than the loop around it.
  */
 const selections = new WeakMap<readonly string[], Map<Facts['target']['kind'], readonly Check[]>>();
-const allByKind = new Map<Facts['target']['kind'], readonly Check[]>();
+const allCodes: readonly string[] = checks.map((check) => check.code);
 
-function selectChecks(codes: readonly string[] | undefined, kind: Facts['target']['kind']): readonly Check[] {
-  let byKind = codes ? selections.get(codes) : allByKind;
+function selectChecks(kind: Facts['target']['kind'], codes: readonly string[] = allCodes): readonly Check[] {
+  let byKind = selections.get(codes);
   if (!byKind) {
-    const unknown = codes!.filter((code) => !byCode.has(code));
+    const unknown = codes.filter((code) => !byCode.has(code));
     if (unknown.length) throw new Error(`unknown check code(s): ${unknown.join(', ')}; known: ${[...byCode.keys()].join(', ')}`);
-    selections.set(codes!, (byKind = new Map()));
+    selections.set(codes, (byKind = new Map()));
   }
   let selected = byKind.get(kind);
   if (!selected) {
-    const wanted = codes && new Set(codes);
-    selected = checks.filter((check) => (!wanted || wanted.has(check.code)) && check.appliesTo.includes(kind));
+    const wanted = new Set(codes);
+    selected = checks.filter((check) => wanted.has(check.code) && check.appliesTo.includes(kind));
     byKind.set(kind, selected);
   }
   return selected;
@@ -155,7 +155,7 @@ function selectChecks(codes: readonly string[] | undefined, kind: Facts['target'
  */
 export function runChecks(facts: Facts, opts: { codes?: readonly string[] } = {}): Finding[] {
   const findings: Finding[] = [];
-  for (const check of selectChecks(opts.codes, facts.target.kind)) {
+  for (const check of selectChecks(facts.target.kind, opts.codes)) {
     let out: Finding[];
     try {
       out = check.run(facts);
