@@ -1,3 +1,4 @@
+import { isEndpointReady } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
 import { serviceSlices, serviceSubject, selectedPods } from './lib/service.js';
 import type { Check } from './types.js';
@@ -18,7 +19,7 @@ function familyOf(ip: string): Family {
 /** Ready endpoints (ready unknown counts as ready) in the slices of one address family. */
 function readyEndpoints(slices: EndpointSliceFact[], family: Family): number {
   let ready = 0;
-  for (const slice of slices) if (slice.addressType === family) for (const endpoint of slice.endpoints) if (endpoint.ready !== false) ready++;
+  for (const slice of slices) if (slice.addressType === family) for (const endpoint of slice.endpoints) if (isEndpointReady(endpoint)) ready++;
   return ready;
 }
 

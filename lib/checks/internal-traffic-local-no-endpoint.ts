@@ -1,3 +1,4 @@
+import { isEndpointReady } from './lib/endpoints.js';
 import { unreadable } from './lib/access.js';
 import { finding, skipped } from './lib/finding.js';
 import { kubectlPatch, nodeSubject, serviceSubject } from './lib/service.js';
@@ -12,7 +13,7 @@ import { targetEndpointSlices, targetService } from '../scope/path.js';
 function nodesWithReadyEndpoint(facts: Facts): Set<string> {
   const nodes = new Set<string>();
   for (const slice of targetEndpointSlices(facts)) {
-    for (const endpoint of slice.endpoints) if (endpoint.ready !== false && endpoint.nodeName) nodes.add(endpoint.nodeName);
+    for (const endpoint of slice.endpoints) if (isEndpointReady(endpoint) && endpoint.nodeName) nodes.add(endpoint.nodeName);
   }
   return nodes;
 }

@@ -1,3 +1,4 @@
+import { isEndpointReady } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
 import { unreadable } from './lib/access.js';
 import type { Check } from './types.js';
@@ -9,7 +10,7 @@ function nodesWithReadyEndpoint(facts: Facts): Set<string> {
   const nodes = new Set<string>();
   for (const slice of targetEndpointSlices(facts)) {
     for (const endpoint of slice.endpoints) {
-      if (endpoint.ready !== false && endpoint.nodeName) nodes.add(endpoint.nodeName);
+      if (isEndpointReady(endpoint) && endpoint.nodeName) nodes.add(endpoint.nodeName);
     }
   }
   return nodes;

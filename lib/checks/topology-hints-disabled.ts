@@ -1,3 +1,4 @@
+import { isEndpointReady } from './lib/endpoints.js';
 import { finding, skipped } from './lib/finding.js';
 import { serviceSlices, serviceSubject } from './lib/service.js';
 import type { Check } from './types.js';
@@ -26,7 +27,7 @@ const check: Check = {
     const ref = `${svc.namespace}/${svc.name}`;
     const asked = [svc.topologyMode, svc.trafficDistribution].filter((v): v is string => v !== undefined && ASKED.has(v));
     if (asked.length === 0) return [finding(check, { status: 'pass', detail: `${ref} does not ask for topology-aware routing.` })];
-    const endpoints = serviceSlices(facts, svc).flatMap((s) => s.endpoints.filter((e) => e.ready !== false));
+    const endpoints = serviceSlices(facts, svc).flatMap((s) => s.endpoints.filter(isEndpointReady));
     if (endpoints.length === 0) return [skipped(check, `Not judged: ${ref} has no ready endpoint (see no-ready-endpoints).`)];
     const hinted = endpoints.filter((e) => e.hintZones?.length).length;
     const events = eventsAbout(facts.events, 'Service', svc.name, svc.namespace).filter((e) => e.reason === 'TopologyAwareHintsDisabled');

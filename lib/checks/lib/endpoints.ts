@@ -6,7 +6,7 @@ export function endpointsReady(ready: number): string {
 }
 
 /** EndpointSlice semantics: ready=null means "unknown" and consumers must treat it as ready. */
-function isEndpointReady(endpoint: EndpointFact): boolean {
+export function isEndpointReady(endpoint: EndpointFact): boolean {
   return endpoint.ready !== false;
 }
 
