@@ -1,5 +1,5 @@
 import { isEndpointReady } from './lib/endpoints.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { serviceSlices, serviceSubject, selectedPods } from './lib/service.js';
 import type { Check } from './types.js';
 import type { EndpointSliceFact, Facts, Finding, PodFact } from '../model/index.js';
@@ -46,7 +46,7 @@ const check: Check = {
     if (counts.every((c) => c.ready === 0)) return [skipped(check, `Not judged: ${ref} has no ready endpoint in any family (see no-ready-endpoints).`)];
     const missing = counts.filter((c) => c.ready === 0).map((c) => c.family);
     if (missing.length === 0)
-      return [finding(check, { status: 'pass', detail: `${ref} (${families.join(', ')}): ${counts.map((c) => `${c.ready} ready ${c.family} endpoints`).join(', ')}.` })];
+      return [passed(check, facts, () => ({ detail: `${ref} (${families.join(', ')}): ${counts.map((c) => `${c.ready} ready ${c.family} endpoints`).join(', ')}.` }))];
     const pods = selectedPods(facts, svc);
     const without = pods.filter((p) => missing.some((f) => !podFamilies(p).has(f)));
     const clusterIPs = (svc.clusterIPs ?? [svc.clusterIP ?? '']).filter((ip) => ip && missing.includes(familyOf(ip)));

@@ -1,6 +1,6 @@
 import { isEndpointReady } from './lib/endpoints.js';
 import { unreadable } from './lib/access.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { kubectlPatch, nodeSubject, serviceSubject } from './lib/service.js';
 import type { Check } from './types.js';
 import type { Facts, Finding, NodeFact, Subject } from '../model/index.js';
@@ -38,7 +38,7 @@ const check: Check = {
     }
     const ref = `${service.namespace}/${service.name}`;
     if (service.internalTrafficPolicy !== 'Local') {
-      return [finding(check, { status: 'pass', detail: `${ref} uses internalTrafficPolicy Cluster: every node forwards to any ready endpoint.` })];
+      return [passed(check, facts, () => ({ detail: `${ref} uses internalTrafficPolicy Cluster: every node forwards to any ready endpoint.` }))];
     }
     const unknown = unreadable(facts, 'nodes') ?? unreadable(facts, 'endpointslices', service.namespace);
     if (unknown) return [skipped(check, unknown)];

@@ -1,4 +1,4 @@
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped, skippedBecause } from './lib/finding.js';
 import {
   formatLabels,
   matchesSelector,
@@ -402,7 +402,11 @@ function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], i
   if (facts.keeps === 'problems') {
     if (byNetworkPolicies.status === 'skip') return byNetworkPolicies;
     if (byNetworkPolicies.status === 'pass')
-      return skipped(check, `not weighed beyond NetworkPolicy: a sweep keeps problems only, and the NetworkPolicies raise none for ${service.namespace}/${service.name}.`);
+      return skippedBecause(
+        check,
+        facts,
+        () => `not weighed beyond NetworkPolicy: a sweep keeps problems only, and the NetworkPolicies raise none for ${service.namespace}/${service.name}.`,
+      );
   }
   return beyondNetworkPolicy(facts, pods) ?? byNetworkPolicies;
 }
@@ -410,7 +414,7 @@ function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], i
 /** What the namespace's NetworkPolicies alone say of the backend pods, for the clients inside the cluster. */
 function networkPoliciesWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], ingressPolicies: Facts['networkPolicies']): Finding {
   if (ingressPolicies.length === 0) {
-    return finding(check, { status: 'pass', detail: `No ingress NetworkPolicy selects the pods of ${service.namespace}/${service.name}: they accept traffic from anywhere.` });
+    return passed(check, facts, () => ({ detail: `No ingress NetworkPolicy selects the pods of ${service.namespace}/${service.name}: they accept traffic from anywhere.` }));
   }
   // Isolated: selected by at least one ingress policy, and every one that selects it admits nothing.
   const isolatedPods = pods.filter((pod) => {
@@ -445,48 +449,58 @@ interface DeadPeer {
  * nobody. Never a suggestion to admit everything.
  */
 function clusterClientsFinding(facts: Facts, service: ServiceFact, ingressPolicies: NetworkPolicyFact[]): Finding {
-  const admitted: string[] = [];
   const dead: DeadPeer[] = [];
   for (const policy of ingressPolicies) {
     for (const rule of policy.ingress) {
-      const ports = rule.ports?.length ? rule.ports.map(describePort).join(', ') : 'all ports';
-      if (!rule.peers?.length) {
-        admitted.push(`${policy.namespace}/${policy.name}: every source on ${ports}`);
-        continue;
-      }
-      for (const peer of rule.peers) {
-        const text = describePeer(peer, policy.namespace);
-        admitted.push(`${policy.namespace}/${policy.name}: ${text} on ${ports}`);
+      for (const peer of rule.peers ?? []) {
         if (peer.ipBlock) continue;
         const namespaceSelector = peer.namespaceSelector;
-        if (namespaceSelector && facts.namespaces.length > 0 && !facts.namespaces.some((n) => matchesSelector(namespaceSelector, n.labels))) dead.push({ policy, peer: text });
+        if (namespaceSelector && facts.namespaces.length > 0 && !facts.namespaces.some((n) => matchesSelector(namespaceSelector, n.labels)))
+          dead.push({ policy, peer: describePeer(peer, policy.namespace) });
         else if (
           !peer.namespaceSelector &&
           peer.podSelector &&
           !facts.pods.some((p) => p.namespace === policy.namespace && matchesSelector(peer.podSelector as LabelSelector, p.labels))
         ) {
-          dead.push({ policy, peer: text });
+          dead.push({ policy, peer: describePeer(peer, policy.namespace) });
         }
       }
     }
   }
-  const evidence = [...admitted, ...ingressPolicies.map((p) => `kubectl -n ${p.namespace} get networkpolicy ${p.name} -o yaml`)];
-  const scope = `the probes ran from ${facts.probes.source?.description ?? 'outside the cluster'}, which is no cluster client, so the policies were judged for the clients inside the cluster`;
+  const scope = () =>
+    `the probes ran from ${facts.probes.source?.description ?? 'outside the cluster'}, which is no cluster client, so the policies were judged for the clients inside the cluster`;
   if (dead.length) {
     const first = dead[0] as DeadPeer;
     return finding(check, {
       status: 'warn',
       title: `NetworkPolicy ${first.policy.name} admits a peer that matches nothing`,
-      detail: `NetworkPolicy ${first.policy.namespace}/${first.policy.name} selects the pods of ${service.namespace}/${service.name} and admits ${first.peer}, which matches ${first.peer.includes('namespaces') ? 'no namespace' : `no pod in ${first.policy.namespace}`}: the clients it was meant for are dropped (${scope}).`,
-      evidence: [...dead.map((d) => `${d.policy.namespace}/${d.policy.name}: ${d.peer} matches nothing`), ...evidence],
+      detail: `NetworkPolicy ${first.policy.namespace}/${first.policy.name} selects the pods of ${service.namespace}/${service.name} and admits ${first.peer}, which matches ${first.peer.includes('namespaces') ? 'no namespace' : `no pod in ${first.policy.namespace}`}: the clients it was meant for are dropped (${scope()}).`,
+      evidence: [
+        ...dead.map((d) => `${d.policy.namespace}/${d.policy.name}: ${d.peer} matches nothing`),
+        ...admittedLines(ingressPolicies),
+        ...ingressPolicies.map((p) => `kubectl -n ${p.namespace} get networkpolicy ${p.name} -o yaml`),
+      ],
       remediation: `kubectl -n ${first.policy.namespace} edit networkpolicy ${first.policy.name}   # fix the selector of "${first.peer}" to the labels the client pods or namespaces really carry (kubectl get pods,ns --show-labels)`,
       subjects: subjectsFor(service, [...new Set(dead.map((d) => d.policy))], []),
     });
   }
-  return skipped(
-    check,
-    `unknown for a given client, because ${scope}; they admit: ${admitted.slice(0, 5).join('; ')}${admitted.length > 5 ? `; and ${admitted.length - 5} more` : ''}. Use --from <client> to check one.`,
-  );
+  return skippedBecause(check, facts, () => {
+    const admitted = admittedLines(ingressPolicies);
+    return `unknown for a given client, because ${scope()}; they admit: ${admitted.slice(0, 5).join('; ')}${admitted.length > 5 ? `; and ${admitted.length - 5} more` : ''}. Use --from <client> to check one.`;
+  });
+}
+
+/** What each ingress rule admits, in words: "shop/allow-web: pods app=web on 8080/TCP". */
+function admittedLines(ingressPolicies: NetworkPolicyFact[]): string[] {
+  const admitted: string[] = [];
+  for (const policy of ingressPolicies) {
+    for (const rule of policy.ingress) {
+      const ports = rule.ports?.length ? rule.ports.map(describePort).join(', ') : 'all ports';
+      if (!rule.peers?.length) admitted.push(`${policy.namespace}/${policy.name}: every source on ${ports}`);
+      else for (const peer of rule.peers) admitted.push(`${policy.namespace}/${policy.name}: ${describePeer(peer, policy.namespace)} on ${ports}`);
+    }
+  }
+  return admitted;
 }
 
 function subjectsFor(service: ServiceFact, policies: Facts['networkPolicies'], pods: PodFact[]): Subject[] {

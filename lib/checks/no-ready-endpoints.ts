@@ -1,10 +1,18 @@
 import type { Check } from './types.js';
 import { countEndpoints, sliceEvidence } from './lib/endpoints.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { accessDenied, describeAccessError, serviceSubject, serviceSlices, missingServiceReason } from './lib/service.js';
 import { targetService } from '../scope/path.js';
-import { eventLine, eventsAbout } from '../model/index.js';
+import { eventLine, eventsAbout, type EndpointSliceFact, type EventFact, type Facts, type ServiceFact } from '../model/index.js';
+
+/** The slices and the endpointslice controller's own complaints (FailedToUpdateEndpointSlices …) about the Service, and the command that lists the slices. */
+function evidenceOf(facts: Facts, svc: ServiceFact, slices: EndpointSliceFact[]): { command: string; controllerEvents: EventFact[]; lines: string[] } {
+  const command = `kubectl -n ${svc.namespace} get endpointslices -l kubernetes.io/service-name=${svc.name} -o wide`;
+  const controllerEvents = eventsAbout(facts.events, 'Service', svc.name, svc.namespace).filter((e) => e.reason !== 'TopologyAwareHintsDisabled');
+  const lines = [...(slices.length ? slices.map(sliceEvidence) : [`${command} → No resources found`]), ...controllerEvents.slice(0, 3).map((e) => eventLine(e))];
+  return { command, controllerEvents, lines };
+}
 
 const check: Check = {
   code: 'no-ready-endpoints',
@@ -25,15 +33,15 @@ const check: Check = {
     const ns = svc.namespace;
     const slices = serviceSlices(facts, svc);
     const { total, ready } = countEndpoints(slices);
-    const subjects = [serviceSubject(svc)];
-    const passed = `${ready} of ${total} endpoint addresses ready`;
-    // A sweep drops passes: describing every slice of 10k healthy Services would be for nobody.
-    if (ready > 0 && facts.keeps === 'problems') return [finding(check, { status: 'pass', detail: passed, subjects })];
-    const command = `kubectl -n ${ns} get endpointslices -l kubernetes.io/service-name=${svc.name} -o wide`;
-    // The endpointslice controller's own complaints (FailedToUpdateEndpointSlices …) about this Service.
-    const controllerEvents = eventsAbout(facts.events, 'Service', svc.name, ns).filter((e) => e.reason !== 'TopologyAwareHintsDisabled');
-    const evidence = [...(slices.length ? slices.map(sliceEvidence) : [`${command} → No resources found`]), ...controllerEvents.slice(0, 3).map((e) => eventLine(e))];
-    if (ready > 0) return [finding(check, { status: 'pass', detail: passed, evidence, subjects })];
+    if (ready > 0)
+      return [
+        passed(check, facts, () => ({
+          detail: `${ready} of ${total} endpoint addresses ready`,
+          evidence: evidenceOf(facts, svc, slices).lines,
+          subjects: [serviceSubject(svc)],
+        })),
+      ];
+    const { command, controllerEvents, lines } = evidenceOf(facts, svc, slices);
     const why =
       slices.length === 0
         ? controllerEvents[0]
@@ -47,9 +55,9 @@ const check: Check = {
         status: 'fail',
         title: `${ns}/${svc.name} has no ready endpoints`,
         detail: `Service ${ns}/${svc.name} has no ready endpoints — ${why}, so connections to it are refused or hang`,
-        evidence,
+        evidence: lines,
         remediation: `${command}   # then see why the selected pods are missing or not ready: kubectl -n ${ns} get pods -o wide`,
-        subjects,
+        subjects: [serviceSubject(svc)],
       }),
     ];
   },

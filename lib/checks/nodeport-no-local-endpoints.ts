@@ -1,5 +1,5 @@
 import { isEndpointReady } from './lib/endpoints.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { unreadable } from './lib/access.js';
 import type { Check } from './types.js';
 import type { Facts, Finding, Subject } from '../model/index.js';
@@ -30,7 +30,7 @@ const check: Check = {
     }
     const ref = `${service.namespace}/${service.name}`;
     if (service.externalTrafficPolicy !== 'Local') {
-      return [finding(check, { status: 'pass', detail: `${ref} uses externalTrafficPolicy Cluster: every node forwards to any endpoint.` })];
+      return [passed(check, facts, () => ({ detail: `${ref} uses externalTrafficPolicy Cluster: every node forwards to any endpoint.` }))];
     }
     const unknown = unreadable(facts, 'nodes') ?? unreadable(facts, 'endpointslices', service.namespace);
     if (unknown) return [skipped(check, unknown)];

@@ -1,5 +1,5 @@
 import { detectCni } from './lib/cni.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { nodeSubject, podSubject, serviceSubject, uniqueSubjects } from './lib/service.js';
 import { sharesPodsElseSubject } from './lib/subjects.js';
 import type { Check } from './types.js';
@@ -114,7 +114,9 @@ const check: Check = {
     const partial = facts.readScope && facts.target.kind === 'node' ? ` ${outsideScopeReason(facts.readScope, "the node's pods of other namespaces")}.` : '';
     if (waiting.length === 0) {
       return [
-        finding(check, { status: 'pass', detail: `${pods.length ? `None of the ${plural(pods.length, 'pod')} in scope waits for its sandbox.` : 'No pod in scope.'}${partial}` }),
+        passed(check, facts, () => ({
+          detail: `${pods.length ? `None of the ${plural(pods.length, 'pod')} in scope waits for its sandbox.` : 'No pod in scope.'}${partial}`,
+        })),
       ];
     }
     if (!facts.events) return [skipped(check, `unknown, because no events were read for this job; ${plural(waiting.length, 'pod')} wait in Pending`)];

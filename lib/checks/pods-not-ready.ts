@@ -1,5 +1,5 @@
 import type { Check } from './types.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { diagnosePod, podProblemCommand, type PodProblem } from './lib/pods.js';
 import { nodeSubject, podSubject, servicePods, serviceSubject, uniqueSubjects, workloadOf } from './lib/service.js';
@@ -74,7 +74,7 @@ const check: Check = {
     const ns = svc.namespace;
     const serving = pods.length - notServing.length;
     if (diagnosed.length === 0) {
-      return [finding(check, { status: 'pass', detail: `all ${plural(pods.length, 'selected pod')} ready`, subjects: [serviceSubject(svc)] })];
+      return [passed(check, facts, () => ({ detail: `all ${plural(pods.length, 'selected pod')} ready`, subjects: [serviceSubject(svc)] }))];
     }
 
     const lead = dominantProblem(notServing.length ? notServing : diagnosed);

@@ -1,5 +1,5 @@
 import type { Check } from './types.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { declaredPorts } from './lib/ports.js';
 import type { ContainerPortFact } from '../model/index.js';
 import { describePort, kubectlPatch, portSubject, servicePods, serviceSubject } from './lib/service.js';
@@ -51,7 +51,7 @@ const check: Check = {
     });
     if (compared === 0) return [skipped(check, 'no service port resolves to a declared container port (see target-port-mismatch)')];
     if (mismatches.length === 0) {
-      return [finding(check, { status: 'pass', detail: `protocols agree on ${compared} resolved ports`, subjects: [serviceSubject(svc)] })];
+      return [passed(check, facts, () => ({ detail: `protocols agree on ${compared} resolved ports`, subjects: [serviceSubject(svc)] }))];
     }
     const first = mismatches[0] as (typeof mismatches)[number];
     return [

@@ -1,5 +1,5 @@
 import type { Check } from './types.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { editDistance, formatLabels, plural, type Labels, type PodFact } from '../model/index.js';
 import { accessDenied, describeAccessError, hasSelector, kubectlPatch, podSubject, selectedPods, serviceSubject, missingServiceReason, workloadOf } from './lib/service.js';
@@ -68,17 +68,11 @@ const check: Check = {
     if (denied) return [skipped(check, `cannot match the selector: ${describeAccessError(denied)}`)];
 
     const selector = svc.selector;
-    const selectorText = formatLabels(selector);
     const matched = selectedPods(facts, svc);
-    if (matched.length > 0) {
-      return [
-        finding(check, {
-          status: 'pass',
-          detail: `selector ${selectorText} matches ${plural(matched.length, 'pod')}`,
-          subjects: [serviceSubject(svc)],
-        }),
-      ];
-    }
+    if (matched.length > 0)
+      return [passed(check, facts, () => ({ detail: `selector ${formatLabels(selector)} matches ${plural(matched.length, 'pod')}`, subjects: [serviceSubject(svc)] }))];
+
+    const selectorText = formatLabels(selector);
 
     const ns = svc.namespace;
     const nsPods = facts.pods.filter((p) => p.namespace === ns);

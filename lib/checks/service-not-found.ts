@@ -1,5 +1,5 @@
 import type { Check } from './types.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { accessDenied, describeAccessError, serviceSubject } from './lib/service.js';
 import { closeMatches, outsideScopeReason } from '../model/index.js';
 import { targetService } from '../scope/path.js';
@@ -17,7 +17,7 @@ const check: Check = {
     const { name, namespace } = facts.target;
     const svc = targetService(facts);
     if (svc) {
-      return [finding(check, { status: 'pass', detail: `service ${namespace}/${name} exists (${svc.type})`, subjects: [serviceSubject(svc)] })];
+      return [passed(check, facts, () => ({ detail: `service ${namespace}/${name} exists (${svc.type})`, subjects: [serviceSubject(svc)] }))];
     }
     const denied = accessDenied(facts, 'services', namespace);
     if (denied) return [skipped(check, `cannot tell whether ${namespace}/${name} exists: ${describeAccessError(denied)}`)];

@@ -1,5 +1,5 @@
 import { countEndpoints } from './lib/endpoints.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { kubectlPatch, serviceSlices, serviceSubject } from './lib/service.js';
 import type { Check } from './types.js';
 import type { Facts, Finding } from '../model/index.js';
@@ -21,7 +21,7 @@ const check: Check = {
     const svc = targetService(facts);
     if (!svc || svc.type === 'ExternalName') return [skipped(check, 'Not applicable: no Service with endpoints to balance.')];
     const ref = `${svc.namespace}/${svc.name}`;
-    if (svc.sessionAffinity !== 'ClientIP') return [finding(check, { status: 'pass', detail: `${ref} has no session affinity: kube-proxy spreads every connection.` })];
+    if (svc.sessionAffinity !== 'ClientIP') return [passed(check, facts, () => ({ detail: `${ref} has no session affinity: kube-proxy spreads every connection.` }))];
     const external = svc.type === 'NodePort' || svc.type === 'LoadBalancer';
     if (!external || svc.externalTrafficPolicy === 'Local') {
       return [

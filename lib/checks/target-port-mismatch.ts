@@ -1,5 +1,5 @@
 import type { Check } from './types.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { declaredPorts, formatDeclared, resolvesTargetPort, targetPortPatch, type DeclaredPort } from './lib/ports.js';
 import { describePort, kubectlPatch, portSubject, servicePods, serviceSubject } from './lib/service.js';
 import { closeMatches, type Facts, type FindingStatus, type PodFact, type ServiceFact, type ServicePortFact, type Subject } from '../model/index.js';
@@ -106,12 +106,11 @@ const check: Check = {
     const problems = svc.ports.map((port, index) => examine(facts, svc, pods, port, index)).filter((p): p is PortProblem => !!p);
     if (problems.length === 0) {
       return [
-        finding(check, {
-          status: 'pass',
+        passed(check, facts, () => ({
           detail: `every service port resolves on the ${pods.length} selected pods`,
           evidence: svc.ports.map((p) => `service port ${describePort(p)}`),
           subjects: [serviceSubject(svc)],
-        }),
+        })),
       ];
     }
     const worst = problems.find((p) => p.status === 'fail') ?? (problems[0] as PortProblem);

@@ -1,5 +1,5 @@
 import { isEndpointReady } from './lib/endpoints.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { serviceSlices, serviceSubject } from './lib/service.js';
 import type { Check } from './types.js';
 import { eventLine, eventsAbout, type Facts, type Finding } from '../model/index.js';
@@ -26,13 +26,13 @@ const check: Check = {
     if (!svc || svc.type === 'ExternalName') return [skipped(check, 'Not applicable: no Service with endpoints.')];
     const ref = `${svc.namespace}/${svc.name}`;
     const asked = [svc.topologyMode, svc.trafficDistribution].filter((v): v is string => v !== undefined && ASKED.has(v));
-    if (asked.length === 0) return [finding(check, { status: 'pass', detail: `${ref} does not ask for topology-aware routing.` })];
+    if (asked.length === 0) return [passed(check, facts, () => ({ detail: `${ref} does not ask for topology-aware routing.` }))];
     const endpoints = serviceSlices(facts, svc).flatMap((s) => s.endpoints.filter(isEndpointReady));
     if (endpoints.length === 0) return [skipped(check, `Not judged: ${ref} has no ready endpoint (see no-ready-endpoints).`)];
     const hinted = endpoints.filter((e) => e.hintZones?.length).length;
     const events = eventsAbout(facts.events, 'Service', svc.name, svc.namespace).filter((e) => e.reason === 'TopologyAwareHintsDisabled');
     if (hinted === endpoints.length) {
-      return [finding(check, { status: 'pass', detail: `${ref} asks for ${asked.join(', ')} and all ${endpoints.length} ready endpoints carry zone hints.` })];
+      return [passed(check, facts, () => ({ detail: `${ref} asks for ${asked.join(', ')} and all ${endpoints.length} ready endpoints carry zone hints.` }))];
     }
     const why = events[0]
       ? ` The controller says: ${events[0].message}`

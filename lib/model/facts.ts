@@ -525,7 +525,9 @@ export interface Facts {
    * What the caller keeps of the findings. `problems` (a sweep's per-Service view): only fail, warn
    * and error reach anyone, so a check may spare work that would only word a pass or a skip (its
    * evidence; a weighing that could only turn it into another skip), but never reports a pass it
-   * did not weigh: it answers a skip then. Absent: every finding is reported.
+   * did not weigh: it answers a skip then. Absent: every finding is reported. `passed` and
+   * `skippedBecause` (lib/checks/lib/finding.ts) give such a view the check's bare pass or skip
+   * and word one only for a report that shows it.
    */
   keeps?: 'problems';
 }

@@ -91,6 +91,20 @@ describe('sweep and single diagnosis agree on every service fixture', () => {
       countsAddUp(report);
     });
 
+    // A sweep's view keeps problems only: that may spare a pass or a skip its wording (and turn a
+    // policy pass it need not weigh beyond NetworkPolicy into a skip), never change a problem.
+    it(`${scenario.file}: keeping problems only changes no problem and no other status`, () => {
+      const full = runChecks(scenario.facts, { codes: SERVICE_CODES });
+      const swept = runChecks({ ...scenario.facts, keeps: 'problems' }, { codes: SERVICE_CODES });
+      expect(swept.map((f) => f.code)).toEqual(full.map((f) => f.code));
+      full.forEach((f, i) => {
+        const s = swept[i]!;
+        if (f.status === 'pass') withContext(f.code, () => expect(s.status === 'pass' || (f.code === 'network-policy-denies' && s.status === 'skip')).toBe(true));
+        else if (f.status === 'skip') withContext(f.code, () => expect(s.status).toBe('skip'));
+        else withContext(f.code, () => expect(s).toEqual(f));
+      });
+    });
+
     // Without probes or agents the sweep's API checks see what the single diagnosis's see, so each
     // problem one reports the other reports too: a sweep sees the namespace's pods, the policies and
     // the events as a single diagnosis does, not a cut of them. Probed fixtures are compared with
