@@ -1,4 +1,4 @@
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import type { Check } from './types.js';
 import { inClusterServiceName, type Facts, type Finding } from '../model/index.js';
 import { targetService } from '../scope/path.js';
@@ -48,7 +48,7 @@ const check: Check = {
           }),
         ];
       }
-      if (!facts.probes.enabled) return [finding(check, { status: 'pass', detail: `${service.externalName} names Service ${refText}, which exists.` })];
+      if (!facts.probes.enabled) return [passed(check, facts, () => ({ detail: `${service.externalName} names Service ${refText}, which exists.` }))];
     }
     if (!facts.probes.enabled) return [skipped(check, `unknown, because probes are off${facts.probes.skipReason ? ` (${facts.probes.skipReason})` : ''}`)];
     const target = stripDot(service.externalName);
@@ -59,7 +59,7 @@ const check: Check = {
       `dig ${probe.type} ${service.externalName}${probe.server ? ` @${probe.server}` : ''}: ${probe.outcome}${probe.addresses?.length ? ` ${probe.addresses.join(', ')}` : ''}${probe.detail ? ` (${probe.detail})` : ''}`,
     ];
     if (probe.outcome === 'resolved') {
-      return [finding(check, { status: 'pass', detail: `${service.externalName} resolves${probe.addresses?.length ? ` to ${probe.addresses.join(', ')}` : ''}.`, evidence })];
+      return [passed(check, facts, () => ({ detail: `${service.externalName} resolves${probe.addresses?.length ? ` to ${probe.addresses.join(', ')}` : ''}.`, evidence }))];
     }
     if (probe.outcome === 'skipped') return [skipped(check, `unknown, because the DNS probe of ${service.externalName} was skipped${probe.detail ? ` (${probe.detail})` : ''}`)];
     const subjects = [

@@ -65,11 +65,10 @@ const check: Check = {
     if (sourceNode) {
       if (withEndpoint.has(sourceNode)) {
         return [
-          finding(check, {
-            status: 'pass',
+          passed(check, facts, () => ({
             detail: `${ref} has internalTrafficPolicy Local and the client's node ${sourceNode} has a ready endpoint${without.length ? `; clients on ${without.join(', ')} would time out (no endpoint there)` : ''}.`,
             evidence,
-          }),
+          })),
         ];
       }
       return [
@@ -83,7 +82,7 @@ const check: Check = {
         }),
       ];
     }
-    if (without.length === 0) return [finding(check, { status: 'pass', detail: `Every node that takes pods has a ready endpoint of ${ref}.`, evidence })];
+    if (without.length === 0) return [passed(check, facts, () => ({ detail: `Every node that takes pods has a ready endpoint of ${ref}.`, evidence }))];
     return [
       finding(check, {
         status: 'warn',

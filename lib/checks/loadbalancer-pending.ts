@@ -1,4 +1,4 @@
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import type { Check } from './types.js';
 import type { Facts, Finding } from '../model/index.js';
 import { targetService } from '../scope/path.js';
@@ -35,11 +35,10 @@ const check: Check = {
     const addresses = (service.loadBalancerIngress ?? []).flatMap((i) => [i.ip, i.hostname].filter((a): a is string => Boolean(a)));
     if (addresses.length > 0) {
       return [
-        finding(check, {
-          status: 'pass',
+        passed(check, facts, () => ({
           detail: `${ref} has external address ${addresses.join(', ')}.`,
           evidence: [`kubectl -n ${service.namespace} get svc ${service.name}: EXTERNAL-IP ${addresses.join(',')}`],
-        }),
+        })),
       ];
     }
     const age = ageAtCollection(service.createdAt, facts.collectedAt);

@@ -1,11 +1,10 @@
-import { finding, passed, skipped, skippedBecause } from './lib/finding.js';
+import { finding, passed, skipped, skippedBecause, unworded } from './lib/finding.js';
 import {
   formatLabels,
   matchesSelector,
   ObjectCache,
   type Facts,
   type Finding,
-  type LabelSelector,
   type NetworkPolicyFact,
   type PodFact,
   type Protocol,
@@ -237,11 +236,10 @@ const check: Check = {
     if (analysis.denials.length === 0) {
       const apis = policyApisLine(facts);
       return [
-        finding(check, {
-          status: 'pass',
+        passed(check, facts, () => ({
           detail: `${hasPolicySystems(compiledPolicies(facts)) ? 'The network policies' : 'NetworkPolicies'} admit ${analysis.source.description} to every backend pod of ${service.namespace}/${service.name}.`,
           evidence: [...analysis.allowedLines, ...(apis ? [apis] : [])],
-        }),
+        })),
       ];
     }
     const decidedBeyondNetworkPolicy = analysis.denials.some((d) => deniedSides(d).some((v) => v.decidedBy.some((x) => x.policy.system !== 'kubernetes')));
@@ -401,12 +399,7 @@ function runWithoutSource(facts: Facts, service: ServiceFact, pods: PodFact[], i
   // most of a sweep's policy work, spared (the pass it did not weigh becomes a skip).
   if (facts.keeps === 'problems') {
     if (byNetworkPolicies.status === 'skip') return byNetworkPolicies;
-    if (byNetworkPolicies.status === 'pass')
-      return skippedBecause(
-        check,
-        facts,
-        () => `not weighed beyond NetworkPolicy: a sweep keeps problems only, and the NetworkPolicies raise none for ${service.namespace}/${service.name}.`,
-      );
+    if (byNetworkPolicies.status === 'pass') return unworded(check, 'skip');
   }
   return beyondNetworkPolicy(facts, pods) ?? byNetworkPolicies;
 }
@@ -454,16 +447,11 @@ function clusterClientsFinding(facts: Facts, service: ServiceFact, ingressPolici
     for (const rule of policy.ingress) {
       for (const peer of rule.peers ?? []) {
         if (peer.ipBlock) continue;
-        const namespaceSelector = peer.namespaceSelector;
-        if (namespaceSelector && facts.namespaces.length > 0 && !facts.namespaces.some((n) => matchesSelector(namespaceSelector, n.labels)))
-          dead.push({ policy, peer: describePeer(peer, policy.namespace) });
-        else if (
-          !peer.namespaceSelector &&
-          peer.podSelector &&
-          !facts.pods.some((p) => p.namespace === policy.namespace && matchesSelector(peer.podSelector as LabelSelector, p.labels))
-        ) {
-          dead.push({ policy, peer: describePeer(peer, policy.namespace) });
-        }
+        const { namespaceSelector, podSelector } = peer;
+        const matchesNothing = namespaceSelector
+          ? facts.namespaces.length > 0 && !facts.namespaces.some((n) => matchesSelector(namespaceSelector, n.labels))
+          : !!podSelector && !facts.pods.some((p) => p.namespace === policy.namespace && matchesSelector(podSelector, p.labels));
+        if (matchesNothing) dead.push({ policy, peer: describePeer(peer, policy.namespace) });
       }
     }
   }

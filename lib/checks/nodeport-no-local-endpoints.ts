@@ -57,17 +57,16 @@ const check: Check = {
       ];
     }
     if (without.length === 0) {
-      return [finding(check, { status: 'pass', detail: `Every node has a ready local endpoint of ${ref}.`, evidence })];
+      return [passed(check, facts, () => ({ detail: `Every node has a ready local endpoint of ${ref}.`, evidence }))];
     }
     // A cloud load balancer health-checks healthCheckNodePort and skips nodes without endpoints by design;
     // clients hitting a NodePort directly get no such protection.
     if (service.type === 'LoadBalancer') {
       return [
-        finding(check, {
-          status: 'pass',
+        passed(check, facts, () => ({
           detail: `${ref} has externalTrafficPolicy Local: the load balancer sends traffic only to ${[...withEndpoint].sort().join(', ')}; ${without.join(', ')} fail its health check by design.`,
           evidence,
-        }),
+        })),
       ];
     }
     return [

@@ -132,11 +132,11 @@ const check: Check = {
     }
     if (stuck.length === 0) {
       if (facts.events.unknown) return [skipped(check, `${facts.events.unknown}; ${plural(waiting.length, 'pod')} wait in Pending and their sandbox events could not be read`)];
+      const truncated = facts.events.truncated;
       return [
-        finding(check, {
-          status: 'pass',
-          detail: `${plural(waiting.length, 'pod')} still Pending, with no sandbox network failure among their events${facts.events.truncated ? ' (the event reads were truncated at their page bound)' : ''}.`,
-        }),
+        passed(check, facts, () => ({
+          detail: `${plural(waiting.length, 'pod')} still Pending, with no sandbox network failure among their events${truncated ? ' (the event reads were truncated at their page bound)' : ''}.`,
+        })),
       ];
     }
     const counts = new Map<SandboxNetworkFailure, number>();

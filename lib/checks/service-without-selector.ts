@@ -1,6 +1,6 @@
 import type { Check } from './types.js';
 import { countEndpoints, sliceEvidence } from './lib/endpoints.js';
-import { finding, skipped } from './lib/finding.js';
+import { finding, passed, skipped } from './lib/finding.js';
 import { explainsThroughEndpoints } from './lib/subjects.js';
 import { accessDenied, describeAccessError, hasSelector, serviceSubject, serviceSlices, missingServiceReason } from './lib/service.js';
 import { targetService } from '../scope/path.js';
@@ -75,12 +75,11 @@ const check: Check = {
       ];
     }
     return [
-      finding(check, {
-        status: 'pass',
+      passed(check, facts, () => ({
         detail: `no selector; ${ready} of ${total} manual endpoint addresses ready`,
         evidence: slices.map(sliceEvidence),
         subjects,
-      }),
+      })),
     ];
   },
 };

@@ -25,16 +25,15 @@ const check: Check = {
     const external = svc.type === 'NodePort' || svc.type === 'LoadBalancer';
     if (!external || svc.externalTrafficPolicy === 'Local') {
       return [
-        finding(check, {
-          status: 'pass',
+        passed(check, facts, () => ({
           detail: external
             ? `${ref} has sessionAffinity ClientIP with externalTrafficPolicy Local: client addresses are preserved, so affinity sees each client.`
             : `${ref} has sessionAffinity ClientIP and is reached in-cluster, where clients keep their pod addresses.`,
-        }),
+        })),
       ];
     }
     const { ready } = countEndpoints(serviceSlices(facts, svc));
-    if (ready <= 1) return [finding(check, { status: 'pass', detail: `${ref} has sessionAffinity ClientIP but ${ready} ready endpoint: there is nothing to spread.` })];
+    if (ready <= 1) return [passed(check, facts, () => ({ detail: `${ref} has sessionAffinity ClientIP but ${ready} ready endpoint: there is nothing to spread.` }))];
     return [
       finding(check, {
         status: 'warn',

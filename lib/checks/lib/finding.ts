@@ -38,7 +38,8 @@ export function skipped(check: CheckIdentity, reason: string): Finding {
 /** Each check's bare pass and skip, made once: shared by every Service of a sweep, so never written to. */
 const bare = new Map<string, Finding>();
 
-function bareFinding(check: CheckIdentity, status: 'pass' | 'skip'): Finding {
+/** What a sweep's per-Service view gets in place of a worded pass or skip of `check`. */
+export function unworded(check: CheckIdentity, status: 'pass' | 'skip'): Finding {
   const key = `${status} ${check.code}`;
   let found = bare.get(key);
   if (!found) bare.set(key, (found = Object.freeze(finding(check, { status, detail: `${status === 'pass' ? 'passed' : 'not judged'} (a sweep reports problems only)` }))));
@@ -52,10 +53,10 @@ function bareFinding(check: CheckIdentity, status: 'pass' | 'skip'): Finding {
  * per check and throw every one away.
  */
 export function passed(check: CheckIdentity, facts: Pick<Facts, 'keeps'>, word: () => Omit<FindingInput, 'status'>): Finding {
-  return facts.keeps === 'problems' ? bareFinding(check, 'pass') : finding(check, { status: 'pass', ...word() });
+  return facts.keeps === 'problems' ? unworded(check, 'pass') : finding(check, { status: 'pass', ...word() });
 }
 
 /** The check could not judge, for `reason`: worded, like a pass, only for a report that shows skips. */
 export function skippedBecause(check: CheckIdentity, facts: Pick<Facts, 'keeps'>, reason: () => string): Finding {
-  return facts.keeps === 'problems' ? bareFinding(check, 'skip') : skipped(check, reason());
+  return facts.keeps === 'problems' ? unworded(check, 'skip') : skipped(check, reason());
 }
